@@ -1,0 +1,33 @@
+// The FHIR REST API: the http::Handler that serves /fhir and the service
+// endpoints (/healthz, /readyz, /metrics).
+//
+// Thread safety: the handler is shared by all I/O and worker threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/time.h"
+#include "http/server.h"
+#include "store/store.h"
+
+namespace crs::api {
+
+struct ApiOptions {
+  // Absolute base URL used in Location, fullUrl and links (e.g.
+  // "https://crs.example.org/fhir"). Empty: derived from the Host header.
+  std::string base_url;
+  int default_page_size = 50;
+  int max_page_size = 1000;
+  // Deepest JSON nesting accepted in a request body.
+  int max_json_depth = 64;
+  // Most entries accepted in one batch/transaction Bundle.
+  int max_bundle_entries = 10000;
+};
+
+// Creates the handler. `store` and `clock` must outlive it.
+std::unique_ptr<http::Handler> NewFhirHandler(store::Store& store, const Clock& clock,
+                                              const ApiOptions& options);
+
+}  // namespace crs::api

@@ -1,0 +1,60 @@
+// GET /fhir/metadata: a CapabilityStatement generated from what this server
+// really does. When an interaction is added, it is added here in the same
+// change; nothing is claimed that is not served.
+#include <boost/json.hpp>
+
+#include "api/handler_internal.h"
+#include "api/outcome.h"
+#include "fhir/model.h"
+
+namespace crs::api {
+
+namespace json = boost::json;
+
+void FhirApi::Capabilities(RequestContext& ctx, http::Response* out) {
+  static const char* kTypeInteractions[] = {"read",   "vread",          "update",
+                                            "patch",  "delete",         "history-instance",
+                                            "history-type", "create"};
+  json::array interactions;
+  for (const char* code : kTypeInteractions) interactions.push_back(json::object{{"code", code}});
+  json::array resources;
+  for (const std::string& type : fhir::Model::R4().ResourceTypes()) {
+    if (type == "Resource" || type == "DomainResource") continue;
+    resources.push_back(json::object{
+        {"type", type},
+        {"interaction", interactions},
+        {"versioning", "versioned-update"},
+        {"readHistory", true},
+        {"updateCreate", true},
+        {"conditionalCreate", false},
+        {"conditionalRead", "not-supported"},
+        {"conditionalUpdate", false},
+        {"conditionalDelete", "not-supported"},
+    });
+  }
+  json::object cs{
+      {"resourceType", "CapabilityStatement"},
+      {"status", "active"},
+      {"date", FormatInstant(clock_.NowMs())},
+      {"publisher", "OpenCRS"},
+      {"kind", "instance"},
+      {"software", json::object{{"name", "OpenCRS"}, {"version", "0.1.0"}}},
+      {"implementation", json::object{{"description", "OpenCRS Care Records Service"},
+                                      {"url", ctx.base}}},
+      {"fhirVersion", "4.0.1"},
+      {"format", json::array{"application/fhir+json", "json"}},
+      {"patchFormat", json::array{"application/json-patch+json"}},
+      {"rest", json::array{json::object{
+                   {"mode", "server"},
+                   {"resource", std::move(resources)},
+                   {"interaction", json::array{json::object{{"code", "transaction"}},
+                                               json::object{{"code", "batch"}},
+                                               json::object{{"code", "history-system"}}}},
+               }}},
+  };
+  out->status = 200;
+  out->SetHeader("Content-Type", std::string(kFhirJson));
+  out->body = json::serialize(cs);
+}
+
+}  // namespace crs::api

@@ -1,0 +1,397 @@
+// Routing and the single-resource interactions (read, vread, create, update,
+// delete, patch). History, Bundles and the CapabilityStatement live in their
+// own files.
+#include <boost/json.hpp>
+#include <exception>
+
+#include "api/handler_internal.h"
+#include "api/outcome.h"
+#include "api/resource_io.h"
+#include "core/ids.h"
+#include "spdlog/spdlog.h"
+
+namespace crs::api {
+
+namespace json = boost::json;
+
+namespace {
+
+bool IsJsonMediaType(std::string_view mt) {
+  size_t semi = mt.find(';');
+  mt = mt.substr(0, semi);
+  while (!mt.empty() && mt.back() == ' ') mt.remove_suffix(1);
+  while (!mt.empty() && mt.front() == ' ') mt.remove_prefix(1);
+  return mt == "application/fhir+json" || mt == "application/json" ||
+         mt == "application/json+fhir";
+}
+
+// True when the Accept header admits a JSON answer.
+bool AcceptsJson(std::string_view accept) {
+  if (accept.empty()) return true;
+  while (!accept.empty()) {
+    size_t comma = accept.find(',');
+    std::string_view item = accept.substr(0, comma);
+    accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
+    size_t semi = item.find(';');
+    std::string_view mt = item.substr(0, semi);
+    while (!mt.empty() && mt.front() == ' ') mt.remove_prefix(1);
+    while (!mt.empty() && mt.back() == ' ') mt.remove_suffix(1);
+    if (mt == "*/*" || mt == "application/*" || IsJsonMediaType(mt)) return true;
+  }
+  return false;
+}
+
+bool FormatIsJson(std::string_view format) {
+  return format == "json" || format == "application/json" || format == "application/fhir+json" ||
+         format == "application/json+fhir";
+}
+
+std::vector<std::string_view> SplitPath(std::string_view path) {
+  std::vector<std::string_view> parts;
+  while (!path.empty()) {
+    size_t slash = path.find('/');
+    std::string_view part = path.substr(0, slash);
+    if (!part.empty()) parts.push_back(part);
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return parts;
+}
+
+void SetStatusText(int status, std::string text, http::Response* out) {
+  out->status = status;
+  out->SetHeader("Content-Type", "text/plain; charset=utf-8");
+  out->body = std::move(text);
+}
+
+class FhirHandler final : public http::Handler {
+ public:
+  FhirHandler(store::Store& store, const Clock& clock, const ApiOptions& options)
+      : api_(store, clock, options) {
+    api_.dispatch = [this](const http::Request& r, http::Response* out) { Route(r, out); };
+  }
+
+  bool RunsInline(const http::Request& request) const override {
+    return request.method == "GET" || request.method == "HEAD";
+  }
+
+  void TransportError(int status, std::string_view message, http::Response* out) override {
+    Code code = status == 413 ? Code::kTooLarge : Code::kInvalid;
+    SetOutcome(status, OperationOutcomeJson("error", IssueTypeOf(code), message), out);
+  }
+
+  void Handle(const http::Request& request, http::Response* out) override {
+    try {
+      Route(request, out);
+    } catch (const std::exception& e) {
+      // Defensive: a bug must not take the connection down. Never echo input.
+      spdlog::error("internal error handling {} request: {}", request.method, e.what());
+      *out = http::Response();
+      SetError(Status::Internal("internal error"), out);
+    }
+    std::string_view rid = request.headers.Get("x-request-id");
+    out->SetHeader("X-Request-ID", rid.empty() ? NewId() : std::string(rid));
+    if (auto cid = request.headers.Get("x-correlation-id"); !cid.empty()) {
+      out->SetHeader("X-Correlation-ID", std::string(cid));
+    }
+    if (request.method == "HEAD") out->body.clear();
+    Count(out->status);
+  }
+
+ private:
+  void Count(int status) {
+    Counters& c = api_.counters();
+    c.requests.fetch_add(1, std::memory_order_relaxed);
+    auto& bucket = status < 300 ? c.status_2xx : status < 400 ? c.status_3xx
+                   : status < 500 ? c.status_4xx : c.status_5xx;
+    bucket.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  void Route(const http::Request& req, http::Response* out) {
+    std::string_view path = req.path;
+    if (path == "/healthz") return SetStatusText(200, "ok\n", out);
+    if (path == "/readyz") {
+      Status st = api_.store().Ping();
+      return st.ok() ? SetStatusText(200, "ready\n", out)
+                     : SetStatusText(503, "store unavailable\n", out);
+    }
+    if (path == "/metrics") return Metrics(out);
+    if (path != "/fhir" && !path.starts_with("/fhir/")) {
+      return SetError(Status::NotFound("no such endpoint (the FHIR base is /fhir)"), out);
+    }
+    RequestContext ctx{req, BaseUrl(req)};
+    ctx.params = http::ParseQuery(req.query);
+    ParsePrefer(req.headers.Get("prefer"), &ctx);
+    for (const auto& [k, v] : ctx.params) {
+      if (k == "_format" && !FormatIsJson(v)) {
+        return SetError(Status(Code::kNotAcceptable, "only JSON is supported (_format)"), out);
+      }
+    }
+    if (!AcceptsJson(req.headers.Get("accept"))) {
+      return SetError(Status(Code::kNotAcceptable,
+                             "only application/fhir+json is supported (Accept)"), out);
+    }
+    if (req.method == "POST" || req.method == "PUT") {
+      std::string_view ct = req.headers.Get("content-type");
+      if (!ct.empty() && !IsJsonMediaType(ct)) {
+        return SetError(Status(Code::kUnsupportedMedia,
+                               "request body must be application/fhir+json"), out);
+      }
+    }
+    auto parts = SplitPath(path.substr(5));
+    Dispatch(ctx, parts, out);
+  }
+
+  void Dispatch(RequestContext& ctx, const std::vector<std::string_view>& parts,
+                http::Response* out) {
+    const std::string& m = ctx.request.method;
+    bool get = m == "GET" || m == "HEAD";
+    auto not_allowed = [&] {
+      SetError(Status(Code::kMethodNotAllowed, m + " is not supported on this URL"), out);
+    };
+    if (parts.empty()) {
+      if (m == "POST") return api_.Bundle(ctx, out);
+      return not_allowed();
+    }
+    if (parts[0] == "metadata" && parts.size() == 1) {
+      return get ? api_.Capabilities(ctx, out) : not_allowed();
+    }
+    if (parts[0] == "_history" && parts.size() == 1) {
+      return get ? api_.History(ctx, nullptr, nullptr, out) : not_allowed();
+    }
+    std::string type(parts[0]);
+    if (!IsStorableType(type)) {
+      return SetError(Status::NotFound("unknown resource type '" + type + "'"), out);
+    }
+    if (parts.size() == 1) {
+      if (m == "POST") return api_.Create(ctx, type, out);
+      return not_allowed();
+    }
+    if (parts[1] == "_history" && parts.size() == 2) {
+      return get ? api_.History(ctx, &type, nullptr, out) : not_allowed();
+    }
+    std::string id(parts[1]);
+    if (Status st = CheckIdSyntax(id); !st.ok()) return SetError(st, out);
+    if (parts.size() == 2) {
+      if (get) return api_.Read(ctx, type, id, out);
+      if (m == "PUT") return api_.Update(ctx, type, id, out);
+      if (m == "DELETE") return api_.Delete(ctx, type, id, out);
+      if (m == "PATCH") return api_.Patch(ctx, type, id, out);
+      return not_allowed();
+    }
+    if (parts[2] == "_history") {
+      if (parts.size() == 3) return get ? api_.History(ctx, &type, &id, out) : not_allowed();
+      if (parts.size() == 4) return get ? api_.VRead(ctx, type, id, parts[3], out) : not_allowed();
+    }
+    SetError(Status::NotFound("no such FHIR endpoint"), out);
+  }
+
+  std::string BaseUrl(const http::Request& req) const {
+    if (!api_.options().base_url.empty()) return api_.options().base_url;
+    std::string_view host = req.headers.Get("host");
+    return "http://" + std::string(host.empty() ? "localhost" : host) + "/fhir";
+  }
+
+  void Metrics(http::Response* out) {
+    Counters& c = api_.counters();
+    std::string s;
+    auto line = [&](const char* name, const char* labels, uint64_t v) {
+      s += name;
+      s += labels;
+      s += ' ';
+      s += std::to_string(v);
+      s += '\n';
+    };
+    s += "# TYPE crs_http_requests_total counter\n";
+    line("crs_http_requests_total", "{class=\"2xx\"}", c.status_2xx.load());
+    line("crs_http_requests_total", "{class=\"3xx\"}", c.status_3xx.load());
+    line("crs_http_requests_total", "{class=\"4xx\"}", c.status_4xx.load());
+    line("crs_http_requests_total", "{class=\"5xx\"}", c.status_5xx.load());
+    s += "# TYPE crs_writes_total counter\n";
+    line("crs_writes_total", "", c.writes.load());
+    s += "# TYPE crs_write_conflicts_retried_total counter\n";
+    line("crs_write_conflicts_retried_total", "", c.conflicts_retried.load());
+    out->status = 200;
+    out->SetHeader("Content-Type", "text/plain; version=0.0.4");
+    out->body = std::move(s);
+  }
+
+  FhirApi api_;
+};
+
+}  // namespace
+
+void ParsePrefer(std::string_view prefer, RequestContext* ctx) {
+  while (!prefer.empty()) {
+    size_t sep = prefer.find_first_of(",;");
+    std::string_view item = prefer.substr(0, sep);
+    prefer = sep == std::string_view::npos ? std::string_view() : prefer.substr(sep + 1);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item == "return=minimal") ctx->prefer_return = PreferReturn::kMinimal;
+    if (item == "return=representation") ctx->prefer_return = PreferReturn::kRepresentation;
+    if (item == "return=OperationOutcome") ctx->prefer_return = PreferReturn::kOperationOutcome;
+    if (item == "handling=strict") ctx->strict = true;
+  }
+}
+
+void AppendJsonString(std::string_view s, std::string* out) {
+  out->append(json::serialize(json::string(s)));
+}
+
+void FhirApi::Read(RequestContext& ctx, std::string_view type, std::string_view id,
+                   http::Response* out) {
+  auto r = store_.Read(type, id);
+  if (!r.ok()) {
+    if (r.status().code() == Code::kNotFound) {
+      return SetError(Status::NotFound(std::string(type) + " not found"), out);
+    }
+    return SetError(r.status(), out);
+  }
+  if (r->deleted) return SetError(Status::Gone(std::string(type) + " has been deleted"), out);
+  std::string etag = ETagOf(r->version);
+  if (ctx.request.headers.Get("if-none-match") == etag) {
+    out->status = 304;
+    out->SetHeader("ETag", etag);
+    return;
+  }
+  out->status = 200;
+  out->SetHeader("Content-Type", std::string(kFhirJson));
+  out->SetHeader("ETag", etag);
+  out->SetHeader("Last-Modified", FormatHttpDate(r->last_updated_ms));
+  out->body = std::move(r->body);
+}
+
+void FhirApi::VRead(RequestContext& ctx, std::string_view type, std::string_view id,
+                    std::string_view vid, http::Response* out) {
+  auto version = ParseETag(vid);
+  if (!version) return SetError(Status::NotFound("no such version"), out);
+  auto r = store_.ReadVersion(type, id, *version);
+  if (!r.ok()) {
+    if (r.status().code() == Code::kNotFound) {
+      return SetError(Status::NotFound("no such version of this " + std::string(type)), out);
+    }
+    return SetError(r.status(), out);
+  }
+  if (r->deleted) return SetError(Status::Gone("this version is a deletion"), out);
+  out->status = 200;
+  out->SetHeader("Content-Type", std::string(kFhirJson));
+  out->SetHeader("ETag", ETagOf(r->version));
+  out->SetHeader("Last-Modified", FormatHttpDate(r->last_updated_ms));
+  out->body = std::move(r->body);
+}
+
+void FhirApi::WriteResult(RequestContext& ctx, const Prepared& p, http::Response* out) {
+  out->status = p.status;
+  if (p.version > 0) {
+    out->SetHeader("ETag", ETagOf(p.version));
+    if (p.last_updated_ms > 0) out->SetHeader("Last-Modified", FormatHttpDate(p.last_updated_ms));
+  }
+  if (p.status == 201) {
+    out->SetHeader("Location", ctx.base + "/" + p.type + "/" + p.id + "/_history/" +
+                                   std::to_string(p.version));
+  }
+  bool has_body = !p.body.empty();
+  switch (ctx.prefer_return) {
+    case PreferReturn::kMinimal:
+      return;
+    case PreferReturn::kOperationOutcome:
+      if (out->status == 204) out->status = 200;
+      out->SetHeader("Content-Type", std::string(kFhirJson));
+      out->body = OperationOutcomeJson(
+          "information", "informational",
+          p.status == 201 ? "created" : p.status == 204 ? "deleted" : "updated");
+      return;
+    case PreferReturn::kRepresentation:
+      if (has_body) {
+        out->SetHeader("Content-Type", std::string(kFhirJson));
+        out->body = p.body;
+      }
+      return;
+  }
+}
+
+template <typename PrepareFn>
+void FhirApi::CommitOne(RequestContext& ctx, PrepareFn prepare, bool has_if_match,
+                        http::Response* out) {
+  // Optimistic concurrency: a concurrent writer makes the store answer
+  // Conflict; without If-Match the client asked for "whatever is current",
+  // so re-read and try again.
+  constexpr int kAttempts = 16;
+  std::string_view request_id = ctx.request.headers.Get("x-request-id");
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    Result<Prepared> p = prepare();
+    if (!p.ok()) return SetError(p.status(), out);
+    if (!p->write) return WriteResult(ctx, *p, out);
+    store::WriteBatch batch;
+    batch.writes.push_back(*p->write);
+    if (!request_id.empty()) batch.idempotency_key = std::string(request_id);
+    auto committed = store_.Commit(batch);
+    if (committed.ok()) {
+      counters_.writes.fetch_add(1, std::memory_order_relaxed);
+      if (committed->already_applied) return ReplayResult(ctx, *committed, out);
+      return WriteResult(ctx, *p, out);
+    }
+    if (committed.status().code() == Code::kConflict && !has_if_match) {
+      counters_.conflicts_retried.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    if (committed.status().code() == Code::kConflict) {
+      return SetError(Status(Code::kPreconditionFailed,
+                             "the resource changed since the If-Match version"), out);
+    }
+    return SetError(committed.status(), out);
+  }
+  SetError(Status::Conflict("too many concurrent writes to this resource; retry"), out);
+}
+
+void FhirApi::Create(RequestContext& ctx, std::string_view type, http::Response* out) {
+  if (!ctx.request.headers.Get("if-none-exist").empty()) {
+    return SetError(Status::Invalid("conditional create (If-None-Exist) needs search, which "
+                                    "this server does not support yet"), out);
+  }
+  auto body = ParseJsonBody(ctx.request.body, options_.max_json_depth);
+  if (!body.ok()) return SetError(body.status(), out);
+  Env e = env();
+  CommitOne(ctx, [&] { return PrepareCreate(e, type, *body, std::string()); }, false, out);
+}
+
+void FhirApi::Update(RequestContext& ctx, std::string_view type, std::string_view id,
+                     http::Response* out) {
+  auto body = ParseJsonBody(ctx.request.body, options_.max_json_depth);
+  if (!body.ok()) return SetError(body.status(), out);
+  std::string_view if_match = ctx.request.headers.Get("if-match");
+  Env e = env();
+  CommitOne(ctx, [&] { return PrepareUpdate(e, type, id, *body, if_match); }, !if_match.empty(),
+            out);
+}
+
+void FhirApi::Delete(RequestContext& ctx, std::string_view type, std::string_view id,
+                     http::Response* out) {
+  std::string_view if_match = ctx.request.headers.Get("if-match");
+  Env e = env();
+  CommitOne(ctx, [&] { return PrepareDelete(e, type, id, if_match); }, !if_match.empty(), out);
+}
+
+void FhirApi::Patch(RequestContext& ctx, std::string_view type, std::string_view id,
+                    http::Response* out) {
+  std::string_view ct = ctx.request.headers.Get("content-type");
+  if (!ct.starts_with("application/json-patch+json")) {
+    return SetError(Status(Code::kUnsupportedMedia,
+                           "PATCH needs Content-Type application/json-patch+json (JSON Patch); "
+                           "FHIRPath Patch is not supported"), out);
+  }
+  auto patch = ParseJsonBody(ctx.request.body, options_.max_json_depth);
+  if (!patch.ok()) return SetError(patch.status(), out);
+  std::string_view if_match = ctx.request.headers.Get("if-match");
+  Env e = env();
+  CommitOne(ctx, [&] { return PreparePatch(e, type, id, *patch, if_match); }, !if_match.empty(),
+            out);
+}
+
+std::unique_ptr<http::Handler> NewFhirHandler(store::Store& store, const Clock& clock,
+                                              const ApiOptions& options) {
+  return std::make_unique<FhirHandler>(store, clock, options);
+}
+
+}  // namespace crs::api

@@ -1,0 +1,92 @@
+// Internals shared by the API's .cc files: the per-request context and the
+// handlers for each interaction family. Not part of the API's public surface.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/api.h"
+#include "api/interactions.h"
+#include "http/request.h"
+
+namespace crs::api {
+
+struct Entry;  // a batch/transaction entry (bundle.cc)
+
+enum class PreferReturn { kRepresentation, kMinimal, kOperationOutcome };
+
+struct RequestContext {
+  const http::Request& request;
+  std::string base;  // absolute FHIR base URL, no trailing slash
+  PreferReturn prefer_return = PreferReturn::kRepresentation;
+  bool strict = false;  // Prefer: handling=strict
+  std::vector<std::pair<std::string, std::string>> params;  // decoded query parameters
+};
+
+struct Counters {
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> status_2xx{0}, status_3xx{0}, status_4xx{0}, status_5xx{0};
+  std::atomic<uint64_t> writes{0}, conflicts_retried{0};
+};
+
+class FhirApi {
+ public:
+  FhirApi(store::Store& store, const Clock& clock, const ApiOptions& options)
+      : store_(store), clock_(clock), options_(options) {}
+
+  Env env() { return Env{store_, clock_, options_.max_json_depth}; }
+  // Runs a request through the full router (used for batch entries and the
+  // GETs of a transaction). Set once by the handler before serving.
+  std::function<void(const http::Request&, http::Response*)> dispatch;
+  store::Store& store() { return store_; }
+  const ApiOptions& options() const { return options_; }
+  Counters& counters() { return counters_; }
+
+  // Interaction handlers; each fills `out` completely (status, headers, body).
+  void Read(RequestContext& ctx, std::string_view type, std::string_view id, http::Response* out);
+  void VRead(RequestContext& ctx, std::string_view type, std::string_view id,
+             std::string_view vid, http::Response* out);
+  void Create(RequestContext& ctx, std::string_view type, http::Response* out);
+  void Update(RequestContext& ctx, std::string_view type, std::string_view id,
+              http::Response* out);
+  void Delete(RequestContext& ctx, std::string_view type, std::string_view id,
+              http::Response* out);
+  void Patch(RequestContext& ctx, std::string_view type, std::string_view id,
+             http::Response* out);
+  void History(RequestContext& ctx, const std::string* type, const std::string* id,
+               http::Response* out);
+  void Bundle(RequestContext& ctx, http::Response* out);
+  // Runs a transaction's entries; fills one response entry (JSON text) per
+  // entry. Any failure fails the whole transaction with nothing written.
+  Status Transaction(RequestContext& ctx, std::vector<Entry>& entries,
+                     std::vector<std::string>* results);
+  void Capabilities(RequestContext& ctx, http::Response* out);
+
+  // Commits a single prepared write (retrying on a concurrent-write conflict
+  // via `prepare`) and writes the standard response.
+  template <typename PrepareFn>
+  void CommitOne(RequestContext& ctx, PrepareFn prepare, bool has_if_match, http::Response* out);
+
+  // Writes the response for a committed (or no-op) write.
+  void WriteResult(RequestContext& ctx, const Prepared& p, http::Response* out);
+  // Answers a retried request (same X-Request-ID) from what its first attempt wrote.
+  void ReplayResult(RequestContext& ctx, const store::CommitResult& committed,
+                    http::Response* out);
+
+ private:
+  store::Store& store_;
+  const Clock& clock_;
+  const ApiOptions options_;
+  Counters counters_;
+};
+
+// Parses the Prefer header into ctx.
+void ParsePrefer(std::string_view prefer, RequestContext* ctx);
+
+// Appends `s` to `out` as a JSON string literal (quoted, escaped).
+void AppendJsonString(std::string_view s, std::string* out);
+
+}  // namespace crs::api

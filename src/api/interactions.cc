@@ -1,0 +1,151 @@
+#include "api/interactions.h"
+
+#include <boost/json.hpp>
+#include <charconv>
+
+#include "api/resource_io.h"
+#include "core/ids.h"
+#include "fhir/json_patch.h"
+
+namespace crs::api {
+
+namespace json = boost::json;
+
+std::optional<int64_t> ParseETag(std::string_view etag) {
+  if (etag.starts_with("W/")) etag.remove_prefix(2);
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
+    etag = etag.substr(1, etag.size() - 2);
+  }
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(etag.data(), etag.data() + etag.size(), v);
+  if (ec != std::errc() || p != etag.data() + etag.size() || v < 1) return std::nullopt;
+  return v;
+}
+
+std::string ETagOf(int64_t version) { return "W/\"" + std::to_string(version) + "\""; }
+
+namespace {
+
+// Current state of a resource: version 0 when it never existed.
+struct Current {
+  int64_t version = 0;
+  bool deleted = false;
+  std::string body;
+};
+
+Result<Current> LoadCurrent(Env& env, std::string_view type, std::string_view id) {
+  auto r = env.store.Read(type, id);
+  if (!r.ok()) {
+    if (r.status().code() == Code::kNotFound) return Current{};
+    return r.status();
+  }
+  return Current{r->version, r->deleted, std::move(r->body)};
+}
+
+Status CheckIfMatch(std::string_view if_match, const Current& cur) {
+  if (if_match.empty()) return Status::Ok();
+  auto wanted = ParseETag(if_match);
+  if (!wanted) return Status::Invalid("If-Match must be a version ETag such as W/\"3\"");
+  if (cur.version == 0 || *wanted != cur.version) {
+    return Status(Code::kPreconditionFailed,
+                  "If-Match names version " + std::to_string(*wanted) +
+                      " but the current version is " + std::to_string(cur.version));
+  }
+  return Status::Ok();
+}
+
+Prepared MakeWrite(Env& env, std::string_view type, std::string_view id, int64_t expected,
+                   store::Method method, json::value& resource) {
+  Prepared p;
+  p.type = type;
+  p.id = id;
+  p.version = expected + 1;
+  p.last_updated_ms = env.clock.NowMs();
+  if (method != store::Method::kDelete) {
+    p.body = StampResource(resource.as_object(), id, p.version, p.last_updated_ms);
+  }
+  store::Write w;
+  w.type = p.type;
+  w.id = p.id;
+  w.expected_version = expected;
+  w.last_updated_ms = p.last_updated_ms;
+  w.method = method;
+  w.body = p.body;
+  p.write = std::move(w);
+  return p;
+}
+
+}  // namespace
+
+Result<Prepared> PrepareCreate(Env& env, std::string_view type, json::value resource,
+                               std::string id) {
+  CRS_RETURN_IF_ERROR(CheckResource(resource, type));
+  if (id.empty()) id = NewId();
+  Prepared p = MakeWrite(env, type, id, 0, store::Method::kCreate, resource);
+  p.status = 201;
+  return p;
+}
+
+Result<Prepared> PrepareUpdate(Env& env, std::string_view type, std::string_view id,
+                               json::value resource, std::string_view if_match) {
+  CRS_RETURN_IF_ERROR(CheckIdSyntax(id));
+  CRS_RETURN_IF_ERROR(CheckResource(resource, type));
+  const json::value* body_id = resource.as_object().if_contains("id");
+  if (!body_id || !body_id->is_string()) {
+    return Status::Invalid("an update must carry the resource id in the body");
+  }
+  if (body_id->get_string() != id) {
+    return Status::Invalid("the id in the body does not match the id in the URL");
+  }
+  CRS_ASSIGN_OR_RETURN(Current cur, LoadCurrent(env, type, id));
+  CRS_RETURN_IF_ERROR(CheckIfMatch(if_match, cur));
+  Prepared p = MakeWrite(env, type, id, cur.version,
+                         cur.version == 0 ? store::Method::kCreate : store::Method::kUpdate,
+                         resource);
+  p.status = (cur.version == 0 || cur.deleted) ? 201 : 200;
+  return p;
+}
+
+Result<Prepared> PrepareDelete(Env& env, std::string_view type, std::string_view id,
+                               std::string_view if_match) {
+  CRS_RETURN_IF_ERROR(CheckIdSyntax(id));
+  CRS_ASSIGN_OR_RETURN(Current cur, LoadCurrent(env, type, id));
+  CRS_RETURN_IF_ERROR(CheckIfMatch(if_match, cur));
+  if (cur.version == 0 || cur.deleted) {
+    // Deleting what is not there changes nothing; delete is idempotent.
+    Prepared p;
+    p.status = 204;
+    p.type = type;
+    p.id = id;
+    p.version = cur.version;
+    return p;
+  }
+  json::value none;
+  Prepared p = MakeWrite(env, type, id, cur.version, store::Method::kDelete, none);
+  p.status = 204;
+  return p;
+}
+
+Result<Prepared> PreparePatch(Env& env, std::string_view type, std::string_view id,
+                              const json::value& patch, std::string_view if_match) {
+  CRS_RETURN_IF_ERROR(CheckIdSyntax(id));
+  CRS_ASSIGN_OR_RETURN(Current cur, LoadCurrent(env, type, id));
+  if (cur.version == 0) return Status::NotFound(std::string(type) + " not found");
+  if (cur.deleted) return Status::Gone(std::string(type) + " has been deleted");
+  CRS_RETURN_IF_ERROR(CheckIfMatch(if_match, cur));
+  CRS_ASSIGN_OR_RETURN(json::value doc, ParseJsonBody(cur.body, env.max_json_depth));
+  CRS_ASSIGN_OR_RETURN(json::value patched, fhir::ApplyJsonPatch(doc, patch));
+  Status valid = CheckResource(patched, type);
+  if (!valid.ok()) {
+    return Status::Unprocessable("the patched resource is not valid: " + valid.message());
+  }
+  const json::value* new_id = patched.as_object().if_contains("id");
+  if (!new_id || !new_id->is_string() || new_id->get_string() != id) {
+    return Status::Unprocessable("a patch may not change or remove the resource id");
+  }
+  Prepared p = MakeWrite(env, type, id, cur.version, store::Method::kPatch, patched);
+  p.status = 200;
+  return p;
+}
+
+}  // namespace crs::api

@@ -1,0 +1,51 @@
+// The write and read interactions of the FHIR RESTful API, shared by the
+// single-request handlers and by batch/transaction Bundles.
+//
+// Writes are prepared (validated, versioned, stamped) against the current
+// stored state and then committed in a store::WriteBatch; a Conflict from
+// the store means another writer got there first and the caller re-prepares.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "core/time.h"
+#include "store/store.h"
+
+namespace crs::api {
+
+struct Env {
+  store::Store& store;
+  const Clock& clock;
+  int max_json_depth = 64;
+};
+
+// A write ready to commit and the response it will produce.
+struct Prepared {
+  std::optional<store::Write> write;  // absent for a no-op (e.g. deleting a deleted resource)
+  int status = 200;                   // 200 / 201 / 204
+  std::string type;
+  std::string id;
+  int64_t version = 0;                // the version the write creates (or the current one)
+  int64_t last_updated_ms = 0;
+  std::string body;                   // stored JSON text (empty for deletes)
+};
+
+// `if_match` is the raw If-Match header value (W/"3" or "3"), or empty.
+Result<Prepared> PrepareCreate(Env& env, std::string_view type, boost::json::value resource,
+                               std::string id);
+Result<Prepared> PrepareUpdate(Env& env, std::string_view type, std::string_view id,
+                               boost::json::value resource, std::string_view if_match);
+Result<Prepared> PrepareDelete(Env& env, std::string_view type, std::string_view id,
+                               std::string_view if_match);
+Result<Prepared> PreparePatch(Env& env, std::string_view type, std::string_view id,
+                              const boost::json::value& patch, std::string_view if_match);
+
+// Parses an ETag / If-Match value (W/"3", "3", 3) into a version.
+std::optional<int64_t> ParseETag(std::string_view etag);
+std::string ETagOf(int64_t version);
+
+}  // namespace crs::api

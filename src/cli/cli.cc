@@ -1,0 +1,68 @@
+#include "cli/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/serve.h"
+#include "spdlog/sinks/stdout_color_sinks.h"
+#include "spdlog/spdlog.h"
+
+namespace crs::cli {
+
+int Main(int argc, char** argv) {
+  // Logs go to stderr; stdout carries command output (the listen line, tokens).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("crs"));
+  CLI::App app{"OpenCRS: an open Care Records Service (HL7 FHIR R4)", "crs"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "crs 0.1.0");
+
+  ServeOptions serve;
+  std::string config;
+  CLI::App* s = app.add_subcommand("serve", "Run a node: serve FHIR R4 at /fhir until SIGINT/SIGTERM");
+  s->add_option("--config", config, "TOML file with the same options (flags override it)");
+  s->add_option("--data", serve.data_dir, "Data directory (created if missing)")
+      ->capture_default_str();
+  s->add_option("--listen", serve.listen, "HOST:PORT to listen on (port 0 picks a free port)")
+      ->capture_default_str();
+  s->add_option("--store", serve.store_url,
+                "Store URL: sqlite: (file in the data dir), sqlite:PATH")
+      ->capture_default_str();
+  s->add_option("--role", serve.role, "Node role (only 'national' is implemented so far)")
+      ->check(CLI::IsMember({"national"}))
+      ->capture_default_str();
+  s->add_option("--base-url", serve.base_url,
+                "Public FHIR base URL for links (default: from the Host header)");
+  s->add_option("--max-body", serve.max_body_bytes, "Largest request body accepted, in bytes")
+      ->capture_default_str();
+  s->add_option("--io-threads", serve.io_threads, "Threads doing network I/O")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  s->add_option("--worker-threads", serve.worker_threads,
+                "Threads running requests that wait on storage (writes)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  s->add_flag("--demo", serve.demo, "Load the demo data set when the store is empty");
+
+  // Flags given on the command line override the config file: parse once to
+  // find --config, load it, then parse again on top.
+  try {
+    app.parse(argc, argv);
+    if (!config.empty()) {
+      ServeOptions from_file;
+      std::string error;
+      if (!LoadConfigFile(config, &from_file, &error)) {
+        std::cerr << "crs: " << error << "\n";
+        return 2;
+      }
+      serve = from_file;
+      app.parse(argc, argv);
+    }
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  if (s->parsed()) return RunServe(serve);
+  return 2;
+}
+
+}  // namespace crs::cli

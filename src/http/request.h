@@ -1,0 +1,53 @@
+// Plain HTTP request/response types shared by the server and the handlers.
+// Nothing here depends on Beast: handlers (api/) see only these structs.
+//
+// Thread safety: value types.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace crs::http {
+
+// Header names are stored lower-case; lookups are case-insensitive.
+class Headers {
+ public:
+  void Add(std::string_view name, std::string_view value);
+  // First value of `name`, or empty when absent.
+  std::string_view Get(std::string_view name) const;
+  bool Has(std::string_view name) const;
+  const std::vector<std::pair<std::string, std::string>>& items() const { return items_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> items_;
+};
+
+struct Request {
+  std::string method;  // upper case: "GET", "POST", ...
+  std::string path;    // percent-decoded path, no query
+  std::string query;   // raw query string (after '?'), undecoded
+  Headers headers;
+  std::string body;
+  std::string request_id;  // X-Request-ID or a server-generated one
+};
+
+struct Response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  void SetHeader(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+  }
+};
+
+// Decodes %XX escapes (and '+' as space when `plus_is_space`). Invalid escapes are kept as-is.
+std::string PercentDecode(std::string_view in, bool plus_is_space);
+
+// Splits an application/x-www-form-urlencoded string into decoded name/value pairs.
+std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view query);
+
+}  // namespace crs::http

@@ -1,0 +1,22 @@
+#include <string_view>
+
+#include "store/sqlite/sqlite_store.h"
+#include "store/store.h"
+
+namespace crs::store {
+
+Result<std::unique_ptr<Store>> OpenStore(const StoreOptions& options) {
+  std::string_view url = options.url;
+  if (url.starts_with("sqlite:")) {
+    std::string path(url.substr(7));
+    if (path.empty()) path = options.data_dir + "/crs.db";
+    return sqlite::OpenSqliteStore(path, options);
+  }
+  if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+    return Status::Invalid("this build has no PostgreSQL backend (configure with "
+                           "-DCRS_WITH_POSTGRES=ON)");
+  }
+  return Status::Invalid("unknown store URL scheme (expected sqlite: or postgres://)");
+}
+
+}  // namespace crs::store

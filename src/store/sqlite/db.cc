@@ -1,0 +1,110 @@
+#include "store/sqlite/db.h"
+
+#include <sqlite3.h>
+
+namespace crs::store::sqlite {
+
+Status SqliteStatus(int rc, std::string_view what, sqlite3* db) {
+  std::string msg(what);
+  msg += ": ";
+  msg += db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status(Code::kRetryable, msg);
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+      return Status::Unavailable(msg);
+    case SQLITE_CONSTRAINT:
+      return Status::Conflict(msg);
+    default:
+      return Status::Internal(msg);
+  }
+}
+
+Stmt::~Stmt() { sqlite3_finalize(s_); }
+
+void Stmt::Reset() {
+  sqlite3_reset(s_);
+  sqlite3_clear_bindings(s_);
+}
+void Stmt::Bind(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
+void Stmt::Bind(int i, std::string_view t) {
+  sqlite3_bind_text(s_, i, t.data(), static_cast<int>(t.size()), SQLITE_STATIC);
+}
+void Stmt::BindBlob(int i, std::string_view b) {
+  sqlite3_bind_blob(s_, i, b.data(), static_cast<int>(b.size()), SQLITE_STATIC);
+}
+void Stmt::BindNull(int i) { sqlite3_bind_null(s_, i); }
+
+Result<bool> Stmt::Step() {
+  int rc = sqlite3_step(s_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return SqliteStatus(rc, "sqlite step", sqlite3_db_handle(s_));
+}
+
+int64_t Stmt::Int(int col) const { return sqlite3_column_int64(s_, col); }
+std::string_view Stmt::Text(int col) const {
+  const char* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
+  return p ? std::string_view(p, sqlite3_column_bytes(s_, col)) : std::string_view();
+}
+std::string_view Stmt::Blob(int col) const {
+  const char* p = static_cast<const char*>(sqlite3_column_blob(s_, col));
+  return p ? std::string_view(p, sqlite3_column_bytes(s_, col)) : std::string_view();
+}
+bool Stmt::IsNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+
+Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool create) {
+  sqlite3* raw = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  std::unique_ptr<Db> db(new Db(raw));
+  if (rc != SQLITE_OK) return SqliteStatus(rc, "open " + path, raw);
+  sqlite3_busy_timeout(raw, 10000);
+  // WAL: readers never wait for the writer. synchronous=FULL: every commit
+  // is fsynced, so an acknowledged write survives power loss.
+  CRS_RETURN_IF_ERROR(db->Exec(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"
+      "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32000; PRAGMA mmap_size=1073741824;"));
+  return db;
+}
+
+Db::~Db() {
+  cache_.clear();  // statements must be finalised before the connection closes
+  sqlite3_close_v2(db_);
+}
+
+Status Db::Exec(std::string_view sql) {
+  std::string s(sql);
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    return SqliteStatus(rc, "exec: " + msg, nullptr);
+  }
+  return Status::Ok();
+}
+
+Result<Stmt*> Db::Prepare(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) {
+    it->second->Reset();
+    return it->second.get();
+  }
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+  if (rc != SQLITE_OK) return SqliteStatus(rc, "prepare", db_);
+  auto stmt = std::make_unique<Stmt>(s);
+  Stmt* p = stmt.get();
+  cache_.emplace(sql, std::move(stmt));
+  return p;
+}
+
+int64_t Db::LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }
+
+}  // namespace crs::store::sqlite

@@ -1,0 +1,67 @@
+// A thin RAII wrapper over sqlite3: a connection and cached prepared
+// statements. The only place besides sqlite_store.cc that sees sqlite3.h.
+//
+// Thread safety: a Db (and its statements) is used by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/status.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace crs::store::sqlite {
+
+class Stmt {
+ public:
+  explicit Stmt(sqlite3_stmt* s) : s_(s) {}
+  ~Stmt();
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  // Resets and clears bindings; call before reuse.
+  void Reset();
+  void Bind(int i, int64_t v);
+  void Bind(int i, std::string_view text);
+  void BindBlob(int i, std::string_view bytes);
+  void BindNull(int i);
+  // Steps once: true when a row is available, false when done.
+  Result<bool> Step();
+  int64_t Int(int col) const;
+  std::string_view Text(int col) const;
+  std::string_view Blob(int col) const;
+  bool IsNull(int col) const;
+
+ private:
+  sqlite3_stmt* s_;
+};
+
+class Db {
+ public:
+  // Opens `path` (creating it when `create`). Applies the connection pragmas.
+  static Result<std::unique_ptr<Db>> Open(const std::string& path, bool create);
+  ~Db();
+
+  // Executes one or more statements without results.
+  Status Exec(std::string_view sql);
+  // A cached prepared statement for `sql` (reset and ready to bind).
+  Result<Stmt*> Prepare(const std::string& sql);
+  int64_t LastInsertRowid() const;
+  sqlite3* raw() { return db_; }
+
+ private:
+  explicit Db(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+  std::unordered_map<std::string, std::unique_ptr<Stmt>> cache_;
+};
+
+// Translates an SQLite result code into our Status (BUSY/LOCKED → Retryable,
+// FULL/IOERR → Unavailable, CONSTRAINT → Conflict, else Internal).
+Status SqliteStatus(int rc, std::string_view what, sqlite3* db);
+
+}  // namespace crs::store::sqlite

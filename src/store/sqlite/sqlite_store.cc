@@ -1,0 +1,432 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "store/body_codec.h"
+#include "store/sqlite/db.h"
+#include "store/sqlite/schema.h"
+
+namespace crs::store::sqlite {
+namespace {
+
+constexpr const char* kReadCurrent =
+    "SELECT r.version, r.deleted, v.last_updated, v.method, v.body, v.seq "
+    "FROM resources r JOIN versions v ON v.seq = r.cur_seq WHERE r.type = ?1 AND r.id = ?2";
+constexpr const char* kReadVersion =
+    "SELECT v.version, v.body IS NULL, v.last_updated, v.method, v.body, v.seq "
+    "FROM resources r JOIN versions v ON v.rid = r.rid "
+    "WHERE r.type = ?1 AND r.id = ?2 AND v.version = ?3";
+constexpr const char* kHistoryInstance =
+    "SELECT v.version, v.body IS NULL, v.last_updated, v.method, v.body, v.seq, r.type, r.id "
+    "FROM resources r JOIN versions v ON v.rid = r.rid "
+    "WHERE r.type = ?1 AND r.id = ?2 AND v.seq < ?3 AND v.last_updated >= ?4 "
+    "ORDER BY v.seq DESC LIMIT ?5";
+constexpr const char* kHistoryType =
+    "SELECT v.version, v.body IS NULL, v.last_updated, v.method, v.body, v.seq, r.type, r.id "
+    "FROM versions v JOIN resources r ON r.rid = v.rid "
+    "WHERE v.type = ?1 AND v.seq < ?3 AND v.last_updated >= ?4 ORDER BY v.seq DESC LIMIT ?5";
+constexpr const char* kHistorySystem =
+    "SELECT v.version, v.body IS NULL, v.last_updated, v.method, v.body, v.seq, r.type, r.id "
+    "FROM versions v JOIN resources r ON r.rid = v.rid "
+    "WHERE v.seq < ?3 AND v.last_updated >= ?4 ORDER BY v.seq DESC LIMIT ?5";
+
+// Fills the columns shared by the read queries (version, deleted,
+// last_updated, method, body, seq).
+Status FillVersion(const Stmt& s, ResourceVersion* out) {
+  out->version = s.Int(0);
+  out->deleted = s.Int(1) != 0;
+  out->last_updated_ms = s.Int(2);
+  out->method = static_cast<Method>(s.Int(3));
+  out->seq = s.Int(5);
+  if (!out->deleted) {
+    CRS_ASSIGN_OR_RETURN(out->body, DecompressBody(s.Blob(4)));
+  }
+  return Status::Ok();
+}
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::string path, const StoreOptions& options)
+      : path_(std::move(path)), options_(options) {}
+
+  ~SqliteStore() override {
+    {
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      closing_ = true;
+    }
+    queue_cv_.notify_all();
+    if (writer_thread_.joinable()) writer_thread_.join();
+    // Fold the WAL into the main file so the data dir is tidy after a clean stop.
+    if (writer_) (void)writer_->Exec("PRAGMA wal_checkpoint(TRUNCATE);");
+  }
+
+  Status Init() {
+    CRS_ASSIGN_OR_RETURN(writer_, Db::Open(path_, /*create=*/true));
+    CRS_RETURN_IF_ERROR(Migrate());
+    writer_thread_ = std::thread([this] { WriterLoop(); });
+    return Status::Ok();
+  }
+
+  Result<ResourceVersion> Read(std::string_view type, std::string_view id) override {
+    CRS_ASSIGN_OR_RETURN(auto conn, Acquire());
+    ResourceVersion out;
+    Status st = [&]() -> Status {
+      CRS_ASSIGN_OR_RETURN(Stmt * s, conn->Prepare(kReadCurrent));
+      s->Bind(1, type);
+      s->Bind(2, id);
+      CRS_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) return Status::NotFound("resource not found");
+      CRS_RETURN_IF_ERROR(FillVersion(*s, &out));
+      s->Reset();
+      return Status::Ok();
+    }();
+    Release(std::move(conn));
+    if (!st.ok()) return st;
+    out.type = type;
+    out.id = id;
+    return out;
+  }
+
+  Result<ResourceVersion> ReadVersion(std::string_view type, std::string_view id,
+                                      int64_t version) override {
+    CRS_ASSIGN_OR_RETURN(auto conn, Acquire());
+    ResourceVersion out;
+    Status st = [&]() -> Status {
+      CRS_ASSIGN_OR_RETURN(Stmt * s, conn->Prepare(kReadVersion));
+      s->Bind(1, type);
+      s->Bind(2, id);
+      s->Bind(3, version);
+      CRS_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) return Status::NotFound("version not found");
+      CRS_RETURN_IF_ERROR(FillVersion(*s, &out));
+      s->Reset();
+      return Status::Ok();
+    }();
+    Release(std::move(conn));
+    if (!st.ok()) return st;
+    out.type = type;
+    out.id = id;
+    return out;
+  }
+
+  Result<HistoryPage> History(const HistoryQuery& q) override {
+    CRS_ASSIGN_OR_RETURN(auto conn, Acquire());
+    HistoryPage page;
+    Status st = [&]() -> Status {
+      const char* sql = q.id ? kHistoryInstance : q.type ? kHistoryType : kHistorySystem;
+      CRS_ASSIGN_OR_RETURN(Stmt * s, conn->Prepare(sql));
+      if (q.type) s->Bind(1, *q.type);
+      if (q.id) s->Bind(2, *q.id);
+      s->Bind(3, q.before_seq > 0 ? q.before_seq : INT64_MAX);
+      s->Bind(4, q.since_ms.value_or(INT64_MIN));
+      s->Bind(5, static_cast<int64_t>(q.count) + 1);  // one extra row tells whether more exist
+      while (true) {
+        CRS_ASSIGN_OR_RETURN(bool row, s->Step());
+        if (!row) break;
+        if (static_cast<int>(page.versions.size()) == q.count) {
+          page.next_before_seq = page.versions.back().seq;
+          break;
+        }
+        ResourceVersion v;
+        CRS_RETURN_IF_ERROR(FillVersion(*s, &v));
+        v.type = s->Text(6);
+        v.id = s->Text(7);
+        page.versions.push_back(std::move(v));
+      }
+      s->Reset();
+      return Status::Ok();
+    }();
+    Release(std::move(conn));
+    if (!st.ok()) return st;
+    return page;
+  }
+
+  Result<CommitResult> Commit(const WriteBatch& batch) override {
+    Pending pending{&batch, {}};
+    auto done = pending.promise.get_future();
+    {
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      if (closing_) return Status::Unavailable("store is closing");
+      queue_.push_back(&pending);
+    }
+    queue_cv_.notify_one();
+    return done.get();
+  }
+
+  Status Ping() override {
+    CRS_ASSIGN_OR_RETURN(auto conn, Acquire());
+    Status st = [&]() -> Status {
+      CRS_ASSIGN_OR_RETURN(Stmt * s, conn->Prepare("SELECT 1"));
+      CRS_ASSIGN_OR_RETURN(bool row, s->Step());
+      s->Reset();
+      return row ? Status::Ok() : Status::Unavailable("store did not answer");
+    }();
+    Release(std::move(conn));
+    return st;
+  }
+
+  Result<StoreStats> Stats() override {
+    CRS_ASSIGN_OR_RETURN(auto conn, Acquire());
+    StoreStats stats;
+    Status st = [&]() -> Status {
+      CRS_ASSIGN_OR_RETURN(Stmt * s, conn->Prepare(
+          "SELECT (SELECT count(*) FROM resources WHERE deleted = 0), "
+          "(SELECT coalesce(max(seq), 0) FROM versions)"));
+      CRS_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (row) {
+        stats.resources = s->Int(0);
+        stats.versions = s->Int(1);
+      }
+      s->Reset();
+      return Status::Ok();
+    }();
+    Release(std::move(conn));
+    if (!st.ok()) return st;
+    return stats;
+  }
+
+ private:
+  struct Pending {
+    const WriteBatch* batch;
+    std::promise<Result<CommitResult>> promise;
+  };
+
+  Status Migrate() {
+    CRS_RETURN_IF_ERROR(writer_->Exec("CREATE TABLE IF NOT EXISTS schema_meta "
+                                      "(key TEXT PRIMARY KEY, value INTEGER NOT NULL)"));
+    CRS_ASSIGN_OR_RETURN(Stmt * get,
+                         writer_->Prepare("SELECT value FROM schema_meta WHERE key = 'version'"));
+    CRS_ASSIGN_OR_RETURN(bool row, get->Step());
+    int64_t current = row ? get->Int(0) : 0;
+    get->Reset();
+    if (current > kSchemaVersion) {
+      return Status::Unavailable("database schema version " + std::to_string(current) +
+                                 " is newer than this binary supports (" +
+                                 std::to_string(kSchemaVersion) + ")");
+    }
+    for (int64_t v = current + 1; v <= kSchemaVersion; ++v) {
+      CRS_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
+      Status st = writer_->Exec(kMigrations[v - 1]);
+      if (st.ok()) {
+        st = writer_->Exec("INSERT OR REPLACE INTO schema_meta VALUES ('version', " +
+                           std::to_string(v) + ")");
+      }
+      if (!st.ok()) {
+        (void)writer_->Exec("ROLLBACK");
+        return st;
+      }
+      CRS_RETURN_IF_ERROR(writer_->Exec("COMMIT"));
+    }
+    return Status::Ok();
+  }
+
+  Result<std::unique_ptr<Db>> Acquire() {
+    {
+      std::lock_guard<std::mutex> lock(pool_mu_);
+      if (!pool_.empty()) {
+        auto db = std::move(pool_.back());
+        pool_.pop_back();
+        return db;
+      }
+    }
+    return Db::Open(path_, /*create=*/false);
+  }
+
+  void Release(std::unique_ptr<Db> db) {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    pool_.push_back(std::move(db));
+  }
+
+  void WriterLoop() {
+    std::vector<Pending*> group;
+    while (true) {
+      {
+        std::unique_lock<std::mutex> lock(queue_mu_);
+        queue_cv_.wait(lock, [this] { return closing_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // closing and drained
+        while (!queue_.empty() && static_cast<int>(group.size()) < options_.max_group) {
+          group.push_back(queue_.front());
+          queue_.pop_front();
+        }
+      }
+      CommitGroup(group);
+      group.clear();
+    }
+  }
+
+  // Commits every batch of `group` in one transaction; a batch whose writes
+  // fail is rolled back to its savepoint and answered on its own.
+  void CommitGroup(const std::vector<Pending*>& group) {
+    std::vector<Result<CommitResult>> results;
+    results.reserve(group.size());
+    Status begin = writer_->Exec("BEGIN IMMEDIATE");
+    if (!begin.ok()) {
+      for (Pending* p : group) p->promise.set_value(begin);
+      return;
+    }
+    for (Pending* p : group) {
+      (void)writer_->Exec("SAVEPOINT batch");
+      Result<CommitResult> r = ApplyBatch(*p->batch);
+      if (!r.ok()) (void)writer_->Exec("ROLLBACK TO batch");
+      (void)writer_->Exec("RELEASE batch");
+      results.push_back(std::move(r));
+    }
+    Status commit = writer_->Exec("COMMIT");
+    if (!commit.ok()) {
+      (void)writer_->Exec("ROLLBACK");
+      for (Pending* p : group) p->promise.set_value(Status::Unavailable(commit.message()));
+      return;
+    }
+    for (size_t i = 0; i < group.size(); ++i) group[i]->promise.set_value(std::move(results[i]));
+  }
+
+  Result<CommitResult> ApplyBatch(const WriteBatch& batch) {
+    CommitResult result;
+    if (!batch.idempotency_key.empty()) {
+      CRS_ASSIGN_OR_RETURN(Stmt * s,
+                           writer_->Prepare("SELECT result FROM idempotency WHERE key = ?1"));
+      s->Bind(1, batch.idempotency_key);
+      CRS_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (row) {
+        result.already_applied = true;
+        result.applied = DecodeRefs(s->Text(0));
+        s->Reset();
+        return result;
+      }
+      s->Reset();
+    }
+    for (const Write& w : batch.writes) {
+      CRS_ASSIGN_OR_RETURN(VersionRef ref, ApplyWrite(w));
+      result.applied.push_back(std::move(ref));
+    }
+    if (!batch.idempotency_key.empty()) {
+      CRS_ASSIGN_OR_RETURN(Stmt * s, writer_->Prepare(
+          "INSERT INTO idempotency (key, created, result) VALUES (?1, ?2, ?3)"));
+      std::string refs = EncodeRefs(result.applied);
+      s->Bind(1, batch.idempotency_key);
+      s->Bind(2, batch.writes.empty() ? 0 : batch.writes.front().last_updated_ms);
+      s->Bind(3, refs);
+      CRS_ASSIGN_OR_RETURN(bool unused, s->Step());
+      (void)unused;
+      s->Reset();
+    }
+    return result;
+  }
+
+  Result<VersionRef> ApplyWrite(const Write& w) {
+    CRS_ASSIGN_OR_RETURN(Stmt * find,
+                         writer_->Prepare("SELECT rid, version FROM resources "
+                                          "WHERE type = ?1 AND id = ?2"));
+    find->Bind(1, w.type);
+    find->Bind(2, w.id);
+    CRS_ASSIGN_OR_RETURN(bool exists, find->Step());
+    int64_t rid = exists ? find->Int(0) : 0;
+    int64_t current = exists ? find->Int(1) : 0;
+    find->Reset();
+    if (current != w.expected_version) {
+      return Status::Conflict("version conflict on " + w.type + ": expected " +
+                              std::to_string(w.expected_version) + ", found " +
+                              std::to_string(current));
+    }
+    bool is_delete = w.method == Method::kDelete;
+    int64_t version = current + 1;
+    if (!exists) {
+      CRS_ASSIGN_OR_RETURN(Stmt * ins, writer_->Prepare(
+          "INSERT INTO resources (type, id, version, cur_seq, deleted) VALUES (?1, ?2, 0, 0, 0)"));
+      ins->Bind(1, w.type);
+      ins->Bind(2, w.id);
+      CRS_ASSIGN_OR_RETURN(bool unused, ins->Step());
+      (void)unused;
+      ins->Reset();
+      rid = writer_->LastInsertRowid();
+    }
+    CRS_ASSIGN_OR_RETURN(Stmt * ver, writer_->Prepare(
+        "INSERT INTO versions (rid, type, version, last_updated, method, body) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+    std::string compressed;
+    ver->Bind(1, rid);
+    ver->Bind(2, w.type);
+    ver->Bind(3, version);
+    ver->Bind(4, w.last_updated_ms);
+    ver->Bind(5, static_cast<int64_t>(w.method));
+    if (is_delete) {
+      ver->BindNull(6);
+    } else {
+      compressed = CompressBody(w.body, options_.compression_level);
+      ver->BindBlob(6, compressed);
+    }
+    CRS_ASSIGN_OR_RETURN(bool unused, ver->Step());
+    (void)unused;
+    ver->Reset();
+    int64_t seq = writer_->LastInsertRowid();
+    CRS_ASSIGN_OR_RETURN(Stmt * upd, writer_->Prepare(
+        "UPDATE resources SET version = ?1, cur_seq = ?2, deleted = ?3 WHERE rid = ?4"));
+    upd->Bind(1, version);
+    upd->Bind(2, seq);
+    upd->Bind(3, static_cast<int64_t>(is_delete));
+    upd->Bind(4, rid);
+    CRS_ASSIGN_OR_RETURN(bool unused2, upd->Step());
+    (void)unused2;
+    upd->Reset();
+    return VersionRef{w.type, w.id, version};
+  }
+
+  // "type/id/version\n" per write.
+  static std::string EncodeRefs(const std::vector<VersionRef>& refs) {
+    std::string out;
+    for (const auto& r : refs) {
+      out += r.type + "/" + r.id + "/" + std::to_string(r.version) + "\n";
+    }
+    return out;
+  }
+  static std::vector<VersionRef> DecodeRefs(std::string_view text) {
+    std::vector<VersionRef> refs;
+    while (!text.empty()) {
+      size_t nl = text.find('\n');
+      std::string_view line = text.substr(0, nl);
+      text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+      size_t a = line.find('/'), b = line.rfind('/');
+      if (a == std::string_view::npos || a == b) continue;
+      refs.push_back({std::string(line.substr(0, a)), std::string(line.substr(a + 1, b - a - 1)),
+                      std::stoll(std::string(line.substr(b + 1)))});
+    }
+    return refs;
+  }
+
+  const std::string path_;
+  const StoreOptions options_;
+  std::unique_ptr<Db> writer_;  // used only by writer_thread_ once Init() returns
+  std::thread writer_thread_;
+
+  // Lock order: queue_mu_ and pool_mu_ are leaves, never held together.
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<Pending*> queue_;  // GUARDED_BY(queue_mu_)
+  bool closing_ = false;        // GUARDED_BY(queue_mu_)
+
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<Db>> pool_;  // GUARDED_BY(pool_mu_)
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
+                                               const StoreOptions& options) {
+  std::error_code ec;
+  auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (ec) return Status::Unavailable("cannot create " + parent.string() + ": " + ec.message());
+  auto store = std::make_unique<SqliteStore>(path, options);
+  CRS_RETURN_IF_ERROR(store->Init());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace crs::store::sqlite

@@ -1,0 +1,134 @@
+// The Store contract: durable, versioned storage of FHIR resources.
+//
+// One interface, two backends (store/sqlite/ now, store/postgres/ later);
+// callers obtain one from OpenStore() and never see the concrete class.
+//
+// The model is optimistic concurrency. The API layer reads the current
+// version, prepares the next version's bytes (with meta.versionId and
+// meta.lastUpdated already set), and submits a WriteBatch whose every Write
+// names the version it expects to replace. Commit() applies the whole batch
+// atomically or not at all: if any expectation fails nothing is written and
+// Conflict is returned, so the caller can re-read and retry. Because the body
+// bytes are final when they reach the store, a read returns them untouched.
+//
+// Durability: when Commit() returns OK the batch is on stable storage and
+// survives a crash of the process or the machine.
+//
+// Thread safety: every method may be called concurrently from any thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace crs::store {
+
+// How a version came to be, for history's Bundle.entry.request.method.
+enum class Method : char { kCreate = 'C', kUpdate = 'U', kDelete = 'D', kPatch = 'P' };
+
+struct ResourceVersion {
+  std::string type;
+  std::string id;
+  int64_t version = 0;          // 1, 2, ...
+  int64_t last_updated_ms = 0;  // milliseconds since the Unix epoch
+  Method method = Method::kCreate;
+  bool deleted = false;         // a delete marker: no body
+  std::string body;             // the resource's JSON text; empty when deleted
+  int64_t seq = 0;              // position in the store-wide history order
+};
+
+struct Write {
+  std::string type;
+  std::string id;
+  // The version this write replaces: 0 when the resource must not exist yet
+  // (not even as deleted). The stored version becomes expected_version + 1.
+  int64_t expected_version = 0;
+  int64_t last_updated_ms = 0;
+  Method method = Method::kCreate;
+  std::string body;  // final JSON text; ignored for kDelete
+};
+
+struct WriteBatch {
+  std::vector<Write> writes;
+  // Optional idempotency key (X-Request-ID of the request that made it):
+  // a batch whose key was already committed is not applied again, and
+  // Commit() reports already_applied in CommitResult.
+  std::string idempotency_key;
+};
+
+struct VersionRef {
+  std::string type;
+  std::string id;
+  int64_t version = 0;
+};
+
+struct CommitResult {
+  // True when the idempotency key had been committed before: nothing was
+  // written now, and `applied` describes what the earlier commit wrote.
+  bool already_applied = false;
+  std::vector<VersionRef> applied;  // one per write, in batch order
+};
+
+struct HistoryQuery {
+  std::optional<std::string> type;  // absent: system-level history
+  std::optional<std::string> id;    // requires type
+  std::optional<int64_t> since_ms;  // only versions with last_updated >= since
+  int64_t before_seq = 0;           // keyset cursor: only versions with seq < this (0: newest)
+  int count = 50;
+};
+
+struct HistoryPage {
+  std::vector<ResourceVersion> versions;  // newest first
+  int64_t next_before_seq = 0;            // 0 when there is no further page
+};
+
+struct StoreStats {
+  int64_t resources = 0;
+  int64_t versions = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // The current version of a resource, including a delete marker (deleted=true).
+  // NotFound when it never existed.
+  virtual Result<ResourceVersion> Read(std::string_view type, std::string_view id) = 0;
+
+  // A specific version. NotFound when there is no such version.
+  virtual Result<ResourceVersion> ReadVersion(std::string_view type, std::string_view id,
+                                              int64_t version) = 0;
+
+  // Versions newest first, paged by a keyset cursor that stays stable while writes land.
+  virtual Result<HistoryPage> History(const HistoryQuery& query) = 0;
+
+  // Applies `batch` atomically and durably. Conflict when a write's expected
+  // version does not match (nothing is applied); Unavailable on I/O failure.
+  virtual Result<CommitResult> Commit(const WriteBatch& batch) = 0;
+
+  // OK when the store can serve requests (used by /readyz).
+  virtual Status Ping() = 0;
+
+  virtual Result<StoreStats> Stats() = 0;
+};
+
+struct StoreOptions {
+  // "sqlite:" (the default file inside data_dir), "sqlite:PATH", or later
+  // "postgres://user@host:port/db".
+  std::string url = "sqlite:";
+  std::string data_dir = "./data";
+  // Group commit: the most batches one transaction may carry.
+  int max_group = 256;
+  // zstd level for resource bodies (1 = fastest).
+  int compression_level = 3;
+};
+
+// Opens (creating and migrating if needed) the store named by options.url.
+Result<std::unique_ptr<Store>> OpenStore(const StoreOptions& options);
+
+}  // namespace crs::store
