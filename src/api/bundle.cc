@@ -222,10 +222,23 @@ http::Request ToRequest(const RequestContext& ctx, const Entry& e) {
 void FhirApi::Bundle(RequestContext& ctx, http::Response* out) {
   auto body = ParseJsonBody(ctx.request.body, options_.max_json_depth);
   if (!body.ok()) return SetError(body.status(), out);
-  if (Status st = CheckResource(*body, "Bundle"); !st.ok()) return SetError(st, out);
+  // Validate the Bundle's own structure; entry resources are checked one by
+  // one as their entries run (so one bad entry does not sink a batch).
+  {
+    json::value shell = *body;
+    if (json::object* o = shell.if_object()) {
+      if (json::value* arr = o->if_contains("entry"); arr && arr->is_array()) {
+        for (auto& e : arr->get_array()) {
+          if (json::object* eo = e.if_object()) eo->erase("resource");
+        }
+      }
+    }
+    if (Status st = CheckResource(shell, "Bundle"); !st.ok()) return SetError(st, out);
+  }
   const json::object& bundle = body->get_object();
   const json::value* type = bundle.if_contains("type");
-  std::string_view bundle_type = type && type->is_string() ? type->get_string() : "";
+  std::string_view bundle_type;
+  if (type && type->is_string()) bundle_type = type->get_string();
   if (bundle_type != "batch" && bundle_type != "transaction") {
     return SetError(Status::Invalid("POST to the base needs a Bundle of type batch or "
                                     "transaction"), out);

@@ -1,0 +1,113 @@
+// Bad input gets a clear OperationOutcome with the right status, and loses
+// nothing already stored.
+#include "e2e/fixture.h"
+
+namespace crs::e2e {
+namespace {
+
+struct ErrorCase {
+  const char* name;
+  const char* method;
+  const char* path;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  int status;
+};
+
+class ErrorsTest : public ServerTest {
+ protected:
+  std::vector<std::string> ExtraArgs() const override { return {"--max-body", "65536"}; }
+};
+
+TEST_F(ErrorsTest, EveryErrorIsAnOperationOutcomeWithTheRightStatus) {
+  ASSERT_EQ(Put("/fhir/Patient/p1", R"({"resourceType":"Patient","id":"p1","gender":"male"})")
+                .status, 201);
+  std::string deep(200, '[');
+  deep += std::string(200, ']');
+  std::string big = R"({"resourceType":"Patient","text":{"status":"generated","div":")" +
+                    std::string(70000, 'x') + "\"}}";
+  const std::vector<ErrorCase> cases = {
+      {"malformed JSON", "POST", "/fhir/Patient", R"({"resourceType":"Patient",)", {}, 400},
+      {"not an object", "POST", "/fhir/Patient", R"([1,2])", {}, 400},
+      {"unknown resource type in URL", "GET", "/fhir/Unicorn/1", "", {}, 404},
+      {"unknown resourceType in body", "POST", "/fhir/Patient",
+       R"({"resourceType":"Unicorn"})", {}, 400},
+      {"type mismatch URL/body", "POST", "/fhir/Observation", R"({"resourceType":"Patient"})",
+       {}, 400},
+      {"id mismatch URL/body", "PUT", "/fhir/Patient/p1",
+       R"({"resourceType":"Patient","id":"p2"})", {}, 400},
+      {"update without id", "PUT", "/fhir/Patient/p1", R"({"resourceType":"Patient"})", {}, 400},
+      {"invalid id in URL", "GET", "/fhir/Patient/bad_id!", "", {}, 400},
+      {"id too long", "PUT", ("/fhir/Patient/" + std::string(65, 'a')).c_str(), "", {}, 400},
+      {"unknown element", "POST", "/fhir/Patient",
+       R"({"resourceType":"Patient","colour":"blue"})", {}, 400},
+      {"bad date", "POST", "/fhir/Patient", R"({"resourceType":"Patient","birthDate":"1990-02-30"})",
+       {}, 400},
+      {"bad dateTime", "POST", "/fhir/Observation",
+       R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"effectiveDateTime":"2020-01-01T25:00:00Z"})",
+       {}, 400},
+      {"bad instant", "POST", "/fhir/Observation",
+       R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"issued":"2020-01-01"})",
+       {}, 400},
+      {"bad boolean", "POST", "/fhir/Patient", R"({"resourceType":"Patient","active":"yes"})", {},
+       400},
+      {"bad integer", "POST", "/fhir/Patient",
+       R"({"resourceType":"Patient","multipleBirthInteger":1.5})", {}, 400},
+      {"bad decimal", "POST", "/fhir/Observation",
+       R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":"12"}})",
+       {}, 400},
+      {"bad uri", "POST", "/fhir/Patient",
+       R"({"resourceType":"Patient","identifier":[{"system":"has space"}]})", {}, 400},
+      {"bad code", "POST", "/fhir/Patient", R"({"resourceType":"Patient","gender":" male"})", {},
+       400},
+      {"array expected", "POST", "/fhir/Patient",
+       R"({"resourceType":"Patient","name":{"family":"X"}})", {}, 400},
+      {"required element missing", "POST", "/fhir/Observation",
+       R"({"resourceType":"Observation","code":{"text":"x"}})", {}, 400},
+      {"body too large", "POST", "/fhir/Patient", big, {}, 413},
+      {"nested too deep", "POST", "/fhir/Patient", deep, {}, 400},
+      {"unsupported media type", "POST", "/fhir/Patient", "<Patient/>",
+       {{"Content-Type", "application/fhir+xml"}}, 415},
+      {"not acceptable", "GET", "/fhir/Patient/p1", "", {{"Accept", "application/fhir+xml"}}, 406},
+      {"_format xml", "GET", "/fhir/Patient/p1?_format=xml", "", {}, 406},
+      {"method not allowed", "POST", "/fhir/Patient/p1", "{}", {}, 405},
+      {"method not allowed on metadata", "DELETE", "/fhir/metadata", "", {}, 405},
+      {"version conflict", "PUT", "/fhir/Patient/p1",
+       R"({"resourceType":"Patient","id":"p1"})", {{"If-Match", "W/\"7\""}}, 412},
+      {"bad If-Match", "PUT", "/fhir/Patient/p1", R"({"resourceType":"Patient","id":"p1"})",
+       {{"If-Match", "banana"}}, 400},
+      {"POST to base with a non-Bundle", "POST", "/fhir", R"({"resourceType":"Patient"})", {},
+       400},
+      {"Bundle of the wrong type", "POST", "/fhir",
+       R"({"resourceType":"Bundle","type":"collection"})", {}, 400},
+  };
+  for (const auto& c : cases) {
+    auto r = client_->Send(c.method, c.path, c.body, c.headers);
+    EXPECT_EQ(r.status, c.status) << c.name << ": " << r.body;
+    EXPECT_FALSE(OutcomeCode(r).empty()) << c.name << " did not answer an OperationOutcome: "
+                                         << r.body;
+  }
+  // Nothing stored was lost or changed.
+  auto p1 = Get("/fhir/Patient/p1");
+  ASSERT_EQ(p1.status, 200);
+  EXPECT_EQ(p1.Header("etag"), "W/\"1\"");
+  EXPECT_EQ(p1.Json().at("gender"), "male");
+  auto history = Get("/fhir/_history").Json();
+  EXPECT_EQ(history.at("entry").as_array().size(), 1u) << "a rejected write left something";
+}
+
+TEST_F(ErrorsTest, GarbageHttpDoesNotCrashTheServer) {
+  // Raw hostile bytes on a socket, then a normal request still works.
+  Client raw(server_.port());
+  auto r = raw.Send("BREW", "/fhir/Patient/p1\x01\x02", "");
+  (void)r;
+  EXPECT_EQ(Get("/healthz").status, 200);
+  // Very long header.
+  auto big = Get("/fhir/metadata", {{"X-Junk", std::string(100000, 'a')}});
+  EXPECT_EQ(big.status == 431 || big.status == 400 || big.status == 0, true);
+  Client after(server_.port());
+  EXPECT_EQ(after.Send("GET", "/healthz").status, 200);
+}
+
+}  // namespace
+}  // namespace crs::e2e

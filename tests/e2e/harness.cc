@@ -1,0 +1,189 @@
+#include "e2e/harness.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace crs::e2e {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+
+boost::json::value HttpResult::Json() const {
+  boost::json::error_code ec;
+  auto v = boost::json::parse(body, ec);
+  return ec ? boost::json::value() : v;
+}
+
+struct Client::Impl {
+  explicit Impl(int port) : port(port), stream(ioc) {}
+  bool Connect() {
+    beast::error_code ec;
+    stream.socket().close(ec);
+    stream.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port), ec);
+    connected = !ec;
+    return connected;
+  }
+  int port;
+  net::io_context ioc;
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+  bool connected = false;
+};
+
+Client::Client(int port) : impl_(std::make_unique<Impl>(port)) {}
+Client::~Client() = default;
+
+HttpResult Client::Send(const std::string& method, const std::string& target,
+                        const std::string& body,
+                        const std::vector<std::pair<std::string, std::string>>& headers) {
+  try {
+    return SendOnce(method, target, body, headers);
+  } catch (const std::exception&) {
+    impl_->connected = false;
+    return HttpResult();  // status 0: the request could not be sent or answered
+  }
+}
+
+HttpResult Client::SendOnce(const std::string& method, const std::string& target,
+                            const std::string& body,
+                            const std::vector<std::pair<std::string, std::string>>& headers) {
+  HttpResult result;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (!impl_->connected && !impl_->Connect()) return result;
+    bhttp::request<bhttp::string_body> req;
+    req.method_string(method);
+    req.target(target);
+    req.version(11);
+    req.set(bhttp::field::host, "127.0.0.1:" + std::to_string(impl_->port));
+    bool has_ct = false;
+    for (const auto& [k, v] : headers) {
+      req.set(k, v);
+      if (k == "Content-Type" || k == "content-type") has_ct = true;
+    }
+    if (!body.empty() && !has_ct) req.set(bhttp::field::content_type, "application/fhir+json");
+    req.body() = body;
+    req.prepare_payload();
+    beast::error_code ec;
+    bhttp::write(impl_->stream, req, ec);
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(1ull << 30);
+    if (!ec) bhttp::read(impl_->stream, impl_->buffer, parser, ec);
+    if (ec) {
+      impl_->connected = false;  // the server closed a kept-alive connection: retry once
+      continue;
+    }
+    auto& res = parser.get();
+    result.status = static_cast<int>(res.result_int());
+    for (const auto& f : res) {
+      std::string name(f.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      result.headers[name] = std::string(f.value());
+    }
+    result.body = std::move(res.body());
+    if (!res.keep_alive()) impl_->connected = false;
+    return result;
+  }
+  return result;
+}
+
+ServerProcess::ServerProcess() {
+  char tmpl[] = "/tmp/crs-e2e-XXXXXX";
+  char* dir = mkdtemp(tmpl);
+  data_dir_ = dir ? dir : "/tmp/crs-e2e-fallback";
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) Stop(SIGKILL);
+  std::error_code ec;
+  std::filesystem::remove_all(data_dir_, ec);
+}
+
+bool ServerProcess::Start(const std::vector<std::string>& extra_args) {
+  int out_pipe[2];
+  if (pipe(out_pipe) != 0) return false;
+  std::vector<std::string> args = {CRS_BINARY, "serve", "--data", data_dir_ + "/data",
+                                   "--listen", "127.0.0.1:0"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(out_pipe[1], 1);
+    close(out_pipe[0]);
+    close(out_pipe[1]);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(out_pipe[1]);
+  // Read the listen line: "OpenCRS listening on http://127.0.0.1:PORT/fhir".
+  std::string line;
+  char c;
+  while (read(out_pipe[0], &c, 1) == 1) {
+    if (c == '\n') {
+      size_t p = line.find("http://127.0.0.1:");
+      if (p != std::string::npos) {
+        port_ = std::atoi(line.c_str() + p + 17);
+        break;
+      }
+      line.clear();
+    } else {
+      line.push_back(c);
+    }
+  }
+  close(out_pipe[0]);  // later stdout writes are discarded (SIGPIPE-safe: the server logs to stderr)
+  return port_ > 0;
+}
+
+int ServerProcess::Stop(int sig) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, sig);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  port_ = 0;
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return -WTERMSIG(status);
+}
+
+int RunCrs(const std::vector<std::string>& args, std::string* out) {
+  std::string cmd = CRS_BINARY;
+  for (const auto& a : args) cmd += " '" + a + "'";
+  cmd += " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return -1;
+  char buf[4096];
+  size_t n;
+  out->clear();
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
+  int status = pclose(p);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string IdFromLocation(const std::string& location) {
+  size_t fhir = location.find("/fhir/");
+  if (fhir == std::string::npos) return "";
+  std::string rest = location.substr(fhir + 6);
+  size_t hist = rest.find("/_history");
+  return hist == std::string::npos ? rest : rest.substr(0, hist);
+}
+
+}  // namespace crs::e2e

@@ -1,0 +1,75 @@
+// End-to-end test harness: runs the real build/crs binary on port 0 in a
+// temporary data directory and talks HTTP to it over loopback.
+#pragma once
+
+#include <sys/types.h>
+
+#include <boost/json.hpp>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace crs::e2e {
+
+struct HttpResult {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  std::string Header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+  boost::json::value Json() const;  // parses body; null value when not JSON
+};
+
+// A keep-alive HTTP/1.1 connection to 127.0.0.1:port. One thread at a time.
+class Client {
+ public:
+  explicit Client(int port);
+  ~Client();
+  // Sends one request. status 0 in the result means the connection failed.
+  HttpResult Send(const std::string& method, const std::string& target,
+                  const std::string& body = "",
+                  const std::vector<std::pair<std::string, std::string>>& headers = {});
+
+ private:
+  HttpResult SendOnce(const std::string& method, const std::string& target,
+                      const std::string& body,
+                      const std::vector<std::pair<std::string, std::string>>& headers);
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A crs server process.
+class ServerProcess {
+ public:
+  // Creates a fresh temporary data directory (removed by the destructor).
+  ServerProcess();
+  ~ServerProcess();
+
+  // Starts `crs serve --data DIR --listen 127.0.0.1:0` plus `extra_args`;
+  // returns false (and records why) if it did not print its listen line.
+  bool Start(const std::vector<std::string>& extra_args = {});
+  // Sends `signal` and waits for exit; returns the exit status (or -signal).
+  int Stop(int signal);
+  int port() const { return port_; }
+  const std::string& data_dir() const { return data_dir_; }
+  std::string Base() const { return "/fhir"; }
+
+ private:
+  std::string data_dir_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// Runs the crs binary with `args` and returns its exit code; output into *out.
+int RunCrs(const std::vector<std::string>& args, std::string* out);
+
+// Reads a file into a string (empty when unreadable).
+std::string ReadFile(const std::string& path);
+
+// "Type/id" from a Location header "http://host/fhir/Type/id/_history/n".
+std::string IdFromLocation(const std::string& location);
+
+}  // namespace crs::e2e
