@@ -1,0 +1,197 @@
+// The Store contract, one suite for every backend (parameterised by store
+// URL; PostgreSQL joins the list when its backend exists).
+#include "store/store.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "store/body_codec.h"
+
+namespace crs::store {
+namespace {
+
+class StoreContractTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/crs-store-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    Reopen();
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Reopen() {
+    store_.reset();
+    StoreOptions o;
+    o.url = GetParam();
+    o.data_dir = dir_;
+    auto s = OpenStore(o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(*s);
+  }
+  static Write Put(std::string type, std::string id, int64_t expected, std::string body,
+                   int64_t ms = 1000) {
+    Write w;
+    w.type = std::move(type);
+    w.id = std::move(id);
+    w.expected_version = expected;
+    w.last_updated_ms = ms;
+    w.method = expected == 0 ? Method::kCreate : Method::kUpdate;
+    w.body = std::move(body);
+    return w;
+  }
+  Result<CommitResult> CommitOne(Write w) {
+    WriteBatch b;
+    b.writes.push_back(std::move(w));
+    return store_->Commit(b);
+  }
+
+  std::string dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(StoreContractTest, WriteReadVersions) {
+  EXPECT_EQ(store_->Read("Patient", "a").status().code(), Code::kNotFound);
+  ASSERT_TRUE(CommitOne(Put("Patient", "a", 0, R"({"v":1})")).ok());
+  ASSERT_TRUE(CommitOne(Put("Patient", "a", 1, R"({"v":2})", 2000)).ok());
+  auto cur = store_->Read("Patient", "a");
+  ASSERT_TRUE(cur.ok());
+  EXPECT_EQ(cur->version, 2);
+  EXPECT_EQ(cur->body, R"({"v":2})");
+  EXPECT_EQ(cur->last_updated_ms, 2000);
+  auto v1 = store_->ReadVersion("Patient", "a", 1);
+  ASSERT_TRUE(v1.ok());
+  EXPECT_EQ(v1->body, R"({"v":1})");
+  EXPECT_EQ(store_->ReadVersion("Patient", "a", 3).status().code(), Code::kNotFound);
+  // Same id, other type: a different resource.
+  EXPECT_EQ(store_->Read("Observation", "a").status().code(), Code::kNotFound);
+}
+
+TEST_P(StoreContractTest, StaleExpectationConflictsAndWritesNothing) {
+  ASSERT_TRUE(CommitOne(Put("Patient", "a", 0, "{}")).ok());
+  EXPECT_EQ(CommitOne(Put("Patient", "a", 0, "{}")).status().code(), Code::kConflict);
+  EXPECT_EQ(CommitOne(Put("Patient", "a", 5, "{}")).status().code(), Code::kConflict);
+  EXPECT_EQ(store_->Read("Patient", "a")->version, 1);
+}
+
+TEST_P(StoreContractTest, BatchIsAllOrNothing) {
+  ASSERT_TRUE(CommitOne(Put("Patient", "x", 0, "{}")).ok());
+  WriteBatch b;
+  b.writes.push_back(Put("Patient", "y", 0, "{}"));
+  b.writes.push_back(Put("Patient", "x", 0, "{}"));  // conflicts
+  EXPECT_EQ(store_->Commit(b).status().code(), Code::kConflict);
+  EXPECT_EQ(store_->Read("Patient", "y").status().code(), Code::kNotFound);
+}
+
+TEST_P(StoreContractTest, DeleteMarkerKeepsHistory) {
+  ASSERT_TRUE(CommitOne(Put("Patient", "a", 0, "{}")).ok());
+  Write d;
+  d.type = "Patient";
+  d.id = "a";
+  d.expected_version = 1;
+  d.method = Method::kDelete;
+  d.last_updated_ms = 5;
+  ASSERT_TRUE(CommitOne(d).ok());
+  auto cur = store_->Read("Patient", "a");
+  ASSERT_TRUE(cur.ok());
+  EXPECT_TRUE(cur->deleted);
+  EXPECT_EQ(cur->version, 2);
+  EXPECT_TRUE(store_->ReadVersion("Patient", "a", 1).ok());
+}
+
+TEST_P(StoreContractTest, HistoryPagesNewestFirstWithStableCursor) {
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_TRUE(CommitOne(Put(i % 2 ? "Observation" : "Patient", "r" + std::to_string(i), 0, "{}",
+                              1000 + i)).ok());
+  }
+  HistoryQuery q;
+  q.count = 3;
+  auto p1 = store_->History(q);
+  ASSERT_TRUE(p1.ok());
+  ASSERT_EQ(p1->versions.size(), 3u);
+  EXPECT_EQ(p1->versions[0].id, "r6");
+  // A write between pages does not shift the next page.
+  ASSERT_TRUE(CommitOne(Put("Patient", "late", 0, "{}", 9999)).ok());
+  q.before_seq = p1->next_before_seq;
+  auto p2 = store_->History(q);
+  ASSERT_TRUE(p2.ok());
+  EXPECT_EQ(p2->versions[0].id, "r3");
+  q.type = "Patient";
+  q.before_seq = 0;
+  q.count = 100;
+  q.since_ms = 1002;
+  auto typed = store_->History(q);
+  ASSERT_TRUE(typed.ok());
+  ASSERT_EQ(typed->versions.size(), 4u);  // r2 r4 r6 late
+  EXPECT_EQ(typed->next_before_seq, 0);
+}
+
+TEST_P(StoreContractTest, IdempotencyKeyAppliesOnce) {
+  WriteBatch b;
+  b.writes.push_back(Put("Patient", "a", 0, "{}"));
+  b.idempotency_key = "req-1";
+  ASSERT_TRUE(store_->Commit(b).ok());
+  auto again = store_->Commit(b);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(again->already_applied);
+  ASSERT_EQ(again->applied.size(), 1u);
+  EXPECT_EQ(again->applied[0].id, "a");
+  EXPECT_EQ(again->applied[0].version, 1);
+}
+
+TEST_P(StoreContractTest, ConcurrentCommitsAreGroupedAndAllDurable) {
+  constexpr int kThreads = 16, kEach = 50;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        ok += CommitOne(Put("Patient", std::to_string(t) + "-" + std::to_string(i), 0, "{}")).ok();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok, kThreads * kEach);
+  Reopen();
+  auto stats = store_->Stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->resources, kThreads * kEach);
+}
+
+TEST_P(StoreContractTest, DataSurvivesReopen) {
+  ASSERT_TRUE(CommitOne(Put("Patient", "a", 0, R"({"resourceType":"Patient"})")).ok());
+  Reopen();
+  auto r = store_->Read("Patient", "a");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->body, R"({"resourceType":"Patient"})");
+  EXPECT_TRUE(store_->Ping().ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::Values("sqlite:"));
+
+TEST(BodyCodecTest, RoundTripsAndRejectsCorruption) {
+  std::string body(5000, 'a');
+  body += R"({"resourceType":"Patient"})";
+  std::string packed = CompressBody(body, 3);
+  EXPECT_LT(packed.size(), body.size() / 10);
+  auto back = DecompressBody(packed);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, body);
+  EXPECT_FALSE(DecompressBody("not zstd").ok());
+  packed[packed.size() / 2] ^= 0x55;
+  auto bad = DecompressBody(packed);
+  EXPECT_TRUE(!bad.ok() || *bad != body);
+}
+
+TEST(OpenStoreTest, RejectsUnknownSchemes) {
+  StoreOptions o;
+  o.url = "mysql://x";
+  EXPECT_EQ(OpenStore(o).status().code(), Code::kInvalid);
+}
+
+}  // namespace
+}  // namespace crs::store
