@@ -12,7 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   curl python3
 )
-if [[ "${CRS_WITH_BENCH:-0}" == 1 ]]; then packages+=(wrk nginx-light); fi
+if [[ "${CRS_WITH_BENCH:-0}" == 1 ]]; then packages+=(wrk nginx-light bc); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Foundation benchmark: read by id, create, update against a store of N
+# Patients, and nginx serving the same Patient bytes as a static file in the
+# same run, all with wrk (keep-alive, 64 connections, 2 threads).
+#
+#   bash bench/run.sh            # N=100000, 10 s per run
+#   CRS_BENCH_N=20000 DURATION=5s bash bench/run.sh
+#
+# Needs: build/crs (make build), wrk, nginx (scripts/install-deps.sh with
+# CRS_WITH_BENCH=1), python3, curl. Results go to bench/out/ and stdout.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+N=${CRS_BENCH_N:-100000}
+DURATION=${DURATION:-10s}
+CONNS=${CONNS:-64}
+THREADS=${THREADS:-2}
+PORT=${PORT:-18080}
+NGINX_PORT=${NGINX_PORT:-18081}
+export CRS_BENCH_N=$N
+
+work=$(mktemp -d /tmp/crs-bench-XXXXXX)
+out="$root/bench/out"
+mkdir -p "$out" "$work/www" "$work/logs"
+chmod 755 "$work" "$work/www"  # nginx workers run as www-data
+crs_pid=""
+cleanup() {
+  [[ -n "$crs_pid" ]] && kill "$crs_pid" 2>/dev/null || true
+  [[ -f "$work/nginx.pid" ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  sleep 0.5
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM; N=$N; wrk -t$THREADS -c$CONNS -d$DURATION"
+python3 bench/make_patients.py "$N" "$work/bundles" 1000
+
+build/crs serve --data "$work/data" --listen "127.0.0.1:$PORT" >"$work/crs.out" 2>"$work/crs.err" &
+crs_pid=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+
+start=$(date +%s.%N)
+for f in "$work"/bundles/bundle-*.json; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/fhir+json' \
+    --data-binary @"$f" "http://127.0.0.1:$PORT/fhir")
+  [[ "$code" == 200 ]] || { echo "load failed ($code) on $f" >&2; exit 1; }
+done
+end=$(date +%s.%N)
+echo "loaded $N patients in $(echo "$end - $start" | bc) s (transactions of 1000)"
+
+# nginx serves the very bytes crs returns for one Patient.
+curl -s "http://127.0.0.1:$PORT/fhir/Patient/bench-000001" >"$work/www/patient.json"
+chmod 644 "$work/www/patient.json"
+echo "patient body: $(wc -c <"$work/www/patient.json") bytes"
+cat >"$work/nginx.conf" <<NGINX
+worker_processes 2;
+pid $work/nginx.pid;
+error_log $work/logs/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  default_type application/fhir+json;
+  server { listen 127.0.0.1:$NGINX_PORT; root $work/www; }
+}
+NGINX
+nginx -c "$work/nginx.conf" -p "$work"
+
+run() {  # name, url, [lua script]
+  local name=$1 url=$2 script=${3:-}
+  local args=(-t"$THREADS" -c"$CONNS" -d"$DURATION" --latency)
+  [[ -n "$script" ]] && args+=(-s "$script")
+  wrk "${args[@]}" "$url" >"$out/$name.txt" 2>&1
+  local rps p50 p99 non2xx
+  rps=$(awk '/Requests\/sec/{print $2}' "$out/$name.txt")
+  p50=$(awk '$1=="50%"{print $2}' "$out/$name.txt")
+  p99=$(awk '$1=="99%"{print $2}' "$out/$name.txt")
+  non2xx=$(awk '/Non-2xx/{print $5}' "$out/$name.txt")
+  printf '%-14s %10s req/s   p50 %-8s p99 %-8s non-2xx %s\n' "$name" "$rps" "$p50" "$p99" "${non2xx:-0}"
+  echo "$rps" >"$out/$name.rps"
+}
+
+export CRS_BENCH_BODY="$work/www/patient.json"
+run nginx-static "http://127.0.0.1:$NGINX_PORT/patient.json"
+run read-by-id "http://127.0.0.1:$PORT" bench/wrk/read.lua
+run create "http://127.0.0.1:$PORT/fhir/Patient" bench/wrk/create.lua
+run update "http://127.0.0.1:$PORT" bench/wrk/update.lua
+echo "read/nginx ratio: $(echo "scale=3; $(cat "$out/read-by-id.rps") / $(cat "$out/nginx-static.rps")" | bc)"
+du -sh "$work/data" | awk '{print "data dir after the run: " $1}'

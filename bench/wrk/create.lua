@@ -1,0 +1,8 @@
+-- POST a new Patient (server-assigned id).
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/fhir+json"
+local f = io.open(os.getenv("CRS_BENCH_BODY"), "r")
+local body = f:read("*a")
+f:close()
+body = body:gsub('"id":%s*"[^"]*",?', "", 1)
+wrk.body = body
