@@ -89,8 +89,9 @@ class FhirHandler final : public http::Handler {
       *out = http::Response();
       SetError(Status::Internal("internal error"), out);
     }
-    std::string_view rid = request.headers.Get("x-request-id");
-    out->SetHeader("X-Request-ID", rid.empty() ? NewId() : std::string(rid));
+    if (auto rid = request.headers.Get("x-request-id"); !rid.empty()) {
+      out->SetHeader("X-Request-ID", std::string(rid));
+    }
     if (auto cid = request.headers.Get("x-correlation-id"); !cid.empty()) {
       out->SetHeader("X-Correlation-ID", std::string(cid));
     }
@@ -119,7 +120,7 @@ class FhirHandler final : public http::Handler {
     if (path != "/fhir" && !path.starts_with("/fhir/")) {
       return SetError(Status::NotFound("no such endpoint (the FHIR base is /fhir)"), out);
     }
-    RequestContext ctx{req, BaseUrl(req)};
+    RequestContext ctx{req, BaseUrl(req), PreferReturn::kRepresentation, false, {}};
     ctx.params = http::ParseQuery(req.query);
     ParsePrefer(req.headers.Get("prefer"), &ctx);
     for (const auto& [k, v] : ctx.params) {

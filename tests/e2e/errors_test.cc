@@ -8,7 +8,7 @@ namespace {
 struct ErrorCase {
   const char* name;
   const char* method;
-  const char* path;
+  std::string path;
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   int status;
@@ -38,7 +38,7 @@ TEST_F(ErrorsTest, EveryErrorIsAnOperationOutcomeWithTheRightStatus) {
        R"({"resourceType":"Patient","id":"p2"})", {}, 400},
       {"update without id", "PUT", "/fhir/Patient/p1", R"({"resourceType":"Patient"})", {}, 400},
       {"invalid id in URL", "GET", "/fhir/Patient/bad_id!", "", {}, 400},
-      {"id too long", "PUT", ("/fhir/Patient/" + std::string(65, 'a')).c_str(), "", {}, 400},
+      {"id too long", "PUT", "/fhir/Patient/" + std::string(65, 'a'), "", {}, 400},
       {"unknown element", "POST", "/fhir/Patient",
        R"({"resourceType":"Patient","colour":"blue"})", {}, 400},
       {"bad date", "POST", "/fhir/Patient", R"({"resourceType":"Patient","birthDate":"1990-02-30"})",

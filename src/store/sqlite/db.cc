@@ -89,15 +89,14 @@ Status Db::Exec(std::string_view sql) {
   return Status::Ok();
 }
 
-Result<Stmt*> Db::Prepare(const std::string& sql) {
+Result<Stmt*> Db::Prepare(const char* sql) {
   auto it = cache_.find(sql);
   if (it != cache_.end()) {
     it->second->Reset();
     return it->second.get();
   }
   sqlite3_stmt* s = nullptr;
-  int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
-                              SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+  int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
   if (rc != SQLITE_OK) return SqliteStatus(rc, "prepare", db_);
   auto stmt = std::make_unique<Stmt>(s);
   Stmt* p = stmt.get();

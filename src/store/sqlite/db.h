@@ -49,15 +49,17 @@ class Db {
 
   // Executes one or more statements without results.
   Status Exec(std::string_view sql);
-  // A cached prepared statement for `sql` (reset and ready to bind).
-  Result<Stmt*> Prepare(const std::string& sql);
+  // A cached prepared statement for `sql` (reset and ready to bind). `sql`
+  // must be a string with static storage: the cache is keyed by its address,
+  // which keeps the lookup off the read path's profile.
+  Result<Stmt*> Prepare(const char* sql);
   int64_t LastInsertRowid() const;
   sqlite3* raw() { return db_; }
 
  private:
   explicit Db(sqlite3* db) : db_(db) {}
   sqlite3* db_;
-  std::unordered_map<std::string, std::unique_ptr<Stmt>> cache_;
+  std::unordered_map<const char*, std::unique_ptr<Stmt>> cache_;
 };
 
 // Translates an SQLite result code into our Status (BUSY/LOCKED → Retryable,
