@@ -76,51 +76,17 @@ class SqliteStore final : public Store {
   }
 
   Result<ResourceVersion> Read(std::string_view type, std::string_view id) override {
-    CRS_ASSIGN_OR_RETURN(auto conn, Acquire());
-    ResourceVersion out;
-    Status st = [&]() -> Status {
-      CRS_ASSIGN_OR_RETURN(Stmt * s, conn->Prepare(kReadCurrent));
-      s->Bind(1, type);
-      s->Bind(2, id);
-      CRS_ASSIGN_OR_RETURN(bool row, s->Step());
-      if (!row) return Status::NotFound("resource not found");
-      CRS_RETURN_IF_ERROR(FillVersion(*s, &out));
-      s->Reset();
-      return Status::Ok();
-    }();
-    Release(std::move(conn));
-    if (!st.ok()) return st;
-    out.type = type;
-    out.id = id;
-    return out;
+    return ReadOne(kReadCurrent, type, id, 0);
   }
 
   Result<ResourceVersion> ReadVersion(std::string_view type, std::string_view id,
                                       int64_t version) override {
-    CRS_ASSIGN_OR_RETURN(auto conn, Acquire());
-    ResourceVersion out;
-    Status st = [&]() -> Status {
-      CRS_ASSIGN_OR_RETURN(Stmt * s, conn->Prepare(kReadVersion));
-      s->Bind(1, type);
-      s->Bind(2, id);
-      s->Bind(3, version);
-      CRS_ASSIGN_OR_RETURN(bool row, s->Step());
-      if (!row) return Status::NotFound("version not found");
-      CRS_RETURN_IF_ERROR(FillVersion(*s, &out));
-      s->Reset();
-      return Status::Ok();
-    }();
-    Release(std::move(conn));
-    if (!st.ok()) return st;
-    out.type = type;
-    out.id = id;
-    return out;
+    return ReadOne(kReadVersion, type, id, version);
   }
 
   Result<HistoryPage> History(const HistoryQuery& q) override {
-    CRS_ASSIGN_OR_RETURN(auto conn, Acquire());
     HistoryPage page;
-    Status st = [&]() -> Status {
+    Status st = WithReader([&](Db* conn) -> Status {
       const char* sql = q.id ? kHistoryInstance : q.type ? kHistoryType : kHistorySystem;
       CRS_ASSIGN_OR_RETURN(Stmt * s, conn->Prepare(sql));
       if (q.type) s->Bind(1, *q.type);
@@ -143,8 +109,7 @@ class SqliteStore final : public Store {
       }
       s->Reset();
       return Status::Ok();
-    }();
-    Release(std::move(conn));
+    });
     if (!st.ok()) return st;
     return page;
   }
@@ -162,21 +127,17 @@ class SqliteStore final : public Store {
   }
 
   Status Ping() override {
-    CRS_ASSIGN_OR_RETURN(auto conn, Acquire());
-    Status st = [&]() -> Status {
+    return WithReader([&](Db* conn) -> Status {
       CRS_ASSIGN_OR_RETURN(Stmt * s, conn->Prepare("SELECT 1"));
       CRS_ASSIGN_OR_RETURN(bool row, s->Step());
       s->Reset();
       return row ? Status::Ok() : Status::Unavailable("store did not answer");
-    }();
-    Release(std::move(conn));
-    return st;
+    });
   }
 
   Result<StoreStats> Stats() override {
-    CRS_ASSIGN_OR_RETURN(auto conn, Acquire());
     StoreStats stats;
-    Status st = [&]() -> Status {
+    Status st = WithReader([&](Db* conn) -> Status {
       CRS_ASSIGN_OR_RETURN(Stmt * s, conn->Prepare(
           "SELECT (SELECT count(*) FROM resources WHERE deleted = 0), "
           "(SELECT coalesce(max(seq), 0) FROM versions)"));
@@ -187,8 +148,7 @@ class SqliteStore final : public Store {
       }
       s->Reset();
       return Status::Ok();
-    }();
-    Release(std::move(conn));
+    });
     if (!st.ok()) return st;
     return stats;
   }
@@ -198,6 +158,39 @@ class SqliteStore final : public Store {
     const WriteBatch* batch;
     std::promise<Result<CommitResult>> promise;
   };
+
+  // Runs `fn` with a reader connection from the pool.
+  template <typename Fn>
+  Status WithReader(Fn fn) {
+    CRS_ASSIGN_OR_RETURN(auto conn, Acquire());
+    Status st = fn(conn.get());
+    Release(std::move(conn));
+    return st;
+  }
+
+  // One version by (type, id) and, for kReadVersion, a version number.
+  Result<ResourceVersion> ReadOne(const char* sql, std::string_view type, std::string_view id,
+                                  int64_t version) {
+    ResourceVersion out;
+    Status st = WithReader([&](Db* conn) -> Status {
+      CRS_ASSIGN_OR_RETURN(Stmt * s, conn->Prepare(sql));
+      s->Bind(1, type);
+      s->Bind(2, id);
+      if (version > 0) s->Bind(3, version);
+      CRS_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) {
+        s->Reset();
+        return Status::NotFound(version > 0 ? "version not found" : "resource not found");
+      }
+      Status filled = FillVersion(*s, &out);
+      s->Reset();
+      return filled;
+    });
+    if (!st.ok()) return st;
+    out.type = type;
+    out.id = id;
+    return out;
+  }
 
   Status Migrate() {
     CRS_RETURN_IF_ERROR(writer_->Exec("CREATE TABLE IF NOT EXISTS schema_meta "
