@@ -92,12 +92,17 @@ class ServerImpl final : public Server {
         acceptor_->close(ec);
       });
     }
+    // Take strong references under the lock but use (and drop) them outside
+    // it: dropping the last one runs ~Session, which takes mu_ itself.
+    std::vector<std::shared_ptr<Session>> live;
     {
       std::lock_guard<std::mutex> lock(mu_);
       for (auto& weak : sessions_) {
-        if (auto s = weak.lock()) s->CloseIfIdleAsync();
+        if (auto s = weak.lock()) live.push_back(std::move(s));
       }
     }
+    for (auto& s : live) s->CloseIfIdleAsync();
+    live.clear();
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait_for(lock, std::chrono::seconds(options_.shutdown_grace_seconds),

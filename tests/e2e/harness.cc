@@ -150,7 +150,15 @@ int ServerProcess::Stop(int sig) {
   if (pid_ <= 0) return -1;
   kill(pid_, sig);
   int status = 0;
-  waitpid(pid_, &status, 0);
+  // A server that does not stop within a minute is a failure, not a hang.
+  for (int i = 0; i < 600 && waitpid(pid_, &status, WNOHANG) == 0; ++i) usleep(100000);
+  if (waitpid(pid_, &status, WNOHANG) == 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    port_ = 0;
+    return -1000;  // did not stop by itself
+  }
   pid_ = -1;
   port_ = 0;
   if (WIFEXITED(status)) return WEXITSTATUS(status);
