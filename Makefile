@@ -17,7 +17,8 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+run: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target crs
 	@echo "Starting OpenCRS with demo data in ./$(DATA) (Ctrl-C stops it)"
 	$(BUILD)/crs serve --data $(DATA) --listen $(LISTEN) --demo
 
