@@ -32,6 +32,9 @@ struct Entry {
   std::string if_none_exist;
   std::string type, id;
   bool has_resource = false;
+  // A conditional entry that resolved to "nothing to write": a POST whose
+  // ifNoneExist matched `id`, or a conditional DELETE that matched nothing.
+  bool noop = false;
 };
 
 namespace {
@@ -299,18 +302,66 @@ Status FhirApi::Transaction(RequestContext& ctx, std::vector<Entry>& entries,
   std::map<std::string, std::string> refs;
   std::vector<std::string> create_ids(entries.size());
   std::set<std::pair<std::string, std::string>> targets;
+  // Maps an entry's fullUrl to the local reference of what it became. A
+  // RESTful fullUrl ("<base>/Type/id") is also what relative references
+  // "Type/id" inside the Bundle mean (FHIR R4 bundle reference resolution).
+  auto map_full_url = [&refs](const Entry& e) {
+    if (e.full_url.empty()) return;
+    refs[e.full_url] = e.type + "/" + e.id;
+    std::string_view fu = e.full_url;
+    if (fu.starts_with("http://") || fu.starts_with("https://")) {
+      size_t last = fu.rfind('/');
+      size_t prev = last == std::string_view::npos || last == 0 ? std::string_view::npos
+                                                                : fu.rfind('/', last - 1);
+      if (prev != std::string_view::npos && fu.substr(prev + 1, last - prev - 1) == e.type) {
+        refs.emplace(std::string(fu.substr(prev + 1)), e.type + "/" + e.id);
+      }
+    }
+  };
   for (Entry& e : entries) {
     bool write = e.method != "GET" && e.method != "HEAD";
-    if (!e.query.empty() && write) {
-      return EntryError(e.index, Status::Invalid("conditional operations need search, which "
-                                                 "this server does not support yet"));
-    }
-    if (!e.if_none_exist.empty()) {
-      return EntryError(e.index, Status::Invalid("conditional create (ifNoneExist) needs "
-                                                 "search, not supported yet"));
+    if (write && (e.id.starts_with("$") || e.type.starts_with("$"))) {
+      return EntryError(e.index, Status::Invalid("operations (" + e.url + ") are not supported "
+                                                 "in a transaction"));
     }
     if (write && !IsStorableType(e.type)) {
       return EntryError(e.index, Status::NotFound("unknown resource type '" + e.type + "'"));
+    }
+    // Conditional entries are resolved against the state before the transaction.
+    if (e.method == "POST" && !e.if_none_exist.empty()) {
+      std::string_view criteria = e.if_none_exist;
+      if (size_t q = criteria.find('?'); q != std::string_view::npos) criteria.remove_prefix(q + 1);
+      auto ids = ConditionalMatches(e.type, criteria);
+      if (!ids.ok()) return EntryError(e.index, ids.status());
+      if (ids->size() > 1) {
+        return EntryError(e.index, Status(Code::kPreconditionFailed,
+                                          "ifNoneExist matches more than one resource"));
+      }
+      if (ids->size() == 1) {
+        e.noop = true;
+        e.id = ids->front();
+        map_full_url(e);
+        continue;
+      }
+    }
+    if ((e.method == "PUT" || e.method == "DELETE") && !e.query.empty()) {
+      auto ids = ConditionalMatches(e.type, e.query);
+      if (!ids.ok()) return EntryError(e.index, ids.status());
+      if (ids->size() > 1) {
+        return EntryError(e.index, Status(Code::kPreconditionFailed,
+                                          "the criteria match more than one resource"));
+      }
+      if (ids->size() == 1) {
+        e.id = ids->front();
+      } else if (e.method == "DELETE") {
+        e.noop = true;
+        continue;
+      } else {
+        const json::object* o = e.resource.if_object();
+        const json::value* body_id = o ? o->if_contains("id") : nullptr;
+        e.id = body_id && body_id->is_string() ? std::string(body_id->get_string()) : NewId();
+      }
+      e.query.clear();
     }
     if (e.method == "POST") {
       if (!e.id.empty()) return EntryError(e.index, Status::Invalid("POST url must be a type"));
@@ -326,9 +377,7 @@ Status FhirApi::Transaction(RequestContext& ctx, std::vector<Entry>& entries,
       return EntryError(e.index, Status::Invalid("the same resource appears twice in the "
                                                  "transaction"));
     }
-    if (write && !e.full_url.empty() && e.method != "DELETE") {
-      refs[e.full_url] = e.type + "/" + e.id;
-    }
+    if (write && e.method != "DELETE") map_full_url(e);
   }
   // 2. Rewrite references between entries.
   for (Entry& e : entries) {
@@ -358,6 +407,23 @@ Status FhirApi::Transaction(RequestContext& ctx, std::vector<Entry>& entries,
     store::WriteBatch batch;
     for (Entry* e : order) {
       if (Phase(e->method) == 3) continue;
+      if (e->noop) {
+        Prepared p;
+        p.type = e->type;
+        p.id = e->id;
+        if (e->method == "POST") {
+          auto existing = store_.Read(e->type, e->id);
+          if (!existing.ok()) return EntryError(e->index, existing.status());
+          p.status = 200;
+          p.version = existing->version;
+          p.last_updated_ms = existing->last_updated_ms;
+          p.body = std::move(existing->body);
+        } else {
+          p.status = 204;
+        }
+        prepared[e->index] = std::move(p);
+        continue;
+      }
       Result<Prepared> p = Status::Internal("unreachable");
       if (e->method == "POST") {
         if (!e->has_resource) return EntryError(e->index, Status::Invalid("POST needs a resource"));

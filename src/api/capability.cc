@@ -5,6 +5,7 @@
 
 #include "api/handler_internal.h"
 #include "api/outcome.h"
+#include "fhir/index/registry.h"
 #include "fhir/model.h"
 
 namespace crs::api {
@@ -14,22 +15,33 @@ namespace json = boost::json;
 void FhirApi::Capabilities(RequestContext& ctx, http::Response* out) {
   static const char* kTypeInteractions[] = {"read",   "vread",          "update",
                                             "patch",  "delete",         "history-instance",
-                                            "history-type", "create"};
+                                            "history-type", "create", "search-type"};
   json::array interactions;
   for (const char* code : kTypeInteractions) interactions.push_back(json::object{{"code", code}});
   json::array resources;
   for (const std::string& type : fhir::Model::R4().ResourceTypes()) {
     if (type == "Resource" || type == "DomainResource") continue;
+    json::array params;
+    for (const fhir::SearchParam* sp : fhir::index::IndexRegistry::Get().params().ForType(type)) {
+      if (sp->type == fhir::SearchParamType::kComposite ||
+          sp->type == fhir::SearchParamType::kSpecial || sp->expression.empty()) {
+        continue;  // not searchable yet: not claimed
+      }
+      params.push_back(json::object{{"name", sp->code},
+                                    {"definition", sp->url},
+                                    {"type", fhir::SearchParamTypeName(sp->type)}});
+    }
     resources.push_back(json::object{
         {"type", type},
         {"interaction", interactions},
+        {"searchParam", std::move(params)},
         {"versioning", "versioned-update"},
         {"readHistory", true},
         {"updateCreate", true},
-        {"conditionalCreate", false},
+        {"conditionalCreate", true},
         {"conditionalRead", "not-supported"},
-        {"conditionalUpdate", false},
-        {"conditionalDelete", "not-supported"},
+        {"conditionalUpdate", true},
+        {"conditionalDelete", "single"},
     });
   }
   json::object cs{

@@ -132,7 +132,8 @@ class FhirHandler final : public http::Handler {
       return SetError(Status(Code::kNotAcceptable,
                              "only application/fhir+json is supported (Accept)"), out);
     }
-    if (req.method == "POST" || req.method == "PUT") {
+    bool form_search = req.method == "POST" && path.ends_with("/_search");
+    if ((req.method == "POST" && !form_search) || req.method == "PUT") {
       std::string_view ct = req.headers.Get("content-type");
       if (!ct.empty() && !IsJsonMediaType(ct)) {
         return SetError(Status(Code::kUnsupportedMedia,
@@ -165,8 +166,22 @@ class FhirHandler final : public http::Handler {
       return SetError(Status::NotFound("unknown resource type '" + type + "'"), out);
     }
     if (parts.size() == 1) {
+      if (get) return api_.Search(ctx, type, ctx.params, out);
       if (m == "POST") return api_.Create(ctx, type, out);
+      if (m == "PUT") return api_.ConditionalUpdate(ctx, type, out);
+      if (m == "DELETE") return api_.ConditionalDelete(ctx, type, out);
       return not_allowed();
+    }
+    if (parts[1] == "_search" && parts.size() == 2) {
+      if (m != "POST") return not_allowed();
+      std::string_view ct = ctx.request.headers.Get("content-type");
+      if (!ct.empty() && !ct.starts_with("application/x-www-form-urlencoded")) {
+        return SetError(Status(Code::kUnsupportedMedia,
+                               "_search needs application/x-www-form-urlencoded"), out);
+      }
+      auto params = ctx.params;
+      for (auto& p : http::ParseQuery(ctx.request.body)) params.push_back(std::move(p));
+      return api_.Search(ctx, type, params, out);
     }
     if (parts[1] == "_history" && parts.size() == 2) {
       return get ? api_.History(ctx, &type, nullptr, out) : not_allowed();
@@ -347,9 +362,27 @@ void FhirApi::CommitOne(RequestContext& ctx, PrepareFn prepare, bool has_if_matc
 }
 
 void FhirApi::Create(RequestContext& ctx, std::string_view type, http::Response* out) {
-  if (!ctx.request.headers.Get("if-none-exist").empty()) {
-    return SetError(Status::Invalid("conditional create (If-None-Exist) needs search, which "
-                                    "this server does not support yet"), out);
+  if (auto criteria = ctx.request.headers.Get("if-none-exist"); !criteria.empty()) {
+    // Check-then-create is not atomic against a concurrent identical create;
+    // see the note in docs/search.md.
+    auto ids = ConditionalMatches(type, criteria);
+    if (!ids.ok()) return SetError(ids.status(), out);
+    if (ids->size() > 1) {
+      return SetError(Status(Code::kPreconditionFailed,
+                             "If-None-Exist matches more than one resource"), out);
+    }
+    if (ids->size() == 1) {
+      auto existing = store_.Read(type, ids->front());
+      if (!existing.ok()) return SetError(existing.status(), out);
+      Prepared p;
+      p.status = 200;
+      p.type = type;
+      p.id = ids->front();
+      p.version = existing->version;
+      p.last_updated_ms = existing->last_updated_ms;
+      p.body = std::move(existing->body);
+      return WriteResult(ctx, p, out);
+    }
   }
   auto body = ParseJsonBody(ctx.request.body, options_.max_json_depth);
   if (!body.ok()) return SetError(body.status(), out);
@@ -388,6 +421,58 @@ void FhirApi::Patch(RequestContext& ctx, std::string_view type, std::string_view
   Env e = env();
   CommitOne(ctx, [&] { return PreparePatch(e, type, id, *patch, if_match); }, !if_match.empty(),
             out);
+}
+
+void FhirApi::ConditionalUpdate(RequestContext& ctx, std::string_view type, http::Response* out) {
+  if (ctx.request.query.empty()) {
+    return SetError(Status(Code::kMethodNotAllowed, "PUT needs an id or search criteria"), out);
+  }
+  auto ids = ConditionalMatches(type, ctx.request.query);
+  if (!ids.ok()) return SetError(ids.status(), out);
+  if (ids->size() > 1) {
+    return SetError(Status(Code::kPreconditionFailed,
+                           "the criteria match more than one resource"), out);
+  }
+  auto body = ParseJsonBody(ctx.request.body, options_.max_json_depth);
+  if (!body.ok()) return SetError(body.status(), out);
+  const json::object* obj = body->if_object();
+  const json::value* body_id = obj ? obj->if_contains("id") : nullptr;
+  std::string id;
+  if (ids->size() == 1) {
+    id = ids->front();
+    if (body_id && (!body_id->is_string() || body_id->get_string() != id)) {
+      return SetError(Status::Invalid("the id in the body is not the id of the matched resource"),
+                      out);
+    }
+  } else if (body_id && body_id->is_string()) {
+    id = std::string(body_id->get_string());
+  }
+  Env e = env();
+  std::string_view if_match = ctx.request.headers.Get("if-match");
+  if (id.empty()) {
+    return CommitOne(ctx, [&] { return PrepareCreate(e, type, *body, std::string()); }, false,
+                     out);
+  }
+  if (json::object* o = body->if_object(); o && !body_id) (*o)["id"] = id;
+  CommitOne(ctx, [&] { return PrepareUpdate(e, type, id, *body, if_match); }, !if_match.empty(),
+            out);
+}
+
+void FhirApi::ConditionalDelete(RequestContext& ctx, std::string_view type, http::Response* out) {
+  if (ctx.request.query.empty()) {
+    return SetError(Status(Code::kMethodNotAllowed, "DELETE needs an id or search criteria"), out);
+  }
+  auto ids = ConditionalMatches(type, ctx.request.query);
+  if (!ids.ok()) return SetError(ids.status(), out);
+  if (ids->size() > 1) {
+    return SetError(Status(Code::kPreconditionFailed,
+                           "the criteria match more than one resource (single delete only)"), out);
+  }
+  if (ids->empty()) {
+    out->status = 204;
+    return;
+  }
+  Delete(ctx, type, ids->front(), out);
 }
 
 std::unique_ptr<http::Handler> NewFhirHandler(store::Store& store, const Clock& clock,

@@ -59,6 +59,15 @@ class FhirApi {
   void History(RequestContext& ctx, const std::string* type, const std::string* id,
                http::Response* out);
   void Bundle(RequestContext& ctx, http::Response* out);
+  void Search(RequestContext& ctx, std::string_view type,
+              const std::vector<std::pair<std::string, std::string>>& params,
+              http::Response* out);
+  // Ids of the (at most two) resources of `type` matching a conditional
+  // operation's criteria (a query string), strictly parsed.
+  Result<std::vector<std::string>> ConditionalMatches(std::string_view type,
+                                                      std::string_view query);
+  void ConditionalUpdate(RequestContext& ctx, std::string_view type, http::Response* out);
+  void ConditionalDelete(RequestContext& ctx, std::string_view type, http::Response* out);
   // Runs a transaction's entries; fills one response entry (JSON text) per
   // entry. Any failure fails the whole transaction with nothing written.
   Status Transaction(RequestContext& ctx, std::vector<Entry>& entries,

@@ -5,6 +5,7 @@
 
 #include "api/resource_io.h"
 #include "core/ids.h"
+#include "fhir/index/extract.h"
 #include "fhir/json_patch.h"
 
 namespace crs::api {
@@ -61,8 +62,15 @@ Prepared MakeWrite(Env& env, std::string_view type, std::string_view id, int64_t
   p.id = id;
   p.version = expected + 1;
   p.last_updated_ms = env.clock.NowMs();
+  std::shared_ptr<const fhir::index::IndexEntries> index;
   if (method != store::Method::kDelete) {
     p.body = StampResource(resource.as_object(), id, p.version, p.last_updated_ms);
+    auto entries = fhir::index::ExtractIndex(resource);
+    // Extraction only fails for a type without search parameters; store the
+    // resource unindexed rather than refuse it.
+    if (entries.ok()) {
+      index = std::make_shared<const fhir::index::IndexEntries>(std::move(*entries));
+    }
   }
   store::Write w;
   w.type = p.type;
@@ -71,6 +79,7 @@ Prepared MakeWrite(Env& env, std::string_view type, std::string_view id, int64_t
   w.last_updated_ms = p.last_updated_ms;
   w.method = method;
   w.body = p.body;
+  w.index = std::move(index);
   p.write = std::move(w);
   return p;
 }

@@ -25,6 +25,8 @@
 #include <vector>
 
 #include "core/status.h"
+#include "fhir/index/index_entries.h"
+#include "store/search_query.h"
 
 namespace crs::store {
 
@@ -51,6 +53,10 @@ struct Write {
   int64_t last_updated_ms = 0;
   Method method = Method::kCreate;
   std::string body;  // final JSON text; ignored for kDelete
+  // Search-index rows of `body`, replacing the resource's previous rows in the
+  // same transaction. Shared (not unique) because a prepared write is copied
+  // into its batch and may be retried. Null for deletes (rows are removed).
+  std::shared_ptr<const fhir::index::IndexEntries> index;
 };
 
 struct WriteBatch {
@@ -110,6 +116,10 @@ class Store {
   // Applies `batch` atomically and durably. Conflict when a write's expected
   // version does not match (nothing is applied); Unavailable on I/O failure.
   virtual Result<CommitResult> Commit(const WriteBatch& batch) = 0;
+
+  // Current, non-deleted resources of query.type matching every predicate,
+  // in a stable order, paged by a keyset cursor (query.after_rid).
+  virtual Result<SearchResult> Search(const SearchQuery& query) = 0;
 
   // OK when the store can serve requests (used by /readyz).
   virtual Status Ping() = 0;

@@ -38,6 +38,7 @@ void Stmt::BindBlob(int i, std::string_view b) {
   sqlite3_bind_blob(s_, i, b.data(), static_cast<int>(b.size()), SQLITE_STATIC);
 }
 void Stmt::BindNull(int i) { sqlite3_bind_null(s_, i); }
+void Stmt::BindDouble(int i, double v) { sqlite3_bind_double(s_, i, v); }
 
 Result<bool> Stmt::Step() {
   int rc = sqlite3_step(s_);
@@ -47,6 +48,7 @@ Result<bool> Stmt::Step() {
 }
 
 int64_t Stmt::Int(int col) const { return sqlite3_column_int64(s_, col); }
+double Stmt::Double(int col) const { return sqlite3_column_double(s_, col); }
 std::string_view Stmt::Text(int col) const {
   const char* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
   return p ? std::string_view(p, sqlite3_column_bytes(s_, col)) : std::string_view();
@@ -74,6 +76,7 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool create) {
 
 Db::~Db() {
   cache_.clear();  // statements must be finalised before the connection closes
+  dynamic_cache_.clear();
   sqlite3_close_v2(db_);
 }
 
@@ -101,6 +104,23 @@ Result<Stmt*> Db::Prepare(const char* sql) {
   auto stmt = std::make_unique<Stmt>(s);
   Stmt* p = stmt.get();
   cache_.emplace(sql, std::move(stmt));
+  return p;
+}
+
+Result<Stmt*> Db::PrepareDynamic(const std::string& sql) {
+  auto it = dynamic_cache_.find(sql);
+  if (it != dynamic_cache_.end()) {
+    it->second->Reset();
+    return it->second.get();
+  }
+  if (dynamic_cache_.size() >= 256) dynamic_cache_.clear();
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+  if (rc != SQLITE_OK) return SqliteStatus(rc, "prepare", db_);
+  auto stmt = std::make_unique<Stmt>(s);
+  Stmt* p = stmt.get();
+  dynamic_cache_.emplace(sql, std::move(stmt));
   return p;
 }
 

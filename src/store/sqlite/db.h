@@ -28,11 +28,13 @@ class Stmt {
   void Reset();
   void Bind(int i, int64_t v);
   void Bind(int i, std::string_view text);
+  void BindDouble(int i, double v);
   void BindBlob(int i, std::string_view bytes);
   void BindNull(int i);
   // Steps once: true when a row is available, false when done.
   Result<bool> Step();
   int64_t Int(int col) const;
+  double Double(int col) const;
   std::string_view Text(int col) const;
   std::string_view Blob(int col) const;
   bool IsNull(int col) const;
@@ -53,6 +55,9 @@ class Db {
   // must be a string with static storage: the cache is keyed by its address,
   // which keeps the lookup off the read path's profile.
   Result<Stmt*> Prepare(const char* sql);
+  // A prepared statement for generated SQL, cached by its text (the cache is
+  // emptied when it grows past a bound).
+  Result<Stmt*> PrepareDynamic(const std::string& sql);
   int64_t LastInsertRowid() const;
   sqlite3* raw() { return db_; }
 
@@ -60,6 +65,7 @@ class Db {
   explicit Db(sqlite3* db) : db_(db) {}
   sqlite3* db_;
   std::unordered_map<const char*, std::unique_ptr<Stmt>> cache_;
+  std::unordered_map<std::string, std::unique_ptr<Stmt>> dynamic_cache_;
 };
 
 // Translates an SQLite result code into our Status (BUSY/LOCKED → Retryable,

@@ -3,7 +3,7 @@
 
 namespace crs::store::sqlite {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // Migration i (1-based) brings a database from version i-1 to version i.
 inline constexpr const char* kMigrations[] = {
@@ -29,11 +29,55 @@ CREATE TABLE versions (
 );
 CREATE UNIQUE INDEX versions_by_resource ON versions (rid, version);
 CREATE INDEX versions_by_type ON versions (type, seq);
+CREATE INDEX resources_by_type ON resources (type, deleted);
 CREATE TABLE idempotency (
   key     TEXT PRIMARY KEY,
   created INTEGER NOT NULL,
   result  TEXT NOT NULL
 ) WITHOUT ROWID;
+)sql",
+    // Search index (docs/search-index.md): one table per row type, current
+    // versions only. `pid` names a (resource type, parameter code) in `sp`.
+    R"sql(
+CREATE TABLE sp (
+  pid  INTEGER PRIMARY KEY,
+  type TEXT NOT NULL,
+  code TEXT NOT NULL,
+  UNIQUE (type, code)
+);
+CREATE TABLE ix_string (pid INTEGER NOT NULL, norm TEXT NOT NULL, exact TEXT NOT NULL,
+                        rid INTEGER NOT NULL);
+CREATE INDEX ix_string_by_value ON ix_string (pid, norm, rid);
+CREATE INDEX ix_string_by_rid ON ix_string (rid);
+CREATE TABLE ix_token (pid INTEGER NOT NULL, system TEXT NOT NULL, code TEXT NOT NULL,
+                       text TEXT NOT NULL, type_system TEXT NOT NULL, type_code TEXT NOT NULL,
+                       rid INTEGER NOT NULL);
+CREATE INDEX ix_token_by_value ON ix_token (pid, code, system, rid);
+CREATE INDEX ix_token_by_rid ON ix_token (rid);
+CREATE TABLE ix_date (pid INTEGER NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL,
+                      rid INTEGER NOT NULL);
+CREATE INDEX ix_date_by_value ON ix_date (pid, lo, hi, rid);
+CREATE INDEX ix_date_by_rid ON ix_date (rid);
+CREATE TABLE ix_number (pid INTEGER NOT NULL, val REAL, lo REAL NOT NULL, hi REAL NOT NULL,
+                        rid INTEGER NOT NULL);
+CREATE INDEX ix_number_by_value ON ix_number (pid, val, rid);
+CREATE INDEX ix_number_by_rid ON ix_number (rid);
+CREATE TABLE ix_quantity (pid INTEGER NOT NULL, system TEXT NOT NULL, code TEXT NOT NULL,
+                          unit TEXT NOT NULL, val REAL, lo REAL NOT NULL, hi REAL NOT NULL,
+                          rid INTEGER NOT NULL);
+CREATE INDEX ix_quantity_by_value ON ix_quantity (pid, val, rid);
+CREATE INDEX ix_quantity_by_rid ON ix_quantity (rid);
+CREATE TABLE ix_ref (pid INTEGER NOT NULL, ttype TEXT NOT NULL, tid TEXT NOT NULL,
+                     url TEXT NOT NULL, rid INTEGER NOT NULL);
+CREATE INDEX ix_ref_by_target ON ix_ref (pid, tid, ttype, rid);
+CREATE INDEX ix_ref_by_url ON ix_ref (pid, url, rid);
+CREATE INDEX ix_ref_by_rid ON ix_ref (rid);
+CREATE TABLE ix_uri (pid INTEGER NOT NULL, uri TEXT NOT NULL, rid INTEGER NOT NULL);
+CREATE INDEX ix_uri_by_value ON ix_uri (pid, uri, rid);
+CREATE INDEX ix_uri_by_rid ON ix_uri (rid);
+CREATE TABLE ix_present (pid INTEGER NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (pid, rid))
+  WITHOUT ROWID;
+CREATE INDEX ix_present_by_rid ON ix_present (rid);
 )sql",
 };
 

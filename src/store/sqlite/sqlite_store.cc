@@ -12,7 +12,9 @@
 
 #include "store/body_codec.h"
 #include "store/sqlite/db.h"
+#include "store/sqlite/index_writer.h"
 #include "store/sqlite/schema.h"
+#include "store/sqlite/search_sql.h"
 
 namespace crs::store::sqlite {
 namespace {
@@ -71,6 +73,7 @@ class SqliteStore final : public Store {
   Status Init() {
     CRS_ASSIGN_OR_RETURN(writer_, Db::Open(path_, /*create=*/true));
     CRS_RETURN_IF_ERROR(Migrate());
+    index_writer_ = std::make_unique<IndexWriter>(*writer_);
     writer_thread_ = std::thread([this] { WriterLoop(); });
     return Status::Ok();
   }
@@ -126,6 +129,66 @@ class SqliteStore final : public Store {
     return done.get();
   }
 
+  Result<SearchResult> Search(const SearchQuery& q) override {
+    SearchResult result;
+    Status st = WithReader([&](Db* conn) -> Status {
+      if (q.explain) {
+        CompiledSql page = CompilePage(q);
+        CRS_ASSIGN_OR_RETURN(Stmt * s, conn->PrepareDynamic("EXPLAIN QUERY PLAN " + page.sql));
+        BindAll(s, page.args);
+        while (true) {
+          CRS_ASSIGN_OR_RETURN(bool row, s->Step());
+          if (!row) break;
+          result.plan += std::string(s->Text(3)) + "\n";
+        }
+        s->Reset();
+        result.plan += page.sql;
+        return Status::Ok();
+      }
+      if (q.want_total) {
+        CompiledSql count = CompileCount(q);
+        CRS_ASSIGN_OR_RETURN(Stmt * s, conn->PrepareDynamic(count.sql));
+        BindAll(s, count.args);
+        CRS_ASSIGN_OR_RETURN(bool row, s->Step());
+        result.total = row ? s->Int(0) : 0;
+        s->Reset();
+      }
+      if (q.count <= 0) return Status::Ok();
+      CompiledSql page = CompilePage(q);
+      CRS_ASSIGN_OR_RETURN(Stmt * s, conn->PrepareDynamic(page.sql));
+      BindAll(s, page.args);
+      Status inner = Status::Ok();
+      while (inner.ok()) {
+        auto row = s->Step();
+        if (!row.ok()) {
+          inner = row.status();
+          break;
+        }
+        if (!*row) break;
+        if (static_cast<int>(result.matches.size()) == q.count) {
+          result.next_after_rid = result.matches.back().rid;
+          break;
+        }
+        SearchMatch m;
+        m.rid = s->Int(0);
+        m.id = s->Text(1);
+        m.version = s->Int(2);
+        m.last_updated_ms = s->Int(3);
+        auto body = DecompressBody(s->Blob(4));
+        if (!body.ok()) {
+          inner = body.status();
+          break;
+        }
+        m.body = std::move(*body);
+        result.matches.push_back(std::move(m));
+      }
+      s->Reset();
+      return inner;
+    });
+    if (!st.ok()) return st;
+    return result;
+  }
+
   Status Ping() override {
     return WithReader([&](Db* conn) -> Status {
       CRS_ASSIGN_OR_RETURN(Stmt * s, conn->Prepare("SELECT 1"));
@@ -158,6 +221,19 @@ class SqliteStore final : public Store {
     const WriteBatch* batch;
     std::promise<Result<CommitResult>> promise;
   };
+
+  static void BindAll(Stmt* s, const std::vector<SqlArg>& args) {
+    for (size_t i = 0; i < args.size(); ++i) {
+      int pos = static_cast<int>(i) + 1;
+      if (auto* n = std::get_if<int64_t>(&args[i])) {
+        s->Bind(pos, *n);
+      } else if (auto* d = std::get_if<double>(&args[i])) {
+        s->BindDouble(pos, *d);
+      } else {
+        s->Bind(pos, std::get<std::string>(args[i]));
+      }
+    }
+  }
 
   // Runs `fn` with a reader connection from the pool.
   template <typename Fn>
@@ -268,13 +344,17 @@ class SqliteStore final : public Store {
     for (Pending* p : group) {
       (void)writer_->Exec("SAVEPOINT batch");
       Result<CommitResult> r = ApplyBatch(*p->batch);
-      if (!r.ok()) (void)writer_->Exec("ROLLBACK TO batch");
+      if (!r.ok()) {
+        (void)writer_->Exec("ROLLBACK TO batch");
+        index_writer_->ForgetCache();
+      }
       (void)writer_->Exec("RELEASE batch");
       results.push_back(std::move(r));
     }
     Status commit = writer_->Exec("COMMIT");
     if (!commit.ok()) {
       (void)writer_->Exec("ROLLBACK");
+      index_writer_->ForgetCache();
       for (Pending* p : group) p->promise.set_value(Status::Unavailable(commit.message()));
       return;
     }
@@ -369,6 +449,7 @@ class SqliteStore final : public Store {
     CRS_ASSIGN_OR_RETURN(bool unused2, upd->Step());
     (void)unused2;
     upd->Reset();
+    CRS_RETURN_IF_ERROR(index_writer_->Replace(rid, w.type, is_delete ? nullptr : w.index.get()));
     return VersionRef{w.type, w.id, version};
   }
 
@@ -397,6 +478,7 @@ class SqliteStore final : public Store {
   const std::string path_;
   const StoreOptions options_;
   std::unique_ptr<Db> writer_;  // used only by writer_thread_ once Init() returns
+  std::unique_ptr<IndexWriter> index_writer_;  // writes through writer_
   std::thread writer_thread_;
 
   // Lock order: queue_mu_ and pool_mu_ are leaves, never held together.

@@ -1,0 +1,104 @@
+// Type-level search (GET /fhir/Type?..., POST /fhir/Type/_search) and the
+// conditional interactions built on it (create with If-None-Exist,
+// conditional update and delete).
+#include "api/search.h"
+
+#include <boost/json.hpp>
+
+#include "api/handler_internal.h"
+#include "api/outcome.h"
+#include "api/resource_io.h"
+#include "core/ids.h"
+
+namespace crs::api {
+
+namespace json = boost::json;
+
+void FhirApi::Search(RequestContext& ctx, std::string_view type,
+                     const std::vector<std::pair<std::string, std::string>>& params,
+                     http::Response* out) {
+  auto parsed = ParseSearch(type, params, ctx.strict, options_.default_page_size,
+                            options_.max_page_size);
+  if (!parsed.ok()) return SetError(parsed.status(), out);
+  store::SearchQuery& q = parsed->query;
+  if (parsed->summary_count) {
+    q.count = 0;
+    q.want_total = true;
+  } else if (parsed->total_requested) {
+    q.want_total = true;
+  }
+  auto result = store_.Search(q);
+  if (!result.ok()) return SetError(result.status(), out);
+  if (q.explain) {
+    return SetOutcome(200, OperationOutcomeJson("information", "informational", result->plan),
+                      out);
+  }
+  // A single last page gives an exact total for free.
+  if (!result->total && q.after_rid == 0 && result->next_after_rid == 0 && q.count > 0) {
+    result->total = static_cast<int64_t>(result->matches.size());
+  }
+  std::string base_link = ctx.base + "/" + std::string(type) + "?" + parsed->canonical_params;
+  auto link = [&](int64_t cursor) {
+    std::string url = base_link;
+    if (!parsed->canonical_params.empty()) url += "&";
+    url += "_count=" + std::to_string(q.count);
+    if (cursor > 0) url += "&_cursor=" + std::to_string(cursor);
+    return url;
+  };
+  std::string s = R"({"resourceType":"Bundle","id":")" + NewId() + R"(","meta":{"lastUpdated":")" +
+                  FormatInstant(clock_.NowMs()) + R"("},"type":"searchset")";
+  if (result->total) s += R"(,"total":)" + std::to_string(*result->total);
+  s += R"(,"link":[{"relation":"self","url":)";
+  AppendJsonString(link(q.after_rid), &s);
+  s += "}";
+  if (result->next_after_rid > 0) {
+    s += R"(,{"relation":"next","url":)";
+    AppendJsonString(link(result->next_after_rid), &s);
+    s += "}";
+  }
+  s += "]";
+  bool any = !result->matches.empty() || !parsed->warnings.empty();
+  if (any) s += R"(,"entry":[)";
+  bool first = true;
+  for (const auto& m : result->matches) {
+    if (!first) s += ",";
+    first = false;
+    s += R"({"fullUrl":)";
+    AppendJsonString(ctx.base + "/" + std::string(type) + "/" + m.id, &s);
+    s += R"(,"resource":)";
+    s += m.body;
+    s += R"(,"search":{"mode":"match"}})";
+  }
+  if (!parsed->warnings.empty()) {
+    json::array issues;
+    for (const auto& w : parsed->warnings) {
+      issues.push_back(json::object{{"severity", "warning"}, {"code", "not-supported"},
+                                    {"diagnostics", w}});
+    }
+    json::object oo{{"resourceType", "OperationOutcome"}, {"issue", std::move(issues)}};
+    if (!first) s += ",";
+    s += R"({"resource":)" + json::serialize(oo) + R"(,"search":{"mode":"outcome"}})";
+  }
+  if (any) s += "]";
+  s += "}";
+  out->status = 200;
+  out->SetHeader("Content-Type", std::string(kFhirJson));
+  out->body = std::move(s);
+}
+
+Result<std::vector<std::string>> FhirApi::ConditionalMatches(std::string_view type,
+                                                             std::string_view query) {
+  auto params = http::ParseQuery(query);
+  if (params.empty()) return Status::Invalid("conditional criteria are empty");
+  auto parsed = ParseSearch(type, params, /*strict=*/true, 2, 2);
+  if (!parsed.ok()) return parsed.status();
+  parsed->query.count = 2;  // one or several is all that matters
+  parsed->query.after_rid = 0;
+  auto result = store_.Search(parsed->query);
+  if (!result.ok()) return result.status();
+  std::vector<std::string> ids;
+  for (const auto& m : result->matches) ids.push_back(m.id);
+  return ids;
+}
+
+}  // namespace crs::api

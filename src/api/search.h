@@ -1,0 +1,35 @@
+// FHIR search: parsing a search URL's parameters into a store::SearchQuery
+// (using the official SearchParameter definitions) and rendering searchset
+// Bundles. Shared by type-level search and the conditional interactions.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+#include "store/search_query.h"
+
+namespace crs::api {
+
+struct ParsedSearch {
+  store::SearchQuery query;
+  std::vector<std::string> warnings;  // parameters ignored (lenient handling)
+  // The parameters that shaped the result, re-encoded, for self/next links.
+  std::string canonical_params;
+  bool summary_count = false;          // _summary=count
+  bool total_requested = false;        // _total=accurate (or estimate)
+};
+
+// Parses `params` for a search on `type`. Unknown or unsupported parameters
+// become warnings, or Invalid when `strict`. Malformed values, unknown
+// modifiers and modifiers a parameter type does not have are Invalid.
+Result<ParsedSearch> ParseSearch(std::string_view type,
+                                 const std::vector<std::pair<std::string, std::string>>& params,
+                                 bool strict, int default_count, int max_count);
+
+// Percent-encodes a query-string component.
+std::string QueryEscape(std::string_view s);
+
+}  // namespace crs::api

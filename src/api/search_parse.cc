@@ -1,0 +1,388 @@
+// Parsing FHIR search parameters (https://hl7.org/fhir/R4/search.html) into
+// store predicates.
+#include <charconv>
+
+#include "api/search.h"
+#include "fhir/index/date_range.h"
+#include "fhir/index/normalize.h"
+#include "fhir/index/numbers.h"
+#include "fhir/index/registry.h"
+
+namespace crs::api {
+
+namespace {
+
+using store::Condition;
+using store::Predicate;
+using store::Prefix;
+
+// Splits on commas not escaped with a backslash, unescaping \, \| \$ \\.
+std::vector<std::string> SplitOr(std::string_view v) {
+  std::vector<std::string> out(1);
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '\\' && i + 1 < v.size()) {
+      out.back().push_back(v[++i]);
+    } else if (v[i] == ',') {
+      out.emplace_back();
+    } else {
+      out.back().push_back(v[i]);
+    }
+  }
+  return out;
+}
+
+// Splits a token/quantity value on unescaped '|'.
+std::vector<std::string> SplitBar(std::string_view v) {
+  std::vector<std::string> out(1);
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '\\' && i + 1 < v.size()) {
+      out.back().push_back(v[++i]);
+    } else if (v[i] == '|') {
+      out.emplace_back();
+    } else {
+      out.back().push_back(v[i]);
+    }
+  }
+  return out;
+}
+
+std::pair<Prefix, std::string_view> TakePrefix(std::string_view v) {
+  static const std::pair<const char*, Prefix> kPrefixes[] = {
+      {"eq", Prefix::kEq}, {"ne", Prefix::kNe}, {"gt", Prefix::kGt}, {"lt", Prefix::kLt},
+      {"ge", Prefix::kGe}, {"le", Prefix::kLe}, {"sa", Prefix::kSa}, {"eb", Prefix::kEb},
+      {"ap", Prefix::kAp}};
+  if (v.size() > 2 && v[0] >= 'a' && v[0] <= 'z') {
+    for (const auto& [text, prefix] : kPrefixes) {
+      if (v.starts_with(text)) return {prefix, v.substr(2)};
+    }
+  }
+  return {Prefix::kEq, v};
+}
+
+Status Bad(std::string_view name, std::string_view why) {
+  return Status::Invalid("search parameter '" + std::string(name) + "': " + std::string(why));
+}
+
+Result<Condition> DateCondition(std::string_view name, std::string_view v) {
+  auto [prefix, rest] = TakePrefix(v);
+  auto range = fhir::index::ParseSearchDate(rest);
+  if (!range) return Bad(name, "not a valid date, dateTime or instant");
+  store::DateCond c;
+  c.prefix = prefix;
+  c.low_ms = range->low_ms;
+  c.high_ms = range->high_ms;
+  return Condition(c);
+}
+
+Result<Condition> NumberCondition(std::string_view name, std::string_view v, bool quantity) {
+  auto [prefix, rest] = TakePrefix(v);
+  store::NumberCond c;
+  c.prefix = prefix;
+  std::string_view number = rest;
+  if (quantity) {
+    auto parts = SplitBar(rest);
+    if (parts.size() != 1 && parts.size() != 3) {
+      return Bad(name, "a quantity is number, number|system|code or number||code");
+    }
+    if (parts.size() == 3) {
+      c.system = parts[1];
+      c.code = parts[2];
+    }
+    auto bounds = fhir::index::ParseSearchNumber(parts[0]);
+    if (!bounds) return Bad(name, "not a valid number");
+    c.value = bounds->value;
+    c.low = bounds->low;
+    c.high = bounds->high;
+    return Condition(c);
+  }
+  auto bounds = fhir::index::ParseSearchNumber(number);
+  if (!bounds) return Bad(name, "not a valid number");
+  c.value = bounds->value;
+  c.low = bounds->low;
+  c.high = bounds->high;
+  return Condition(c);
+}
+
+Result<Condition> TokenCondition(std::string_view name, std::string_view modifier,
+                                 const std::string& v) {
+  store::TokenCond c;
+  if (modifier == "text") {
+    c.text = fhir::index::NormalizeString(v);
+    return Condition(c);
+  }
+  auto parts = SplitBar(v);
+  if (modifier == "of-type") {
+    if (parts.size() != 3 || parts[2].empty()) {
+      return Bad(name, ":of-type needs system|code|value");
+    }
+    c.type_system = parts[0];
+    c.type_code = parts[1];
+    c.code = parts[2];
+    return Condition(c);
+  }
+  if (parts.size() == 1) {
+    if (parts[0].empty()) return Bad(name, "empty value");
+    c.code = parts[0];
+  } else if (parts.size() == 2) {
+    c.system = parts[0];  // "|code" → no system; "system|" → any code in system
+    if (!parts[1].empty()) c.code = parts[1];
+    if (parts[0].empty() && parts[1].empty()) return Bad(name, "empty value");
+  } else {
+    return Bad(name, "a token is code, system|code, |code or system|");
+  }
+  return Condition(c);
+}
+
+Result<Condition> ReferenceCondition(std::string_view name, std::string_view modifier,
+                                     const std::string& v) {
+  store::ReferenceCond c;
+  if (!modifier.empty()) c.type = std::string(modifier);
+  std::string_view ref = v;
+  if (ref.empty()) return Bad(name, "empty value");
+  if (ref.starts_with("http://") || ref.starts_with("https://") || ref.starts_with("urn:")) {
+    // An absolute reference may point at this server; match by type/id when it
+    // ends in Type/id, else by URL.
+    size_t last = ref.rfind('/');
+    size_t prev = last == std::string_view::npos ? last : ref.rfind('/', last - 1);
+    if (last != std::string_view::npos && prev != std::string_view::npos &&
+        fhir::index::IndexRegistry::Get().params().IsResourceType(ref.substr(prev + 1, last - prev - 1))) {
+      c.type = std::string(ref.substr(prev + 1, last - prev - 1));
+      c.id = std::string(ref.substr(last + 1));
+    } else {
+      c.url = std::string(ref);
+    }
+    return Condition(c);
+  }
+  size_t slash = ref.find('/');
+  if (slash != std::string_view::npos) {
+    std::string type(ref.substr(0, slash));
+    if (c.type && *c.type != type) return Bad(name, "the :Type modifier disagrees with the value");
+    c.type = type;
+    c.id = std::string(ref.substr(slash + 1));
+  } else {
+    c.id = std::string(ref);
+  }
+  return Condition(c);
+}
+
+}  // namespace
+
+std::string QueryEscape(std::string_view s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '.' || c == '_' || c == '~' || c == ':' || c == '|' || c == ',';
+    if (plain) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+Result<ParsedSearch> ParseSearch(std::string_view type,
+                                 const std::vector<std::pair<std::string, std::string>>& params,
+                                 bool strict, int default_count, int max_count) {
+  ParsedSearch out;
+  out.query.type = std::string(type);
+  out.query.count = default_count;
+  const auto& registry = fhir::index::IndexRegistry::Get().params();
+  auto add_canonical = [&](const std::string& k, const std::string& v) {
+    if (!out.canonical_params.empty()) out.canonical_params += "&";
+    out.canonical_params += QueryEscape(k) + "=" + QueryEscape(v);
+  };
+  auto ignore = [&](const std::string& name, const std::string& why) -> Status {
+    if (strict) return Status::Invalid("search parameter '" + name + "': " + why);
+    out.warnings.push_back("search parameter '" + name + "' was ignored: " + why);
+    return Status::Ok();
+  };
+  for (const auto& [raw_name, value] : params) {
+    std::string name = raw_name;
+    std::string modifier;
+    if (size_t colon = name.find(':'); colon != std::string::npos) {
+      modifier = name.substr(colon + 1);
+      name.resize(colon);
+    }
+    // Result parameters.
+    if (name == "_count") {
+      int n = 0;
+      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc() || p != value.data() + value.size() || n < 0) {
+        return Status::Invalid("_count must be a whole number");
+      }
+      out.query.count = std::min(n, max_count);
+      continue;
+    }
+    if (name == "_format" || name == "_pretty") continue;
+    if (name == "_cursor") {
+      int64_t n = 0;
+      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc() || p != value.data() + value.size() || n < 0) {
+        return Status::Invalid("_cursor is not a valid page token");
+      }
+      out.query.after_rid = n;
+      continue;
+    }
+    if (name == "_total") {
+      if (value == "accurate" || value == "estimate") {
+        out.total_requested = true;
+      } else if (value != "none") {
+        return Status::Invalid("_total must be none, estimate or accurate");
+      }
+      add_canonical(raw_name, value);
+      continue;
+    }
+    if (name == "_summary") {
+      if (value == "count") {
+        out.summary_count = true;
+        add_canonical(raw_name, value);
+        continue;
+      }
+      if (value == "false") continue;
+      CRS_RETURN_IF_ERROR(ignore(raw_name, "only _summary=count is supported so far"));
+      continue;
+    }
+    if (name == "_explain") {
+      out.query.explain = value == "true";
+      continue;
+    }
+    if (name == "_sort" || name == "_include" || name == "_revinclude" || name == "_elements" ||
+        name == "_contained" || name == "_containedType" || name == "_has" ||
+        name.starts_with("_has")) {
+      CRS_RETURN_IF_ERROR(ignore(raw_name, "not supported yet"));
+      continue;
+    }
+    if (name.find('.') != std::string::npos) {
+      CRS_RETURN_IF_ERROR(ignore(raw_name, "chained parameters are not supported yet"));
+      continue;
+    }
+    Predicate pred;
+    pred.param = name;
+    if (name == "_id") {
+      if (!modifier.empty()) return Bad(raw_name, "_id takes no modifier");
+      for (auto& v : SplitOr(value)) pred.any_of.push_back(store::IdCond{v});
+      out.query.all_of.push_back(std::move(pred));
+      add_canonical(raw_name, value);
+      continue;
+    }
+    if (name == "_lastUpdated") {
+      if (!modifier.empty()) return Bad(raw_name, "_lastUpdated takes no modifier");
+      pred.last_updated = true;
+      for (auto& v : SplitOr(value)) {
+        CRS_ASSIGN_OR_RETURN(Condition c, DateCondition(raw_name, v));
+        pred.any_of.push_back(std::move(c));
+      }
+      out.query.all_of.push_back(std::move(pred));
+      add_canonical(raw_name, value);
+      continue;
+    }
+    const fhir::SearchParam* sp = registry.Find(type, name);
+    if (!sp) {
+      CRS_RETURN_IF_ERROR(ignore(raw_name, "unknown for " + std::string(type)));
+      continue;
+    }
+    using T = fhir::SearchParamType;
+    if (modifier == "missing") {
+      if (value != "true" && value != "false") return Bad(raw_name, ":missing takes true or false");
+      pred.any_of.push_back(store::MissingCond{value == "true"});
+      out.query.all_of.push_back(std::move(pred));
+      add_canonical(raw_name, value);
+      continue;
+    }
+    if (sp->type == T::kComposite || sp->type == T::kSpecial) {
+      CRS_RETURN_IF_ERROR(ignore(raw_name, "composite and special parameters are not supported yet"));
+      continue;
+    }
+    auto values = SplitOr(value);
+    switch (sp->type) {
+      case T::kString: {
+        pred.table = store::IndexTable::kString;
+        store::StringCond::Mode mode;
+        if (modifier.empty()) {
+          mode = store::StringCond::Mode::kPrefix;
+        } else if (modifier == "exact") {
+          mode = store::StringCond::Mode::kExact;
+        } else if (modifier == "contains") {
+          mode = store::StringCond::Mode::kContains;
+        } else {
+          return Bad(raw_name, "string parameters take :exact, :contains or :missing");
+        }
+        for (auto& v : values) {
+          std::string text = mode == store::StringCond::Mode::kExact
+                                 ? v : fhir::index::NormalizeString(v);
+          pred.any_of.push_back(store::StringCond{mode, std::move(text)});
+        }
+        break;
+      }
+      case T::kToken: {
+        pred.table = store::IndexTable::kToken;
+        if (!modifier.empty() && modifier != "not" && modifier != "text" && modifier != "of-type") {
+          return Bad(raw_name, "token parameters take :not, :text, :of-type or :missing");
+        }
+        pred.negate = modifier == "not";
+        for (auto& v : values) {
+          CRS_ASSIGN_OR_RETURN(Condition c, TokenCondition(raw_name, modifier, v));
+          pred.any_of.push_back(std::move(c));
+        }
+        break;
+      }
+      case T::kDate: {
+        pred.table = store::IndexTable::kDate;
+        if (!modifier.empty()) return Bad(raw_name, "date parameters take only :missing");
+        for (auto& v : values) {
+          CRS_ASSIGN_OR_RETURN(Condition c, DateCondition(raw_name, v));
+          pred.any_of.push_back(std::move(c));
+        }
+        break;
+      }
+      case T::kNumber:
+      case T::kQuantity: {
+        bool quantity = sp->type == T::kQuantity;
+        pred.table = quantity ? store::IndexTable::kQuantity : store::IndexTable::kNumber;
+        if (!modifier.empty()) return Bad(raw_name, "number and quantity parameters take only :missing");
+        for (auto& v : values) {
+          CRS_ASSIGN_OR_RETURN(Condition c, NumberCondition(raw_name, v, quantity));
+          pred.any_of.push_back(std::move(c));
+        }
+        break;
+      }
+      case T::kReference: {
+        pred.table = store::IndexTable::kReference;
+        if (!modifier.empty() && !registry.IsResourceType(modifier)) {
+          return Bad(raw_name, modifier == "identifier" || modifier == "above" || modifier == "below"
+                                   ? "this modifier is not supported yet"
+                                   : "unknown modifier (reference parameters take :Type)");
+        }
+        for (auto& v : values) {
+          CRS_ASSIGN_OR_RETURN(Condition c, ReferenceCondition(raw_name, modifier, v));
+          pred.any_of.push_back(std::move(c));
+        }
+        break;
+      }
+      case T::kUri: {
+        pred.table = store::IndexTable::kUri;
+        store::UriCond::Mode mode = store::UriCond::Mode::kEq;
+        if (modifier == "below") {
+          mode = store::UriCond::Mode::kBelow;
+        } else if (modifier == "above") {
+          mode = store::UriCond::Mode::kAbove;
+        } else if (!modifier.empty()) {
+          return Bad(raw_name, "uri parameters take :below, :above or :missing");
+        }
+        for (auto& v : values) pred.any_of.push_back(store::UriCond{mode, v});
+        break;
+      }
+      default:
+        break;
+    }
+    out.query.all_of.push_back(std::move(pred));
+    add_canonical(raw_name, value);
+  }
+  return out;
+}
+
+}  // namespace crs::api

@@ -1,0 +1,107 @@
+// A search, as the store executes it: backend-neutral predicates over the
+// index tables that search-index extraction fills (fhir/index/index_entries.h,
+// docs/search-index.md). The API layer parses FHIR search URLs into this; each
+// backend compiles it to its own SQL.
+//
+// Semantics: a resource matches when it is of `type`, not deleted, and every
+// Predicate (AND) has at least one matching Condition (OR).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace crs::store {
+
+// FHIR search prefixes for ordered values.
+enum class Prefix { kEq, kNe, kLt, kGt, kLe, kGe, kSa, kEb, kAp };
+
+struct StringCond {
+  enum class Mode { kPrefix, kExact, kContains } mode = Mode::kPrefix;
+  std::string value;  // normalised for kPrefix/kContains, as written for kExact
+};
+
+struct TokenCond {
+  std::optional<std::string> system;  // nullopt: any system; "": no system
+  std::optional<std::string> code;    // nullopt: any code (system| form)
+  std::optional<std::string> text;    // :text: normalised prefix of display/text
+  // :of-type (identifiers): type system|code plus the identifier value in `code`.
+  std::optional<std::string> type_system, type_code;
+};
+
+// A date query value as the half-open range its precision implies.
+struct DateCond {
+  Prefix prefix = Prefix::kEq;
+  int64_t low_ms = 0, high_ms = 0;  // [low, high)
+};
+
+struct NumberCond {
+  Prefix prefix = Prefix::kEq;
+  double value = 0;
+  double low = 0, high = 0;  // the precision range of `value`: [low, high)
+  // Quantity only: system and code (unit) constraints; empty = any.
+  std::string system, code;
+};
+
+struct ReferenceCond {
+  std::optional<std::string> type;  // target type ("Patient"), nullopt = any
+  std::optional<std::string> id;    // target id
+  std::optional<std::string> url;   // absolute / canonical URL (without version)
+};
+
+struct UriCond {
+  enum class Mode { kEq, kBelow, kAbove } mode = Mode::kEq;
+  std::string value;
+};
+
+// :missing=true|false.
+struct MissingCond {
+  bool missing = true;
+};
+
+// _id and _lastUpdated, on the resource itself.
+struct IdCond {
+  std::string id;
+};
+
+using Condition = std::variant<StringCond, TokenCond, DateCond, NumberCond, ReferenceCond,
+                               UriCond, MissingCond, IdCond>;
+
+enum class IndexTable { kString, kToken, kDate, kNumber, kQuantity, kReference, kUri, kNone };
+
+struct Predicate {
+  std::string param;  // the search parameter's code ("family"); "_id" for IdCond
+  IndexTable table = IndexTable::kNone;
+  bool negate = false;  // :not (tokens): match resources with no matching value
+  std::vector<Condition> any_of;  // OR
+  // _lastUpdated is answered from the versions table.
+  bool last_updated = false;
+};
+
+struct SearchQuery {
+  std::string type;
+  std::vector<Predicate> all_of;  // AND
+  int count = 50;                 // page size; 0: no matches returned (counts only)
+  int64_t after_rid = 0;          // keyset cursor: only resources after this position
+  bool want_total = false;        // count every match (ignores paging)
+  bool explain = false;           // return the backend's plan instead of executing
+};
+
+struct SearchMatch {
+  std::string id;
+  int64_t version = 0;
+  int64_t last_updated_ms = 0;
+  std::string body;
+  int64_t rid = 0;  // the keyset position
+};
+
+struct SearchResult {
+  std::vector<SearchMatch> matches;
+  int64_t next_after_rid = 0;  // 0 when this page is the last
+  std::optional<int64_t> total;
+  std::string plan;  // with explain
+};
+
+}  // namespace crs::store

@@ -1,0 +1,262 @@
+#include "store/sqlite/search_sql.h"
+
+#include <type_traits>
+
+namespace crs::store::sqlite {
+namespace {
+
+// Upper bound for a prefix range: every string starting with `p` sorts
+// before p + "\xff" in BINARY collation (no UTF-8 byte is 0xff).
+std::string PrefixEnd(const std::string& p) { return p + "\xff"; }
+
+class Builder {
+ public:
+  explicit Builder(const SearchQuery& q) : q_(q) {}
+
+  // Appends "?N" bound to `v`.
+  template <typename T>
+  std::string Arg(T v) {
+    args_.push_back(SqlArg(std::move(v)));
+    return "?" + std::to_string(args_.size());
+  }
+
+  // The predicate that should drive the query (most selective first, as
+  // far as the kind of condition tells), or -1 to scan the type.
+  int PickDriver() const {
+    int best = -1, best_rank = 100;
+    for (size_t i = 0; i < q_.all_of.size(); ++i) {
+      int rank = Rank(q_.all_of[i]);
+      if (rank < best_rank) {
+        best_rank = rank;
+        best = static_cast<int>(i);
+      }
+    }
+    return best;
+  }
+
+  // "FROM ..." and the WHERE conditions, with predicate `driver` (if any) as
+  // the row source: its matching rids, joined to their resources.
+  std::string FromWhere(int driver, int64_t after_rid, bool join_versions) {
+    std::string from;
+    if (driver >= 0) {
+      const Predicate& d = q_.all_of[driver];
+      from = "FROM (SELECT DISTINCT x.rid AS rid FROM " + std::string(TableName(d.table)) +
+             " x WHERE x.pid = " + PidOf(d.param) + " AND (" + Ors(d) + ")" +
+             (after_rid > 0 ? " AND x.rid > " + Arg(after_rid) : std::string()) +
+             ") d JOIN resources r ON r.rid = d.rid ";
+    } else {
+      from = "FROM resources r ";
+    }
+    if (join_versions) from += "JOIN versions v ON v.seq = r.cur_seq ";
+    std::string w = "WHERE r.type = " + Arg(q_.type) + " AND r.deleted = 0";
+    if (after_rid > 0) w += " AND r.rid > " + Arg(after_rid);
+    for (size_t i = 0; i < q_.all_of.size(); ++i) {
+      if (static_cast<int>(i) != driver) w += " AND " + PredicateSql(q_.all_of[i]);
+    }
+    return from + w;
+  }
+
+  std::vector<SqlArg> TakeArgs() { return std::move(args_); }
+
+ private:
+  std::string PidOf(const std::string& code) {
+    return "(SELECT pid FROM sp WHERE type = " + Arg(q_.type) + " AND code = " + Arg(code) + ")";
+  }
+
+  std::string PredicateSql(const Predicate& p) {
+    if (p.any_of.empty()) return "1";
+    // _id and _lastUpdated live on the resource row itself.
+    if (std::holds_alternative<IdCond>(p.any_of.front()) || p.last_updated) {
+      std::string ors;
+      for (const Condition& c : p.any_of) {
+        if (!ors.empty()) ors += " OR ";
+        if (auto* id = std::get_if<IdCond>(&c)) {
+          ors += "r.id = " + Arg(id->id);
+        } else if (auto* d = std::get_if<DateCond>(&c)) {
+          ors += "(" + DateSql(*d, "v.last_updated", "(v.last_updated + 1)") + ")";
+        }
+      }
+      std::string s = "(" + ors + ")";
+      return p.negate ? "NOT " + s : s;
+    }
+    if (std::holds_alternative<MissingCond>(p.any_of.front())) {
+      bool missing = std::get<MissingCond>(p.any_of.front()).missing;
+      return std::string(missing ? "NOT " : "") + "EXISTS (SELECT 1 FROM ix_present x WHERE x.pid = " +
+             PidOf(p.param) + " AND x.rid = r.rid)";
+    }
+    const char* table = TableName(p.table);
+    std::string sub = "SELECT x.rid FROM " + std::string(table) + " x WHERE x.pid = " +
+                      PidOf(p.param) + " AND (" + Ors(p) + ")";
+    return std::string("r.rid ") + (p.negate ? "NOT IN (" : "IN (") + sub + ")";
+  }
+
+  std::string Ors(const Predicate& p) {
+    std::string ors;
+    for (const Condition& c : p.any_of) {
+      if (!ors.empty()) ors += " OR ";
+      ors += "(" + ConditionSql(c) + ")";
+    }
+    return ors;
+  }
+
+  // Lower is more selective; 100: cannot drive (negated, :missing, on the
+  // resource row, or no conditions).
+  static int Rank(const Predicate& p) {
+    if (p.negate || p.last_updated || p.any_of.empty() || p.table == IndexTable::kNone) {
+      return 100;
+    }
+    const Condition& c = p.any_of.front();
+    if (auto* t = std::get_if<TokenCond>(&c)) return t->code ? 1 : 6;
+    if (std::holds_alternative<ReferenceCond>(c)) return 2;
+    if (auto* st = std::get_if<StringCond>(&c)) {
+      return st->mode == StringCond::Mode::kExact ? 3 : st->mode == StringCond::Mode::kPrefix ? 4 : 8;
+    }
+    if (auto* u = std::get_if<UriCond>(&c)) return u->mode == UriCond::Mode::kEq ? 3 : 7;
+    return 5;
+  }
+
+  static const char* TableName(IndexTable t) {
+    switch (t) {
+      case IndexTable::kString: return "ix_string";
+      case IndexTable::kToken: return "ix_token";
+      case IndexTable::kDate: return "ix_date";
+      case IndexTable::kNumber: return "ix_number";
+      case IndexTable::kQuantity: return "ix_quantity";
+      case IndexTable::kReference: return "ix_ref";
+      case IndexTable::kUri: return "ix_uri";
+      case IndexTable::kNone: break;
+    }
+    return "ix_token";
+  }
+
+  std::string ConditionSql(const Condition& c) {
+    return std::visit([this](const auto& v) { return Sql(v); }, c);
+  }
+
+  std::string Sql(const StringCond& c) {
+    switch (c.mode) {
+      case StringCond::Mode::kExact: return "x.exact = " + Arg(c.value);
+      case StringCond::Mode::kContains: return "instr(x.norm, " + Arg(c.value) + ") > 0";
+      case StringCond::Mode::kPrefix:
+        return "x.norm >= " + Arg(c.value) + " AND x.norm < " + Arg(PrefixEnd(c.value));
+    }
+    return "0";
+  }
+
+  std::string Sql(const TokenCond& c) {
+    std::string s = "1";
+    if (c.code) s += " AND x.code = " + Arg(*c.code);
+    if (c.system) s += " AND x.system = " + Arg(*c.system);
+    // :text matches anywhere in the display/text (so "height" finds "Body height").
+    if (c.text) s += " AND instr(x.text, " + Arg(*c.text) + ") > 0";
+    if (c.type_system) s += " AND x.type_system = " + Arg(*c.type_system);
+    if (c.type_code) s += " AND x.type_code = " + Arg(*c.type_code);
+    return s;
+  }
+
+  // Row range [lo, hi) against query range [ql, qh) per the FHIR prefixes.
+  std::string DateSql(const DateCond& c, const std::string& lo, const std::string& hi) {
+    std::string ql = Arg(c.low_ms), qh = Arg(c.high_ms);
+    switch (c.prefix) {
+      case Prefix::kEq: return lo + " >= " + ql + " AND " + hi + " <= " + qh;
+      case Prefix::kNe: return "NOT (" + lo + " >= " + ql + " AND " + hi + " <= " + qh + ")";
+      case Prefix::kGt: return hi + " > " + qh;
+      case Prefix::kLt: return lo + " < " + ql;
+      case Prefix::kGe: return hi + " > " + ql;
+      case Prefix::kLe: return lo + " < " + qh;
+      case Prefix::kSa: return lo + " >= " + qh;
+      case Prefix::kEb: return hi + " <= " + ql;
+      case Prefix::kAp: {
+        // Approximately: overlaps the query range widened by 10% of its span, at least a day.
+        int64_t span = c.high_ms - c.low_ms;
+        int64_t pad = std::max<int64_t>(span / 10, 86400000);
+        return lo + " < " + Arg(c.high_ms + pad) + " AND " + hi + " > " + Arg(c.low_ms - pad);
+      }
+    }
+    return "0";
+  }
+
+  std::string Sql(const DateCond& c) { return DateSql(c, "x.lo", "x.hi"); }
+
+  std::string NumberSql(const NumberCond& c) {
+    std::string v = "x.val";
+    switch (c.prefix) {
+      case Prefix::kEq: return v + " >= " + Arg(c.low) + " AND " + v + " < " + Arg(c.high);
+      case Prefix::kNe: return "NOT (" + v + " >= " + Arg(c.low) + " AND " + v + " < " + Arg(c.high) + ")";
+      case Prefix::kGt:
+      case Prefix::kSa: return v + " > " + Arg(c.value);
+      case Prefix::kLt:
+      case Prefix::kEb: return v + " < " + Arg(c.value);
+      case Prefix::kGe: return v + " >= " + Arg(c.value);
+      case Prefix::kLe: return v + " <= " + Arg(c.value);
+      case Prefix::kAp: {
+        double pad = c.value < 0 ? -c.value / 10 : c.value / 10;
+        return v + " >= " + Arg(c.value - pad) + " AND " + v + " <= " + Arg(c.value + pad);
+      }
+    }
+    return "0";
+  }
+
+  std::string Sql(const NumberCond& c) {
+    std::string s = NumberSql(c);
+    if (!c.system.empty()) s += " AND x.system = " + Arg(c.system);
+    if (!c.code.empty()) {
+      std::string code = Arg(c.code);
+      s += " AND (x.code = " + code + " OR x.unit = " + code + ")";
+    }
+    return s;
+  }
+
+  std::string Sql(const ReferenceCond& c) {
+    std::string s = "1";
+    if (c.id) s += " AND x.tid = " + Arg(*c.id);
+    if (c.type) s += " AND x.ttype = " + Arg(*c.type);
+    if (c.url) s += " AND x.url = " + Arg(*c.url);
+    return s;
+  }
+
+  std::string Sql(const UriCond& c) {
+    switch (c.mode) {
+      case UriCond::Mode::kEq: return "x.uri = " + Arg(c.value);
+      case UriCond::Mode::kBelow:
+        return "x.uri >= " + Arg(c.value) + " AND x.uri < " + Arg(PrefixEnd(c.value));
+      case UriCond::Mode::kAbove: return "instr(" + Arg(c.value) + ", x.uri) = 1";
+    }
+    return "0";
+  }
+
+  std::string Sql(const MissingCond&) { return "0"; }  // handled per predicate
+  std::string Sql(const IdCond&) { return "0"; }       // handled per predicate
+
+  const SearchQuery& q_;
+  std::vector<SqlArg> args_;
+};
+
+bool NeedsVersionJoin(const SearchQuery& q) {
+  for (const auto& p : q.all_of) {
+    if (p.last_updated) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+CompiledSql CompilePage(const SearchQuery& query) {
+  Builder b(query);
+  CompiledSql out;
+  std::string from_where = b.FromWhere(b.PickDriver(), query.after_rid, /*join_versions=*/true);
+  out.sql = "SELECT r.rid, r.id, r.version, v.last_updated, v.body " + from_where +
+            " ORDER BY r.rid LIMIT " + b.Arg(static_cast<int64_t>(query.count) + 1);
+  out.args = b.TakeArgs();
+  return out;
+}
+
+CompiledSql CompileCount(const SearchQuery& query) {
+  Builder b(query);
+  CompiledSql out;
+  out.sql = "SELECT count(*) " + b.FromWhere(b.PickDriver(), 0, NeedsVersionJoin(query));
+  out.args = b.TakeArgs();
+  return out;
+}
+
+}  // namespace crs::store::sqlite

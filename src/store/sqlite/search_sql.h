@@ -1,0 +1,28 @@
+// Compiles a backend-neutral SearchQuery (store/search_query.h) into SQLite
+// SQL over the ix_* tables (schema.h). Every value is a bound parameter.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "store/search_query.h"
+
+namespace crs::store::sqlite {
+
+using SqlArg = std::variant<int64_t, double, std::string>;
+
+struct CompiledSql {
+  std::string sql;
+  std::vector<SqlArg> args;  // bound as ?1, ?2, ... in order
+};
+
+// The page query: columns rid, id, version, last_updated, body (compressed),
+// ordered by rid, at most query.count + 1 rows.
+CompiledSql CompilePage(const SearchQuery& query);
+
+// SELECT count(*) of every match (paging ignored).
+CompiledSql CompileCount(const SearchQuery& query);
+
+}  // namespace crs::store::sqlite

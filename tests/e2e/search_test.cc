@@ -1,0 +1,332 @@
+// Search through the real server. The Synthea test is differential: the
+// expected result set of each query is computed independently here, by
+// walking the JSON of the loaded resources, and compared id for id.
+#include <filesystem>
+#include <functional>
+#include <set>
+#include <thread>
+
+#include "core/time.h"
+#include "e2e/fixture.h"
+
+namespace crs::e2e {
+namespace {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+class SearchTest : public ServerTest {
+ protected:
+  // Ids of every match, following next links.
+  std::set<std::string> Ids(const std::string& query, int* pages = nullptr) {
+    std::set<std::string> ids;
+    std::string next = query;
+    int n = 0;
+    while (!next.empty() && n < 1000) {
+      auto r = Get(next);
+      EXPECT_EQ(r.status, 200) << next << ": " << r.body;
+      if (r.status != 200) break;
+      auto b = r.Json();
+      ++n;
+      if (auto* entries = b.as_object().if_contains("entry")) {
+        for (auto& e : entries->as_array()) {
+          if (e.at("search").at("mode") != "match") continue;
+          EXPECT_TRUE(ids.insert(std::string(e.at("resource").at("id").as_string())).second)
+              << "returned twice in " << query;
+        }
+      }
+      next.clear();
+      for (auto& l : b.at("link").as_array()) {
+        if (l.at("relation") == "next") {
+          std::string url(l.at("url").as_string());
+          next = url.substr(url.find("/fhir/"));
+        }
+      }
+    }
+    if (pages) *pages = n;
+    return ids;
+  }
+  int64_t Total(const std::string& query) {
+    auto b = Get(query).Json();
+    return b.at("total").as_int64();
+  }
+  std::string CreateId(const std::string& type, const std::string& body) {
+    auto r = Post("/fhir/" + type, body);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return std::string(r.Json().at("id").as_string());
+  }
+};
+
+TEST_F(SearchTest, EveryParameterTypeAndModifier) {
+  std::string a = CreateId("Patient", R"({"resourceType":"Patient","active":true,
+    "identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000018",
+      "type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"NH"}]}}],
+    "name":[{"family":"Müller","given":["Anna"]}],"gender":"female","birthDate":"1970-05-20",
+    "address":[{"postalCode":"LS6 2AB","city":"Leeds"}]})");
+  std::string b = CreateId("Patient", R"({"resourceType":"Patient","active":false,
+    "identifier":[{"system":"urn:other","value":"X1"}],
+    "name":[{"family":"Mullins","given":["Bob"]}],"gender":"male","birthDate":"1985"})");
+  std::string c = CreateId("Patient", R"({"resourceType":"Patient",
+    "name":[{"family":"Smith","given":["Cara","Anne"]}],"gender":"female","birthDate":"2001-02-03"})");
+  std::string o1 = CreateId("Observation", R"({"resourceType":"Observation","status":"final",
+    "code":{"coding":[{"system":"http://loinc.org","code":"29463-7","display":"Body weight"}]},
+    "subject":{"reference":"Patient/)" + a + R"("},"effectiveDateTime":"2020-03-04T10:00:00Z",
+    "valueQuantity":{"value":72.5,"unit":"kg","system":"http://unitsofmeasure.org","code":"kg"}})");
+  std::string o2 = CreateId("Observation", R"({"resourceType":"Observation","status":"preliminary",
+    "code":{"coding":[{"system":"http://loinc.org","code":"8302-2"}],"text":"Body height"},
+    "subject":{"reference":"Patient/)" + b + R"("},"effectivePeriod":{"start":"2021-01-01","end":"2021-01-31"},
+    "valueQuantity":{"value":180,"unit":"cm","system":"http://unitsofmeasure.org","code":"cm"}})");
+  std::string v1 = CreateId("ValueSet", R"({"resourceType":"ValueSet","status":"active",
+    "url":"http://example.org/fhir/ValueSet/colours"})");
+  using S = std::set<std::string>;
+  struct Case { std::string query; S expected; };
+  std::vector<Case> cases = {
+      // string: prefix, accent- and case-insensitive; :exact; :contains
+      {"Patient?family=mul", {a, b}},
+      {"Patient?family=MUELLER", {}},
+      {"Patient?family=muller", {a}},
+      {"Patient?family:exact=Müller", {a}},
+      {"Patient?family:exact=müller", {}},
+      {"Patient?name:contains=ann", {a, c}},
+      {"Patient?given=anne", {c}},
+      // token forms and modifiers
+      {"Patient?gender=female", {a, c}},
+      {"Patient?gender:not=female", {b}},
+      {"Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9990000018", {a}},
+      {"Patient?identifier=|X1", {}},
+      {"Patient?identifier=urn:other|", {b}},
+      {"Patient?identifier=X1", {b}},
+      {"Patient?identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|NH|9990000018", {a}},
+      {"Patient?active=true", {a}},
+      {"Observation?code:text=body", {o1, o2}},
+      {"Observation?code:text=height", {o2}},
+      // OR within a parameter, AND across parameters
+      {"Observation?code=29463-7,8302-2", {o1, o2}},
+      {"Patient?gender=female&birthdate=lt1980", {a}},
+      {"Patient?family=mul&family=mulli", {b}},
+      // date prefixes against precision ranges
+      {"Patient?birthdate=1970", {a}},
+      {"Patient?birthdate=1970-05", {a}},
+      {"Patient?birthdate=1985-06-01", {}},
+      {"Patient?birthdate=ge1985", {b, c}},
+      {"Patient?birthdate=gt1985", {c}},
+      {"Patient?birthdate=le1985", {a, b}},
+      {"Patient?birthdate=ne1985", {a, c}},
+      {"Patient?birthdate=sa1980", {b, c}},
+      {"Patient?birthdate=eb1980", {a}},
+      {"Observation?date=2021-01-15", {}},
+      {"Observation?date=ge2021-01-15", {o2}},
+      {"Observation?date=2020-03-04", {o1}},
+      // quantity and number prefixes
+      {"Observation?value-quantity=72.5", {o1}},
+      {"Observation?value-quantity=72", {}},
+      {"Observation?value-quantity=gt100", {o2}},
+      {"Observation?value-quantity=le72.5|http://unitsofmeasure.org|kg", {o1}},
+      {"Observation?value-quantity=180||cm", {o2}},
+      {"Observation?value-quantity=ap180", {o2}},
+      // reference forms
+      {"Observation?subject=Patient/" + a, {o1}},
+      {"Observation?subject=" + b, {o2}},
+      {"Observation?subject:Patient=" + b, {o2}},
+      {"Observation?patient=Patient/" + a, {o1}},
+      {"Observation?subject=http://elsewhere.example/fhir/Patient/" + a, {o1}},
+      // uri
+      {"ValueSet?url=http://example.org/fhir/ValueSet/colours", {v1}},
+      {"ValueSet?url:below=http://example.org/fhir", {v1}},
+      {"ValueSet?url:above=http://example.org/fhir/ValueSet/colours/v2", {v1}},
+      {"ValueSet?url:below=http://example.org/other", {}},
+      // :missing, _id
+      {"Patient?address-postalcode:missing=true", {b, c}},
+      {"Patient?address-postalcode:missing=false", {a}},
+      {"Patient?_id=" + a + "," + c, {a, c}},
+      {"Patient", {a, b, c}},
+  };
+  for (const auto& cs : cases) EXPECT_EQ(Ids("/fhir/" + cs.query), cs.expected) << cs.query;
+
+  // _lastUpdated, _summary=count, _total.
+  std::string since(Get("/fhir/Patient/" + c).Json().at("meta").at("lastUpdated").as_string());
+  EXPECT_EQ(Ids("/fhir/Patient?_lastUpdated=ge" + since), S({c}));
+  EXPECT_EQ(Total("/fhir/Patient?gender=female&_summary=count"), 2);
+  EXPECT_EQ(Total("/fhir/Patient?_count=1&_total=accurate"), 3);
+  // A deleted resource is no longer found; an update is re-indexed.
+  ASSERT_EQ(client_->Send("DELETE", "/fhir/Patient/" + c).status, 204);
+  EXPECT_EQ(Ids("/fhir/Patient?gender=female"), S({a}));
+  auto pb = Get("/fhir/Patient/" + b).Json();
+  pb.as_object()["gender"] = "female";
+  ASSERT_EQ(Put("/fhir/Patient/" + b, json::serialize(pb)).status, 200);
+  EXPECT_EQ(Ids("/fhir/Patient?gender=female"), S({a, b}));
+  EXPECT_EQ(Ids("/fhir/Patient?gender=male"), S());
+}
+
+TEST_F(SearchTest, BadAndUnknownParameters) {
+  // Unknown parameters: ignored with a warning by default, 400 when strict.
+  auto lenient = Get("/fhir/Patient?colour=blue");
+  ASSERT_EQ(lenient.status, 200);
+  EXPECT_NE(lenient.body.find(R"("mode":"outcome")"), std::string::npos) << lenient.body;
+  EXPECT_NE(lenient.body.find("colour"), std::string::npos);
+  EXPECT_EQ(Get("/fhir/Patient?colour=blue", {{"Prefer", "handling=strict"}}).status, 400);
+  for (const char* q : {"Patient?birthdate=notadate", "Patient?gender:exact=x",
+                        "Observation?value-quantity=abc", "Patient?_count=-1",
+                        "Patient?family:missing=maybe", "Patient?identifier=|",
+                        "Patient?_cursor=xyz", "Patient?_total=sometimes"}) {
+    auto r = Get(std::string("/fhir/") + q);
+    EXPECT_EQ(r.status, 400) << q << ": " << r.body;
+    EXPECT_EQ(OutcomeCode(r), "invalid") << q;
+  }
+}
+
+TEST_F(SearchTest, PostSearchAndExplain) {
+  std::string a = CreateId("Patient", R"({"resourceType":"Patient","gender":"other"})");
+  auto r = client_->Send("POST", "/fhir/Patient/_search", "gender=other",
+                         {{"Content-Type", "application/x-www-form-urlencoded"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("entry").at(0).at("resource").at("id").as_string(), a);
+  auto plan = Get("/fhir/Patient?gender=other&_explain=true");
+  ASSERT_EQ(plan.status, 200);
+  EXPECT_NE(plan.body.find("ix_token"), std::string::npos) << plan.body;
+}
+
+TEST_F(SearchTest, PagingUnderConcurrentWritesReturnsEveryMatchOnce) {
+  for (int i = 0; i < 60; ++i) {
+    ASSERT_EQ(Post("/fhir/Patient", R"({"resourceType":"Patient","gender":"unknown"})").status, 201);
+  }
+  std::set<std::string> before = Ids("/fhir/Patient?gender=unknown&_count=1000");
+  ASSERT_EQ(before.size(), 60u);
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    Client w(server_.port());
+    while (!stop) {
+      w.Send("POST", "/fhir/Patient", R"({"resourceType":"Patient","gender":"unknown"})");
+    }
+  });
+  int pages = 0;
+  std::set<std::string> paged = Ids("/fhir/Patient?gender=unknown&_count=7", &pages);
+  stop = true;
+  writer.join();
+  EXPECT_GE(pages, 9);
+  // Every resource that existed before is returned exactly once (Ids asserts
+  // no duplicates); resources created meanwhile may or may not appear.
+  for (const auto& id : before) EXPECT_TRUE(paged.count(id)) << id;
+}
+
+TEST_F(SearchTest, ConditionalCreateUpdateDelete) {
+  const std::string body =
+      R"({"resourceType":"Patient","identifier":[{"system":"urn:t","value":"1"}],"gender":"male"})";
+  auto first = Post("/fhir/Patient", body, {{"If-None-Exist", "identifier=urn:t|1"}});
+  ASSERT_EQ(first.status, 201);
+  auto again = Post("/fhir/Patient", body, {{"If-None-Exist", "identifier=urn:t|1"}});
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.Json().at("id"), first.Json().at("id"));
+  EXPECT_EQ(Ids("/fhir/Patient?identifier=urn:t|1").size(), 1u);
+  // Conditional update: one match → update it; none → create.
+  auto upd = Put("/fhir/Patient?identifier=urn:t|1",
+                 R"({"resourceType":"Patient","identifier":[{"system":"urn:t","value":"1"}],"gender":"female"})");
+  EXPECT_EQ(upd.status, 200) << upd.body;
+  EXPECT_EQ(upd.Json().at("id"), first.Json().at("id"));
+  auto created = Put("/fhir/Patient?identifier=urn:t|2",
+                     R"({"resourceType":"Patient","identifier":[{"system":"urn:t","value":"2"}]})");
+  EXPECT_EQ(created.status, 201) << created.body;
+  // Several matches → 412 for create, update and delete.
+  ASSERT_EQ(Post("/fhir/Patient", R"({"resourceType":"Patient","identifier":[{"system":"urn:t","value":"2"}]})").status, 201);
+  EXPECT_EQ(Post("/fhir/Patient", body, {{"If-None-Exist", "identifier=urn:t|2"}}).status, 412);
+  EXPECT_EQ(Put("/fhir/Patient?identifier=urn:t|2", R"({"resourceType":"Patient"})").status, 412);
+  EXPECT_EQ(client_->Send("DELETE", "/fhir/Patient?identifier=urn:t|2").status, 412);
+  // Conditional delete of one.
+  EXPECT_EQ(client_->Send("DELETE", "/fhir/Patient?identifier=urn:t|1").status, 204);
+  EXPECT_EQ(Ids("/fhir/Patient?identifier=urn:t|1").size(), 0u);
+  EXPECT_EQ(client_->Send("DELETE", "/fhir/Patient?identifier=urn:t|1").status, 204);
+  // Bad criteria are a 400, not a silent create.
+  EXPECT_EQ(Post("/fhir/Patient", body, {{"If-None-Exist", "nonsense=1"}}).status, 400);
+}
+
+// The differential test over the 20 Synthea bundles.
+TEST_F(SearchTest, SyntheaDifferential) {
+  fs::path dir = fs::path(CRS_SHARED_DIR) / "synthea" / "smart-generated-sample-data-R4";
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) files.push_back(e.path());
+  if (files.empty()) GTEST_SKIP() << "no Synthea data at " << dir;
+  std::sort(files.begin(), files.end());
+  // Load, remembering each resource's server id and its JSON with references
+  // rewritten the way the server rewrites them.
+  std::vector<std::pair<std::string, json::value>> resources;  // (type, resource)
+  for (const auto& f : files) {
+    std::string text = ReadFile(f.string());
+    auto r = Post("/fhir", text);
+    ASSERT_EQ(r.status, 200) << f;
+    auto response = r.Json();
+    auto request = json::parse(text);
+    auto& req_entries = request.at("entry").as_array();
+    auto& resp_entries = response.at("entry").as_array();
+    ASSERT_EQ(req_entries.size(), resp_entries.size());
+    for (size_t i = 0; i < resp_entries.size(); ++i) {
+      auto& res = resp_entries[i].at("resource");
+      resources.emplace_back(std::string(res.at("resourceType").as_string()), res);
+    }
+  }
+  auto expect = [&](const std::string& type, const std::function<bool(const json::value&)>& pred) {
+    std::set<std::string> ids;
+    for (auto& [t, r] : resources) {
+      if (t == type && pred(r)) ids.insert(std::string(r.at("id").as_string()));
+    }
+    return ids;
+  };
+  auto str = [](const json::value& v, const char* k) -> std::string {
+    auto* x = v.as_object().if_contains(k);
+    return x && x->is_string() ? std::string(x->as_string()) : std::string();
+  };
+  auto has_coding = [](const json::value& cc, const std::string& system, const std::string& code) {
+    auto* codings = cc.as_object().if_contains("coding");
+    if (!codings) return false;
+    for (auto& c : codings->as_array()) {
+      auto* s = c.as_object().if_contains("system");
+      auto* k = c.as_object().if_contains("code");
+      if (k && k->as_string() == code && (system.empty() || (s && s->as_string() == system))) return true;
+    }
+    return false;
+  };
+  auto first_patient = expect("Patient", [](const json::value&) { return true; });
+  ASSERT_FALSE(first_patient.empty());
+  std::string pid = *first_patient.begin();
+
+  struct Q { std::string query; std::set<std::string> expected; };
+  std::vector<Q> queries = {
+      {"Patient?gender=female", expect("Patient", [&](auto& r) { return str(r, "gender") == "female"; })},
+      {"Patient?birthdate=ge1970-01-01", expect("Patient", [&](auto& r) {
+         return ParseFhirDateTime(str(r, "birthDate")).value_or(0) >=
+                *ParseFhirDateTime("1970-01-01"); })},
+      {"Observation?code=http://loinc.org|8302-2", expect("Observation", [&](auto& r) {
+         return has_coding(r.at("code"), "http://loinc.org", "8302-2"); })},
+      {"Observation?code=8302-2,29463-7", expect("Observation", [&](auto& r) {
+         return has_coding(r.at("code"), "", "8302-2") || has_coding(r.at("code"), "", "29463-7"); })},
+      {"Observation?code=http://loinc.org|8302-2&value-quantity=gt150", expect("Observation", [&](auto& r) {
+         auto* q = r.as_object().if_contains("valueQuantity");
+         return has_coding(r.at("code"), "http://loinc.org", "8302-2") && q &&
+                q->at("value").template to_number<double>() > 150; })},
+      {"Observation?subject=Patient/" + pid, expect("Observation", [&](auto& r) {
+         auto* s = r.as_object().if_contains("subject");
+         return s && str(*s, "reference") == "Patient/" + pid; })},
+      {"Immunization?status:not=completed", expect("Immunization", [&](auto& r) {
+         return str(r, "status") != "completed"; })},
+      {"MedicationRequest?status=active", expect("MedicationRequest", [&](auto& r) {
+         return str(r, "status") == "active"; })},
+      {"Encounter?date=lt2000-01-01", expect("Encounter", [&](auto& r) {
+         auto* p = r.as_object().if_contains("period");
+         if (!p) return false;
+         auto start = ParseFhirDateTime(str(*p, "start"));
+         return start && *start < *ParseFhirDateTime("2000-01-01T00:00:00Z"); })},
+      {"AllergyIntolerance?patient=" + pid, expect("AllergyIntolerance", [&](auto& r) {
+         return str(r.at("patient"), "reference") == "Patient/" + pid; })},
+      {"Observation?_count=50", expect("Observation", [](auto&) { return true; })},
+  };
+  for (const auto& q : queries) {
+    EXPECT_EQ(Ids("/fhir/" + q.query), q.expected) << q.query;
+  }
+  // The queries must not be vacuous.
+  EXPECT_GT(queries[2].expected.size(), 10u);
+  EXPECT_GT(queries[4].expected.size(), 0u);
+  EXPECT_LT(queries[4].expected.size(), queries[2].expected.size());
+}
+
+}  // namespace
+}  // namespace crs::e2e
