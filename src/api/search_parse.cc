@@ -165,6 +165,20 @@ Result<Condition> ReferenceCondition(std::string_view name, std::string_view mod
   return Condition(c);
 }
 
+store::IndexTable TableFor(fhir::SearchParamType type) {
+  using T = fhir::SearchParamType;
+  switch (type) {
+    case T::kString: return store::IndexTable::kString;
+    case T::kToken: return store::IndexTable::kToken;
+    case T::kDate: return store::IndexTable::kDate;
+    case T::kNumber: return store::IndexTable::kNumber;
+    case T::kQuantity: return store::IndexTable::kQuantity;
+    case T::kReference: return store::IndexTable::kReference;
+    case T::kUri: return store::IndexTable::kUri;
+    default: return store::IndexTable::kNone;
+  }
+}
+
 }  // namespace
 
 std::string QueryEscape(std::string_view s) {
@@ -286,6 +300,7 @@ Result<ParsedSearch> ParseSearch(std::string_view type,
       continue;
     }
     using T = fhir::SearchParamType;
+    pred.table = TableFor(sp->type);
     if (modifier == "missing") {
       if (value != "true" && value != "false") return Bad(raw_name, ":missing takes true or false");
       pred.any_of.push_back(store::MissingCond{value == "true"});

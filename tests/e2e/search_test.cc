@@ -145,7 +145,14 @@ TEST_F(SearchTest, EveryParameterTypeAndModifier) {
 
   // _lastUpdated, _summary=count, _total.
   std::string since(Get("/fhir/Patient/" + c).Json().at("meta").at("lastUpdated").as_string());
-  EXPECT_EQ(Ids("/fhir/Patient?_lastUpdated=ge" + since), S({c}));
+  S updated_since;  // patients created in the same millisecond as c count too
+  for (const auto& id : {a, b, c}) {
+    std::string lu(Get("/fhir/Patient/" + id).Json().at("meta").at("lastUpdated").as_string());
+    if (lu >= since) updated_since.insert(id);
+  }
+  EXPECT_EQ(Ids("/fhir/Patient?_lastUpdated=ge" + since), updated_since);
+  EXPECT_TRUE(updated_since.count(c));
+  EXPECT_EQ(Ids("/fhir/Patient?_lastUpdated=gt2100-01-01"), S());
   EXPECT_EQ(Total("/fhir/Patient?gender=female&_summary=count"), 2);
   EXPECT_EQ(Total("/fhir/Patient?_count=1&_total=accurate"), 3);
   // A deleted resource is no longer found; an update is re-indexed.

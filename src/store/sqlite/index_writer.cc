@@ -10,8 +10,11 @@ constexpr const char* kDeletes[] = {
     "DELETE FROM ix_string WHERE rid = ?1",   "DELETE FROM ix_token WHERE rid = ?1",
     "DELETE FROM ix_date WHERE rid = ?1",     "DELETE FROM ix_number WHERE rid = ?1",
     "DELETE FROM ix_quantity WHERE rid = ?1", "DELETE FROM ix_ref WHERE rid = ?1",
-    "DELETE FROM ix_uri WHERE rid = ?1",      "DELETE FROM ix_present WHERE rid = ?1",
+    "DELETE FROM ix_uri WHERE rid = ?1",
 };
+
+// _id and _lastUpdated are answered from the resource and version rows.
+bool Skipped(std::string_view param) { return param == "_id" || param == "_lastUpdated"; }
 
 Status StepDone(Stmt* s) {
   auto r = s->Step();
@@ -53,18 +56,20 @@ Result<int64_t> IndexWriter::Pid(std::string_view type, std::string_view code) {
   return pid;
 }
 
-Status IndexWriter::Replace(int64_t rid, std::string_view type,
-                            const ix::IndexEntries* e) {
-  for (const char* sql : kDeletes) {
-    CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(sql));
-    s->Bind(1, rid);
-    CRS_RETURN_IF_ERROR(StepDone(s));
+Status IndexWriter::Replace(int64_t rid, std::string_view type, const ix::IndexEntries* e,
+                            bool had_rows) {
+  if (had_rows) {
+    for (const char* sql : kDeletes) {
+      CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(sql));
+      s->Bind(1, rid);
+      CRS_RETURN_IF_ERROR(StepDone(s));
+    }
   }
   if (!e) return Status::Ok();
   for (const auto& r : e->strings) {
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
     CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(
-        "INSERT INTO ix_string (pid, norm, exact, rid) VALUES (?1, ?2, ?3, ?4)"));
+        "INSERT OR IGNORE INTO ix_string (pid, norm, exact, rid) VALUES (?1, ?2, ?3, ?4)"));
     s->Bind(1, pid);
     s->Bind(2, r.normalized);
     s->Bind(3, r.exact);
@@ -72,9 +77,10 @@ Status IndexWriter::Replace(int64_t rid, std::string_view type,
     CRS_RETURN_IF_ERROR(StepDone(s));
   }
   for (const auto& r : e->tokens) {
+    if (Skipped(r.param)) continue;
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
     CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(
-        "INSERT INTO ix_token (pid, system, code, text, type_system, type_code, rid) "
+        "INSERT OR IGNORE INTO ix_token (pid, system, code, text, type_system, type_code, rid) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
     s->Bind(1, pid);
     s->Bind(2, r.system);
@@ -86,9 +92,10 @@ Status IndexWriter::Replace(int64_t rid, std::string_view type,
     CRS_RETURN_IF_ERROR(StepDone(s));
   }
   for (const auto& r : e->dates) {
+    if (Skipped(r.param)) continue;
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
     CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(
-        "INSERT INTO ix_date (pid, lo, hi, rid) VALUES (?1, ?2, ?3, ?4)"));
+        "INSERT OR IGNORE INTO ix_date (pid, lo, hi, rid) VALUES (?1, ?2, ?3, ?4)"));
     s->Bind(1, pid);
     s->Bind(2, r.low_ms);
     s->Bind(3, r.high_ms);
@@ -98,7 +105,7 @@ Status IndexWriter::Replace(int64_t rid, std::string_view type,
   for (const auto& r : e->numbers) {
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
     CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(
-        "INSERT INTO ix_number (pid, val, lo, hi, rid) VALUES (?1, ?2, ?3, ?4, ?5)"));
+        "INSERT OR IGNORE INTO ix_number (pid, val, lo, hi, rid) VALUES (?1, ?2, ?3, ?4, ?5)"));
     s->Bind(1, pid);
     BindOpt(s, 2, r.value);
     s->BindDouble(3, r.low);
@@ -109,7 +116,7 @@ Status IndexWriter::Replace(int64_t rid, std::string_view type,
   for (const auto& r : e->quantities) {
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
     CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(
-        "INSERT INTO ix_quantity (pid, system, code, unit, val, lo, hi, rid) "
+        "INSERT OR IGNORE INTO ix_quantity (pid, system, code, unit, val, lo, hi, rid) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
     s->Bind(1, pid);
     s->Bind(2, r.system);
@@ -124,7 +131,7 @@ Status IndexWriter::Replace(int64_t rid, std::string_view type,
   for (const auto& r : e->references) {
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
     CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(
-        "INSERT INTO ix_ref (pid, ttype, tid, url, rid) VALUES (?1, ?2, ?3, ?4, ?5)"));
+        "INSERT OR IGNORE INTO ix_ref (pid, ttype, tid, url, rid) VALUES (?1, ?2, ?3, ?4, ?5)"));
     s->Bind(1, pid);
     s->Bind(2, r.target_type);
     s->Bind(3, r.target_id);
@@ -135,18 +142,10 @@ Status IndexWriter::Replace(int64_t rid, std::string_view type,
   for (const auto& r : e->uris) {
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
     CRS_ASSIGN_OR_RETURN(Stmt * s,
-                         db_.Prepare("INSERT INTO ix_uri (pid, uri, rid) VALUES (?1, ?2, ?3)"));
+                         db_.Prepare("INSERT OR IGNORE INTO ix_uri (pid, uri, rid) VALUES (?1, ?2, ?3)"));
     s->Bind(1, pid);
     s->Bind(2, r.uri);
     s->Bind(3, rid);
-    CRS_RETURN_IF_ERROR(StepDone(s));
-  }
-  for (std::string_view code : e->present) {
-    CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, code));
-    CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(
-        "INSERT OR IGNORE INTO ix_present (pid, rid) VALUES (?1, ?2)"));
-    s->Bind(1, pid);
-    s->Bind(2, rid);
     CRS_RETURN_IF_ERROR(StepDone(s));
   }
   return Status::Ok();

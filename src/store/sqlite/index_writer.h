@@ -20,8 +20,10 @@ class IndexWriter {
  public:
   explicit IndexWriter(Db& db) : db_(db) {}
 
-  // Deletes every row of resource `rid`, then inserts `entries` (null: none).
-  Status Replace(int64_t rid, std::string_view type, const fhir::index::IndexEntries* entries);
+  // Deletes every row of resource `rid` (when `had_rows`: a new resource has
+  // none, which saves the lookups), then inserts `entries` (null: none).
+  Status Replace(int64_t rid, std::string_view type, const fhir::index::IndexEntries* entries,
+                 bool had_rows);
 
   // Drops cached parameter ids; call when a transaction that may have
   // created some is rolled back.

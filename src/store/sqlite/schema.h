@@ -46,38 +46,34 @@ CREATE TABLE sp (
   UNIQUE (type, code)
 );
 CREATE TABLE ix_string (pid INTEGER NOT NULL, norm TEXT NOT NULL, exact TEXT NOT NULL,
-                        rid INTEGER NOT NULL);
-CREATE INDEX ix_string_by_value ON ix_string (pid, norm, rid);
-CREATE INDEX ix_string_by_rid ON ix_string (rid);
-CREATE TABLE ix_token (pid INTEGER NOT NULL, system TEXT NOT NULL, code TEXT NOT NULL,
+                        rid INTEGER NOT NULL, PRIMARY KEY (pid, norm, exact, rid)) WITHOUT ROWID;
+CREATE INDEX ix_string_by_rid ON ix_string (rid, pid);
+CREATE TABLE ix_token (pid INTEGER NOT NULL, code TEXT NOT NULL, system TEXT NOT NULL,
                        text TEXT NOT NULL, type_system TEXT NOT NULL, type_code TEXT NOT NULL,
-                       rid INTEGER NOT NULL);
-CREATE INDEX ix_token_by_value ON ix_token (pid, code, system, rid);
-CREATE INDEX ix_token_by_rid ON ix_token (rid);
+                       rid INTEGER NOT NULL,
+                       PRIMARY KEY (pid, code, system, rid, text, type_system, type_code))
+                       WITHOUT ROWID;
+CREATE INDEX ix_token_by_rid ON ix_token (rid, pid);
 CREATE TABLE ix_date (pid INTEGER NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL,
-                      rid INTEGER NOT NULL);
-CREATE INDEX ix_date_by_value ON ix_date (pid, lo, hi, rid);
-CREATE INDEX ix_date_by_rid ON ix_date (rid);
+                      rid INTEGER NOT NULL, PRIMARY KEY (pid, lo, hi, rid)) WITHOUT ROWID;
+CREATE INDEX ix_date_by_rid ON ix_date (rid, pid);
 CREATE TABLE ix_number (pid INTEGER NOT NULL, val REAL, lo REAL NOT NULL, hi REAL NOT NULL,
                         rid INTEGER NOT NULL);
 CREATE INDEX ix_number_by_value ON ix_number (pid, val, rid);
-CREATE INDEX ix_number_by_rid ON ix_number (rid);
+CREATE INDEX ix_number_by_rid ON ix_number (rid, pid);
 CREATE TABLE ix_quantity (pid INTEGER NOT NULL, system TEXT NOT NULL, code TEXT NOT NULL,
                           unit TEXT NOT NULL, val REAL, lo REAL NOT NULL, hi REAL NOT NULL,
                           rid INTEGER NOT NULL);
 CREATE INDEX ix_quantity_by_value ON ix_quantity (pid, val, rid);
-CREATE INDEX ix_quantity_by_rid ON ix_quantity (rid);
-CREATE TABLE ix_ref (pid INTEGER NOT NULL, ttype TEXT NOT NULL, tid TEXT NOT NULL,
-                     url TEXT NOT NULL, rid INTEGER NOT NULL);
-CREATE INDEX ix_ref_by_target ON ix_ref (pid, tid, ttype, rid);
-CREATE INDEX ix_ref_by_url ON ix_ref (pid, url, rid);
-CREATE INDEX ix_ref_by_rid ON ix_ref (rid);
-CREATE TABLE ix_uri (pid INTEGER NOT NULL, uri TEXT NOT NULL, rid INTEGER NOT NULL);
-CREATE INDEX ix_uri_by_value ON ix_uri (pid, uri, rid);
-CREATE INDEX ix_uri_by_rid ON ix_uri (rid);
-CREATE TABLE ix_present (pid INTEGER NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (pid, rid))
-  WITHOUT ROWID;
-CREATE INDEX ix_present_by_rid ON ix_present (rid);
+CREATE INDEX ix_quantity_by_rid ON ix_quantity (rid, pid);
+CREATE TABLE ix_ref (pid INTEGER NOT NULL, tid TEXT NOT NULL, ttype TEXT NOT NULL,
+                     url TEXT NOT NULL, rid INTEGER NOT NULL,
+                     PRIMARY KEY (pid, tid, ttype, url, rid)) WITHOUT ROWID;
+CREATE INDEX ix_ref_by_url ON ix_ref (pid, url) WHERE url != '';
+CREATE INDEX ix_ref_by_rid ON ix_ref (rid, pid);
+CREATE TABLE ix_uri (pid INTEGER NOT NULL, uri TEXT NOT NULL, rid INTEGER NOT NULL,
+                     PRIMARY KEY (pid, uri, rid)) WITHOUT ROWID;
+CREATE INDEX ix_uri_by_rid ON ix_uri (rid, pid);
 )sql",
 };
 

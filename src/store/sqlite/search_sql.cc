@@ -81,8 +81,8 @@ class Builder {
     }
     if (std::holds_alternative<MissingCond>(p.any_of.front())) {
       bool missing = std::get<MissingCond>(p.any_of.front()).missing;
-      return std::string(missing ? "NOT " : "") + "EXISTS (SELECT 1 FROM ix_present x WHERE x.pid = " +
-             PidOf(p.param) + " AND x.rid = r.rid)";
+      return std::string(missing ? "NOT " : "") + "EXISTS (SELECT 1 FROM " + TableName(p.table) +
+             " x WHERE x.rid = r.rid AND x.pid = " + PidOf(p.param) + ")";
     }
     const char* table = TableName(p.table);
     std::string sub = "SELECT x.rid FROM " + std::string(table) + " x WHERE x.pid = " +
@@ -106,6 +106,7 @@ class Builder {
       return 100;
     }
     const Condition& c = p.any_of.front();
+    if (std::holds_alternative<MissingCond>(c)) return 100;
     if (auto* t = std::get_if<TokenCond>(&c)) return t->code ? 1 : 6;
     if (std::holds_alternative<ReferenceCond>(c)) return 2;
     if (auto* st = std::get_if<StringCond>(&c)) {

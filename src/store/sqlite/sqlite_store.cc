@@ -331,6 +331,14 @@ class SqliteStore final : public Store {
     }
   }
 
+  // Runs a statement without results through the statement cache.
+  Status Run(const char* sql) {
+    CRS_ASSIGN_OR_RETURN(Stmt * s, writer_->Prepare(sql));
+    auto r = s->Step();
+    s->Reset();
+    return r.ok() ? Status::Ok() : r.status();
+  }
+
   // Commits every batch of `group` in one transaction; a batch whose writes
   // fail is rolled back to its savepoint and answered on its own.
   void CommitGroup(const std::vector<Pending*>& group) {
@@ -342,13 +350,13 @@ class SqliteStore final : public Store {
       return;
     }
     for (Pending* p : group) {
-      (void)writer_->Exec("SAVEPOINT batch");
+      (void)Run("SAVEPOINT batch");
       Result<CommitResult> r = ApplyBatch(*p->batch);
       if (!r.ok()) {
-        (void)writer_->Exec("ROLLBACK TO batch");
+        (void)Run("ROLLBACK TO batch");
         index_writer_->ForgetCache();
       }
-      (void)writer_->Exec("RELEASE batch");
+      (void)Run("RELEASE batch");
       results.push_back(std::move(r));
     }
     Status commit = writer_->Exec("COMMIT");
@@ -449,7 +457,8 @@ class SqliteStore final : public Store {
     CRS_ASSIGN_OR_RETURN(bool unused2, upd->Step());
     (void)unused2;
     upd->Reset();
-    CRS_RETURN_IF_ERROR(index_writer_->Replace(rid, w.type, is_delete ? nullptr : w.index.get()));
+    CRS_RETURN_IF_ERROR(index_writer_->Replace(rid, w.type, is_delete ? nullptr : w.index.get(),
+                                               /*had_rows=*/exists));
     return VersionRef{w.type, w.id, version};
   }
 
