@@ -35,6 +35,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void DoRead();
+  void OnHeader(beast::error_code ec, size_t bytes);
   void OnRead(beast::error_code ec, size_t bytes);
   void Dispatch(Request request, bool keep_alive);
   void Write(Response response, bool keep_alive);
@@ -175,7 +176,11 @@ class ServerImpl final : public Server {
 
 
 Session::Session(tcp::socket socket, ServerImpl& server)
-    : stream_(std::move(socket)), server_(server) {}
+    : stream_(std::move(socket)), server_(server) {
+  // Beast reads at most the buffer's free capacity (min 512 bytes) per call;
+  // room for 64 KiB keeps large bodies to a few reads.
+  buffer_.reserve(64 * 1024);
+}
 
 Session::~Session() { server_.SessionEnded(); }
 
@@ -195,6 +200,25 @@ void Session::DoRead() {
   parser_->body_limit(server_.options().max_body_bytes);
   parser_->header_limit(64 * 1024);
   stream_.expires_after(std::chrono::seconds(server_.options().idle_timeout_seconds));
+  bhttp::async_read_header(stream_, buffer_, *parser_,
+                           beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+}
+
+void Session::OnHeader(beast::error_code ec, size_t bytes) {
+  if (ec) return OnRead(ec, bytes);
+  // Clients such as curl send "Expect: 100-continue" with large bodies and
+  // wait (a second, for curl) for the interim response before sending it.
+  auto expect = parser_->get()[bhttp::field::expect];
+  if (beast::iequals(expect, "100-continue")) {
+    auto interim = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
+    bhttp::async_write(stream_, *interim,
+                       [self = shared_from_this(), interim](beast::error_code wec, size_t) {
+                         if (wec) return self->Close();
+                         bhttp::async_read(self->stream_, self->buffer_, *self->parser_,
+                                           beast::bind_front_handler(&Session::OnRead, self));
+                       });
+    return;
+  }
   bhttp::async_read(stream_, buffer_, *parser_,
                     beast::bind_front_handler(&Session::OnRead, shared_from_this()));
 }

@@ -34,9 +34,7 @@ void BindOpt(Stmt* s, int i, const std::optional<double>& v) {
 }  // namespace
 
 Result<int64_t> IndexWriter::Pid(std::string_view type, std::string_view code) {
-  std::string key(type);
-  key.push_back('\0');
-  key.append(code);
+  std::pair<const char*, const char*> key(type.data(), code.data());
   if (auto it = pids_.find(key); it != pids_.end()) return it->second;
   CRS_ASSIGN_OR_RETURN(Stmt * ins, db_.Prepare("INSERT OR IGNORE INTO sp (type, code) VALUES (?1, ?2)"));
   ins->Bind(1, type);
@@ -52,7 +50,7 @@ Result<int64_t> IndexWriter::Pid(std::string_view type, std::string_view code) {
   }
   int64_t pid = get->Int(0);
   get->Reset();
-  pids_.emplace(std::move(key), pid);
+  pids_.emplace(key, pid);
   return pid;
 }
 
@@ -66,6 +64,7 @@ Status IndexWriter::Replace(int64_t rid, std::string_view type, const ix::IndexE
     }
   }
   if (!e) return Status::Ok();
+  type = e->resource_type;  // the registry's copy: a stable address for the pid cache
   for (const auto& r : e->strings) {
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
     CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(

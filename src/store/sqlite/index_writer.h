@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "core/status.h"
 #include "fhir/index/index_entries.h"
@@ -33,7 +34,14 @@ class IndexWriter {
   Result<int64_t> Pid(std::string_view type, std::string_view code);
 
   Db& db_;
-  std::unordered_map<std::string, int64_t> pids_;  // "Type\0code" -> pid
+  struct PairHash {
+    size_t operator()(const std::pair<const char*, const char*>& p) const {
+      return std::hash<const void*>()(p.first) * 31 + std::hash<const void*>()(p.second);
+    }
+  };
+  // Keyed by the addresses of the type and code strings, which IndexEntries
+  // takes from the process-wide registry (stable for the process).
+  std::unordered_map<std::pair<const char*, const char*>, int64_t, PairHash> pids_;
 };
 
 }  // namespace crs::store::sqlite
