@@ -1,5 +1,6 @@
 // The FHIR RESTful interactions through the real server: create, read,
 // vread, update, delete, patch, history, Prefer, ETags, idempotent retries.
+#include <boost/asio.hpp>
 #include <thread>
 
 #include "e2e/fixture.h"
@@ -214,6 +215,40 @@ TEST_F(InteractionsTest, CapabilityStatementClaimsOnlyWhatIsServed) {
       EXPECT_NE(p.at("type"), "special") << res.at("type");
     }
   }
+}
+
+}  // namespace
+}  // namespace crs::e2e
+
+namespace crs::e2e {
+namespace {
+
+// curl sends "Expect: 100-continue" with large bodies and waits a second for
+// the interim answer; the server must send it at once.
+TEST_F(InteractionsTest, AnswersExpect100ContinueBeforeTheBody) {
+  namespace net = boost::asio;
+  net::io_context ioc;
+  net::ip::tcp::socket sock(ioc);
+  sock.connect({net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(server_.port())});
+  std::string body = kPatient;
+  std::string head = "POST /fhir/Patient HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\n"
+                     "Expect: 100-continue\r\nContent-Length: " + std::to_string(body.size()) +
+                     "\r\n\r\n";
+  net::write(sock, net::buffer(head));
+  std::string interim;
+  char c;
+  while (interim.find("\r\n\r\n") == std::string::npos && interim.size() < 200) {
+    net::read(sock, net::buffer(&c, 1));
+    interim.push_back(c);
+  }
+  EXPECT_EQ(interim.rfind("HTTP/1.1 100", 0), 0u) << interim;
+  net::write(sock, net::buffer(body));
+  std::string final_head;
+  while (final_head.find("\r\n\r\n") == std::string::npos && final_head.size() < 4000) {
+    net::read(sock, net::buffer(&c, 1));
+    final_head.push_back(c);
+  }
+  EXPECT_EQ(final_head.rfind("HTTP/1.1 201", 0), 0u) << final_head;
 }
 
 }  // namespace
