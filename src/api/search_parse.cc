@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "api/search.h"
+#include "fhir/index/aliases.h"
 #include "fhir/index/date_range.h"
 #include "fhir/index/normalize.h"
 #include "fhir/index/numbers.h"
@@ -275,7 +276,7 @@ Result<ParsedSearch> ParseSearch(std::string_view type,
       continue;
     }
     Predicate pred;
-    pred.param = name;
+    pred.param = std::string(fhir::index::StoredParamFor(type, name));
     if (name == "_id") {
       if (!modifier.empty()) return Bad(raw_name, "_id takes no modifier");
       for (auto& v : SplitOr(value)) pred.any_of.push_back(store::IdCond{v});

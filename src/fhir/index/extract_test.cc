@@ -1,6 +1,7 @@
 // ExtractIndex() on official examples and hand-written resources: the exact rows a
 // user's searches will rely on.
 #include "fhir/index/extract.h"
+#include "fhir/index/aliases.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -425,6 +426,19 @@ TEST(ExtractRowsTest, SortedAndWithoutDuplicates) {
   EXPECT_TRUE(std::is_sorted(e.strings.begin(), e.strings.end()));
   EXPECT_TRUE(std::is_sorted(e.tokens.begin(), e.tokens.end()));
   EXPECT_TRUE(std::is_sorted(e.present.begin(), e.present.end()));
+}
+
+}  // namespace
+}  // namespace crs::fhir::index
+
+namespace crs::fhir::index {
+namespace {
+
+TEST(AliasesTest, PhoneticIsNameOnlyWhereTheExpressionsAgree) {
+  EXPECT_EQ(StoredParamFor("Patient", "phonetic"), "name");
+  EXPECT_EQ(StoredParamFor("Practitioner", "phonetic"), "name");
+  EXPECT_EQ(StoredParamFor("Organization", "phonetic"), "phonetic");
+  EXPECT_EQ(StoredParamFor("Patient", "family"), "family");
 }
 
 }  // namespace
