@@ -180,6 +180,203 @@ store::IndexTable TableFor(fhir::SearchParamType type) {
   }
 }
 
+// Builds the predicate for one search parameter on `type` (recursing into
+// chains and _has). Returns nullopt with `why` set for a parameter to ignore
+// (unknown or unsupported); Invalid for a malformed one.
+Result<std::optional<Predicate>> BuildPredicate(std::string_view type, const std::string& raw_name,
+                                                const std::string& value, int depth,
+                                                std::string* why) {
+  constexpr int kMaxChainDepth = 4;
+  const auto& registry = fhir::index::IndexRegistry::Get().params();
+  if (depth > kMaxChainDepth) return Bad(raw_name, "chains are limited to 4 levels");
+  // Reverse chain: _has:Type:reference-param:rest
+  if (raw_name.starts_with("_has:")) {
+    std::string_view rest = std::string_view(raw_name).substr(5);
+    size_t c1 = rest.find(':');
+    size_t c2 = c1 == std::string_view::npos ? c1 : rest.find(':', c1 + 1);
+    if (c2 == std::string_view::npos) return Bad(raw_name, "_has needs _has:Type:reference:parameter");
+    std::string has_type(rest.substr(0, c1));
+    std::string ref(rest.substr(c1 + 1, c2 - c1 - 1));
+    std::string inner(rest.substr(c2 + 1));
+    if (!registry.IsResourceType(has_type)) return Bad(raw_name, "unknown resource type " + has_type);
+    const fhir::SearchParam* rp = registry.Find(has_type, ref);
+    if (!rp || rp->type != fhir::SearchParamType::kReference) {
+      return Bad(raw_name, ref + " is not a reference parameter of " + has_type);
+    }
+    CRS_ASSIGN_OR_RETURN(std::optional<Predicate> sub,
+                         BuildPredicate(has_type, inner, value, depth + 1, why));
+    if (!sub) return std::optional<Predicate>();
+    Predicate pred;
+    pred.param = ref;
+    pred.table = store::IndexTable::kReference;
+    pred.has_type = has_type;
+    pred.chain.push_back(std::move(*sub));
+    return std::optional<Predicate>(std::move(pred));
+  }
+  std::string name = raw_name;
+  std::string modifier;
+  // Forward chain: ref[:Type].rest
+  if (size_t dot = name.find('.'); dot != std::string::npos) {
+    std::string head = name.substr(0, dot), inner = name.substr(dot + 1);
+    std::string target;
+    if (size_t colon = head.find(':'); colon != std::string::npos) {
+      target = head.substr(colon + 1);
+      head.resize(colon);
+    }
+    const fhir::SearchParam* rp = registry.Find(type, head);
+    if (!rp) {
+      *why = "unknown for " + std::string(type);
+      return std::optional<Predicate>();
+    }
+    if (rp->type != fhir::SearchParamType::kReference) {
+      return Bad(raw_name, head + " is not a reference parameter, so it cannot be chained");
+    }
+    if (target.empty()) {
+      // The reference's possible targets that have the chained parameter.
+      std::string inner_name = inner.substr(0, inner.find_first_of(".:"));
+      std::vector<std::string> targets;
+      for (const auto& t : rp->target) {
+        if (t == "*" || !registry.IsResourceType(t)) continue;
+        if (inner_name.starts_with("_") || registry.Find(t, inner_name)) targets.push_back(t);
+      }
+      if (targets.size() != 1) {
+        return Bad(raw_name, head + " may reference several types: name one, e.g. " + head +
+                                 ":Patient." + inner);
+      }
+      target = targets.front();
+    }
+    if (!registry.IsResourceType(target)) return Bad(raw_name, "unknown resource type " + target);
+    CRS_ASSIGN_OR_RETURN(std::optional<Predicate> sub,
+                         BuildPredicate(target, inner, value, depth + 1, why));
+    if (!sub) return std::optional<Predicate>();
+    Predicate pred;
+    pred.param = head;
+    pred.table = store::IndexTable::kReference;
+    pred.chain_type = target;
+    pred.chain.push_back(std::move(*sub));
+    return std::optional<Predicate>(std::move(pred));
+  }
+  if (size_t colon = name.find(':'); colon != std::string::npos) {
+    modifier = name.substr(colon + 1);
+    name.resize(colon);
+  }
+  Predicate pred;
+  pred.param = std::string(fhir::index::StoredParamFor(type, name));
+  if (name == "_id") {
+    if (!modifier.empty()) return Bad(raw_name, "_id takes no modifier");
+    for (auto& v : SplitOr(value)) pred.any_of.push_back(store::IdCond{v});
+    return std::optional<Predicate>(std::move(pred));
+  }
+  if (name == "_lastUpdated") {
+    if (!modifier.empty()) return Bad(raw_name, "_lastUpdated takes no modifier");
+    pred.last_updated = true;
+    for (auto& v : SplitOr(value)) {
+      CRS_ASSIGN_OR_RETURN(Condition c, DateCondition(raw_name, v));
+      pred.any_of.push_back(std::move(c));
+    }
+    return std::optional<Predicate>(std::move(pred));
+  }
+  const fhir::SearchParam* sp = registry.Find(type, name);
+  if (!sp) {
+    *why = "unknown for " + std::string(type);
+    return std::optional<Predicate>();
+  }
+  using T = fhir::SearchParamType;
+  pred.table = TableFor(sp->type);
+  if (modifier == "missing") {
+    if (value != "true" && value != "false") return Bad(raw_name, ":missing takes true or false");
+    pred.any_of.push_back(store::MissingCond{value == "true"});
+    return std::optional<Predicate>(std::move(pred));
+  }
+  if (sp->type == T::kComposite || sp->type == T::kSpecial) {
+    *why = "composite and special parameters are not supported yet";
+    return std::optional<Predicate>();
+  }
+  auto values = SplitOr(value);
+  switch (sp->type) {
+    case T::kString: {
+      pred.table = store::IndexTable::kString;
+      store::StringCond::Mode mode;
+      if (modifier.empty()) {
+        mode = store::StringCond::Mode::kPrefix;
+      } else if (modifier == "exact") {
+        mode = store::StringCond::Mode::kExact;
+      } else if (modifier == "contains") {
+        mode = store::StringCond::Mode::kContains;
+      } else {
+        return Bad(raw_name, "string parameters take :exact, :contains or :missing");
+      }
+      for (auto& v : values) {
+        std::string text = mode == store::StringCond::Mode::kExact
+                               ? v : fhir::index::NormalizeString(v);
+        pred.any_of.push_back(store::StringCond{mode, std::move(text)});
+      }
+      break;
+    }
+    case T::kToken: {
+      pred.table = store::IndexTable::kToken;
+      if (!modifier.empty() && modifier != "not" && modifier != "text" && modifier != "of-type") {
+        return Bad(raw_name, "token parameters take :not, :text, :of-type or :missing");
+      }
+      pred.negate = modifier == "not";
+      for (auto& v : values) {
+        CRS_ASSIGN_OR_RETURN(Condition c, TokenCondition(raw_name, modifier, v));
+        pred.any_of.push_back(std::move(c));
+      }
+      break;
+    }
+    case T::kDate: {
+      pred.table = store::IndexTable::kDate;
+      if (!modifier.empty()) return Bad(raw_name, "date parameters take only :missing");
+      for (auto& v : values) {
+        CRS_ASSIGN_OR_RETURN(Condition c, DateCondition(raw_name, v));
+        pred.any_of.push_back(std::move(c));
+      }
+      break;
+    }
+    case T::kNumber:
+    case T::kQuantity: {
+      bool quantity = sp->type == T::kQuantity;
+      pred.table = quantity ? store::IndexTable::kQuantity : store::IndexTable::kNumber;
+      if (!modifier.empty()) return Bad(raw_name, "number and quantity parameters take only :missing");
+      for (auto& v : values) {
+        CRS_ASSIGN_OR_RETURN(Condition c, NumberCondition(raw_name, v, quantity));
+        pred.any_of.push_back(std::move(c));
+      }
+      break;
+    }
+    case T::kReference: {
+      pred.table = store::IndexTable::kReference;
+      if (!modifier.empty() && !registry.IsResourceType(modifier)) {
+        return Bad(raw_name, modifier == "identifier" || modifier == "above" || modifier == "below"
+                                 ? "this modifier is not supported yet"
+                                 : "unknown modifier (reference parameters take :Type)");
+      }
+      for (auto& v : values) {
+        CRS_ASSIGN_OR_RETURN(Condition c, ReferenceCondition(raw_name, modifier, v));
+        pred.any_of.push_back(std::move(c));
+      }
+      break;
+    }
+    case T::kUri: {
+      pred.table = store::IndexTable::kUri;
+      store::UriCond::Mode mode = store::UriCond::Mode::kEq;
+      if (modifier == "below") {
+        mode = store::UriCond::Mode::kBelow;
+      } else if (modifier == "above") {
+        mode = store::UriCond::Mode::kAbove;
+      } else if (!modifier.empty()) {
+        return Bad(raw_name, "uri parameters take :below, :above or :missing");
+      }
+      for (auto& v : values) pred.any_of.push_back(store::UriCond{mode, v});
+      break;
+    }
+    default:
+      break;
+  }
+  return std::optional<Predicate>(std::move(pred));
+}
+
 }  // namespace
 
 std::string QueryEscape(std::string_view s) {
@@ -266,136 +463,18 @@ Result<ParsedSearch> ParseSearch(std::string_view type,
       continue;
     }
     if (name == "_sort" || name == "_include" || name == "_revinclude" || name == "_elements" ||
-        name == "_contained" || name == "_containedType" || name == "_has" ||
-        name.starts_with("_has")) {
+        name == "_contained" || name == "_containedType") {
       CRS_RETURN_IF_ERROR(ignore(raw_name, "not supported yet"));
       continue;
     }
-    if (name.find('.') != std::string::npos) {
-      CRS_RETURN_IF_ERROR(ignore(raw_name, "chained parameters are not supported yet"));
+    std::string why;
+    CRS_ASSIGN_OR_RETURN(std::optional<Predicate> pred,
+                         BuildPredicate(type, raw_name, value, 0, &why));
+    if (!pred) {
+      CRS_RETURN_IF_ERROR(ignore(raw_name, why));
       continue;
     }
-    Predicate pred;
-    pred.param = std::string(fhir::index::StoredParamFor(type, name));
-    if (name == "_id") {
-      if (!modifier.empty()) return Bad(raw_name, "_id takes no modifier");
-      for (auto& v : SplitOr(value)) pred.any_of.push_back(store::IdCond{v});
-      out.query.all_of.push_back(std::move(pred));
-      add_canonical(raw_name, value);
-      continue;
-    }
-    if (name == "_lastUpdated") {
-      if (!modifier.empty()) return Bad(raw_name, "_lastUpdated takes no modifier");
-      pred.last_updated = true;
-      for (auto& v : SplitOr(value)) {
-        CRS_ASSIGN_OR_RETURN(Condition c, DateCondition(raw_name, v));
-        pred.any_of.push_back(std::move(c));
-      }
-      out.query.all_of.push_back(std::move(pred));
-      add_canonical(raw_name, value);
-      continue;
-    }
-    const fhir::SearchParam* sp = registry.Find(type, name);
-    if (!sp) {
-      CRS_RETURN_IF_ERROR(ignore(raw_name, "unknown for " + std::string(type)));
-      continue;
-    }
-    using T = fhir::SearchParamType;
-    pred.table = TableFor(sp->type);
-    if (modifier == "missing") {
-      if (value != "true" && value != "false") return Bad(raw_name, ":missing takes true or false");
-      pred.any_of.push_back(store::MissingCond{value == "true"});
-      out.query.all_of.push_back(std::move(pred));
-      add_canonical(raw_name, value);
-      continue;
-    }
-    if (sp->type == T::kComposite || sp->type == T::kSpecial) {
-      CRS_RETURN_IF_ERROR(ignore(raw_name, "composite and special parameters are not supported yet"));
-      continue;
-    }
-    auto values = SplitOr(value);
-    switch (sp->type) {
-      case T::kString: {
-        pred.table = store::IndexTable::kString;
-        store::StringCond::Mode mode;
-        if (modifier.empty()) {
-          mode = store::StringCond::Mode::kPrefix;
-        } else if (modifier == "exact") {
-          mode = store::StringCond::Mode::kExact;
-        } else if (modifier == "contains") {
-          mode = store::StringCond::Mode::kContains;
-        } else {
-          return Bad(raw_name, "string parameters take :exact, :contains or :missing");
-        }
-        for (auto& v : values) {
-          std::string text = mode == store::StringCond::Mode::kExact
-                                 ? v : fhir::index::NormalizeString(v);
-          pred.any_of.push_back(store::StringCond{mode, std::move(text)});
-        }
-        break;
-      }
-      case T::kToken: {
-        pred.table = store::IndexTable::kToken;
-        if (!modifier.empty() && modifier != "not" && modifier != "text" && modifier != "of-type") {
-          return Bad(raw_name, "token parameters take :not, :text, :of-type or :missing");
-        }
-        pred.negate = modifier == "not";
-        for (auto& v : values) {
-          CRS_ASSIGN_OR_RETURN(Condition c, TokenCondition(raw_name, modifier, v));
-          pred.any_of.push_back(std::move(c));
-        }
-        break;
-      }
-      case T::kDate: {
-        pred.table = store::IndexTable::kDate;
-        if (!modifier.empty()) return Bad(raw_name, "date parameters take only :missing");
-        for (auto& v : values) {
-          CRS_ASSIGN_OR_RETURN(Condition c, DateCondition(raw_name, v));
-          pred.any_of.push_back(std::move(c));
-        }
-        break;
-      }
-      case T::kNumber:
-      case T::kQuantity: {
-        bool quantity = sp->type == T::kQuantity;
-        pred.table = quantity ? store::IndexTable::kQuantity : store::IndexTable::kNumber;
-        if (!modifier.empty()) return Bad(raw_name, "number and quantity parameters take only :missing");
-        for (auto& v : values) {
-          CRS_ASSIGN_OR_RETURN(Condition c, NumberCondition(raw_name, v, quantity));
-          pred.any_of.push_back(std::move(c));
-        }
-        break;
-      }
-      case T::kReference: {
-        pred.table = store::IndexTable::kReference;
-        if (!modifier.empty() && !registry.IsResourceType(modifier)) {
-          return Bad(raw_name, modifier == "identifier" || modifier == "above" || modifier == "below"
-                                   ? "this modifier is not supported yet"
-                                   : "unknown modifier (reference parameters take :Type)");
-        }
-        for (auto& v : values) {
-          CRS_ASSIGN_OR_RETURN(Condition c, ReferenceCondition(raw_name, modifier, v));
-          pred.any_of.push_back(std::move(c));
-        }
-        break;
-      }
-      case T::kUri: {
-        pred.table = store::IndexTable::kUri;
-        store::UriCond::Mode mode = store::UriCond::Mode::kEq;
-        if (modifier == "below") {
-          mode = store::UriCond::Mode::kBelow;
-        } else if (modifier == "above") {
-          mode = store::UriCond::Mode::kAbove;
-        } else if (!modifier.empty()) {
-          return Bad(raw_name, "uri parameters take :below, :above or :missing");
-        }
-        for (auto& v : values) pred.any_of.push_back(store::UriCond{mode, v});
-        break;
-      }
-      default:
-        break;
-    }
-    out.query.all_of.push_back(std::move(pred));
+    out.query.all_of.push_back(std::move(*pred));
     add_canonical(raw_name, value);
   }
   return out;

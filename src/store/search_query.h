@@ -78,6 +78,15 @@ struct Predicate {
   std::vector<Condition> any_of;  // OR
   // _lastUpdated is answered from the versions table.
   bool last_updated = false;
+  // Chain (subject:Patient.name=x): `param` is a reference parameter; a
+  // resource matches when it references a resource of `chain_type` that
+  // matches chain[0] (any_of is unused).
+  std::string chain_type;
+  // Reverse chain (_has:Observation:patient:code=x): a resource matches when
+  // some resource of `has_type` references it through `param` (a parameter
+  // of has_type) and matches chain[0].
+  std::string has_type;
+  std::vector<Predicate> chain;  // one element when chain_type or has_type is set
 };
 
 struct SearchQuery {

@@ -141,6 +141,15 @@ TEST_F(SearchTest, EveryParameterTypeAndModifier) {
       {"Patient?address-postalcode:missing=false", {a}},
       {"Patient?_id=" + a + "," + c, {a, c}},
       {"Patient", {a, b, c}},
+      // chains (forward, with and without :Type) and reverse chains
+      {"Observation?subject:Patient.family=muller", {o1}},
+      {"Observation?subject.gender=male", {o2}},
+      {"Observation?patient.birthdate=lt1980", {o1}},
+      {"Observation?subject:Patient.identifier=urn:other|X1", {o2}},
+      {"Patient?_has:Observation:subject:code=29463-7", {a}},
+      {"Patient?_has:Observation:patient:value-quantity=gt100", {b}},
+      {"Patient?_has:Observation:subject:code=29463-7&gender=male", {}},
+      {"Patient?_has:Observation:subject:status=final,preliminary", {a, b}},
   };
   for (const auto& cs : cases) EXPECT_EQ(Ids("/fhir/" + cs.query), cs.expected) << cs.query;
 
@@ -176,7 +185,10 @@ TEST_F(SearchTest, BadAndUnknownParameters) {
   for (const char* q : {"Patient?birthdate=notadate", "Patient?gender:exact=x",
                         "Observation?value-quantity=abc", "Patient?_count=-1",
                         "Patient?family:missing=maybe", "Patient?identifier=|",
-                        "Patient?_cursor=xyz", "Patient?_total=sometimes"}) {
+                        "Patient?_cursor=xyz", "Patient?_total=sometimes",
+                        "Observation?code.name=x", "Patient?_has:Observation:code:status=final",
+                        "Patient?_has:Unicorn:patient:code=1",
+                        "Observation?subject:Patient.link:Patient.link:Patient.link:Patient.link:Patient.link:Patient.gender=male"}) {
     auto r = Get(std::string("/fhir/") + q);
     EXPECT_EQ(r.status, 400) << q << ": " << r.body;
     EXPECT_EQ(OutcomeCode(r), "invalid") << q;
@@ -326,6 +338,27 @@ TEST_F(SearchTest, SyntheaDifferential) {
       {"AllergyIntolerance?patient=" + pid, expect("AllergyIntolerance", [&](auto& r) {
          return str(r.at("patient"), "reference") == "Patient/" + pid; })},
       {"Observation?_count=50", expect("Observation", [](auto&) { return true; })},
+      {"Observation?subject:Patient.gender=female", expect("Observation", [&](auto& r) {
+         auto* s = r.as_object().if_contains("subject");
+         if (!s) return false;
+         std::string ref = str(*s, "reference");
+         for (auto& [t, p] : resources) {
+           if (t == "Patient" && "Patient/" + std::string(p.at("id").as_string()) == ref) {
+             return str(p, "gender") == "female";
+           }
+         }
+         return false; })},
+      {"Patient?_has:Observation:patient:code=http://loinc.org|8302-2", expect("Patient", [&](auto& p) {
+         std::string ref = "Patient/" + std::string(p.at("id").as_string());
+         for (auto& [t, o] : resources) {
+           if (t != "Observation") continue;
+           auto* s = o.as_object().if_contains("subject");
+           if (s && str(*s, "reference") == ref &&
+               has_coding(o.at("code"), "http://loinc.org", "8302-2")) {
+             return true;
+           }
+         }
+         return false; })},
   };
   for (const auto& q : queries) {
     EXPECT_EQ(Ids("/fhir/" + q.query), q.expected) << q.query;

@@ -59,11 +59,17 @@ class Builder {
   std::vector<SqlArg> TakeArgs() { return std::move(args_); }
 
  private:
-  std::string PidOf(const std::string& code) {
-    return "(SELECT pid FROM sp WHERE type = " + Arg(q_.type) + " AND code = " + Arg(code) + ")";
+  std::string PidOf(const std::string& code) { return PidOf(q_.type, code); }
+  std::string PidOf(const std::string& type, const std::string& code) {
+    return "(SELECT pid FROM sp WHERE type = " + Arg(type) + " AND code = " + Arg(code) + ")";
   }
 
-  std::string PredicateSql(const Predicate& p) {
+  std::string PredicateSql(const Predicate& p) { return PredicateSql(p, q_.type, "r"); }
+
+  // `p` over resources of `type` whose row alias is `alias`.
+  std::string PredicateSql(const Predicate& p, const std::string& type, const std::string& alias) {
+    if (!p.chain.empty()) return ChainSql(p, type, alias);
+    if (alias != "r") return NestedSql(p, type, alias);
     if (p.any_of.empty()) return "1";
     // _id and _lastUpdated live on the resource row itself.
     if (std::holds_alternative<IdCond>(p.any_of.front()) || p.last_updated) {
@@ -90,6 +96,49 @@ class Builder {
     return std::string("r.rid ") + (p.negate ? "NOT IN (" : "IN (") + sub + ")";
   }
 
+  // A chain or reverse chain: the inner predicate runs over the other type
+  // under a fresh alias.
+  std::string ChainSql(const Predicate& p, const std::string& type, const std::string& alias) {
+    std::string t = "t" + std::to_string(++depth_);
+    if (!p.chain_type.empty()) {
+      return alias + ".rid IN (SELECT x.rid FROM ix_ref x WHERE x.pid = " + PidOf(type, p.param) +
+             " AND x.ttype = " + Arg(p.chain_type) + " AND x.tid IN (SELECT " + t + ".id FROM resources " +
+             t + " WHERE " + t + ".type = " + Arg(p.chain_type) + " AND " + t + ".deleted = 0 AND " +
+             PredicateSql(p.chain.front(), p.chain_type, t) + "))";
+    }
+    return alias + ".id IN (SELECT x.tid FROM ix_ref x JOIN resources " + t + " ON " + t +
+           ".rid = x.rid WHERE x.pid = " + PidOf(p.has_type, p.param) + " AND x.ttype = " +
+           Arg(type) + " AND " + t + ".deleted = 0 AND " +
+           PredicateSql(p.chain.front(), p.has_type, t) + ")";
+  }
+
+  // A plain predicate inside a chain (alias other than r): the same
+  // conditions, correlated to `alias`.
+  std::string NestedSql(const Predicate& p, const std::string& type, const std::string& alias) {
+    if (p.any_of.empty()) return "1";
+    if (std::holds_alternative<IdCond>(p.any_of.front()) || p.last_updated) {
+      std::string lu = "(SELECT lv.last_updated FROM versions lv WHERE lv.seq = " + alias + ".cur_seq)";
+      std::string ors;
+      for (const Condition& c : p.any_of) {
+        if (!ors.empty()) ors += " OR ";
+        if (auto* id = std::get_if<IdCond>(&c)) {
+          ors += alias + ".id = " + Arg(id->id);
+        } else if (auto* d = std::get_if<DateCond>(&c)) {
+          ors += "(" + DateSql(*d, lu, "(" + lu + " + 1)") + ")";
+        }
+      }
+      return (p.negate ? "NOT (" : "(") + ors + ")";
+    }
+    if (std::holds_alternative<MissingCond>(p.any_of.front())) {
+      bool missing = std::get<MissingCond>(p.any_of.front()).missing;
+      return std::string(missing ? "NOT " : "") + "EXISTS (SELECT 1 FROM " + TableName(p.table) +
+             " x WHERE x.rid = " + alias + ".rid AND x.pid = " + PidOf(type, p.param) + ")";
+    }
+    return alias + ".rid " + (p.negate ? "NOT IN (" : "IN (") + "SELECT x.rid FROM " +
+           TableName(p.table) + " x WHERE x.pid = " + PidOf(type, p.param) + " AND (" + Ors(p) +
+           "))";
+  }
+
   std::string Ors(const Predicate& p) {
     std::string ors;
     for (const Condition& c : p.any_of) {
@@ -102,7 +151,8 @@ class Builder {
   // Lower is more selective; 100: cannot drive (negated, :missing, on the
   // resource row, or no conditions).
   static int Rank(const Predicate& p) {
-    if (p.negate || p.last_updated || p.any_of.empty() || p.table == IndexTable::kNone) {
+    if (p.negate || p.last_updated || p.any_of.empty() || p.table == IndexTable::kNone ||
+        !p.chain.empty()) {
       return 100;
     }
     const Condition& c = p.any_of.front();
@@ -231,6 +281,7 @@ class Builder {
 
   const SearchQuery& q_;
   std::vector<SqlArg> args_;
+  int depth_ = 0;  // for fresh aliases in chains
 };
 
 bool NeedsVersionJoin(const SearchQuery& q) {
