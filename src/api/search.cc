@@ -57,7 +57,8 @@ void FhirApi::Search(RequestContext& ctx, std::string_view type,
     s += "}";
   }
   s += "]";
-  bool any = !result->matches.empty() || !parsed->warnings.empty();
+  bool any = !result->matches.empty() || !parsed->warnings.empty() ||
+             result->included_left_out > 0;
   if (any) s += R"(,"entry":[)";
   bool first = true;
   for (const auto& m : result->matches) {
@@ -68,6 +69,22 @@ void FhirApi::Search(RequestContext& ctx, std::string_view type,
     s += R"(,"resource":)";
     s += m.body;
     s += R"(,"search":{"mode":"match"}})";
+  }
+  for (const auto& m : result->included) {
+    if (!first) s += ",";
+    first = false;
+    s += R"({"fullUrl":)";
+    AppendJsonString(ctx.base + "/" + m.type + "/" + m.id, &s);
+    s += R"(,"resource":)";
+    s += m.body;
+    s += R"(,"search":{"mode":"include"}})";
+  }
+  if (result->included_left_out > 0) {
+    // Never truncate silently: say how many were left out and how to get them.
+    parsed->warnings.push_back(std::to_string(result->included_left_out) +
+                               " included resources were left out of this page (limit " +
+                               std::to_string(q.include_limit) +
+                               "); ask for a smaller _count to receive them all");
   }
   if (!parsed->warnings.empty()) {
     json::array issues;

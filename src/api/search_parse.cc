@@ -462,8 +462,54 @@ Result<ParsedSearch> ParseSearch(std::string_view type,
       out.query.explain = value == "true";
       continue;
     }
-    if (name == "_sort" || name == "_include" || name == "_revinclude" || name == "_elements" ||
-        name == "_contained" || name == "_containedType") {
+    if (name == "_include" || name == "_revinclude") {
+      if (!modifier.empty() && modifier != "iterate" && modifier != "recurse") {
+        return Bad(raw_name, "takes only the :iterate modifier");
+      }
+      for (const auto& v : SplitOr(value)) {
+        // Type:param[:targetType], or "*" for every reference of the searched type.
+        store::Include inc;
+        inc.reverse = name == "_revinclude";
+        inc.iterate = !modifier.empty();
+        std::vector<std::string> parts;
+        size_t start = 0;
+        while (true) {
+          size_t c = v.find(':', start);
+          parts.push_back(v.substr(start, c == std::string::npos ? c : c - start));
+          if (c == std::string::npos) break;
+          start = c + 1;
+        }
+        if (parts.size() == 1 && parts[0] == "*") parts = {std::string(type), "*"};
+        if (parts.size() < 2 || parts.size() > 3) {
+          return Bad(raw_name, "expects Type:parameter or Type:parameter:TargetType");
+        }
+        inc.source_type = parts[0];
+        inc.param = parts[1];
+        if (parts.size() == 3) inc.target_type = parts[2];
+        if (!registry.IsResourceType(inc.source_type)) {
+          return Bad(raw_name, "unknown resource type " + inc.source_type);
+        }
+        if (inc.param != "*") {
+          const fhir::SearchParam* rp = registry.Find(inc.source_type, inc.param);
+          if (!rp || rp->type != fhir::SearchParamType::kReference) {
+            return Bad(raw_name, inc.param + " is not a reference parameter of " + inc.source_type);
+          }
+        }
+        if (!inc.target_type.empty() && !registry.IsResourceType(inc.target_type)) {
+          return Bad(raw_name, "unknown resource type " + inc.target_type);
+        }
+        if (!inc.reverse && !inc.iterate && inc.source_type != type) {
+          CRS_RETURN_IF_ERROR(ignore(raw_name, "_include must start from " + std::string(type) +
+                                                   " (or use :iterate)"));
+          continue;
+        }
+        out.query.includes.push_back(std::move(inc));
+      }
+      add_canonical(raw_name, value);
+      continue;
+    }
+    if (name == "_sort" || name == "_elements" || name == "_contained" ||
+        name == "_containedType") {
       CRS_RETURN_IF_ERROR(ignore(raw_name, "not supported yet"));
       continue;
     }

@@ -89,6 +89,17 @@ struct Predicate {
   std::vector<Predicate> chain;  // one element when chain_type or has_type is set
 };
 
+// _include / _revinclude: resources referenced by the matches (forward), or
+// referencing them (reverse), through reference parameter `param` of
+// `source_type` ("*": every reference parameter of that type).
+struct Include {
+  bool reverse = false;
+  std::string source_type;
+  std::string param;
+  std::string target_type;  // forward only; empty = any
+  bool iterate = false;     // also apply to resources included by earlier rounds
+};
+
 struct SearchQuery {
   std::string type;
   std::vector<Predicate> all_of;  // AND
@@ -96,9 +107,12 @@ struct SearchQuery {
   int64_t after_rid = 0;          // keyset cursor: only resources after this position
   bool want_total = false;        // count every match (ignores paging)
   bool explain = false;           // return the backend's plan instead of executing
+  std::vector<Include> includes;
+  int include_limit = 1000;       // most included resources per page
 };
 
 struct SearchMatch {
+  std::string type;  // set for included resources (matches are of the query's type)
   std::string id;
   int64_t version = 0;
   int64_t last_updated_ms = 0;
@@ -110,6 +124,8 @@ struct SearchResult {
   std::vector<SearchMatch> matches;
   int64_t next_after_rid = 0;  // 0 when this page is the last
   std::optional<int64_t> total;
+  std::vector<SearchMatch> included;  // _include/_revinclude results for this page
+  int64_t included_left_out = 0;      // found beyond include_limit: not returned
   std::string plan;  // with explain
 };
 

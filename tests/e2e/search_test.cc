@@ -371,3 +371,75 @@ TEST_F(SearchTest, SyntheaDifferential) {
 
 }  // namespace
 }  // namespace crs::e2e
+
+namespace crs::e2e {
+namespace {
+
+TEST_F(SearchTest, IncludeRevincludeAndIterate) {
+  ASSERT_EQ(Put("/fhir/Organization/Y1", R"({"resourceType":"Organization","id":"Y1","name":"Practice"})").status, 201);
+  std::string p = CreateId("Patient", R"({"resourceType":"Patient","gender":"female",
+    "generalPractitioner":[{"reference":"Organization/Y1"}]})");
+  std::string q = CreateId("Patient", R"({"resourceType":"Patient","gender":"male"})");
+  std::string o1 = CreateId("Observation", R"({"resourceType":"Observation","status":"final",
+    "code":{"text":"a"},"subject":{"reference":"Patient/)" + p + R"("}})");
+  std::string o2 = CreateId("Observation", R"({"resourceType":"Observation","status":"final",
+    "code":{"text":"b"},"subject":{"reference":"Patient/)" + p + R"("}})");
+  auto entries = [&](const std::string& query) {
+    std::multiset<std::string> out;  // "mode type/id"
+    auto b = Get(query).Json();
+    if (auto* e = b.as_object().if_contains("entry")) {
+      for (auto& x : e->as_array()) {
+        std::string mode(x.at("search").at("mode").as_string());
+        auto& r = x.at("resource");
+        std::string rt(r.at("resourceType").as_string());
+        out.insert(mode + " " + rt + (mode == "outcome" ? "" : "/" + std::string(r.at("id").as_string())));
+      }
+    }
+    return out;
+  };
+  using M = std::multiset<std::string>;
+  // Forward include: each referenced Patient once, however many matches point at it.
+  EXPECT_EQ(entries("/fhir/Observation?status=final&_include=Observation:subject"),
+            M({"match Observation/" + o1, "match Observation/" + o2, "include Patient/" + p}));
+  EXPECT_EQ(entries("/fhir/Observation?status=final&_include=Observation:subject:Group"),
+            M({"match Observation/" + o1, "match Observation/" + o2}));
+  // Reverse include.
+  EXPECT_EQ(entries("/fhir/Patient?_id=" + p + "," + q + "&_revinclude=Observation:subject"),
+            M({"match Patient/" + p, "match Patient/" + q, "include Observation/" + o1,
+               "include Observation/" + o2}));
+  // :iterate follows includes of includes; without it, it does not.
+  EXPECT_EQ(entries("/fhir/Observation?_id=" + o1 +
+                    "&_include=Observation:subject&_include:iterate=Patient:general-practitioner"),
+            M({"match Observation/" + o1, "include Patient/" + p, "include Organization/Y1"}));
+  EXPECT_EQ(entries("/fhir/Observation?_id=" + o1 +
+                    "&_include=Observation:subject&_include=Patient:general-practitioner"),
+            M({"match Observation/" + o1, "include Patient/" + p, "outcome OperationOutcome"}));
+  EXPECT_EQ(Get("/fhir/Observation?_include=Observation:status").status, 400);
+  EXPECT_EQ(Get("/fhir/Observation?_include=Unicorn:subject").status, 400);
+}
+
+TEST_F(SearchTest, IncludesBeyondTheLimitAreReportedNotDropped) {
+  std::string p = CreateId("Patient", R"({"resourceType":"Patient"})");
+  std::string tx = R"({"resourceType":"Bundle","type":"transaction","entry":[)";
+  for (int i = 0; i < 1005; ++i) {
+    if (i) tx += ",";
+    tx += R"({"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},
+      "subject":{"reference":"Patient/)" + p + R"("}},"request":{"method":"POST","url":"Observation"}})";
+  }
+  tx += "]}";
+  ASSERT_EQ(Post("/fhir", tx).status, 200);
+  auto b = Get("/fhir/Patient?_id=" + p + "&_revinclude=Observation:subject").Json();
+  int included = 0;
+  std::string warning;
+  for (auto& e : b.at("entry").as_array()) {
+    if (e.at("search").at("mode") == "include") ++included;
+    if (e.at("search").at("mode") == "outcome") {
+      warning = std::string(e.at("resource").at("issue").at(0).at("diagnostics").as_string());
+    }
+  }
+  EXPECT_EQ(included, 1000);
+  EXPECT_NE(warning.find("5 included resources were left out"), std::string::npos) << warning;
+}
+
+}  // namespace
+}  // namespace crs::e2e

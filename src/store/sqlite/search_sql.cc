@@ -293,6 +293,19 @@ bool NeedsVersionJoin(const SearchQuery& q) {
 
 }  // namespace
 
+void BindArgs(Stmt* s, const std::vector<SqlArg>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    int pos = static_cast<int>(i) + 1;
+    if (auto* n = std::get_if<int64_t>(&args[i])) {
+      s->Bind(pos, *n);
+    } else if (auto* d = std::get_if<double>(&args[i])) {
+      s->BindDouble(pos, *d);
+    } else {
+      s->Bind(pos, std::get<std::string>(args[i]));
+    }
+  }
+}
+
 CompiledSql CompilePage(const SearchQuery& query) {
   Builder b(query);
   CompiledSql out;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "store/search_query.h"
+#include "store/sqlite/db.h"
 
 namespace crs::store::sqlite {
 
@@ -24,5 +25,8 @@ CompiledSql CompilePage(const SearchQuery& query);
 
 // SELECT count(*) of every match (paging ignored).
 CompiledSql CompileCount(const SearchQuery& query);
+
+// Binds `args` to ?1, ?2, ... of `stmt`.
+void BindArgs(Stmt* stmt, const std::vector<SqlArg>& args);
 
 }  // namespace crs::store::sqlite

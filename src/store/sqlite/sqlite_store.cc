@@ -12,6 +12,7 @@
 
 #include "store/body_codec.h"
 #include "store/sqlite/db.h"
+#include "store/sqlite/includes.h"
 #include "store/sqlite/index_writer.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/search_sql.h"
@@ -142,10 +143,23 @@ class SqliteStore final : public Store {
   Result<SearchResult> Search(const SearchQuery& q) override {
     SearchResult result;
     Status st = WithReader([&](Db* conn) -> Status {
+      // One snapshot for the total, the page and its includes.
+      CRS_RETURN_IF_ERROR(conn->Exec("BEGIN"));
+      Status body = SearchIn(conn, q, &result);
+      (void)conn->Exec(body.ok() ? "COMMIT" : "ROLLBACK");
+      return body;
+    });
+    if (!st.ok()) return st;
+    return result;
+  }
+
+  Status SearchIn(Db* conn, const SearchQuery& q, SearchResult* out) {
+    SearchResult& result = *out;
+    {
       if (q.explain) {
         CompiledSql page = CompilePage(q);
         CRS_ASSIGN_OR_RETURN(Stmt * s, conn->PrepareDynamic("EXPLAIN QUERY PLAN " + page.sql));
-        BindAll(s, page.args);
+        BindArgs(s, page.args);
         while (true) {
           CRS_ASSIGN_OR_RETURN(bool row, s->Step());
           if (!row) break;
@@ -158,7 +172,7 @@ class SqliteStore final : public Store {
       if (q.want_total) {
         CompiledSql count = CompileCount(q);
         CRS_ASSIGN_OR_RETURN(Stmt * s, conn->PrepareDynamic(count.sql));
-        BindAll(s, count.args);
+        BindArgs(s, count.args);
         CRS_ASSIGN_OR_RETURN(bool row, s->Step());
         result.total = row ? s->Int(0) : 0;
         s->Reset();
@@ -166,7 +180,7 @@ class SqliteStore final : public Store {
       if (q.count <= 0) return Status::Ok();
       CompiledSql page = CompilePage(q);
       CRS_ASSIGN_OR_RETURN(Stmt * s, conn->PrepareDynamic(page.sql));
-      BindAll(s, page.args);
+      BindArgs(s, page.args);
       Status inner = Status::Ok();
       while (inner.ok()) {
         auto row = s->Step();
@@ -193,10 +207,9 @@ class SqliteStore final : public Store {
         result.matches.push_back(std::move(m));
       }
       s->Reset();
-      return inner;
-    });
-    if (!st.ok()) return st;
-    return result;
+      CRS_RETURN_IF_ERROR(inner);
+      return LoadIncludes(*conn, q, &result);
+    }
   }
 
   Status Ping() override {
@@ -234,19 +247,6 @@ class SqliteStore final : public Store {
     std::vector<std::string> compressed;
     std::promise<Result<CommitResult>> promise;
   };
-
-  static void BindAll(Stmt* s, const std::vector<SqlArg>& args) {
-    for (size_t i = 0; i < args.size(); ++i) {
-      int pos = static_cast<int>(i) + 1;
-      if (auto* n = std::get_if<int64_t>(&args[i])) {
-        s->Bind(pos, *n);
-      } else if (auto* d = std::get_if<double>(&args[i])) {
-        s->BindDouble(pos, *d);
-      } else {
-        s->Bind(pos, std::get<std::string>(args[i]));
-      }
-    }
-  }
 
   // Runs `fn` with a reader connection from the pool.
   template <typename Fn>
