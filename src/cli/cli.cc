@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "cli/gen_command.h"
 #include "cli/serve.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
@@ -43,6 +44,9 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   s->add_flag("--demo", serve.demo, "Load the demo data set when the store is empty");
 
+  GenCommandOptions gen_options;
+  CLI::App* g = RegisterGen(app, &gen_options);
+
   // Flags given on the command line override the config file: parse once to
   // find --config, load it, then parse again on top.
   try {
@@ -62,6 +66,7 @@ int Main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
   if (s->parsed()) return RunServe(serve);
+  if (g->parsed()) return RunGen(gen_options);
   return 2;
 }
 
