@@ -34,26 +34,31 @@ void FhirApi::Search(RequestContext& ctx, std::string_view type,
                       out);
   }
   // A single last page gives an exact total for free.
-  if (!result->total && q.after_rid == 0 && result->next_after_rid == 0 && q.count > 0) {
+  if (!result->total && q.after_rid == 0 && q.after_sort.empty() && result->next_after_rid == 0 &&
+      q.count > 0) {
     result->total = static_cast<int64_t>(result->matches.size());
   }
   std::string base_link = ctx.base + "/" + std::string(type) + "?" + parsed->canonical_params;
-  auto link = [&](int64_t cursor) {
+  auto link = [&](const std::string& cursor) {
     std::string url = base_link;
     if (!parsed->canonical_params.empty()) url += "&";
     url += "_count=" + std::to_string(q.count);
-    if (cursor > 0) url += "&_cursor=" + std::to_string(cursor);
+    if (!cursor.empty()) url += "&_cursor=" + QueryEscape(cursor);
     return url;
+  };
+  auto cursor_of = [&](const std::vector<store::SortValue>& keys, int64_t rid) -> std::string {
+    if (rid <= 0 && keys.empty()) return "";
+    return q.sort.empty() ? std::to_string(rid) : SearchCursor(keys, rid);
   };
   std::string s = R"({"resourceType":"Bundle","id":")" + NewId() + R"(","meta":{"lastUpdated":")" +
                   FormatInstant(clock_.NowMs()) + R"("},"type":"searchset")";
   if (result->total) s += R"(,"total":)" + std::to_string(*result->total);
   s += R"(,"link":[{"relation":"self","url":)";
-  AppendJsonString(link(q.after_rid), &s);
+  AppendJsonString(link(cursor_of(q.after_sort, q.after_rid)), &s);
   s += "}";
   if (result->next_after_rid > 0) {
     s += R"(,{"relation":"next","url":)";
-    AppendJsonString(link(result->next_after_rid), &s);
+    AppendJsonString(link(cursor_of(result->next_after_sort, result->next_after_rid)), &s);
     s += "}";
   }
   s += "]";

@@ -29,6 +29,10 @@ Result<ParsedSearch> ParseSearch(std::string_view type,
                                  const std::vector<std::pair<std::string, std::string>>& params,
                                  bool strict, int default_count, int max_count);
 
+// The _cursor token for the page after a row with sort keys `keys` and
+// position `rid` (a JSON array; plain `rid` when unsorted).
+std::string SearchCursor(const std::vector<store::SortValue>& keys, int64_t rid);
+
 // Percent-encodes a query-string component.
 std::string QueryEscape(std::string_view s);
 

@@ -1,5 +1,6 @@
 // Parsing FHIR search parameters (https://hl7.org/fhir/R4/search.html) into
 // store predicates.
+#include <boost/json.hpp>
 #include <charconv>
 
 #include "api/search.h"
@@ -430,6 +431,55 @@ Result<ParsedSearch> ParseSearch(std::string_view type,
       continue;
     }
     if (name == "_format" || name == "_pretty") continue;
+    if (name == "_cursor" && value.starts_with("[")) {
+      // A sorted page's cursor: [sort values..., rid] (see SearchCursor()).
+      boost::json::error_code ec;
+      auto cursor = boost::json::parse(value, ec);
+      if (ec || !cursor.is_array() || cursor.as_array().empty() ||
+          !cursor.as_array().back().is_int64()) {
+        return Status::Invalid("_cursor is not a valid page token");
+      }
+      auto& arr = cursor.as_array();
+      out.query.after_sort.clear();
+      for (size_t i = 0; i + 1 < arr.size(); ++i) {
+        const auto& v = arr[i];
+        if (v.is_null()) {
+          out.query.after_sort.emplace_back(std::monostate());
+        } else if (v.is_int64()) {
+          out.query.after_sort.emplace_back(v.get_int64());
+        } else if (v.is_double()) {
+          out.query.after_sort.emplace_back(v.get_double());
+        } else if (v.is_string()) {
+          out.query.after_sort.emplace_back(std::string(v.get_string()));
+        } else {
+          return Status::Invalid("_cursor is not a valid page token");
+        }
+      }
+      out.query.after_rid = arr.back().get_int64();
+      continue;
+    }
+    if (name == "_sort") {
+      for (const auto& key : SplitOr(value)) {
+        store::SortKey k;
+        std::string code = key;
+        if (code.starts_with("-")) {
+          k.descending = true;
+          code.erase(0, 1);
+        }
+        if (code != "_id" && code != "_lastUpdated") {
+          const fhir::SearchParam* sp = registry.Find(type, code);
+          if (!sp || TableFor(sp->type) == store::IndexTable::kNone) {
+            return Bad(raw_name, "cannot sort by '" + code + "'");
+          }
+          code = std::string(fhir::index::StoredParamFor(type, code));
+          k.table = TableFor(sp->type);
+        }
+        k.param = code;
+        out.query.sort.push_back(std::move(k));
+      }
+      add_canonical(raw_name, value);
+      continue;
+    }
     if (name == "_cursor") {
       int64_t n = 0;
       auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
@@ -508,8 +558,7 @@ Result<ParsedSearch> ParseSearch(std::string_view type,
       add_canonical(raw_name, value);
       continue;
     }
-    if (name == "_sort" || name == "_elements" || name == "_contained" ||
-        name == "_containedType") {
+    if (name == "_elements" || name == "_contained" || name == "_containedType") {
       CRS_RETURN_IF_ERROR(ignore(raw_name, "not supported yet"));
       continue;
     }
@@ -523,7 +572,27 @@ Result<ParsedSearch> ParseSearch(std::string_view type,
     out.query.all_of.push_back(std::move(*pred));
     add_canonical(raw_name, value);
   }
+  if (!out.query.after_sort.empty() && out.query.after_sort.size() != out.query.sort.size()) {
+    return Status::Invalid("_cursor does not belong to this _sort");
+  }
   return out;
+}
+
+std::string SearchCursor(const std::vector<store::SortValue>& keys, int64_t rid) {
+  boost::json::array arr;
+  for (const auto& k : keys) {
+    if (auto* i = std::get_if<int64_t>(&k)) {
+      arr.emplace_back(*i);
+    } else if (auto* d = std::get_if<double>(&k)) {
+      arr.emplace_back(*d);
+    } else if (auto* t = std::get_if<std::string>(&k)) {
+      arr.emplace_back(*t);
+    } else {
+      arr.emplace_back(nullptr);
+    }
+  }
+  arr.emplace_back(rid);
+  return boost::json::serialize(arr);
 }
 
 }  // namespace crs::api

@@ -100,6 +100,17 @@ struct Include {
   bool iterate = false;     // also apply to resources included by earlier rounds
 };
 
+// _sort: one key. A resource with several values sorts by its lowest
+// (ascending) or highest (descending); one with none sorts last.
+struct SortKey {
+  std::string param;                     // "_id", "_lastUpdated" or a parameter code
+  IndexTable table = IndexTable::kNone;  // kNone for _id/_lastUpdated
+  bool descending = false;
+};
+
+// A sort key's value in a keyset cursor: null = the resource had none.
+using SortValue = std::variant<std::monostate, int64_t, double, std::string>;
+
 struct SearchQuery {
   std::string type;
   std::vector<Predicate> all_of;  // AND
@@ -108,6 +119,10 @@ struct SearchQuery {
   bool want_total = false;        // count every match (ignores paging)
   bool explain = false;           // return the backend's plan instead of executing
   std::vector<Include> includes;
+  std::vector<SortKey> sort;
+  // With sort: the keyset cursor is (after_sort..., after_rid) of the last row
+  // of the previous page; empty on the first page.
+  std::vector<SortValue> after_sort;
   int include_limit = 1000;       // most included resources per page
 };
 
@@ -123,6 +138,7 @@ struct SearchMatch {
 struct SearchResult {
   std::vector<SearchMatch> matches;
   int64_t next_after_rid = 0;  // 0 when this page is the last
+  std::vector<SortValue> next_after_sort;  // with sort: the last row's keys
   std::optional<int64_t> total;
   std::vector<SearchMatch> included;  // _include/_revinclude results for this page
   int64_t included_left_out = 0;      // found beyond include_limit: not returned

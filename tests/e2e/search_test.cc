@@ -443,3 +443,63 @@ TEST_F(SearchTest, IncludesBeyondTheLimitAreReportedNotDropped) {
 
 }  // namespace
 }  // namespace crs::e2e
+
+namespace crs::e2e {
+namespace {
+
+TEST_F(SearchTest, SortWithKeysetPaging) {
+  // Birth dates with duplicates and gaps; two patients without one.
+  std::vector<std::pair<std::string, std::string>> born;  // (birthDate or "", id)
+  const char* dates[] = {"1990-01-01", "1980-05-05", "", "1990-01-01", "2001-12-31",
+                         "1955-07-07", "", "1980-05-05", "1999-09-09", "1990-01-01"};
+  int n = 0;
+  for (const char* d : dates) {
+    std::string body = std::string(R"({"resourceType":"Patient","name":[{"family":"F)") +
+                       std::to_string(n++ % 3) + R"("}])" +
+                       (*d ? std::string(R"(,"birthDate":")") + d + "\"" : std::string()) + "}";
+    born.emplace_back(d, CreateId("Patient", body));
+  }
+  auto ordered = [&](const std::string& query) {
+    std::vector<std::string> ids;
+    std::string next = query;
+    while (!next.empty()) {
+      auto b = Get(next).Json();
+      EXPECT_EQ(b.at("resourceType"), "Bundle") << next << " " << json::serialize(b);
+      if (!b.is_object() || b.at("resourceType") != "Bundle") break;
+      if (auto* e = b.as_object().if_contains("entry")) {
+        for (auto& x : e->as_array()) ids.push_back(std::string(x.at("resource").at("id").as_string()));
+      }
+      next.clear();
+      for (auto& l : b.at("link").as_array()) {
+        if (l.at("relation") == "next") {
+          std::string url(l.at("url").as_string());
+          next = url.substr(url.find("/fhir/"));
+        }
+      }
+    }
+    return ids;
+  };
+  // Expected: by date, ties in creation order (the server's position), no date last.
+  auto expected = [&](bool desc) {
+    auto v = born;
+    std::stable_sort(v.begin(), v.end(), [&](const auto& a, const auto& b) {
+      if (a.first.empty() != b.first.empty()) return b.first.empty();
+      return desc ? a.first > b.first : a.first < b.first;
+    });
+    std::vector<std::string> ids;
+    for (auto& [d, id] : v) ids.push_back(id);
+    return ids;
+  };
+  EXPECT_EQ(ordered("/fhir/Patient?_sort=birthdate&_count=3"), expected(false));
+  EXPECT_EQ(ordered("/fhir/Patient?_sort=-birthdate&_count=3"), expected(true));
+  EXPECT_EQ(ordered("/fhir/Patient?_sort=-birthdate&_count=100"), expected(true));
+  // Two keys: family then birth date descending, paged by 2.
+  auto two = ordered("/fhir/Patient?_sort=family,-birthdate&_count=2");
+  EXPECT_EQ(two.size(), born.size());
+  EXPECT_EQ(std::set<std::string>(two.begin(), two.end()).size(), born.size());
+  EXPECT_EQ(Get("/fhir/Patient?_sort=colour").status, 400);
+  EXPECT_EQ(Get("/fhir/Patient?_sort=birthdate&_cursor=%5B1,2,3%5D").status, 400);
+}
+
+}  // namespace
+}  // namespace crs::e2e

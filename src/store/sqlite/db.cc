@@ -58,6 +58,8 @@ std::string_view Stmt::Blob(int col) const {
   return p ? std::string_view(p, sqlite3_column_bytes(s_, col)) : std::string_view();
 }
 bool Stmt::IsNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+bool Stmt::IsInt(int col) const { return sqlite3_column_type(s_, col) == SQLITE_INTEGER; }
+bool Stmt::IsReal(int col) const { return sqlite3_column_type(s_, col) == SQLITE_FLOAT; }
 
 Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool create) {
   sqlite3* raw = nullptr;

@@ -38,6 +38,8 @@ class Stmt {
   std::string_view Text(int col) const;
   std::string_view Blob(int col) const;
   bool IsNull(int col) const;
+  bool IsInt(int col) const;
+  bool IsReal(int col) const;
 
  private:
   sqlite3_stmt* s_;

@@ -58,6 +58,60 @@ class Builder {
 
   std::vector<SqlArg> TakeArgs() { return std::move(args_); }
 
+  // The value a resource sorts by for key `k` (see SortKey); ascending keys
+  // map "no value" to a sentinel that sorts after every number and text.
+  std::string SortExpr(const SortKey& k) {
+    if (k.param == "_id") return "r.id";
+    if (k.param == "_lastUpdated") return "v.last_updated";
+    const char* col = "code";
+    switch (k.table) {
+      case IndexTable::kString: col = "norm"; break;
+      case IndexTable::kToken: col = "code"; break;
+      case IndexTable::kDate: col = k.descending ? "hi" : "lo"; break;
+      case IndexTable::kNumber:
+      case IndexTable::kQuantity: col = "val"; break;
+      case IndexTable::kReference: col = "tid"; break;
+      case IndexTable::kUri: col = "uri"; break;
+      case IndexTable::kNone: break;
+    }
+    std::string e = std::string("(SELECT ") + (k.descending ? "max" : "min") + "(x." + col +
+                    ") FROM " + TableName(k.table) + " x WHERE x.rid = r.rid AND x.pid = " +
+                    PidOf(k.param) + ")";
+    return k.descending ? e : "IFNULL(" + e + ", " + Arg(std::string(kNoValue)) + ")";
+  }
+
+  // Rows strictly after the cursor in (sort keys..., rid) order.
+  std::string KeysetSql() {
+    const auto& keys = q_.sort;
+    std::string ors;
+    std::string prefix;  // "sk0 IS ?c0 AND ..."
+    for (size_t i = 0; i <= keys.size(); ++i) {
+      std::string after;
+      if (i == keys.size()) {
+        after = "rid > " + Arg(q_.after_rid);
+      } else {
+        const SortValue& c = q_.after_sort[i];
+        std::string sk = "sk" + std::to_string(i);
+        if (!keys[i].descending) {
+          after = sk + " > " + ValueArg(c, true);
+        } else if (std::holds_alternative<std::monostate>(c)) {
+          after = "0";  // nothing sorts after "no value" when descending
+        } else {
+          after = "(" + sk + " < " + ValueArg(c, false) + " OR " + sk + " IS NULL)";
+        }
+      }
+      if (!ors.empty()) ors += " OR ";
+      ors += "(" + prefix + (prefix.empty() ? "" : " AND ") + after + ")";
+      if (i < keys.size()) {
+        if (!prefix.empty()) prefix += " AND ";
+        prefix += "sk" + std::to_string(i) + " IS " + ValueArg(q_.after_sort[i], !keys[i].descending);
+      }
+    }
+    return "(" + ors + ")";
+  }
+
+  static constexpr std::string_view kNoValue = "\xff\xff";
+
  private:
   std::string PidOf(const std::string& code) { return PidOf(q_.type, code); }
   std::string PidOf(const std::string& type, const std::string& code) {
@@ -137,6 +191,14 @@ class Builder {
     return alias + ".rid " + (p.negate ? "NOT IN (" : "IN (") + "SELECT x.rid FROM " +
            TableName(p.table) + " x WHERE x.pid = " + PidOf(type, p.param) + " AND (" + Ors(p) +
            "))";
+  }
+
+  // A cursor value as a bound argument; "no value" of an ascending key is the sentinel.
+  std::string ValueArg(const SortValue& v, bool ascending) {
+    if (auto* i = std::get_if<int64_t>(&v)) return Arg(*i);
+    if (auto* d = std::get_if<double>(&v)) return Arg(*d);
+    if (auto* t = std::get_if<std::string>(&v)) return Arg(*t);
+    return ascending ? Arg(std::string(kNoValue)) : "NULL";
   }
 
   std::string Ors(const Predicate& p) {
@@ -309,9 +371,26 @@ void BindArgs(Stmt* s, const std::vector<SqlArg>& args) {
 CompiledSql CompilePage(const SearchQuery& query) {
   Builder b(query);
   CompiledSql out;
-  std::string from_where = b.FromWhere(b.PickDriver(), query.after_rid, /*join_versions=*/true);
-  out.sql = "SELECT r.rid, r.id, r.version, v.last_updated, v.body " + from_where +
-            " ORDER BY r.rid LIMIT " + b.Arg(static_cast<int64_t>(query.count) + 1);
+  if (query.sort.empty()) {
+    std::string from_where = b.FromWhere(b.PickDriver(), query.after_rid, /*join_versions=*/true);
+    out.sql = "SELECT r.rid, r.id, r.version, v.last_updated, v.body " + from_where +
+              " ORDER BY r.rid LIMIT " + b.Arg(static_cast<int64_t>(query.count) + 1);
+    out.args = b.TakeArgs();
+    return out;
+  }
+  // Sorted: compute the keys per match, then page by (keys..., rid).
+  std::string keys, order;
+  for (size_t i = 0; i < query.sort.size(); ++i) {
+    std::string sk = "sk" + std::to_string(i);
+    keys += ", " + b.SortExpr(query.sort[i]) + " AS " + sk;
+    order += sk + (query.sort[i].descending ? " DESC, " : ", ");
+  }
+  std::string inner = "SELECT r.rid AS rid, r.id AS id, r.version AS version, "
+                      "v.last_updated AS last_updated, v.body AS body" + keys + " " +
+                      b.FromWhere(b.PickDriver(), 0, /*join_versions=*/true);
+  std::string where = query.after_sort.empty() ? "" : " WHERE " + b.KeysetSql();
+  out.sql = "SELECT * FROM (" + inner + ")" + where + " ORDER BY " + order + "rid LIMIT " +
+            b.Arg(static_cast<int64_t>(query.count) + 1);
   out.args = b.TakeArgs();
   return out;
 }

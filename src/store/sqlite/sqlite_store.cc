@@ -193,6 +193,24 @@ class SqliteStore final : public Store {
           result.next_after_rid = result.matches.back().rid;
           break;
         }
+        if (!q.sort.empty()) {
+          // Remember this row's keys: if the next row exists, they are the cursor.
+          result.next_after_sort.clear();
+          for (size_t k = 0; k < q.sort.size(); ++k) {
+            int col = 5 + static_cast<int>(k);
+            if (s->IsNull(col)) {
+              result.next_after_sort.emplace_back(std::monostate());
+            } else if (s->IsInt(col)) {
+              result.next_after_sort.emplace_back(s->Int(col));
+            } else if (s->IsReal(col)) {
+              result.next_after_sort.emplace_back(s->Double(col));
+            } else if (s->Text(col) == "\xff\xff") {
+              result.next_after_sort.emplace_back(std::monostate());
+            } else {
+              result.next_after_sort.emplace_back(std::string(s->Text(col)));
+            }
+          }
+        }
         SearchMatch m;
         m.rid = s->Int(0);
         m.id = s->Text(1);

@@ -1,0 +1,72 @@
+// `crs gen`: every generated resource is accepted by a real server (so it is
+// valid FHIR R4 as the server's validator sees it), and the command is
+// deterministic and documented.
+#include <boost/json.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "e2e/fixture.h"
+
+namespace crs::e2e {
+namespace {
+
+TEST(GenCliTest, HelpAndUsageErrors) {
+  std::string out;
+  EXPECT_EQ(RunCrs({"gen", "--help"}, &out), 0);
+  for (const char* flag : {"--patients", "--seed", "--summaries", "--out"}) {
+    EXPECT_NE(out.find(flag), std::string::npos) << flag;
+  }
+  EXPECT_EQ(RunCrs({"gen"}, &out), 2);
+  EXPECT_EQ(RunCrs({"gen", "--patients", "0"}, &out), 2);
+  EXPECT_EQ(RunCrs({"gen", "--patients", "10", "--out", "/nonexistent/dir/x.ndjson"}, &out), 1);
+}
+
+TEST(GenCliTest, SameSeedSameFile) {
+  ServerProcess scratch;  // only for its temporary directory
+  std::string a = scratch.data_dir() + "/a.ndjson", b = scratch.data_dir() + "/b.ndjson";
+  std::string out;
+  ASSERT_EQ(RunCrs({"gen", "--patients", "500", "--seed", "3", "--summaries", "--out", a}, &out), 0)
+      << out;
+  ASSERT_EQ(RunCrs({"gen", "--patients", "500", "--seed", "3", "--summaries", "--out", b}, &out), 0)
+      << out;
+  std::string first = ReadFile(a);
+  EXPECT_FALSE(first.empty());
+  EXPECT_EQ(first, ReadFile(b));
+  ASSERT_EQ(RunCrs({"gen", "--patients", "500", "--seed", "3", "--summaries"}, &out), 0);
+  EXPECT_EQ(out, first) << "stdout and --out carry the same bytes";
+}
+
+class GenServerTest : public ServerTest {};
+
+TEST_F(GenServerTest, EveryGeneratedResourceIsAccepted) {
+  std::string file = server_.data_dir() + "/population.ndjson";
+  std::string out;
+  ASSERT_EQ(RunCrs({"gen", "--patients", "300", "--summaries", "--seed", "7", "--out", file}, &out),
+            0)
+      << out;
+  std::istringstream lines(ReadFile(file));
+  std::string line;
+  int count = 0;
+  std::map<std::string, int> types;
+  while (std::getline(lines, line)) {
+    auto v = boost::json::parse(line).as_object();
+    std::string type(v.at("resourceType").as_string());
+    std::string id(v.at("id").as_string());
+    auto r = Put("/fhir/" + type + "/" + id, line);
+    EXPECT_TRUE(r.status == 200 || r.status == 201)
+        << type << "/" << id << " -> " << r.status << " " << r.body << "\n" << line;
+    ++types[type];
+    ++count;
+  }
+  EXPECT_EQ(types["Patient"], 300);
+  EXPECT_GT(types["Organization"], 0);
+  EXPECT_GT(types["Condition"], 0);
+  EXPECT_GT(types["MedicationStatement"], 0);
+  EXPECT_GT(types["AllergyIntolerance"], 0);
+  EXPECT_GT(count, 600);
+  auto read = Get("/fhir/Patient/9990000018");
+  EXPECT_EQ(read.status, 200);
+}
+
+}  // namespace
+}  // namespace crs::e2e
