@@ -41,7 +41,7 @@ class GenServerTest : public ServerTest {};
 TEST_F(GenServerTest, EveryGeneratedResourceIsAccepted) {
   std::string file = server_.data_dir() + "/population.ndjson";
   std::string out;
-  ASSERT_EQ(RunCrs({"gen", "--patients", "300", "--summaries", "--seed", "7", "--out", file}, &out),
+  ASSERT_EQ(RunCrs({"gen", "--patients", "700", "--summaries", "--seed", "7", "--out", file}, &out),
             0)
       << out;
   std::istringstream lines(ReadFile(file));
@@ -58,12 +58,12 @@ TEST_F(GenServerTest, EveryGeneratedResourceIsAccepted) {
     ++types[type];
     ++count;
   }
-  EXPECT_EQ(types["Patient"], 300);
+  EXPECT_EQ(types["Patient"], 700);
   EXPECT_GT(types["Organization"], 0);
   EXPECT_GT(types["Condition"], 0);
   EXPECT_GT(types["MedicationStatement"], 0);
   EXPECT_GT(types["AllergyIntolerance"], 0);
-  EXPECT_GT(count, 600);
+  EXPECT_GT(count, 1500) << "a sample of about 2,000 resources";
   auto read = Get("/fhir/Patient/9990000018");
   EXPECT_EQ(read.status, 200);
 }

@@ -1,0 +1,303 @@
+// The synthetic population: deterministic, valid identifiers, realistic
+// shape (ages, names, postcodes), and the hard cases tracing must handle.
+#include "gen/population.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <map>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gen/places.h"
+#include "nhs/nhs_number.h"
+
+namespace crs::gen {
+namespace {
+
+namespace json = boost::json;
+
+std::string GenerateText(std::uint64_t patients, std::uint64_t seed, bool summaries = false) {
+  std::string out;
+  Status s = Generate({patients, seed, summaries}, [&](std::string_view r) {
+    out.append(r);
+    out += '\n';
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+std::vector<json::object> GenerateResources(std::uint64_t patients, std::uint64_t seed,
+                                            bool summaries = false) {
+  std::vector<json::object> resources;
+  Status s = Generate({patients, seed, summaries}, [&](std::string_view r) {
+    resources.push_back(json::parse(r).as_object());
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return resources;
+}
+
+std::vector<json::object> Patients(const std::vector<json::object>& all) {
+  std::vector<json::object> out;
+  for (const auto& r : all) {
+    if (r.at("resourceType") == "Patient") out.push_back(r);
+  }
+  return out;
+}
+
+std::string Str(const json::value& v) { return std::string(v.as_string()); }
+
+int BirthYear(const json::object& p) { return std::stoi(Str(p.at("birthDate")).substr(0, 4)); }
+
+// Age on kPopulationDate (2025-01-01); every birthday is on or before it.
+int Age(const json::object& p) {
+  std::string d = Str(p.at("birthDate"));
+  return 2024 - std::stoi(d.substr(0, 4)) + (d.substr(5) == "01-01" ? 1 : 0);
+}
+
+const json::object& HomeAddress(const json::object& p) {
+  return p.at("address").as_array().at(0).as_object();
+}
+
+std::string Key(const json::object& p, bool with_address) {
+  const auto& name = p.at("name").as_array().at(0).as_object();
+  std::string key = Str(name.at("family")) + "|" + Str(p.at("birthDate"));
+  if (with_address) {
+    const auto& a = HomeAddress(p);
+    key += "|" + Str(a.at("postalCode")) + "|" + Str(a.at("line").as_array().back());
+  }
+  return key;
+}
+
+TEST(PopulationTest, SameSeedSameBytesOtherSeedOtherBytes) {
+  std::string a = GenerateText(3000, 42, true);
+  EXPECT_EQ(a, GenerateText(3000, 42, true));
+  EXPECT_NE(a, GenerateText(3000, 43, true));
+  // A smaller population is a prefix of a larger one (same practices).
+  std::string small = GenerateText(3000, 42, false);
+  std::string large = GenerateText(3001, 42, false);
+  EXPECT_EQ(large.compare(0, small.size(), small), 0);
+}
+
+TEST(PopulationTest, EmitsExactlyTheRequestedPatientsWithPracticesFirst) {
+  auto all = GenerateResources(1234, 3);
+  EXPECT_EQ(Patients(all).size(), 1234u);
+  std::set<std::string> orgs;
+  bool seen_patient = false;
+  for (const auto& r : all) {
+    if (r.at("resourceType") == "Organization") {
+      EXPECT_FALSE(seen_patient) << "practices come before the patients";
+      orgs.insert(Str(r.at("id")));
+      EXPECT_TRUE(std::regex_match(Str(r.at("id")), std::regex("[A-Z][0-9]{5}")));
+    } else {
+      seen_patient = true;
+      const auto& gp = r.at("generalPractitioner").as_array().at(0).as_object();
+      std::string ods = Str(gp.at("identifier").at("value"));
+      EXPECT_EQ(Str(gp.at("reference")), "Organization/" + ods);
+      EXPECT_EQ(Str(gp.at("identifier").at("system")),
+                "https://fhir.nhs.uk/Id/ods-organization-code");
+      EXPECT_TRUE(orgs.count(ods)) << ods;
+    }
+  }
+  EXPECT_EQ(orgs.size(), PracticeCount(1234));
+}
+
+TEST(PopulationTest, NhsNumbersAreValidDistinctAndTheResourceId) {
+  std::set<std::string> seen;
+  for (const auto& p : Patients(GenerateResources(5000, 9))) {
+    std::string id = Str(p.at("id"));
+    EXPECT_TRUE(nhs::IsValidNhsNumber(id)) << id;
+    EXPECT_EQ(id.substr(0, 3), "999");
+    const auto& ident = p.at("identifier").as_array().at(0).as_object();
+    EXPECT_EQ(Str(ident.at("system")), nhs::kNhsNumberSystem);
+    EXPECT_EQ(Str(ident.at("value")), id);
+    EXPECT_TRUE(seen.insert(id).second) << "duplicate " << id;
+  }
+  EXPECT_EQ(seen.size(), 5000u);
+}
+
+TEST(PopulationTest, NhsNumbersContinueBeyondThe999Range) {
+  auto capacity = nhs::ValidNhsNumbersInRange(nhs::kTestNhsNumberRange);
+  ASSERT_TRUE(capacity.ok());
+  auto last = PatientNhsNumber(*capacity - 1);
+  auto next = PatientNhsNumber(*capacity);
+  ASSERT_TRUE(last.ok() && next.ok());
+  EXPECT_EQ(last->substr(0, 3), "999");
+  EXPECT_EQ(next->substr(0, 1), "9");
+  EXPECT_NE(next->substr(0, 3), "999");
+  EXPECT_TRUE(nhs::IsValidNhsNumber(*next));
+  auto far = PatientNhsNumber(50'000'000);
+  ASSERT_TRUE(far.ok());
+  EXPECT_TRUE(nhs::IsValidNhsNumber(*far));
+}
+
+TEST(PopulationTest, PostcodesAreWellFormedAndNearThePractice) {
+  std::regex uk("^[A-Z]{1,2}[0-9][0-9A-Z]? [0-9][A-Z]{2}$");
+  auto all = GenerateResources(5000, 11);
+  std::map<std::string, std::string> practice_area;
+  auto area_of = [](const std::string& postcode) {
+    std::size_t n = 0;
+    while (n < postcode.size() && std::isalpha(static_cast<unsigned char>(postcode[n]))) ++n;
+    return postcode.substr(0, n);
+  };
+  int near = 0, patients = 0;
+  for (const auto& r : all) {
+    for (const auto& a : r.at("address").as_array()) {
+      std::string pc = Str(a.at("postalCode"));
+      EXPECT_TRUE(std::regex_match(pc, uk)) << pc;
+      EXPECT_TRUE(IsWellFormedPostcode(pc)) << pc;
+    }
+    std::string pc = Str(HomeAddress(r).at("postalCode"));
+    if (r.at("resourceType") == "Organization") {
+      practice_area[Str(r.at("id"))] = area_of(pc);
+      continue;
+    }
+    ++patients;
+    std::string ods = Str(r.at("generalPractitioner").at(0).at("identifier").at("value"));
+    if (practice_area[ods] == area_of(pc)) ++near;
+  }
+  EXPECT_EQ(near, patients) << "every patient's home is in their practice's postcode area";
+}
+
+TEST(PopulationTest, AllSixPostcodeFormatsOccur) {
+  std::set<std::string> shapes;
+  for (const auto& area : PostcodeAreas()) {
+    for (const auto& d : area.districts) {
+      std::string shape;
+      for (char c : d) shape += std::isdigit(static_cast<unsigned char>(c)) ? '9' : 'A';
+      shapes.insert(shape);
+    }
+  }
+  EXPECT_EQ(shapes, (std::set<std::string>{"A9", "A99", "AA9", "AA99", "A9A", "AA9A"}));
+  EXPECT_TRUE(IsWellFormedPostcode("SW1A 1AA"));
+  EXPECT_FALSE(IsWellFormedPostcode("SW1A1AA"));
+  EXPECT_FALSE(IsWellFormedPostcode("1W1A 1AA"));
+}
+
+TEST(PopulationTest, AgesFollowTheUkPyramid) {
+  auto patients = Patients(GenerateResources(20000, 5));
+  int under5 = 0, over85 = 0, over65 = 0, working = 0;
+  for (const auto& p : patients) {
+    int age = Age(p);
+    EXPECT_GE(age, 0);
+    EXPECT_LE(age, 105);
+    if (age < 5) ++under5;
+    if (age >= 85) ++over85;
+    if (age >= 65) ++over65;
+    if (age >= 20 && age < 65) ++working;
+    if (p.contains("deceasedDateTime")) {
+      EXPECT_GE(age, 70);
+      EXPECT_GT(Str(p.at("deceasedDateTime")), Str(p.at("birthDate")));
+    }
+  }
+  double n = static_cast<double>(patients.size());
+  EXPECT_NEAR(under5 / n, 0.054, 0.012);
+  EXPECT_NEAR(over85 / n, 0.024, 0.008);
+  EXPECT_NEAR(over65 / n, 0.19, 0.025);
+  EXPECT_NEAR(working / n, 0.58, 0.03);
+}
+
+TEST(PopulationTest, AboutOnePercentAreRestricted) {
+  int restricted = 0;
+  auto patients = Patients(GenerateResources(20000, 8));
+  for (const auto& p : patients) {
+    if (!p.contains("meta")) continue;
+    const auto& label = p.at("meta").at("security").at(0);
+    EXPECT_EQ(Str(label.at("system")), "http://terminology.hl7.org/CodeSystem/v3-Confidentiality");
+    EXPECT_EQ(Str(label.at("code")), "R");
+    ++restricted;
+  }
+  EXPECT_GT(restricted, 20000 * 0.006);
+  EXPECT_LT(restricted, 20000 * 0.015);
+}
+
+TEST(PopulationTest, TwinsAndUnrelatedNamesakesArePresent) {
+  auto patients = Patients(GenerateResources(10000, 13));
+  std::map<std::string, std::vector<const json::object*>> households, namesakes;
+  for (const auto& p : patients) {
+    households[Key(p, true)].push_back(&p);
+    std::string given = Str(p.at("name").at(0).at("given").at(0));
+    namesakes[given + "|" + Key(p, false)].push_back(&p);
+  }
+  int twins = 0;
+  for (const auto& [key, group] : households) {
+    if (group.size() < 2) continue;
+    if (Str(group[0]->at("name").at(0).at("given").at(0)) !=
+        Str(group[1]->at("name").at(0).at("given").at(0))) {
+      ++twins;
+    }
+  }
+  int unrelated = 0;
+  for (const auto& [key, group] : namesakes) {
+    if (group.size() < 2) continue;
+    if (Str(HomeAddress(*group[0]).at("postalCode")) !=
+        Str(HomeAddress(*group[1]).at("postalCode"))) {
+      ++unrelated;
+    }
+  }
+  EXPECT_GE(twins, 30);
+  EXPECT_GE(unrelated, 5);
+}
+
+TEST(PopulationTest, NamesFollowRealFrequencies) {
+  auto patients = Patients(GenerateResources(20000, 21));
+  std::map<std::string, int> surnames, recent_boys, fifties_girls;
+  int with_old_name = 0;
+  for (const auto& p : patients) {
+    const auto& name = p.at("name").at(0).as_object();
+    ++surnames[Str(name.at("family"))];
+    std::string given = Str(name.at("given").at(0));
+    int year = BirthYear(p);
+    if (year >= 2019 && p.at("gender") == "male") ++recent_boys[given];
+    if (year >= 1950 && year <= 1958 && p.at("gender") == "female") ++fifties_girls[given];
+    if (p.at("name").as_array().size() > 1) {
+      const auto& old = p.at("name").at(1).as_object();
+      EXPECT_EQ(Str(old.at("use")), "old");
+      EXPECT_TRUE(old.at("period").as_object().contains("end"));
+      ++with_old_name;
+    }
+  }
+  EXPECT_GT(surnames["Smith"], surnames["Jones"] / 2);
+  EXPECT_GT(surnames["Smith"], 5 * (surnames["Postlethwaite"] + 1));
+  EXPECT_GT(surnames["Smith"], 150);
+  // Era-appropriate first names: a 2024 top name among young boys, a 1954
+  // top name among women born in the fifties, and not the other way round.
+  EXPECT_GT(recent_boys["Muhammad"] + recent_boys["Noah"] + recent_boys["Oliver"], 10);
+  EXPECT_GT(fifties_girls["Susan"] + fifties_girls["Linda"] + fifties_girls["Christine"], 10);
+  EXPECT_EQ(fifties_girls["Olivia"] + fifties_girls["Isla"], 0);
+  EXPECT_GT(with_old_name, 20000 * 0.05);
+}
+
+TEST(PopulationTest, SummariesReferenceTheirPatient) {
+  auto all = GenerateResources(2000, 7, true);
+  std::set<std::string> patients;
+  std::map<std::string, int> types;
+  int no_known_allergy = 0;
+  for (const auto& r : all) {
+    std::string type = Str(r.at("resourceType"));
+    ++types[type];
+    if (type == "Patient") patients.insert(Str(r.at("id")));
+    if (type == "Organization" || type == "Patient") continue;
+    std::string ref = Str(r.at(type == "AllergyIntolerance" ? "patient" : "subject").at("reference"));
+    EXPECT_TRUE(patients.count(ref.substr(8))) << ref << " precedes or lacks its patient";
+    EXPECT_EQ(Str(r.at("id")).substr(0, 10), ref.substr(8));
+    if (type == "AllergyIntolerance" && r.at("code").as_object().contains("coding") &&
+        r.at("code").at("coding").at(0).at("code") == "716186003") {
+      ++no_known_allergy;
+    }
+  }
+  EXPECT_GT(types["Condition"], 500);
+  EXPECT_GT(types["MedicationStatement"], 300);
+  EXPECT_GT(types["AllergyIntolerance"], 1000);
+  EXPECT_GT(no_known_allergy, 600);
+}
+
+TEST(PopulationTest, TooManyPatientsIsInvalid) {
+  Status s = Generate({200'000'000, 1, false}, [](std::string_view) { FAIL(); });
+  EXPECT_EQ(s.code(), Code::kInvalid);
+}
+
+}  // namespace
+}  // namespace crs::gen
