@@ -195,6 +195,9 @@ class FhirHandler final : public http::Handler {
       if (m == "PATCH") return api_.Patch(ctx, type, id, out);
       return not_allowed();
     }
+    if (parts[2] == "$everything" && parts.size() == 3) {
+      return get ? api_.Everything(ctx, type, id, out) : not_allowed();
+    }
     if (parts[2] == "_history") {
       if (parts.size() == 3) return get ? api_.History(ctx, &type, &id, out) : not_allowed();
       if (parts.size() == 4) return get ? api_.VRead(ctx, type, id, parts[3], out) : not_allowed();

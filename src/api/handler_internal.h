@@ -59,6 +59,8 @@ class FhirApi {
   void History(RequestContext& ctx, const std::string* type, const std::string* id,
                http::Response* out);
   void Bundle(RequestContext& ctx, http::Response* out);
+  void Everything(RequestContext& ctx, std::string_view type, std::string_view id,
+                  http::Response* out);
   void Search(RequestContext& ctx, std::string_view type,
               const std::vector<std::pair<std::string, std::string>>& params,
               http::Response* out);

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -143,6 +144,19 @@ struct SearchResult {
   std::vector<SearchMatch> included;  // _include/_revinclude results for this page
   int64_t included_left_out = 0;      // found beyond include_limit: not returned
   std::string plan;  // with explain
+};
+
+// The resources in a compartment (e.g. everything about Patient/123): the
+// owner itself plus every current resource that references it through one
+// of `links` ((resource type, reference parameter code) pairs, from the
+// official CompartmentDefinition). Ordered and paged like a search.
+struct CompartmentQuery {
+  std::string type;  // the compartment owner's type ("Patient")
+  std::string id;
+  std::vector<std::pair<std::string, std::string>> links;
+  std::vector<std::string> types;  // only these resource types (empty: all)
+  int count = 50;
+  int64_t after_rid = 0;
 };
 
 }  // namespace crs::store

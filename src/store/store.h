@@ -121,6 +121,9 @@ class Store {
   // in a stable order, paged by a keyset cursor (query.after_rid).
   virtual Result<SearchResult> Search(const SearchQuery& query) = 0;
 
+  // The members of a compartment (SearchMatch.type is set on every match).
+  virtual Result<SearchResult> Compartment(const CompartmentQuery& query) = 0;
+
   // OK when the store can serve requests (used by /readyz).
   virtual Status Ping() = 0;
 

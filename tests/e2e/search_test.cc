@@ -503,3 +503,91 @@ TEST_F(SearchTest, SortWithKeysetPaging) {
 
 }  // namespace
 }  // namespace crs::e2e
+
+namespace crs::e2e {
+namespace {
+
+bool ReferencesAnywhere(const json::value& v, const std::string& ref) {
+  if (auto* o = v.if_object()) {
+    for (auto& [k, c] : *o) {
+      if (k == "reference" && c.is_string() && c.as_string() == ref) return true;
+      if (ReferencesAnywhere(c, ref)) return true;
+    }
+  } else if (auto* a = v.if_array()) {
+    for (auto& c : *a) {
+      if (ReferencesAnywhere(c, ref)) return true;
+    }
+  }
+  return false;
+}
+
+TEST_F(SearchTest, PatientEverythingIsTheCompartmentPaged) {
+  fs::path dir = fs::path(CRS_SHARED_DIR) / "synthea" / "smart-generated-sample-data-R4";
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) files.push_back(e.path());
+  if (files.size() < 2) GTEST_SKIP() << "no Synthea data";
+  std::sort(files.begin(), files.end());
+  std::vector<json::value> loaded;
+  for (int i = 0; i < 2; ++i) {  // two patients: the other one's data must not leak in
+    auto r = Post("/fhir", ReadFile(files[i].string()));
+    ASSERT_EQ(r.status, 200);
+    auto response = r.Json();
+    for (auto& e : response.at("entry").as_array()) loaded.push_back(e.at("resource"));
+  }
+  std::string pid;
+  for (auto& r : loaded) {
+    if (r.at("resourceType") == "Patient") {
+      pid = std::string(r.at("id").as_string());
+      break;
+    }
+  }
+  // Expected: the patient and every resource of a compartment type that
+  // references it (Synthea links only through the compartment's parameters).
+  std::set<std::string> compartment_types;
+  auto compartment = json::parse(
+      ReadFile(std::string(CRS_SOURCE_DIR_E2E) + "/src/fhir/data/compartment_patient.json"));
+  for (auto& [type, params] : compartment.at("links").as_object()) {
+    compartment_types.insert(std::string(type));
+  }
+  std::set<std::string> expected;
+  for (auto& r : loaded) {
+    std::string type(r.at("resourceType").as_string()), id(r.at("id").as_string());
+    if ((type == "Patient" && id == pid) ||
+        (compartment_types.count(type) && ReferencesAnywhere(r, "Patient/" + pid))) {
+      expected.insert(type + "/" + id);
+    }
+  }
+  std::set<std::string> got;
+  std::string next = "/fhir/Patient/" + pid + "/$everything?_count=25";
+  int pages = 0;
+  while (!next.empty() && pages < 100) {
+    auto page = Get(next);
+    ASSERT_EQ(page.status, 200) << next << ": " << page.body;
+    auto b = page.Json();
+    ++pages;
+    for (auto& e : b.at("entry").as_array()) {
+      auto& r = e.at("resource");
+      EXPECT_TRUE(got.insert(std::string(r.at("resourceType").as_string()) + "/" +
+                             std::string(r.at("id").as_string())).second);
+    }
+    next.clear();
+    for (auto& l : b.at("link").as_array()) {
+      if (l.at("relation") == "next") {
+        std::string url(l.at("url").as_string());
+        next = url.substr(url.find("/fhir/"));
+      }
+    }
+  }
+  EXPECT_GT(pages, 2);
+  EXPECT_EQ(got, expected);
+  // _type narrows; unknown patients are 404.
+  auto obs = Get("/fhir/Patient/" + pid + "/$everything?_type=Observation&_count=1000").Json();
+  for (auto& e : obs.at("entry").as_array()) {
+    EXPECT_EQ(e.at("resource").at("resourceType"), "Observation");
+  }
+  EXPECT_EQ(Get("/fhir/Patient/nobody/$everything").status, 404);
+}
+
+}  // namespace
+}  // namespace crs::e2e

@@ -230,6 +230,71 @@ class SqliteStore final : public Store {
     }
   }
 
+  Result<SearchResult> Compartment(const CompartmentQuery& q) override {
+    SearchResult result;
+    Status st = WithReader([&](Db* conn) -> Status {
+      std::vector<SqlArg> args;
+      auto arg = [&](SqlArg v) {
+        args.push_back(std::move(v));
+        return "?" + std::to_string(args.size());
+      };
+      std::string owner_type = arg(q.type), owner_id = arg(q.id);
+      std::string links;
+      for (const auto& [type, code] : q.links) {
+        if (!links.empty()) links += ", ";
+        links += "(" + arg(type) + ", " + arg(code) + ")";
+      }
+      std::string sql =
+          "SELECT r.rid, r.id, r.version, v.last_updated, v.body, r.type FROM resources r "
+          "JOIN versions v ON v.seq = r.cur_seq WHERE r.deleted = 0 AND r.rid > " +
+          arg(q.after_rid) + " AND ((r.type = " + owner_type + " AND r.id = " + owner_id + ")";
+      if (!links.empty()) {
+        sql += " OR r.rid IN (SELECT x.rid FROM ix_ref x WHERE x.tid = " + owner_id +
+               " AND x.ttype = " + owner_type +
+               " AND x.pid IN (SELECT pid FROM sp WHERE (type, code) IN (VALUES " + links + ")))";
+      }
+      sql += ")";
+      if (!q.types.empty()) {
+        sql += " AND r.type IN (";
+        for (size_t i = 0; i < q.types.size(); ++i) sql += (i ? ", " : "") + arg(q.types[i]);
+        sql += ")";
+      }
+      sql += " ORDER BY r.rid LIMIT " + arg(static_cast<int64_t>(q.count) + 1);
+      CRS_ASSIGN_OR_RETURN(Stmt * s, conn->PrepareDynamic(sql));
+      BindArgs(s, args);
+      Status inner = Status::Ok();
+      while (inner.ok()) {
+        auto row = s->Step();
+        if (!row.ok()) {
+          inner = row.status();
+          break;
+        }
+        if (!*row) break;
+        if (static_cast<int>(result.matches.size()) == q.count) {
+          result.next_after_rid = result.matches.back().rid;
+          break;
+        }
+        SearchMatch m;
+        m.rid = s->Int(0);
+        m.id = s->Text(1);
+        m.version = s->Int(2);
+        m.last_updated_ms = s->Int(3);
+        m.type = s->Text(5);
+        auto body = DecompressBody(s->Blob(4));
+        if (!body.ok()) {
+          inner = body.status();
+          break;
+        }
+        m.body = std::move(*body);
+        result.matches.push_back(std::move(m));
+      }
+      s->Reset();
+      return inner;
+    });
+    if (!st.ok()) return st;
+    return result;
+  }
+
   Status Ping() override {
     return WithReader([&](Db* conn) -> Status {
       CRS_ASSIGN_OR_RETURN(Stmt * s, conn->Prepare("SELECT 1"));
