@@ -51,7 +51,10 @@ class Builder {
     std::string w = "WHERE r.type = " + Arg(q_.type) + " AND r.deleted = 0";
     if (after_rid > 0) w += " AND r.rid > " + Arg(after_rid);
     for (size_t i = 0; i < q_.all_of.size(); ++i) {
-      if (static_cast<int>(i) != driver) w += " AND " + PredicateSql(q_.all_of[i]);
+      if (static_cast<int>(i) == driver) continue;
+      // With a driving predicate, each candidate row is checked through the
+      // (rid, pid) index; without one, a predicate's matches are listed once.
+      w += " AND " + (driver >= 0 ? CorrelatedSql(q_.all_of[i]) : PredicateSql(q_.all_of[i]));
     }
     return from + w;
   }
@@ -150,6 +153,17 @@ class Builder {
     return std::string("r.rid ") + (p.negate ? "NOT IN (" : "IN (") + sub + ")";
   }
 
+  // `p` checked per row of r: an EXISTS over the resource's own index rows.
+  std::string CorrelatedSql(const Predicate& p) {
+    if (!p.chain.empty() || p.last_updated || p.any_of.empty() || p.table == IndexTable::kNone ||
+        std::holds_alternative<IdCond>(p.any_of.front()) ||
+        std::holds_alternative<MissingCond>(p.any_of.front())) {
+      return PredicateSql(p);
+    }
+    return std::string(p.negate ? "NOT " : "") + "EXISTS (SELECT 1 FROM " + TableName(p.table) +
+           " x WHERE x.rid = r.rid AND x.pid = " + PidOf(p.param) + " AND (" + Ors(p) + "))";
+  }
+
   // A chain or reverse chain: the inner predicate runs over the other type
   // under a fresh alias.
   std::string ChainSql(const Predicate& p, const std::string& type, const std::string& alias) {
@@ -221,6 +235,10 @@ class Builder {
     if (std::holds_alternative<MissingCond>(c)) return 100;
     if (auto* t = std::get_if<TokenCond>(&c)) return t->code ? 1 : 6;
     if (std::holds_alternative<ReferenceCond>(c)) return 2;
+    if (auto* d = std::get_if<DateCond>(&c)) {
+      // A day or less, matched exactly (a birth date), is about as selective as a code.
+      return d->prefix == Prefix::kEq && d->high_ms - d->low_ms <= 86400000 ? 2 : 5;
+    }
     if (auto* st = std::get_if<StringCond>(&c)) {
       return st->mode == StringCond::Mode::kExact ? 3 : st->mode == StringCond::Mode::kPrefix ? 4 : 8;
     }
@@ -271,7 +289,8 @@ class Builder {
   std::string DateSql(const DateCond& c, const std::string& lo, const std::string& hi) {
     std::string ql = Arg(c.low_ms), qh = Arg(c.high_ms);
     switch (c.prefix) {
-      case Prefix::kEq: return lo + " >= " + ql + " AND " + hi + " <= " + qh;
+      // "lo < qh" follows from the others; it bounds the index range on lo.
+      case Prefix::kEq: return lo + " >= " + ql + " AND " + lo + " < " + qh + " AND " + hi + " <= " + qh;
       case Prefix::kNe: return "NOT (" + lo + " >= " + ql + " AND " + hi + " <= " + qh + ")";
       case Prefix::kGt: return hi + " > " + qh;
       case Prefix::kLt: return lo + " < " + ql;

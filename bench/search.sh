@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Search benchmark: a `crs gen` population (patients plus their summary
+# items) loaded through transactions, then wrk (keep-alive, 64 connections,
+# 2 threads) on selective searches, and _summary=count of a common code.
+#
+#   CRS_BENCH_PATIENTS=100000 bash bench/search.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+N=${CRS_BENCH_PATIENTS:-100000}
+DURATION=${DURATION:-10s}
+PORT=${PORT:-18090}
+work=$(mktemp -d /tmp/crs-search-bench-XXXXXX)
+crs_pid=""
+cleanup() { [[ -n "$crs_pid" ]] && kill "$crs_pid" 2>/dev/null || true; sleep 0.5; rm -rf "$work"; }
+trap cleanup EXIT
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM; patients=$N; wrk -t2 -c64 -d$DURATION"
+build/crs gen --patients "$N" --seed 1 --summaries --out "$work/pop.ndjson"
+echo "resources: $(wc -l <"$work/pop.ndjson")"
+python3 bench/ndjson_to_bundles.py "$work/pop.ndjson" "$work/bundles" 1000
+build/crs serve --data "$work/data" --listen "127.0.0.1:$PORT" >"$work/crs.out" 2>"$work/crs.err" &
+crs_pid=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+start=$(date +%s.%N)
+for f in "$work"/bundles/bundle-*.json; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/fhir+json' \
+    --data-binary @"$f" "http://127.0.0.1:$PORT/fhir")
+  [[ "$code" == 200 ]] || { echo "load failed ($code) on $f" >&2; exit 1; }
+done
+echo "loaded in $(echo "$(date +%s.%N) - $start" | bc) s"
+
+export CRS_QUERIES="$work/bundles/queries.tsv"
+for kind in identifier family-birthdate patient-conditions; do
+  CRS_SEARCH=$kind wrk -t2 -c64 -d"$DURATION" --latency -s bench/wrk/search.lua \
+    "http://127.0.0.1:$PORT" >"$work/$kind.txt" 2>&1
+  printf '%-20s %10s req/s  p50 %-8s p99 %-8s non-2xx %s\n' "$kind" \
+    "$(awk '/Requests\/sec/{print $2}' "$work/$kind.txt")" \
+    "$(awk '$1=="50%"{print $2}' "$work/$kind.txt")" "$(awk '$1=="99%"{print $2}' "$work/$kind.txt")" \
+    "$(awk '/Non-2xx/{print $5}' "$work/$kind.txt")"
+done
+# Count of a common value: time for one _summary=count over every female patient.
+t0=$(date +%s.%N)
+total=$(curl -s "http://127.0.0.1:$PORT/fhir/Patient?gender=female&_summary=count" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
+t1=$(date +%s.%N)
+echo "count gender=female: $total in $(echo "$t1 - $t0" | bc) s"
+du -sh "$work/data" | awk '{print "data dir: " $1}'
