@@ -168,6 +168,7 @@ TEST_F(SearchTest, EveryParameterTypeAndModifier) {
   // A deleted resource is no longer found; an update is re-indexed.
   ASSERT_EQ(client_->Send("DELETE", "/fhir/Patient/" + c).status, 204);
   EXPECT_EQ(Ids("/fhir/Patient?gender=female"), S({a}));
+  EXPECT_EQ(Total("/fhir/Patient?gender=female&_summary=count"), 1);  // counted from the index
   auto pb = Get("/fhir/Patient/" + b).Json();
   pb.as_object()["gender"] = "female";
   ASSERT_EQ(Put("/fhir/Patient/" + b, json::serialize(pb)).status, 200);

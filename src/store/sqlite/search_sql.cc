@@ -34,6 +34,13 @@ class Builder {
     return best;
   }
 
+  // "FROM <table> x WHERE <predicate `driver`>" over the index rows.
+  std::string DriverRows(int driver) {
+    const Predicate& d = q_.all_of[driver];
+    return "FROM " + std::string(TableName(d.table)) + " x WHERE x.pid = " + PidOf(d.param) +
+           " AND (" + Ors(d) + ")";
+  }
+
   // "FROM ..." and the WHERE conditions, with predicate `driver` (if any) as
   // the row source: its matching rids, joined to their resources.
   std::string FromWhere(int driver, int64_t after_rid, bool join_versions) {
@@ -417,6 +424,14 @@ CompiledSql CompilePage(const SearchQuery& query) {
 CompiledSql CompileCount(const SearchQuery& query) {
   Builder b(query);
   CompiledSql out;
+  int driver = b.PickDriver();
+  if (driver >= 0 && query.all_of.size() == 1) {
+    // Index rows exist only for current, non-deleted resources of the
+    // parameter's type, so a lone predicate is counted from the index alone.
+    out.sql = "SELECT count(DISTINCT x.rid) " + b.DriverRows(driver);
+    out.args = b.TakeArgs();
+    return out;
+  }
   out.sql = "SELECT count(*) " + b.FromWhere(b.PickDriver(), 0, NeedsVersionJoin(query));
   out.args = b.TakeArgs();
   return out;
