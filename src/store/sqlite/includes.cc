@@ -3,7 +3,6 @@
 #include <set>
 #include <utility>
 
-#include "store/body_codec.h"
 #include "store/sqlite/search_sql.h"
 
 namespace crs::store::sqlite {
@@ -113,20 +112,13 @@ Status LoadIncludes(Db& db, const SearchQuery& q, SearchResult* result) {
           ++result->included_left_out;
           continue;
         }
-        SearchMatch m;
-        m.type = type;
-        m.id = id;
-        m.rid = s->Int(0);
-        m.version = s->Int(2);
-        m.last_updated_ms = s->Int(3);
-        auto body = DecompressBody(s->Blob(4));
-        if (!body.ok()) {
-          st = body.status();
+        auto m = MatchFromRow(*s, 5);
+        if (!m.ok()) {
+          st = m.status();
           break;
         }
-        m.body = std::move(*body);
-        next.push_back({m.type, m.rid, m.id});
-        result->included.push_back(std::move(m));
+        next.push_back({m->type, m->rid, m->id});
+        result->included.push_back(std::move(*m));
       }
       s->Reset();
       CRS_RETURN_IF_ERROR(st);

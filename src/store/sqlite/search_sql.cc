@@ -2,6 +2,8 @@
 
 #include <type_traits>
 
+#include "store/body_codec.h"
+
 namespace crs::store::sqlite {
 namespace {
 
@@ -380,6 +382,17 @@ bool NeedsVersionJoin(const SearchQuery& q) {
 }
 
 }  // namespace
+
+Result<SearchMatch> MatchFromRow(const Stmt& row, int type_col) {
+  SearchMatch m;
+  m.rid = row.Int(0);
+  m.id = row.Text(1);
+  m.version = row.Int(2);
+  m.last_updated_ms = row.Int(3);
+  if (type_col >= 0) m.type = row.Text(type_col);
+  CRS_ASSIGN_OR_RETURN(m.body, DecompressBody(row.Blob(4)));
+  return m;
+}
 
 void BindArgs(Stmt* s, const std::vector<SqlArg>& args) {
   for (size_t i = 0; i < args.size(); ++i) {

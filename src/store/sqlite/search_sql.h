@@ -7,6 +7,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/status.h"
 #include "store/search_query.h"
 #include "store/sqlite/db.h"
 
@@ -25,6 +26,11 @@ CompiledSql CompilePage(const SearchQuery& query);
 
 // SELECT count(*) of every match (paging ignored).
 CompiledSql CompileCount(const SearchQuery& query);
+
+// Decodes a result row whose first columns are rid, id, version,
+// last_updated, body (compressed); `type_col` >= 0 names the column holding
+// the resource type.
+Result<SearchMatch> MatchFromRow(const Stmt& row, int type_col);
 
 // Binds `args` to ?1, ?2, ... of `stmt`.
 void BindArgs(Stmt* stmt, const std::vector<SqlArg>& args);

@@ -211,18 +211,12 @@ class SqliteStore final : public Store {
             }
           }
         }
-        SearchMatch m;
-        m.rid = s->Int(0);
-        m.id = s->Text(1);
-        m.version = s->Int(2);
-        m.last_updated_ms = s->Int(3);
-        auto body = DecompressBody(s->Blob(4));
-        if (!body.ok()) {
-          inner = body.status();
+        auto m = MatchFromRow(*s, -1);
+        if (!m.ok()) {
+          inner = m.status();
           break;
         }
-        m.body = std::move(*body);
-        result.matches.push_back(std::move(m));
+        result.matches.push_back(std::move(*m));
       }
       s->Reset();
       CRS_RETURN_IF_ERROR(inner);
@@ -274,19 +268,12 @@ class SqliteStore final : public Store {
           result.next_after_rid = result.matches.back().rid;
           break;
         }
-        SearchMatch m;
-        m.rid = s->Int(0);
-        m.id = s->Text(1);
-        m.version = s->Int(2);
-        m.last_updated_ms = s->Int(3);
-        m.type = s->Text(5);
-        auto body = DecompressBody(s->Blob(4));
-        if (!body.ok()) {
-          inner = body.status();
+        auto m = MatchFromRow(*s, 5);
+        if (!m.ok()) {
+          inner = m.status();
           break;
         }
-        m.body = std::move(*body);
-        result.matches.push_back(std::move(m));
+        result.matches.push_back(std::move(*m));
       }
       s->Reset();
       return inner;
