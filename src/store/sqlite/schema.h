@@ -3,7 +3,7 @@
 
 namespace crs::store::sqlite {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // Migration i (1-based) brings a database from version i-1 to version i.
 inline constexpr const char* kMigrations[] = {
@@ -74,6 +74,23 @@ CREATE INDEX ix_ref_by_rid ON ix_ref (rid, pid);
 CREATE TABLE ix_uri (pid INTEGER NOT NULL, uri TEXT NOT NULL, rid INTEGER NOT NULL,
                      PRIMARY KEY (pid, uri, rid)) WITHOUT ROWID;
 CREATE INDEX ix_uri_by_rid ON ix_uri (rid, pid);
+)sql",
+    // 3: access facts (docs/access.md). Each resource row records the patient
+    // it belongs to ('' for none, '*' for several, '?' for not yet computed:
+    // rows migrated from version 2 stay invisible to clinicians until
+    // reindexed), its confidentiality labels (bit flags, see
+    // store::AccessFacts) and the organisation that authored it. `rel` holds
+    // the legitimate relationships (organisation, patient) that resources on
+    // record establish: a registration, an active episode, an open encounter,
+    // an active referral.
+    R"sql(
+ALTER TABLE resources ADD COLUMN patient TEXT NOT NULL DEFAULT '?';
+ALTER TABLE resources ADD COLUMN labels INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE resources ADD COLUMN author_org TEXT NOT NULL DEFAULT '';
+CREATE INDEX resources_by_patient ON resources (patient, type);
+CREATE TABLE rel (org TEXT NOT NULL, patient TEXT NOT NULL, rid INTEGER NOT NULL,
+                  PRIMARY KEY (org, patient, rid)) WITHOUT ROWID;
+CREATE INDEX rel_by_rid ON rel (rid);
 )sql",
 };
 
