@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -112,6 +113,28 @@ struct SortKey {
 // A sort key's value in a keyset cursor: null = the resource had none.
 using SortValue = std::variant<std::monostate, int64_t, double, std::string>;
 
+// What a caller may see, as the access layer (src/access/) compiled it. The
+// store applies it inside every query over resources -- matches, counts,
+// chains, _has, includes, compartments and history -- so nothing the caller
+// may not see can shape a result. A resource (with its AccessFacts) is
+// visible when all of these hold:
+//   - its type is in `types` (when set);
+//   - its labels allow it: kLocked only when authored by `org`; kSealed only
+//     when authored by `org` or `sealed` is set;
+//   - its patient is allowed: "" (no patient) when `unbound`; any when
+//     `any_patient`; any when its type is in `any_patient_types`; a patient
+//     in `patients`; a patient with a relationship to `org` when `related`.
+struct AccessFilter {
+  std::string org;
+  std::optional<std::vector<std::string>> types;
+  bool sealed = false;
+  bool unbound = true;
+  bool any_patient = false;
+  std::vector<std::string> any_patient_types;
+  std::vector<std::string> patients;
+  bool related = false;
+};
+
 struct SearchQuery {
   std::string type;
   std::vector<Predicate> all_of;  // AND
@@ -125,6 +148,8 @@ struct SearchQuery {
   // of the previous page; empty on the first page.
   std::vector<SortValue> after_sort;
   int include_limit = 1000;       // most included resources per page
+  // Only what the caller may see (null: unrestricted, for internal use).
+  std::shared_ptr<const AccessFilter> access;
 };
 
 struct SearchMatch {
@@ -134,6 +159,7 @@ struct SearchMatch {
   int64_t last_updated_ms = 0;
   std::string body;
   int64_t rid = 0;  // the keyset position
+  std::string patient;  // AccessFacts::patient of the resource
 };
 
 struct SearchResult {
@@ -157,6 +183,7 @@ struct CompartmentQuery {
   std::vector<std::string> types;  // only these resource types (empty: all)
   int count = 50;
   int64_t after_rid = 0;
+  std::shared_ptr<const AccessFilter> access;  // null: unrestricted
 };
 
 }  // namespace crs::store

@@ -33,6 +33,31 @@ namespace crs::store {
 // How a version came to be, for history's Bundle.entry.request.method.
 enum class Method : char { kCreate = 'C', kUpdate = 'U', kDelete = 'D', kPatch = 'P' };
 
+// Who a resource concerns and how it is labelled: what the access layer
+// (src/access/) needs to decide who may see it, stored beside the resource so
+// that searches apply the decision inside the query. Computed from the body
+// by access::ComputeFacts when the API prepares a write.
+struct AccessFacts {
+  // The patient (id) the resource belongs to: the Patient itself, or the one
+  // patient its patient-compartment references name. "" when it concerns no
+  // patient (Organization, Practitioner, ...); "*" when it names several
+  // (visible only to callers who may see any patient).
+  std::string patient;
+  // Bit flags from meta.security.
+  enum Label : uint32_t {
+    kSealed = 1,      // confidentiality R on a clinical resource (sealed envelope)
+    kLocked = 2,      // confidentiality V (sealed and locked)
+    kVip = 4,         // CEL or EMP: every access alerts the privacy officer
+    kRestricted = 8,  // R on a Patient: restricted demographics (PDS "sensitive")
+  };
+  uint32_t labels = 0;
+  std::string author_org;  // ODS code of the organisation that wrote it first
+  // Organisations this resource gives a legitimate relationship with
+  // `patient`: a registration (Patient.generalPractitioner), an active
+  // episode of care, an open encounter, an active referral.
+  std::vector<std::string> relationship_orgs;
+};
+
 struct ResourceVersion {
   std::string type;
   std::string id;
@@ -42,6 +67,9 @@ struct ResourceVersion {
   bool deleted = false;         // a delete marker: no body
   std::string body;             // the resource's JSON text; empty when deleted
   int64_t seq = 0;              // position in the store-wide history order
+  // The resource's current access facts (patient, labels, author_org;
+  // relationship_orgs is not read back).
+  AccessFacts access;
 };
 
 struct Write {
@@ -57,6 +85,9 @@ struct Write {
   // same transaction. Shared (not unique) because a prepared write is copied
   // into its batch and may be retried. Null for deletes (rows are removed).
   std::shared_ptr<const fhir::index::IndexEntries> index;
+  // Access facts of `body`; null leaves the resource invisible to every
+  // caller that is restricted to patients (patient "?").
+  std::shared_ptr<const AccessFacts> access;
 };
 
 struct WriteBatch {
@@ -86,6 +117,8 @@ struct HistoryQuery {
   std::optional<int64_t> since_ms;  // only versions with last_updated >= since
   int64_t before_seq = 0;           // keyset cursor: only versions with seq < this (0: newest)
   int count = 50;
+  // Only versions of resources the caller may see (null: unrestricted).
+  std::shared_ptr<const AccessFilter> access;
 };
 
 struct HistoryPage {

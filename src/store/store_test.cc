@@ -173,6 +173,106 @@ TEST_P(StoreContractTest, DataSurvivesReopen) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::Values("sqlite:"));
 
+// Access facts are stored with each resource and every query path applies an
+// AccessFilter inside the query: matches, totals, history, compartments.
+TEST_P(StoreContractTest, AccessFilterAppliesToEveryQueryPath) {
+  auto put = [&](std::string type, std::string id, std::string patient, uint32_t labels,
+                 std::string author, std::vector<std::string> rel = {}) {
+    Write w = Put(type, id, 0, R"({"x":1})");
+    auto f = std::make_shared<AccessFacts>();
+    f->patient = std::move(patient);
+    f->labels = labels;
+    f->author_org = std::move(author);
+    f->relationship_orgs = std::move(rel);
+    w.access = f;
+    ASSERT_TRUE(CommitOne(std::move(w)).ok());
+  };
+  put("Patient", "p1", "p1", 0, "A", {"A"});  // registered at A
+  put("Patient", "p2", "p2", 0, "C", {"C"});
+  put("Observation", "o1", "p1", 0, "A");
+  put("Observation", "o2", "p2", 0, "C");
+  put("Observation", "o3", "p1", AccessFacts::kSealed, "B");
+  put("Observation", "o4", "p1", AccessFacts::kLocked, "A");
+  put("Observation", "o5", "p1", AccessFacts::kLocked, "B");
+  put("Observation", "o6", "*", 0, "A");
+  put("Organization", "A", "", 0, "A");
+
+  auto ids = [&](const std::string& type, std::shared_ptr<AccessFilter> f) {
+    SearchQuery q;
+    q.type = type;
+    q.want_total = true;
+    q.access = f;
+    auto r = store_->Search(q);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::string out;
+    for (const auto& m : r->matches) out += m.id + (m.patient.empty() ? "" : ":" + m.patient) + " ";
+    EXPECT_EQ(r->total.value_or(-1), static_cast<int64_t>(r->matches.size()));
+    return out;
+  };
+  auto clinician = std::make_shared<AccessFilter>();
+  clinician->org = "A";
+  clinician->related = true;
+  clinician->any_patient_types = {"Patient"};
+  EXPECT_EQ(ids("Observation", clinician), "o1:p1 o4:p1 ");
+  EXPECT_EQ(ids("Patient", clinician), "p1:p1 p2:p2 ");
+  EXPECT_EQ(ids("Organization", clinician), "A ");
+  auto sealed = std::make_shared<AccessFilter>(*clinician);
+  sealed->sealed = true;
+  EXPECT_EQ(ids("Observation", sealed), "o1:p1 o3:p1 o4:p1 ");
+  auto elsewhere = std::make_shared<AccessFilter>();
+  elsewhere->org = "B";
+  elsewhere->related = true;
+  EXPECT_EQ(ids("Observation", elsewhere), "");
+  elsewhere->patients = {"p1"};  // break-glass for p1
+  EXPECT_EQ(ids("Observation", elsewhere), "o1:p1 o3:p1 o5:p1 ");
+  auto patient = std::make_shared<AccessFilter>();
+  patient->patients = {"p2"};
+  EXPECT_EQ(ids("Observation", patient), "o2:p2 ");
+  EXPECT_EQ(ids("Patient", patient), "p2:p2 ");
+  auto typed = std::make_shared<AccessFilter>(*clinician);
+  typed->types = std::vector<std::string>{"Patient"};
+  EXPECT_EQ(ids("Observation", typed), "");
+  auto system = std::make_shared<AccessFilter>();
+  system->any_patient = true;
+  EXPECT_EQ(ids("Observation", system), "o1:p1 o2:p2 o6:* ");  // labels still apply
+
+  HistoryQuery h;
+  h.type = "Observation";
+  h.access = clinician;
+  auto page = store_->History(h);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  std::string hist;
+  for (const auto& v : page->versions) hist += v.id + " ";
+  EXPECT_EQ(hist, "o4 o1 ");
+
+  CompartmentQuery c;
+  c.type = "Patient";
+  c.id = "p2";
+  c.access = clinician;
+  auto comp = store_->Compartment(c);
+  ASSERT_TRUE(comp.ok());
+  ASSERT_EQ(comp->matches.size(), 1u);  // the Patient (demographics) only
+  EXPECT_EQ(comp->matches[0].type, "Patient");
+
+  auto read = store_->Read("Observation", "o3");
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->access.patient, "p1");
+  EXPECT_EQ(read->access.labels, AccessFacts::kSealed);
+  EXPECT_EQ(read->access.author_org, "B");
+  // An update by another organisation keeps the first author; a write
+  // without facts is never visible to patient-restricted callers.
+  Write w = Put("Observation", "o3", 1, R"({"x":2})");
+  auto f = std::make_shared<AccessFacts>();
+  f->patient = "p1";
+  f->author_org = "A";
+  w.access = f;
+  ASSERT_TRUE(CommitOne(std::move(w)).ok());
+  EXPECT_EQ(store_->Read("Observation", "o3")->access.author_org, "B");
+  ASSERT_TRUE(CommitOne(Put("Observation", "o7", 0, R"({"x":1})")).ok());
+  EXPECT_EQ(store_->Read("Observation", "o7")->access.patient, "?");
+  EXPECT_EQ(ids("Observation", clinician), "o1:p1 o3:p1 o4:p1 ");
+}
+
 TEST(BodyCodecTest, RoundTripsAndRejectsCorruption) {
   std::string body(5000, 'a');
   body += R"({"resourceType":"Patient"})";

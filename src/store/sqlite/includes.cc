@@ -36,7 +36,7 @@ std::string PidClause(const Include& inc, std::vector<SqlArg>* args) {
 }
 
 constexpr const char* kColumns =
-    "r.rid, r.id, r.version, v.last_updated, v.body, r.type FROM resources r "
+    "r.rid, r.id, r.version, v.last_updated, v.body, r.patient, r.type FROM resources r "
     "JOIN versions v ON v.seq = r.cur_seq";
 
 }  // namespace
@@ -96,6 +96,14 @@ Status LoadIncludes(Db& db, const SearchQuery& q, SearchResult* result) {
         sql = std::string("SELECT ") + kColumns + " WHERE r.deleted = 0 AND r.rid IN (" +
               union_sql + ")";
       }
+      if (q.access) {
+        // Included resources are filtered like matches: the caller never
+        // learns of a resource it may not see through an include.
+        sql += " AND " + AccessSql(*q.access, "r", [&args](SqlArg v) {
+          args.push_back(std::move(v));
+          return "?" + std::to_string(args.size());
+        });
+      }
       CRS_ASSIGN_OR_RETURN(Stmt * s, db.PrepareDynamic(sql));
       BindArgs(s, args);
       Status st = Status::Ok();
@@ -112,7 +120,7 @@ Status LoadIncludes(Db& db, const SearchQuery& q, SearchResult* result) {
           ++result->included_left_out;
           continue;
         }
-        auto m = MatchFromRow(*s, 5);
+        auto m = MatchFromRow(*s, 6);
         if (!m.ok()) {
           st = m.status();
           break;

@@ -1,5 +1,6 @@
 #include "store/sqlite/search_sql.h"
 
+#include <functional>
 #include <type_traits>
 
 #include "store/body_codec.h"
@@ -10,6 +11,43 @@ namespace {
 // Upper bound for a prefix range: every string starting with `p` sorts
 // before p + "\xff" in BINARY collation (no UTF-8 byte is 0xff).
 std::string PrefixEnd(const std::string& p) { return p + "\xff"; }
+
+}  // namespace
+
+std::string AccessSql(const AccessFilter& f, const std::string& a,
+                      const std::function<std::string(SqlArg)>& arg) {
+  std::string org = arg(f.org);
+  // Labels: locked only for the author; sealed for the author or when allowed.
+  std::string s = "((" + a + ".labels & 3) = 0 OR " + a + ".author_org = " + org +
+                  (f.sealed ? " OR (" + a + ".labels & 3) = 1" : std::string()) + ")";
+  if (f.types) {
+    if (f.types->empty()) return "0";
+    s += " AND " + a + ".type IN (";
+    for (size_t i = 0; i < f.types->size(); ++i) s += (i ? ", " : "") + arg((*f.types)[i]);
+    s += ")";
+  }
+  if (f.any_patient) return s;
+  std::string who;
+  auto alt = [&](const std::string& c) { who += (who.empty() ? "" : " OR ") + c; };
+  if (f.unbound) alt(a + ".patient = ''");
+  if (!f.any_patient_types.empty()) {
+    std::string in;
+    for (const auto& t : f.any_patient_types) in += (in.empty() ? "" : ", ") + arg(t);
+    alt(a + ".type IN (" + in + ")");
+  }
+  if (!f.patients.empty()) {
+    std::string in;
+    for (const auto& p : f.patients) in += (in.empty() ? "" : ", ") + arg(p);
+    alt(a + ".patient IN (" + in + ")");
+  }
+  if (f.related) {
+    alt("EXISTS (SELECT 1 FROM rel WHERE rel.org = " + org + " AND rel.patient = " + a +
+        ".patient)");
+  }
+  return s + " AND (" + (who.empty() ? "0" : who) + ")";
+}
+
+namespace {
 
 class Builder {
  public:
@@ -59,6 +97,7 @@ class Builder {
     if (join_versions) from += "JOIN versions v ON v.seq = r.cur_seq ";
     std::string w = "WHERE r.type = " + Arg(q_.type) + " AND r.deleted = 0";
     if (after_rid > 0) w += " AND r.rid > " + Arg(after_rid);
+    w += Access("r");
     for (size_t i = 0; i < q_.all_of.size(); ++i) {
       if (static_cast<int>(i) == driver) continue;
       // With a driving predicate, each candidate row is checked through the
@@ -69,6 +108,15 @@ class Builder {
   }
 
   std::vector<SqlArg> TakeArgs() { return std::move(args_); }
+
+  // " AND <access conditions on alias>" when the query carries an access filter.
+  std::string Access(const std::string& alias) {
+    if (!q_.access) return "";
+    return " AND " + AccessSql(*q_.access, alias, [this](SqlArg v) {
+      args_.push_back(std::move(v));
+      return "?" + std::to_string(args_.size());
+    });
+  }
 
   // The value a resource sorts by for key `k` (see SortKey); ascending keys
   // map "no value" to a sentinel that sorts after every number and text.
@@ -180,12 +228,12 @@ class Builder {
     if (!p.chain_type.empty()) {
       return alias + ".rid IN (SELECT x.rid FROM ix_ref x WHERE x.pid = " + PidOf(type, p.param) +
              " AND x.ttype = " + Arg(p.chain_type) + " AND x.tid IN (SELECT " + t + ".id FROM resources " +
-             t + " WHERE " + t + ".type = " + Arg(p.chain_type) + " AND " + t + ".deleted = 0 AND " +
-             PredicateSql(p.chain.front(), p.chain_type, t) + "))";
+             t + " WHERE " + t + ".type = " + Arg(p.chain_type) + " AND " + t + ".deleted = 0" +
+             Access(t) + " AND " + PredicateSql(p.chain.front(), p.chain_type, t) + "))";
     }
     return alias + ".id IN (SELECT x.tid FROM ix_ref x JOIN resources " + t + " ON " + t +
            ".rid = x.rid WHERE x.pid = " + PidOf(p.has_type, p.param) + " AND x.ttype = " +
-           Arg(type) + " AND " + t + ".deleted = 0 AND " +
+           Arg(type) + " AND " + t + ".deleted = 0" + Access(t) + " AND " +
            PredicateSql(p.chain.front(), p.has_type, t) + ")";
   }
 
@@ -389,6 +437,7 @@ Result<SearchMatch> MatchFromRow(const Stmt& row, int type_col) {
   m.id = row.Text(1);
   m.version = row.Int(2);
   m.last_updated_ms = row.Int(3);
+  m.patient = row.Text(5);
   if (type_col >= 0) m.type = row.Text(type_col);
   CRS_ASSIGN_OR_RETURN(m.body, DecompressBody(row.Blob(4)));
   return m;
@@ -412,7 +461,7 @@ CompiledSql CompilePage(const SearchQuery& query) {
   CompiledSql out;
   if (query.sort.empty()) {
     std::string from_where = b.FromWhere(b.PickDriver(), query.after_rid, /*join_versions=*/true);
-    out.sql = "SELECT r.rid, r.id, r.version, v.last_updated, v.body " + from_where +
+    out.sql = "SELECT r.rid, r.id, r.version, v.last_updated, v.body, r.patient " + from_where +
               " ORDER BY r.rid LIMIT " + b.Arg(static_cast<int64_t>(query.count) + 1);
     out.args = b.TakeArgs();
     return out;
@@ -425,7 +474,7 @@ CompiledSql CompilePage(const SearchQuery& query) {
     order += sk + (query.sort[i].descending ? " DESC, " : ", ");
   }
   std::string inner = "SELECT r.rid AS rid, r.id AS id, r.version AS version, "
-                      "v.last_updated AS last_updated, v.body AS body" + keys + " " +
+                      "v.last_updated AS last_updated, v.body AS body, r.patient AS patient" + keys + " " +
                       b.FromWhere(b.PickDriver(), 0, /*join_versions=*/true);
   std::string where = query.after_sort.empty() ? "" : " WHERE " + b.KeysetSql();
   out.sql = "SELECT * FROM (" + inner + ")" + where + " ORDER BY " + order + "rid LIMIT " +
@@ -438,7 +487,7 @@ CompiledSql CompileCount(const SearchQuery& query) {
   Builder b(query);
   CompiledSql out;
   int driver = b.PickDriver();
-  if (driver >= 0 && query.all_of.size() == 1) {
+  if (driver >= 0 && query.all_of.size() == 1 && !query.access) {
     // Index rows exist only for current, non-deleted resources of the
     // parameter's type, so a lone predicate is counted from the index alone.
     out.sql = "SELECT count(DISTINCT x.rid) " + b.DriverRows(driver);

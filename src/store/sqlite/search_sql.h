@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -21,14 +22,19 @@ struct CompiledSql {
 };
 
 // The page query: columns rid, id, version, last_updated, body (compressed),
-// ordered by rid, at most query.count + 1 rows.
+// patient (then the sort keys, when sorted), ordered by rid, at most query.count + 1 rows.
 CompiledSql CompilePage(const SearchQuery& query);
 
 // SELECT count(*) of every match (paging ignored).
 CompiledSql CompileCount(const SearchQuery& query);
 
+// The conditions (no leading AND) under which the resource row aliased `alias`
+// is visible through `filter`; `arg` binds a value and returns its placeholder.
+std::string AccessSql(const AccessFilter& filter, const std::string& alias,
+                      const std::function<std::string(SqlArg)>& arg);
+
 // Decodes a result row whose first columns are rid, id, version,
-// last_updated, body (compressed); `type_col` >= 0 names the column holding
+// last_updated, body (compressed), patient; `type_col` >= 0 names the column holding
 // the resource type.
 Result<SearchMatch> MatchFromRow(const Stmt& row, int type_col);
 

@@ -21,34 +21,42 @@ namespace crs::store::sqlite {
 namespace {
 
 constexpr const char* kReadCurrent =
-    "SELECT r.version, r.deleted, v.last_updated, v.method, v.body, v.seq "
+    "SELECT r.version, r.deleted, v.last_updated, v.method, v.body, v.seq, "
+    "r.patient, r.labels, r.author_org "
     "FROM resources r JOIN versions v ON v.seq = r.cur_seq WHERE r.type = ?1 AND r.id = ?2";
 constexpr const char* kReadVersion =
-    "SELECT v.version, v.body IS NULL, v.last_updated, v.method, v.body, v.seq "
+    "SELECT v.version, v.body IS NULL, v.last_updated, v.method, v.body, v.seq, "
+    "r.patient, r.labels, r.author_org "
     "FROM resources r JOIN versions v ON v.rid = r.rid "
     "WHERE r.type = ?1 AND r.id = ?2 AND v.version = ?3";
 constexpr const char* kHistoryInstance =
-    "SELECT v.version, v.body IS NULL, v.last_updated, v.method, v.body, v.seq, r.type, r.id "
+    "SELECT v.version, v.body IS NULL, v.last_updated, v.method, v.body, v.seq, "
+    "r.patient, r.labels, r.author_org, r.type, r.id "
     "FROM resources r JOIN versions v ON v.rid = r.rid "
     "WHERE r.type = ?1 AND r.id = ?2 AND v.seq < ?3 AND v.last_updated >= ?4 "
     "ORDER BY v.seq DESC LIMIT ?5";
 constexpr const char* kHistoryType =
-    "SELECT v.version, v.body IS NULL, v.last_updated, v.method, v.body, v.seq, r.type, r.id "
+    "SELECT v.version, v.body IS NULL, v.last_updated, v.method, v.body, v.seq, "
+    "r.patient, r.labels, r.author_org, r.type, r.id "
     "FROM versions v JOIN resources r ON r.rid = v.rid "
     "WHERE v.type = ?1 AND v.seq < ?3 AND v.last_updated >= ?4 ORDER BY v.seq DESC LIMIT ?5";
 constexpr const char* kHistorySystem =
-    "SELECT v.version, v.body IS NULL, v.last_updated, v.method, v.body, v.seq, r.type, r.id "
+    "SELECT v.version, v.body IS NULL, v.last_updated, v.method, v.body, v.seq, "
+    "r.patient, r.labels, r.author_org, r.type, r.id "
     "FROM versions v JOIN resources r ON r.rid = v.rid "
     "WHERE v.seq < ?3 AND v.last_updated >= ?4 ORDER BY v.seq DESC LIMIT ?5";
 
 // Fills the columns shared by the read queries (version, deleted,
-// last_updated, method, body, seq).
+// last_updated, method, body, seq, patient, labels, author_org).
 Status FillVersion(const Stmt& s, ResourceVersion* out) {
   out->version = s.Int(0);
   out->deleted = s.Int(1) != 0;
   out->last_updated_ms = s.Int(2);
   out->method = static_cast<Method>(s.Int(3));
   out->seq = s.Int(5);
+  out->access.patient = s.Text(6);
+  out->access.labels = static_cast<uint32_t>(s.Int(7));
+  out->access.author_org = s.Text(8);
   if (!out->deleted) {
     CRS_ASSIGN_OR_RETURN(out->body, DecompressBody(s.Blob(4)));
   }
@@ -96,7 +104,25 @@ class SqliteStore final : public Store {
     HistoryPage page;
     Status st = WithReader([&](Db* conn) -> Status {
       const char* sql = q.id ? kHistoryInstance : q.type ? kHistoryType : kHistorySystem;
-      CRS_ASSIGN_OR_RETURN(Stmt * s, conn->Prepare(sql));
+      Stmt* s = nullptr;
+      std::vector<SqlArg> extra;
+      if (q.access) {
+        // Only versions of resources the caller may see (by their current facts).
+        std::string dyn = sql;
+        size_t order = dyn.find(" ORDER BY");
+        dyn.insert(order, " AND " + AccessSql(*q.access, "r", [&extra](SqlArg v) {
+                            extra.push_back(std::move(v));
+                            return "?" + std::to_string(5 + extra.size());
+                          }));
+        CRS_ASSIGN_OR_RETURN(s, conn->PrepareDynamic(dyn));
+      } else {
+        CRS_ASSIGN_OR_RETURN(s, conn->Prepare(sql));
+      }
+      for (size_t i = 0; i < extra.size(); ++i) {
+        int pos = static_cast<int>(6 + i);
+        if (auto* n = std::get_if<int64_t>(&extra[i])) s->Bind(pos, *n);
+        else if (auto* t = std::get_if<std::string>(&extra[i])) s->Bind(pos, *t);
+      }
       if (q.type) s->Bind(1, *q.type);
       if (q.id) s->Bind(2, *q.id);
       s->Bind(3, q.before_seq > 0 ? q.before_seq : INT64_MAX);
@@ -111,8 +137,8 @@ class SqliteStore final : public Store {
         }
         ResourceVersion v;
         CRS_RETURN_IF_ERROR(FillVersion(*s, &v));
-        v.type = s->Text(6);
-        v.id = s->Text(7);
+        v.type = s->Text(9);
+        v.id = s->Text(10);
         page.versions.push_back(std::move(v));
       }
       s->Reset();
@@ -197,7 +223,7 @@ class SqliteStore final : public Store {
           // Remember this row's keys: if the next row exists, they are the cursor.
           result.next_after_sort.clear();
           for (size_t k = 0; k < q.sort.size(); ++k) {
-            int col = 5 + static_cast<int>(k);
+            int col = 6 + static_cast<int>(k);
             if (s->IsNull(col)) {
               result.next_after_sort.emplace_back(std::monostate());
             } else if (s->IsInt(col)) {
@@ -239,7 +265,7 @@ class SqliteStore final : public Store {
         links += "(" + arg(type) + ", " + arg(code) + ")";
       }
       std::string sql =
-          "SELECT r.rid, r.id, r.version, v.last_updated, v.body, r.type FROM resources r "
+          "SELECT r.rid, r.id, r.version, v.last_updated, v.body, r.patient, r.type FROM resources r "
           "JOIN versions v ON v.seq = r.cur_seq WHERE r.deleted = 0 AND r.rid > " +
           arg(q.after_rid) + " AND ((r.type = " + owner_type + " AND r.id = " + owner_id + ")";
       if (!links.empty()) {
@@ -253,6 +279,7 @@ class SqliteStore final : public Store {
         for (size_t i = 0; i < q.types.size(); ++i) sql += (i ? ", " : "") + arg(q.types[i]);
         sql += ")";
       }
+      if (q.access) sql += " AND " + AccessSql(*q.access, "r", arg);
       sql += " ORDER BY r.rid LIMIT " + arg(static_cast<int64_t>(q.count) + 1);
       CRS_ASSIGN_OR_RETURN(Stmt * s, conn->PrepareDynamic(sql));
       BindArgs(s, args);
@@ -268,7 +295,7 @@ class SqliteStore final : public Store {
           result.next_after_rid = result.matches.back().rid;
           break;
         }
-        auto m = MatchFromRow(*s, 5);
+        auto m = MatchFromRow(*s, 6);
         if (!m.ok()) {
           inner = m.status();
           break;
@@ -539,9 +566,52 @@ class SqliteStore final : public Store {
     CRS_ASSIGN_OR_RETURN(bool unused2, upd->Step());
     (void)unused2;
     upd->Reset();
+    CRS_RETURN_IF_ERROR(WriteAccessFacts(rid, exists, is_delete ? nullptr : w.access.get()));
     CRS_RETURN_IF_ERROR(index_writer_->Replace(rid, w.type, is_delete ? nullptr : w.index.get(),
                                                /*had_rows=*/exists));
     return VersionRef{w.type, w.id, version};
+  }
+
+  // The resource's access facts and the relationships it establishes. A
+  // delete keeps the last facts (its history stays governed by them) and
+  // drops its relationships; the first author is kept.
+  Status WriteAccessFacts(int64_t rid, bool existed, const AccessFacts* facts) {
+    if (existed) {
+      CRS_ASSIGN_OR_RETURN(Stmt * del, writer_->Prepare("DELETE FROM rel WHERE rid = ?1"));
+      del->Bind(1, rid);
+      CRS_ASSIGN_OR_RETURN(bool unused, del->Step());
+      (void)unused;
+      del->Reset();
+    }
+    if (facts == nullptr) {
+      if (existed) return Status::Ok();
+      static const AccessFacts kUnknown{"?", 0, "", {}};
+      facts = &kUnknown;
+    }
+    CRS_ASSIGN_OR_RETURN(Stmt * upd, writer_->Prepare(
+        "UPDATE resources SET patient = ?1, labels = ?2, "
+        "author_org = CASE WHEN author_org = '' THEN ?3 ELSE author_org END WHERE rid = ?4"));
+    upd->Bind(1, facts->patient);
+    upd->Bind(2, static_cast<int64_t>(facts->labels));
+    upd->Bind(3, facts->author_org);
+    upd->Bind(4, rid);
+    CRS_ASSIGN_OR_RETURN(bool unused, upd->Step());
+    (void)unused;
+    upd->Reset();
+    if (facts->patient.empty() || facts->patient == "*" || facts->patient == "?") {
+      return Status::Ok();
+    }
+    for (const std::string& org : facts->relationship_orgs) {
+      CRS_ASSIGN_OR_RETURN(Stmt * ins, writer_->Prepare(
+          "INSERT OR IGNORE INTO rel (org, patient, rid) VALUES (?1, ?2, ?3)"));
+      ins->Bind(1, org);
+      ins->Bind(2, facts->patient);
+      ins->Bind(3, rid);
+      CRS_ASSIGN_OR_RETURN(bool unused3, ins->Step());
+      (void)unused3;
+      ins->Reset();
+    }
+    return Status::Ok();
   }
 
   // "type/id/version\n" per write.
