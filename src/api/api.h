@@ -5,9 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "access/policy.h"
 #include "core/time.h"
 #include "http/server.h"
 #include "store/store.h"
@@ -24,6 +26,12 @@ struct ApiOptions {
   int max_json_depth = 64;
   // Most entries accepted in one batch/transaction Bundle.
   int max_bundle_entries = 10000;
+  // Verifies a request's Authorization header value and returns the caller
+  // it names (Unauthenticated on failure). Every /fhir request goes through
+  // it; `crs serve` always sets it. Unset: no access control (only for
+  // tests of the layers below access).
+  std::function<Result<access::Caller>(std::string_view authorization)> authenticate;
+  access::PolicyOptions policy;
 };
 
 // Creates the handler. `store` and `clock` must outlive it.

@@ -208,6 +208,12 @@ http::Request ToRequest(const RequestContext& ctx, const Entry& e) {
   if (!e.if_none_match.empty()) r.headers.Add("if-none-match", e.if_none_match);
   if (!e.if_none_exist.empty()) r.headers.Add("if-none-exist", e.if_none_exist);
   if (auto host = ctx.request.headers.Get("host"); !host.empty()) r.headers.Add("host", host);
+  // Each entry is authorised (and audited) as the bundle's caller would be alone.
+  for (const char* h : {"authorization", "x-purpose-of-use", "x-access-justification",
+                        "x-permission-to-view", "x-legitimate-relationship",
+                        "x-correlation-id"}) {
+    if (auto v = ctx.request.headers.Get(h); !v.empty()) r.headers.Add(h, v);
+  }
   if (auto prefer = ctx.request.headers.Get("prefer"); !prefer.empty()) {
     r.headers.Add("prefer", prefer);
   }
@@ -331,7 +337,7 @@ Status FhirApi::Transaction(RequestContext& ctx, std::vector<Entry>& entries,
     if (e.method == "POST" && !e.if_none_exist.empty()) {
       std::string_view criteria = e.if_none_exist;
       if (size_t q = criteria.find('?'); q != std::string_view::npos) criteria.remove_prefix(q + 1);
-      auto ids = ConditionalMatches(e.type, criteria);
+      auto ids = ConditionalMatches(ctx, e.type, criteria);
       if (!ids.ok()) return EntryError(e.index, ids.status());
       if (ids->size() > 1) {
         return EntryError(e.index, Status(Code::kPreconditionFailed,
@@ -345,7 +351,7 @@ Status FhirApi::Transaction(RequestContext& ctx, std::vector<Entry>& entries,
       }
     }
     if ((e.method == "PUT" || e.method == "DELETE") && !e.query.empty()) {
-      auto ids = ConditionalMatches(e.type, e.query);
+      auto ids = ConditionalMatches(ctx, e.type, e.query);
       if (!ids.ok()) return EntryError(e.index, ids.status());
       if (ids->size() > 1) {
         return EntryError(e.index, Status(Code::kPreconditionFailed,
@@ -401,7 +407,7 @@ Status FhirApi::Transaction(RequestContext& ctx, std::vector<Entry>& entries,
   // 3. Prepare every write against current state and commit them as one batch;
   // a concurrent writer (Conflict) means preparing again.
   std::vector<Prepared> prepared(entries.size());
-  Env e_env = env();
+  Env e_env = env(ctx);
   constexpr int kAttempts = 8;
   for (int attempt = 0;; ++attempt) {
     store::WriteBatch batch;
@@ -414,6 +420,9 @@ Status FhirApi::Transaction(RequestContext& ctx, std::vector<Entry>& entries,
         if (e->method == "POST") {
           auto existing = store_.Read(e->type, e->id);
           if (!existing.ok()) return EntryError(e->index, existing.status());
+          if (!See(ctx, e->type, e->id, existing->access, 'u')) {
+            return EntryError(e->index, Status::NotFound(e->type + " not found"));
+          }
           p.status = 200;
           p.version = existing->version;
           p.last_updated_ms = existing->last_updated_ms;
@@ -439,6 +448,11 @@ Status FhirApi::Transaction(RequestContext& ctx, std::vector<Entry>& entries,
         p = PreparePatch(e_env, e->type, e->id, *patch, e->if_match);
       }
       if (!p.ok()) return EntryError(e->index, p.status());
+      char interaction = e->method == "POST" ? 'c' : e->method == "DELETE" ? 'd' : 'u';
+      if (Status st = Allow(ctx, e->type, interaction); !st.ok()) return EntryError(e->index, st);
+      if (Status st = CheckWrite(ctx, *p, interaction); !st.ok()) {
+        return EntryError(e->index, st);
+      }
       if (p->write) batch.writes.push_back(*p->write);
       prepared[e->index] = std::move(*p);
     }

@@ -9,52 +9,32 @@
 #include "api/resource_io.h"
 #include "api/search.h"
 #include "core/ids.h"
+#include "access/facts.h"
 #include "fhir/index/registry.h"
-
-extern "C" const char crs_compartment_patient_json[];
-extern "C" const unsigned long crs_compartment_patient_json_size;
 
 namespace crs::api {
 
 namespace json = boost::json;
-
-namespace {
-
-// (resource type, reference parameter) pairs linking resources to a Patient.
-const std::vector<std::pair<std::string, std::string>>& PatientCompartmentLinks() {
-  static const auto* links = [] {
-    auto* out = new std::vector<std::pair<std::string, std::string>>();
-    json::error_code ec;
-    auto v = json::parse(
-        std::string_view(crs_compartment_patient_json, crs_compartment_patient_json_size), ec);
-    if (ec || !v.is_object()) return out;  // the build embeds a generated, valid file
-    for (const auto& [type, params] : v.at("links").as_object()) {
-      for (const auto& p : params.as_array()) {
-        out->emplace_back(std::string(type), std::string(p.as_string()));
-      }
-    }
-    return out;
-  }();
-  return *links;
-}
-
-}  // namespace
 
 void FhirApi::Everything(RequestContext& ctx, std::string_view type, std::string_view id,
                          http::Response* out) {
   if (type != "Patient") {
     return SetError(Status(Code::kMethodNotAllowed, "$everything is defined on Patient"), out);
   }
+  ctx.trail.action = "everything";
+  if (Status st = Allow(ctx, type, 's'); !st.ok()) return SetError(st, out);
   auto owner = store_.Read(type, id);
-  if (!owner.ok()) {
-    return SetError(owner.status().code() == Code::kNotFound
-                        ? Status::NotFound("Patient not found") : owner.status(), out);
+  if (ctx.caller) ctx.caller->named_patients = {std::string(id)};
+  if ((owner.ok() && !See(ctx, type, id, owner->access, 'r')) ||
+      (!owner.ok() && owner.status().code() == Code::kNotFound)) {
+    return SetError(Status::NotFound("Patient not found"), out);
   }
+  if (!owner.ok()) return SetError(owner.status(), out);
   if (owner->deleted) return SetError(Status::Gone("Patient has been deleted"), out);
   store::CompartmentQuery q;
   q.type = std::string(type);
   q.id = std::string(id);
-  q.links = PatientCompartmentLinks();
+  q.links = access::PatientCompartmentLinks();
   q.count = options_.default_page_size;
   std::string type_filter;
   for (const auto& [k, v] : ctx.params) {
@@ -87,8 +67,10 @@ void FhirApi::Everything(RequestContext& ctx, std::string_view type, std::string
       return SetError(Status::Invalid("$everything does not take '" + k + "'"), out);
     }
   }
+  q.access = FilterOf(ctx, 's');
   auto result = store_.Compartment(q);
   if (!result.ok()) return SetError(result.status(), out);
+  Saw(ctx, *result, "");
   std::string self = ctx.base + "/Patient/" + std::string(id) + "/$everything?_count=" +
                      std::to_string(q.count) +
                      (type_filter.empty() ? "" : "&_type=" + QueryEscape(type_filter));

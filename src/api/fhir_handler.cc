@@ -141,6 +141,24 @@ class FhirHandler final : public http::Handler {
       }
     }
     auto parts = SplitPath(path.substr(5));
+    // The CapabilityStatement is public (clients read it before signing in);
+    // everything else needs a verified caller.
+    bool is_metadata = parts.size() == 1 && parts[0] == "metadata";
+    if (api_.options().authenticate && !is_metadata) {
+      auto caller = api_.options().authenticate(req.headers.Get("authorization"));
+      if (!caller.ok()) {
+        ctx.trail.action = "token-failure";
+        SetError(caller.status(), out);
+        out->SetHeader("WWW-Authenticate", "Bearer");
+        return;
+      }
+      ctx.caller = std::make_shared<access::Caller>(std::move(*caller));
+      Status headers = access::ApplyRequestHeaders(
+          req.headers.Get("x-purpose-of-use"), req.headers.Get("x-access-justification"),
+          req.headers.Get("x-permission-to-view"), req.headers.Get("x-legitimate-relationship"),
+          ctx.caller.get());
+      if (!headers.ok()) return SetError(headers, out);
+    }
     Dispatch(ctx, parts, out);
   }
 
@@ -260,13 +278,17 @@ void AppendJsonString(std::string_view s, std::string* out) {
 
 void FhirApi::Read(RequestContext& ctx, std::string_view type, std::string_view id,
                    http::Response* out) {
+  ctx.trail.action = "read";
+  if (Status st = Allow(ctx, type, 'r'); !st.ok()) return SetError(st, out);
   auto r = store_.Read(type, id);
-  if (!r.ok()) {
-    if (r.status().code() == Code::kNotFound) {
-      return SetError(Status::NotFound(std::string(type) + " not found"), out);
-    }
-    return SetError(r.status(), out);
+  // Break-glass and a self-claimed relationship open the record named here.
+  if (ctx.caller && r.ok()) ctx.caller->named_patients = {r->access.patient};
+  // What the caller may not see answers exactly as what does not exist.
+  if ((r.ok() && !See(ctx, type, id, r->access, 'r')) ||
+      (!r.ok() && r.status().code() == Code::kNotFound)) {
+    return SetError(Status::NotFound(std::string(type) + " not found"), out);
   }
+  if (!r.ok()) return SetError(r.status(), out);
   if (r->deleted) return SetError(Status::Gone(std::string(type) + " has been deleted"), out);
   std::string etag = ETagOf(r->version);
   if (ctx.request.headers.Get("if-none-match") == etag) {
@@ -283,15 +305,17 @@ void FhirApi::Read(RequestContext& ctx, std::string_view type, std::string_view 
 
 void FhirApi::VRead(RequestContext& ctx, std::string_view type, std::string_view id,
                     std::string_view vid, http::Response* out) {
+  ctx.trail.action = "vread";
+  if (Status st = Allow(ctx, type, 'r'); !st.ok()) return SetError(st, out);
   auto version = ParseETag(vid);
   if (!version) return SetError(Status::NotFound("no such version"), out);
   auto r = store_.ReadVersion(type, id, *version);
-  if (!r.ok()) {
-    if (r.status().code() == Code::kNotFound) {
-      return SetError(Status::NotFound("no such version of this " + std::string(type)), out);
-    }
-    return SetError(r.status(), out);
+  if (ctx.caller && r.ok()) ctx.caller->named_patients = {r->access.patient};
+  if ((r.ok() && !See(ctx, type, id, r->access, 'r')) ||
+      (!r.ok() && r.status().code() == Code::kNotFound)) {
+    return SetError(Status::NotFound("no such version of this " + std::string(type)), out);
   }
+  if (!r.ok()) return SetError(r.status(), out);
   if (r->deleted) return SetError(Status::Gone("this version is a deletion"), out);
   out->status = 200;
   out->SetHeader("Content-Type", std::string(kFhirJson));
@@ -331,8 +355,8 @@ void FhirApi::WriteResult(RequestContext& ctx, const Prepared& p, http::Response
 }
 
 template <typename PrepareFn>
-void FhirApi::CommitOne(RequestContext& ctx, PrepareFn prepare, bool has_if_match,
-                        http::Response* out) {
+void FhirApi::CommitOne(RequestContext& ctx, char interaction, PrepareFn prepare,
+                        bool has_if_match, http::Response* out) {
   // Optimistic concurrency: a concurrent writer makes the store answer
   // Conflict; without If-Match the client asked for "whatever is current",
   // so re-read and try again.
@@ -341,6 +365,7 @@ void FhirApi::CommitOne(RequestContext& ctx, PrepareFn prepare, bool has_if_matc
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     Result<Prepared> p = prepare();
     if (!p.ok()) return SetError(p.status(), out);
+    if (Status st = CheckWrite(ctx, *p, interaction); !st.ok()) return SetError(st, out);
     if (!p->write) return WriteResult(ctx, *p, out);
     store::WriteBatch batch;
     batch.writes.push_back(*p->write);
@@ -365,10 +390,12 @@ void FhirApi::CommitOne(RequestContext& ctx, PrepareFn prepare, bool has_if_matc
 }
 
 void FhirApi::Create(RequestContext& ctx, std::string_view type, http::Response* out) {
+  ctx.trail.action = "create";
+  if (Status st = Allow(ctx, type, 'c'); !st.ok()) return SetError(st, out);
   if (auto criteria = ctx.request.headers.Get("if-none-exist"); !criteria.empty()) {
     // Check-then-create is not atomic against a concurrent identical create;
     // see the note in docs/search.md.
-    auto ids = ConditionalMatches(type, criteria);
+    auto ids = ConditionalMatches(ctx, type, criteria);
     if (!ids.ok()) return SetError(ids.status(), out);
     if (ids->size() > 1) {
       return SetError(Status(Code::kPreconditionFailed,
@@ -377,6 +404,9 @@ void FhirApi::Create(RequestContext& ctx, std::string_view type, http::Response*
     if (ids->size() == 1) {
       auto existing = store_.Read(type, ids->front());
       if (!existing.ok()) return SetError(existing.status(), out);
+      if (!See(ctx, type, ids->front(), existing->access, 'u')) {
+        return SetError(Status::Internal("conditional match not visible"), out);  // unreachable
+      }
       Prepared p;
       p.status = 200;
       p.type = type;
@@ -389,29 +419,35 @@ void FhirApi::Create(RequestContext& ctx, std::string_view type, http::Response*
   }
   auto body = ParseJsonBody(ctx.request.body, options_.max_json_depth);
   if (!body.ok()) return SetError(body.status(), out);
-  Env e = env();
-  CommitOne(ctx, [&] { return PrepareCreate(e, type, *body, std::string()); }, false, out);
+  Env e = env(ctx);
+  CommitOne(ctx, 'c', [&] { return PrepareCreate(e, type, *body, std::string()); }, false, out);
 }
 
 void FhirApi::Update(RequestContext& ctx, std::string_view type, std::string_view id,
                      http::Response* out) {
+  ctx.trail.action = "update";
+  if (Status st = Allow(ctx, type, 'u'); !st.ok()) return SetError(st, out);
   auto body = ParseJsonBody(ctx.request.body, options_.max_json_depth);
   if (!body.ok()) return SetError(body.status(), out);
   std::string_view if_match = ctx.request.headers.Get("if-match");
-  Env e = env();
-  CommitOne(ctx, [&] { return PrepareUpdate(e, type, id, *body, if_match); }, !if_match.empty(),
+  Env e = env(ctx);
+  CommitOne(ctx, 'u', [&] { return PrepareUpdate(e, type, id, *body, if_match); }, !if_match.empty(),
             out);
 }
 
 void FhirApi::Delete(RequestContext& ctx, std::string_view type, std::string_view id,
                      http::Response* out) {
+  ctx.trail.action = "delete";
+  if (Status st = Allow(ctx, type, 'd'); !st.ok()) return SetError(st, out);
   std::string_view if_match = ctx.request.headers.Get("if-match");
-  Env e = env();
-  CommitOne(ctx, [&] { return PrepareDelete(e, type, id, if_match); }, !if_match.empty(), out);
+  Env e = env(ctx);
+  CommitOne(ctx, 'd', [&] { return PrepareDelete(e, type, id, if_match); }, !if_match.empty(), out);
 }
 
 void FhirApi::Patch(RequestContext& ctx, std::string_view type, std::string_view id,
                     http::Response* out) {
+  ctx.trail.action = "patch";
+  if (Status st = Allow(ctx, type, 'u'); !st.ok()) return SetError(st, out);
   std::string_view ct = ctx.request.headers.Get("content-type");
   if (!ct.starts_with("application/json-patch+json")) {
     return SetError(Status(Code::kUnsupportedMedia,
@@ -421,16 +457,18 @@ void FhirApi::Patch(RequestContext& ctx, std::string_view type, std::string_view
   auto patch = ParseJsonBody(ctx.request.body, options_.max_json_depth);
   if (!patch.ok()) return SetError(patch.status(), out);
   std::string_view if_match = ctx.request.headers.Get("if-match");
-  Env e = env();
-  CommitOne(ctx, [&] { return PreparePatch(e, type, id, *patch, if_match); }, !if_match.empty(),
+  Env e = env(ctx);
+  CommitOne(ctx, 'u', [&] { return PreparePatch(e, type, id, *patch, if_match); }, !if_match.empty(),
             out);
 }
 
 void FhirApi::ConditionalUpdate(RequestContext& ctx, std::string_view type, http::Response* out) {
+  ctx.trail.action = "update";
+  if (Status st = Allow(ctx, type, 'u'); !st.ok()) return SetError(st, out);
   if (ctx.request.query.empty()) {
     return SetError(Status(Code::kMethodNotAllowed, "PUT needs an id or search criteria"), out);
   }
-  auto ids = ConditionalMatches(type, ctx.request.query);
+  auto ids = ConditionalMatches(ctx, type, ctx.request.query);
   if (!ids.ok()) return SetError(ids.status(), out);
   if (ids->size() > 1) {
     return SetError(Status(Code::kPreconditionFailed,
@@ -450,22 +488,24 @@ void FhirApi::ConditionalUpdate(RequestContext& ctx, std::string_view type, http
   } else if (body_id && body_id->is_string()) {
     id = std::string(body_id->get_string());
   }
-  Env e = env();
+  Env e = env(ctx);
   std::string_view if_match = ctx.request.headers.Get("if-match");
   if (id.empty()) {
-    return CommitOne(ctx, [&] { return PrepareCreate(e, type, *body, std::string()); }, false,
+    return CommitOne(ctx, 'c', [&] { return PrepareCreate(e, type, *body, std::string()); }, false,
                      out);
   }
   if (json::object* o = body->if_object(); o && !body_id) (*o)["id"] = id;
-  CommitOne(ctx, [&] { return PrepareUpdate(e, type, id, *body, if_match); }, !if_match.empty(),
+  CommitOne(ctx, 'u', [&] { return PrepareUpdate(e, type, id, *body, if_match); }, !if_match.empty(),
             out);
 }
 
 void FhirApi::ConditionalDelete(RequestContext& ctx, std::string_view type, http::Response* out) {
+  ctx.trail.action = "delete";
+  if (Status st = Allow(ctx, type, 'd'); !st.ok()) return SetError(st, out);
   if (ctx.request.query.empty()) {
     return SetError(Status(Code::kMethodNotAllowed, "DELETE needs an id or search criteria"), out);
   }
-  auto ids = ConditionalMatches(type, ctx.request.query);
+  auto ids = ConditionalMatches(ctx, type, ctx.request.query);
   if (!ids.ok()) return SetError(ids.status(), out);
   if (ids->size() > 1) {
     return SetError(Status(Code::kPreconditionFailed,

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,12 +20,25 @@ struct Entry;  // a batch/transaction entry (bundle.cc)
 
 enum class PreferReturn { kRepresentation, kMinimal, kOperationOutcome };
 
+// What a request touched, for its audit record.
+struct AuditTrail {
+  std::string action;  // read, vread, search, history, create, ...
+  std::string type;
+  std::string id;
+  std::set<std::string> patients;   // patients whose data was returned or changed
+  std::vector<std::string> resources;  // Type/id of what was returned or changed
+  std::set<std::string> alerts;     // alert codes for the privacy officer
+};
+
 struct RequestContext {
   const http::Request& request;
   std::string base;  // absolute FHIR base URL, no trailing slash
   PreferReturn prefer_return = PreferReturn::kRepresentation;
   bool strict = false;  // Prefer: handling=strict
   std::vector<std::pair<std::string, std::string>> params;  // decoded query parameters
+  // The authenticated caller; null only when access control is off (ApiOptions).
+  std::shared_ptr<access::Caller> caller;
+  AuditTrail trail;
 };
 
 struct Counters {
@@ -37,7 +52,25 @@ class FhirApi {
   FhirApi(store::Store& store, const Clock& clock, const ApiOptions& options)
       : store_(store), clock_(clock), options_(options) {}
 
-  Env env() { return Env{store_, clock_, options_.max_json_depth}; }
+  Env env(const RequestContext& ctx) {
+    return Env{store_, clock_, options_.max_json_depth, ctx.caller ? ctx.caller->org : ""};
+  }
+
+  // Access control (api/access.cc); all are no-ops when ctx.caller is null.
+  // Type-level permission ('r','s','c','u','d').
+  Status Allow(RequestContext& ctx, std::string_view type, char interaction);
+  // The filter searches, history and compartments carry into the store.
+  std::shared_ptr<const store::AccessFilter> FilterOf(RequestContext& ctx, char interaction);
+  // Whether the caller may see one resource with `facts`; when it may, the
+  // access is recorded in ctx.trail (patient, alerts).
+  bool See(RequestContext& ctx, std::string_view type, std::string_view id,
+           const store::AccessFacts& facts, char interaction);
+  // A prepared write: the version it replaces must be visible (else NotFound,
+  // as if absent) and what it writes must be within the caller's reach (else
+  // Forbidden).
+  Status CheckWrite(RequestContext& ctx, const Prepared& p, char interaction);
+  // Records the matches and includes of a search-like result in ctx.trail.
+  void Saw(RequestContext& ctx, const store::SearchResult& result, std::string_view match_type);
   // Runs a request through the full router (used for batch entries and the
   // GETs of a transaction). Set once by the handler before serving.
   std::function<void(const http::Request&, http::Response*)> dispatch;
@@ -66,7 +99,7 @@ class FhirApi {
               http::Response* out);
   // Ids of the (at most two) resources of `type` matching a conditional
   // operation's criteria (a query string), strictly parsed.
-  Result<std::vector<std::string>> ConditionalMatches(std::string_view type,
+  Result<std::vector<std::string>> ConditionalMatches(RequestContext& ctx, std::string_view type,
                                                       std::string_view query);
   void ConditionalUpdate(RequestContext& ctx, std::string_view type, http::Response* out);
   void ConditionalDelete(RequestContext& ctx, std::string_view type, http::Response* out);
@@ -79,7 +112,8 @@ class FhirApi {
   // Commits a single prepared write (retrying on a concurrent-write conflict
   // via `prepare`) and writes the standard response.
   template <typename PrepareFn>
-  void CommitOne(RequestContext& ctx, PrepareFn prepare, bool has_if_match, http::Response* out);
+  void CommitOne(RequestContext& ctx, char interaction, PrepareFn prepare, bool has_if_match,
+                 http::Response* out);
 
   // Writes the response for a committed (or no-op) write.
   void WriteResult(RequestContext& ctx, const Prepared& p, http::Response* out);

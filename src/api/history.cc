@@ -41,6 +41,10 @@ std::optional<int64_t> ParseInt(std::string_view s) {
 
 void FhirApi::History(RequestContext& ctx, const std::string* type, const std::string* id,
                       http::Response* out) {
+  ctx.trail.action = "history";
+  if (type) {
+    if (Status st = Allow(ctx, *type, id ? 'r' : 's'); !st.ok()) return SetError(st, out);
+  }
   store::HistoryQuery q;
   if (type) q.type = *type;
   if (id) q.id = *id;
@@ -72,10 +76,16 @@ void FhirApi::History(RequestContext& ctx, const std::string* type, const std::s
   if (id) {
     // An instance history of something that never existed is a 404.
     auto cur = store_.Read(*type, *id);
-    if (!cur.ok()) {
-      return SetError(cur.status().code() == Code::kNotFound
-                          ? Status::NotFound(*type + " not found") : cur.status(), out);
+    if (ctx.caller && cur.ok()) ctx.caller->named_patients = {cur->access.patient};
+    if ((cur.ok() && !See(ctx, *type, *id, cur->access, 'r')) ||
+        (!cur.ok() && cur.status().code() == Code::kNotFound)) {
+      return SetError(Status::NotFound(*type + " not found"), out);
     }
+    if (!cur.ok()) return SetError(cur.status(), out);
+    q.access = FilterOf(ctx, 'r');
+  } else {
+    // Type and system history list only versions of resources the caller may see.
+    q.access = FilterOf(ctx, 's');
   }
   store::HistoryPage page;
   if (q.count > 0) {

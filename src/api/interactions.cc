@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <charconv>
 
+#include "access/facts.h"
 #include "api/resource_io.h"
 #include "core/ids.h"
 #include "fhir/index/extract.h"
@@ -32,6 +33,7 @@ struct Current {
   int64_t version = 0;
   bool deleted = false;
   std::string body;
+  store::AccessFacts facts;
 };
 
 Result<Current> LoadCurrent(Env& env, std::string_view type, std::string_view id) {
@@ -40,7 +42,7 @@ Result<Current> LoadCurrent(Env& env, std::string_view type, std::string_view id
     if (r.status().code() == Code::kNotFound) return Current{};
     return r.status();
   }
-  return Current{r->version, r->deleted, std::move(r->body)};
+  return Current{r->version, r->deleted, std::move(r->body), std::move(r->access)};
 }
 
 Status CheckIfMatch(std::string_view if_match, const Current& cur) {
@@ -63,6 +65,7 @@ Prepared MakeWrite(Env& env, std::string_view type, std::string_view id, int64_t
   p.version = expected + 1;
   p.last_updated_ms = env.clock.NowMs();
   std::shared_ptr<const fhir::index::IndexEntries> index;
+  std::shared_ptr<const store::AccessFacts> facts;
   if (method != store::Method::kDelete) {
     p.body = StampResource(resource.as_object(), id, p.version, p.last_updated_ms);
     auto entries = fhir::index::ExtractIndex(resource);
@@ -71,6 +74,8 @@ Prepared MakeWrite(Env& env, std::string_view type, std::string_view id, int64_t
     if (entries.ok()) {
       index = std::make_shared<const fhir::index::IndexEntries>(std::move(*entries));
     }
+    facts = std::make_shared<const store::AccessFacts>(
+        access::ComputeFacts(type, id, resource, index.get(), env.author_org));
   }
   store::Write w;
   w.type = p.type;
@@ -80,6 +85,7 @@ Prepared MakeWrite(Env& env, std::string_view type, std::string_view id, int64_t
   w.method = method;
   w.body = p.body;
   w.index = std::move(index);
+  w.access = std::move(facts);
   p.write = std::move(w);
   return p;
 }
@@ -112,6 +118,8 @@ Result<Prepared> PrepareUpdate(Env& env, std::string_view type, std::string_view
                          cur.version == 0 ? store::Method::kCreate : store::Method::kUpdate,
                          resource);
   p.status = (cur.version == 0 || cur.deleted) ? 201 : 200;
+  p.existed = cur.version > 0;
+  p.existing = std::move(cur.facts);
   return p;
 }
 
@@ -127,11 +135,15 @@ Result<Prepared> PrepareDelete(Env& env, std::string_view type, std::string_view
     p.type = type;
     p.id = id;
     p.version = cur.version;
+    p.existed = cur.version > 0;
+    p.existing = std::move(cur.facts);
     return p;
   }
   json::value none;
   Prepared p = MakeWrite(env, type, id, cur.version, store::Method::kDelete, none);
   p.status = 204;
+  p.existed = true;
+  p.existing = std::move(cur.facts);
   return p;
 }
 
@@ -154,6 +166,8 @@ Result<Prepared> PreparePatch(Env& env, std::string_view type, std::string_view 
   }
   Prepared p = MakeWrite(env, type, id, cur.version, store::Method::kPatch, patched);
   p.status = 200;
+  p.existed = true;
+  p.existing = std::move(cur.facts);
   return p;
 }
 

@@ -21,6 +21,7 @@ struct Env {
   store::Store& store;
   const Clock& clock;
   int max_json_depth = 64;
+  std::string author_org;  // the writing caller's organisation (AccessFacts::author_org)
 };
 
 // A write ready to commit and the response it will produce.
@@ -32,6 +33,10 @@ struct Prepared {
   int64_t version = 0;                // the version the write creates (or the current one)
   int64_t last_updated_ms = 0;
   std::string body;                   // stored JSON text (empty for deletes)
+  // The access facts of the version this write replaces (when `existed`):
+  // the caller must be allowed to see it as well as what it writes.
+  bool existed = false;
+  store::AccessFacts existing;
 };
 
 // `if_match` is the raw If-Match header value (W/"3" or "3"), or empty.

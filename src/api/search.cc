@@ -14,13 +14,53 @@ namespace crs::api {
 
 namespace json = boost::json;
 
+namespace {
+
+// The patients a search names explicitly (patient=, subject=, Patient?_id=,
+// Patient?identifier=<nhs-number>): the only ones break-glass or a
+// self-claimed relationship can open.
+std::vector<std::string> NamedPatients(
+    std::string_view type, const std::vector<std::pair<std::string, std::string>>& params) {
+  std::vector<std::string> out;
+  auto add_all = [&](std::string_view v, std::string_view strip) {
+    while (!v.empty()) {
+      size_t comma = v.find(',');
+      std::string_view one = v.substr(0, comma);
+      v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+      if (!strip.empty() && one.substr(0, strip.size()) == strip) one.remove_prefix(strip.size());
+      if (size_t slash = one.rfind("/Patient/"); slash != std::string_view::npos) {
+        one.remove_prefix(slash + 9);
+      }
+      if (!one.empty() && one.find('/') == std::string_view::npos) out.emplace_back(one);
+    }
+  };
+  for (const auto& [k, v] : params) {
+    if (k == "patient" || k == "subject" || k == "subject:Patient" || k == "patient:Patient") {
+      add_all(v, "Patient/");
+    } else if (type == "Patient" && k == "_id") {
+      add_all(v, "");
+    } else if (type == "Patient" && k == "identifier") {
+      add_all(v, "https://fhir.nhs.uk/Id/nhs-number|");
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 void FhirApi::Search(RequestContext& ctx, std::string_view type,
                      const std::vector<std::pair<std::string, std::string>>& params,
                      http::Response* out) {
+  ctx.trail.action = "search";
+  if (Status st = Allow(ctx, type, 's'); !st.ok()) return SetError(st, out);
   auto parsed = ParseSearch(type, params, ctx.strict, options_.default_page_size,
                             options_.max_page_size);
   if (!parsed.ok()) return SetError(parsed.status(), out);
   store::SearchQuery& q = parsed->query;
+  if (ctx.caller) {
+    ctx.caller->named_patients = NamedPatients(type, params);
+    q.access = FilterOf(ctx, 's');
+  }
   if (parsed->summary_count) {
     q.count = 0;
     q.want_total = true;
@@ -29,6 +69,7 @@ void FhirApi::Search(RequestContext& ctx, std::string_view type,
   }
   auto result = store_.Search(q);
   if (!result.ok()) return SetError(result.status(), out);
+  Saw(ctx, *result, type);
   if (q.explain) {
     return SetOutcome(200, OperationOutcomeJson("information", "informational", result->plan),
                       out);
@@ -108,12 +149,19 @@ void FhirApi::Search(RequestContext& ctx, std::string_view type,
   out->body = std::move(s);
 }
 
-Result<std::vector<std::string>> FhirApi::ConditionalMatches(std::string_view type,
+Result<std::vector<std::string>> FhirApi::ConditionalMatches(RequestContext& ctx,
+                                                             std::string_view type,
                                                              std::string_view query) {
   auto params = http::ParseQuery(query);
   if (params.empty()) return Status::Invalid("conditional criteria are empty");
   auto parsed = ParseSearch(type, params, /*strict=*/true, 2, 2);
   if (!parsed.ok()) return parsed.status();
+  // Criteria match only what the caller may see: a conditional operation
+  // never reveals, changes or collides with a hidden resource.
+  if (ctx.caller) {
+    ctx.caller->named_patients = NamedPatients(type, params);
+    parsed->query.access = FilterOf(ctx, 'u');
+  }
   parsed->query.count = 2;  // one or several is all that matters
   parsed->query.after_rid = 0;
   auto result = store_.Search(parsed->query);

@@ -120,10 +120,11 @@ using SortValue = std::variant<std::monostate, int64_t, double, std::string>;
 // visible when all of these hold:
 //   - its type is in `types` (when set);
 //   - its labels allow it: kLocked only when authored by `org`; kSealed only
-//     when authored by `org` or `sealed` is set;
+//     when authored by `org` or `sealed` is set (an empty `org` authors nothing);
 //   - its patient is allowed: "" (no patient) when `unbound`; any when
 //     `any_patient`; any when its type is in `any_patient_types`; a patient
 //     in `patients`; a patient with a relationship to `org` when `related`.
+// access::Visible() states the same rule in C++ for single-resource reads.
 struct AccessFilter {
   std::string org;
   std::optional<std::vector<std::string>> types;

@@ -157,6 +157,10 @@ class Store {
   // The members of a compartment (SearchMatch.type is set on every match).
   virtual Result<SearchResult> Compartment(const CompartmentQuery& query) = 0;
 
+  // Whether some current resource gives organisation `org` a legitimate
+  // relationship with `patient` (AccessFacts::relationship_orgs).
+  virtual Result<bool> HasRelationship(std::string_view org, std::string_view patient) = 0;
+
   // OK when the store can serve requests (used by /readyz).
   virtual Status Ping() = 0;
 

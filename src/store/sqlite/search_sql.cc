@@ -16,9 +16,9 @@ std::string PrefixEnd(const std::string& p) { return p + "\xff"; }
 
 std::string AccessSql(const AccessFilter& f, const std::string& a,
                       const std::function<std::string(SqlArg)>& arg) {
-  std::string org = arg(f.org);
   // Labels: locked only for the author; sealed for the author or when allowed.
-  std::string s = "((" + a + ".labels & 3) = 0 OR " + a + ".author_org = " + org +
+  std::string s = "((" + a + ".labels & 3) = 0" +
+                  (f.org.empty() ? std::string() : " OR " + a + ".author_org = " + arg(f.org)) +
                   (f.sealed ? " OR (" + a + ".labels & 3) = 1" : std::string()) + ")";
   if (f.types) {
     if (f.types->empty()) return "0";
@@ -40,8 +40,8 @@ std::string AccessSql(const AccessFilter& f, const std::string& a,
     for (const auto& p : f.patients) in += (in.empty() ? "" : ", ") + arg(p);
     alt(a + ".patient IN (" + in + ")");
   }
-  if (f.related) {
-    alt("EXISTS (SELECT 1 FROM rel WHERE rel.org = " + org + " AND rel.patient = " + a +
+  if (f.related && !f.org.empty()) {
+    alt("EXISTS (SELECT 1 FROM rel WHERE rel.org = " + arg(f.org) + " AND rel.patient = " + a +
         ".patient)");
   }
   return s + " AND (" + (who.empty() ? "0" : who) + ")";

@@ -309,6 +309,21 @@ class SqliteStore final : public Store {
     return result;
   }
 
+  Result<bool> HasRelationship(std::string_view org, std::string_view patient) override {
+    bool found = false;
+    Status st = WithReader([&](Db* conn) -> Status {
+      CRS_ASSIGN_OR_RETURN(Stmt * s, conn->Prepare(
+          "SELECT 1 FROM rel WHERE org = ?1 AND patient = ?2 LIMIT 1"));
+      s->Bind(1, org);
+      s->Bind(2, patient);
+      CRS_ASSIGN_OR_RETURN(found, s->Step());
+      s->Reset();
+      return Status::Ok();
+    });
+    if (!st.ok()) return st;
+    return found;
+  }
+
   Status Ping() override {
     return WithReader([&](Db* conn) -> Status {
       CRS_ASSIGN_OR_RETURN(Stmt * s, conn->Prepare("SELECT 1"));

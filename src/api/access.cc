@@ -1,0 +1,86 @@
+// Where the API asks the access layer (src/access/policy.h) and records what a
+// request touched for its audit record. Every interaction handler calls these.
+#include "access/facts.h"
+#include "api/handler_internal.h"
+#include "fhir/model.h"
+
+namespace crs::api {
+
+namespace {
+
+// The types a caller's SMART scopes let it read or search (null: no limit).
+std::optional<std::vector<std::string>> ScopedTypes(const access::Caller& c) {
+  if (!c.scope_allows) return std::nullopt;
+  std::vector<std::string> types;
+  for (const auto& t : fhir::Model::R4().ResourceTypes()) {
+    if (c.scope_allows(t, 'r') || c.scope_allows(t, 's')) types.push_back(t);
+  }
+  return types;
+}
+
+}  // namespace
+
+Status FhirApi::Allow(RequestContext& ctx, std::string_view type, char interaction) {
+  if (!ctx.caller) return Status::Ok();
+  return access::TypeAllowed(*ctx.caller, type, interaction);
+}
+
+std::shared_ptr<const store::AccessFilter> FhirApi::FilterOf(RequestContext& ctx,
+                                                             char interaction) {
+  if (!ctx.caller) return nullptr;
+  auto f = std::make_shared<store::AccessFilter>(
+      access::FilterFor(*ctx.caller, options_.policy, interaction));
+  if (!f->types) f->types = ScopedTypes(*ctx.caller);
+  return f;
+}
+
+bool FhirApi::See(RequestContext& ctx, std::string_view type, std::string_view id,
+                  const store::AccessFacts& facts, char interaction) {
+  if (!ctx.caller) return true;
+  auto filter = FilterOf(ctx, interaction);
+  auto related = [&](std::string_view patient) {
+    auto r = store_.HasRelationship(ctx.caller->org, patient);
+    return r.ok() && *r;
+  };
+  if (!access::Visible(*filter, type, facts, related)) return false;
+  for (auto& a : access::AlertsFor(*ctx.caller, *filter, type, facts, related)) {
+    ctx.trail.alerts.insert(std::move(a));
+  }
+  if (!facts.patient.empty() && facts.patient != "*" && facts.patient != "?") {
+    ctx.trail.patients.insert(facts.patient);
+  }
+  ctx.trail.resources.push_back(std::string(type) + "/" + std::string(id));
+  return true;
+}
+
+Status FhirApi::CheckWrite(RequestContext& ctx, const Prepared& p, char interaction) {
+  if (!ctx.caller) return Status::Ok();
+  // Changing what one may not see is answered as if it were not there.
+  if (p.existed && !See(ctx, p.type, p.id, p.existing, interaction)) {
+    return Status::NotFound(p.type + " not found");
+  }
+  if (p.write && p.write->access && !See(ctx, p.type, p.id, *p.write->access, interaction)) {
+    return Status::Forbidden("no legitimate relationship with the patient this " + p.type +
+                             " belongs to (or its security labels forbid it)");
+  }
+  return Status::Ok();
+}
+
+void FhirApi::Saw(RequestContext& ctx, const store::SearchResult& result,
+                  std::string_view match_type) {
+  if (!ctx.caller) return;
+  auto note = [&](const store::SearchMatch& m, std::string_view type) {
+    if (!m.patient.empty() && m.patient != "*" && m.patient != "?") {
+      ctx.trail.patients.insert(m.patient);
+    }
+    if (ctx.trail.resources.size() < 1000) {
+      ctx.trail.resources.push_back(std::string(type) + "/" + m.id);
+    }
+  };
+  for (const auto& m : result.matches) note(m, m.type.empty() ? match_type : m.type);
+  for (const auto& m : result.included) note(m, m.type);
+  if (ctx.caller->break_glass()) ctx.trail.alerts.insert("break-glass");
+  if (ctx.caller->self_claimed) ctx.trail.alerts.insert("self-claimed");
+}
+
+}  // namespace crs::api
