@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "access/consent.h"
 #include "core/status.h"
 #include "store/search_query.h"
 #include "store/store.h"
@@ -65,8 +66,10 @@ struct Caller {
 
 struct PolicyOptions {
   // National node: patient-bound clinical data (the summary) needs
-  // permission to view (or break-glass). Local nodes hold their own records.
+  // permission to view (or break-glass), and the summary is held only as the
+  // patient's consent allows. Local nodes hold their own records.
   bool national = true;
+  ConsentModel consent_model = ConsentModel::kImplied;
 };
 
 // Parses X-Purpose-Of-Use / X-Access-Justification / X-Permission-To-View /

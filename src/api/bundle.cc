@@ -453,6 +453,7 @@ Status FhirApi::Transaction(RequestContext& ctx, std::vector<Entry>& entries,
       if (Status st = CheckWrite(ctx, *p, interaction); !st.ok()) {
         return EntryError(e->index, st);
       }
+      if (Status st = CheckConsent(ctx, *p); !st.ok()) return EntryError(e->index, st);
       if (p->write) batch.writes.push_back(*p->write);
       prepared[e->index] = std::move(*p);
     }
@@ -464,6 +465,9 @@ Status FhirApi::Transaction(RequestContext& ctx, std::vector<Entry>& entries,
       counters_.writes.fetch_add(batch.writes.size(), std::memory_order_relaxed);
       if (committed->already_applied) {
         return Status::Conflict("this transaction (X-Request-ID) was already applied");
+      }
+      for (const Prepared& p : prepared) {
+        if (p.write) CRS_RETURN_IF_ERROR(AfterCommit(ctx, p));
       }
       break;
     }

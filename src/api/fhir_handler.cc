@@ -366,6 +366,7 @@ void FhirApi::CommitOne(RequestContext& ctx, char interaction, PrepareFn prepare
     Result<Prepared> p = prepare();
     if (!p.ok()) return SetError(p.status(), out);
     if (Status st = CheckWrite(ctx, *p, interaction); !st.ok()) return SetError(st, out);
+    if (Status st = CheckConsent(ctx, *p); !st.ok()) return SetError(st, out);
     if (!p->write) return WriteResult(ctx, *p, out);
     store::WriteBatch batch;
     batch.writes.push_back(*p->write);
@@ -374,6 +375,7 @@ void FhirApi::CommitOne(RequestContext& ctx, char interaction, PrepareFn prepare
     if (committed.ok()) {
       counters_.writes.fetch_add(1, std::memory_order_relaxed);
       if (committed->already_applied) return ReplayResult(ctx, *committed, out);
+      if (Status st = AfterCommit(ctx, *p); !st.ok()) return SetError(st, out);
       return WriteResult(ctx, *p, out);
     }
     if (committed.status().code() == Code::kConflict && !has_if_match) {

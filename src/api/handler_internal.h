@@ -69,6 +69,13 @@ class FhirApi {
   // as if absent) and what it writes must be within the caller's reach (else
   // Forbidden).
   Status CheckWrite(RequestContext& ctx, const Prepared& p, char interaction);
+  // Consent (api/consent.cc). A patient's current consent decisions.
+  Result<access::ConsentState> ConsentOf(std::string_view patient);
+  // Refuses a write of summary data the patient's consent withholds.
+  Status CheckConsent(RequestContext& ctx, const Prepared& p);
+  // After a committed write: a Consent that withholds the summary purges it;
+  // summary data that raced with such a Consent is purged too.
+  Status AfterCommit(RequestContext& ctx, const Prepared& p);
   // Records the matches and includes of a search-like result in ctx.trail.
   void Saw(RequestContext& ctx, const store::SearchResult& result, std::string_view match_type);
   // Runs a request through the full router (used for batch entries and the

@@ -18,6 +18,7 @@ const char* RequestMethod(store::Method m) {
     case store::Method::kUpdate: return "PUT";
     case store::Method::kDelete: return "DELETE";
     case store::Method::kPatch: return "PATCH";
+    case store::Method::kPurge: return "DELETE";  // never listed: purged versions are gone
   }
   return "PUT";
 }

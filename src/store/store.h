@@ -31,7 +31,11 @@
 namespace crs::store {
 
 // How a version came to be, for history's Bundle.entry.request.method.
-enum class Method : char { kCreate = 'C', kUpdate = 'U', kDelete = 'D', kPatch = 'P' };
+// kPurge is not a FHIR interaction: it erases a resource and every one of its
+// versions, as if it had never been stored (a patient's withdrawn consent
+// withholds their summary: not stored, not merely hidden). A purge ignores
+// expected_version and succeeds when there is nothing to erase.
+enum class Method : char { kCreate = 'C', kUpdate = 'U', kDelete = 'D', kPatch = 'P', kPurge = 'X' };
 
 // Who a resource concerns and how it is labelled: what the access layer
 // (src/access/) needs to decide who may see it, stored beside the resource so

@@ -273,6 +273,23 @@ TEST_P(StoreContractTest, AccessFilterAppliesToEveryQueryPath) {
   EXPECT_EQ(ids("Observation", clinician), "o1:p1 o3:p1 o4:p1 ");
 }
 
+TEST_P(StoreContractTest, PurgeErasesEveryVersion) {
+  ASSERT_TRUE(CommitOne(Put("AllergyIntolerance", "a", 0, R"({"v":1})")).ok());
+  ASSERT_TRUE(CommitOne(Put("AllergyIntolerance", "a", 1, R"({"v":2})")).ok());
+  Write purge = Put("AllergyIntolerance", "a", 7, "");
+  purge.method = Method::kPurge;
+  ASSERT_TRUE(CommitOne(purge).ok());
+  EXPECT_EQ(store_->Read("AllergyIntolerance", "a").status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->ReadVersion("AllergyIntolerance", "a", 1).status().code(), Code::kNotFound);
+  HistoryQuery h;
+  h.type = "AllergyIntolerance";
+  EXPECT_TRUE(store_->History(h)->versions.empty());
+  ASSERT_TRUE(CommitOne(purge).ok());  // nothing left to erase is not an error
+  // The id may be used again, from version 1.
+  ASSERT_TRUE(CommitOne(Put("AllergyIntolerance", "a", 0, R"({"v":3})")).ok());
+  EXPECT_EQ(store_->Read("AllergyIntolerance", "a")->version, 1);
+}
+
 TEST(BodyCodecTest, RoundTripsAndRejectsCorruption) {
   std::string body(5000, 'a');
   body += R"({"resourceType":"Patient"})";

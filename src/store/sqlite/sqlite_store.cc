@@ -152,7 +152,7 @@ class SqliteStore final : public Store {
     Pending pending{&batch, {}, {}};
     pending.compressed.reserve(batch.writes.size());
     for (const Write& w : batch.writes) {
-      pending.compressed.push_back(w.method == Method::kDelete
+      pending.compressed.push_back(w.method == Method::kDelete || w.method == Method::kPurge
                                        ? std::string()
                                        : CompressBody(w.body, options_.compression_level));
     }
@@ -538,6 +538,7 @@ class SqliteStore final : public Store {
     int64_t rid = exists ? find->Int(0) : 0;
     int64_t current = exists ? find->Int(1) : 0;
     find->Reset();
+    if (w.method == Method::kPurge) return Purge(w, rid, exists);
     if (current != w.expected_version) {
       return Status::Conflict("version conflict on " + w.type + ": expected " +
                               std::to_string(w.expected_version) + ", found " +
@@ -585,6 +586,22 @@ class SqliteStore final : public Store {
     CRS_RETURN_IF_ERROR(index_writer_->Replace(rid, w.type, is_delete ? nullptr : w.index.get(),
                                                /*had_rows=*/exists));
     return VersionRef{w.type, w.id, version};
+  }
+
+  // Erases every trace of a resource: versions, index rows, relationships,
+  // the resource row itself.
+  Result<VersionRef> Purge(const Write& w, int64_t rid, bool exists) {
+    if (!exists) return VersionRef{w.type, w.id, 0};
+    CRS_RETURN_IF_ERROR(index_writer_->Replace(rid, w.type, nullptr, /*had_rows=*/true));
+    for (const char* sql : {"DELETE FROM rel WHERE rid = ?1", "DELETE FROM versions WHERE rid = ?1",
+                            "DELETE FROM resources WHERE rid = ?1"}) {
+      CRS_ASSIGN_OR_RETURN(Stmt * del, writer_->Prepare(sql));
+      del->Bind(1, rid);
+      CRS_ASSIGN_OR_RETURN(bool unused, del->Step());
+      (void)unused;
+      del->Reset();
+    }
+    return VersionRef{w.type, w.id, 0};
   }
 
   // The resource's access facts and the relationships it establishes. A

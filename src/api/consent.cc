@@ -1,0 +1,135 @@
+// Consent enforced by the server: on the national node the Summary Care
+// Record is held only as the patient's consent allows. Under dissent (or,
+// with consent_model = explicit, without consent) summary data is refused on
+// upload and what was held is purged -- erased with its history, not hidden.
+#include <boost/json.hpp>
+
+#include "access/consent.h"
+#include "access/facts.h"
+#include "api/handler_internal.h"
+#include "api/resource_io.h"
+
+namespace crs::api {
+
+namespace json = boost::json;
+
+namespace {
+
+bool UsablePatient(std::string_view p) { return !p.empty() && p != "*" && p != "?"; }
+
+// Resources of `type` that reference `patient` through `param`, by reference
+// or by NHS-number identifier.
+std::vector<store::SearchQuery> ByPatient(const std::string& type, const std::string& param,
+                                          const std::string& patient) {
+  store::SearchQuery by_ref;
+  by_ref.type = type;
+  by_ref.count = 1000;
+  store::Predicate ref;
+  ref.param = param;
+  ref.table = store::IndexTable::kReference;
+  ref.any_of.push_back(store::ReferenceCond{std::string("Patient"), patient, std::nullopt});
+  by_ref.all_of.push_back(ref);
+  store::SearchQuery by_id = by_ref;
+  store::Predicate tok;
+  tok.param = param;
+  tok.table = store::IndexTable::kToken;
+  store::TokenCond t;
+  t.system = std::string(access::kNhsNumberSystem);
+  t.code = patient;
+  tok.any_of.push_back(t);
+  by_id.all_of = {tok};
+  return {by_ref, by_id};
+}
+
+}  // namespace
+
+Result<access::ConsentState> FhirApi::ConsentOf(std::string_view patient) {
+  std::vector<std::pair<access::ConsentDecision, int64_t>> decisions;
+  for (auto& q : ByPatient("Consent", "patient", std::string(patient))) {
+    while (true) {
+      CRS_ASSIGN_OR_RETURN(store::SearchResult r, store_.Search(q));
+      for (const auto& m : r.matches) {
+        json::error_code ec;
+        json::value v = json::parse(m.body, ec);
+        if (ec) continue;
+        auto d = access::ParseConsent(v);
+        if (d && d->patient == patient) decisions.emplace_back(*d, m.last_updated_ms);
+      }
+      if (r.next_after_rid == 0) break;
+      q.after_rid = r.next_after_rid;
+    }
+  }
+  return access::Decide(decisions);
+}
+
+Status FhirApi::CheckConsent(RequestContext& ctx, const Prepared& p) {
+  (void)ctx;
+  if (!options_.policy.national || !p.write || p.write->method == store::Method::kDelete) {
+    return Status::Ok();
+  }
+  access::SummaryPart part = access::SummaryPartOf(p.type);
+  if (part == access::SummaryPart::kNone || !p.write->access ||
+      !UsablePatient(p.write->access->patient)) {
+    return Status::Ok();
+  }
+  CRS_ASSIGN_OR_RETURN(access::ConsentState state, ConsentOf(p.write->access->patient));
+  auto model = options_.policy.consent_model;
+  if (!state.ScrAllowed(model)) {
+    return Status::Forbidden(
+        model == access::ConsentModel::kImplied
+            ? "the patient has dissented from the Summary Care Record: summary data for them is "
+              "not held by the national record"
+            : "the patient has not consented to a Summary Care Record: summary data for them is "
+              "not held by the national record");
+  }
+  if (part == access::SummaryPart::kAdditional && !state.AdditionalAllowed(model)) {
+    return Status::Forbidden(
+        "the patient has not consented to additional information in their Summary Care Record");
+  }
+  return Status::Ok();
+}
+
+Status FhirApi::AfterCommit(RequestContext& ctx, const Prepared& p) {
+  if (!options_.policy.national || !p.write) return Status::Ok();
+  std::string patient;
+  if (p.type == "Consent") {
+    if (p.write->access) patient = p.write->access->patient;
+  } else if (access::SummaryPartOf(p.type) != access::SummaryPart::kNone && p.write->access) {
+    patient = p.write->access->patient;  // re-checked: a dissent may have landed meanwhile
+  }
+  if (!UsablePatient(patient)) return Status::Ok();
+  CRS_ASSIGN_OR_RETURN(access::ConsentState state, ConsentOf(patient));
+  auto model = options_.policy.consent_model;
+  bool core = state.ScrAllowed(model), additional = state.AdditionalAllowed(model);
+  if (core && additional) return Status::Ok();
+  static const std::pair<const char*, const char*> kSummaryTypes[] = {
+      {"AllergyIntolerance", "patient"}, {"MedicationStatement", "subject"},
+      {"MedicationRequest", "subject"},  {"Condition", "subject"},
+      {"Procedure", "subject"},          {"Immunization", "patient"}};
+  store::WriteBatch purge;
+  for (const auto& [type, param] : kSummaryTypes) {
+    access::SummaryPart part = access::SummaryPartOf(type);
+    if (part == access::SummaryPart::kCore ? core : additional) continue;
+    for (auto& q : ByPatient(type, param, patient)) {
+      while (true) {
+        CRS_ASSIGN_OR_RETURN(store::SearchResult r, store_.Search(q));
+        for (const auto& m : r.matches) {
+          store::Write w;
+          w.type = type;
+          w.id = m.id;
+          w.method = store::Method::kPurge;
+          purge.writes.push_back(std::move(w));
+          ctx.trail.resources.push_back(std::string(type) + "/" + m.id);
+        }
+        if (r.next_after_rid == 0) break;
+        q.after_rid = r.next_after_rid;
+      }
+    }
+  }
+  if (purge.writes.empty()) return Status::Ok();
+  ctx.trail.patients.insert(patient);
+  auto committed = store_.Commit(purge);
+  return committed.ok() ? Status::Ok() : committed.status();
+}
+
+}  // namespace crs::api
