@@ -51,7 +51,8 @@ const EVP_MD* Sha256Md() {
 Result<std::string> DigestSign(EVP_PKEY* key, std::string_view data) {
   MdCtxPtr ctx(EVP_MD_CTX_new());
   size_t len = 0;
-  if (!ctx || EVP_DigestSignInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr, key, nullptr) != 1 ||
+  if (!ctx ||
+      EVP_DigestSignInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr, key, nullptr) != 1 ||
       EVP_DigestSign(ctx.get(), nullptr, &len, Bytes(data), data.size()) != 1) {
     return Status::Internal("signing failed");
   }
@@ -67,7 +68,8 @@ Result<std::string> DigestSign(EVP_PKEY* key, std::string_view data) {
 bool DigestVerify(EVP_PKEY* key, std::string_view data, std::string_view sig) {
   MdCtxPtr ctx(EVP_MD_CTX_new());
   return ctx &&
-         EVP_DigestVerifyInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr, key, nullptr) == 1 &&
+         EVP_DigestVerifyInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr, key, nullptr) ==
+             1 &&
          EVP_DigestVerify(ctx.get(), Bytes(sig), sig.size(), Bytes(data), data.size()) == 1;
 }
 
@@ -247,7 +249,8 @@ Result<PkeyPtr> P256FromXY(std::string_view x, std::string_view y) {
   std::string point = "\x04" + std::string(x) + std::string(y);
   std::unique_ptr<OSSL_PARAM_BLD, BldFree> bld(OSSL_PARAM_BLD_new());
   if (!bld ||
-      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) != 1 ||
+      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) !=
+          1 ||
       OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
                                        point.size()) != 1) {
     return Status::Internal("cannot build EC key");
@@ -260,7 +263,8 @@ Result<PkeyPtr> RsaFromNE(std::string_view n, std::string_view e) {
   BnPtr nb(BN_bin2bn(Bytes(n), static_cast<int>(n.size()), nullptr));
   BnPtr eb(BN_bin2bn(Bytes(e), static_cast<int>(e.size()), nullptr));
   std::unique_ptr<OSSL_PARAM_BLD, BldFree> bld(OSSL_PARAM_BLD_new());
-  if (!nb || !eb || !bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, nb.get()) != 1 ||
+  if (!nb || !eb || !bld ||
+      OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, nb.get()) != 1 ||
       OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, eb.get()) != 1) {
     return Status::Internal("cannot build RSA key");
   }

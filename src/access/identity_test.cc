@@ -189,8 +189,7 @@ TEST_F(IdentityTest, MintedTokenHasDocumentedShape) {
   c.ttl_seconds = 60;
   std::string token = MintToken(*node_, c, kNow).value();
   size_t dot1 = token.find('.'), dot2 = token.rfind('.');
-  json::object header =
-      json::parse(*crypto::Base64UrlDecode(token.substr(0, dot1))).as_object();
+  json::object header = json::parse(*crypto::Base64UrlDecode(token.substr(0, dot1))).as_object();
   json::object claims =
       json::parse(*crypto::Base64UrlDecode(token.substr(dot1 + 1, dot2 - dot1 - 1))).as_object();
   EXPECT_EQ(json::serialize(header),
@@ -239,7 +238,10 @@ TEST_F(IdentityTest, MintRefusesClaimsThatWouldNotVerify) {
   EXPECT_TRUE(bad([](TokenClaims& c) { c.user.clear(); }));
   EXPECT_TRUE(bad([](TokenClaims& c) { c.org.clear(); }));
   EXPECT_TRUE(bad([](TokenClaims& c) { c.patient = kPatientNhs; }));  // not a patient role
-  EXPECT_TRUE(bad([](TokenClaims& c) { c.role = "patient"; c.patient = "9434765918"; }));
+  EXPECT_TRUE(bad([](TokenClaims& c) {
+    c.role = "patient";
+    c.patient = "9434765918";
+  }));
   EXPECT_TRUE(bad([](TokenClaims& c) { c.scopes = {"user/Patient.xyz"}; }));
   EXPECT_TRUE(bad([](TokenClaims& c) { c.activities = {"b0370"}; }));
   EXPECT_TRUE(bad([](TokenClaims& c) { c.ttl_seconds = 0; }));
@@ -265,22 +267,22 @@ TEST_F(ForgeryTest, EveryForgeryIsUnauthenticatedWithoutEcho) {
   std::vector<Forgery> cases = {
       {"alg none",
        [](IdentityTest*) {
-         return "Bearer " + B64(NodeHeader("none")) + "." + B64(json::serialize(NodeClaims())) + ".";
+         return "Bearer " + B64(NodeHeader("none")) + "." + B64(json::serialize(NodeClaims())) +
+                ".";
        },
        "unsupported token algorithm"},
       {"HS256 keyed with the public key",
        [](IdentityTest*) {
-         return "Bearer " + Jws(NodeHeader("HS256"), json::serialize(NodeClaims()),
-                                [](const std::string& in) {
-                                  const std::string& secret = node_->PublicJwk();
-                                  unsigned char mac[32];
-                                  size_t len = 0;
-                                  EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr,
-                                            secret.data(), secret.size(),
-                                            reinterpret_cast<const unsigned char*>(in.data()),
-                                            in.size(), mac, sizeof mac, &len);
-                                  return std::string(reinterpret_cast<char*>(mac), len);
-                                });
+         return "Bearer " +
+                Jws(NodeHeader("HS256"), json::serialize(NodeClaims()), [](const std::string& in) {
+                  const std::string& secret = node_->PublicJwk();
+                  unsigned char mac[32];
+                  size_t len = 0;
+                  EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, secret.data(),
+                            secret.size(), reinterpret_cast<const unsigned char*>(in.data()),
+                            in.size(), mac, sizeof mac, &len);
+                  return std::string(reinterpret_cast<char*>(mac), len);
+                });
        },
        "unsupported token algorithm"},
       {"RS256 claimed for an EC key",
@@ -320,8 +322,8 @@ TEST_F(ForgeryTest, EveryForgeryIsUnauthenticatedWithoutEcho) {
        "unknown signing key"},
       {"crit header",
        [](IdentityTest*) {
-         std::string header = json::serialize(json::object{
-             {"alg", "ES256"}, {"kid", node_->kid()}, {"crit", json::array{"exp"}}});
+         std::string header = json::serialize(
+             json::object{{"alg", "ES256"}, {"kid", node_->kid()}, {"crit", json::array{"exp"}}});
          return "Bearer " + Jws(header, json::serialize(NodeClaims()),
                                 [](const std::string& in) { return node_->Sign(in).value(); });
        },
@@ -335,7 +337,9 @@ TEST_F(ForgeryTest, EveryForgeryIsUnauthenticatedWithoutEcho) {
        "token not yet valid"},
       {"wrong audience", with([](json::object& c) { c["aud"] = "urn:other"; }),
        "wrong token audience"},
-      {"audience array without ours", with([](json::object& c) { c["aud"] = json::array{"a", "b"}; }),
+      {"audience array without ours", with([](json::object& c) {
+         c["aud"] = json::array{"a", "b"};
+       }),
        "wrong token audience"},
       {"wrong issuer", with([](json::object& c) { c["iss"] = kIdpIssuer; }), "wrong token issuer"},
       {"no sub", with([](json::object& c) { c.erase("sub"); }), "token has no subject"},
@@ -347,16 +351,14 @@ TEST_F(ForgeryTest, EveryForgeryIsUnauthenticatedWithoutEcho) {
        "malformed scope"},
       {"malformed activities", with([](json::object& c) { c["activities"] = "B0370"; }),
        "malformed activities claim"},
-      {"patient with bad NHS number",
-       with([](json::object& c) {
+      {"patient with bad NHS number", with([](json::object& c) {
          c["role"] = "patient";
          c["patient"] = "9434765918";
        }),
        "invalid patient NHS number"},
       {"patient without NHS number", with([](json::object& c) { c["role"] = "patient"; }),
        "invalid patient NHS number"},
-      {"patient claiming activities",
-       with([](json::object& c) {
+      {"patient claiming activities", with([](json::object& c) {
          c["role"] = "patient";
          c["patient"] = kPatientNhs;
          c["activities"] = json::array{"B0168"};
@@ -365,9 +367,7 @@ TEST_F(ForgeryTest, EveryForgeryIsUnauthenticatedWithoutEcho) {
       {"clinician with patient claim", with([](json::object& c) { c["patient"] = kPatientNhs; }),
        "patient claim only allowed for patients"},
       {"deep JSON",
-       with([](json::object& c) {
-         c["x"] = json::parse(R"({"forger":[[[[[[1]]]]]]})");
-       }),
+       with([](json::object& c) { c["x"] = json::parse(R"({"forger":[[[[[[1]]]]]]})"); }),
        "malformed token"},
       {"garbage", [](IdentityTest*) { return std::string("Bearer forger"); }, "malformed token"},
       {"four segments", [valid](IdentityTest*) { return valid + ".forger"; }, "malformed token"},
@@ -405,9 +405,15 @@ class JwksTest : public IdentityTest {
     dir_ = TempDir();
     auto [x, y] = crypto::P256PublicXY(idp_ec_).value();
     json::array keys{
-        json::object{{"kty", "EC"}, {"crv", "P-256"}, {"kid", "idp-ec"}, {"use", "sig"},
-                     {"x", B64(x)}, {"y", B64(y)}},
-        json::object{{"kty", "RSA"}, {"kid", "idp-rsa"}, {"alg", "RS256"},
+        json::object{{"kty", "EC"},
+                     {"crv", "P-256"},
+                     {"kid", "idp-ec"},
+                     {"use", "sig"},
+                     {"x", B64(x)},
+                     {"y", B64(y)}},
+        json::object{{"kty", "RSA"},
+                     {"kid", "idp-rsa"},
+                     {"alg", "RS256"},
                      {"n", B64(BigNum(idp_rsa_, OSSL_PKEY_PARAM_RSA_N))},
                      {"e", B64(BigNum(idp_rsa_, OSSL_PKEY_PARAM_RSA_E))}},
         json::object{{"kty", "EC"}, {"kid", "idp-enc"}, {"use", "enc"}},  // skipped
@@ -455,8 +461,7 @@ TEST_F(JwksTest, RefusesMismatchedIssuerAlgorithmOrKey) {
   expect(IdpToken("ES256", "idp-ec", idp_ec_, node_->issuer()), "wrong token issuer");
   expect(IdpToken("RS256", "idp-ec", idp_rsa_), "token algorithm does not match key");
   expect(IdpToken("ES256", "idp-rsa", idp_ec_), "token algorithm does not match key");
-  expect(IdpToken("RS256", "idp-rsa", idp_rsa_, "x"),
-         "wrong token issuer");
+  expect(IdpToken("RS256", "idp-rsa", idp_rsa_, "x"), "wrong token issuer");
   expect(IdpToken("ES256", "idp-ec", other_->pkey()), "invalid token signature");
   expect(IdpToken("ES256", "idp-enc", idp_ec_), "unknown signing key");
   // A node-issuer token signed by an IdP key must fail too (issuer binds key).
@@ -468,15 +473,18 @@ TEST_F(JwksTest, RefusesBadJwksFiles) {
   options.jwks_file = dir_ + "/jwks.json";
   options.jwks_issuer = kIdpIssuer;
   auto create = [&]() { return Authenticator::Create(*node_, options, clock_).status().code(); };
-  WriteJwks(json::object{{"keys", json::array{json::object{
-                                      {"kty", "RSA"}, {"kid", "k"}, {"alg", "ES256"},
-                                      {"n", B64(BigNum(idp_rsa_, OSSL_PKEY_PARAM_RSA_N))},
-                                      {"e", B64(BigNum(idp_rsa_, OSSL_PKEY_PARAM_RSA_E))}}}}});
+  WriteJwks(json::object{
+      {"keys", json::array{json::object{{"kty", "RSA"},
+                                        {"kid", "k"},
+                                        {"alg", "ES256"},
+                                        {"n", B64(BigNum(idp_rsa_, OSSL_PKEY_PARAM_RSA_N))},
+                                        {"e", B64(BigNum(idp_rsa_, OSSL_PKEY_PARAM_RSA_E))}}}}});
   EXPECT_EQ(create(), Code::kInvalid);
-  WriteJwks(json::object{{"keys", json::array{json::object{
-                                      {"kty", "EC"}, {"crv", "P-256"}, {"kid", "k"},
-                                      {"x", B64(std::string(32, '\1'))},
-                                      {"y", B64(std::string(32, '\2'))}}}}});
+  WriteJwks(json::object{{"keys", json::array{json::object{{"kty", "EC"},
+                                                           {"crv", "P-256"},
+                                                           {"kid", "k"},
+                                                           {"x", B64(std::string(32, '\1'))},
+                                                           {"y", B64(std::string(32, '\2'))}}}}});
   EXPECT_EQ(create(), Code::kInvalid);  // point not on the curve
   WriteJwks(json::object{{"nokeys", 1}});
   EXPECT_EQ(create(), Code::kInvalid);
@@ -533,12 +541,12 @@ TEST(ScopesTest, ParseTable) {
       {"  user/Patient.rs   patient/*.cruds  ", true, 2},
       {"system/Observation.read user/Patient.write patient/*.*", true, 3},
       {"user/Patient.c user/Patient.d user/Patient.s", true, 3},
-      {"user/Patient.sr", false, 0},     // out of order
-      {"user/Patient.rrs", false, 0},    // repeated
-      {"user/Patient.", false, 0},       // no perms
-      {"user/Patient", false, 0},        // no dot
-      {"user/.rs", false, 0},            // no type
-      {"user/patient.rs", false, 0},     // not a type name
+      {"user/Patient.sr", false, 0},   // out of order
+      {"user/Patient.rrs", false, 0},  // repeated
+      {"user/Patient.", false, 0},     // no perms
+      {"user/Patient", false, 0},      // no dot
+      {"user/.rs", false, 0},          // no type
+      {"user/patient.rs", false, 0},   // not a type name
       {"user/Pat-ient.rs", false, 0},
       {"user/Patient.rx", false, 0},
       {"user/Patient.readwrite", false, 0},
@@ -595,8 +603,7 @@ TEST(RbacTest, ExpansionTable) {
 
 TEST(RbacTest, RoleDefaults) {
   auto defaults = [](std::string_view role) { return rbac::Expand(rbac::DefaultActivities(role)); };
-  EXPECT_EQ(defaults("R8000"),
-            (ActivitySet{"B0020", "B0168", "B0370", "B0820", "B0825", "X0371"}));
+  EXPECT_EQ(defaults("R8000"), (ActivitySet{"B0020", "B0168", "B0370", "B0820", "B0825", "X0371"}));
   EXPECT_EQ(defaults("R8001"), defaults("R8000"));
   EXPECT_EQ(defaults("R8003"), (ActivitySet{"B0168", "B0370", "B0820"}));
   EXPECT_EQ(defaults("R8008"), (ActivitySet{"B0820", "B0825"}));
@@ -669,9 +676,7 @@ TEST(NodeKeyTest, ConcurrentStartsAgreeOnOneKey) {
 TEST(NodeKeyTest, RefusesCorruptKeyFile) {
   std::string dir = TempDir();
   fs::create_directories(dir + "/keys");
-  {
-    std::ofstream(dir + "/keys/node-es256.pem") << "not a key";
-  }
+  { std::ofstream(dir + "/keys/node-es256.pem") << "not a key"; }
   chmod((dir + "/keys/node-es256.pem").c_str(), 0600);
   EXPECT_EQ(LoadOrCreateNodeKey(dir).status().code(), Code::kInternal);
   fs::remove_all(dir);

@@ -52,7 +52,8 @@ Result<VerifyKey> ParseKey(const boost::json::object& jwk, std::string_view kty,
     }
     out.alg = "RS256";
   }
-  if (!alg.empty() && alg != out.alg) return Status::Invalid("JWKS key alg does not match its type");
+  if (!alg.empty() && alg != out.alg)
+    return Status::Invalid("JWKS key alg does not match its type");
   out.key = std::shared_ptr<evp_pkey_st>(key.release(), EVP_PKEY_free);
   return out;
 }

@@ -148,7 +148,8 @@ Status ValidateTokenClaims(const TokenClaims& c) {
     return Status::Invalid("only patient tokens carry a patient NHS number");
   }
   for (const std::string& a : c.activities) {
-    if (!rbac::IsWellFormedActivity(a)) return Status::Invalid("malformed activity code '" + a + "'");
+    if (!rbac::IsWellFormedActivity(a))
+      return Status::Invalid("malformed activity code '" + a + "'");
   }
   if (c.activities.size() > kMaxActivities) return Status::Invalid("too many activities");
   for (const std::string& s : c.scopes) {
@@ -237,7 +238,8 @@ Status Authenticator::Impl::CheckSignature(std::string_view token, const VerifyK
   if (*key == nullptr) return Unauthenticated("unknown signing key");
   // The key decides the algorithm: a token cannot pick a weaker or
   // different verification than the key was registered for.
-  if ((*key)->alg != alg->get_string()) return Unauthenticated("token algorithm does not match key");
+  if ((*key)->alg != alg->get_string())
+    return Unauthenticated("token algorithm does not match key");
   std::optional<std::string> signature = crypto::Base64UrlDecode(token.substr(dot2 + 1));
   if (!signature) return Unauthenticated("malformed token");
   std::string_view signing_input = token.substr(0, dot2);

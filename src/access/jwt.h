@@ -80,9 +80,8 @@ class Authenticator {
   // Number of cached verified tokens (for metrics and tests).
   size_t CachedTokens() const;
 
-  struct Impl;
-
  private:
+  struct Impl;
   explicit Authenticator(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

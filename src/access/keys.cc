@@ -87,7 +87,8 @@ Result<bool> CreateKeyFile(const std::string& path, std::string_view pem) {
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return Status::Unavailable(Errno("cannot create node key"));
   Status written = WriteAll(fd, pem);
-  if (written.ok() && ::fsync(fd) != 0) written = Status::Unavailable(Errno("cannot sync node key"));
+  if (written.ok() && ::fsync(fd) != 0)
+    written = Status::Unavailable(Errno("cannot sync node key"));
   ::close(fd);
   if (!written.ok()) {
     ::unlink(tmp.c_str());
@@ -147,8 +148,8 @@ Result<std::string> NodeKey::Sign(std::string_view data) const {
 
 Result<std::string> NodeKey::ToPem() const {
   BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr,
-                                       nullptr) != 1) {
+  if (!bio ||
+      PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return Status::Internal("cannot encode node key");
   }
   char* data = nullptr;

@@ -16,13 +16,13 @@
 namespace crs::access {
 
 struct Principal {
-  std::string user;     // `sub`
-  std::string name;     // display name; may be empty
-  std::string role;     // national RBAC role code, `patient` or `system`
-  std::string org;      // ODS code; empty only for patients
-  std::string patient;  // NHS number; set only for role `patient`
-  std::string jti;      // token id; may be empty for tokens of other issuers
-  std::string issuer;   // `iss`
+  std::string user;        // `sub`
+  std::string name;        // display name; may be empty
+  std::string role;        // national RBAC role code, `patient` or `system`
+  std::string org;         // ODS code; empty only for patients
+  std::string patient;     // NHS number; set only for role `patient`
+  std::string jti;         // token id; may be empty for tokens of other issuers
+  std::string issuer;      // `iss`
   ActivitySet activities;  // expanded (nesting applied); role defaults if the token had none
   Scopes scopes;
   int64_t expires_ms = 0;  // `exp`, in ms since the epoch

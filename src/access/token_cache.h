@@ -42,9 +42,9 @@ class TokenCache {
   struct Shard {
     mutable std::mutex mu;
     std::unordered_map<crypto::Sha256Digest, std::shared_ptr<const Principal>, DigestHash>
-        entries;                                // GUARDED_BY(mu)
-    std::vector<crypto::Sha256Digest> fifo;     // GUARDED_BY(mu): insertion ring
-    size_t next = 0;                            // GUARDED_BY(mu): next ring slot to reuse
+        entries;                             // GUARDED_BY(mu)
+    std::vector<crypto::Sha256Digest> fifo;  // GUARDED_BY(mu): insertion ring
+    size_t next = 0;                         // GUARDED_BY(mu): next ring slot to reuse
   };
 
   Shard& ShardOf(const crypto::Sha256Digest& digest) const;

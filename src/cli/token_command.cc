@@ -15,11 +15,24 @@ std::optional<int64_t> ParseDurationSeconds(std::string_view text) {
   if (text.empty()) return std::nullopt;
   int64_t unit = 1;
   switch (text.back()) {
-    case 's': unit = 1; text.remove_suffix(1); break;
-    case 'm': unit = 60; text.remove_suffix(1); break;
-    case 'h': unit = 3600; text.remove_suffix(1); break;
-    case 'd': unit = 86400; text.remove_suffix(1); break;
-    default: break;
+    case 's':
+      unit = 1;
+      text.remove_suffix(1);
+      break;
+    case 'm':
+      unit = 60;
+      text.remove_suffix(1);
+      break;
+    case 'h':
+      unit = 3600;
+      text.remove_suffix(1);
+      break;
+    case 'd':
+      unit = 86400;
+      text.remove_suffix(1);
+      break;
+    default:
+      break;
   }
   if (text.empty() || text.size() > 9) return std::nullopt;
   int64_t n = 0;
@@ -96,8 +109,7 @@ int RunToken(const TokenCommandOptions& options) {
     std::cerr << "crs token: " << key.status().message() << "\n";
     return 1;
   }
-  Result<std::string> token =
-      access::MintToken(*key, claims, SystemClock::Get().NowMs() / 1000);
+  Result<std::string> token = access::MintToken(*key, claims, SystemClock::Get().NowMs() / 1000);
   if (!token.ok()) {
     std::cerr << "crs token: " << token.status().message() << "\n";
     return token.status().code() == Code::kInvalid ? 2 : 1;
