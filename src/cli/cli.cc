@@ -5,6 +5,7 @@
 
 #include "cli/gen_command.h"
 #include "cli/serve.h"
+#include "cli/token_command.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -47,6 +48,9 @@ int Main(int argc, char** argv) {
   GenCommandOptions gen_options;
   CLI::App* g = RegisterGen(app, &gen_options);
 
+  TokenCommandOptions token_options;
+  CLI::App* t = RegisterToken(app, &token_options);
+
   // Flags given on the command line override the config file: parse once to
   // find --config, load it, then parse again on top.
   try {
@@ -67,6 +71,7 @@ int Main(int argc, char** argv) {
   }
   if (s->parsed()) return RunServe(serve);
   if (g->parsed()) return RunGen(gen_options);
+  if (t->parsed()) return RunToken(token_options);
   return 2;
 }
 
