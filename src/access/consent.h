@@ -54,9 +54,13 @@ struct ConsentState {
   bool ScrAllowed(ConsentModel model) const {
     return model == ConsentModel::kImplied ? scr.value_or(true) : scr.value_or(false);
   }
-  // Additional information always needs explicit consent (and the core summary).
+  // Additional information follows the same model (and needs the core
+  // summary): under implied consent it is held unless the patient declined
+  // it; under explicit consent only with a permit.
   bool AdditionalAllowed(ConsentModel model) const {
-    return ScrAllowed(model) && scr_additional.value_or(false);
+    return ScrAllowed(model) &&
+           (model == ConsentModel::kImplied ? scr_additional.value_or(true)
+                                            : scr_additional.value_or(false));
   }
 };
 

@@ -6,8 +6,6 @@ namespace crs::access {
 
 namespace {
 
-bool IsPrivacyRole(std::string_view role) { return role == "R0001" || role == "R5105"; }
-
 std::string Trimmed(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -17,6 +15,21 @@ std::string Trimmed(std::string_view s) {
 bool PatientUsable(std::string_view p) { return !p.empty() && p != "*" && p != "?"; }
 
 }  // namespace
+
+Caller CallerFromPrincipal(const Principal& p) {
+  Caller c;
+  c.user = p.user;
+  c.role = p.role;
+  c.org = p.org;
+  c.patient = p.patient;
+  c.activities = p.activities;
+  if (!p.scopes.Empty()) {
+    c.scope_allows = [scopes = p.scopes](std::string_view type, char i) {
+      return scopes.Allows(type, i);
+    };
+  }
+  return c;
+}
 
 Status ApplyRequestHeaders(std::string_view purpose, std::string_view justification,
                            std::string_view permission_to_view,
@@ -76,7 +89,7 @@ Status TypeAllowed(const Caller& c, std::string_view type, char i) {
   if (type == "AuditEvent") {
     // Rendered from the audit log, never written through the API.
     if (!read) return Status::Forbidden("the audit log is append-only");
-    if (c.is_patient() || c.is_system() || IsPrivacyRole(c.role)) return Status::Ok();
+    if (c.is_patient() || c.is_system() || c.Has(kReviewAlerts)) return Status::Ok();
     return Status::Forbidden("only privacy officers and the patient may read the audit log");
   }
   if (c.scope_allows && !c.scope_allows(type, i)) {
@@ -98,8 +111,8 @@ Status TypeAllowed(const Caller& c, std::string_view type, char i) {
     if (c.Has(kRecordConsent)) return Status::Ok();
     return Status::Forbidden("recording consent needs the B0020 activity");
   }
-  if (c.Has(kViewClinical)) return Status::Ok();
-  return Status::Forbidden("this role may not change clinical records");
+  if (c.Has(kAmendClinical)) return Status::Ok();
+  return Status::Forbidden("changing clinical records needs the X0371 activity");
 }
 
 store::AccessFilter FilterFor(const Caller& c, const PolicyOptions& options, char i) {

@@ -21,19 +21,23 @@
 #include <vector>
 
 #include "access/consent.h"
+#include "access/principal.h"
+#include "access/rbac.h"
 #include "core/status.h"
 #include "store/search_query.h"
 #include "store/store.h"
 
 namespace crs::access {
 
-// RBAC activity codes the policy consults (docs/access.md "Roles and activities").
-inline constexpr std::string_view kViewDemographics = "B0820";
-inline constexpr std::string_view kAmendDemographics = "B0825";
-inline constexpr std::string_view kViewClinical = "B0370";
-inline constexpr std::string_view kEmergencyAccess = "B0168";
-inline constexpr std::string_view kSealedAccess = "B0083";
-inline constexpr std::string_view kRecordConsent = "B0020";
+// RBAC activity codes the policy consults (rbac.h; docs/access.md "Roles and activities").
+inline constexpr std::string_view kViewDemographics = rbac::kViewDemographics;
+inline constexpr std::string_view kAmendDemographics = rbac::kAmendDemographics;
+inline constexpr std::string_view kViewClinical = rbac::kViewClinicalRecord;
+inline constexpr std::string_view kAmendClinical = rbac::kAmendClinicalRecord;
+inline constexpr std::string_view kEmergencyAccess = rbac::kEmergencyAccess;
+inline constexpr std::string_view kSealedAccess = rbac::kSealedDataAccess;
+inline constexpr std::string_view kRecordConsent = rbac::kRecordConsent;
+inline constexpr std::string_view kReviewAlerts = rbac::kReviewAccessAlerts;
 
 // X-Purpose-Of-Use.
 enum class Purpose { kTreat, kEmergency, kPatientRequest, kOperations, kResearch };
@@ -44,7 +48,7 @@ struct Caller {
   std::string role;     // national RBAC role code, "patient" or "system"
   std::string org;      // ODS code ("" for patients)
   std::string patient;  // NHS number, patient tokens only
-  std::set<std::string, std::less<>> activities;  // expanded
+  ActivitySet activities;  // expanded
   // SMART scopes: whether they allow `interaction` ('c','r','u','d','s') on a
   // type. Null: the token carried no resource scopes; the role decides alone.
   std::function<bool(std::string_view type, char interaction)> scope_allows;
@@ -71,6 +75,9 @@ struct PolicyOptions {
   bool national = true;
   ConsentModel consent_model = ConsentModel::kImplied;
 };
+
+// The caller a verified token names (request headers not yet applied).
+Caller CallerFromPrincipal(const Principal& principal);
 
 // Parses X-Purpose-Of-Use / X-Access-Justification / X-Permission-To-View /
 // X-Legitimate-Relationship into `caller`; Invalid (with a message naming the

@@ -84,7 +84,7 @@ Status FhirApi::CheckConsent(RequestContext& ctx, const Prepared& p) {
   }
   if (part == access::SummaryPart::kAdditional && !state.AdditionalAllowed(model)) {
     return Status::Forbidden(
-        "the patient has not consented to additional information in their Summary Care Record");
+        "the patient has not agreed to additional information in their Summary Care Record");
   }
   return Status::Ok();
 }

@@ -43,7 +43,17 @@ int Main(int argc, char** argv) {
                 "Threads running requests that wait on storage (writes)")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
-  s->add_flag("--demo", serve.demo, "Load the demo data set when the store is empty");
+  s->add_flag("--demo", serve.demo,
+              "Load the demo data set when the store is empty and print demo users' tokens");
+  s->add_option("--audience", serve.audience, "The 'aud' every bearer token must carry")
+      ->capture_default_str();
+  s->add_option("--jwks", serve.jwks_file,
+                "JWKS file of an external identity provider whose tokens are trusted");
+  s->add_option("--jwks-issuer", serve.jwks_issuer, "The 'iss' of tokens signed by --jwks keys");
+  s->add_option("--consent-model", serve.consent_model,
+                "Summary Care Record consent: implied (opt-out) or explicit (opt-in)")
+      ->check(CLI::IsMember({"implied", "explicit"}))
+      ->capture_default_str();
 
   GenCommandOptions gen_options;
   CLI::App* g = RegisterGen(app, &gen_options);

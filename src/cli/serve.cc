@@ -6,6 +6,10 @@
 #include <filesystem>
 #include <toml++/toml.h>
 
+#include "access/jwt.h"
+#include "access/keys.h"
+#include "access/policy.h"
+
 #include "api/api.h"
 #include "core/time.h"
 #include "http/server.h"
@@ -35,9 +39,42 @@ bool SplitListen(const std::string& listen, std::string* host, uint16_t* port) {
   return !host->empty();
 }
 
+// The demo users `make run` prints tokens for: they match the demo data set
+// (practices Y12345 and Y23456, hospital RXX01, patients 999000001x-5x).
+struct DemoUser {
+  const char* label;
+  access::TokenClaims claims;
+};
+
+std::vector<DemoUser> DemoUsers(const std::string& audience) {
+  auto claims = [&](const char* user, const char* name, const char* role, const char* org,
+                    const char* patient) {
+    access::TokenClaims c;
+    c.user = user;
+    c.name = name;
+    c.role = role;
+    c.org = org;
+    c.patient = patient;
+    c.audience = audience;
+    c.ttl_seconds = 8 * 3600;
+    return c;
+  };
+  return {
+      {"GP at practice Y12345 (R8000)", claims("demo-gp", "Dr Asha Patel", "R8000", "Y12345", "")},
+      {"A&E doctor at hospital RXX01 (R8000, no relationship: use break-glass)",
+       claims("demo-ae", "Dr Tom Reid", "R8000", "RXX01", "")},
+      {"Pharmacist at FXX01 (R8003)", claims("demo-pharmacist", "Sam Okafor", "R8003", "FXX01", "")},
+      {"Admin clerk at practice Y12345 (R8008)",
+       claims("demo-clerk", "Jo Hughes", "R8008", "Y12345", "")},
+      {"Privacy officer at hospital RXX01 (R0001)",
+       claims("demo-privacy", "Lee Morgan", "R0001", "RXX01", "")},
+      {"Patient 9990000018", claims("demo-patient", "Jane Smith", "patient", "", "9990000018")},
+  };
+}
+
 // Loads the built-in demo transaction into an empty store, through the same
 // handler that serves clients, so the demo exercises the real write path.
-Status LoadDemo(store::Store& store, http::Handler& handler) {
+Status LoadDemo(store::Store& store, http::Handler& handler, const std::string& token) {
   auto stats = store.Stats();
   if (!stats.ok()) return stats.status();
   if (stats->resources > 0) return Status::Ok();
@@ -45,6 +82,7 @@ Status LoadDemo(store::Store& store, http::Handler& handler) {
   request.method = "POST";
   request.path = "/fhir";
   request.headers.Add("content-type", "application/fhir+json");
+  request.headers.Add("authorization", "Bearer " + token);
   request.body.assign(crs_demo_bundle_json, crs_demo_bundle_json_size);
   http::Response response;
   handler.Handle(request, &response);
@@ -76,9 +114,18 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
   if (auto v = t["io_threads"].value<int64_t>()) o->io_threads = static_cast<int>(*v);
   if (auto v = t["worker_threads"].value<int64_t>()) o->worker_threads = static_cast<int>(*v);
   if (auto v = t["demo"].value<bool>()) o->demo = *v;
+  str("audience", &o->audience);
+  str("jwks_file", &o->jwks_file);
+  str("jwks_issuer", &o->jwks_issuer);
+  str("consent_model", &o->consent_model);
+  if (o->consent_model != "implied" && o->consent_model != "explicit") {
+    *error = "config file " + path + ": consent_model must be 'implied' or 'explicit'";
+    return false;
+  }
   for (auto& [key, value] : t) {
     static const char* kKnown[] = {"data", "listen", "store", "role", "base_url", "max_body",
-                                   "io_threads", "worker_threads", "demo"};
+                                   "io_threads", "worker_threads", "demo", "audience",
+                                   "jwks_file", "jwks_issuer", "consent_model"};
     bool known = false;
     for (const char* k : kKnown) known = known || key.str() == k;
     if (!known) {
@@ -121,13 +168,53 @@ int RunServe(const ServeOptions& o) {
     std::fprintf(stderr, "crs: cannot open the store: %s\n", store.status().message().c_str());
     return 1;
   }
+  // Identity: the node's own key (created on first start) and, optionally,
+  // an external identity provider's JWKS.
+  auto node_key = access::LoadOrCreateNodeKey(o.data_dir);
+  if (!node_key.ok()) {
+    std::fprintf(stderr, "crs: node key: %s\n", node_key.status().message().c_str());
+    return 1;
+  }
+  access::AuthOptions auth_options;
+  auth_options.audience = o.audience;
+  auth_options.jwks_file = o.jwks_file;
+  auth_options.jwks_issuer = o.jwks_issuer;
+  auto authenticator = access::Authenticator::Create(*node_key, auth_options, SystemClock::Get());
+  if (!authenticator.ok()) {
+    std::fprintf(stderr, "crs: %s\n", authenticator.status().message().c_str());
+    return 1;
+  }
   api::ApiOptions api_options;
   api_options.base_url = o.base_url;
+  api_options.policy.national = o.role == "national";
+  api_options.policy.consent_model = o.consent_model == "explicit"
+                                         ? access::ConsentModel::kExplicit
+                                         : access::ConsentModel::kImplied;
+  api_options.authenticate = [auth = authenticator->get()](std::string_view header)
+      -> Result<access::Caller> {
+    CRS_ASSIGN_OR_RETURN(auto principal, auth->Authenticate(header));
+    return access::CallerFromPrincipal(*principal);
+  };
   auto handler = api::NewFhirHandler(**store, SystemClock::Get(), api_options);
+  std::vector<std::pair<std::string, std::string>> demo_tokens;
   if (o.demo) {
-    if (Status st = LoadDemo(**store, *handler); !st.ok()) {
+    int64_t now = SystemClock::Get().NowMs() / 1000;
+    access::TokenClaims loader;
+    loader.user = "demo-loader";
+    loader.role = "system";
+    loader.org = "OPENCRS";
+    loader.scopes = {"system/*.cruds"};
+    loader.audience = o.audience;
+    loader.ttl_seconds = 300;
+    auto token = access::MintToken(*node_key, loader, now);
+    Status st = token.ok() ? LoadDemo(**store, *handler, *token) : token.status();
+    if (!st.ok()) {
       std::fprintf(stderr, "crs: %s\n", st.message().c_str());
       return 1;
+    }
+    for (const auto& u : DemoUsers(o.audience)) {
+      auto t = access::MintToken(*node_key, u.claims, now);
+      if (t.ok()) demo_tokens.emplace_back(u.label, *t);
     }
   }
   auto server = http::Server::Start(server_options, *handler);
@@ -138,6 +225,12 @@ int RunServe(const ServeOptions& o) {
   std::string host = server_options.host.find(':') != std::string::npos
                          ? "[" + server_options.host + "]" : server_options.host;
   std::printf("OpenCRS listening on http://%s:%u/fhir\n", host.c_str(), (*server)->port());
+  if (!demo_tokens.empty()) {
+    std::printf("Demo tokens (valid 8 hours; send as 'Authorization: Bearer <token>'):\n");
+    for (const auto& [label, token] : demo_tokens) {
+      std::printf("  %s:\n    %s\n", label.c_str(), token.c_str());
+    }
+  }
   std::fflush(stdout);
   spdlog::info("serving; data in {}", o.data_dir);
 

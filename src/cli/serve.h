@@ -16,6 +16,11 @@ struct ServeOptions {
   int io_threads = 2;
   int worker_threads = 64;
   bool demo = false;  // load the demo data set into an empty store
+  // Access control (docs/access.md).
+  std::string audience = "urn:opencrs:fhir";  // the `aud` tokens must carry
+  std::string jwks_file;    // JWKS of an external identity provider (optional)
+  std::string jwks_issuer;  // the `iss` of tokens signed by those keys
+  std::string consent_model = "implied";  // implied | explicit (Summary Care Record)
 };
 
 // Loads options from a TOML file (keys as in docs/configuration.md), leaving

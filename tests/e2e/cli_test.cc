@@ -27,7 +27,7 @@ TEST(CliTest, ConfigFileSetsOptions) {
     f << "base_url = \"https://records.example.org/fhir\"\n";
   }
   ASSERT_TRUE(server.Start({"--config", config}));
-  Client c(server.port());
+  Client c(server.port(), server.SystemToken());
   auto r = c.Send("POST", "/fhir/Patient", R"({"resourceType":"Patient"})");
   EXPECT_EQ(r.Header("location").rfind("https://records.example.org/fhir/Patient/", 0), 0u)
       << r.Header("location");
@@ -48,12 +48,12 @@ TEST(CliTest, BadConfigFileIsAUsageError) {
 TEST(CliTest, DemoDataIsLoadedOnce) {
   ServerProcess server;
   ASSERT_TRUE(server.Start({"--demo"}));
-  Client c(server.port());
+  Client c(server.port(), server.SystemToken());
   auto p = c.Send("GET", "/fhir/Patient/9990000018");
   ASSERT_EQ(p.status, 200) << p.body;
   server.Stop(SIGTERM);
   ASSERT_TRUE(server.Start({"--demo"}));
-  Client c2(server.port());
+  Client c2(server.port(), server.SystemToken());
   EXPECT_EQ(c2.Send("GET", "/fhir/Patient/9990000018").Header("etag"), "W/\"1\"");
 }
 

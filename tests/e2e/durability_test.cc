@@ -24,7 +24,7 @@ TEST(DurabilityTest, AcknowledgedWritesSurviveKill9AndTransactionsAreAtomic) {
   std::vector<std::thread> writers;
   for (int t = 0; t < 8; ++t) {
     writers.emplace_back([&, t] {
-      Client c(server.port());
+      Client c(server.port(), server.SystemToken());
       for (int i = 0; !stop; ++i) {
         if (i % 2 == 0) {
           auto r = c.Send("POST", "/fhir/Patient",
@@ -67,7 +67,7 @@ TEST(DurabilityTest, AcknowledgedWritesSurviveKill9AndTransactionsAreAtomic) {
   ASSERT_GT(acked.size(), 50u) << "too few writes to make the test meaningful";
 
   ASSERT_TRUE(server.Start());
-  Client c(server.port());
+  Client c(server.port(), server.SystemToken());
   for (const auto& ref : acked) {
     EXPECT_EQ(c.Send("GET", "/fhir/" + ref).status, 200) << "lost acknowledged write " << ref;
   }
@@ -93,7 +93,7 @@ TEST(DurabilityTest, SigtermFinishesInFlightRequestsAndExitsCleanly) {
   std::vector<std::string> acked;
   for (int t = 0; t < 8; ++t) {
     clients.emplace_back([&] {
-      Client c(server.port());
+      Client c(server.port(), server.SystemToken());
       for (int i = 0; i < 400; ++i) {
         auto r = c.Send("POST", "/fhir/Patient", R"({"resourceType":"Patient"})");
         if (r.status == 201) {
@@ -114,7 +114,7 @@ TEST(DurabilityTest, SigtermFinishesInFlightRequestsAndExitsCleanly) {
   EXPECT_EQ(failed_midway, 0);
   ASSERT_GT(ok, 0);
   ASSERT_TRUE(server.Start());
-  Client c(server.port());
+  Client c(server.port(), server.SystemToken());
   for (const auto& ref : acked) EXPECT_EQ(c.Send("GET", "/fhir/" + ref).status, 200) << ref;
 }
 

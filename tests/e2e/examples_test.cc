@@ -37,6 +37,11 @@ TEST_F(ExamplesTest, EveryOfficialExampleRoundTrips) {
     std::string text = ReadFile(f.string());
     auto original = json::parse(text);
     std::string type(original.at("resourceType").as_string());
+    if (type == "AuditEvent") {
+      // /fhir/AuditEvent is the node's own audit log, never written through the API.
+      EXPECT_EQ(Post("/fhir/AuditEvent", text).status, 403) << f.filename();
+      continue;
+    }
     auto created = Post("/fhir/" + type, text);
     ASSERT_EQ(created.status, 201) << f.filename() << ": " << created.body;
     auto read = Get("/fhir/" + IdFromLocation(created.Header("location")));

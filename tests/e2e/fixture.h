@@ -11,7 +11,7 @@ class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(server_.Start(ExtraArgs())) << "crs serve did not start";
-    client_ = std::make_unique<Client>(server_.port());
+    client_ = std::make_unique<Client>(server_.port(), server_.SystemToken());
   }
   virtual std::vector<std::string> ExtraArgs() const { return {}; }
 

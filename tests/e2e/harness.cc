@@ -1,5 +1,8 @@
 #include "e2e/harness.h"
 
+#include "access/jwt.h"
+#include "access/keys.h"
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,10 +42,14 @@ struct Client::Impl {
   beast::tcp_stream stream;
   beast::flat_buffer buffer;
   bool connected = false;
+  std::string token;
 };
 
-Client::Client(int port) : impl_(std::make_unique<Impl>(port)) {}
+Client::Client(int port, std::string token) : impl_(std::make_unique<Impl>(port)) {
+  impl_->token = std::move(token);
+}
 Client::~Client() = default;
+void Client::SetToken(std::string token) { impl_->token = std::move(token); }
 
 HttpResult Client::Send(const std::string& method, const std::string& target,
                         const std::string& body,
@@ -66,10 +73,17 @@ HttpResult Client::SendOnce(const std::string& method, const std::string& target
     req.target(target);
     req.version(11);
     req.set(bhttp::field::host, "127.0.0.1:" + std::to_string(impl_->port));
-    bool has_ct = false;
+    bool has_ct = false, has_auth = false;
     for (const auto& [k, v] : headers) {
+      if (k == "Authorization" || k == "authorization") {
+        has_auth = true;
+        if (v.empty()) continue;
+      }
       req.set(k, v);
       if (k == "Content-Type" || k == "content-type") has_ct = true;
+    }
+    if (!has_auth && !impl_->token.empty()) {
+      req.set(bhttp::field::authorization, "Bearer " + impl_->token);
     }
     if (!body.empty() && !has_ct) req.set(bhttp::field::content_type, "application/fhir+json");
     req.body() = body;
@@ -163,6 +177,30 @@ int ServerProcess::Stop(int sig) {
   port_ = 0;
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return -WTERMSIG(status);
+}
+
+std::string ServerProcess::Token(const std::string& role, const std::string& org,
+                                 const std::string& patient,
+                                 const std::vector<std::string>& activities,
+                                 const std::vector<std::string>& scopes,
+                                 const std::string& user) const {
+  auto key = access::LoadOrCreateNodeKey(data_dir_ + "/data");
+  if (!key.ok()) return "";
+  access::TokenClaims c;
+  c.user = user.empty() ? "test-" + role + "-" + org : user;
+  c.role = role;
+  c.org = org;
+  c.patient = patient;
+  c.activities = activities;
+  c.scopes = scopes;
+  c.audience = std::string(access::kDefaultAudience);
+  c.ttl_seconds = 3600;
+  auto t = access::MintToken(*key, c, static_cast<int64_t>(time(nullptr)));
+  return t.ok() ? *t : "";
+}
+
+std::string ServerProcess::SystemToken() const {
+  return Token("system", "TEST", "", {}, {"system/*.cruds"});
 }
 
 int RunCrs(const std::vector<std::string>& args, std::string* out) {

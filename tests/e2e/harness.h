@@ -26,8 +26,12 @@ struct HttpResult {
 // A keep-alive HTTP/1.1 connection to 127.0.0.1:port. One thread at a time.
 class Client {
  public:
-  explicit Client(int port);
+  // `token`, when not empty, is sent as "Authorization: Bearer <token>" with
+  // every request that does not set an Authorization header itself (an
+  // empty Authorization value sends none).
+  explicit Client(int port, std::string token = "");
   ~Client();
+  void SetToken(std::string token);
   // Sends one request. status 0 in the result means the connection failed.
   HttpResult Send(const std::string& method, const std::string& target,
                   const std::string& body = "",
@@ -56,6 +60,17 @@ class ServerProcess {
   int port() const { return port_; }
   const std::string& data_dir() const { return data_dir_; }
   std::string Base() const { return "/fhir"; }
+
+  // A bearer token signed by this server's node key (created by Start()).
+  // `role` is a national RBAC role code, "patient" or "system".
+  std::string Token(const std::string& role, const std::string& org,
+                    const std::string& patient = "",
+                    const std::vector<std::string>& activities = {},
+                    const std::vector<std::string>& scopes = {},
+                    const std::string& user = "") const;
+  // A backend-service token (role system, organisation TEST, system/*.cruds):
+  // every patient, for tests that are not about access control.
+  std::string SystemToken() const;
 
  private:
   std::string data_dir_;

@@ -232,6 +232,7 @@ TEST_F(InteractionsTest, AnswersExpect100ContinueBeforeTheBody) {
   sock.connect({net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(server_.port())});
   std::string body = kPatient;
   std::string head = "POST /fhir/Patient HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\n"
+                     "Authorization: Bearer " + server_.SystemToken() + "\r\n"
                      "Expect: 100-continue\r\nContent-Length: " + std::to_string(body.size()) +
                      "\r\n\r\n";
   net::write(sock, net::buffer(head));
