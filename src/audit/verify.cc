@@ -1,7 +1,9 @@
 #include "audit/verify.h"
 
 #include <chrono>
+#include <cstring>
 #include <deque>
+#include <future>
 
 #include "audit/signing.h"
 #include "store/audit_chain.h"
@@ -63,8 +65,14 @@ class Verifier {
  private:
   Status Walk() {
     int page = std::max(1, options_.page_size);
+    // The next page is read on another thread while this one is hashed.
+    auto fetch = [this, page](int64_t after) { return store_.ScanAudit(after, page); };
+    std::future<Result<std::vector<store::StoredAudit>>> ahead;
     while (true) {
-      CRS_ASSIGN_OR_RETURN(auto records, store_.ScanAudit(report_.last_seq, page));
+      auto fetched = ahead.valid() ? ahead.get() : fetch(report_.last_seq);
+      if (!fetched.ok()) return fetched.status();
+      std::vector<store::StoredAudit> records = std::move(fetched).value();
+      if (!records.empty()) ahead = std::async(std::launch::async, fetch, records.back().seq);
       checkpoints_.Rewind();  // pick up checkpoints written while we read
       if (records.empty()) {
         // The end of the log: a checkpoint beyond it names missing records,
@@ -100,13 +108,14 @@ class Verifier {
                        " is followed by seq " + std::to_string(rec.seq) + " (record deleted)");
       return Status::Ok();
     }
-    std::string hash = store::AuditChainHash(head_, rec.seq, rec.record);
-    if (hash != rec.hash) {
+    char hash[store::kAuditHashSize];
+    store::AuditChainHash(head_, rec.seq, rec.record, hash);
+    if (rec.hash.size() != sizeof hash || std::memcmp(hash, rec.hash.data(), sizeof hash) != 0) {
       Fail(rec.seq, "hash mismatch: the stored hash is not SHA-256(previous hash, seq, record) "
                     "(record edited, inserted or moved)");
       return Status::Ok();
     }
-    head_ = std::move(hash);
+    head_.assign(hash, sizeof hash);
     report_.last_seq = rec.seq;
     ++report_.records;
     while (true) {

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "cli/audit_command.h"
 #include "cli/gen_command.h"
 #include "cli/serve.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
@@ -47,6 +48,9 @@ int Main(int argc, char** argv) {
   GenCommandOptions gen_options;
   CLI::App* g = RegisterGen(app, &gen_options);
 
+  AuditCommandOptions audit_options;
+  CLI::App* a = RegisterAudit(app, &audit_options);
+
   // Flags given on the command line override the config file: parse once to
   // find --config, load it, then parse again on top.
   try {
@@ -67,6 +71,7 @@ int Main(int argc, char** argv) {
   }
   if (s->parsed()) return RunServe(serve);
   if (g->parsed()) return RunGen(gen_options);
+  if (a->parsed()) return RunAudit(audit_options);
   return 2;
 }
 

@@ -34,10 +34,15 @@ const std::string& AuditZeroHash() {
 }
 
 std::string AuditChainHash(std::string_view prev, int64_t seq, std::string_view record) {
+  std::string out(kAuditHashSize, '\0');
+  AuditChainHash(prev, seq, record, out.data());
+  return out;
+}
+
+void AuditChainHash(std::string_view prev, int64_t seq, std::string_view record, char* out) {
   thread_local Sha256 sha;
   unsigned char be[8];
   PutBe64(seq, be);
-  std::string out(kAuditHashSize, '\0');
   unsigned int len = 0;
   // The inputs are in memory and the digest is known: these calls cannot
   // fail short of memory exhaustion, which OpenSSL reports by aborting.
@@ -45,8 +50,7 @@ std::string AuditChainHash(std::string_view prev, int64_t seq, std::string_view 
   EVP_DigestUpdate(sha.ctx, prev.data(), prev.size());
   EVP_DigestUpdate(sha.ctx, be, sizeof be);
   EVP_DigestUpdate(sha.ctx, record.data(), record.size());
-  EVP_DigestFinal_ex(sha.ctx, reinterpret_cast<unsigned char*>(out.data()), &len);
-  return out;
+  EVP_DigestFinal_ex(sha.ctx, reinterpret_cast<unsigned char*>(out), &len);
 }
 
 std::string AuditCheckpointMessage(int64_t seq, int64_t time_ms, std::string_view head_hash) {

@@ -23,6 +23,8 @@ const std::string& AuditZeroHash();
 
 // hash(seq) from hash(seq-1) = `prev` (32 bytes). Returns 32 raw bytes.
 std::string AuditChainHash(std::string_view prev, int64_t seq, std::string_view record);
+// The same into `out` (32 bytes), without allocating: for verification.
+void AuditChainHash(std::string_view prev, int64_t seq, std::string_view record, char* out);
 
 // The bytes a checkpoint signature covers:
 //   "opencrs-audit-checkpoint-v1\n" || seq BE64 || time_ms BE64 || head (32 bytes)
