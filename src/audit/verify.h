@@ -36,7 +36,7 @@ struct VerifyOptions {
   // Fail when more than this many records follow the last checkpoint
   // (-1: only report them).
   int64_t max_uncovered = -1;
-  int page_size = 16384;
+  int page_size = 4096;
   // Called after each page with the number of records checked so far.
   std::function<void(int64_t records)> progress;
 };
