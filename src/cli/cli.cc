@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "cli/audit_command.h"
 #include "cli/gen_command.h"
 #include "cli/serve.h"
 #include "cli/token_command.h"
@@ -60,6 +61,8 @@ int Main(int argc, char** argv) {
 
   TokenCommandOptions token_options;
   CLI::App* t = RegisterToken(app, &token_options);
+  AuditCommandOptions audit_options;
+  CLI::App* a = RegisterAudit(app, &audit_options);
 
   // Flags given on the command line override the config file: parse once to
   // find --config, load it, then parse again on top.
@@ -82,6 +85,7 @@ int Main(int argc, char** argv) {
   if (s->parsed()) return RunServe(serve);
   if (g->parsed()) return RunGen(gen_options);
   if (t->parsed()) return RunToken(token_options);
+  if (a->parsed()) return RunAudit(audit_options);
   return 2;
 }
 

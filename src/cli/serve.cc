@@ -11,6 +11,7 @@
 #include "access/policy.h"
 
 #include "api/api.h"
+#include "audit/signing.h"
 #include "core/time.h"
 #include "http/server.h"
 #include "spdlog/spdlog.h"
@@ -163,6 +164,14 @@ int RunServe(const ServeOptions& o) {
   store::StoreOptions store_options;
   store_options.url = o.store_url;
   store_options.data_dir = o.data_dir;
+  // The audit log's checkpoints are signed with the node's audit key.
+  auto audit_key = audit::SigningKey::LoadOrCreate(o.data_dir);
+  if (!audit_key.ok()) {
+    std::fprintf(stderr, "crs: audit key: %s\n", audit_key.status().message().c_str());
+    return 1;
+  }
+  store_options.audit_sign = [key = *audit_key](std::string_view m) { return key->Sign(m); };
+  store_options.audit_key_id = (*audit_key)->key_id();
   auto store = store::OpenStore(store_options);
   if (!store.ok()) {
     std::fprintf(stderr, "crs: cannot open the store: %s\n", store.status().message().c_str());

@@ -5,10 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "core/status.h"
 
 namespace crs::http {
 
@@ -38,6 +41,18 @@ struct Response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Deferred sending, e.g. until the request's audit record is durable.
+  // When set, the server does not send the response when Handle() returns:
+  // it calls hold(release) (on the thread that ran Handle) and sends the
+  // response only when release is called — exactly once, from any thread;
+  // further calls are ignored. release(OK) sends this response;
+  // release(error) discards it and sends Handler::TransportError's response
+  // for the error's HTTP status (its message goes to the client), so a
+  // response whose audit failed never leaves. If release is destroyed
+  // without being called, the client gets a 500. Meanwhile the connection
+  // reads no further request (pipelined responses keep their order), the
+  // I/O thread serves other connections, and Server::Stop() waits for it.
+  std::function<void(std::function<void(Status)> release)> hold;
 
   void SetHeader(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

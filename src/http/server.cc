@@ -38,6 +38,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnHeader(beast::error_code ec, size_t bytes);
   void OnRead(beast::error_code ec, size_t bytes);
   void Dispatch(Request request, bool keep_alive);
+  // Hands a response with a hold to its holder; Write() runs on release.
+  void Hold(Response response, bool keep_alive);
   void Write(Response response, bool keep_alive);
   void OnWrite(bool keep_alive, beast::error_code ec, size_t bytes);
   void Close();
@@ -47,7 +49,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::response<bhttp::string_body> response_;
   ServerImpl& server_;
-  bool busy_ = false;  // a request is being handled or written
+  bool busy_ = false;  // a request is being handled, held or written
+
+  friend struct HeldResponse;
 };
 
 class ServerImpl final : public Server {
@@ -264,16 +268,59 @@ void Session::Dispatch(Request request, bool keep_alive) {
   if (handler.RunsInline(request)) {
     Response response;
     handler.Handle(request, &response);
+    if (response.hold) return Hold(std::move(response), keep_alive);
     return Write(std::move(response), keep_alive);
   }
   net::post(server_.workers(), [self = shared_from_this(), request = std::move(request),
                                 keep_alive]() mutable {
     auto response = std::make_shared<Response>();
     self->server_.handler().Handle(request, response.get());
+    if (response->hold) return self->Hold(std::move(*response), keep_alive);
     net::post(self->stream_.get_executor(), [self, response, keep_alive] {
       self->Write(std::move(*response), keep_alive);
     });
   });
+}
+
+// A response waiting for its release. Owns the session until then; if the
+// release function is dropped uncalled, the client gets a 500 rather than
+// a connection that hangs until Stop() gives up on it.
+struct HeldResponse {
+  std::shared_ptr<Session> self;
+  Response response;
+  bool keep_alive = false;
+  std::atomic<bool> released{false};
+  ~HeldResponse();
+  void Release(Status status);
+};
+
+void Session::Hold(Response response, bool keep_alive) {
+  auto hold = std::move(response.hold);
+  response.hold = nullptr;
+  auto held = std::make_shared<HeldResponse>();
+  held->self = shared_from_this();
+  held->response = std::move(response);
+  held->keep_alive = keep_alive;
+  hold([held](Status status) { held->Release(std::move(status)); });
+}
+
+void HeldResponse::Release(Status status) {
+  if (released.exchange(true)) return;
+  std::shared_ptr<Session> session = std::move(self);
+  Response out;
+  if (status.ok()) {
+    out = std::move(response);
+  } else {
+    session->server_.handler().TransportError(HttpStatusOf(status.code()), status.message(), &out);
+  }
+  bool keep = keep_alive && status.ok();
+  net::post(session->stream_.get_executor(), [session, out = std::move(out), keep]() mutable {
+    session->Write(std::move(out), keep);
+  });
+}
+
+HeldResponse::~HeldResponse() {
+  if (!released && self) Release(Status::Internal("the response was never released"));
 }
 
 void Session::Write(Response response, bool keep_alive) {

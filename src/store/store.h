@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -94,8 +95,24 @@ struct Write {
   std::shared_ptr<const AccessFacts> access;
 };
 
+// One audit record to append to the hash-chained audit log (docs/audit.md).
+// The store treats `record` as opaque bytes: it hashes them into the chain
+// exactly as given; the other fields feed the query indexes only.
+struct AuditInput {
+  int64_t time_ms = 0;                // when the interaction happened (ms since the epoch)
+  std::string record;                 // the record's JSON (audit/record.h), hashed as is
+  std::vector<std::string> patients;  // patient ids (NHS numbers) it concerns; indexed
+  std::string alert_org;              // non-empty: an alert for this org's privacy officer
+  int64_t reviews_alert = 0;          // non-zero: this record marks alert <seq> reviewed
+};
+
 struct WriteBatch {
   std::vector<Write> writes;
+  // Audit records appended in the same transaction as `writes`: a write's
+  // audit record costs no extra fsync. When the batch fails (Conflict)
+  // nothing of it is written, audit included; when it is an idempotent
+  // replay (already_applied) the audit records are still appended.
+  std::vector<AuditInput> audit;
   // Optional idempotency key (X-Request-ID of the request that made it):
   // a batch whose key was already committed is not applied again, and
   // Commit() reports already_applied in CommitResult.
@@ -128,6 +145,41 @@ struct HistoryQuery {
 struct HistoryPage {
   std::vector<ResourceVersion> versions;  // newest first
   int64_t next_before_seq = 0;            // 0 when there is no further page
+};
+
+// An audit record as stored: its position in the chain and its chain hash.
+struct StoredAudit {
+  int64_t seq = 0;          // 1, 2, ... with no gaps: the chain's total order
+  int64_t time_ms = 0;      // AuditInput::time_ms (an index column, not hashed)
+  std::string record;       // the appended bytes, untouched
+  std::string hash;         // 32 bytes: SHA-256(prev hash || seq BE64 || record)
+  std::string alert_org;    // non-empty when the record is an alert
+  int64_t reviewed_by = 0;  // for alerts: seq of the record that reviewed it, 0 if none
+};
+
+// A signed statement "the chain through `seq` has head `head_hash`"
+// (message: store/audit_chain.h CheckpointMessage).
+struct AuditCheckpoint {
+  int64_t seq = 0;
+  int64_t time_ms = 0;
+  std::string head_hash;  // 32 bytes: StoredAudit::hash of record `seq`
+  std::string key_id;     // which signing key (audit/signing.h KeyId)
+  std::string signature;  // 64 bytes Ed25519
+};
+
+// Records about one patient, or alerts for one organisation, newest first.
+// Exactly one of `patient` and `alert_org` is set.
+struct AuditQuery {
+  std::string patient;
+  std::string alert_org;
+  bool unreviewed_only = false;  // alerts only: skip reviewed ones
+  int64_t before_seq = 0;        // keyset cursor: only seq < this (0: newest)
+  int count = 50;
+};
+
+struct AuditPage {
+  std::vector<StoredAudit> records;  // newest first
+  int64_t next_before_seq = 0;       // 0 when there is no further page
 };
 
 struct StoreStats {
@@ -165,6 +217,31 @@ class Store {
   // relationship with `patient` (AccessFacts::relationship_orgs).
   virtual Result<bool> HasRelationship(std::string_view org, std::string_view patient) = 0;
 
+  // Appends audit records asynchronously: they are queued for the writer and
+  // committed with its next group (sharing its fsync); `done` runs once they
+  // are durable (OK) or could not be written (Unavailable, also when the
+  // store is closing). Never blocks the caller on I/O. `done` runs on the
+  // writer thread, or on the caller's thread when the store refuses the
+  // records at once; it must be cheap and must not call back into the
+  // store synchronously. Records of one call stay contiguous and in order.
+  virtual void AppendAudit(std::vector<AuditInput> records,
+                           std::function<void(Status)> done) = 0;
+
+  // Records concerning query.patient, or alerts for query.alert_org.
+  // Invalid unless exactly one of them is set.
+  virtual Result<AuditPage> QueryAudit(const AuditQuery& query) = 0;
+
+  // One record. NotFound when there is no record `seq`.
+  virtual Result<StoredAudit> ReadAudit(int64_t seq) = 0;
+
+  // Up to `limit` records with seq > after_seq, oldest first (verification,
+  // copying a node). An empty result means the end of the log.
+  virtual Result<std::vector<StoredAudit>> ScanAudit(int64_t after_seq, int limit) = 0;
+
+  // Up to `limit` checkpoints with seq > after_seq, oldest first.
+  virtual Result<std::vector<AuditCheckpoint>> ScanAuditCheckpoints(int64_t after_seq,
+                                                                    int limit) = 0;
+
   // OK when the store can serve requests (used by /readyz).
   virtual Status Ping() = 0;
 
@@ -180,6 +257,18 @@ struct StoreOptions {
   int max_group = 256;
   // zstd level for resource bodies (1 = fastest).
   int compression_level = 3;
+  // Signs audit checkpoints: returns the 64-byte Ed25519 signature of a
+  // message (audit/signing.h). Unset: no checkpoints are written (tests,
+  // read-only tools). Called on the writer thread.
+  std::function<std::string(std::string_view message)> audit_sign;
+  std::string audit_key_id;  // stored with each checkpoint
+  // A checkpoint is written once records have been appended after the last
+  // one and either this much time has passed or this many records arrived;
+  // also when the writer idles and at clean shutdown.
+  int64_t audit_checkpoint_interval_ms = 1000;
+  int64_t audit_checkpoint_records = 100000;
+  // Clock for checkpoint times and intervals (ms since the epoch); unset: system clock.
+  std::function<int64_t()> now_ms;
 };
 
 // Opens (creating and migrating if needed) the store named by options.url.

@@ -3,7 +3,7 @@
 
 namespace crs::store::sqlite {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 // Migration i (1-based) brings a database from version i-1 to version i.
 inline constexpr const char* kMigrations[] = {
@@ -91,6 +91,36 @@ CREATE INDEX resources_by_patient ON resources (patient, type);
 CREATE TABLE rel (org TEXT NOT NULL, patient TEXT NOT NULL, rid INTEGER NOT NULL,
                   PRIMARY KEY (org, patient, rid)) WITHOUT ROWID;
 CREATE INDEX rel_by_rid ON rel (rid);
+)sql",
+    // 4: the audit log (docs/audit.md). `audit` is append-only: seq is the
+    // chain position (1, 2, ... no gaps) and `hash` the chain hash through
+    // the row. `audit_patient` and `audit_alert` are indexes derived from the
+    // appended records; `audit_alert.reviewed_by` is the seq of the record
+    // that reviewed the alert (that record is itself in the chain).
+    // `audit_checkpoint` holds the signed chain heads.
+    R"sql(
+CREATE TABLE audit (
+  seq    INTEGER PRIMARY KEY,
+  time   INTEGER NOT NULL,
+  record BLOB    NOT NULL,
+  hash   BLOB    NOT NULL
+);
+CREATE TABLE audit_patient (patient TEXT NOT NULL, seq INTEGER NOT NULL,
+                            PRIMARY KEY (patient, seq)) WITHOUT ROWID;
+CREATE TABLE audit_alert (
+  seq         INTEGER PRIMARY KEY,
+  org         TEXT    NOT NULL,
+  reviewed_by INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX audit_alert_by_org ON audit_alert (org, seq);
+CREATE INDEX audit_alert_open ON audit_alert (org, seq) WHERE reviewed_by = 0;
+CREATE TABLE audit_checkpoint (
+  seq       INTEGER PRIMARY KEY,
+  time      INTEGER NOT NULL,
+  head      BLOB    NOT NULL,
+  key_id    TEXT    NOT NULL,
+  signature BLOB    NOT NULL
+);
 )sql",
 };
 

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "store/body_codec.h"
+#include "store/sqlite/audit_sql.h"
 #include "store/sqlite/db.h"
 #include "store/sqlite/includes.h"
 #include "store/sqlite/index_writer.h"
@@ -75,6 +77,7 @@ class SqliteStore final : public Store {
     }
     queue_cv_.notify_all();
     if (writer_thread_.joinable()) writer_thread_.join();
+    if (audit_) (void)audit_->CheckpointIdle(/*force=*/true);  // cover the tail at a clean stop
     // Fold the WAL into the main file so the data dir is tidy after a clean stop.
     if (writer_) (void)writer_->Exec("PRAGMA wal_checkpoint(TRUNCATE);");
   }
@@ -87,6 +90,8 @@ class SqliteStore final : public Store {
     CRS_RETURN_IF_ERROR(writer_->Exec("PRAGMA cache_size=-524288; PRAGMA wal_autocheckpoint=10000;"));
     CRS_RETURN_IF_ERROR(Migrate());
     index_writer_ = std::make_unique<IndexWriter>(*writer_);
+    audit_ = std::make_unique<AuditAppender>(*writer_, options_);
+    CRS_RETURN_IF_ERROR(audit_->Init());
     writer_thread_ = std::thread([this] { WriterLoop(); });
     return Status::Ok();
   }
@@ -324,6 +329,40 @@ class SqliteStore final : public Store {
     return found;
   }
 
+  void AppendAudit(std::vector<AuditInput> records, std::function<void(Status)> done) override {
+    Status refused;
+    {
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      if (closing_) {
+        refused = Status::Unavailable("store is closing");
+      } else if (audit_queued_ + records.size() > kMaxQueuedAudit) {
+        refused = Status::Unavailable("audit queue is full");
+      } else {
+        audit_queued_ += records.size();
+        audit_queue_.push_back({std::move(records), std::move(done)});
+      }
+    }
+    if (!refused.ok()) {
+      if (done) done(refused);
+      return;
+    }
+    queue_cv_.notify_one();
+  }
+
+  Result<AuditPage> QueryAudit(const AuditQuery& q) override {
+    return ReadWith([&](Db* conn) { return QueryAuditIn(*conn, q); });
+  }
+  Result<StoredAudit> ReadAudit(int64_t seq) override {
+    return ReadWith([&](Db* conn) { return ReadAuditIn(*conn, seq); });
+  }
+  Result<std::vector<StoredAudit>> ScanAudit(int64_t after_seq, int limit) override {
+    return ReadWith([&](Db* conn) { return ScanAuditIn(*conn, after_seq, limit); });
+  }
+  Result<std::vector<AuditCheckpoint>> ScanAuditCheckpoints(int64_t after_seq,
+                                                            int limit) override {
+    return ReadWith([&](Db* conn) { return ScanAuditCheckpointsIn(*conn, after_seq, limit); });
+  }
+
   Status Ping() override {
     return WithReader([&](Db* conn) -> Status {
       CRS_ASSIGN_OR_RETURN(Stmt * s, conn->Prepare("SELECT 1"));
@@ -359,6 +398,14 @@ class SqliteStore final : public Store {
     std::vector<std::string> compressed;
     std::promise<Result<CommitResult>> promise;
   };
+  struct PendingAudit {
+    std::vector<AuditInput> records;
+    std::function<void(Status)> done;
+  };
+  // AppendAudit refuses records beyond this many queued (memory bound);
+  // one transaction takes at most kMaxGroupAudit of them.
+  static constexpr size_t kMaxQueuedAudit = 1 << 20;
+  static constexpr size_t kMaxGroupAudit = 1 << 16;
 
   // Runs `fn` with a reader connection from the pool.
   template <typename Fn>
@@ -367,6 +414,15 @@ class SqliteStore final : public Store {
     Status st = fn(conn.get());
     Release(std::move(conn));
     return st;
+  }
+
+  // Runs `fn` (returning Result<T>) with a reader connection from the pool.
+  template <typename Fn>
+  auto ReadWith(Fn fn) -> decltype(fn(nullptr)) {
+    CRS_ASSIGN_OR_RETURN(auto conn, Acquire());
+    auto result = fn(conn.get());
+    Release(std::move(conn));
+    return result;
   }
 
   // One version by (type, id) and, for kReadVersion, a version number.
@@ -441,18 +497,37 @@ class SqliteStore final : public Store {
 
   void WriterLoop() {
     std::vector<Pending*> group;
+    std::vector<PendingAudit> audit;
     while (true) {
       {
         std::unique_lock<std::mutex> lock(queue_mu_);
-        queue_cv_.wait(lock, [this] { return closing_ || !queue_.empty(); });
-        if (queue_.empty()) return;  // closing and drained
+        // Wake now and then while idle so the audit tail gets its checkpoint.
+        auto idle = std::chrono::milliseconds(
+            std::clamp<int64_t>(options_.audit_checkpoint_interval_ms, 10, 1000));
+        bool work = queue_cv_.wait_for(lock, idle, [this] {
+          return closing_ || !queue_.empty() || !audit_queue_.empty();
+        });
+        if (!work) {
+          lock.unlock();
+          (void)audit_->CheckpointIdle(/*force=*/false);  // failure: retried at the next wake-up
+          continue;
+        }
+        if (queue_.empty() && audit_queue_.empty()) return;  // closing and drained
         while (!queue_.empty() && static_cast<int>(group.size()) < options_.max_group) {
           group.push_back(queue_.front());
           queue_.pop_front();
         }
+        size_t taken = 0;
+        while (!audit_queue_.empty() && taken < kMaxGroupAudit) {
+          taken += audit_queue_.front().records.size();
+          audit.push_back(std::move(audit_queue_.front()));
+          audit_queue_.pop_front();
+        }
+        audit_queued_ -= taken;
       }
-      CommitGroup(group);
+      CommitGroup(group, audit);
       group.clear();
+      audit.clear();
     }
   }
 
@@ -466,32 +541,73 @@ class SqliteStore final : public Store {
 
   // Commits every batch of `group` in one transaction; a batch whose writes
   // fail is rolled back to its savepoint and answered on its own.
-  void CommitGroup(const std::vector<Pending*>& group) {
+  // Audit records ride along: a batch's own records inside its savepoint,
+  // the AppendAudit records in one savepoint after the batches.
+  void CommitGroup(const std::vector<Pending*>& group, std::vector<PendingAudit>& audit) {
     std::vector<Result<CommitResult>> results;
     results.reserve(group.size());
     Status begin = writer_->Exec("BEGIN IMMEDIATE");
+    if (begin.ok()) begin = audit_->BeginGroup();
     if (!begin.ok()) {
+      (void)writer_->Exec("ROLLBACK");
       for (Pending* p : group) p->promise.set_value(begin);
+      Answer(audit, Status::Unavailable(begin.message()));
       return;
     }
     for (Pending* p : group) {
       (void)Run("SAVEPOINT batch");
+      AuditAppender::Mark mark = audit_->mark();
       Result<CommitResult> r = ApplyBatch(*p);
+      if (r.ok()) {
+        Status appended = audit_->Append(p->batch->audit);
+        if (!appended.ok()) r = appended;
+      }
       if (!r.ok()) {
         (void)Run("ROLLBACK TO batch");
         index_writer_->ForgetCache();
+        audit_->Restore(std::move(mark));
       }
       (void)Run("RELEASE batch");
       results.push_back(std::move(r));
     }
+    Status audit_status = AppendQueuedAudit(audit);
+    (void)audit_->MaybeCheckpoint(/*force=*/false);  // failure: the next group retries
     Status commit = writer_->Exec("COMMIT");
+    audit_->EndGroup(commit.ok());
     if (!commit.ok()) {
       (void)writer_->Exec("ROLLBACK");
       index_writer_->ForgetCache();
       for (Pending* p : group) p->promise.set_value(Status::Unavailable(commit.message()));
+      Answer(audit, Status::Unavailable(commit.message()));
       return;
     }
     for (size_t i = 0; i < group.size(); ++i) group[i]->promise.set_value(std::move(results[i]));
+    Answer(audit, audit_status);
+  }
+
+  static void Answer(std::vector<PendingAudit>& audit, const Status& status) {
+    for (PendingAudit& a : audit) {
+      if (a.done) a.done(status);
+    }
+  }
+
+  // Appends the AppendAudit records of a group, all or none.
+  Status AppendQueuedAudit(const std::vector<PendingAudit>& audit) {
+    if (audit.empty()) return Status::Ok();
+    (void)Run("SAVEPOINT audit");
+    AuditAppender::Mark mark = audit_->mark();
+    Status st = Status::Ok();
+    for (const PendingAudit& a : audit) {
+      st = audit_->Append(a.records);
+      if (!st.ok()) break;
+    }
+    if (!st.ok()) {
+      (void)Run("ROLLBACK TO audit");
+      audit_->Restore(std::move(mark));
+      st = Status::Unavailable("audit append failed: " + st.message());
+    }
+    (void)Run("RELEASE audit");
+    return st;
   }
 
   Result<CommitResult> ApplyBatch(const Pending& pending) {
@@ -672,12 +788,15 @@ class SqliteStore final : public Store {
   const StoreOptions options_;
   std::unique_ptr<Db> writer_;  // used only by writer_thread_ once Init() returns
   std::unique_ptr<IndexWriter> index_writer_;  // writes through writer_
+  std::unique_ptr<AuditAppender> audit_;       // appends through writer_
   std::thread writer_thread_;
 
   // Lock order: queue_mu_ and pool_mu_ are leaves, never held together.
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::deque<Pending*> queue_;  // GUARDED_BY(queue_mu_)
+  std::deque<PendingAudit> audit_queue_;  // GUARDED_BY(queue_mu_)
+  size_t audit_queued_ = 0;               // records in audit_queue_; GUARDED_BY(queue_mu_)
   bool closing_ = false;        // GUARDED_BY(queue_mu_)
 
   std::mutex pool_mu_;

@@ -1,0 +1,70 @@
+// The audit record: what the log keeps about one interaction, allowed or
+// refused. Its JSON form (docs/audit.md) is what the hash chain covers, so
+// ToJson is stable: fixed field order, compact, empty fields omitted.
+//
+// Thread safety: value types and pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "store/store.h"
+
+namespace crs::audit {
+
+enum class AuditOutcome { kAllowed, kDenied, kError };
+
+// Alert codes: why a record needs a privacy officer's review.
+inline constexpr std::string_view kAlertBreakGlass = "break-glass";
+inline constexpr std::string_view kAlertSelfClaimed = "self-claimed";
+inline constexpr std::string_view kAlertSealedAccess = "sealed-access";
+inline constexpr std::string_view kAlertVip = "vip";
+inline constexpr std::string_view kAlertVolume = "volume";
+
+struct AuditRecord {
+  int64_t time_ms = 0;          // when the request arrived (ms since the epoch)
+  std::string request_id;       // X-Request-ID (or the server's)
+  std::string correlation_id;   // X-Correlation-ID
+  std::string user;             // token `sub`; empty when no valid token
+  std::string user_name;        // token `name`
+  std::string role;             // national RBAC role code, `patient` or `system`
+  std::string org;              // ODS code of the user's organisation
+  std::string purpose;          // TREAT, ETREAT, PATRQT, HOPERAT, HRESCH
+  std::string justification;    // X-Access-Justification
+  bool permission_to_view = false;
+  bool self_claimed = false;    // self-claimed legitimate relationship
+  bool break_glass = false;
+  // read, vread, search, history, create, update, delete, patch,
+  // transaction, batch, operation, everything, token-failure, alert-review...
+  std::string action;
+  std::string method;           // HTTP method
+  std::string resource_type;
+  std::string id;
+  std::string query;            // search parameters as received
+  int status = 0;               // HTTP status of the response
+  AuditOutcome outcome = AuditOutcome::kAllowed;
+  std::vector<std::string> patients;   // NHS numbers the interaction touched
+  std::vector<std::string> resources;  // "Type/id/_history/n"
+  std::vector<std::string> alerts;     // kAlert* codes
+  int64_t reviews = 0;          // alert-review: the seq of the alert reviewed
+};
+
+const char* OutcomeName(AuditOutcome outcome);  // "allowed", "denied", "error"
+
+// The record's JSON text. Strings are escaped; invalid UTF-8 becomes U+FFFD,
+// so the text always parses back.
+std::string ToJson(const AuditRecord& record);
+
+// Parses a record's JSON. Invalid when it is not a record; unknown fields
+// are ignored (newer writers may add some).
+Result<AuditRecord> FromJson(std::string_view json);
+
+// The store input for `record`: its JSON, its patients, an alert for
+// `alert_org` (default: record.org) when it carries alerts, and the alert it
+// reviews.
+store::AuditInput ToAuditInput(const AuditRecord& record, std::string alert_org = {});
+
+}  // namespace crs::audit

@@ -1,0 +1,247 @@
+// The audit part of the Store contract, one suite for every backend: the
+// chain is gapless and hashed, records ride in their batch's transaction,
+// and the patient and alert indexes answer newest first with stable paging.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "store/audit_chain.h"
+#include "store/store.h"
+
+namespace crs::store {
+namespace {
+
+class AuditStoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/crs-audit-store-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    Reopen();
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Reopen() {
+    store_.reset();
+    StoreOptions o;
+    o.url = GetParam();
+    o.data_dir = dir_;
+    auto s = OpenStore(o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(*s);
+  }
+  static AuditInput Rec(std::string text, std::vector<std::string> patients = {},
+                        std::string alert_org = {}, int64_t reviews = 0) {
+    AuditInput in;
+    in.time_ms = 1000;
+    in.record = std::move(text);
+    in.patients = std::move(patients);
+    in.alert_org = std::move(alert_org);
+    in.reviews_alert = reviews;
+    return in;
+  }
+  // AppendAudit, waiting for its answer.
+  Status Append(std::vector<AuditInput> records) {
+    std::promise<Status> p;
+    auto f = p.get_future();
+    store_->AppendAudit(std::move(records), [&p](Status st) { p.set_value(std::move(st)); });
+    return f.get();
+  }
+  std::vector<StoredAudit> All() {
+    auto all = store_->ScanAudit(0, 1000000);
+    EXPECT_TRUE(all.ok());
+    return all.ok() ? *all : std::vector<StoredAudit>{};
+  }
+  static std::vector<std::string> Texts(const std::vector<StoredAudit>& records) {
+    std::vector<std::string> out;
+    for (const auto& r : records) out.push_back(r.record);
+    return out;
+  }
+
+  std::string dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(AuditStoreTest, AppendBuildsAGaplessHashChain) {
+  ASSERT_TRUE(Append({Rec("a"), Rec("b")}).ok());
+  ASSERT_TRUE(Append({Rec("c")}).ok());
+  Reopen();  // the writer reloads the head
+  ASSERT_TRUE(Append({Rec("d")}).ok());
+  auto all = All();
+  ASSERT_EQ(all.size(), 4u);
+  std::string prev = AuditZeroHash();
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].seq, static_cast<int64_t>(i + 1));
+    EXPECT_EQ(all[i].hash, AuditChainHash(prev, all[i].seq, all[i].record));
+    prev = all[i].hash;
+  }
+  EXPECT_EQ(Texts(all), (std::vector<std::string>{"a", "b", "c", "d"}));
+  auto paged = store_->ScanAudit(2, 1);
+  ASSERT_TRUE(paged.ok());
+  ASSERT_EQ(paged->size(), 1u);
+  EXPECT_EQ((*paged)[0].record, "c");
+  auto one = store_->ReadAudit(4);
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->record, "d");
+  EXPECT_EQ(store_->ReadAudit(5).status().code(), Code::kNotFound);
+}
+
+TEST_P(AuditStoreTest, RecordsRideInTheBatchTransaction) {
+  WriteBatch ok;
+  Write w;
+  w.type = "Patient";
+  w.id = "9990000018";
+  w.body = "{}";
+  ok.writes.push_back(w);
+  ok.audit.push_back(Rec("create", {"9990000018"}));
+  ok.idempotency_key = "req-1";
+  ASSERT_TRUE(store_->Commit(ok).ok());
+  // A conflicting batch writes nothing, its audit record included.
+  WriteBatch conflict;
+  conflict.writes.push_back(w);  // expected_version 0, but it exists
+  conflict.audit.push_back(Rec("lost"));
+  EXPECT_EQ(store_->Commit(conflict).status().code(), Code::kConflict);
+  // A replay applies nothing but still records the attempt.
+  ok.audit[0].record = "replay";
+  auto replay = store_->Commit(ok);
+  ASSERT_TRUE(replay.ok());
+  EXPECT_TRUE(replay->already_applied);
+  // An audit-only batch is a synchronous append.
+  WriteBatch only;
+  only.audit.push_back(Rec("only"));
+  ASSERT_TRUE(store_->Commit(only).ok());
+  EXPECT_EQ(Texts(All()), (std::vector<std::string>{"create", "replay", "only"}));
+}
+
+TEST_P(AuditStoreTest, PatientQueryPagesNewestFirst) {
+  for (int i = 1; i <= 7; ++i) {
+    std::vector<std::string> patients = {"p1"};
+    if (i % 2 == 0) patients.push_back("p2");
+    ASSERT_TRUE(Append({Rec("r" + std::to_string(i), patients)}).ok());
+  }
+  AuditQuery q;
+  q.patient = "p1";
+  q.count = 3;
+  auto page1 = store_->QueryAudit(q);
+  ASSERT_TRUE(page1.ok());
+  EXPECT_EQ(Texts(page1->records), (std::vector<std::string>{"r7", "r6", "r5"}));
+  // Records appended between pages do not shift the next one.
+  ASSERT_TRUE(Append({Rec("late", {"p1"})}).ok());
+  q.before_seq = page1->next_before_seq;
+  auto page2 = store_->QueryAudit(q);
+  ASSERT_TRUE(page2.ok());
+  EXPECT_EQ(Texts(page2->records), (std::vector<std::string>{"r4", "r3", "r2"}));
+  q.before_seq = page2->next_before_seq;
+  auto page3 = store_->QueryAudit(q);
+  ASSERT_TRUE(page3.ok());
+  EXPECT_EQ(Texts(page3->records), (std::vector<std::string>{"r1"}));
+  EXPECT_EQ(page3->next_before_seq, 0);
+  AuditQuery q2;
+  q2.patient = "p2";
+  EXPECT_EQ(Texts(store_->QueryAudit(q2)->records),
+            (std::vector<std::string>{"r6", "r4", "r2"}));
+  AuditQuery bad;
+  EXPECT_EQ(store_->QueryAudit(bad).status().code(), Code::kInvalid);
+}
+
+TEST_P(AuditStoreTest, AlertsByOrganisationAndReview) {
+  ASSERT_TRUE(Append({Rec("plain", {"p"}), Rec("bg1", {"p"}, "ORG1"), Rec("bg2", {"p"}, "ORG1"),
+                      Rec("other", {"p"}, "ORG2")})
+                  .ok());
+  AuditQuery q;
+  q.alert_org = "ORG1";
+  auto alerts = store_->QueryAudit(q);
+  ASSERT_TRUE(alerts.ok());
+  ASSERT_EQ(Texts(alerts->records), (std::vector<std::string>{"bg2", "bg1"}));
+  EXPECT_EQ(alerts->records[0].alert_org, "ORG1");
+  EXPECT_EQ(alerts->records[0].reviewed_by, 0);
+  int64_t bg1 = alerts->records[1].seq;
+  ASSERT_TRUE(Append({Rec("review", {}, "", bg1)}).ok());
+  int64_t review_seq = All().back().seq;
+  q.unreviewed_only = true;
+  EXPECT_EQ(Texts(store_->QueryAudit(q)->records), (std::vector<std::string>{"bg2"}));
+  q.unreviewed_only = false;
+  auto all = store_->QueryAudit(q);
+  ASSERT_EQ(all->records.size(), 2u);
+  EXPECT_EQ(all->records[1].reviewed_by, review_seq);
+  EXPECT_EQ(store_->ReadAudit(bg1)->reviewed_by, review_seq);
+  // The patient sees the accesses, not the privacy officer's review.
+  AuditQuery mine;
+  mine.patient = "p";
+  EXPECT_EQ(store_->QueryAudit(mine)->records.size(), 4u);
+}
+
+TEST_P(AuditStoreTest, ConcurrentAppendsAndCommitsFormOneTotalOrder) {
+  constexpr int kThreads = 8, kEach = 200;
+  std::atomic<int> acked{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        std::string tag = std::to_string(t) + "-" + std::to_string(i);
+        if (i % 4 == 0) {
+          WriteBatch b;
+          Write w;
+          w.type = "Patient";
+          w.id = "w" + tag;
+          w.body = "{}";
+          b.writes.push_back(w);
+          b.audit.push_back(Rec("c" + tag + "a"));
+          b.audit.push_back(Rec("c" + tag + "b"));
+          if (store_->Commit(b).ok()) {
+            acked += 2;
+          } else {
+            ++failed;
+          }
+        } else {
+          store_->AppendAudit({Rec("a" + tag + "a"), Rec("a" + tag + "b")}, [&](Status st) {
+            if (st.ok()) {
+              acked += 2;
+            } else {
+              ++failed;
+            }
+          });
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  // Appends are asynchronous: wait for their callbacks.
+  for (int i = 0; i < 500 && acked + 2 * failed < kThreads * kEach * 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(failed, 0);
+  ASSERT_EQ(acked, kThreads * kEach * 2);
+  auto all = All();
+  ASSERT_EQ(all.size(), static_cast<size_t>(kThreads * kEach * 2));
+  std::string prev = AuditZeroHash();
+  for (size_t i = 0; i < all.size(); ++i) {
+    ASSERT_EQ(all[i].seq, static_cast<int64_t>(i + 1));
+    ASSERT_EQ(all[i].hash, AuditChainHash(prev, all[i].seq, all[i].record));
+    prev = all[i].hash;
+    // The records of one call stay together and in order.
+    if (all[i].record.back() == 'a') {
+      ASSERT_LT(i + 1, all.size());
+      std::string pair = all[i].record;
+      pair.back() = 'b';
+      EXPECT_EQ(all[i + 1].record, pair);
+    }
+  }
+}
+
+TEST_P(AuditStoreTest, AcknowledgedAppendSurvivesReopen) {
+  std::promise<Status> p;
+  store_->AppendAudit({Rec("x")}, [&p](Status st) { p.set_value(st); });
+  EXPECT_TRUE(p.get_future().get().ok());
+  Reopen();
+  EXPECT_EQ(Texts(All()), (std::vector<std::string>{"x"}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AuditStoreTest, ::testing::Values("sqlite:"));
+
+}  // namespace
+}  // namespace crs::store

@@ -1,0 +1,278 @@
+#include "store/sqlite/audit_sql.h"
+
+#include <algorithm>
+
+#include "core/time.h"
+#include "store/audit_chain.h"
+#include "store/sqlite/db.h"
+
+namespace crs::store::sqlite {
+namespace {
+
+constexpr const char* kHead = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1";
+constexpr const char* kLastCheckpoint =
+    "SELECT seq FROM audit_checkpoint ORDER BY seq DESC LIMIT 1";
+constexpr const char* kInsert = "INSERT INTO audit (seq, time, record, hash) VALUES (?1, ?2, ?3, ?4)";
+constexpr const char* kInsertPatient =
+    "INSERT OR IGNORE INTO audit_patient (patient, seq) VALUES (?1, ?2)";
+constexpr const char* kInsertAlert = "INSERT INTO audit_alert (seq, org) VALUES (?1, ?2)";
+// The first review wins; a second review is still in the chain.
+constexpr const char* kReview =
+    "UPDATE audit_alert SET reviewed_by = ?1 WHERE seq = ?2 AND reviewed_by = 0";
+constexpr const char* kInsertCheckpoint =
+    "INSERT OR IGNORE INTO audit_checkpoint (seq, time, head, key_id, signature) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)";
+
+constexpr const char* kByPatient =
+    "SELECT a.seq, a.time, a.record, a.hash, al.org, al.reviewed_by "
+    "FROM audit_patient p JOIN audit a ON a.seq = p.seq "
+    "LEFT JOIN audit_alert al ON al.seq = a.seq "
+    "WHERE p.patient = ?1 AND p.seq < ?2 ORDER BY p.seq DESC LIMIT ?3";
+constexpr const char* kAlerts =
+    "SELECT a.seq, a.time, a.record, a.hash, al.org, al.reviewed_by "
+    "FROM audit_alert al JOIN audit a ON a.seq = al.seq "
+    "WHERE al.org = ?1 AND al.seq < ?2 ORDER BY al.seq DESC LIMIT ?3";
+constexpr const char* kOpenAlerts =
+    "SELECT a.seq, a.time, a.record, a.hash, al.org, al.reviewed_by "
+    "FROM audit_alert al JOIN audit a ON a.seq = al.seq "
+    "WHERE al.org = ?1 AND al.seq < ?2 AND al.reviewed_by = 0 ORDER BY al.seq DESC LIMIT ?3";
+constexpr const char* kReadOne =
+    "SELECT a.seq, a.time, a.record, a.hash, al.org, al.reviewed_by "
+    "FROM audit a LEFT JOIN audit_alert al ON al.seq = a.seq WHERE a.seq = ?1";
+// No alert join: the scan feeds verification at millions of rows per second.
+constexpr const char* kScan =
+    "SELECT seq, time, record, hash FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+constexpr const char* kScanCheckpoints =
+    "SELECT seq, time, head, key_id, signature FROM audit_checkpoint "
+    "WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+
+// Runs a prepared statement that returns no rows.
+Status Done(Stmt* s) {
+  auto r = s->Step();
+  s->Reset();
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+StoredAudit FromRow(const Stmt& s, bool with_alert) {
+  StoredAudit a;
+  a.seq = s.Int(0);
+  a.time_ms = s.Int(1);
+  a.record = std::string(s.Blob(2));
+  a.hash = std::string(s.Blob(3));
+  if (with_alert && !s.IsNull(4)) {
+    a.alert_org = std::string(s.Text(4));
+    a.reviewed_by = s.Int(5);
+  }
+  return a;
+}
+
+}  // namespace
+
+AuditAppender::AuditAppender(Db& db, const StoreOptions& options)
+    : db_(db), options_(options), head_hash_(AuditZeroHash()) {}
+
+int64_t AuditAppender::Now() const {
+  return options_.now_ms ? options_.now_ms() : SystemClock::Get().NowMs();
+}
+
+Status AuditAppender::Init() {
+  CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kLastCheckpoint));
+  CRS_ASSIGN_OR_RETURN(bool row, s->Step());
+  checkpoint_seq_ = row ? s->Int(0) : 0;
+  s->Reset();
+  return Status::Ok();
+}
+
+Status AuditAppender::BeginGroup() {
+  pending_cp_seq_ = 0;
+  CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kHead));
+  CRS_ASSIGN_OR_RETURN(bool row, s->Step());
+  if (row) {
+    head_seq_ = s->Int(0);
+    head_hash_ = std::string(s->Blob(1));
+  } else {
+    head_seq_ = 0;
+    head_hash_ = AuditZeroHash();
+  }
+  s->Reset();
+  return Status::Ok();
+}
+
+void AuditAppender::Restore(Mark mark) {
+  head_seq_ = mark.seq;
+  head_hash_ = std::move(mark.hash);
+  if (pending_cp_seq_ > head_seq_) pending_cp_seq_ = 0;
+}
+
+Status AuditAppender::Append(const std::vector<AuditInput>& records) {
+  for (const AuditInput& in : records) {
+    int64_t seq = head_seq_ + 1;
+    std::string hash = AuditChainHash(head_hash_, seq, in.record);
+    CRS_ASSIGN_OR_RETURN(Stmt * ins, db_.Prepare(kInsert));
+    ins->Bind(1, seq);
+    ins->Bind(2, in.time_ms);
+    ins->BindBlob(3, in.record);
+    ins->BindBlob(4, hash);
+    CRS_RETURN_IF_ERROR(Done(ins));
+    for (const std::string& patient : in.patients) {
+      CRS_ASSIGN_OR_RETURN(Stmt * p, db_.Prepare(kInsertPatient));
+      p->Bind(1, patient);
+      p->Bind(2, seq);
+      CRS_RETURN_IF_ERROR(Done(p));
+    }
+    if (!in.alert_org.empty()) {
+      CRS_ASSIGN_OR_RETURN(Stmt * a, db_.Prepare(kInsertAlert));
+      a->Bind(1, seq);
+      a->Bind(2, in.alert_org);
+      CRS_RETURN_IF_ERROR(Done(a));
+    }
+    if (in.reviews_alert > 0) {
+      CRS_ASSIGN_OR_RETURN(Stmt * r, db_.Prepare(kReview));
+      r->Bind(1, seq);
+      r->Bind(2, in.reviews_alert);
+      CRS_RETURN_IF_ERROR(Done(r));
+    }
+    head_seq_ = seq;
+    head_hash_ = std::move(hash);
+  }
+  return Status::Ok();
+}
+
+Status AuditAppender::MaybeCheckpoint(bool force) {
+  if (!options_.audit_sign) return Status::Ok();
+  int64_t covered = std::max(checkpoint_seq_, pending_cp_seq_);
+  if (head_seq_ <= covered) return Status::Ok();
+  int64_t now = Now();
+  bool due = force || now - checkpoint_time_ >= options_.audit_checkpoint_interval_ms ||
+             head_seq_ - covered >= options_.audit_checkpoint_records;
+  if (!due) return Status::Ok();
+  std::string signature =
+      options_.audit_sign(AuditCheckpointMessage(head_seq_, now, head_hash_));
+  if (signature.size() != 64) return Status::Internal("the audit signer failed");
+  CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kInsertCheckpoint));
+  s->Bind(1, head_seq_);
+  s->Bind(2, now);
+  s->BindBlob(3, head_hash_);
+  s->Bind(4, options_.audit_key_id);
+  s->BindBlob(5, signature);
+  CRS_RETURN_IF_ERROR(Done(s));
+  pending_cp_seq_ = head_seq_;
+  pending_cp_time_ = now;
+  return Status::Ok();
+}
+
+void AuditAppender::EndGroup(bool committed) {
+  if (committed) {
+    appended_seq_ = std::max(appended_seq_, head_seq_);
+    if (pending_cp_seq_ > 0) {
+      checkpoint_seq_ = pending_cp_seq_;
+      checkpoint_time_ = pending_cp_time_;
+    }
+  }
+  pending_cp_seq_ = 0;
+}
+
+bool AuditAppender::CheckpointPending() const {
+  return options_.audit_sign && appended_seq_ > checkpoint_seq_;
+}
+
+Status AuditAppender::CheckpointIdle(bool force) {
+  if (!CheckpointPending()) return Status::Ok();
+  if (!force && Now() - checkpoint_time_ < options_.audit_checkpoint_interval_ms) {
+    return Status::Ok();
+  }
+  CRS_RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
+  Status st = BeginGroup();
+  if (st.ok()) st = MaybeCheckpoint(/*force=*/true);
+  if (st.ok()) st = db_.Exec("COMMIT");
+  if (!st.ok()) (void)db_.Exec("ROLLBACK");
+  EndGroup(st.ok());
+  return st;
+}
+
+Result<AuditPage> QueryAuditIn(Db& db, const AuditQuery& q) {
+  if (q.patient.empty() == q.alert_org.empty()) {
+    return Status::Invalid("an audit query names a patient or an organisation");
+  }
+  const char* sql = !q.patient.empty() ? kByPatient : q.unreviewed_only ? kOpenAlerts : kAlerts;
+  CRS_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
+  s->Bind(1, !q.patient.empty() ? q.patient : q.alert_org);
+  s->Bind(2, q.before_seq > 0 ? q.before_seq : INT64_MAX);
+  s->Bind(3, static_cast<int64_t>(std::max(q.count, 0)) + 1);  // one more: is there a next page?
+  AuditPage page;
+  while (true) {
+    auto row = s->Step();
+    if (!row.ok()) {
+      s->Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    if (static_cast<int>(page.records.size()) == q.count) {
+      page.next_before_seq = page.records.back().seq;
+      break;
+    }
+    page.records.push_back(FromRow(*s, /*with_alert=*/true));
+  }
+  s->Reset();
+  return page;
+}
+
+Result<StoredAudit> ReadAuditIn(Db& db, int64_t seq) {
+  CRS_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kReadOne));
+  s->Bind(1, seq);
+  auto row = s->Step();
+  if (!row.ok() || !*row) {
+    s->Reset();
+    if (!row.ok()) return row.status();
+    return Status::NotFound("no audit record " + std::to_string(seq));
+  }
+  StoredAudit a = FromRow(*s, /*with_alert=*/true);
+  s->Reset();
+  return a;
+}
+
+Result<std::vector<StoredAudit>> ScanAuditIn(Db& db, int64_t after_seq, int limit) {
+  CRS_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kScan));
+  s->Bind(1, after_seq);
+  s->Bind(2, static_cast<int64_t>(std::max(limit, 0)));
+  std::vector<StoredAudit> out;
+  out.reserve(std::clamp(limit, 0, 65536));
+  while (true) {
+    auto row = s->Step();
+    if (!row.ok()) {
+      s->Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    out.push_back(FromRow(*s, /*with_alert=*/false));
+  }
+  s->Reset();
+  return out;
+}
+
+Result<std::vector<AuditCheckpoint>> ScanAuditCheckpointsIn(Db& db, int64_t after_seq,
+                                                            int limit) {
+  CRS_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kScanCheckpoints));
+  s->Bind(1, after_seq);
+  s->Bind(2, static_cast<int64_t>(std::max(limit, 0)));
+  std::vector<AuditCheckpoint> out;
+  while (true) {
+    auto row = s->Step();
+    if (!row.ok()) {
+      s->Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    AuditCheckpoint c;
+    c.seq = s->Int(0);
+    c.time_ms = s->Int(1);
+    c.head_hash = std::string(s->Blob(2));
+    c.key_id = std::string(s->Text(3));
+    c.signature = std::string(s->Blob(4));
+    out.push_back(std::move(c));
+  }
+  s->Reset();
+  return out;
+}
+
+}  // namespace crs::store::sqlite
