@@ -19,6 +19,7 @@ bool PatientUsable(std::string_view p) { return !p.empty() && p != "*" && p != "
 Caller CallerFromPrincipal(const Principal& p) {
   Caller c;
   c.user = p.user;
+  c.name = p.name;
   c.role = p.role;
   c.org = p.org;
   c.patient = p.patient;

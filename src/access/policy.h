@@ -45,6 +45,7 @@ enum class Purpose { kTreat, kEmergency, kPatientRequest, kOperations, kResearch
 // Who is asking, and in what circumstances.
 struct Caller {
   std::string user;
+  std::string name;     // display name (token `name`)
   std::string role;     // national RBAC role code, "patient" or "system"
   std::string org;      // ODS code ("" for patients)
   std::string patient;  // NHS number, patient tokens only

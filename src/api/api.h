@@ -32,6 +32,13 @@ struct ApiOptions {
   // tests of the layers below access).
   std::function<Result<access::Caller>(std::string_view authorization)> authenticate;
   access::PolicyOptions policy;
+  // Audit every /fhir request (set by `crs serve`; tests of lower layers may
+  // turn it off). The node id names this node in AuditEvent.source.
+  bool audit = false;
+  std::string node_id = "opencrs";
+  // A user opening more distinct patients than this in an hour raises a
+  // "volume" alert (0: never).
+  int volume_alert_patients_per_hour = 100;
 };
 
 // Creates the handler. `store` and `clock` must outlive it.

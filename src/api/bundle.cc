@@ -229,6 +229,7 @@ http::Request ToRequest(const RequestContext& ctx, const Entry& e) {
 }  // namespace
 
 void FhirApi::Bundle(RequestContext& ctx, http::Response* out) {
+  ctx.trail.action = "bundle";
   auto body = ParseJsonBody(ctx.request.body, options_.max_json_depth);
   if (!body.ok()) return SetError(body.status(), out);
   // Validate the Bundle's own structure; entry resources are checked one by
@@ -270,12 +271,13 @@ void FhirApi::Bundle(RequestContext& ctx, http::Response* out) {
     }
   }
   bool transaction = bundle_type == "transaction";
+  ctx.trail.action = transaction ? "transaction" : "batch";
   std::vector<std::string> results(entries.size());
 
   if (!transaction) {
     for (Entry& e : entries) {
       http::Response r;
-      dispatch(ToRequest(ctx, e), &r);
+      dispatch(ToRequest(ctx, e), &r, &ctx.trail);
       AppendRoutedEntry(r, &results[e.index]);
     }
   } else {
@@ -482,7 +484,7 @@ Status FhirApi::Transaction(RequestContext& ctx, std::vector<Entry>& entries,
     std::string& s = (*results)[e->index];
     if (Phase(e->method) == 3) {
       http::Response r;
-      dispatch(ToRequest(ctx, *e), &r);
+      dispatch(ToRequest(ctx, *e), &r, &ctx.trail);
       AppendRoutedEntry(r, &s);
       continue;
     }

@@ -128,6 +128,17 @@ Status FhirApi::AfterCommit(RequestContext& ctx, const Prepared& p) {
   }
   if (purge.writes.empty()) return Status::Ok();
   ctx.trail.patients.insert(patient);
+  if (options_.audit) {
+    // The purge is audited in its own transaction: what was erased, for whom, why.
+    AuditTrail trail;
+    trail.action = "purge";
+    trail.type = p.type;
+    trail.id = p.id;
+    trail.patients.insert(patient);
+    for (const auto& w : purge.writes) trail.resources.push_back(w.type + "/" + w.id);
+    purge.audit.push_back(
+        audit::ToAuditInput(MakeAuditRecord(ctx.request, ctx.caller.get(), trail, 200)));
+  }
   auto committed = store_.Commit(purge);
   return committed.ok() ? Status::Ok() : committed.status();
 }

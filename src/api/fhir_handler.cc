@@ -68,7 +68,15 @@ class FhirHandler final : public http::Handler {
  public:
   FhirHandler(store::Store& store, const Clock& clock, const ApiOptions& options)
       : api_(store, clock, options) {
-    api_.dispatch = [this](const http::Request& r, http::Response* out) { Route(r, out); };
+    api_.dispatch = [this](const http::Request& r, http::Response* out, AuditTrail* trail) {
+      RouteInfo info;
+      Route(r, out, &info);
+      if (trail == nullptr) return;
+      trail->patients.insert(info.trail.patients.begin(), info.trail.patients.end());
+      trail->alerts.insert(info.trail.alerts.begin(), info.trail.alerts.end());
+      for (auto& res : info.trail.resources) trail->resources.push_back(std::move(res));
+      trail->denied = trail->denied || info.trail.denied;
+    };
   }
 
   bool RunsInline(const http::Request& request) const override {
@@ -81,8 +89,9 @@ class FhirHandler final : public http::Handler {
   }
 
   void Handle(const http::Request& request, http::Response* out) override {
+    RouteInfo info;
     try {
-      Route(request, out);
+      Route(request, out, &info);
     } catch (const std::exception& e) {
       // Defensive: a bug must not take the connection down. Never echo input.
       spdlog::error("internal error handling {} request: {}", request.method, e.what());
@@ -97,6 +106,16 @@ class FhirHandler final : public http::Handler {
     }
     if (request.method == "HEAD") out->body.clear();
     Count(out->status);
+    if (info.is_fhir && api_.options().audit && !info.trail.audited) {
+      // The response leaves only once its audit record is durable.
+      if (info.caller) api_.AddPatternAlerts(*info.caller, &info.trail);
+      auto record = api_.MakeAuditRecord(request, info.caller.get(), info.trail, out->status);
+      std::vector<store::AuditInput> inputs{audit::ToAuditInput(record)};
+      store::Store* store = &api_.store();
+      out->hold = [store, inputs = std::move(inputs)](std::function<void(Status)> release) mutable {
+        store->AppendAudit(std::move(inputs), std::move(release));
+      };
+    }
   }
 
  private:
@@ -108,7 +127,7 @@ class FhirHandler final : public http::Handler {
     bucket.fetch_add(1, std::memory_order_relaxed);
   }
 
-  void Route(const http::Request& req, http::Response* out) {
+  void Route(const http::Request& req, http::Response* out, RouteInfo* info) {
     std::string_view path = req.path;
     if (path == "/healthz") return SetStatusText(200, "ok\n", out);
     if (path == "/readyz") {
@@ -120,7 +139,16 @@ class FhirHandler final : public http::Handler {
     if (path != "/fhir" && !path.starts_with("/fhir/")) {
       return SetError(Status::NotFound("no such endpoint (the FHIR base is /fhir)"), out);
     }
+    info->is_fhir = true;
     RequestContext ctx{req, BaseUrl(req), PreferReturn::kRepresentation, false, {}};
+    RouteFhir(ctx, out);
+    info->caller = std::move(ctx.caller);
+    info->trail = std::move(ctx.trail);
+  }
+
+  void RouteFhir(RequestContext& ctx, http::Response* out) {
+    const http::Request& req = ctx.request;
+    std::string_view path = req.path;
     ctx.params = http::ParseQuery(req.query);
     ParsePrefer(req.headers.Get("prefer"), &ctx);
     for (const auto& [k, v] : ctx.params) {
@@ -173,12 +201,15 @@ class FhirHandler final : public http::Handler {
       if (m == "POST") return api_.Bundle(ctx, out);
       return not_allowed();
     }
+    ctx.trail.type = std::string(parts[0]);
+    if (parts.size() > 1) ctx.trail.id = std::string(parts[1]);
     if (parts[0] == "metadata" && parts.size() == 1) {
       return get ? api_.Capabilities(ctx, out) : not_allowed();
     }
     if (parts[0] == "_history" && parts.size() == 1) {
       return get ? api_.History(ctx, nullptr, nullptr, out) : not_allowed();
     }
+    if (parts[0] == "AuditEvent") return api_.AuditEvents(ctx, parts, out);
     std::string type(parts[0]);
     if (!IsStorableType(type)) {
       return SetError(Status::NotFound("unknown resource type '" + type + "'"), out);
@@ -286,6 +317,7 @@ void FhirApi::Read(RequestContext& ctx, std::string_view type, std::string_view 
   // What the caller may not see answers exactly as what does not exist.
   if ((r.ok() && !See(ctx, type, id, r->access, 'r')) ||
       (!r.ok() && r.status().code() == Code::kNotFound)) {
+    ctx.trail.denied = r.ok();
     return SetError(Status::NotFound(std::string(type) + " not found"), out);
   }
   if (!r.ok()) return SetError(r.status(), out);
@@ -313,6 +345,7 @@ void FhirApi::VRead(RequestContext& ctx, std::string_view type, std::string_view
   if (ctx.caller && r.ok()) ctx.caller->named_patients = {r->access.patient};
   if ((r.ok() && !See(ctx, type, id, r->access, 'r')) ||
       (!r.ok() && r.status().code() == Code::kNotFound)) {
+    ctx.trail.denied = r.ok();
     return SetError(Status::NotFound("no such version of this " + std::string(type)), out);
   }
   if (!r.ok()) return SetError(r.status(), out);
@@ -371,8 +404,16 @@ void FhirApi::CommitOne(RequestContext& ctx, char interaction, PrepareFn prepare
     store::WriteBatch batch;
     batch.writes.push_back(*p->write);
     if (!request_id.empty()) batch.idempotency_key = std::string(request_id);
+    if (options_.audit) {
+      // The write's audit record rides in the same transaction: no second fsync.
+      AuditTrail trail = ctx.trail;
+      if (!trail.resources.empty()) trail.resources.back() += "/_history/" + std::to_string(p->version);
+      batch.audit.push_back(audit::ToAuditInput(
+          MakeAuditRecord(ctx.request, ctx.caller.get(), trail, p->status)));
+    }
     auto committed = store_.Commit(batch);
     if (committed.ok()) {
+      ctx.trail.audited = options_.audit;
       counters_.writes.fetch_add(1, std::memory_order_relaxed);
       if (committed->already_applied) return ReplayResult(ctx, *committed, out);
       if (Status st = AfterCommit(ctx, *p); !st.ok()) return SetError(st, out);

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <memory>
 #include <set>
 #include <string>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "api/api.h"
+#include "audit/record.h"
 #include "api/interactions.h"
 #include "http/request.h"
 
@@ -28,6 +31,16 @@ struct AuditTrail {
   std::set<std::string> patients;   // patients whose data was returned or changed
   std::vector<std::string> resources;  // Type/id of what was returned or changed
   std::set<std::string> alerts;     // alert codes for the privacy officer
+  bool denied = false;   // access was refused (even when answered as "not found")
+  bool audited = false;  // the record already rode in the request's write batch
+  int64_t reviews = 0;   // alert-review: the alert's seq
+};
+
+// What a routed request leaves behind for its audit record.
+struct RouteInfo {
+  bool is_fhir = false;  // a /fhir request (service endpoints are not audited)
+  std::shared_ptr<access::Caller> caller;
+  AuditTrail trail;
 };
 
 struct RequestContext {
@@ -76,11 +89,20 @@ class FhirApi {
   // After a committed write: a Consent that withholds the summary purges it;
   // summary data that raced with such a Consent is purged too.
   Status AfterCommit(RequestContext& ctx, const Prepared& p);
+  // Audit (api/audit.cc). The record of a request, as it stands.
+  audit::AuditRecord MakeAuditRecord(const http::Request& request, const access::Caller* caller,
+                                     const AuditTrail& trail, int status);
+  // Adds the "volume" and "vip" alerts a trail deserves.
+  void AddPatternAlerts(const access::Caller& caller, AuditTrail* trail);
+  // GET /fhir/AuditEvent..., POST /fhir/AuditEvent/{seq}/$review.
+  void AuditEvents(RequestContext& ctx, const std::vector<std::string_view>& parts,
+                   http::Response* out);
   // Records the matches and includes of a search-like result in ctx.trail.
   void Saw(RequestContext& ctx, const store::SearchResult& result, std::string_view match_type);
   // Runs a request through the full router (used for batch entries and the
-  // GETs of a transaction). Set once by the handler before serving.
-  std::function<void(const http::Request&, http::Response*)> dispatch;
+  // GETs of a transaction); what the entry touched is added to `trail`, so
+  // the Bundle's audit record covers its entries. Set once by the handler.
+  std::function<void(const http::Request&, http::Response*, AuditTrail* trail)> dispatch;
   store::Store& store() { return store_; }
   const ApiOptions& options() const { return options_; }
   Counters& counters() { return counters_; }
@@ -133,6 +155,14 @@ class FhirApi {
   const Clock& clock_;
   const ApiOptions options_;
   Counters counters_;
+  // Distinct patients each user opened in the current hour ("volume" alerts).
+  struct Volume {
+    int64_t hour = 0;
+    std::set<std::string> patients;
+    bool alerted = false;
+  };
+  std::mutex volume_mu_;
+  std::map<std::string, Volume> volume_;  // GUARDED_BY(volume_mu_)
 };
 
 // Parses the Prefer header into ctx.

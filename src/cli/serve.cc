@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <toml++/toml.h>
 
+#include <future>
+
 #include "access/jwt.h"
 #include "access/keys.h"
 #include "access/policy.h"
@@ -87,6 +89,12 @@ Status LoadDemo(store::Store& store, http::Handler& handler, const std::string& 
   request.body.assign(crs_demo_bundle_json, crs_demo_bundle_json_size);
   http::Response response;
   handler.Handle(request, &response);
+  if (response.hold) {
+    // The load is audited like any request: wait until its record is durable.
+    std::promise<Status> audited;
+    response.hold([&audited](Status st) { audited.set_value(st); });
+    CRS_RETURN_IF_ERROR(audited.get_future().get());
+  }
   if (response.status != 200) {
     return Status::Internal("demo data was refused: " + response.body);
   }
@@ -199,6 +207,7 @@ int RunServe(const ServeOptions& o) {
   api_options.policy.consent_model = o.consent_model == "explicit"
                                          ? access::ConsentModel::kExplicit
                                          : access::ConsentModel::kImplied;
+  api_options.audit = true;
   api_options.authenticate = [auth = authenticator->get()](std::string_view header)
       -> Result<access::Caller> {
     CRS_ASSIGN_OR_RETURN(auto principal, auth->Authenticate(header));

@@ -1,0 +1,253 @@
+// The audit side of the API: the record each request leaves (the handler
+// holds the response until it is durable, or the record rides in the
+// request's write batch), pattern alerts, and the audit log as FHIR
+// AuditEvents: a patient's view of who accessed their record, and a privacy
+// officer's list of alerts to review.
+#include <boost/json.hpp>
+#include <charconv>
+
+#include "access/facts.h"
+#include "api/handler_internal.h"
+#include "api/outcome.h"
+#include "api/resource_io.h"
+#include "api/search.h"
+#include "audit/audit_event.h"
+#include "core/ids.h"
+
+namespace crs::api {
+
+namespace json = boost::json;
+
+namespace {
+
+const char* PurposeCode(access::Purpose p) {
+  switch (p) {
+    case access::Purpose::kTreat: return "TREAT";
+    case access::Purpose::kEmergency: return "ETREAT";
+    case access::Purpose::kPatientRequest: return "PATRQT";
+    case access::Purpose::kOperations: return "HOPERAT";
+    case access::Purpose::kResearch: return "HRESCH";
+  }
+  return "TREAT";
+}
+
+std::optional<int64_t> ParsePositive(std::string_view s) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v < 1) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+audit::AuditRecord FhirApi::MakeAuditRecord(const http::Request& request,
+                                            const access::Caller* caller,
+                                            const AuditTrail& trail, int status) {
+  audit::AuditRecord r;
+  r.time_ms = clock_.NowMs();
+  r.request_id = std::string(request.headers.Get("x-request-id"));
+  if (r.request_id.empty()) r.request_id = request.request_id.empty() ? NewId() : request.request_id;
+  r.correlation_id = std::string(request.headers.Get("x-correlation-id"));
+  if (caller) {
+    r.user = caller->user;
+    r.user_name = caller->name;
+    r.role = caller->role;
+    r.org = caller->org;
+    r.purpose = PurposeCode(caller->purpose);
+    r.justification = caller->justification;
+    r.permission_to_view = caller->permission_to_view;
+    r.self_claimed = caller->self_claimed;
+    r.break_glass = caller->break_glass();
+  }
+  r.action = trail.action.empty() ? "request" : trail.action;
+  r.method = request.method;
+  r.resource_type = trail.type;
+  r.id = trail.id;
+  r.query = request.query;
+  r.status = status;
+  r.outcome = trail.denied || status == 401 || status == 403 ? audit::AuditOutcome::kDenied
+              : status >= 400                                ? audit::AuditOutcome::kError
+                                                             : audit::AuditOutcome::kAllowed;
+  r.patients.assign(trail.patients.begin(), trail.patients.end());
+  r.resources = trail.resources;
+  // Alerts are raised by what was actually shown or changed.
+  if (r.outcome == audit::AuditOutcome::kAllowed) {
+    r.alerts.assign(trail.alerts.begin(), trail.alerts.end());
+  }
+  r.reviews = trail.reviews;
+  return r;
+}
+
+void FhirApi::AddPatternAlerts(const access::Caller& caller, AuditTrail* trail) {
+  int limit = options_.volume_alert_patients_per_hour;
+  if (limit <= 0 || caller.is_patient() || caller.is_system() || trail->patients.empty()) return;
+  int64_t hour = clock_.NowMs() / 3600000;
+  std::lock_guard<std::mutex> lock(volume_mu_);
+  if (volume_.size() > 100000) volume_.clear();  // bounded: a new hour starts afresh anyway
+  Volume& v = volume_[caller.user + "|" + caller.org];
+  if (v.hour != hour) v = Volume{hour, {}, false};
+  for (const auto& p : trail->patients) {
+    if (static_cast<int>(v.patients.size()) > limit) break;
+    v.patients.insert(p);
+  }
+  if (!v.alerted && static_cast<int>(v.patients.size()) > limit) {
+    v.alerted = true;
+    trail->alerts.insert(std::string(audit::kAlertVolume));
+  }
+}
+
+void FhirApi::AuditEvents(RequestContext& ctx, const std::vector<std::string_view>& parts,
+                          http::Response* out) {
+  const std::string& m = ctx.request.method;
+  bool get = m == "GET" || m == "HEAD";
+  ctx.trail.type = "AuditEvent";
+  if (Status st = Allow(ctx, "AuditEvent", 's'); !st.ok()) {
+    ctx.trail.denied = true;
+    return SetError(st, out);
+  }
+  const access::Caller* caller = ctx.caller.get();
+  bool officer = caller && (caller->Has(access::kReviewAlerts));
+  bool any_patient = !caller || caller->is_system() || officer;
+  audit::AuditEventOptions render;
+  render.node_id = options_.node_id;
+
+  // POST /fhir/AuditEvent/{seq}/$review: a privacy officer marks an alert reviewed.
+  if (parts.size() == 3 && parts[2] == "$review") {
+    ctx.trail.action = "alert-review";
+    if (m != "POST") return SetError(Status(Code::kMethodNotAllowed, "$review takes POST"), out);
+    auto seq = ParsePositive(parts[1]);
+    if (!officer || !seq) return SetError(Status::NotFound("no such alert"), out);
+    auto stored = store_.ReadAudit(*seq);
+    // Only alerts for the officer's own organisation exist for them.
+    if (!stored.ok() || stored->alert_org.empty() || stored->alert_org != caller->org) {
+      ctx.trail.denied = stored.ok();
+      return SetError(Status::NotFound("no such alert"), out);
+    }
+    if (stored->reviewed_by != 0) {
+      return SetError(Status::Conflict("this alert was already reviewed (record " +
+                                       std::to_string(stored->reviewed_by) + ")"), out);
+    }
+    ctx.trail.id = std::string(parts[1]);
+    ctx.trail.reviews = *seq;
+    return SetOutcome(200, OperationOutcomeJson("information", "informational",
+                                                "alert " + std::to_string(*seq) +
+                                                    " marked reviewed"),
+                      out);
+  }
+  if (!get) return SetError(Status(Code::kMethodNotAllowed, "the audit log is append-only"), out);
+
+  // GET /fhir/AuditEvent/{seq}
+  if (parts.size() == 2) {
+    ctx.trail.action = "read";
+    ctx.trail.id = std::string(parts[1]);
+    auto seq = ParsePositive(parts[1]);
+    auto stored = seq ? store_.ReadAudit(*seq) : Result<store::StoredAudit>(Status::NotFound(""));
+    Result<audit::AuditRecord> rec =
+        stored.ok() ? audit::FromJson(stored->record) : Result<audit::AuditRecord>(stored.status());
+    bool visible = rec.ok() && (any_patient || (caller->is_patient() &&
+                                                std::find(rec->patients.begin(), rec->patients.end(),
+                                                          caller->patient) != rec->patients.end()));
+    if (!visible) {
+      ctx.trail.denied = rec.ok();
+      return SetError(Status::NotFound("AuditEvent not found"), out);
+    }
+    out->status = 200;
+    out->SetHeader("Content-Type", std::string(kFhirJson));
+    out->body = audit::RenderAuditEvent(*seq, *rec, render);
+    return;
+  }
+  if (parts.size() != 1) return SetError(Status::NotFound("no such FHIR endpoint"), out);
+
+  // GET /fhir/AuditEvent?patient=NHS | ?alert=true[&reviewed=false] [&_count] [&_cursor]
+  ctx.trail.action = "search";
+  store::AuditQuery q;
+  q.count = options_.default_page_size;
+  std::string self;
+  for (const auto& [k, v] : ctx.params) {
+    if (k == "patient" || k == "entity" || k == "patient:Patient") {
+      q.patient = v.starts_with("Patient/") ? v.substr(8) : v;
+      self += "&patient=" + QueryEscape(q.patient);
+    } else if (k == "alert") {
+      if (v != "true") return SetError(Status::Invalid("alert takes the value true"), out);
+      q.alert_org = caller ? caller->org : "";
+      self += "&alert=true";
+    } else if (k == "reviewed") {
+      if (v != "false") return SetError(Status::Invalid("reviewed takes the value false"), out);
+      q.unreviewed_only = true;
+      self += "&reviewed=false";
+    } else if (k == "_count") {
+      auto n = ParsePositive(v);
+      if (!n) return SetError(Status::Invalid("_count must be a positive whole number"), out);
+      q.count = static_cast<int>(std::min<int64_t>(*n, options_.max_page_size));
+    } else if (k == "_cursor") {
+      auto n = ParsePositive(v);
+      if (!n) return SetError(Status::Invalid("_cursor is not a valid page token"), out);
+      q.before_seq = *n;
+    } else if (k != "_format") {
+      return SetError(Status::Invalid("AuditEvent is searched by patient, or alert=true "
+                                      "(privacy officers); '" + k + "' is not supported"), out);
+    }
+  }
+  bool wants_alerts = std::any_of(ctx.params.begin(), ctx.params.end(),
+                                  [](const auto& kv) { return kv.first == "alert"; });
+  if (wants_alerts && !officer) {
+    ctx.trail.denied = true;
+    return SetError(Status::Forbidden("alerts are for privacy officers (X0900)"), out);
+  }
+  if (q.patient.empty() == q.alert_org.empty()) {
+    return SetError(Status::Invalid(caller && caller->is_patient()
+                                        ? "search your access log with patient=<your NHS number>"
+                                        : "give either patient=<NHS number> or alert=true"),
+                    out);
+  }
+  if (!q.alert_org.empty() && !officer) {
+    ctx.trail.denied = true;
+    return SetError(Status::Forbidden("alerts are for privacy officers (X0900)"), out);
+  }
+  if (!q.patient.empty() && !any_patient && !(caller->is_patient() && caller->patient == q.patient)) {
+    ctx.trail.denied = true;
+    return SetError(Status::Forbidden("a patient may see only their own access log"), out);
+  }
+  if (!q.patient.empty()) ctx.trail.patients.insert(q.patient);
+  auto page = store_.QueryAudit(q);
+  if (!page.ok()) return SetError(page.status(), out);
+  std::string link = ctx.base + "/AuditEvent?" + self.substr(1) + "&_count=" + std::to_string(q.count);
+  std::string s = R"({"resourceType":"Bundle","id":")" + NewId() + R"(","meta":{"lastUpdated":")" +
+                  FormatInstant(clock_.NowMs()) + R"("},"type":"searchset")";
+  if (q.before_seq == 0 && page->next_before_seq == 0) {
+    s += R"(,"total":)" + std::to_string(page->records.size());
+  }
+  s += R"(,"link":[{"relation":"self","url":)";
+  AppendJsonString(q.before_seq ? link + "&_cursor=" + std::to_string(q.before_seq) : link, &s);
+  s += "}";
+  if (page->next_before_seq > 0) {
+    s += R"(,{"relation":"next","url":)";
+    AppendJsonString(link + "&_cursor=" + std::to_string(page->next_before_seq), &s);
+    s += "}";
+  }
+  s += "]";
+  bool first = true;
+  for (const auto& stored : page->records) {
+    auto rec = audit::FromJson(stored.record);
+    if (!rec.ok()) continue;
+    std::string event = audit::RenderAuditEvent(stored.seq, *rec, render);
+    s += first ? R"(,"entry":[)" : ",";
+    first = false;
+    s += R"({"fullUrl":)";
+    AppendJsonString(ctx.base + "/AuditEvent/" + std::to_string(stored.seq), &s);
+    s += R"(,"resource":)" + event + R"(,"search":{"mode":"match"})";
+    if (!q.alert_org.empty()) {
+      // Whether (and by which record) the alert was reviewed.
+      s += R"(,"response":{"status":")" +
+           std::string(stored.reviewed_by ? "reviewed" : "open") + R"("})";
+    }
+    s += "}";
+  }
+  if (!first) s += "]";
+  s += "}";
+  out->status = 200;
+  out->SetHeader("Content-Type", std::string(kFhirJson));
+  out->body = std::move(s);
+}
+
+}  // namespace crs::api
