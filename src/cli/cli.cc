@@ -51,6 +51,9 @@ int Main(int argc, char** argv) {
   s->add_option("--jwks", serve.jwks_file,
                 "JWKS file of an external identity provider whose tokens are trusted");
   s->add_option("--jwks-issuer", serve.jwks_issuer, "The 'iss' of tokens signed by --jwks keys");
+  s->add_flag("--benchmark-baseline-without-access-control", serve.benchmark_baseline,
+              "Benchmarks only: no tokens, access control or audit (loopback only)")
+      ->group("");  // hidden: never for real use
   s->add_option("--consent-model", serve.consent_model,
                 "Summary Care Record consent: implied (opt-out) or explicit (opt-in)")
       ->check(CLI::IsMember({"implied", "explicit"}))

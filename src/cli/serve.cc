@@ -207,12 +207,24 @@ int RunServe(const ServeOptions& o) {
   api_options.policy.consent_model = o.consent_model == "explicit"
                                          ? access::ConsentModel::kExplicit
                                          : access::ConsentModel::kImplied;
-  api_options.audit = true;
-  api_options.authenticate = [auth = authenticator->get()](std::string_view header)
-      -> Result<access::Caller> {
-    CRS_ASSIGN_OR_RETURN(auto principal, auth->Authenticate(header));
-    return access::CallerFromPrincipal(*principal);
-  };
+  bool loopback = server_options.host == "127.0.0.1" || server_options.host == "::1" ||
+                  server_options.host == "localhost";
+  if (o.benchmark_baseline && !loopback) {
+    std::fprintf(stderr, "crs: the benchmark baseline serves without access control; "
+                         "it listens on loopback only\n");
+    return 2;
+  }
+  if (o.benchmark_baseline) {
+    spdlog::warn("benchmark baseline: NO access control and NO audit on this node");
+  }
+  api_options.audit = !o.benchmark_baseline;
+  if (!o.benchmark_baseline) {
+    api_options.authenticate = [auth = authenticator->get()](std::string_view header)
+        -> Result<access::Caller> {
+      CRS_ASSIGN_OR_RETURN(auto principal, auth->Authenticate(header));
+      return access::CallerFromPrincipal(*principal);
+    };
+  }
   auto handler = api::NewFhirHandler(**store, SystemClock::Get(), api_options);
   std::vector<std::pair<std::string, std::string>> demo_tokens;
   if (o.demo) {

@@ -21,6 +21,10 @@ struct ServeOptions {
   std::string jwks_file;    // JWKS of an external identity provider (optional)
   std::string jwks_issuer;  // the `iss` of tokens signed by those keys
   std::string consent_model = "implied";  // implied | explicit (Summary Care Record)
+  // Benchmarks only (hidden flag): serve without tokens, access control or
+  // audit, to measure their cost in the same run. Refused unless listening
+  // on a loopback address.
+  bool benchmark_baseline = false;
 };
 
 // Loads options from a TOML file (keys as in docs/configuration.md), leaving
