@@ -46,6 +46,7 @@ bool FhirApi::See(RequestContext& ctx, std::string_view type, std::string_view i
   for (auto& a : access::AlertsFor(*ctx.caller, *filter, type, facts, related)) {
     ctx.trail.alerts.insert(std::move(a));
   }
+  if (!ctx.caller->is_patient() && IsVipPatient(facts.patient)) ctx.trail.alerts.insert("vip");
   if (!facts.patient.empty() && facts.patient != "*" && facts.patient != "?") {
     ctx.trail.patients.insert(facts.patient);
   }
@@ -72,6 +73,7 @@ void FhirApi::Saw(RequestContext& ctx, const store::SearchResult& result,
   auto note = [&](const store::SearchMatch& m, std::string_view type) {
     if (!m.patient.empty() && m.patient != "*" && m.patient != "?") {
       ctx.trail.patients.insert(m.patient);
+      if (!ctx.caller->is_patient() && IsVipPatient(m.patient)) ctx.trail.alerts.insert("vip");
     }
     if (ctx.trail.resources.size() < 1000) {
       ctx.trail.resources.push_back(std::string(type) + "/" + m.id);
@@ -81,6 +83,47 @@ void FhirApi::Saw(RequestContext& ctx, const store::SearchResult& result,
   for (const auto& m : result.included) note(m, m.type);
   if (ctx.caller->break_glass()) ctx.trail.alerts.insert("break-glass");
   if (ctx.caller->self_claimed) ctx.trail.alerts.insert("self-claimed");
+}
+
+bool FhirApi::IsVipPatient(const std::string& patient) {
+  if (patient.empty() || patient == "*" || patient == "?") return false;
+  std::lock_guard<std::mutex> lock(vip_mu_);
+  if (!vip_loaded_) {
+    // Once per process: every Patient labelled CEL or EMP.
+    for (const char* code : {"CEL", "EMP"}) {
+      store::SearchQuery q;
+      q.type = "Patient";
+      q.count = 1000;
+      store::Predicate p;
+      p.param = "_security";
+      p.table = store::IndexTable::kToken;
+      store::TokenCond t;
+      t.system = std::string(access::kActCodeSystem);
+      t.code = code;
+      p.any_of.push_back(t);
+      q.all_of.push_back(p);
+      while (true) {
+        auto r = store_.Search(q);
+        if (!r.ok()) return false;  // not loaded: try again next time
+        for (const auto& m : r->matches) vip_.insert(m.id);
+        if (r->next_after_rid == 0) break;
+        q.after_rid = r->next_after_rid;
+      }
+    }
+    vip_loaded_ = true;
+  }
+  return vip_.count(patient) > 0;
+}
+
+void FhirApi::NoteVip(const Prepared& p) {
+  if (p.type != "Patient" || !p.write) return;
+  bool vip = p.write->access && (p.write->access->labels & store::AccessFacts::kVip);
+  std::lock_guard<std::mutex> lock(vip_mu_);
+  if (vip) {
+    vip_.insert(p.id);
+  } else {
+    vip_.erase(p.id);
+  }
 }
 
 }  // namespace crs::api

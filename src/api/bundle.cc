@@ -469,6 +469,7 @@ Status FhirApi::Transaction(RequestContext& ctx, std::vector<Entry>& entries,
         return Status::Conflict("this transaction (X-Request-ID) was already applied");
       }
       for (const Prepared& p : prepared) {
+        NoteVip(p);
         if (p.write) CRS_RETURN_IF_ERROR(AfterCommit(ctx, p));
       }
       break;

@@ -416,6 +416,7 @@ void FhirApi::CommitOne(RequestContext& ctx, char interaction, PrepareFn prepare
       ctx.trail.audited = options_.audit;
       counters_.writes.fetch_add(1, std::memory_order_relaxed);
       if (committed->already_applied) return ReplayResult(ctx, *committed, out);
+      NoteVip(*p);
       if (Status st = AfterCommit(ctx, *p); !st.ok()) return SetError(st, out);
       return WriteResult(ctx, *p, out);
     }

@@ -97,6 +97,11 @@ class FhirApi {
   // GET /fhir/AuditEvent..., POST /fhir/AuditEvent/{seq}/$review.
   void AuditEvents(RequestContext& ctx, const std::vector<std::string_view>& parts,
                    http::Response* out);
+  // Whether a patient's record is flagged VIP/staff (CEL, EMP on the
+  // Patient): every access to any of their data alerts the privacy officer.
+  bool IsVipPatient(const std::string& patient);
+  // Keeps the VIP set current after a committed Patient write.
+  void NoteVip(const Prepared& p);
   // Records the matches and includes of a search-like result in ctx.trail.
   void Saw(RequestContext& ctx, const store::SearchResult& result, std::string_view match_type);
   // Runs a request through the full router (used for batch entries and the
@@ -161,6 +166,9 @@ class FhirApi {
     std::set<std::string> patients;
     bool alerted = false;
   };
+  std::mutex vip_mu_;
+  bool vip_loaded_ = false;          // GUARDED_BY(vip_mu_)
+  std::set<std::string> vip_;        // GUARDED_BY(vip_mu_)
   std::mutex volume_mu_;
   std::map<std::string, Volume> volume_;  // GUARDED_BY(volume_mu_)
 };

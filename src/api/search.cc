@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 
+#include "access/facts.h"
 #include "api/handler_internal.h"
 #include "api/outcome.h"
 #include "api/resource_io.h"
@@ -60,6 +61,14 @@ void FhirApi::Search(RequestContext& ctx, std::string_view type,
   if (ctx.caller) {
     ctx.caller->named_patients = NamedPatients(type, params);
     q.access = FilterOf(ctx, 's');
+    const access::Caller& c = *ctx.caller;
+    if (options_.policy.national && c.Has(access::kViewClinical) && !c.permission_to_view &&
+        !c.break_glass() && type != "Patient" && !access::PatientLinkParams(type).empty()) {
+      // Say why a clinician sees no clinical records, without revealing any.
+      parsed->warnings.push_back(
+          "patients' clinical records are shown only with X-Permission-To-View: granted "
+          "(the patient agreed at the point of care) or emergency access; none are included");
+    }
   }
   if (parsed->summary_count) {
     q.count = 0;

@@ -54,6 +54,11 @@ int Main(int argc, char** argv) {
   s->add_flag("--benchmark-baseline-without-access-control", serve.benchmark_baseline,
               "Benchmarks only: no tokens, access control or audit (loopback only)")
       ->group("");  // hidden: never for real use
+  s->add_option("--volume-alert", serve.volume_alert,
+                "Alert the privacy officer when one user opens more distinct patients than "
+                "this in an hour (0: never)")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
   s->add_option("--consent-model", serve.consent_model,
                 "Summary Care Record consent: implied (opt-out) or explicit (opt-in)")
       ->check(CLI::IsMember({"implied", "explicit"}))

@@ -127,6 +127,7 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
   str("jwks_file", &o->jwks_file);
   str("jwks_issuer", &o->jwks_issuer);
   str("consent_model", &o->consent_model);
+  if (auto v = t["volume_alert"].value<int64_t>()) o->volume_alert = static_cast<int>(*v);
   if (o->consent_model != "implied" && o->consent_model != "explicit") {
     *error = "config file " + path + ": consent_model must be 'implied' or 'explicit'";
     return false;
@@ -134,7 +135,7 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
   for (auto& [key, value] : t) {
     static const char* kKnown[] = {"data", "listen", "store", "role", "base_url", "max_body",
                                    "io_threads", "worker_threads", "demo", "audience",
-                                   "jwks_file", "jwks_issuer", "consent_model"};
+                                   "jwks_file", "jwks_issuer", "consent_model", "volume_alert"};
     bool known = false;
     for (const char* k : kKnown) known = known || key.str() == k;
     if (!known) {
@@ -218,6 +219,8 @@ int RunServe(const ServeOptions& o) {
     spdlog::warn("benchmark baseline: NO access control and NO audit on this node");
   }
   api_options.audit = !o.benchmark_baseline;
+  api_options.volume_alert_patients_per_hour = o.volume_alert;
+  api_options.node_id = node_key->kid();
   if (!o.benchmark_baseline) {
     api_options.authenticate = [auth = authenticator->get()](std::string_view header)
         -> Result<access::Caller> {

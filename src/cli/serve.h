@@ -21,6 +21,7 @@ struct ServeOptions {
   std::string jwks_file;    // JWKS of an external identity provider (optional)
   std::string jwks_issuer;  // the `iss` of tokens signed by those keys
   std::string consent_model = "implied";  // implied | explicit (Summary Care Record)
+  int volume_alert = 100;  // distinct patients per user per hour before a "volume" alert
   // Benchmarks only (hidden flag): serve without tokens, access control or
   // audit, to measure their cost in the same run. Refused unless listening
   // on a loopback address.

@@ -153,6 +153,52 @@ TEST_F(AuditTest, PrivacyOfficersReviewTheirOrganisationsAlerts) {
   EXPECT_FALSE(after.Json().as_object().contains("entry")) << after.body;
 }
 
+TEST_F(AuditTest, VipRecordsAlertOnEveryAccess) {
+  ASSERT_EQ(Put("/fhir/Patient/9990000034",
+                R"({"resourceType":"Patient","id":"9990000034","name":[{"family":"Famous"}],)"
+                R"("meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"CEL"}]},)"
+                R"("generalPractitioner":[{"reference":"Organization/GP1"}]})")
+                .status,
+            201);
+  Headers gp = {{"Authorization", "Bearer " + server_.Token("R8000", "GP1")},
+                {"X-Permission-To-View", "granted"}};
+  ASSERT_EQ(Put("/fhir/AllergyIntolerance/vip1",
+                R"({"resourceType":"AllergyIntolerance","id":"vip1","code":{"text":"nuts"},)"
+                R"("patient":{"reference":"Patient/9990000034"}})", gp)
+                .status,
+            201);
+  ASSERT_EQ(Get("/fhir/AllergyIntolerance?patient=9990000034", gp).status, 200);
+  Headers officer = {{"Authorization", "Bearer " + server_.Token("R0001", "GP1")}};
+  auto alerts = Get("/fhir/AuditEvent?alert=true", officer);
+  ASSERT_EQ(alerts.status, 200);
+  EXPECT_NE(alerts.body.find("vip"), std::string::npos) << alerts.body;
+  // A clinician sees why a search without permission to view shows nothing.
+  auto warned = Get("/fhir/AllergyIntolerance?patient=9990000034",
+                    {{"Authorization", "Bearer " + server_.Token("R8000", "GP1")}});
+  EXPECT_NE(warned.body.find("X-Permission-To-View"), std::string::npos) << warned.body;
+}
+
+class VolumeAlertTest : public ServerTest {
+  std::vector<std::string> ExtraArgs() const override { return {"--volume-alert", "2"}; }
+};
+
+TEST_F(VolumeAlertTest, OneUserOpeningManyPatientsRaisesAnAlert) {
+  for (const char* nhs : {"9990000018", "9990000026", "9990000034"}) {
+    ASSERT_EQ(Put(std::string("/fhir/Patient/") + nhs,
+                  std::string(R"({"resourceType":"Patient","id":")") + nhs + R"("})")
+                  .status,
+              201);
+  }
+  Headers clerk = {{"Authorization", "Bearer " + server_.Token("R8008", "GP1", "", {}, {}, "nosy")}};
+  Headers officer = {{"Authorization", "Bearer " + server_.Token("R0001", "GP1")}};
+  EXPECT_EQ(Get("/fhir/Patient/9990000018", clerk).status, 200);
+  EXPECT_EQ(Get("/fhir/Patient/9990000026", clerk).status, 200);
+  EXPECT_FALSE(Get("/fhir/AuditEvent?alert=true", officer).Json().as_object().contains("entry"));
+  EXPECT_EQ(Get("/fhir/Patient/9990000034", clerk).status, 200);
+  auto alerts = Get("/fhir/AuditEvent?alert=true", officer);
+  EXPECT_NE(alerts.body.find("volume"), std::string::npos) << alerts.body;
+}
+
 TEST_F(AuditTest, VerifyPassesAndNamesTheFirstTamperedRecord) {
   for (int i = 0; i < 20; ++i) ASSERT_EQ(Get("/fhir/Patient/9990000018").status, 200);
   ASSERT_EQ(server_.Stop(SIGTERM), 0);
