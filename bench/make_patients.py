@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Writes transaction Bundles of synthetic Patients for the benchmarks.
 
-usage: make_patients.py COUNT OUTDIR [PER_BUNDLE]
+usage: make_patients.py COUNT OUTDIR [PER_BUNDLE] [--allergies]
 Ids are bench-000001 ... so read/update scripts can pick them at random.
+With --allergies each Patient also gets one AllergyIntolerance, allergy-000001
+... (same number), in the same Bundle (so a Bundle holds 2 x PER_BUNDLE
+entries). Every Patient is registered at Organization/Y12345.
 Deterministic (seeded), stdlib only.
 """
 import json, os, random, sys
@@ -40,16 +43,41 @@ def patient(i, rnd):
     }
 
 
+ALLERGENS = [("91936005", "Allergy to penicillin"), ("300916003", "Latex allergy"),
+             ("91935009", "Allergy to peanuts"), ("232350006", "House dust mite allergy")]
+
+
+def allergy(i, rnd):
+    code, display = rnd.choice(ALLERGENS)
+    return {
+        "resourceType": "AllergyIntolerance", "id": "allergy-%06d" % i,
+        "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
+                                       "code": "active"}]},
+        "verificationStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification",
+                                           "code": "confirmed"}]},
+        "type": "allergy", "category": ["medication"], "criticality": "high",
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": code, "display": display}]},
+        "patient": {"reference": "Patient/bench-%06d" % i},
+        "recordedDate": "2015-03-0%d" % rnd.randrange(1, 10),
+    }
+
+
 def main():
-    count, outdir = int(sys.argv[1]), sys.argv[2]
-    per = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
+    args = [a for a in sys.argv[1:] if a != "--allergies"]
+    allergies = "--allergies" in sys.argv[1:]
+    count, outdir = int(args[0]), args[1]
+    per = int(args[2]) if len(args) > 2 else 1000
     os.makedirs(outdir, exist_ok=True)
     rnd = random.Random(42)
+    rnd_allergy = random.Random(7)  # separate, so the Patients match a run without --allergies
     for start in range(1, count + 1, per):
         entries = []
         for i in range(start, min(start + per, count + 1)):
             p = patient(i, rnd)
             entries.append({"resource": p, "request": {"method": "PUT", "url": "Patient/" + p["id"]}})
+            if allergies:
+                a = allergy(i, rnd_allergy)
+                entries.append({"resource": a, "request": {"method": "PUT", "url": "AllergyIntolerance/" + a["id"]}})
         with open(os.path.join(outdir, "bundle-%06d.json" % start), "w") as f:
             json.dump({"resourceType": "Bundle", "type": "transaction", "entry": entries}, f)
     with open(os.path.join(outdir, "patient.json"), "w") as f:
