@@ -6,11 +6,16 @@
 #   bash bench/run.sh            # N=100000, 10 s per run
 #   CRS_BENCH_N=20000 DURATION=5s bash bench/run.sh
 #
-# Needs: build/crs (make build), wrk, nginx (scripts/install-deps.sh with
-# CRS_WITH_BENCH=1), python3, curl. Results go to bench/out/ and stdout.
+# Every request carries a backend-service bearer token (role system, scope
+# system/*.cruds) minted from the server's data dir; nginx gets the same header.
+#
+# Needs: build/crs (make build; CRS=path overrides), wrk, nginx
+# (scripts/install-deps.sh with CRS_WITH_BENCH=1), python3, curl. Results go
+# to bench/out/ and stdout.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+CRS=${CRS:-build/crs}
 N=${CRS_BENCH_N:-100000}
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-64}
@@ -35,13 +40,17 @@ trap cleanup EXIT
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM; N=$N; wrk -t$THREADS -c$CONNS -d$DURATION"
 python3 bench/make_patients.py "$N" "$work/bundles" 1000
 
-build/crs serve --data "$work/data" --listen "127.0.0.1:$PORT" >"$work/crs.out" 2>"$work/crs.err" &
+"$CRS" serve --data "$work/data" --listen "127.0.0.1:$PORT" >"$work/crs.out" 2>"$work/crs.err" &
 crs_pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+# Minted after the server is up: it signs with the node key it created in DIR/keys/.
+token=$("$CRS" token --data "$work/data" --user bench --role system --org BENCH \
+        --scope 'system/*.cruds' --ttl 8h | tail -1)
+auth="Authorization: Bearer $token"
 
 start=$(date +%s.%N)
 for f in "$work"/bundles/bundle-*.json; do
-  code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/fhir+json' \
+  code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "$auth" -H 'Content-Type: application/fhir+json' \
     --data-binary @"$f" "http://127.0.0.1:$PORT/fhir")
   [[ "$code" == 200 ]] || { echo "load failed ($code) on $f" >&2; exit 1; }
 done
@@ -49,7 +58,7 @@ end=$(date +%s.%N)
 echo "loaded $N patients in $(echo "$end - $start" | bc) s (transactions of 1000)"
 
 # nginx serves the very bytes crs returns for one Patient.
-curl -s "http://127.0.0.1:$PORT/fhir/Patient/bench-000001" >"$work/www/patient.json"
+curl -sf -H "$auth" "http://127.0.0.1:$PORT/fhir/Patient/bench-000001" >"$work/www/patient.json"
 chmod 644 "$work/www/patient.json"
 echo "patient body: $(wc -c <"$work/www/patient.json") bytes"
 cat >"$work/nginx.conf" <<NGINX
@@ -67,7 +76,7 @@ nginx -c "$work/nginx.conf" -p "$work"
 
 run() {  # name, url, [lua script]
   local name=$1 url=$2 script=${3:-}
-  local args=(-t"$THREADS" -c"$CONNS" -d"$DURATION" --latency)
+  local args=(-t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -H "$auth")
   [[ -n "$script" ]] && args+=(-s "$script")
   wrk "${args[@]}" "$url" >"$out/$name.txt" 2>&1
   local rps p50 p99 non2xx

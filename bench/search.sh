@@ -4,9 +4,14 @@
 # 2 threads) on selective searches, and _summary=count of a common code.
 #
 #   CRS_BENCH_PATIENTS=100000 bash bench/search.sh
+#
+# Every request carries a backend-service bearer token (role system, scope
+# system/*.cruds) minted from the server's data dir. CRS=path overrides
+# build/crs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+CRS=${CRS:-build/crs}
 N=${CRS_BENCH_PATIENTS:-100000}
 DURATION=${DURATION:-10s}
 PORT=${PORT:-18090}
@@ -16,15 +21,19 @@ cleanup() { [[ -n "$crs_pid" ]] && kill "$crs_pid" 2>/dev/null || true; sleep 0.
 trap cleanup EXIT
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM; patients=$N; wrk -t2 -c64 -d$DURATION"
-build/crs gen --patients "$N" --seed 1 --summaries --out "$work/pop.ndjson"
+"$CRS" gen --patients "$N" --seed 1 --summaries --out "$work/pop.ndjson"
 echo "resources: $(wc -l <"$work/pop.ndjson")"
 python3 bench/ndjson_to_bundles.py "$work/pop.ndjson" "$work/bundles" 1000
-build/crs serve --data "$work/data" --listen "127.0.0.1:$PORT" >"$work/crs.out" 2>"$work/crs.err" &
+"$CRS" serve --data "$work/data" --listen "127.0.0.1:$PORT" >"$work/crs.out" 2>"$work/crs.err" &
 crs_pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+# Minted after the server is up: it signs with the node key it created in DIR/keys/.
+token=$("$CRS" token --data "$work/data" --user bench --role system --org BENCH \
+        --scope 'system/*.cruds' --ttl 8h | tail -1)
+auth="Authorization: Bearer $token"
 start=$(date +%s.%N)
 for f in "$work"/bundles/bundle-*.json; do
-  code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/fhir+json' \
+  code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "$auth" -H 'Content-Type: application/fhir+json' \
     --data-binary @"$f" "http://127.0.0.1:$PORT/fhir")
   [[ "$code" == 200 ]] || { echo "load failed ($code) on $f" >&2; exit 1; }
 done
@@ -32,7 +41,7 @@ echo "loaded in $(echo "$(date +%s.%N) - $start" | bc) s"
 
 export CRS_QUERIES="$work/bundles/queries.tsv"
 for kind in identifier family-birthdate patient-conditions; do
-  CRS_SEARCH=$kind wrk -t2 -c64 -d"$DURATION" --latency -s bench/wrk/search.lua \
+  CRS_SEARCH=$kind wrk -t2 -c64 -d"$DURATION" --latency -H "$auth" -s bench/wrk/search.lua \
     "http://127.0.0.1:$PORT" >"$work/$kind.txt" 2>&1
   printf '%-20s %10s req/s  p50 %-8s p99 %-8s non-2xx %s\n' "$kind" \
     "$(awk '/Requests\/sec/{print $2}' "$work/$kind.txt")" \
@@ -41,7 +50,7 @@ for kind in identifier family-birthdate patient-conditions; do
 done
 # Count of a common value: time for one _summary=count over every female patient.
 t0=$(date +%s.%N)
-total=$(curl -s "http://127.0.0.1:$PORT/fhir/Patient?gender=female&_summary=count" |
+total=$(curl -s -H "$auth" "http://127.0.0.1:$PORT/fhir/Patient?gender=female&_summary=count" |
         python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
 t1=$(date +%s.%N)
 echo "count gender=female: $total in $(echo "$t1 - $t0" | bc) s"

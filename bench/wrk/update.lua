@@ -6,5 +6,8 @@ f:close()
 request = function()
   local id = string.format("bench-%06d", math.random(1, n))
   local body = template:gsub('"id":%s*"[^"]*"', '"id": "' .. id .. '"', 1)
-  return wrk.format("PUT", "/fhir/Patient/" .. id, {["Content-Type"] = "application/fhir+json"}, body)
+  -- Passing a headers table replaces wrk.headers, so copy them (wrk -H: the token).
+  local headers = {["Content-Type"] = "application/fhir+json"}
+  for k, v in pairs(wrk.headers) do headers[k] = v end
+  return wrk.format("PUT", "/fhir/Patient/" .. id, headers, body)
 end
