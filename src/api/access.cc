@@ -79,8 +79,25 @@ void FhirApi::Saw(RequestContext& ctx, const store::SearchResult& result,
       ctx.trail.resources.push_back(std::string(type) + "/" + m.id);
     }
   };
-  for (const auto& m : result.matches) note(m, m.type.empty() ? match_type : m.type);
-  for (const auto& m : result.included) note(m, m.type);
+  auto related = [&](std::string_view patient) {
+    auto r = store_.HasRelationship(ctx.caller->org, patient);
+    return r.ok() && *r;
+  };
+  store::AccessFilter none;
+  auto alerts = [&](const store::SearchMatch& m, std::string_view type) {
+    store::AccessFacts facts{m.patient, m.labels, m.author_org, {}};
+    for (auto& a : access::AlertsFor(*ctx.caller, none, type, facts, related)) {
+      ctx.trail.alerts.insert(std::move(a));
+    }
+  };
+  for (const auto& m : result.matches) {
+    note(m, m.type.empty() ? match_type : m.type);
+    if (m.labels != 0) alerts(m, m.type.empty() ? match_type : m.type);
+  }
+  for (const auto& m : result.included) {
+    note(m, m.type);
+    if (m.labels != 0) alerts(m, m.type);
+  }
   if (ctx.caller->break_glass()) ctx.trail.alerts.insert("break-glass");
   if (ctx.caller->self_claimed) ctx.trail.alerts.insert("self-claimed");
 }

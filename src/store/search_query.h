@@ -160,7 +160,9 @@ struct SearchMatch {
   int64_t last_updated_ms = 0;
   std::string body;
   int64_t rid = 0;  // the keyset position
-  std::string patient;  // AccessFacts::patient of the resource
+  std::string patient;     // AccessFacts of the resource: patient,
+  uint32_t labels = 0;     // labels
+  std::string author_org;  // and first author
 };
 
 struct SearchResult {

@@ -85,12 +85,35 @@ class AccessTest : public ServerTest {
 
   // Asserts that `expected` (a subset of a1, a1s, a1v) is exactly what the
   // caller sees of patient 9990000018's allergies, on every path.
-  void ExpectSees(const std::string& label, const Headers& h, const std::set<std::string>& expected) {
+  void ExpectSees(const std::string& label, const Headers& h, const std::set<std::string>& expected,
+                  const std::set<std::string>& alerts = {}) {
     SCOPED_TRACE(label);
     auto search = Get("/fhir/AllergyIntolerance?patient=9990000018&_total=accurate", h);
     ASSERT_EQ(search.status, 200) << search.body;
     EXPECT_EQ(Ids(search, "AllergyIntolerance"), expected);
     EXPECT_EQ(Total(search), static_cast<int64_t>(expected.size()));
+    // Its audit record names what was shown, whose it was, and the alerts.
+    auto records = AuditRecords(server_.data_dir() + "/data");
+    ASSERT_FALSE(records.empty());
+    auto rec = json::parse(records.back()).as_object();
+    EXPECT_EQ(rec.at("action").as_string(), "search");
+    std::set<std::string> patients, shown, raised;
+    if (auto* p = rec.if_contains("patients")) {
+      for (const auto& v : p->as_array()) patients.insert(std::string(v.as_string()));
+    }
+    if (auto* r = rec.if_contains("resources")) {
+      for (const auto& v : r->as_array()) {
+        std::string ref(v.as_string());
+        shown.insert(ref.substr(ref.find('/') + 1));
+      }
+    }
+    if (auto* a = rec.if_contains("alerts")) {
+      for (const auto& v : a->as_array()) raised.insert(std::string(v.as_string()));
+    }
+    EXPECT_EQ(shown, expected);
+    EXPECT_EQ(patients, expected.empty() ? std::set<std::string>{}
+                                         : std::set<std::string>{"9990000018"});
+    EXPECT_EQ(raised, alerts);
     auto count = Get("/fhir/AllergyIntolerance?patient=9990000018&_summary=count", h);
     EXPECT_EQ(Total(count), static_cast<int64_t>(expected.size()));
     // A type-wide search (no patient named) sees no more of this patient.
@@ -165,10 +188,11 @@ TEST_F(AccessTest, TheDecisionIsTheSameOnEveryPath) {
   ExpectSees("registered GP, permission to view", As(gp1, {kPtv}), {"a1", "a1s", "a1v"});
   ExpectSees("registered GP, no permission to view", As(gp1), {});
   ExpectSees("GP elsewhere, no relationship", As(gp2, {kPtv}), {});
-  ExpectSees("GP elsewhere, self-claimed relationship", As(gp2, {kPtv, kSelfClaim, kReason}), {"a1"});
-  ExpectSees("A&E break-glass", As(ae, {kEmergency, kReason}), {"a1"});
+  ExpectSees("GP elsewhere, self-claimed relationship", As(gp2, {kPtv, kSelfClaim, kReason}), {"a1"},
+             {"self-claimed"});
+  ExpectSees("A&E break-glass", As(ae, {kEmergency, kReason}), {"a1"}, {"break-glass"});
   ExpectSees("A&E break-glass with sealed-data access", As(ae_sealed, {kEmergency, kReason}),
-             {"a1", "a1s"});
+             {"a1", "a1s"}, {"break-glass", "sealed-access"});
   ExpectSees("pharmacist, no relationship", As(pharmacist, {kPtv}), {});
   ExpectSees("admin clerk at the practice", As(clerk, {kPtv}), {});
   ExpectSees("the patient", As(patient), {"a1"});
@@ -194,6 +218,22 @@ TEST_F(AccessTest, RelationshipsComeFromRecordsOnFile) {
   // Demographics (trace) need no relationship.
   EXPECT_EQ(Get("/fhir/Patient/9990000034", As(gp1)).status, 200);
   EXPECT_EQ(Get("/fhir/Patient/9990000034", As(server_.Token("R8008", "GP1"))).status, 200);
+}
+
+TEST_F(AccessTest, AnActiveReferralIsARelationship) {
+  std::string clinic = server_.Token("R8000", "CLINIC");
+  auto before = Get("/fhir/AllergyIntolerance?patient=9990000026", As(clinic, {kPtv}));
+  EXPECT_TRUE(Ids(before, "AllergyIntolerance").empty());
+  ASSERT_EQ(Put("/fhir/ServiceRequest/ref1",
+                R"({"resourceType":"ServiceRequest","id":"ref1","status":"active","intent":"order",)"
+                R"("subject":{"reference":"Patient/9990000026"},)"
+                R"("performer":[{"identifier":{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"CLINIC"}}]})")
+                .status,
+            201);
+  auto after = Get("/fhir/AllergyIntolerance?patient=9990000026", As(clinic, {kPtv}));
+  EXPECT_EQ(Ids(after, "AllergyIntolerance"), std::set<std::string>{"a2"});
+  // Not the referred patient's neighbours.
+  EXPECT_EQ(Get("/fhir/AllergyIntolerance/a1", As(clinic, {kPtv})).status, 404);
 }
 
 TEST_F(AccessTest, RequestHeadersAreChecked) {
@@ -294,6 +334,39 @@ TEST_F(AccessTest, DissentWithholdsTheSummary) {
   // Consent given again: summary uploads are accepted again.
   ASSERT_EQ(Post("/fhir/Consent", dissent("permit", "2026-02-01T00:00:00Z"), As(patient)).status, 201);
   EXPECT_EQ(Put("/fhir/AllergyIntolerance/n1", Allergy("n1", "9990000018", "1"), As(gp1)).status, 201);
+}
+
+}  // namespace
+}  // namespace crs::e2e
+
+namespace crs::e2e {
+namespace {
+
+// Explicit consent: the national record holds a summary only with a permit.
+class ExplicitConsentTest : public ServerTest {
+  std::vector<std::string> ExtraArgs() const override { return {"--consent-model", "explicit"}; }
+};
+
+TEST_F(ExplicitConsentTest, NoSummaryWithoutAPermit) {
+  ASSERT_EQ(Put("/fhir/Organization/GP1", Org("GP1")).status, 201);
+  ASSERT_EQ(Put("/fhir/Patient/9990000018", PatientJson("9990000018", "GP1")).status, 201);
+  Headers gp = {{"Authorization", "Bearer " + server_.Token("R8000", "GP1")}};
+  auto refused = Put("/fhir/AllergyIntolerance/e1", Allergy("e1", "9990000018", "1"), gp);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("not consented"), std::string::npos) << refused.body;
+  Headers me = {{"Authorization", "Bearer " + server_.Token("patient", "", "9990000018")}};
+  ASSERT_EQ(Post("/fhir/Consent",
+                 R"({"resourceType":"Consent","status":"active",)"
+                 R"("scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},)"
+                 R"("category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],)"
+                 R"("patient":{"reference":"Patient/9990000018"},)"
+                 R"("policy":[{"uri":"urn:opencrs:consent:scr"}],"provision":{"type":"permit"}})",
+                 me)
+                .status,
+            201);
+  EXPECT_EQ(Put("/fhir/AllergyIntolerance/e1", Allergy("e1", "9990000018", "1"), gp).status, 201);
+  // Demographics are not part of the summary: always held.
+  EXPECT_EQ(Put("/fhir/Patient/9990000026", PatientJson("9990000026", "GP1"), gp).status, 201);
 }
 
 }  // namespace

@@ -26,22 +26,10 @@ const char* kAllergy =
     R"({"resourceType":"AllergyIntolerance","id":"al1","code":{"text":"penicillin"},)"
     R"("patient":{"reference":"Patient/9990000018"}})";
 
-// Every audit record's JSON, oldest first, read straight from the database.
+// Every audit record, oldest first, read straight from the database.
 std::vector<json::value> Records(const std::string& data_dir) {
   std::vector<json::value> out;
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2((data_dir + "/crs.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    sqlite3_close(db);
-    return out;
-  }
-  sqlite3_stmt* s = nullptr;
-  sqlite3_prepare_v2(db, "SELECT record FROM audit ORDER BY seq", -1, &s, nullptr);
-  while (s && sqlite3_step(s) == SQLITE_ROW) {
-    std::string text(static_cast<const char*>(sqlite3_column_blob(s, 0)), sqlite3_column_bytes(s, 0));
-    out.push_back(json::parse(text));
-  }
-  sqlite3_finalize(s);
-  sqlite3_close(db);
+  for (const auto& text : AuditRecords(data_dir)) out.push_back(json::parse(text));
   return out;
 }
 

@@ -3,6 +3,8 @@
 #include "access/jwt.h"
 #include "access/keys.h"
 
+#include <sqlite3.h>
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -201,6 +203,25 @@ std::string ServerProcess::Token(const std::string& role, const std::string& org
 
 std::string ServerProcess::SystemToken() const {
   return Token("system", "TEST", "", {}, {"system/*.cruds"});
+}
+
+std::vector<std::string> AuditRecords(const std::string& data_dir) {
+  std::vector<std::string> out;
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2((data_dir + "/crs.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) !=
+      SQLITE_OK) {
+    sqlite3_close(db);
+    return out;
+  }
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, "SELECT record FROM audit ORDER BY seq", -1, &s, nullptr);
+  while (s && sqlite3_step(s) == SQLITE_ROW) {
+    out.emplace_back(static_cast<const char*>(sqlite3_column_blob(s, 0)),
+                     sqlite3_column_bytes(s, 0));
+  }
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return out;
 }
 
 int RunCrs(const std::vector<std::string>& args, std::string* out) {

@@ -81,6 +81,10 @@ class ServerProcess {
 // Runs the crs binary with `args` and returns its exit code; output into *out.
 int RunCrs(const std::vector<std::string>& args, std::string* out);
 
+// Every audit record's JSON text in the node's database (DATA/crs.db),
+// oldest first; readable while the server runs (WAL).
+std::vector<std::string> AuditRecords(const std::string& data_dir);
+
 // Reads a file into a string (empty when unreadable).
 std::string ReadFile(const std::string& path);
 

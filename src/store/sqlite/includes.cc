@@ -36,7 +36,8 @@ std::string PidClause(const Include& inc, std::vector<SqlArg>* args) {
 }
 
 constexpr const char* kColumns =
-    "r.rid, r.id, r.version, v.last_updated, v.body, r.patient, r.type FROM resources r "
+    "r.rid, r.id, r.version, v.last_updated, v.body, r.patient, r.labels, r.author_org, r.type "
+    "FROM resources r "
     "JOIN versions v ON v.seq = r.cur_seq";
 
 }  // namespace
@@ -120,7 +121,7 @@ Status LoadIncludes(Db& db, const SearchQuery& q, SearchResult* result) {
           ++result->included_left_out;
           continue;
         }
-        auto m = MatchFromRow(*s, 6);
+        auto m = MatchFromRow(*s, 8);
         if (!m.ok()) {
           st = m.status();
           break;

@@ -438,6 +438,8 @@ Result<SearchMatch> MatchFromRow(const Stmt& row, int type_col) {
   m.version = row.Int(2);
   m.last_updated_ms = row.Int(3);
   m.patient = row.Text(5);
+  m.labels = static_cast<uint32_t>(row.Int(6));
+  m.author_org = row.Text(7);
   if (type_col >= 0) m.type = row.Text(type_col);
   CRS_ASSIGN_OR_RETURN(m.body, DecompressBody(row.Blob(4)));
   return m;
@@ -461,7 +463,8 @@ CompiledSql CompilePage(const SearchQuery& query) {
   CompiledSql out;
   if (query.sort.empty()) {
     std::string from_where = b.FromWhere(b.PickDriver(), query.after_rid, /*join_versions=*/true);
-    out.sql = "SELECT r.rid, r.id, r.version, v.last_updated, v.body, r.patient " + from_where +
+    out.sql = "SELECT r.rid, r.id, r.version, v.last_updated, v.body, r.patient, r.labels, "
+              "r.author_org " + from_where +
               " ORDER BY r.rid LIMIT " + b.Arg(static_cast<int64_t>(query.count) + 1);
     out.args = b.TakeArgs();
     return out;
@@ -474,7 +477,8 @@ CompiledSql CompilePage(const SearchQuery& query) {
     order += sk + (query.sort[i].descending ? " DESC, " : ", ");
   }
   std::string inner = "SELECT r.rid AS rid, r.id AS id, r.version AS version, "
-                      "v.last_updated AS last_updated, v.body AS body, r.patient AS patient" + keys + " " +
+                      "v.last_updated AS last_updated, v.body AS body, r.patient AS patient, "
+                      "r.labels AS labels, r.author_org AS author_org" + keys + " " +
                       b.FromWhere(b.PickDriver(), 0, /*join_versions=*/true);
   std::string where = query.after_sort.empty() ? "" : " WHERE " + b.KeysetSql();
   out.sql = "SELECT * FROM (" + inner + ")" + where + " ORDER BY " + order + "rid LIMIT " +

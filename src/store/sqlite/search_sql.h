@@ -22,7 +22,7 @@ struct CompiledSql {
 };
 
 // The page query: columns rid, id, version, last_updated, body (compressed),
-// patient (then the sort keys, when sorted), ordered by rid, at most query.count + 1 rows.
+// patient, labels, author_org (then the sort keys, when sorted), ordered by rid, at most query.count + 1 rows.
 CompiledSql CompilePage(const SearchQuery& query);
 
 // SELECT count(*) of every match (paging ignored).
@@ -34,7 +34,7 @@ std::string AccessSql(const AccessFilter& filter, const std::string& alias,
                       const std::function<std::string(SqlArg)>& arg);
 
 // Decodes a result row whose first columns are rid, id, version,
-// last_updated, body (compressed), patient; `type_col` >= 0 names the column holding
+// last_updated, body (compressed), patient, labels, author_org; `type_col` >= 0 names the column holding
 // the resource type.
 Result<SearchMatch> MatchFromRow(const Stmt& row, int type_col);
 

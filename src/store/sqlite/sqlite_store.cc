@@ -228,7 +228,7 @@ class SqliteStore final : public Store {
           // Remember this row's keys: if the next row exists, they are the cursor.
           result.next_after_sort.clear();
           for (size_t k = 0; k < q.sort.size(); ++k) {
-            int col = 6 + static_cast<int>(k);
+            int col = 8 + static_cast<int>(k);
             if (s->IsNull(col)) {
               result.next_after_sort.emplace_back(std::monostate());
             } else if (s->IsInt(col)) {
@@ -270,7 +270,8 @@ class SqliteStore final : public Store {
         links += "(" + arg(type) + ", " + arg(code) + ")";
       }
       std::string sql =
-          "SELECT r.rid, r.id, r.version, v.last_updated, v.body, r.patient, r.type FROM resources r "
+          "SELECT r.rid, r.id, r.version, v.last_updated, v.body, r.patient, r.labels, r.author_org, "
+          "r.type FROM resources r "
           "JOIN versions v ON v.seq = r.cur_seq WHERE r.deleted = 0 AND r.rid > " +
           arg(q.after_rid) + " AND ((r.type = " + owner_type + " AND r.id = " + owner_id + ")";
       if (!links.empty()) {
@@ -300,7 +301,7 @@ class SqliteStore final : public Store {
           result.next_after_rid = result.matches.back().rid;
           break;
         }
-        auto m = MatchFromRow(*s, 6);
+        auto m = MatchFromRow(*s, 8);
         if (!m.ok()) {
           inner = m.status();
           break;
