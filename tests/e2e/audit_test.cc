@@ -94,6 +94,25 @@ TEST_F(AuditTest, EveryRequestLeavesARecordBeforeItsResponse) {
   EXPECT_EQ(Str(records[before + 3], "outcome"), "denied");
 }
 
+TEST_F(AuditTest, ATransactionIsOneRecordListingWhatItWrote) {
+  size_t before = Records(data()).size();
+  std::string tx =
+      R"({"resourceType":"Bundle","type":"transaction","entry":[)"
+      R"({"resource":{"resourceType":"Observation","status":"final","code":{"text":"bp"},)"
+      R"("subject":{"reference":"Patient/9990000018"}},"request":{"method":"POST","url":"Observation"}},)"
+      R"({"resource":{"resourceType":"Observation","status":"final","code":{"text":"hr"},)"
+      R"("subject":{"reference":"Patient/9990000026"}},"request":{"method":"POST","url":"Observation"}}]})";
+  ASSERT_EQ(Post("/fhir", tx).status, 200);
+  auto records = Records(data());
+  ASSERT_EQ(records.size(), before + 1);
+  const auto& rec = records.back();
+  EXPECT_EQ(Str(rec, "action"), "transaction");
+  std::string text = json::serialize(rec);
+  EXPECT_NE(text.find("9990000018"), std::string::npos);
+  EXPECT_NE(text.find("9990000026"), std::string::npos);
+  EXPECT_NE(text.find("Observation/"), std::string::npos);
+}
+
 TEST_F(AuditTest, APatientSeesWhoAccessedTheirRecordAndNothingElse) {
   std::string ae = server_.Token("R8000", "HOSP", "", {}, {}, "dr-ae");
   Headers bg = {{"Authorization", "Bearer " + ae}, {"X-Purpose-Of-Use", "ETREAT"},
