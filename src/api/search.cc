@@ -59,6 +59,9 @@ void FhirApi::Search(RequestContext& ctx, std::string_view type,
   if (!parsed.ok()) return SetError(parsed.status(), out);
   store::SearchQuery& q = parsed->query;
   if (ctx.caller) {
+    if (q.explain && !ctx.caller->is_system()) {
+      return SetError(Status::Forbidden("_explain is for backend services (role system)"), out);
+    }
     ctx.caller->named_patients = NamedPatients(type, params);
     q.access = FilterOf(ctx, 's');
     const access::Caller& c = *ctx.caller;
