@@ -12,9 +12,11 @@ namespace {
 std::optional<std::vector<std::string>> ScopedTypes(const access::Caller& c) {
   if (!c.scope_allows) return std::nullopt;
   std::vector<std::string> types;
-  for (const auto& t : fhir::Model::R4().ResourceTypes()) {
+  const auto& all = fhir::Model::R4().ResourceTypes();
+  for (const auto& t : all) {
     if (c.scope_allows(t, 'r') || c.scope_allows(t, 's')) types.push_back(t);
   }
+  if (types.size() == all.size()) return std::nullopt;  // e.g. system/*.rs: no narrowing
   return types;
 }
 
