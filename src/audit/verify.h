@@ -36,7 +36,9 @@ struct VerifyOptions {
   // Fail when more than this many records follow the last checkpoint
   // (-1: only report them).
   int64_t max_uncovered = -1;
-  int page_size = 4096;
+  // Records read per scan (one read snapshot each); the scan stops and
+  // resumes after this many, so a live store's WAL is not held back long.
+  int page_size = 65536;
   // Called after each page with the number of records checked so far.
   std::function<void(int64_t records)> progress;
 };
