@@ -5,6 +5,7 @@
 #include <cstring>
 #include <deque>
 
+#include "audit/read_ahead.h"
 #include "audit/signing.h"
 #include "store/audit_chain.h"
 
@@ -64,24 +65,30 @@ class Verifier {
 
  private:
   Status Walk() {
-    int64_t chunk = std::max(1, options_.page_size);
+    int64_t snapshot_rows = std::max(1, options_.page_size);
+    int64_t since_rewind = 0;
     while (true) {
-      // One scan per chunk: each is a short read snapshot, so a long
-      // verify of a live store does not hold back its WAL checkpoints.
-      int64_t seen = 0;
-      checkpoints_.Rewind();  // pick up checkpoints written while we read
-      next_checkpoint_seq_ = 0;
-      Status scan = store_.ScanAuditRows(report_.last_seq, [&](const store::AuditRowView& rec) {
-        ++seen;
-        return CheckRecord(rec) && seen < chunk;
-      });
-      CRS_RETURN_IF_ERROR(scan);
-      CRS_RETURN_IF_ERROR(error_);
-      if (!report_.reason.empty()) return Status::Ok();
-      if (options_.progress && seen > 0) options_.progress(report_.records);
-      if (seen == chunk) continue;
+      {
+        AuditReadAhead reader(store_, report_.last_seq, snapshot_rows);
+        while (true) {
+          CRS_ASSIGN_OR_RETURN(const AuditReadAhead::Batch* batch, reader.Next());
+          if (since_rewind >= snapshot_rows) {
+            since_rewind = 0;
+            if (options_.progress) options_.progress(report_.records);
+            RewindCheckpoints();
+          }
+          for (const store::AuditRowView& rec : batch->rows) {
+            // Stopped: a failure is in the report, a store error in error_.
+            if (!CheckRecord(rec)) return error_;
+          }
+          since_rewind += static_cast<int64_t>(batch->rows.size());
+          if (batch->end) break;
+        }
+      }
+      if (options_.progress) options_.progress(report_.records);
       // The end of the log: a checkpoint beyond it names missing records,
-      // unless records were appended after this scan read its snapshot.
+      // unless records were appended after the last snapshot was read.
+      RewindCheckpoints();
       CRS_ASSIGN_OR_RETURN(const store::AuditCheckpoint* cp, checkpoints_.Peek());
       // A checkpoint of records already passed was written while they
       // were being read; their heads are no longer at hand.
@@ -104,6 +111,12 @@ class Verifier {
     }
   }
 
+  // Picks up checkpoints written since the cursor last looked.
+  void RewindCheckpoints() {
+    checkpoints_.Rewind();
+    next_checkpoint_seq_ = 0;
+  }
+
   // Checks one record; false stops the scan (a failure, or error_ is set).
   bool CheckRecord(const store::AuditRowView& rec) {
     int64_t expect = report_.last_seq + 1;
@@ -112,7 +125,6 @@ class Verifier {
                        " is followed by seq " + std::to_string(rec.seq) + " (record deleted)");
       return false;
     }
-    // The record is hashed where the store holds it: no copy per record.
     char hash[store::kAuditHashSize];
     store::AuditChainHash(std::string_view(head_, sizeof head_), rec.seq, rec.record, hash);
     if (rec.hash.size() != sizeof hash || std::memcmp(hash, rec.hash.data(), sizeof hash) != 0) {
@@ -131,7 +143,7 @@ class Verifier {
         return false;
       }
       if (*cp == nullptr) {
-        next_checkpoint_seq_ = INT64_MAX;  // until the next chunk looks again
+        next_checkpoint_seq_ = INT64_MAX;  // until RewindCheckpoints()
         break;
       }
       if ((*cp)->seq > rec.seq) {

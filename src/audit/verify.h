@@ -15,7 +15,8 @@
 // externally kept copy of a recent checkpoint closes it.
 //
 // Thread safety: stateless; safe to run concurrently with appends (it
-// checks the prefix that exists when each page is read).
+// checks the prefix that exists when each page is read). It reads the log
+// on a second thread (audit/read_ahead.h) while it hashes on the caller's.
 #pragma once
 
 #include <cstdint>
