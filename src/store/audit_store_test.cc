@@ -297,5 +297,17 @@ TEST_P(AuditStoreTest, AcknowledgedAppendSurvivesReopen) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, AuditStoreTest, ::testing::Values("sqlite:"));
 
+// Known answers (Python hashlib) for hash(n) = SHA-256(hash(n-1) || seq BE64
+// || record): the format in docs/audit.md, independent of the code that
+// writes and verifies it.
+TEST(AuditChainTest, HashIsSha256OfPreviousHashSeqAndRecord) {
+  std::string h1 = AuditChainHash(AuditZeroHash(), 1, "abc");
+  EXPECT_EQ(AuditHex(h1), "328976acf07e9b1c4a8967f2d63902c9a724235b6363ac83087246ad84cd222a");
+  char h2[kAuditHashSize];
+  AuditChainHash(h1, 2, std::string(1000, 'x'), h2);
+  EXPECT_EQ(AuditHex(std::string_view(h2, sizeof h2)),
+            "683c93abd8f814ac07041ea2581dbccaf09307e20e23be6beb9ca68325a111b8");
+}
+
 }  // namespace
 }  // namespace crs::store
