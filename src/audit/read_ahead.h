@@ -71,12 +71,12 @@ class AuditReadAhead {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Batch*> ready_;  // GUARDED_BY(mu_): filled, oldest first
-  std::deque<Batch*> free_;   // GUARDED_BY(mu_)
+  std::deque<Batch*> ready_;    // GUARDED_BY(mu_): filled, oldest first
+  std::deque<Batch*> free_;     // GUARDED_BY(mu_)
   Batch* consuming_ = nullptr;  // GUARDED_BY(mu_): returned by the last Next()
-  Status error_;              // GUARDED_BY(mu_): the reader failed
-  bool failed_ = false;       // GUARDED_BY(mu_)
-  bool stop_ = false;         // GUARDED_BY(mu_): the consumer has gone
+  Status error_;                // GUARDED_BY(mu_): the reader failed
+  bool failed_ = false;         // GUARDED_BY(mu_)
+  bool stop_ = false;           // GUARDED_BY(mu_): the consumer has gone
 
   std::thread reader_;  // last: starts after the members it uses exist
 };
