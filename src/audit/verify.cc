@@ -1,10 +1,11 @@
 #include "audit/verify.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <deque>
-#include <future>
 
+#include "audit/read_ahead.h"
 #include "audit/signing.h"
 #include "store/audit_chain.h"
 
@@ -64,68 +65,96 @@ class Verifier {
 
  private:
   Status Walk() {
-    int page = std::max(1, options_.page_size);
-    // The next page is read on another thread while this one is hashed.
-    auto fetch = [this, page](int64_t after) { return store_.ScanAudit(after, page); };
-    std::future<Result<std::vector<store::StoredAudit>>> ahead;
+    int64_t snapshot_rows = std::max(1, options_.page_size);
+    int64_t since_rewind = 0;
     while (true) {
-      auto fetched = ahead.valid() ? ahead.get() : fetch(report_.last_seq);
-      if (!fetched.ok()) return fetched.status();
-      std::vector<store::StoredAudit> records = std::move(fetched).value();
-      if (!records.empty()) ahead = std::async(std::launch::async, fetch, records.back().seq);
-      checkpoints_.Rewind();  // pick up checkpoints written while we read
-      if (records.empty()) {
-        // The end of the log: a checkpoint beyond it names missing records,
-        // unless records were appended after this page was read.
-        CRS_ASSIGN_OR_RETURN(const store::AuditCheckpoint* cp, checkpoints_.Peek());
-        // A checkpoint of records already passed was written while they
-        // were being read; their heads are no longer at hand.
-        while (cp != nullptr && cp->seq <= report_.last_seq) {
-          checkpoints_.Pop();
-          CRS_ASSIGN_OR_RETURN(cp, checkpoints_.Peek());
+      {
+        AuditReadAhead reader(store_, report_.last_seq, snapshot_rows);
+        while (true) {
+          CRS_ASSIGN_OR_RETURN(const AuditReadAhead::Batch* batch, reader.Next());
+          if (since_rewind >= snapshot_rows) {
+            since_rewind = 0;
+            if (options_.progress) options_.progress(report_.records);
+            RewindCheckpoints();
+          }
+          for (const store::AuditRowView& rec : batch->rows) {
+            // Stopped: a failure is in the report, a store error in error_.
+            if (!CheckRecord(rec)) return error_;
+          }
+          since_rewind += static_cast<int64_t>(batch->rows.size());
+          if (batch->end) break;
         }
-        if (cp == nullptr) return Status::Ok();
-        CRS_ASSIGN_OR_RETURN(auto more, store_.ScanAudit(report_.last_seq, 1));
-        if (!more.empty()) continue;
-        Fail(report_.last_seq + 1,
-             "record missing: the log ends at seq " + std::to_string(report_.last_seq) +
-                 " but a checkpoint covers seq " + std::to_string(cp->seq) +
-                 " (records removed from the end)");
-        return Status::Ok();
-      }
-      for (const store::StoredAudit& rec : records) {
-        CRS_RETURN_IF_ERROR(CheckRecord(rec));
-        if (!report_.reason.empty()) return Status::Ok();
       }
       if (options_.progress) options_.progress(report_.records);
+      // The end of the log: a checkpoint beyond it names missing records,
+      // unless records were appended after the last snapshot was read.
+      RewindCheckpoints();
+      CRS_ASSIGN_OR_RETURN(const store::AuditCheckpoint* cp, checkpoints_.Peek());
+      // A checkpoint of records already passed was written while they
+      // were being read; their heads are no longer at hand.
+      while (cp != nullptr && cp->seq <= report_.last_seq) {
+        checkpoints_.Pop();
+        CRS_ASSIGN_OR_RETURN(cp, checkpoints_.Peek());
+      }
+      if (cp == nullptr) return Status::Ok();
+      bool more = false;
+      CRS_RETURN_IF_ERROR(store_.ScanAuditRows(report_.last_seq, [&](const store::AuditRowView&) {
+        more = true;
+        return false;
+      }));
+      if (more) continue;
+      Fail(report_.last_seq + 1,
+           "record missing: the log ends at seq " + std::to_string(report_.last_seq) +
+               " but a checkpoint covers seq " + std::to_string(cp->seq) +
+               " (records removed from the end)");
+      return Status::Ok();
     }
   }
 
-  Status CheckRecord(const store::StoredAudit& rec) {
+  // Picks up checkpoints written since the cursor last looked.
+  void RewindCheckpoints() {
+    checkpoints_.Rewind();
+    next_checkpoint_seq_ = 0;
+  }
+
+  // Checks one record; false stops the scan (a failure, or error_ is set).
+  bool CheckRecord(const store::AuditRowView& rec) {
     int64_t expect = report_.last_seq + 1;
     if (rec.seq != expect) {
       Fail(expect, "record missing: seq " + std::to_string(report_.last_seq) +
                        " is followed by seq " + std::to_string(rec.seq) + " (record deleted)");
-      return Status::Ok();
+      return false;
     }
     char hash[store::kAuditHashSize];
-    store::AuditChainHash(head_, rec.seq, rec.record, hash);
+    store::AuditChainHash(std::string_view(head_, sizeof head_), rec.seq, rec.record, hash);
     if (rec.hash.size() != sizeof hash || std::memcmp(hash, rec.hash.data(), sizeof hash) != 0) {
       Fail(rec.seq, "hash mismatch: the stored hash is not SHA-256(previous hash, seq, record) "
                     "(record edited, inserted or moved)");
-      return Status::Ok();
+      return false;
     }
-    head_.assign(hash, sizeof hash);
+    std::memcpy(head_, hash, sizeof hash);
     report_.last_seq = rec.seq;
     ++report_.records;
+    if (rec.seq < next_checkpoint_seq_) return true;
     while (true) {
-      CRS_ASSIGN_OR_RETURN(const store::AuditCheckpoint* cp, checkpoints_.Peek());
-      if (cp == nullptr || cp->seq > rec.seq) break;
-      CheckCheckpoint(*cp, rec.seq);
+      auto cp = checkpoints_.Peek();
+      if (!cp.ok()) {
+        error_ = cp.status();
+        return false;
+      }
+      if (*cp == nullptr) {
+        next_checkpoint_seq_ = INT64_MAX;  // until RewindCheckpoints()
+        break;
+      }
+      if ((*cp)->seq > rec.seq) {
+        next_checkpoint_seq_ = (*cp)->seq;
+        break;
+      }
+      CheckCheckpoint(**cp, rec.seq);
       checkpoints_.Pop();
-      if (!report_.reason.empty()) break;
+      if (!report_.reason.empty()) return false;
     }
-    return Status::Ok();
+    return true;
   }
 
   // `cp` covers a seq <= `seq`, the record just checked; seqs are gapless,
@@ -148,7 +177,7 @@ class Verifier {
       Fail(cp.seq, where + ": signature invalid or by an untrusted key (" + cp.key_id + ")");
       return;
     }
-    if (cp.head_hash != head_) {
+    if (cp.head_hash != std::string_view(head_, sizeof head_)) {
       Fail(report_.last_checkpoint_seq + 1,
            where + " signs a different chain head: records " +
                std::to_string(report_.last_checkpoint_seq + 1) + ".." + std::to_string(cp.seq) +
@@ -171,7 +200,9 @@ class Verifier {
   const VerifyOptions& options_;
   CheckpointCursor checkpoints_;
   VerifyReport report_;
-  std::string head_ = store::AuditZeroHash();
+  Status error_;                         // a store error met inside a scan callback
+  char head_[store::kAuditHashSize] = {};  // the chain head: hash(0) is 32 zero bytes
+  int64_t next_checkpoint_seq_ = 0;      // no checkpoint to check below this seq
 };
 
 }  // namespace

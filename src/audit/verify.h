@@ -15,7 +15,8 @@
 // externally kept copy of a recent checkpoint closes it.
 //
 // Thread safety: stateless; safe to run concurrently with appends (it
-// checks the prefix that exists when each page is read).
+// checks the prefix that exists when each page is read). It reads the log
+// on a second thread (audit/read_ahead.h) while it hashes on the caller's.
 #pragma once
 
 #include <cstdint>
@@ -36,7 +37,9 @@ struct VerifyOptions {
   // Fail when more than this many records follow the last checkpoint
   // (-1: only report them).
   int64_t max_uncovered = -1;
-  int page_size = 4096;
+  // Records read per scan (one read snapshot each); the scan stops and
+  // resumes after this many, so a live store's WAL is not held back long.
+  int page_size = 65536;
   // Called after each page with the number of records checked so far.
   std::function<void(int64_t records)> progress;
 };

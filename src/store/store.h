@@ -157,6 +157,16 @@ struct StoredAudit {
   int64_t reviewed_by = 0;  // for alerts: seq of the record that reviewed it, 0 if none
 };
 
+// One audit record as a streaming scan sees it (Store::ScanAuditRows). The
+// views point into the backend's row buffers: valid only inside the callback
+// that receives them, never to be kept.
+struct AuditRowView {
+  int64_t seq = 0;
+  int64_t time_ms = 0;
+  std::string_view record;  // StoredAudit::record
+  std::string_view hash;    // StoredAudit::hash
+};
+
 // A signed statement "the chain through `seq` has head `head_hash`"
 // (message: store/audit_chain.h CheckpointMessage).
 struct AuditCheckpoint {
@@ -237,6 +247,16 @@ class Store {
   // Up to `limit` records with seq > after_seq, oldest first (verification,
   // copying a node). An empty result means the end of the log.
   virtual Result<std::vector<StoredAudit>> ScanAudit(int64_t after_seq, int limit) = 0;
+
+  // Calls `fn` on each record with seq > after_seq, oldest first, without
+  // copying it, until the log ends or `fn` returns false. One call reads one
+  // consistent snapshot, which a long scan keeps open (on SQLite it holds
+  // back WAL checkpoints): a caller walking a large live log stops now and
+  // then and resumes after the last seq it saw. `fn` runs on the caller's
+  // thread and must not call back into the store. Returns the store's error
+  // if it could not be read (`fn` may have seen some records by then).
+  virtual Status ScanAuditRows(int64_t after_seq,
+                               const std::function<bool(const AuditRowView&)>& fn) = 0;
 
   // Up to `limit` checkpoints with seq > after_seq, oldest first.
   virtual Result<std::vector<AuditCheckpoint>> ScanAuditCheckpoints(int64_t after_seq,

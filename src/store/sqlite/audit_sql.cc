@@ -42,6 +42,9 @@ constexpr const char* kReadOne =
 // No alert join: the scan feeds verification at millions of rows per second.
 constexpr const char* kScan =
     "SELECT seq, time, record, hash FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+// The streaming scan: no LIMIT, the caller stops by returning false.
+constexpr const char* kScanRows =
+    "SELECT seq, time, record, hash FROM audit WHERE seq > ?1 ORDER BY seq";
 constexpr const char* kScanCheckpoints =
     "SELECT seq, time, head, key_id, signature FROM audit_checkpoint "
     "WHERE seq > ?1 ORDER BY seq LIMIT ?2";
@@ -248,6 +251,28 @@ Result<std::vector<StoredAudit>> ScanAuditIn(Db& db, int64_t after_seq, int limi
   }
   s->Reset();
   return out;
+}
+
+Status ScanAuditRowsIn(Db& db, int64_t after_seq,
+                       const std::function<bool(const AuditRowView&)>& fn) {
+  CRS_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kScanRows));
+  s->Bind(1, after_seq);
+  AuditRowView row;
+  while (true) {
+    auto more = s->Step();
+    if (!more.ok()) {
+      s->Reset();
+      return more.status();
+    }
+    if (!*more) break;
+    row.seq = s->Int(0);
+    row.time_ms = s->Int(1);
+    row.record = s->Blob(2);
+    row.hash = s->Blob(3);
+    if (!fn(row)) break;
+  }
+  s->Reset();
+  return Status::Ok();
 }
 
 Result<std::vector<AuditCheckpoint>> ScanAuditCheckpointsIn(Db& db, int64_t after_seq,

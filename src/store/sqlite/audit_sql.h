@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,8 @@ class AuditAppender {
 Result<AuditPage> QueryAuditIn(Db& db, const AuditQuery& query);
 Result<StoredAudit> ReadAuditIn(Db& db, int64_t seq);
 Result<std::vector<StoredAudit>> ScanAuditIn(Db& db, int64_t after_seq, int limit);
+Status ScanAuditRowsIn(Db& db, int64_t after_seq,
+                       const std::function<bool(const AuditRowView&)>& fn);
 Result<std::vector<AuditCheckpoint>> ScanAuditCheckpointsIn(Db& db, int64_t after_seq, int limit);
 
 }  // namespace crs::store::sqlite

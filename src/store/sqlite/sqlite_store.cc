@@ -359,6 +359,10 @@ class SqliteStore final : public Store {
   Result<std::vector<StoredAudit>> ScanAudit(int64_t after_seq, int limit) override {
     return ReadWith([&](Db* conn) { return ScanAuditIn(*conn, after_seq, limit); });
   }
+  Status ScanAuditRows(int64_t after_seq,
+                       const std::function<bool(const AuditRowView&)>& fn) override {
+    return WithReader([&](Db* conn) { return ScanAuditRowsIn(*conn, after_seq, fn); });
+  }
   Result<std::vector<AuditCheckpoint>> ScanAuditCheckpoints(int64_t after_seq,
                                                             int limit) override {
     return ReadWith([&](Db* conn) { return ScanAuditCheckpointsIn(*conn, after_seq, limit); });
