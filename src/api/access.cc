@@ -1,6 +1,7 @@
 // Where the API asks the access layer (src/access/policy.h) and records what a
 // request touched for its audit record. Every interaction handler calls these.
 #include "access/facts.h"
+#include "api/demographics.h"
 #include "api/handler_internal.h"
 #include "fhir/model.h"
 
@@ -67,6 +68,22 @@ Status FhirApi::CheckWrite(RequestContext& ctx, const Prepared& p, char interact
                              " belongs to (or its security labels forbid it)");
   }
   return Status::Ok();
+}
+
+std::string FhirApi::Shown(const RequestContext& ctx, std::string_view type,
+                           std::string_view patient, uint32_t labels, std::string body) {
+  if (!WithholdsContactDetails(ctx.caller.get(), type, patient, labels)) return body;
+  return WithoutContactDetails(body);
+}
+
+void FhirApi::AppendShown(const RequestContext& ctx, std::string_view type,
+                          std::string_view patient, uint32_t labels, const std::string& body,
+                          std::string* out) {
+  if (!WithholdsContactDetails(ctx.caller.get(), type, patient, labels)) {
+    out->append(body);
+  } else {
+    out->append(WithoutContactDetails(body));
+  }
 }
 
 void FhirApi::Saw(RequestContext& ctx, const store::SearchResult& result,

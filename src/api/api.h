@@ -12,6 +12,7 @@
 #include "access/policy.h"
 #include "core/time.h"
 #include "http/server.h"
+#include "nhs/nhs_number.h"
 #include "store/store.h"
 
 namespace crs::api {
@@ -39,6 +40,9 @@ struct ApiOptions {
   // A user opening more distinct patients than this in an hour raises a
   // "volume" alert (0: never).
   int volume_alert_patients_per_hour = 100;
+  // Where NHS numbers for Patients created without one come from
+  // (docs/demographics.md).
+  nhs::NhsNumberRange nhs_number_range = nhs::kTestNhsNumberRange;
 };
 
 // Creates the handler. `store` and `clock` must outlive it.

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "api/demographics.h"
 #include "api/handler_internal.h"
 #include "api/outcome.h"
 #include "api/resource_io.h"
@@ -88,7 +89,8 @@ int Phase(const std::string& method) {
 }
 
 Status EntryError(size_t index, const Status& st) {
-  return Status(st.code(), "Bundle.entry[" + std::to_string(index) + "]: " + st.message());
+  return Status(st.code(), "Bundle.entry[" + std::to_string(index) + "]: " + st.message())
+      .WithDetail(st.detail());
 }
 
 // Reads entry i of a batch/transaction into `e`.
@@ -326,6 +328,16 @@ Status FhirApi::Transaction(RequestContext& ctx, std::vector<Entry>& entries,
       }
     }
   };
+  Env e_env = env(ctx);
+  // Patients created without an NHS number are numbered once every id the
+  // transaction names is known: an allocated number must not be one that
+  // another entry PUTs.
+  std::vector<Entry*> to_number;
+  auto allocates = [](const Entry& e) {
+    if (e.type != "Patient" || !e.has_resource) return false;
+    auto number = NhsNumberOf(e.resource);
+    return number.ok() && number->empty();
+  };
   for (Entry& e : entries) {
     bool write = e.method != "GET" && e.method != "HEAD";
     if (write && (e.id.starts_with("$") || e.type.starts_with("$"))) {
@@ -367,13 +379,32 @@ Status FhirApi::Transaction(RequestContext& ctx, std::vector<Entry>& entries,
       } else {
         const json::object* o = e.resource.if_object();
         const json::value* body_id = o ? o->if_contains("id") : nullptr;
-        e.id = body_id && body_id->is_string() ? std::string(body_id->get_string()) : NewId();
+        if (body_id && body_id->is_string()) {
+          e.id = std::string(body_id->get_string());
+        } else if (allocates(e)) {
+          e.query.clear();
+          to_number.push_back(&e);
+          continue;
+        } else {
+          auto id = NewResourceId(e_env, e.type, e.resource);  // a Patient: its NHS number
+          if (!id.ok()) return EntryError(e.index, id.status());
+          e.id = std::move(*id);
+        }
       }
       e.query.clear();
     }
     if (e.method == "POST") {
       if (!e.id.empty()) return EntryError(e.index, Status::Invalid("POST url must be a type"));
-      create_ids[e.index] = NewId();
+      if (allocates(e)) {
+        to_number.push_back(&e);
+        continue;
+      }
+      // A Patient's id is the NHS number it carries, fixed here so that
+      // references to the entry's fullUrl can follow it.
+      Result<std::string> id =
+          e.has_resource ? NewResourceId(e_env, e.type, e.resource) : Result<std::string>(NewId());
+      if (!id.ok()) return EntryError(e.index, id.status());
+      create_ids[e.index] = std::move(*id);
       e.id = create_ids[e.index];
     } else if (write) {
       if (e.id.empty() || e.id.find('/') != std::string::npos) {
@@ -386,6 +417,18 @@ Status FhirApi::Transaction(RequestContext& ctx, std::vector<Entry>& entries,
                                                  "transaction"));
     }
     if (write && e.method != "DELETE") map_full_url(e);
+  }
+  for (Entry* e : to_number) {
+    std::string id;
+    do {
+      auto next = nhs_numbers_.Next();
+      if (!next.ok()) return EntryError(e->index, next.status());
+      id = std::move(*next);
+    } while (targets.count({e->type, id}));
+    e->id = id;
+    if (e->method == "POST") create_ids[e->index] = id;
+    targets.insert({e->type, id});
+    map_full_url(*e);
   }
   // 2. Rewrite references between entries.
   for (Entry& e : entries) {
@@ -409,7 +452,6 @@ Status FhirApi::Transaction(RequestContext& ctx, std::vector<Entry>& entries,
   // 3. Prepare every write against current state and commit them as one batch;
   // a concurrent writer (Conflict) means preparing again.
   std::vector<Prepared> prepared(entries.size());
-  Env e_env = env(ctx);
   constexpr int kAttempts = 8;
   for (int attempt = 0;; ++attempt) {
     store::WriteBatch batch;

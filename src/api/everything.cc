@@ -94,7 +94,9 @@ void FhirApi::Everything(RequestContext& ctx, std::string_view type, std::string
     if (i) s += ",";
     s += R"({"fullUrl":)";
     AppendJsonString(ctx.base + "/" + m.type + "/" + m.id, &s);
-    s += R"(,"resource":)" + m.body + R"(,"search":{"mode":"match"}})";
+    s += R"(,"resource":)";
+    AppendShown(ctx, m.type, m.patient, m.labels, m.body, &s);
+    s += R"(,"search":{"mode":"match"}})";
   }
   if (!result->matches.empty()) s += "]";
   s += "}";

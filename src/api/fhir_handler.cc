@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <exception>
 
+#include "api/demographics.h"
 #include "api/handler_internal.h"
 #include "api/outcome.h"
 #include "api/resource_io.h"
@@ -322,6 +323,24 @@ void FhirApi::Read(RequestContext& ctx, std::string_view type, std::string_view 
   }
   if (!r.ok()) return SetError(r.status(), out);
   if (r->deleted) return SetError(Status::Gone(std::string(type) + " has been deleted"), out);
+  if (type == "Patient") {
+    // A superseded record (merged duplicate) answers with the surviving one,
+    // as PDS does; a few hops at most, never in a circle.
+    std::string at(id);
+    for (int hop = 0; hop < 4; ++hop) {
+      auto next = ReplacedBy(r->body);
+      if (!next || *next == at || *next == id) break;
+      auto survivor = store_.Read(type, *next);
+      if (!survivor.ok() || survivor->deleted) break;  // nothing to lead to: the record as it is
+      if (ctx.caller) ctx.caller->named_patients.push_back(survivor->access.patient);
+      if (!See(ctx, type, *next, survivor->access, 'r')) {
+        ctx.trail.denied = true;
+        return SetError(Status::NotFound(std::string(type) + " not found"), out);
+      }
+      at = *next;
+      r = std::move(survivor);
+    }
+  }
   std::string etag = ETagOf(r->version);
   if (ctx.request.headers.Get("if-none-match") == etag) {
     out->status = 304;
@@ -332,7 +351,7 @@ void FhirApi::Read(RequestContext& ctx, std::string_view type, std::string_view 
   out->SetHeader("Content-Type", std::string(kFhirJson));
   out->SetHeader("ETag", etag);
   out->SetHeader("Last-Modified", FormatHttpDate(r->last_updated_ms));
-  out->body = std::move(r->body);
+  out->body = Shown(ctx, type, r->access.patient, r->access.labels, std::move(r->body));
 }
 
 void FhirApi::VRead(RequestContext& ctx, std::string_view type, std::string_view id,
@@ -354,7 +373,12 @@ void FhirApi::VRead(RequestContext& ctx, std::string_view type, std::string_view
   out->SetHeader("Content-Type", std::string(kFhirJson));
   out->SetHeader("ETag", ETagOf(r->version));
   out->SetHeader("Last-Modified", FormatHttpDate(r->last_updated_ms));
-  out->body = std::move(r->body);
+  // The current labels, or this version's own: either restricts it.
+  uint32_t labels = r->access.labels;
+  if (type == "Patient" && IsRestrictedPatientBody(r->body)) {
+    labels |= store::AccessFacts::kRestricted;
+  }
+  out->body = Shown(ctx, type, r->access.patient, labels, std::move(r->body));
 }
 
 void FhirApi::WriteResult(RequestContext& ctx, const Prepared& p, http::Response* out) {
@@ -381,7 +405,10 @@ void FhirApi::WriteResult(RequestContext& ctx, const Prepared& p, http::Response
     case PreferReturn::kRepresentation:
       if (has_body) {
         out->SetHeader("Content-Type", std::string(kFhirJson));
-        out->body = p.body;
+        const store::AccessFacts& facts =
+            p.write && p.write->access ? *p.write->access : p.existing;
+        out->body.clear();
+        AppendShown(ctx, p.type, facts.patient, facts.labels, p.body, &out->body);
       }
       return;
   }
@@ -398,6 +425,7 @@ void FhirApi::CommitOne(RequestContext& ctx, char interaction, PrepareFn prepare
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     Result<Prepared> p = prepare();
     if (!p.ok()) return SetError(p.status(), out);
+    bool patient = p->type == "Patient";
     if (Status st = CheckWrite(ctx, *p, interaction); !st.ok()) return SetError(st, out);
     if (Status st = CheckConsent(ctx, *p); !st.ok()) return SetError(st, out);
     if (!p->write) return WriteResult(ctx, *p, out);
@@ -425,8 +453,9 @@ void FhirApi::CommitOne(RequestContext& ctx, char interaction, PrepareFn prepare
       continue;
     }
     if (committed.status().code() == Code::kConflict) {
-      return SetError(Status(Code::kPreconditionFailed,
-                             "the resource changed since the If-Match version"), out);
+      const char* message = "the resource changed since the If-Match version";
+      if (patient) return SetError(PatientVersionMismatch(message), out);
+      return SetError(Status(Code::kPreconditionFailed, message), out);
     }
     return SetError(committed.status(), out);
   }
@@ -458,6 +487,8 @@ void FhirApi::Create(RequestContext& ctx, std::string_view type, http::Response*
       p.version = existing->version;
       p.last_updated_ms = existing->last_updated_ms;
       p.body = std::move(existing->body);
+      p.existed = true;
+      p.existing = std::move(existing->access);
       return WriteResult(ctx, p, out);
     }
   }

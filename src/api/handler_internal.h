@@ -15,6 +15,7 @@
 #include "api/api.h"
 #include "audit/record.h"
 #include "api/interactions.h"
+#include "api/nhs_allocator.h"
 #include "http/request.h"
 
 namespace crs::api {
@@ -63,10 +64,12 @@ struct Counters {
 class FhirApi {
  public:
   FhirApi(store::Store& store, const Clock& clock, const ApiOptions& options)
-      : store_(store), clock_(clock), options_(options) {}
+      : store_(store), clock_(clock), options_(options),
+        nhs_numbers_(store, options.nhs_number_range) {}
 
   Env env(const RequestContext& ctx) {
-    return Env{store_, clock_, options_.max_json_depth, ctx.caller ? ctx.caller->org : ""};
+    return Env{store_, clock_, options_.max_json_depth, ctx.caller ? ctx.caller->org : "",
+               &nhs_numbers_};
   }
 
   // Access control (api/access.cc); all are no-ops when ctx.caller is null.
@@ -102,6 +105,13 @@ class FhirApi {
   bool IsVipPatient(const std::string& patient);
   // Keeps the VIP set current after a committed Patient write.
   void NoteVip(const Prepared& p);
+  // The body of a resource as `ctx`'s caller may see it: a restricted
+  // Patient loses its contact details (api/demographics.h). AppendShown
+  // appends it to `out` (no copy when nothing is withheld).
+  std::string Shown(const RequestContext& ctx, std::string_view type, std::string_view patient,
+                    uint32_t labels, std::string body);
+  void AppendShown(const RequestContext& ctx, std::string_view type, std::string_view patient,
+                   uint32_t labels, const std::string& body, std::string* out);
   // Records the matches and includes of a search-like result in ctx.trail.
   void Saw(RequestContext& ctx, const store::SearchResult& result, std::string_view match_type);
   // Runs a request through the full router (used for batch entries and the
@@ -159,6 +169,7 @@ class FhirApi {
   store::Store& store_;
   const Clock& clock_;
   const ApiOptions options_;
+  NhsNumberAllocator nhs_numbers_;
   Counters counters_;
   // Distinct patients each user opened in the current hour ("volume" alerts).
   struct Volume {

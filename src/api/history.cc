@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <charconv>
 
+#include "api/demographics.h"
 #include "api/handler_internal.h"
 #include "api/outcome.h"
 #include "core/ids.h"
@@ -127,7 +128,12 @@ void FhirApi::History(RequestContext& ctx, const std::string* type, const std::s
     AppendJsonString(ctx.base + "/" + v.type + "/" + v.id, &s);
     if (!v.deleted) {
       s += R"(,"resource":)";
-      s += v.body;
+      // The current labels, or this version's own: either restricts it.
+      uint32_t labels = v.access.labels;
+      if (v.type == "Patient" && IsRestrictedPatientBody(v.body)) {
+        labels |= store::AccessFacts::kRestricted;
+      }
+      AppendShown(ctx, v.type, v.access.patient, labels, v.body, &s);
     }
     s += R"(,"request":{"method":")";
     s += RequestMethod(v.method);
@@ -158,6 +164,7 @@ void FhirApi::ReplayResult(RequestContext& ctx, const store::CommitResult& commi
   p.version = ref.version;
   p.last_updated_ms = v->last_updated_ms;
   p.body = v->deleted ? std::string() : std::move(v->body);
+  p.existing = std::move(v->access);
   p.status = v->deleted ? 204 : v->method == store::Method::kCreate ? 201 : 200;
   WriteResult(ctx, p, out);
 }

@@ -4,6 +4,8 @@
 #include <charconv>
 
 #include "access/facts.h"
+#include "api/demographics.h"
+#include "api/nhs_allocator.h"
 #include "api/resource_io.h"
 #include "core/ids.h"
 #include "fhir/index/extract.h"
@@ -45,15 +47,30 @@ Result<Current> LoadCurrent(Env& env, std::string_view type, std::string_view id
   return Current{r->version, r->deleted, std::move(r->body), std::move(r->access)};
 }
 
-Status CheckIfMatch(std::string_view if_match, const Current& cur) {
-  if (if_match.empty()) return Status::Ok();
+// For a Patient (PDS), an update of an existing record must name the version
+// it replaces, and a stale one is a version mismatch (409); other types keep
+// If-Match optional and answer 412.
+Status CheckIfMatch(std::string_view type, std::string_view if_match, const Current& cur) {
+  bool patient = type == "Patient";
+  if (if_match.empty()) {
+    return patient && cur.version > 0 && !cur.deleted ? PatientIfMatchRequired() : Status::Ok();
+  }
   auto wanted = ParseETag(if_match);
   if (!wanted) return Status::Invalid("If-Match must be a version ETag such as W/\"3\"");
   if (cur.version == 0 || *wanted != cur.version) {
-    return Status(Code::kPreconditionFailed,
-                  "If-Match names version " + std::to_string(*wanted) +
-                      " but the current version is " + std::to_string(cur.version));
+    std::string message = "If-Match names version " + std::to_string(*wanted) +
+                          " but the current version is " + std::to_string(cur.version);
+    if (patient) return PatientVersionMismatch(std::move(message));
+    return Status(Code::kPreconditionFailed, std::move(message));
   }
+  return Status::Ok();
+}
+
+// A Patient's previous version, for name and address history.
+Status KeepHistory(Env& env, const Current& cur, json::value& resource) {
+  if (cur.version == 0 || cur.deleted || cur.body.empty()) return Status::Ok();
+  CRS_ASSIGN_OR_RETURN(json::value before, ParseJsonBody(cur.body, env.max_json_depth));
+  KeepDemographicHistory(before, resource, env.clock.NowMs());
   return Status::Ok();
 }
 
@@ -92,10 +109,34 @@ Prepared MakeWrite(Env& env, std::string_view type, std::string_view id, int64_t
 
 }  // namespace
 
+Result<std::string> NewResourceId(Env& env, std::string_view type, const json::value& resource) {
+  if (type != "Patient") return NewId();
+  CRS_ASSIGN_OR_RETURN(std::string number, NhsNumberOf(resource));
+  if (!number.empty()) return number;
+  if (env.nhs_numbers == nullptr) return Status::Unavailable("no NHS numbers to allocate");
+  return env.nhs_numbers->Next();
+}
+
 Result<Prepared> PrepareCreate(Env& env, std::string_view type, json::value resource,
                                std::string id) {
   CRS_RETURN_IF_ERROR(CheckResource(resource, type));
-  if (id.empty()) id = NewId();
+  if (id.empty()) {
+    CRS_ASSIGN_OR_RETURN(id, NewResourceId(env, type, resource));
+  }
+  if (type == "Patient") {
+    CRS_RETURN_IF_ERROR(CheckPatientId(id));
+    CRS_RETURN_IF_ERROR(BindNhsNumber(resource, id));
+    // An allocated number was free when allocated; one the client sent may
+    // not be (then this create is refused rather than retried).
+    auto existing = env.store.Read(type, id);
+    if (existing.ok()) {
+      return Status::Conflict("a Patient with this NHS number already exists" +
+                              std::string(existing->deleted ? " (deleted)" : "") +
+                              "; update it with PUT instead")
+          .WithDetail("DUPLICATE_REJECTED");
+    }
+    if (existing.status().code() != Code::kNotFound) return existing.status();
+  }
   Prepared p = MakeWrite(env, type, id, 0, store::Method::kCreate, resource);
   p.status = 201;
   return p;
@@ -104,6 +145,8 @@ Result<Prepared> PrepareCreate(Env& env, std::string_view type, json::value reso
 Result<Prepared> PrepareUpdate(Env& env, std::string_view type, std::string_view id,
                                json::value resource, std::string_view if_match) {
   CRS_RETURN_IF_ERROR(CheckIdSyntax(id));
+  bool patient = type == "Patient";
+  if (patient) CRS_RETURN_IF_ERROR(CheckPatientId(id));
   CRS_RETURN_IF_ERROR(CheckResource(resource, type));
   const json::value* body_id = resource.as_object().if_contains("id");
   if (!body_id || !body_id->is_string()) {
@@ -112,8 +155,10 @@ Result<Prepared> PrepareUpdate(Env& env, std::string_view type, std::string_view
   if (body_id->get_string() != id) {
     return Status::Invalid("the id in the body does not match the id in the URL");
   }
+  if (patient) CRS_RETURN_IF_ERROR(BindNhsNumber(resource, id));
   CRS_ASSIGN_OR_RETURN(Current cur, LoadCurrent(env, type, id));
-  CRS_RETURN_IF_ERROR(CheckIfMatch(if_match, cur));
+  CRS_RETURN_IF_ERROR(CheckIfMatch(type, if_match, cur));
+  if (patient) CRS_RETURN_IF_ERROR(KeepHistory(env, cur, resource));
   Prepared p = MakeWrite(env, type, id, cur.version,
                          cur.version == 0 ? store::Method::kCreate : store::Method::kUpdate,
                          resource);
@@ -127,7 +172,8 @@ Result<Prepared> PrepareDelete(Env& env, std::string_view type, std::string_view
                                std::string_view if_match) {
   CRS_RETURN_IF_ERROR(CheckIdSyntax(id));
   CRS_ASSIGN_OR_RETURN(Current cur, LoadCurrent(env, type, id));
-  CRS_RETURN_IF_ERROR(CheckIfMatch(if_match, cur));
+  // A delete keeps today's If-Match rules for every type (If-Match optional, 412).
+  CRS_RETURN_IF_ERROR(CheckIfMatch("", if_match, cur));
   if (cur.version == 0 || cur.deleted) {
     // Deleting what is not there changes nothing; delete is idempotent.
     Prepared p;
@@ -153,9 +199,14 @@ Result<Prepared> PreparePatch(Env& env, std::string_view type, std::string_view 
   CRS_ASSIGN_OR_RETURN(Current cur, LoadCurrent(env, type, id));
   if (cur.version == 0) return Status::NotFound(std::string(type) + " not found");
   if (cur.deleted) return Status::Gone(std::string(type) + " has been deleted");
-  CRS_RETURN_IF_ERROR(CheckIfMatch(if_match, cur));
+  CRS_RETURN_IF_ERROR(CheckIfMatch(type, if_match, cur));
   CRS_ASSIGN_OR_RETURN(json::value doc, ParseJsonBody(cur.body, env.max_json_depth));
-  CRS_ASSIGN_OR_RETURN(json::value patched, fhir::ApplyJsonPatch(doc, patch));
+  // PDS wraps the operations: {"patches": [...]}.
+  const json::value* ops = &patch;
+  if (const json::object* o = patch.if_object(); o && o->size() == 1 && o->contains("patches")) {
+    ops = &o->at("patches");
+  }
+  CRS_ASSIGN_OR_RETURN(json::value patched, fhir::ApplyJsonPatch(doc, *ops));
   Status valid = CheckResource(patched, type);
   if (!valid.ok()) {
     return Status::Unprocessable("the patched resource is not valid: " + valid.message());
@@ -163,6 +214,10 @@ Result<Prepared> PreparePatch(Env& env, std::string_view type, std::string_view 
   const json::value* new_id = patched.as_object().if_contains("id");
   if (!new_id || !new_id->is_string() || new_id->get_string() != id) {
     return Status::Unprocessable("a patch may not change or remove the resource id");
+  }
+  if (type == "Patient") {
+    CRS_RETURN_IF_ERROR(BindNhsNumber(patched, id));
+    KeepDemographicHistory(doc, patched, env.clock.NowMs());
   }
   Prepared p = MakeWrite(env, type, id, cur.version, store::Method::kPatch, patched);
   p.status = 200;

@@ -17,11 +17,16 @@
 
 namespace crs::api {
 
+class NhsNumberAllocator;
+
 struct Env {
   store::Store& store;
   const Clock& clock;
   int max_json_depth = 64;
   std::string author_org;  // the writing caller's organisation (AccessFacts::author_org)
+  // Allocates the NHS numbers of Patients created without one; null: such
+  // creates are refused (Unavailable).
+  NhsNumberAllocator* nhs_numbers = nullptr;
 };
 
 // A write ready to commit and the response it will produce.
@@ -40,6 +45,16 @@ struct Prepared {
 };
 
 // `if_match` is the raw If-Match header value (W/"3" or "3"), or empty.
+//
+// Patients follow docs/demographics.md: the id is a valid NHS number
+// (Invalid, INVALID_RESOURCE_ID), the NHS-number identifier agrees with it
+// (added when absent), an update or patch of an existing Patient needs
+// If-Match (412 PRECONDITION_REQUIRED; a stale one is 409
+// RESOURCE_VERSION_MISMATCH), and names and addresses an update drops are
+// kept as history.
+//
+// PrepareCreate with an empty `id` picks one (NewResourceId); a Patient
+// whose NHS number already exists is a Conflict.
 Result<Prepared> PrepareCreate(Env& env, std::string_view type, boost::json::value resource,
                                std::string id);
 Result<Prepared> PrepareUpdate(Env& env, std::string_view type, std::string_view id,
@@ -48,6 +63,12 @@ Result<Prepared> PrepareDelete(Env& env, std::string_view type, std::string_view
                                std::string_view if_match);
 Result<Prepared> PreparePatch(Env& env, std::string_view type, std::string_view id,
                               const boost::json::value& patch, std::string_view if_match);
+
+// The id of a new resource of `type`: for a Patient, the NHS number its
+// identifier carries or, without one, a newly allocated number; otherwise a
+// fresh random id.
+Result<std::string> NewResourceId(Env& env, std::string_view type,
+                                  const boost::json::value& resource);
 
 // Parses an ETag / If-Match value (W/"3", "3", 3) into a version.
 std::optional<int64_t> ParseETag(std::string_view etag);

@@ -125,7 +125,7 @@ void FhirApi::Search(RequestContext& ctx, std::string_view type,
     s += R"({"fullUrl":)";
     AppendJsonString(ctx.base + "/" + std::string(type) + "/" + m.id, &s);
     s += R"(,"resource":)";
-    s += m.body;
+    AppendShown(ctx, type, m.patient, m.labels, m.body, &s);
     s += R"(,"search":{"mode":"match"}})";
   }
   for (const auto& m : result->included) {
@@ -134,7 +134,7 @@ void FhirApi::Search(RequestContext& ctx, std::string_view type,
     s += R"({"fullUrl":)";
     AppendJsonString(ctx.base + "/" + m.type + "/" + m.id, &s);
     s += R"(,"resource":)";
-    s += m.body;
+    AppendShown(ctx, m.type, m.patient, m.labels, m.body, &s);
     s += R"(,"search":{"mode":"include"}})";
   }
   if (result->included_left_out > 0) {

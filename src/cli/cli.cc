@@ -59,6 +59,10 @@ int Main(int argc, char** argv) {
                 "this in an hour (0: never)")
       ->check(CLI::Range(0, 1000000))
       ->capture_default_str();
+  s->add_option("--nhs-number-range", serve.nhs_number_range,
+                "FIRST-LAST: the NHS numbers this node allocates to Patients created "
+                "without one")
+      ->capture_default_str();
   s->add_option("--consent-model", serve.consent_model,
                 "Summary Care Record consent: implied (opt-out) or explicit (opt-in)")
       ->check(CLI::IsMember({"implied", "explicit"}))

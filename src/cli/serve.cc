@@ -16,6 +16,7 @@
 #include "audit/signing.h"
 #include "core/time.h"
 #include "http/server.h"
+#include "nhs/nhs_number.h"
 #include "spdlog/spdlog.h"
 #include "store/store.h"
 
@@ -128,6 +129,7 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
   str("jwks_issuer", &o->jwks_issuer);
   str("consent_model", &o->consent_model);
   if (auto v = t["volume_alert"].value<int64_t>()) o->volume_alert = static_cast<int>(*v);
+  str("nhs_number_range", &o->nhs_number_range);
   if (o->consent_model != "implied" && o->consent_model != "explicit") {
     *error = "config file " + path + ": consent_model must be 'implied' or 'explicit'";
     return false;
@@ -135,7 +137,8 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
   for (auto& [key, value] : t) {
     static const char* kKnown[] = {"data", "listen", "store", "role", "base_url", "max_body",
                                    "io_threads", "worker_threads", "demo", "audience",
-                                   "jwks_file", "jwks_issuer", "consent_model", "volume_alert"};
+                                   "jwks_file", "jwks_issuer", "consent_model", "volume_alert",
+                                   "nhs_number_range"};
     bool known = false;
     for (const char* k : kKnown) known = known || key.str() == k;
     if (!known) {
@@ -220,6 +223,12 @@ int RunServe(const ServeOptions& o) {
   }
   api_options.audit = !o.benchmark_baseline;
   api_options.volume_alert_patients_per_hour = o.volume_alert;
+  auto range = nhs::ParseNhsNumberRange(o.nhs_number_range);
+  if (!range.ok()) {
+    std::fprintf(stderr, "crs: --nhs-number-range: %s\n", range.status().message().c_str());
+    return 2;
+  }
+  api_options.nhs_number_range = *range;
   api_options.node_id = node_key->kid();
   if (!o.benchmark_baseline) {
     api_options.authenticate = [auth = authenticator->get()](std::string_view header)

@@ -22,6 +22,9 @@ struct ServeOptions {
   std::string jwks_issuer;  // the `iss` of tokens signed by those keys
   std::string consent_model = "implied";  // implied | explicit (Summary Care Record)
   int volume_alert = 100;  // distinct patients per user per hour before a "volume" alert
+  // FIRST-LAST: where NHS numbers of Patients created without one come from
+  // (docs/demographics.md). Default: the synthetic test range.
+  std::string nhs_number_range = "9990000000-9999999999";
   // Benchmarks only (hidden flag): serve without tokens, access control or
   // audit, to measure their cost in the same run. Refused unless listening
   // on a loopback address.

@@ -63,9 +63,20 @@ class [[nodiscard]] Status {
   const std::string& message() const { return message_; }
   std::string ToString() const;
 
+  // An optional machine-readable reason, finer than the code: the API reports
+  // it as a Spine-ErrorOrWarningCode in OperationOutcome.issue.details (e.g.
+  // "INVALID_RESOURCE_ID"). Empty when there is none.
+  const std::string& detail() const { return detail_; }
+  Status WithDetail(std::string detail) const {
+    Status s = *this;
+    s.detail_ = std::move(detail);
+    return s;
+  }
+
  private:
   Code code_ = Code::kOk;
   std::string message_;
+  std::string detail_;
 };
 
 // Either a value or a non-OK Status.

@@ -174,6 +174,32 @@ Result<std::uint64_t> ValidNhsNumbersInRange(const NhsNumberRange& range) {
   return ValidStemsBelow(span->hi + 1) - ValidStemsBelow(span->lo);
 }
 
+Result<NhsNumberRange> ParseNhsNumberRange(std::string_view text) {
+  size_t dash = text.find('-');
+  auto number = [](std::string_view digits) -> std::optional<std::uint64_t> {
+    if (digits.empty() || digits.size() > 10) return std::nullopt;
+    std::uint64_t v = 0;
+    for (char c : digits) {
+      if (c < '0' || c > '9') return std::nullopt;
+      v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return v;
+  };
+  if (dash == std::string_view::npos) {
+    return Status::Invalid("an NHS number range is FIRST-LAST, e.g. 9990000000-9999999999");
+  }
+  auto first = number(text.substr(0, dash));
+  auto last = number(text.substr(dash + 1));
+  if (!first || !last || *first > *last) {
+    return Status::Invalid("an NHS number range is FIRST-LAST with FIRST <= LAST, "
+                           "each at most 10 digits");
+  }
+  NhsNumberRange range{*first, *last};
+  CRS_ASSIGN_OR_RETURN(std::uint64_t valid, ValidNhsNumbersInRange(range));
+  if (valid == 0) return Status::Invalid("the NHS number range holds no valid NHS number");
+  return range;
+}
+
 Result<std::string> NhsNumberFromSerial(std::uint64_t serial, const NhsNumberRange& range) {
   CRS_ASSIGN_OR_RETURN(std::optional<StemSpan> span, StemsOf(range));
   const std::uint64_t before = span ? ValidStemsBelow(span->lo) : 0;

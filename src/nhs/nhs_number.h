@@ -63,6 +63,10 @@ inline constexpr NhsNumberRange kTestNhsNumberRange{9990000000ULL, 9999999999ULL
 // or goes beyond 9999999999.
 Result<std::uint64_t> ValidNhsNumbersInRange(const NhsNumberRange& range);
 
+// Parses "FIRST-LAST" (two numbers of at most 10 digits, FIRST <= LAST)
+// into a range holding at least one valid NHS number; Invalid otherwise.
+Result<NhsNumberRange> ParseNhsNumberRange(std::string_view text);
+
 // The `serial`-th (0-based) valid NHS number in `range`, in increasing order.
 // Numbers whose check digit would be 10 are skipped, so serials map one-to-one
 // onto valid numbers: an allocator persists a counter and calls this with

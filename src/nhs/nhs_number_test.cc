@@ -372,5 +372,19 @@ TEST(NhsNumberDataTest, AllNhsExamplesMatchDataMd) {
   EXPECT_EQ(failing, kExpectedFailing);
 }
 
+TEST(NhsNumberRangeTest, ParsesFirstDashLast) {
+  auto r = ParseNhsNumberRange("9990000000-9999999999");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->first, kTestNhsNumberRange.first);
+  EXPECT_EQ(r->last, kTestNhsNumberRange.last);
+  auto small = ParseNhsNumberRange("9990000010-9990000020");
+  ASSERT_TRUE(small.ok());
+  EXPECT_EQ(*NhsNumberFromSerial(0, *small), "9990000018");
+  for (const char* bad : {"", "9990000000", "9990000000-", "-9990000000", "99x-9999999999",
+                          "9999999999-9990000000", "99999999999-99999999999", "1-1"}) {
+    EXPECT_EQ(ParseNhsNumberRange(bad).status().code(), Code::kInvalid) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace crs::nhs

@@ -223,6 +223,14 @@ class Store {
   // The members of a compartment (SearchMatch.type is set on every match).
   virtual Result<SearchResult> Compartment(const CompartmentQuery& query) = 0;
 
+  // Durably advances the counter `name` (created at 0 on first use) by
+  // `count` and returns its value before the advance: the caller owns the
+  // values [first, first + count). No value is ever handed out twice, by
+  // this process or any other sharing the store, even across crashes (a
+  // crash may leave values of a reserved block unused, never reused).
+  // Invalid when count < 1 or name is empty; Unavailable on I/O failure.
+  virtual Result<int64_t> ReserveSequence(std::string_view name, int64_t count) = 0;
+
   // Whether some current resource gives organisation `org` a legitimate
   // relationship with `patient` (AccessFacts::relationship_orgs).
   virtual Result<bool> HasRelationship(std::string_view org, std::string_view patient) = 0;

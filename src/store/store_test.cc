@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include "store/body_codec.h"
@@ -288,6 +289,40 @@ TEST_P(StoreContractTest, PurgeErasesEveryVersion) {
   // The id may be used again, from version 1.
   ASSERT_TRUE(CommitOne(Put("AllergyIntolerance", "a", 0, R"({"v":3})")).ok());
   EXPECT_EQ(store_->Read("AllergyIntolerance", "a")->version, 1);
+}
+
+TEST_P(StoreContractTest, SequencesHandOutEachValueOnceAcrossThreadsAndReopen) {
+  EXPECT_EQ(store_->ReserveSequence("s", 0).status().code(), Code::kInvalid);
+  EXPECT_EQ(store_->ReserveSequence("", 1).status().code(), Code::kInvalid);
+  EXPECT_EQ(*store_->ReserveSequence("s", 10), 0);
+  EXPECT_EQ(*store_->ReserveSequence("s", 5), 10);
+  EXPECT_EQ(*store_->ReserveSequence("other", 1), 0);  // counters are independent
+  constexpr int kThreads = 8, kEach = 25;
+  std::vector<std::vector<int64_t>> firsts(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        auto r = store_->ReserveSequence("s", 3);
+        if (r.ok()) firsts[t].push_back(*r);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::set<int64_t> all;
+  for (const auto& f : firsts) {
+    EXPECT_EQ(f.size(), static_cast<size_t>(kEach));
+    all.insert(f.begin(), f.end());
+  }
+  ASSERT_EQ(all.size(), static_cast<size_t>(kThreads * kEach));
+  // Blocks of 3 from 15 upwards, none overlapping.
+  int64_t expect = 15;
+  for (int64_t v : all) {
+    EXPECT_EQ(v, expect);
+    expect += 3;
+  }
+  Reopen();  // durable: a reopened store continues after the last block
+  EXPECT_EQ(*store_->ReserveSequence("s", 1), 15 + 3 * kThreads * kEach);
 }
 
 TEST(BodyCodecTest, RoundTripsAndRejectsCorruption) {

@@ -16,9 +16,9 @@ TEST_F(BundlesTest, TransactionResolvesUrnReferencesAndIsAtomic) {
     {"fullUrl":"urn:uuid:9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d",
      "resource":{"resourceType":"Patient","name":[{"family":"Ng"}]},
      "request":{"method":"POST","url":"Patient"}},
-    {"resource":{"resourceType":"Patient","id":"fixed","gender":"female"},
-     "request":{"method":"PUT","url":"Patient/fixed"}},
-    {"request":{"method":"GET","url":"Patient/fixed"}}
+    {"resource":{"resourceType":"Patient","id":"9990000018","gender":"female"},
+     "request":{"method":"PUT","url":"Patient/9990000018"}},
+    {"request":{"method":"GET","url":"Patient/9990000018"}}
   ]})";
   auto r = Post("/fhir", tx);
   ASSERT_EQ(r.status, 200) << r.body;
@@ -40,8 +40,8 @@ TEST_F(BundlesTest, TransactionResolvesUrnReferencesAndIsAtomic) {
 
 TEST_F(BundlesTest, FailedTransactionWritesNothing) {
   const char* tx = R"({"resourceType":"Bundle","type":"transaction","entry":[
-    {"resource":{"resourceType":"Patient","id":"a","gender":"female"},
-     "request":{"method":"PUT","url":"Patient/a"}},
+    {"resource":{"resourceType":"Patient","id":"9990000018","gender":"female"},
+     "request":{"method":"PUT","url":"Patient/9990000018"}},
     {"resource":{"resourceType":"Patient","birthDate":"not-a-date"},
      "request":{"method":"POST","url":"Patient"}}
   ]})";
@@ -49,29 +49,29 @@ TEST_F(BundlesTest, FailedTransactionWritesNothing) {
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(OutcomeCode(r), "invalid");
   EXPECT_NE(r.body.find("entry[1]"), std::string::npos) << r.body;
-  EXPECT_EQ(Get("/fhir/Patient/a").status, 404);
+  EXPECT_EQ(Get("/fhir/Patient/9990000018").status, 404);
   // A stale ifMatch fails the whole transaction too.
-  ASSERT_EQ(Put("/fhir/Patient/b", R"({"resourceType":"Patient","id":"b"})").status, 201);
+  ASSERT_EQ(Put("/fhir/Patient/9990000026", R"({"resourceType":"Patient","id":"9990000026"})").status, 201);
   const char* tx2 = R"({"resourceType":"Bundle","type":"transaction","entry":[
-    {"resource":{"resourceType":"Patient","id":"c"},"request":{"method":"PUT","url":"Patient/c"}},
-    {"request":{"method":"DELETE","url":"Patient/b","ifMatch":"W/\"3\""}}
+    {"resource":{"resourceType":"Patient","id":"9990000034"},"request":{"method":"PUT","url":"Patient/9990000034"}},
+    {"request":{"method":"DELETE","url":"Patient/9990000026","ifMatch":"W/\"3\""}}
   ]})";
   EXPECT_EQ(Post("/fhir", tx2).status, 412);
-  EXPECT_EQ(Get("/fhir/Patient/c").status, 404);
-  EXPECT_EQ(Get("/fhir/Patient/b").status, 200);
+  EXPECT_EQ(Get("/fhir/Patient/9990000034").status, 404);
+  EXPECT_EQ(Get("/fhir/Patient/9990000026").status, 200);
 }
 
 TEST_F(BundlesTest, TransactionProcessesDeletesBeforeCreates) {
-  ASSERT_EQ(Put("/fhir/Patient/old", R"({"resourceType":"Patient","id":"old"})").status, 201);
+  ASSERT_EQ(Put("/fhir/Patient/9990000018", R"({"resourceType":"Patient","id":"9990000018"})").status, 201);
   // Listed PUT first, DELETE second: deletes run first, so the same resource
   // may not appear twice — the spec calls that an error.
   const char* dup = R"({"resourceType":"Bundle","type":"transaction","entry":[
-    {"resource":{"resourceType":"Patient","id":"old"},"request":{"method":"PUT","url":"Patient/old"}},
-    {"request":{"method":"DELETE","url":"Patient/old"}}]})";
+    {"resource":{"resourceType":"Patient","id":"9990000018"},"request":{"method":"PUT","url":"Patient/9990000018"}},
+    {"request":{"method":"DELETE","url":"Patient/9990000018"}}]})";
   EXPECT_EQ(Post("/fhir", dup).status, 400);
   const char* tx = R"({"resourceType":"Bundle","type":"transaction","entry":[
-    {"resource":{"resourceType":"Patient","id":"new"},"request":{"method":"PUT","url":"Patient/new"}},
-    {"request":{"method":"DELETE","url":"Patient/old"}}]})";
+    {"resource":{"resourceType":"Patient","id":"9990000026"},"request":{"method":"PUT","url":"Patient/9990000026"}},
+    {"request":{"method":"DELETE","url":"Patient/9990000018"}}]})";
   auto r = Post("/fhir", tx);
   ASSERT_EQ(r.status, 200) << r.body;
   auto h = Get("/fhir/_history?_count=2").Json();
@@ -85,7 +85,7 @@ TEST_F(BundlesTest, BatchEntriesSucceedOrFailOnTheirOwn) {
     {"resource":{"resourceType":"Patient","gender":"male"},"request":{"method":"POST","url":"Patient"}},
     {"resource":{"resourceType":"Patient","birthDate":"nope"},"request":{"method":"POST","url":"Patient"}},
     {"request":{"method":"GET","url":"Patient/missing"}},
-    {"resource":{"resourceType":"Patient","id":"x1"},"request":{"method":"PUT","url":"Patient/x1"}}
+    {"resource":{"resourceType":"Patient","id":"9991234004"},"request":{"method":"PUT","url":"Patient/9991234004"}}
   ]})";
   auto r = Post("/fhir", batch);
   ASSERT_EQ(r.status, 200) << r.body;
@@ -98,20 +98,20 @@ TEST_F(BundlesTest, BatchEntriesSucceedOrFailOnTheirOwn) {
   EXPECT_EQ(e[1].at("response").at("outcome").at("resourceType"), "OperationOutcome");
   EXPECT_EQ(e[2].at("response").at("status"), "404 Not Found");
   EXPECT_EQ(e[3].at("response").at("status"), "201 Created");
-  EXPECT_EQ(Get("/fhir/Patient/x1").status, 200);
+  EXPECT_EQ(Get("/fhir/Patient/9991234004").status, 200);
 }
 
 TEST_F(BundlesTest, PatchEntryInTransaction) {
-  ASSERT_EQ(Put("/fhir/Patient/p", R"({"resourceType":"Patient","id":"p","gender":"male"})")
-                .status, 201);
+  ASSERT_EQ(Put("/fhir/Patient/9990000018",
+                R"({"resourceType":"Patient","id":"9990000018","gender":"male"})").status, 201);
   // [{"op":"replace","path":"/gender","value":"female"}] in base64
   const char* tx = R"({"resourceType":"Bundle","type":"transaction","entry":[
     {"resource":{"resourceType":"Binary","contentType":"application/json-patch+json",
       "data":"W3sib3AiOiJyZXBsYWNlIiwicGF0aCI6Ii9nZW5kZXIiLCJ2YWx1ZSI6ImZlbWFsZSJ9XQ=="},
-     "request":{"method":"PATCH","url":"Patient/p"}}]})";
+     "request":{"method":"PATCH","url":"Patient/9990000018","ifMatch":"W/\"1\""}}]})";
   auto r = Post("/fhir", tx);
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(Get("/fhir/Patient/p").Json().at("gender"), "female");
+  EXPECT_EQ(Get("/fhir/Patient/9990000018").Json().at("gender"), "female");
 }
 
 TEST_F(BundlesTest, UnresolvableUrnReferenceIsRejected) {

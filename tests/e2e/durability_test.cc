@@ -7,11 +7,19 @@
 #include <thread>
 
 #include "e2e/fixture.h"
+#include "nhs/nhs_number.h"
 
 namespace crs::e2e {
 namespace {
 
 namespace json = boost::json;
+
+// Patient `part` (0..2) of transaction `n`: a test-range NHS number (a
+// Patient's id), apart from the ones the server allocates to the creates.
+std::string TxPatient(int n, int part) {
+  return *nhs::NhsNumberFromSerial(static_cast<uint64_t>(n) * 3 + part,
+                                   nhs::NhsNumberRange{9995000000, 9999999999});
+}
 
 TEST(DurabilityTest, AcknowledgedWritesSurviveKill9AndTransactionsAreAtomic) {
   ServerProcess server;
@@ -42,9 +50,9 @@ TEST(DurabilityTest, AcknowledgedWritesSurviveKill9AndTransactionsAreAtomic) {
             tx_attempted.push_back(n);
           }
           std::string tx = R"({"resourceType":"Bundle","type":"transaction","entry":[)";
-          for (char part : {'a', 'b', 'c'}) {
-            std::string id = "tx-" + std::to_string(n) + "-" + part;
-            if (part != 'a') tx += ",";
+          for (int part : {0, 1, 2}) {
+            std::string id = TxPatient(n, part);
+            if (part != 0) tx += ",";
             tx += R"({"resource":{"resourceType":"Patient","id":")" + id +
                   R"("},"request":{"method":"PUT","url":"Patient/)" + id + R"("}})";
           }
@@ -52,7 +60,7 @@ TEST(DurabilityTest, AcknowledgedWritesSurviveKill9AndTransactionsAreAtomic) {
           auto r = c.Send("POST", "/fhir", tx);
           if (r.status == 200) {
             std::lock_guard<std::mutex> lock(mu);
-            acked.push_back("Patient/tx-" + std::to_string(n) + "-b");
+            acked.push_back("Patient/" + TxPatient(n, 1));
           } else if (r.status == 0) {
             break;
           }
@@ -74,9 +82,8 @@ TEST(DurabilityTest, AcknowledgedWritesSurviveKill9AndTransactionsAreAtomic) {
   int complete = 0;
   for (int n : tx_attempted) {
     int present = 0;
-    for (char part : {'a', 'b', 'c'}) {
-      std::string id = "tx-" + std::to_string(n) + "-" + part;
-      present += c.Send("GET", "/fhir/Patient/" + id).status == 200;
+    for (int part : {0, 1, 2}) {
+      present += c.Send("GET", "/fhir/Patient/" + TxPatient(n, part)).status == 200;
     }
     EXPECT_TRUE(present == 0 || present == 3) << "transaction " << n << " partly visible";
     complete += present == 3;

@@ -20,8 +20,10 @@ class ErrorsTest : public ServerTest {
 };
 
 TEST_F(ErrorsTest, EveryErrorIsAnOperationOutcomeWithTheRightStatus) {
-  ASSERT_EQ(Put("/fhir/Patient/p1", R"({"resourceType":"Patient","id":"p1","gender":"male"})")
-                .status, 201);
+  // A Patient's id is its NHS number (docs/demographics.md).
+  const std::string p1 = "/fhir/Patient/9990000018";
+  ASSERT_EQ(Put(p1, R"({"resourceType":"Patient","id":"9990000018","gender":"male"})").status,
+            201);
   std::string deep(200, '[');
   deep += std::string(200, ']');
   std::string big = R"({"resourceType":"Patient","text":{"status":"generated","div":")" +
@@ -34,9 +36,13 @@ TEST_F(ErrorsTest, EveryErrorIsAnOperationOutcomeWithTheRightStatus) {
        R"({"resourceType":"Unicorn"})", {}, 400},
       {"type mismatch URL/body", "POST", "/fhir/Observation", R"({"resourceType":"Patient"})",
        {}, 400},
-      {"id mismatch URL/body", "PUT", "/fhir/Patient/p1",
+      {"id mismatch URL/body", "PUT", p1,
        R"({"resourceType":"Patient","id":"p2"})", {}, 400},
-      {"update without id", "PUT", "/fhir/Patient/p1", R"({"resourceType":"Patient"})", {}, 400},
+      {"update without id", "PUT", p1, R"({"resourceType":"Patient"})", {}, 400},
+      {"Patient id not an NHS number", "PUT", "/fhir/Patient/p1",
+       R"({"resourceType":"Patient","id":"p1"})", {}, 400},
+      {"Patient update without If-Match", "PUT", p1,
+       R"({"resourceType":"Patient","id":"9990000018"})", {}, 412},
       {"invalid id in URL", "GET", "/fhir/Patient/bad_id!", "", {}, 400},
       {"id too long", "PUT", "/fhir/Patient/" + std::string(65, 'a'), "", {}, 400},
       {"unknown element", "POST", "/fhir/Patient",
@@ -68,13 +74,15 @@ TEST_F(ErrorsTest, EveryErrorIsAnOperationOutcomeWithTheRightStatus) {
       {"nested too deep", "POST", "/fhir/Patient", deep, {}, 400},
       {"unsupported media type", "POST", "/fhir/Patient", "<Patient/>",
        {{"Content-Type", "application/fhir+xml"}}, 415},
-      {"not acceptable", "GET", "/fhir/Patient/p1", "", {{"Accept", "application/fhir+xml"}}, 406},
-      {"_format xml", "GET", "/fhir/Patient/p1?_format=xml", "", {}, 406},
-      {"method not allowed", "POST", "/fhir/Patient/p1", "{}", {}, 405},
+      {"not acceptable", "GET", p1, "", {{"Accept", "application/fhir+xml"}}, 406},
+      {"_format xml", "GET", p1 + "?_format=xml", "", {}, 406},
+      {"method not allowed", "POST", p1, "{}", {}, 405},
       {"method not allowed on metadata", "DELETE", "/fhir/metadata", "", {}, 405},
-      {"version conflict", "PUT", "/fhir/Patient/p1",
-       R"({"resourceType":"Patient","id":"p1"})", {{"If-Match", "W/\"7\""}}, 412},
-      {"bad If-Match", "PUT", "/fhir/Patient/p1", R"({"resourceType":"Patient","id":"p1"})",
+      {"version conflict", "PUT", "/fhir/Organization/o1",
+       R"({"resourceType":"Organization","id":"o1"})", {{"If-Match", "W/\"7\""}}, 412},
+      {"Patient version mismatch", "PUT", p1,
+       R"({"resourceType":"Patient","id":"9990000018"})", {{"If-Match", "W/\"7\""}}, 409},
+      {"bad If-Match", "PUT", p1, R"({"resourceType":"Patient","id":"9990000018"})",
        {{"If-Match", "banana"}}, 400},
       {"POST to base with a non-Bundle", "POST", "/fhir", R"({"resourceType":"Patient"})", {},
        400},
@@ -88,10 +96,10 @@ TEST_F(ErrorsTest, EveryErrorIsAnOperationOutcomeWithTheRightStatus) {
                                          << r.body;
   }
   // Nothing stored was lost or changed.
-  auto p1 = Get("/fhir/Patient/p1");
-  ASSERT_EQ(p1.status, 200);
-  EXPECT_EQ(p1.Header("etag"), "W/\"1\"");
-  EXPECT_EQ(p1.Json().at("gender"), "male");
+  auto stored = Get(p1);
+  ASSERT_EQ(stored.status, 200);
+  EXPECT_EQ(stored.Header("etag"), "W/\"1\"");
+  EXPECT_EQ(stored.Json().at("gender"), "male");
   auto history = Get("/fhir/_history").Json();
   EXPECT_EQ(history.at("entry").as_array().size(), 1u) << "a rejected write left something";
 }

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "e2e/fixture.h"
+#include "nhs/nhs_number.h"
 
 namespace crs::e2e {
 namespace {
@@ -27,12 +28,29 @@ json::value WithoutIdAndMeta(json::value v) {
   return v;
 }
 
+// A Patient as the server stores it: with its NHS number (its id) as an
+// identifier (docs/demographics.md).
+json::value WithNhsNumber(json::value v, const std::string& number) {
+  json::value& ids = v.as_object()["identifier"];
+  if (!ids.is_array()) ids = json::array();
+  ids.as_array().push_back(
+      json::object{{"system", "https://fhir.nhs.uk/Id/nhs-number"}, {"value", number}});
+  return v;
+}
+
+// Test-range NHS numbers for examples whose ids are not NHS numbers, apart
+// from the ones the server allocates (which start at 9990000000).
+std::string TestNhsNumber(uint64_t n) {
+  return *nhs::NhsNumberFromSerial(n, nhs::NhsNumberRange{9995000000, 9999999999});
+}
+
 using ExamplesTest = ServerTest;
 
 TEST_F(ExamplesTest, EveryOfficialExampleRoundTrips) {
   auto files = Examples();
   if (files.empty()) GTEST_SKIP() << "no examples at " << CRS_SHARED_DIR;
   EXPECT_EQ(files.size(), 89u);
+  uint64_t patients = 0;
   for (const auto& f : files) {
     std::string text = ReadFile(f.string());
     auto original = json::parse(text);
@@ -44,16 +62,27 @@ TEST_F(ExamplesTest, EveryOfficialExampleRoundTrips) {
     }
     auto created = Post("/fhir/" + type, text);
     ASSERT_EQ(created.status, 201) << f.filename() << ": " << created.body;
-    auto read = Get("/fhir/" + IdFromLocation(created.Header("location")));
+    std::string ref = IdFromLocation(created.Header("location"));
+    auto read = Get("/fhir/" + ref);
     ASSERT_EQ(read.status, 200) << f.filename();
-    EXPECT_EQ(WithoutIdAndMeta(read.Json()), WithoutIdAndMeta(original)) << f.filename();
-    // Update with the client's id works too, and reads back equal.
+    // A Patient was given a new NHS number as its id, and carries it.
+    auto expected = type == "Patient" ? WithNhsNumber(original, ref.substr(8)) : original;
+    EXPECT_EQ(WithoutIdAndMeta(read.Json()), WithoutIdAndMeta(expected)) << f.filename();
+    // Update with the client's id works too, and reads back equal (a
+    // Patient's client id must be an NHS number: a test-range one here).
     std::string id(original.at("id").as_string());
+    if (type == "Patient") {
+      id = TestNhsNumber(patients++);
+      original.as_object()["id"] = id;
+      text = json::serialize(original);
+      expected = WithNhsNumber(original, id);
+    }
     auto put = Put("/fhir/" + type + "/" + id, text);
     ASSERT_EQ(put.status, 201) << f.filename() << ": " << put.body;
     EXPECT_EQ(WithoutIdAndMeta(Get("/fhir/" + type + "/" + id).Json()),
-              WithoutIdAndMeta(original));
+              WithoutIdAndMeta(expected));
   }
+  EXPECT_EQ(patients, 13u);  // every Patient example was exercised
 }
 
 TEST_F(ExamplesTest, OfficialXdsTransactionResolvesFullUrlsAndConditionalCreate) {
@@ -103,14 +132,27 @@ TEST_F(ExamplesTest, OfficialTransactionWithAnOperationFailsWholeAndWritesNothin
   EXPECT_NE(r.body.find("$lookup"), std::string::npos) << r.body;
   EXPECT_FALSE(Get("/fhir/_history").Json().as_object().contains("entry"));
   // Without the operation entry, its conditional entries run as documented:
-  // the PUT with ifMatch W/"2" needs Patient/123a at version 2.
+  // the PUT with ifMatch W/"2" needs Patient/123a at version 2. A Patient's
+  // id is its NHS number: 123 and 123a become test-range numbers (their
+  // fullUrls and ids follow).
   auto bundle = json::parse(text);
   auto& entries = bundle.at("entry").as_array();
   entries.erase(entries.begin() + 7);  // the $lookup entry
+  const std::string p123 = TestNhsNumber(0), p123a = TestNhsNumber(1);
+  for (auto [index, id] : {std::pair<size_t, std::string>{2, p123}, {4, p123a}}) {
+    auto& e = entries[index].as_object();
+    e["fullUrl"] = "http://example.org/fhir/Patient/" + id;
+    e["resource"].as_object()["id"] = id;
+    e["request"].as_object()["url"] = "Patient/" + id;
+  }
   auto stale = Post("/fhir", json::serialize(bundle));
-  EXPECT_EQ(stale.status, 412) << stale.body;
-  ASSERT_EQ(Put("/fhir/Patient/123a", R"({"resourceType":"Patient","id":"123a"})").status, 201);
-  ASSERT_EQ(Put("/fhir/Patient/123a", R"({"resourceType":"Patient","id":"123a","active":true})").status, 200);
+  // A Patient's stale version is a version mismatch (409, docs/demographics.md).
+  EXPECT_EQ(stale.status, 409) << stale.body;
+  ASSERT_EQ(Put("/fhir/Patient/" + p123a,
+                R"({"resourceType":"Patient","id":")" + p123a + R"("})").status, 201);
+  ASSERT_EQ(Put("/fhir/Patient/" + p123a,
+                R"({"resourceType":"Patient","id":")" + p123a + R"(","active":true})",
+                {{"If-Match", "W/\"1\""}}).status, 200);
   auto ok = Post("/fhir", json::serialize(bundle));
   ASSERT_EQ(ok.status, 200) << ok.body;
   auto ok_json = ok.Json();
@@ -119,6 +161,7 @@ TEST_F(ExamplesTest, OfficialTransactionWithAnOperationFailsWholeAndWritesNothin
   EXPECT_EQ(resp[0].at("response").at("status"), "201 Created");  // POST
   EXPECT_EQ(resp[1].at("response").at("status"), "201 Created");  // POST, ifNoneExist: no match
   EXPECT_EQ(resp[2].at("response").at("status"), "201 Created");  // PUT Patient/123 (new)
+  EXPECT_EQ(std::string(resp[2].at("resource").at("id").as_string()), p123);
   EXPECT_EQ(resp[3].at("response").at("status"), "201 Created");  // conditional PUT, no match
   EXPECT_EQ(resp[4].at("response").at("status"), "200 OK");       // PUT with matching ifMatch
   EXPECT_EQ(resp[5].at("response").at("status"), "204 No Content");  // DELETE of nothing

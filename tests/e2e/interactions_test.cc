@@ -14,6 +14,13 @@ const char* kPatient =
     R"({"resourceType":"Patient","name":[{"family":"Chalmers","given":["Peter"]}],)"
     R"("gender":"male","birthDate":"1974-12-25"})";
 
+// The generic interaction rules (If-Match optional, a stale one 412) are
+// checked on a Practitioner: a Patient's own rules (NHS-number ids, If-Match
+// required) are in demographics_test.cc.
+const char* kPractitioner =
+    R"({"resourceType":"Practitioner","name":[{"family":"Chalmers","given":["Peter"]}],)"
+    R"("gender":"male","birthDate":"1974-12-25"})";
+
 using InteractionsTest = ServerTest;
 
 TEST_F(InteractionsTest, ServiceEndpoints) {
@@ -25,16 +32,16 @@ TEST_F(InteractionsTest, ServiceEndpoints) {
 }
 
 TEST_F(InteractionsTest, CreateReadUpdateDeleteLifecycle) {
-  auto created = Post("/fhir/Patient", kPatient);
+  auto created = Post("/fhir/Practitioner", kPractitioner);
   ASSERT_EQ(created.status, 201) << created.body;
   EXPECT_EQ(created.Header("etag"), "W/\"1\"");
   EXPECT_FALSE(created.Header("last-modified").empty());
   std::string ref = IdFromLocation(created.Header("location"));
-  ASSERT_EQ(ref.rfind("Patient/", 0), 0u) << created.Header("location");
+  ASSERT_EQ(ref.rfind("Practitioner/", 0), 0u) << created.Header("location");
   EXPECT_NE(created.Header("location").find("/_history/1"), std::string::npos);
   auto body = created.Json();
   std::string id(body.at("id").as_string());
-  EXPECT_EQ("Patient/" + id, ref);
+  EXPECT_EQ("Practitioner/" + id, ref);
   EXPECT_EQ(body.at("meta").at("versionId"), "1");
   EXPECT_TRUE(body.at("meta").as_object().contains("lastUpdated"));
 
@@ -113,7 +120,7 @@ TEST_F(InteractionsTest, PreferReturn) {
 }
 
 TEST_F(InteractionsTest, JsonPatch) {
-  auto created = Post("/fhir/Patient", kPatient);
+  auto created = Post("/fhir/Practitioner", kPractitioner);
   std::string ref = IdFromLocation(created.Header("location"));
   std::vector<std::pair<std::string, std::string>> h = {
       {"Content-Type", "application/json-patch+json"}};

@@ -171,7 +171,8 @@ TEST_F(SearchTest, EveryParameterTypeAndModifier) {
   EXPECT_EQ(Total("/fhir/Patient?gender=female&_summary=count"), 1);  // counted from the index
   auto pb = Get("/fhir/Patient/" + b).Json();
   pb.as_object()["gender"] = "female";
-  ASSERT_EQ(Put("/fhir/Patient/" + b, json::serialize(pb)).status, 200);
+  // A Patient's update names the version it replaces (docs/demographics.md).
+  ASSERT_EQ(Put("/fhir/Patient/" + b, json::serialize(pb), {{"If-Match", "W/\"1\""}}).status, 200);
   EXPECT_EQ(Ids("/fhir/Patient?gender=female"), S({a, b}));
   EXPECT_EQ(Ids("/fhir/Patient?gender=male"), S());
 }
@@ -241,7 +242,8 @@ TEST_F(SearchTest, ConditionalCreateUpdateDelete) {
   EXPECT_EQ(Ids("/fhir/Patient?identifier=urn:t|1").size(), 1u);
   // Conditional update: one match → update it; none → create.
   auto upd = Put("/fhir/Patient?identifier=urn:t|1",
-                 R"({"resourceType":"Patient","identifier":[{"system":"urn:t","value":"1"}],"gender":"female"})");
+                 R"({"resourceType":"Patient","identifier":[{"system":"urn:t","value":"1"}],"gender":"female"})",
+                 {{"If-Match", "W/\"1\""}});  // a Patient's update names the version it replaces
   EXPECT_EQ(upd.status, 200) << upd.body;
   EXPECT_EQ(upd.Json().at("id"), first.Json().at("id"));
   auto created = Put("/fhir/Patient?identifier=urn:t|2",

@@ -3,7 +3,7 @@
 
 namespace crs::store::sqlite {
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 // Migration i (1-based) brings a database from version i-1 to version i.
 inline constexpr const char* kMigrations[] = {
@@ -121,6 +121,11 @@ CREATE TABLE audit_checkpoint (
   key_id    TEXT    NOT NULL,
   signature BLOB    NOT NULL
 );
+)sql",
+    // 5: named counters (Store::ReserveSequence), e.g. the NHS-number
+    // allocator's serial: `next` is the first value not yet handed out.
+    R"sql(
+CREATE TABLE sequences (name TEXT PRIMARY KEY, next INTEGER NOT NULL) WITHOUT ROWID;
 )sql",
 };
 

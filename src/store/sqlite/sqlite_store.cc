@@ -161,14 +161,20 @@ class SqliteStore final : public Store {
                                        ? std::string()
                                        : CompressBody(w.body, options_.compression_level));
     }
-    auto done = pending.promise.get_future();
-    {
-      std::lock_guard<std::mutex> lock(queue_mu_);
-      if (closing_) return Status::Unavailable("store is closing");
-      queue_.push_back(&pending);
+    return Enqueue(&pending);
+  }
+
+  // Through the writer like a batch, so the advance shares a group's fsync.
+  Result<int64_t> ReserveSequence(std::string_view name, int64_t count) override {
+    if (count < 1 || name.empty()) {
+      return Status::Invalid("a sequence reservation needs a name and a positive count");
     }
-    queue_cv_.notify_one();
-    return done.get();
+    WriteBatch none;
+    Pending pending{&none, {}, {}};
+    pending.sequence = std::string(name);
+    pending.sequence_count = count;
+    CRS_RETURN_IF_ERROR(Enqueue(&pending).status());
+    return pending.sequence_first;
   }
 
   Result<SearchResult> Search(const SearchQuery& q) override {
@@ -402,7 +408,24 @@ class SqliteStore final : public Store {
     // deletes), so the single writer thread spends its time on B-trees only.
     std::vector<std::string> compressed;
     std::promise<Result<CommitResult>> promise;
+    // ReserveSequence: the counter to advance instead of applying `batch`,
+    // and the first value reserved (set by the writer before `promise`).
+    std::string sequence;
+    int64_t sequence_count = 0;
+    int64_t sequence_first = 0;
   };
+
+  // Queues `pending` for the writer and waits until its group is durable.
+  Result<CommitResult> Enqueue(Pending* pending) {
+    auto done = pending->promise.get_future();
+    {
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      if (closing_) return Status::Unavailable("store is closing");
+      queue_.push_back(pending);
+    }
+    queue_cv_.notify_one();
+    return done.get();
+  }
   struct PendingAudit {
     std::vector<AuditInput> records;
     std::function<void(Status)> done;
@@ -615,7 +638,8 @@ class SqliteStore final : public Store {
     return st;
   }
 
-  Result<CommitResult> ApplyBatch(const Pending& pending) {
+  Result<CommitResult> ApplyBatch(Pending& pending) {
+    if (!pending.sequence.empty()) return AdvanceSequence(pending);
     const WriteBatch& batch = *pending.batch;
     CommitResult result;
     if (!batch.idempotency_key.empty()) {
@@ -647,6 +671,20 @@ class SqliteStore final : public Store {
       s->Reset();
     }
     return result;
+  }
+
+  Result<CommitResult> AdvanceSequence(Pending& pending) {
+    CRS_ASSIGN_OR_RETURN(Stmt * s, writer_->Prepare(
+        "INSERT INTO sequences (name, next) VALUES (?1, ?2) "
+        "ON CONFLICT (name) DO UPDATE SET next = next + ?2 RETURNING next"));
+    s->Bind(1, pending.sequence);
+    s->Bind(2, pending.sequence_count);
+    auto row = s->Step();
+    if (row.ok() && *row) pending.sequence_first = s->Int(0) - pending.sequence_count;
+    s->Reset();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::Internal("sequence advance returned no row");
+    return CommitResult{};
   }
 
   Result<VersionRef> ApplyWrite(const Write& w, const std::string& compressed) {
