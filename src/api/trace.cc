@@ -254,10 +254,15 @@ store::Predicate TokenPred(std::string param, std::vector<std::string> codes) {
   return p;
 }
 
-// The index queries whose union holds every patient the trace could match.
-std::vector<std::vector<store::Predicate>> CandidateQueries(const TraceRequest& t) {
+// One index query's predicates (AND).
+using Query = std::vector<store::Predicate>;
+
+// The index queries whose union holds every patient the trace could match,
+// in stages: a fuzzy trace runs a later stage only when the earlier ones
+// found no match.
+std::vector<std::vector<Query>> CandidateQueries(const TraceRequest& t) {
   const tr::TraceQuery& q = t.query;
-  std::vector<std::vector<store::Predicate>> out;
+  std::vector<std::vector<Query>> out(1);
   if (!t.fuzzy) {
     std::vector<store::Predicate> all;
     for (const auto& c : t.birth) {
@@ -268,7 +273,8 @@ std::vector<std::vector<store::Predicate>> CandidateQueries(const TraceRequest& 
       all.push_back(Pred("death-date", store::IndexTable::kDate));
       all.back().any_of.push_back(c);
     }
-    if (!q.gender.empty()) all.push_back(TokenPred("gender", {q.gender}));
+    // Gender is checked on the resource: as a token it would drive the
+    // query (half of all patients) ahead of the birth date.
     if (!q.family.empty()) all.push_back(PrefixPred("family", q.family));
     for (const auto& g : q.given) all.push_back(PrefixPred("given", g));
     if (q.family.empty() && !q.email.empty()) {
@@ -287,16 +293,17 @@ std::vector<std::vector<store::Predicate>> CandidateQueries(const TraceRequest& 
       if (digits.size() == 11) forms.push_back(digits.substr(0, 3) + " " + digits.substr(3, 4) + " " + digits.substr(7));
       all.push_back(TokenPred("phone", std::move(forms)));
     }
-    out.push_back(std::move(all));
+    out[0].push_back(std::move(all));
     return out;
   }
   std::vector<std::string> days = {q.birth_date};
   if (auto swapped = tr::SwapDayMonth(q.birth_date)) days.push_back(*swapped);
   std::vector<std::string> names = q.given;
   names.push_back(q.family);
+  // One query per day: SQLite cannot drive a query by an OR of two ranges.
   // 1. Born on the day (or with day and month swapped), sharing the sound of
   //    any queried name in any position: typos, transposed names, old names.
-  out.push_back({DayPred(days), PhoneticPred(names)});
+  for (const auto& day : days) out[0].push_back({DayPred({day}), PhoneticPred(names)});
   // 2. Born on the day, living (or having lived) in the postcode's district:
   //    a name too mistyped to share its sound.
   std::string pc = tr::NormalizePostcode(q.postcode);
@@ -305,14 +312,16 @@ std::vector<std::vector<store::Predicate>> CandidateQueries(const TraceRequest& 
     std::string prefix = fhir::index::NormalizeString(outward) + (pc.size() > 4 ? " " : "");
     store::Predicate p = Pred("address-postalcode", store::IndexTable::kString);
     p.any_of.push_back(store::StringCond{store::StringCond::Mode::kPrefix, prefix});
-    out.push_back({DayPred(days), std::move(p)});
+    for (const auto& day : days) out[0].push_back({DayPred({day}), p});
   }
   // 3. Sounding like the family (and first given) name, born within a year
-  //    either side: a wrong day, month or year of birth.
+  //    either side: a wrong day, month or year of birth. (No gender: a token
+  //    would drive the query over half the population.) A later stage: it
+  //    reads every patient sounding like the family name born in three years.
   int year = std::atoi(q.birth_date.substr(0, 4).c_str());
   auto lo = fhir::index::ParseSearchDate(std::to_string(year - 1));
   auto hi = fhir::index::ParseSearchDate(std::to_string(year + 1));
-  std::vector<store::Predicate> near = {PhoneticPred({q.family})};
+  Query near = {PhoneticPred({q.family})};
   if (!q.given.empty()) near.push_back(PhoneticPred({q.given.front()}));
   if (lo && hi) {
     store::Predicate p = Pred("birthdate", store::IndexTable::kDate);
@@ -322,8 +331,7 @@ std::vector<std::vector<store::Predicate>> CandidateQueries(const TraceRequest& 
     p.any_of.push_back(store::DateCond{store::Prefix::kLe, hi->low_ms, hi->high_ms});
     near.push_back(std::move(p));
   }
-  if (!q.gender.empty()) near.push_back(TokenPred("gender", {q.gender}));
-  out.push_back(std::move(near));
+  out.push_back({std::move(near)});
   return out;
 }
 
@@ -350,33 +358,37 @@ void FhirApi::Trace(RequestContext& ctx,
   PdsError err;
   if (!ParseTrace(params, &t, &err)) return SetPdsOutcome(err, "error", out);
   auto access = FilterOf(ctx, 's');
-  // Candidates by rid, each once.
+  // Candidates by rid, each once, scored as they arrive.
   std::map<int64_t, store::SearchMatch> candidates;
-  bool overflow = false;
-  for (auto& preds : CandidateQueries(t)) {
-    store::SearchQuery q;
-    q.type = "Patient";
-    q.all_of = std::move(preds);
-    q.count = t.fuzzy ? kFuzzyCandidates : kExactCandidates;
-    q.access = access;
-    auto result = store_.Search(q);
-    if (!result.ok()) return SetError(result.status(), out);
-    overflow |= result->next_after_rid != 0;
-    for (auto& m : result->matches) candidates.emplace(m.rid, std::move(m));
-  }
-  std::string today = Today(clock_.NowMs());
   std::vector<std::pair<double, store::SearchMatch*>> scored;
-  for (auto& [rid, m] : candidates) {
-    json::error_code ec;
-    json::value v = json::parse(m.body, ec);
-    if (ec || !v.is_object()) continue;
-    tr::TracePatient p = tr::ReadPatient(v.get_object(), today);
-    p.restricted = p.restricted || (m.labels & store::AccessFacts::kRestricted) != 0;
-    if (t.fuzzy) {
-      double s = tr::ScoreFuzzy(t.query, p);
-      if (s >= tr::kFuzzyThreshold) scored.emplace_back(s, &m);
-    } else if (auto s = tr::MatchExact(t.query, p)) {
-      scored.emplace_back(*s, &m);
+  bool overflow = false;
+  std::string today = Today(clock_.NowMs());
+  for (auto& stage : CandidateQueries(t)) {
+    if (t.fuzzy && !scored.empty()) break;
+    for (auto& preds : stage) {
+      store::SearchQuery q;
+      q.type = "Patient";
+      q.all_of = std::move(preds);
+      q.count = t.fuzzy ? kFuzzyCandidates : kExactCandidates;
+      q.access = access;
+      auto result = store_.Search(q);
+      if (!result.ok()) return SetError(result.status(), out);
+      overflow |= result->next_after_rid != 0;
+      for (auto& m : result->matches) {
+        auto [it, added] = candidates.emplace(m.rid, std::move(m));
+        if (!added) continue;
+        json::error_code ec;
+        json::value v = json::parse(it->second.body, ec);
+        if (ec || !v.is_object()) continue;
+        tr::TracePatient p = tr::ReadPatient(v.get_object(), today);
+        p.restricted = p.restricted || (it->second.labels & store::AccessFacts::kRestricted) != 0;
+        if (t.fuzzy) {
+          double score = tr::ScoreFuzzy(t.query, p);
+          if (score >= tr::kFuzzyThreshold) scored.emplace_back(score, &it->second);
+        } else if (auto score = tr::MatchExact(t.query, p)) {
+          scored.emplace_back(*score, &it->second);
+        }
+      }
     }
   }
   std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) {

@@ -251,7 +251,13 @@ const std::map<std::string, std::string> kShort = {
     {"David", "Dave"},   {"Thomas", "Tom"},     {"Elizabeth", "Liz"}, {"Margaret", "Maggie"},
     {"Catherine", "Kate"}, {"Daniel", "Dan"},   {"Matthew", "Matt"},  {"Samuel", "Sam"},
     {"Jennifer", "Jenny"}, {"Christopher", "Chris"}, {"Edward", "Ted"}, {"Richard", "Dick"},
-    {"Susan", "Sue"},    {"Alexander", "Alex"}, {"Joseph", "Joe"},    {"Benjamin", "Ben"}};
+    {"Susan", "Sue"},    {"Alexander", "Alex"}, {"Joseph", "Joe"},    {"Benjamin", "Ben"},
+    {"Oliver", "Ollie"}, {"Charlotte", "Lottie"}, {"Jacob", "Jake"},  {"Joshua", "Josh"},
+    {"Isabella", "Izzy"}, {"Amelia", "Millie"}, {"Anthony", "Tony"}, {"Stephen", "Steve"},
+    {"Andrew", "Andy"},  {"Nicholas", "Nick"},  {"Patricia", "Pat"},  {"Deborah", "Debbie"},
+    {"Rebecca", "Becky"}, {"Victoria", "Vicky"}, {"Peter", "Pete"},   {"Kenneth", "Ken"},
+    {"Ronald", "Ron"},   {"Frederick", "Fred"}, {"Albert", "Bert"},   {"Henry", "Harry"},
+    {"Mary", "Molly"},   {"Sarah", "Sally"},    {"Dorothy", "Dot"},   {"Florence", "Flo"}};
 
 TEST_F(TracePopulationTest, RealisticErrorsFindThePatientAndNamesakesStayApart) {
   auto start = std::chrono::steady_clock::now();
