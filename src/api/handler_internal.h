@@ -141,6 +141,10 @@ class FhirApi {
   void Search(RequestContext& ctx, std::string_view type,
               const std::vector<std::pair<std::string, std::string>>& params,
               http::Response* out);
+  // A PDS patient trace (api/trace.cc, docs/trace.md): a Patient search
+  // that IsTraceSearch() recognises.
+  void Trace(RequestContext& ctx, const std::vector<std::pair<std::string, std::string>>& params,
+             http::Response* out);
   // Ids of the (at most two) resources of `type` matching a conditional
   // operation's criteria (a query string), strictly parsed.
   Result<std::vector<std::string>> ConditionalMatches(RequestContext& ctx, std::string_view type,
@@ -183,6 +187,11 @@ class FhirApi {
   std::mutex volume_mu_;
   std::map<std::string, Volume> volume_;  // GUARDED_BY(volume_mu_)
 };
+
+// Whether a search is a PDS trace: a Patient search with any of
+// _fuzzy-match, _exact-match, _history or _max-results (api/trace.cc).
+bool IsTraceSearch(std::string_view type,
+                   const std::vector<std::pair<std::string, std::string>>& params);
 
 // Parses the Prefer header into ctx.
 void ParsePrefer(std::string_view prefer, RequestContext* ctx);

@@ -54,6 +54,7 @@ void FhirApi::Search(RequestContext& ctx, std::string_view type,
                      http::Response* out) {
   ctx.trail.action = "search";
   if (Status st = Allow(ctx, type, 's'); !st.ok()) return SetError(st, out);
+  if (IsTraceSearch(type, params)) return Trace(ctx, params, out);
   auto parsed = ParseSearch(type, params, ctx.strict, options_.default_page_size,
                             options_.max_page_size);
   if (!parsed.ok()) return SetError(parsed.status(), out);

@@ -4,10 +4,10 @@
 #include <charconv>
 
 #include "api/search.h"
-#include "fhir/index/aliases.h"
 #include "fhir/index/date_range.h"
 #include "fhir/index/normalize.h"
 #include "fhir/index/numbers.h"
+#include "fhir/index/phonetic.h"
 #include "fhir/index/registry.h"
 
 namespace crs::api {
@@ -262,7 +262,7 @@ Result<std::optional<Predicate>> BuildPredicate(std::string_view type, const std
     name.resize(colon);
   }
   Predicate pred;
-  pred.param = std::string(fhir::index::StoredParamFor(type, name));
+  pred.param = name;
   if (name == "_id") {
     if (!modifier.empty()) return Bad(raw_name, "_id takes no modifier");
     for (auto& v : SplitOr(value)) pred.any_of.push_back(store::IdCond{v});
@@ -306,6 +306,20 @@ Result<std::optional<Predicate>> BuildPredicate(std::string_view type, const std
         mode = store::StringCond::Mode::kContains;
       } else {
         return Bad(raw_name, "string parameters take :exact, :contains or :missing");
+      }
+      if (sp->xpath_usage == "phonetic") {
+        // Rows hold phonetic keys (fhir/index/phonetic.h), all four characters
+        // long, so a prefix range on a whole key is equality and uses the index.
+        if (mode != store::StringCond::Mode::kPrefix) {
+          return Bad(raw_name, "phonetic parameters take no modifier but :missing");
+        }
+        for (auto& v : values) {
+          for (auto& key : fhir::index::PhoneticKeys(v)) {
+            pred.any_of.push_back(store::StringCond{mode, std::move(key)});
+          }
+        }
+        if (pred.any_of.empty()) return Bad(raw_name, "no letters to match by sound");
+        break;
       }
       for (auto& v : values) {
         std::string text = mode == store::StringCond::Mode::kExact
@@ -471,7 +485,6 @@ Result<ParsedSearch> ParseSearch(std::string_view type,
           if (!sp || TableFor(sp->type) == store::IndexTable::kNone) {
             return Bad(raw_name, "cannot sort by '" + code + "'");
           }
-          code = std::string(fhir::index::StoredParamFor(type, code));
           k.table = TableFor(sp->type);
         }
         k.param = code;

@@ -83,7 +83,10 @@ TEST_F(SearchTest, EveryParameterTypeAndModifier) {
   std::vector<Case> cases = {
       // string: prefix, accent- and case-insensitive; :exact; :contains
       {"Patient?family=mul", {a, b}},
-      {"Patient?phonetic=mul", {a, b}},  // answered from name rows (no phonetic key yet)
+      // phonetic: Soundex keys of family and given names (fhir/index/phonetic.h)
+      {"Patient?phonetic=Mueller", {a}},
+      {"Patient?phonetic=Ann", {a, c}},
+      {"Patient?phonetic=Mulins", {b}},
       {"Patient?family=MUELLER", {}},
       {"Patient?family=muller", {a}},
       {"Patient?family:exact=Müller", {a}},

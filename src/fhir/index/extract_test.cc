@@ -1,7 +1,6 @@
 // ExtractIndex() on official examples and hand-written resources: the exact rows a
 // user's searches will rely on.
 #include "fhir/index/extract.h"
-#include "fhir/index/aliases.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -434,11 +433,24 @@ TEST(ExtractRowsTest, SortedAndWithoutDuplicates) {
 namespace crs::fhir::index {
 namespace {
 
-TEST(AliasesTest, PhoneticIsNameOnlyWhereTheExpressionsAgree) {
-  EXPECT_EQ(StoredParamFor("Patient", "phonetic"), "name");
-  EXPECT_EQ(StoredParamFor("Practitioner", "phonetic"), "name");
-  EXPECT_EQ(StoredParamFor("Organization", "phonetic"), "phonetic");
-  EXPECT_EQ(StoredParamFor("Patient", "family"), "family");
+TEST(PhoneticRowsTest, KeysOfFamilyAndGivenNamesNotText) {
+  auto e = ExtractIndex(boost::json::parse(R"({"resourceType":"Patient","id":"p",
+    "name":[{"family":"Smyth","given":["Jon","Paul"],"prefix":["Mr"]},
+            {"use":"old","family":"O'Brien"}]})"));
+  ASSERT_TRUE(e.ok());
+  std::vector<std::string> keys;
+  for (const auto& r : e->strings) {
+    if (r.param != "phonetic") continue;
+    EXPECT_EQ(r.normalized, r.exact);
+    keys.push_back(r.normalized);
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{"j500", "o165", "p400", "s530"}));
+  auto org = ExtractIndex(boost::json::parse(
+      R"({"resourceType":"Organization","id":"o","name":"Leeds Surgery"})"));
+  ASSERT_TRUE(org.ok());
+  int phonetic = 0;
+  for (const auto& r : org->strings) phonetic += r.param == "phonetic";
+  EXPECT_EQ(phonetic, 3);  // leeds, surgery, leedssurgery
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include "fhir/index/extract.h"
 #include "fhir/index/normalize.h"
+#include "fhir/index/phonetic.h"
 #include "fhir/index/reference.h"
 #include "fhir/index/value_shape.h"
 
@@ -22,7 +23,29 @@ void AddString(std::string_view param, std::string_view s, IndexEntries* out) {
   out->strings.push_back(StringRow{param, NormalizeForIndex(s), Exact(s)});
 }
 
+// `phonetic` (xpathUsage phonetic): one row per phonetic key of each family
+// and given name (or of the string), key in both columns, instead of the text.
+bool AppendPhonetic(std::string_view param, const Value& v, IndexEntries* out) {
+  auto add = [&](std::string_view s) {
+    for (auto& key : PhoneticKeys(s)) out->strings.push_back(StringRow{param, key, key});
+  };
+  switch (v.shape) {
+    case Shape::kString:
+      add(v.text);
+      return true;
+    case Shape::kHumanName:
+      if (const json::object* o = v.object()) {
+        ForEachString(*o, "family", add);
+        ForEachString(*o, "given", add);
+      }
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool AppendString(std::string_view param, const Value& v, IndexEntries* out) {
+  if (param == "phonetic") return AppendPhonetic(param, v, out);
   auto add = [&](std::string_view s) { AddString(param, s, out); };
   switch (v.shape) {
     case Shape::kString:

@@ -1,7 +1,5 @@
 #include "store/sqlite/index_writer.h"
 
-#include "fhir/index/aliases.h"
-
 namespace crs::store::sqlite {
 
 namespace ix = crs::fhir::index;
@@ -68,8 +66,6 @@ Status IndexWriter::Replace(int64_t rid, std::string_view type, const ix::IndexE
   if (!e) return Status::Ok();
   type = e->resource_type;  // the registry's copy: a stable address for the pid cache
   for (const auto& r : e->strings) {
-    // Rows a search reads from another parameter's (phonetic = name) are not stored.
-    if (fhir::index::StoredParamFor(type, r.param) != r.param) continue;
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
     CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(
         "INSERT OR IGNORE INTO ix_string (pid, norm, exact, rid) VALUES (?1, ?2, ?3, ?4)"));
