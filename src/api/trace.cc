@@ -409,8 +409,9 @@ void FhirApi::Trace(RequestContext& ctx,
     if (i > 0) s += ",";
     s += R"({"fullUrl":)";
     AppendJsonString(ctx.base + "/Patient/" + m.id, &s);
-    s += R"(,"resource":)" + m.body + R"(,"search":{"mode":"match","score":)" +
-         ScoreText(scored[i].first) + "}}";
+    s += R"(,"resource":)";
+    AppendShown(ctx, "Patient", m.patient, m.labels, m.body, &s);  // restricted: no contact details
+    s += R"(,"search":{"mode":"match","score":)" + ScoreText(scored[i].first) + "}}";
     shown.matches.push_back(m);
   }
   if (!scored.empty()) s += "]";

@@ -153,6 +153,13 @@ TEST_F(TraceTest, FuzzyScoresAndTheRestrictedRule) {
   m = top("family=Jones&given=Mary&birthdate=1975-05-05&address-postalcode=LS1%204AB"
           "&general-practitioner=L10007");
   EXPECT_TRUE(m.empty());
+  // A clinician's trace shows a restricted patient without contact details.
+  auto clinician = Get("/fhir/Patient?_fuzzy-match=true&family=Hidden&given=Rose&birthdate=1975-05-05",
+                       {{"Authorization", "Bearer " + server_.Token("R8000", "L10007")}});
+  ASSERT_EQ(clinician.status, 200) << clinician.body;
+  EXPECT_NE(clinician.body.find("9990000034"), std::string::npos) << clinician.body;
+  EXPECT_EQ(clinician.body.find("LS1 4AB"), std::string::npos) << clinician.body;
+  EXPECT_EQ(clinician.body.find("generalPractitioner"), std::string::npos) << clinician.body;
 }
 
 TEST_F(TraceTest, AccessFilterAndAudit) {
