@@ -125,6 +125,8 @@ ratio() { echo "scale=3; $(cat "$out/$1.rps") / $(cat "$out/$2.rps")" | bc; }
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM; load average:$(uptime | sed 's/.*load average://'); N=$N; wrk -t$THREADS -c$CONNS -d$DURATION (after a $WARMUP warm-up)"
 python3 bench/make_patients.py "$N" "$work/bundles" 1000 --allergies
+export CRS_BENCH_IDS="$work/bundles/ids.txt"
+first_id=$(head -1 "$CRS_BENCH_IDS")
 
 # Load through the real server (a system token from the server's own key).
 start_server
@@ -150,7 +152,7 @@ expect_code 404 "clinician at another practice" -H "Authorization: Bearer $other
   "$base/fhir/AllergyIntolerance/allergy-000001"
 expect_code 200 "GP read, first id" "${auth[@]}" "${ptv[@]}" "$base/fhir/AllergyIntolerance/allergy-000001"
 expect_code 200 "GP read, last id" "${auth[@]}" "${ptv[@]}" "$base/fhir/AllergyIntolerance/allergy-$(printf %06d "$N")"
-expect_code 200 "GP Patient read" "${auth[@]}" "${ptv[@]}" "$base/fhir/Patient/bench-000001"
+expect_code 200 "GP Patient read" "${auth[@]}" "${ptv[@]}" "$base/fhir/Patient/$first_id"
 stop_server
 
 # (a) Baseline: same data dir, no token, no access control, no audit.
@@ -160,8 +162,8 @@ before=$(audit_count)
 warm /fhir/AllergyIntolerance/allergy- ""
 run baseline-allergy-many /fhir/AllergyIntolerance/allergy- ""
 run baseline-allergy-one /fhir/AllergyIntolerance/allergy- 000001
-warm /fhir/Patient/bench- ""
-run baseline-patient-many /fhir/Patient/bench- ""
+warm /fhir/Patient/ ""
+run baseline-patient-many /fhir/Patient/ ""
 sleep 0.5
 after=$(audit_count)
 [[ "$after" == "$before" ]] || fail "baseline wrote $((after - before)) audit records (expected none)"
@@ -183,7 +185,7 @@ check_audit() {  # name, seq before, user: every counted request audited; at mos
   (( ok == audited )) || fail "$name: $((audited - ok)) audit records are not allowed/200 reads by $user"
 }
 for spec in "allergy-many /fhir/AllergyIntolerance/allergy- -" "allergy-one /fhir/AllergyIntolerance/allergy- 000001" \
-            "patient-many /fhir/Patient/bench- -"; do
+            "patient-many /fhir/Patient/ -"; do
   read -r name prefix one <<<"$spec"
   [[ "$one" == - ]] && one=""
   [[ "$name" == allergy-one ]] || warm "$prefix" "$one" "${auth[@]}" "${ptv[@]}"

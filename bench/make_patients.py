@@ -2,7 +2,9 @@
 """Writes transaction Bundles of synthetic Patients for the benchmarks.
 
 usage: make_patients.py COUNT OUTDIR [PER_BUNDLE] [--allergies]
-Ids are bench-000001 ... so read/update scripts can pick them at random.
+Patient ids are NHS numbers (the i-th valid number of the test range, from
+999 000 0001 up); OUTDIR/ids.txt lists them in order, one per line, so the wrk
+scripts can pick them (CRS_BENCH_IDS).
 With --allergies each Patient also gets one AllergyIntolerance, allergy-000001
 ... (same number), in the same Bundle (so a Bundle holds 2 x PER_BUNDLE
 entries). Every Patient is registered at Organization/Y12345.
@@ -16,12 +18,29 @@ GIVEN = ["Oliver", "Amelia", "George", "Isla", "Harry", "Ava", "Noah", "Mia", "J
          "Leo", "Lily", "Arthur", "Freya", "Muhammad", "Grace"]
 
 
+def nhs_numbers(count):
+    """The first `count` valid NHS numbers of the test range, ascending."""
+    out, first9 = [], 999000000
+    while len(out) < count:
+        total = sum(int(d) * w for d, w in zip(str(first9), range(10, 1, -1)))
+        check = 11 - total % 11
+        if check == 11:
+            check = 0
+        if check != 10:
+            out.append("%d%d" % (first9, check))
+        first9 += 1
+    return out
+
+
+IDS = []
+
+
 def patient(i, rnd):
-    pid = "bench-%06d" % i
+    pid = IDS[i - 1]
     fam = rnd.choice(FAMILIES)
     return {
         "resourceType": "Patient", "id": pid,
-        "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": str(9990000000 + i)}],
+        "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": pid}],
         "active": True,
         "name": [{"use": "official", "family": fam, "given": [rnd.choice(GIVEN), rnd.choice(GIVEN)],
                   "prefix": [rnd.choice(["Mr", "Mrs", "Ms", "Dr"])]},
@@ -57,7 +76,7 @@ def allergy(i, rnd):
                                            "code": "confirmed"}]},
         "type": "allergy", "category": ["medication"], "criticality": "high",
         "code": {"coding": [{"system": "http://snomed.info/sct", "code": code, "display": display}]},
-        "patient": {"reference": "Patient/bench-%06d" % i},
+        "patient": {"reference": "Patient/" + IDS[i - 1]},
         "recordedDate": "2015-03-0%d" % rnd.randrange(1, 10),
     }
 
@@ -68,6 +87,9 @@ def main():
     count, outdir = int(args[0]), args[1]
     per = int(args[2]) if len(args) > 2 else 1000
     os.makedirs(outdir, exist_ok=True)
+    IDS.extend(nhs_numbers(count + 1))
+    with open(os.path.join(outdir, "ids.txt"), "w") as f:
+        f.write("\n".join(IDS[:count]) + "\n")
     rnd = random.Random(42)
     rnd_allergy = random.Random(7)  # separate, so the Patients match a run without --allergies
     for start in range(1, count + 1, per):

@@ -38,7 +38,9 @@ cleanup() {
 trap cleanup EXIT
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM; N=$N; wrk -t$THREADS -c$CONNS -d$DURATION"
-python3 bench/make_patients.py "$N" "$work/bundles" 1000
+python3 bench/make_patients.py "$N" "$work/bundles" 1000 --allergies
+export CRS_BENCH_IDS="$work/bundles/ids.txt"
+first_id=$(head -1 "$CRS_BENCH_IDS")
 
 "$CRS" serve --data "$work/data" --listen "127.0.0.1:$PORT" >"$work/crs.out" 2>"$work/crs.err" &
 crs_pid=$!
@@ -55,10 +57,11 @@ for f in "$work"/bundles/bundle-*.json; do
   [[ "$code" == 200 ]] || { echo "load failed ($code) on $f" >&2; exit 1; }
 done
 end=$(date +%s.%N)
-echo "loaded $N patients in $(echo "$end - $start" | bc) s (transactions of 1000)"
+echo "loaded $N patients (and one allergy each) in $(echo "$end - $start" | bc) s (transactions of 1000)"
 
 # nginx serves the very bytes crs returns for one Patient.
-curl -sf -H "$auth" "http://127.0.0.1:$PORT/fhir/Patient/bench-000001" >"$work/www/patient.json"
+curl -sf -H "$auth" "http://127.0.0.1:$PORT/fhir/Patient/$first_id" >"$work/www/patient.json"
+curl -sf -H "$auth" "http://127.0.0.1:$PORT/fhir/AllergyIntolerance/allergy-000001" >"$work/allergy.json"
 chmod 644 "$work/www/patient.json"
 echo "patient body: $(wc -c <"$work/www/patient.json") bytes"
 cat >"$work/nginx.conf" <<NGINX
@@ -92,6 +95,6 @@ export CRS_BENCH_BODY="$work/www/patient.json"
 run nginx-static "http://127.0.0.1:$NGINX_PORT/patient.json"
 run read-by-id "http://127.0.0.1:$PORT" bench/wrk/read.lua
 run create "http://127.0.0.1:$PORT/fhir/Patient" bench/wrk/create.lua
-run update "http://127.0.0.1:$PORT" bench/wrk/update.lua
+CRS_BENCH_BODY="$work/allergy.json" run update "http://127.0.0.1:$PORT" bench/wrk/update.lua
 echo "read/nginx ratio: $(echo "scale=3; $(cat "$out/read-by-id.rps") / $(cat "$out/nginx-static.rps")" | bc)"
 du -sh "$work/data" | awk '{print "data dir after the run: " $1}'

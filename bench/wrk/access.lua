@@ -6,7 +6,13 @@
 --   CRS_BENCH_PATH  path prefix, e.g. /fhir/AllergyIntolerance/allergy-
 --   CRS_BENCH_N     ids run 1..N, formatted %06d after the prefix
 --   CRS_BENCH_ONE   if set, request only this id (a single-id figure)
+--   CRS_BENCH_IDS   with prefix /fhir/Patient/: the file of Patient ids (NHS numbers)
 local prefix = os.getenv("CRS_BENCH_PATH") or "/fhir/AllergyIntolerance/allergy-"
+local ids = nil
+if prefix == "/fhir/Patient/" then
+  ids = {}
+  for line in io.lines(os.getenv("CRS_BENCH_IDS")) do ids[#ids + 1] = line end
+end
 local n = tonumber(os.getenv("CRS_BENCH_N") or "100000")
 local one = os.getenv("CRS_BENCH_ONE")
 local step = 7919
@@ -27,5 +33,6 @@ request = function()
     return wrk.format("GET", prefix .. one)
   end
   next_id = (next_id + step) % n
+  if ids then return wrk.format("GET", prefix .. ids[next_id + 1]) end
   return wrk.format("GET", string.format("%s%06d", prefix, next_id + 1))
 end

@@ -1,5 +1,11 @@
--- GET a random bench Patient by id.
-local n = tonumber(os.getenv("CRS_BENCH_N") or "100000")
+-- GET a random bench Patient by id (NHS numbers listed in CRS_BENCH_IDS).
+local function load_ids()
+  local path = os.getenv("CRS_BENCH_IDS")
+  local ids = {}
+  for line in io.lines(path) do ids[#ids + 1] = line end
+  return ids
+end
+local ids = load_ids()
 request = function()
-  return wrk.format("GET", string.format("/fhir/Patient/bench-%06d", math.random(1, n)))
+  return wrk.format("GET", "/fhir/Patient/" .. ids[math.random(1, #ids)])
 end
