@@ -62,7 +62,7 @@ start_server() {  # extra serve flags
 audit_count() {
   python3 -c 'import sqlite3, sys
 db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
-print(db.execute("SELECT count(*) FROM audit").fetchone()[0])' "$work/data/crs.db"
+print(db.execute("SELECT count(*) FROM audit").fetchone()[0])' "$work/data/crs-audit.db"
 }
 
 # Records after seq $1 that are an allowed GET answered 200 for user $2.
@@ -73,7 +73,7 @@ ok = 0
 for (rec,) in db.execute("SELECT record FROM audit WHERE seq > ?", (int(sys.argv[2]),)):
     r = json.loads(rec)
     ok += r.get("user") == sys.argv[3] and r.get("status") == 200 and r.get("outcome") == "allowed"
-print(ok)' "$work/data/crs.db" "$1" "$2"
+print(ok)' "$work/data/crs-audit.db" "$1" "$2"
 }
 
 curl_code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }

@@ -18,4 +18,4 @@ start=$(date +%s.%N)
 "$crs" audit verify --data "$dir"
 end=$(date +%s.%N)
 echo "wall time including open: $(echo "$end - $start" | bc) s"
-echo "store size: $(du -h "$dir/crs.db" | cut -f1)"
+echo "audit log size: $(du -h "$dir/crs-audit.db" | cut -f1)"

@@ -247,7 +247,7 @@ class AuditVerifyTest : public ::testing::Test {
   // Runs SQL against the closed database file, as an attacker with file access would.
   void Tamper(const std::string& sql) {
     sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((dir_ + "/crs.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_open((dir_ + "/crs-audit.db").c_str(), &db), SQLITE_OK);
     char* err = nullptr;
     int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
     EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "") << " in " << sql;
@@ -257,7 +257,7 @@ class AuditVerifyTest : public ::testing::Test {
   // Recomputes the stored hashes of seqs from..to, as a careful attacker would.
   void Rehash(int64_t from, int64_t to = INT64_MAX) {
     sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((dir_ + "/crs.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_open((dir_ + "/crs-audit.db").c_str(), &db), SQLITE_OK);
     sqlite3_stmt* sel = nullptr;
     sqlite3_prepare_v2(db, "SELECT seq, record, hash FROM audit ORDER BY seq", -1, &sel, nullptr);
     std::string prev = store::AuditZeroHash();
@@ -329,7 +329,7 @@ TEST_F(AuditVerifyTest, DetectsEveryKindOfTampering) {
   // Checkpoints land at 30, 60, 90 and 100 (groups of 10, one per 25 records).
   ASSERT_EQ(CheckpointSeqs(), (std::vector<int64_t>{30, 60, 90, 100}));
   // The log as set up is copied aside and restored for each case.
-  fs::copy_file(dir_ + "/crs.db", dir_ + "/pristine.db");
+  fs::copy_file(dir_ + "/crs-audit.db", dir_ + "/pristine.db");
   std::vector<TamperCase> cases = {
       {"edit a record's bytes",
        [](AuditVerifyTest& t) {
@@ -380,7 +380,7 @@ TEST_F(AuditVerifyTest, DetectsEveryKindOfTampering) {
   };
   for (const TamperCase& c : cases) {
     SCOPED_TRACE(c.name);
-    fs::copy_file(dir_ + "/pristine.db", dir_ + "/crs.db", fs::copy_options::overwrite_existing);
+    fs::copy_file(dir_ + "/pristine.db", dir_ + "/crs-audit.db", fs::copy_options::overwrite_existing);
     c.tamper(*this);
     VerifyReport r = Verify();
     EXPECT_FALSE(r.intact);

@@ -35,7 +35,7 @@ std::vector<json::value> Records(const std::string& data_dir) {
 
 bool Exec(const std::string& data_dir, const std::string& sql) {
   sqlite3* db = nullptr;
-  bool ok = sqlite3_open((data_dir + "/crs.db").c_str(), &db) == SQLITE_OK &&
+  bool ok = sqlite3_open((data_dir + "/crs-audit.db").c_str(), &db) == SQLITE_OK &&
             sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
   sqlite3_close(db);
   return ok;

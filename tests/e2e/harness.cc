@@ -208,7 +208,7 @@ std::string ServerProcess::SystemToken() const {
 std::vector<std::string> AuditRecords(const std::string& data_dir) {
   std::vector<std::string> out;
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2((data_dir + "/crs.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) !=
+  if (sqlite3_open_v2((data_dir + "/crs-audit.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) !=
       SQLITE_OK) {
     sqlite3_close(db);
     return out;

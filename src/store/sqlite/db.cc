@@ -76,6 +76,20 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool create) {
   return db;
 }
 
+Status Db::Attach(const std::string& path, const std::string& name) {
+  sqlite3_stmt* raw = nullptr;
+  std::string sql = "ATTACH DATABASE ?1 AS " + name;
+  int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(raw, 1, path.data(), static_cast<int>(path.size()), SQLITE_TRANSIENT);
+    rc = sqlite3_step(raw);
+    if (rc == SQLITE_DONE) rc = SQLITE_OK;
+  }
+  sqlite3_finalize(raw);
+  if (rc != SQLITE_OK) return SqliteStatus(rc, "attach " + path, db_);
+  return Exec("PRAGMA " + name + ".journal_mode=WAL; PRAGMA " + name + ".synchronous=FULL;");
+}
+
 Db::~Db() {
   cache_.clear();  // statements must be finalised before the connection closes
   dynamic_cache_.clear();

@@ -51,6 +51,10 @@ class Db {
   static Result<std::unique_ptr<Db>> Open(const std::string& path, bool create);
   ~Db();
 
+  // Attaches the database file `path` as schema `name` (created if missing)
+  // with the same durability pragmas as the main file (WAL, synchronous=FULL).
+  Status Attach(const std::string& path, const std::string& name);
+
   // Executes one or more statements without results.
   Status Exec(std::string_view sql);
   // A cached prepared statement for `sql` (reset and ready to bind). `sql`

@@ -92,35 +92,12 @@ CREATE TABLE rel (org TEXT NOT NULL, patient TEXT NOT NULL, rid INTEGER NOT NULL
                   PRIMARY KEY (org, patient, rid)) WITHOUT ROWID;
 CREATE INDEX rel_by_rid ON rel (rid);
 )sql",
-    // 4: the audit log (docs/audit.md). `audit` is append-only: seq is the
-    // chain position (1, 2, ... no gaps) and `hash` the chain hash through
-    // the row. `audit_patient` and `audit_alert` are indexes derived from the
-    // appended records; `audit_alert.reviewed_by` is the seq of the record
-    // that reviewed the alert (that record is itself in the chain).
-    // `audit_checkpoint` holds the signed chain heads.
+    // 4: originally the audit log, which now lives in its own database file
+    // (kAuditSchema below) so that appending audit records on every read does
+    // not invalidate the resource readers' page caches. Nothing was released
+    // with the tables here.
     R"sql(
-CREATE TABLE audit (
-  seq    INTEGER PRIMARY KEY,
-  time   INTEGER NOT NULL,
-  record BLOB    NOT NULL,
-  hash   BLOB    NOT NULL
-);
-CREATE TABLE audit_patient (patient TEXT NOT NULL, seq INTEGER NOT NULL,
-                            PRIMARY KEY (patient, seq)) WITHOUT ROWID;
-CREATE TABLE audit_alert (
-  seq         INTEGER PRIMARY KEY,
-  org         TEXT    NOT NULL,
-  reviewed_by INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX audit_alert_by_org ON audit_alert (org, seq);
-CREATE INDEX audit_alert_open ON audit_alert (org, seq) WHERE reviewed_by = 0;
-CREATE TABLE audit_checkpoint (
-  seq       INTEGER PRIMARY KEY,
-  time      INTEGER NOT NULL,
-  head      BLOB    NOT NULL,
-  key_id    TEXT    NOT NULL,
-  signature BLOB    NOT NULL
-);
+SELECT 1;
 )sql",
     // 5: named counters (Store::ReserveSequence), e.g. the NHS-number
     // allocator's serial: `next` is the first value not yet handed out.
@@ -128,5 +105,37 @@ CREATE TABLE audit_checkpoint (
 CREATE TABLE sequences (name TEXT PRIMARY KEY, next INTEGER NOT NULL) WITHOUT ROWID;
 )sql",
 };
+
+// The audit log's own database (docs/audit.md, docs/storage.md), attached to
+// every connection as schema `log`. `audit` is append-only: seq is the chain
+// position (1, 2, ... no gaps) and `hash` the chain hash through the row.
+// `audit_patient` and `audit_alert` are indexes derived from the appended
+// records; `audit_alert.reviewed_by` is the seq of the record that reviewed
+// the alert (that record is itself in the chain). `audit_checkpoint` holds
+// the signed chain heads. Created if missing; version 1.
+inline constexpr const char* kAuditSchema = R"sql(
+CREATE TABLE IF NOT EXISTS log.audit (
+  seq    INTEGER PRIMARY KEY,
+  time   INTEGER NOT NULL,
+  record BLOB    NOT NULL,
+  hash   BLOB    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS log.audit_patient (patient TEXT NOT NULL, seq INTEGER NOT NULL,
+                                              PRIMARY KEY (patient, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS log.audit_alert (
+  seq         INTEGER PRIMARY KEY,
+  org         TEXT    NOT NULL,
+  reviewed_by INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS log.audit_alert_by_org ON audit_alert (org, seq);
+CREATE INDEX IF NOT EXISTS log.audit_alert_open ON audit_alert (org, seq) WHERE reviewed_by = 0;
+CREATE TABLE IF NOT EXISTS log.audit_checkpoint (
+  seq       INTEGER PRIMARY KEY,
+  time      INTEGER NOT NULL,
+  head      BLOB    NOT NULL,
+  key_id    TEXT    NOT NULL,
+  signature BLOB    NOT NULL
+);
+)sql";
 
 }  // namespace crs::store::sqlite

@@ -65,10 +65,19 @@ Status FillVersion(const Stmt& s, ResourceVersion* out) {
   return Status::Ok();
 }
 
+}  // namespace
+
+std::string AuditPathFor(const std::string& path) {
+  std::filesystem::path p(path);
+  return (p.parent_path() / (p.stem().string() + "-audit.db")).string();
+}
+
+namespace {
+
 class SqliteStore final : public Store {
  public:
   SqliteStore(std::string path, const StoreOptions& options)
-      : path_(std::move(path)), options_(options) {}
+      : path_(std::move(path)), audit_path_(AuditPathFor(path_)), options_(options) {}
 
   ~SqliteStore() override {
     {
@@ -79,11 +88,16 @@ class SqliteStore final : public Store {
     if (writer_thread_.joinable()) writer_thread_.join();
     if (audit_) (void)audit_->CheckpointIdle(/*force=*/true);  // cover the tail at a clean stop
     // Fold the WAL into the main file so the data dir is tidy after a clean stop.
-    if (writer_) (void)writer_->Exec("PRAGMA wal_checkpoint(TRUNCATE);");
+    if (writer_) (void)writer_->Exec("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA log.wal_checkpoint(TRUNCATE);");
   }
 
   Status Init() {
     CRS_ASSIGN_OR_RETURN(writer_, Db::Open(path_, /*create=*/true));
+    // The audit log has its own file: appending to it on every read must not
+    // invalidate the resource readers' page caches (SQLite drops a
+    // connection's cache for a file whenever that file changes).
+    CRS_RETURN_IF_ERROR(writer_->Attach(audit_path_, "log"));
+    CRS_RETURN_IF_ERROR(writer_->Exec(kAuditSchema));
     // The writer touches index B-trees all over the file: give it a large
     // page cache, and let the WAL grow to ~40 MB between checkpoints so
     // checkpoints (which fsync the main file) stay rare.
@@ -515,7 +529,9 @@ class SqliteStore final : public Store {
         return db;
       }
     }
-    return Db::Open(path_, /*create=*/false);
+    CRS_ASSIGN_OR_RETURN(auto db, Db::Open(path_, /*create=*/false));
+    CRS_RETURN_IF_ERROR(db->Attach(audit_path_, "log"));
+    return db;
   }
 
   void Release(std::unique_ptr<Db> db) {
@@ -828,6 +844,7 @@ class SqliteStore final : public Store {
   }
 
   const std::string path_;
+  const std::string audit_path_;  // the audit log's file (schema `log`)
   const StoreOptions options_;
   std::unique_ptr<Db> writer_;  // used only by writer_thread_ once Init() returns
   std::unique_ptr<IndexWriter> index_writer_;  // writes through writer_
