@@ -9,44 +9,44 @@
 namespace crs::store::sqlite {
 namespace {
 
-constexpr const char* kHead = "SELECT seq, hash FROM log.audit ORDER BY seq DESC LIMIT 1";
+constexpr const char* kHead = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1";
 constexpr const char* kLastCheckpoint =
-    "SELECT seq FROM log.audit_checkpoint ORDER BY seq DESC LIMIT 1";
-constexpr const char* kInsert = "INSERT INTO log.audit (seq, time, record, hash) VALUES (?1, ?2, ?3, ?4)";
+    "SELECT seq FROM audit_checkpoint ORDER BY seq DESC LIMIT 1";
+constexpr const char* kInsert = "INSERT INTO audit (seq, time, record, hash) VALUES (?1, ?2, ?3, ?4)";
 constexpr const char* kInsertPatient =
-    "INSERT OR IGNORE INTO log.audit_patient (patient, seq) VALUES (?1, ?2)";
-constexpr const char* kInsertAlert = "INSERT INTO log.audit_alert (seq, org) VALUES (?1, ?2)";
+    "INSERT OR IGNORE INTO audit_patient (patient, seq) VALUES (?1, ?2)";
+constexpr const char* kInsertAlert = "INSERT INTO audit_alert (seq, org) VALUES (?1, ?2)";
 // The first review wins; a second review is still in the chain.
 constexpr const char* kReview =
-    "UPDATE log.audit_alert SET reviewed_by = ?1 WHERE seq = ?2 AND reviewed_by = 0";
+    "UPDATE audit_alert SET reviewed_by = ?1 WHERE seq = ?2 AND reviewed_by = 0";
 constexpr const char* kInsertCheckpoint =
-    "INSERT OR IGNORE INTO log.audit_checkpoint (seq, time, head, key_id, signature) "
+    "INSERT OR IGNORE INTO audit_checkpoint (seq, time, head, key_id, signature) "
     "VALUES (?1, ?2, ?3, ?4, ?5)";
 
 constexpr const char* kByPatient =
     "SELECT a.seq, a.time, a.record, a.hash, al.org, al.reviewed_by "
-    "FROM log.audit_patient p JOIN log.audit a ON a.seq = p.seq "
-    "LEFT JOIN log.audit_alert al ON al.seq = a.seq "
+    "FROM audit_patient p JOIN audit a ON a.seq = p.seq "
+    "LEFT JOIN audit_alert al ON al.seq = a.seq "
     "WHERE p.patient = ?1 AND p.seq < ?2 ORDER BY p.seq DESC LIMIT ?3";
 constexpr const char* kAlerts =
     "SELECT a.seq, a.time, a.record, a.hash, al.org, al.reviewed_by "
-    "FROM log.audit_alert al JOIN log.audit a ON a.seq = al.seq "
+    "FROM audit_alert al JOIN audit a ON a.seq = al.seq "
     "WHERE al.org = ?1 AND al.seq < ?2 ORDER BY al.seq DESC LIMIT ?3";
 constexpr const char* kOpenAlerts =
     "SELECT a.seq, a.time, a.record, a.hash, al.org, al.reviewed_by "
-    "FROM log.audit_alert al JOIN log.audit a ON a.seq = al.seq "
+    "FROM audit_alert al JOIN audit a ON a.seq = al.seq "
     "WHERE al.org = ?1 AND al.seq < ?2 AND al.reviewed_by = 0 ORDER BY al.seq DESC LIMIT ?3";
 constexpr const char* kReadOne =
     "SELECT a.seq, a.time, a.record, a.hash, al.org, al.reviewed_by "
-    "FROM log.audit a LEFT JOIN log.audit_alert al ON al.seq = a.seq WHERE a.seq = ?1";
+    "FROM audit a LEFT JOIN audit_alert al ON al.seq = a.seq WHERE a.seq = ?1";
 // No alert join: the scan feeds verification at millions of rows per second.
 constexpr const char* kScan =
-    "SELECT seq, time, record, hash FROM log.audit WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+    "SELECT seq, time, record, hash FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2";
 // The streaming scan: no LIMIT, the caller stops by returning false.
 constexpr const char* kScanRows =
-    "SELECT seq, time, record, hash FROM log.audit WHERE seq > ?1 ORDER BY seq";
+    "SELECT seq, time, record, hash FROM audit WHERE seq > ?1 ORDER BY seq";
 constexpr const char* kScanCheckpoints =
-    "SELECT seq, time, head, key_id, signature FROM log.audit_checkpoint "
+    "SELECT seq, time, head, key_id, signature FROM audit_checkpoint "
     "WHERE seq > ?1 ORDER BY seq LIMIT ?2";
 
 // Runs a prepared statement that returns no rows.

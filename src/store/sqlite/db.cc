@@ -87,7 +87,8 @@ Status Db::Attach(const std::string& path, const std::string& name) {
   }
   sqlite3_finalize(raw);
   if (rc != SQLITE_OK) return SqliteStatus(rc, "attach " + path, db_);
-  return Exec("PRAGMA " + name + ".journal_mode=WAL; PRAGMA " + name + ".synchronous=FULL;");
+  return Exec("PRAGMA " + name + ".journal_mode=WAL; PRAGMA " + name + ".synchronous=FULL; PRAGMA " +
+              name + ".cache_size=-32000; PRAGMA " + name + ".mmap_size=1073741824;");
 }
 
 Db::~Db() {

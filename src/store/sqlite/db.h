@@ -52,7 +52,7 @@ class Db {
   ~Db();
 
   // Attaches the database file `path` as schema `name` (created if missing)
-  // with the same durability pragmas as the main file (WAL, synchronous=FULL).
+  // with the same pragmas as the main file (WAL, synchronous=FULL, cache, mmap).
   Status Attach(const std::string& path, const std::string& name);
 
   // Executes one or more statements without results.

@@ -106,30 +106,30 @@ CREATE TABLE sequences (name TEXT PRIMARY KEY, next INTEGER NOT NULL) WITHOUT RO
 )sql",
 };
 
-// The audit log's own database (docs/audit.md, docs/storage.md), attached to
-// every connection as schema `log`. `audit` is append-only: seq is the chain
+// The audit log's own database (docs/audit.md, docs/storage.md): the main
+// database of every connection, with the resource file attached as `data`. `audit` is append-only: seq is the chain
 // position (1, 2, ... no gaps) and `hash` the chain hash through the row.
 // `audit_patient` and `audit_alert` are indexes derived from the appended
 // records; `audit_alert.reviewed_by` is the seq of the record that reviewed
 // the alert (that record is itself in the chain). `audit_checkpoint` holds
 // the signed chain heads. Created if missing; version 1.
 inline constexpr const char* kAuditSchema = R"sql(
-CREATE TABLE IF NOT EXISTS log.audit (
+CREATE TABLE IF NOT EXISTS audit (
   seq    INTEGER PRIMARY KEY,
   time   INTEGER NOT NULL,
   record BLOB    NOT NULL,
   hash   BLOB    NOT NULL
 );
-CREATE TABLE IF NOT EXISTS log.audit_patient (patient TEXT NOT NULL, seq INTEGER NOT NULL,
+CREATE TABLE IF NOT EXISTS audit_patient (patient TEXT NOT NULL, seq INTEGER NOT NULL,
                                               PRIMARY KEY (patient, seq)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS log.audit_alert (
+CREATE TABLE IF NOT EXISTS audit_alert (
   seq         INTEGER PRIMARY KEY,
   org         TEXT    NOT NULL,
   reviewed_by INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS log.audit_alert_by_org ON audit_alert (org, seq);
-CREATE INDEX IF NOT EXISTS log.audit_alert_open ON audit_alert (org, seq) WHERE reviewed_by = 0;
-CREATE TABLE IF NOT EXISTS log.audit_checkpoint (
+CREATE INDEX IF NOT EXISTS audit_alert_by_org ON audit_alert (org, seq);
+CREATE INDEX IF NOT EXISTS audit_alert_open ON audit_alert (org, seq) WHERE reviewed_by = 0;
+CREATE TABLE IF NOT EXISTS audit_checkpoint (
   seq       INTEGER PRIMARY KEY,
   time      INTEGER NOT NULL,
   head      BLOB    NOT NULL,

@@ -88,21 +88,21 @@ class SqliteStore final : public Store {
     if (writer_thread_.joinable()) writer_thread_.join();
     if (audit_) (void)audit_->CheckpointIdle(/*force=*/true);  // cover the tail at a clean stop
     // Fold the WAL into the main file so the data dir is tidy after a clean stop.
-    if (writer_) (void)writer_->Exec("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA log.wal_checkpoint(TRUNCATE);");
+    if (writer_) (void)writer_->Exec("PRAGMA data.wal_checkpoint(TRUNCATE); PRAGMA main.wal_checkpoint(TRUNCATE);");
   }
 
   Status Init() {
-    CRS_ASSIGN_OR_RETURN(writer_, Db::Open(path_, /*create=*/true));
-    // The audit log has its own file: appending to it on every read must not
-    // invalidate the resource readers' page caches (SQLite drops a
-    // connection's cache for a file whenever that file changes).
-    CRS_RETURN_IF_ERROR(writer_->Attach(audit_path_, "log"));
-    CRS_RETURN_IF_ERROR(writer_->Exec(kAuditSchema));
+    {
+      // Migrations run on the resource file alone.
+      CRS_ASSIGN_OR_RETURN(auto db, Db::Open(path_, /*create=*/true));
+      CRS_RETURN_IF_ERROR(Migrate(*db));
+    }
+    CRS_ASSIGN_OR_RETURN(writer_, Connect(/*create=*/true));
     // The writer touches index B-trees all over the file: give it a large
     // page cache, and let the WAL grow to ~40 MB between checkpoints so
-    // checkpoints (which fsync the main file) stay rare.
-    CRS_RETURN_IF_ERROR(writer_->Exec("PRAGMA cache_size=-524288; PRAGMA wal_autocheckpoint=10000;"));
-    CRS_RETURN_IF_ERROR(Migrate());
+    // checkpoints (which fsync the file) stay rare.
+    CRS_RETURN_IF_ERROR(
+        writer_->Exec("PRAGMA data.cache_size=-524288; PRAGMA wal_autocheckpoint=10000;"));
     index_writer_ = std::make_unique<IndexWriter>(*writer_);
     audit_ = std::make_unique<AuditAppender>(*writer_, options_);
     CRS_RETURN_IF_ERROR(audit_->Init());
@@ -491,11 +491,11 @@ class SqliteStore final : public Store {
     return out;
   }
 
-  Status Migrate() {
-    CRS_RETURN_IF_ERROR(writer_->Exec("CREATE TABLE IF NOT EXISTS schema_meta "
+  static Status Migrate(Db& db) {
+    CRS_RETURN_IF_ERROR(db.Exec("CREATE TABLE IF NOT EXISTS schema_meta "
                                       "(key TEXT PRIMARY KEY, value INTEGER NOT NULL)"));
     CRS_ASSIGN_OR_RETURN(Stmt * get,
-                         writer_->Prepare("SELECT value FROM schema_meta WHERE key = 'version'"));
+                         db.Prepare("SELECT value FROM schema_meta WHERE key = 'version'"));
     CRS_ASSIGN_OR_RETURN(bool row, get->Step());
     int64_t current = row ? get->Int(0) : 0;
     get->Reset();
@@ -505,17 +505,17 @@ class SqliteStore final : public Store {
                                  std::to_string(kSchemaVersion) + ")");
     }
     for (int64_t v = current + 1; v <= kSchemaVersion; ++v) {
-      CRS_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
-      Status st = writer_->Exec(kMigrations[v - 1]);
+      CRS_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+      Status st = db.Exec(kMigrations[v - 1]);
       if (st.ok()) {
-        st = writer_->Exec("INSERT OR REPLACE INTO schema_meta VALUES ('version', " +
+        st = db.Exec("INSERT OR REPLACE INTO schema_meta VALUES ('version', " +
                            std::to_string(v) + ")");
       }
       if (!st.ok()) {
-        (void)writer_->Exec("ROLLBACK");
+        (void)db.Exec("ROLLBACK");
         return st;
       }
-      CRS_RETURN_IF_ERROR(writer_->Exec("COMMIT"));
+      CRS_RETURN_IF_ERROR(db.Exec("COMMIT"));
     }
     return Status::Ok();
   }
@@ -529,8 +529,22 @@ class SqliteStore final : public Store {
         return db;
       }
     }
-    CRS_ASSIGN_OR_RETURN(auto db, Db::Open(path_, /*create=*/false));
-    CRS_RETURN_IF_ERROR(db->Attach(audit_path_, "log"));
+    return Connect(/*create=*/false);
+  }
+
+  // A connection whose main database is the audit log, with the resource
+  // file attached as `data`. The audit log comes first on purpose: SQLite
+  // commits a transaction's databases in order (main first), so a crash in
+  // between can leave an audit record of a write that did not land, never a
+  // landed write without its audit record. Resource tables are named
+  // unqualified and resolve to `data` (the audit file has none of them); the
+  // audit log has its own file so that appending to it on every read does not
+  // invalidate the resource readers' page caches (SQLite drops a
+  // connection's cache for a file whenever that file changes).
+  Result<std::unique_ptr<Db>> Connect(bool create) {
+    CRS_ASSIGN_OR_RETURN(auto db, Db::Open(audit_path_, create));
+    if (create) CRS_RETURN_IF_ERROR(db->Exec(kAuditSchema));
+    CRS_RETURN_IF_ERROR(db->Attach(path_, "data"));
     return db;
   }
 
