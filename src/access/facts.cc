@@ -66,6 +66,31 @@ bool StatusIn(const json::object& o, std::initializer_list<std::string_view> sta
   return std::find(statuses.begin(), statuses.end(), s) != statuses.end();
 }
 
+// Every patient a JSON value names: references "Patient/<id>" (relative or
+// at the end of an absolute URL), a contained or bundled Patient's id, and
+// identifiers with the NHS-number system.
+void CollectPatients(const json::value& v, std::set<std::string>* out, int depth = 0) {
+  if (depth > 64) return;
+  if (const json::object* o = v.if_object()) {
+    if (Str(*o, "resourceType") == "Patient" && !Str(*o, "id").empty()) {
+      out->insert(std::string(Str(*o, "id")));
+    }
+    std::string_view ref = Str(*o, "reference");
+    if (size_t at = ref.rfind("Patient/"); at != std::string_view::npos &&
+                                           (at == 0 || ref[at - 1] == '/')) {
+      std::string_view id = ref.substr(at + 8);
+      id = id.substr(0, id.find('/'));
+      if (!id.empty()) out->insert(std::string(id));
+    }
+    if (Str(*o, "system") == kNhsNumberSystem && !Str(*o, "value").empty()) {
+      out->insert(std::string(Str(*o, "value")));
+    }
+    for (const auto& [k, child] : *o) CollectPatients(child, out, depth + 1);
+  } else if (const json::array* a = v.if_array()) {
+    for (const auto& child : *a) CollectPatients(child, out, depth + 1);
+  }
+}
+
 }  // namespace
 
 const std::vector<std::pair<std::string, std::string>>& PatientCompartmentLinks() {
@@ -118,6 +143,12 @@ store::AccessFacts ComputeFacts(std::string_view type, std::string_view id,
       if (t.system == kNhsNumberSystem && !t.code.empty() && linked(t.param)) {
         patients.insert(t.code);
       }
+    }
+    if (params.empty() && resource.is_object()) {
+      // A type outside the patient compartment (Bundle, Binary, Linkage...)
+      // may still carry a patient's data: any reference to a Patient, or
+      // NHS-number identifier, anywhere in it binds it to that patient.
+      CollectPatients(resource, &patients);
     }
     if (patients.size() == 1) {
       f.patient = *patients.begin();

@@ -242,6 +242,20 @@ TEST(FactsTest, PatientLabelsAndRelationships) {
                           {"system":"http://terminology.hl7.org/CodeSystem/v3-Confidentiality","code":"V"}]}})");
   EXPECT_EQ(sealed.labels, store::AccessFacts::kLocked);
   EXPECT_EQ(sealed.patient, "");  // no index rows given: no patient found
+  // Outside the patient compartment, a patient anywhere in the resource binds it.
+  fhir::index::IndexEntries none;
+  auto bundle = ComputeFacts("Bundle", "b1", boost::json::parse(R"({"resourceType":"Bundle",
+      "type":"collection","entry":[{"resource":{"resourceType":"Observation",
+      "subject":{"reference":"http://x/fhir/Patient/9990000018"}}}]})"), &none, "ORG");
+  EXPECT_EQ(bundle.patient, "9990000018");
+  auto two = ComputeFacts("Bundle", "b2", boost::json::parse(R"({"resourceType":"Bundle",
+      "type":"collection","entry":[{"resource":{"resourceType":"Patient","id":"9990000018"}},
+      {"resource":{"resourceType":"Observation","subject":{"identifier":{
+      "system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000026"}}}}]})"), &none, "ORG");
+  EXPECT_EQ(two.patient, "*");
+  auto org = ComputeFacts("Organization", "o1", boost::json::parse(R"({"resourceType":"Organization",
+      "partOf":{"reference":"Organization/X"}})"), &none, "ORG");
+  EXPECT_EQ(org.patient, "");
 }
 
 }  // namespace
