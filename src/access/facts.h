@@ -36,6 +36,8 @@ std::vector<std::string_view> PatientLinkParams(std::string_view type);
 //   - patient: the id for a Patient; otherwise the one patient named by the
 //     type's patient-compartment references (by reference, or by
 //     Reference.identifier with an NHS number); "" when none, "*" when several;
+//     for a document Bundle (a Summary Care Record), its Composition's
+//     subject ("?" when that cannot be resolved to a patient);
 //   - labels from meta.security (R, V, CEL, EMP);
 //   - relationship_orgs: ODS codes of a registration (Patient.generalPractitioner),
 //     an active EpisodeOfCare or CareTeam (managingOrganization), an open
