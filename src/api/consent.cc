@@ -86,9 +86,7 @@ Status FhirApi::CheckConsent(RequestContext& ctx, const Prepared& p) {
   (void)ctx;
   // Summary documents are written only by the upload (api/summary.cc), which
   // applies the summary's rules, and erased only by a consent purge.
-  bool document = p.type == "Bundle" && p.write && p.write->access &&
-                  !p.write->access->patient.empty();
-  if (IsSummaryDocument(p.type, p.id) || document) {
+  if (IsSummaryDocument(p.type, p.id)) {
     return Status::Forbidden(
         "a Summary Care Record document is uploaded with POST /fhir/Bundle (docs/summary.md) "
         "and cannot be written or deleted otherwise");

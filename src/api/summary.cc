@@ -77,6 +77,27 @@ json::value MakeProvenance(const std::string& nhs, int64_t bundle_version, int64
   return p;
 }
 
+// A document is a Summary Care Record upload when its Composition is a
+// "General Practice Summary" -- or when it has no Composition first, which
+// the upload refuses with the NHS API's "Composition missing" answer.
+bool IsSummaryUpload(const json::object& bundle) {
+  const json::value* entries = bundle.if_contains("entry");
+  if (!entries || !entries->is_array() || entries->get_array().empty()) return true;
+  const json::value& first = entries->get_array()[0];
+  const json::value* comp = first.is_object() ? first.get_object().if_contains("resource") : nullptr;
+  if (!comp || !comp->is_object() || Str(comp->get_object(), "resourceType") != "Composition") {
+    return true;
+  }
+  const json::value* type = comp->get_object().if_contains("type");
+  const json::value* codings = type && type->is_object() ? type->get_object().if_contains("coding")
+                                                         : nullptr;
+  if (!codings || !codings->is_array()) return false;
+  for (const auto& c : codings->get_array()) {
+    if (c.is_object() && Str(c.get_object(), "code") == kScrDocumentCode) return true;
+  }
+  return false;
+}
+
 std::string Counted(int n, const char* what) {
   return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
 }
@@ -85,7 +106,8 @@ std::string Counted(int n, const char* what) {
 
 void FhirApi::PostBundle(RequestContext& ctx, http::Response* out) {
   auto body = ParseJsonBody(ctx.request.body, options_.max_json_depth);
-  if (body.ok() && body->is_object() && Str(body->get_object(), "type") == "document") {
+  if (body.ok() && body->is_object() && Str(body->get_object(), "type") == "document" &&
+      IsSummaryUpload(body->get_object())) {
     return UploadSummary(ctx, *body, out);
   }
   Create(ctx, "Bundle", out);

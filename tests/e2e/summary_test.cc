@@ -235,7 +235,7 @@ TEST_F(SummaryTest, ValidationAndGenericWritesRefused) {
   EXPECT_EQ(Upload(bad_ref).status, 400);
   std::string no_code = std::string(R"({"resourceType":"Bundle","type":"document","entry":[)") +
                         R"({"resource":{"resourceType":"Composition","id":"c","status":"final","title":"t",)" +
-                        R"("type":{"text":"x"},"date":"2026-01-01","author":[{"display":"x"}],)" +
+                        R"("type":{"coding":[{"system":"http://snomed.info/sct","code":"196981000000101"}]},"date":"2026-01-01","author":[{"display":"x"}],)" +
                         R"("subject":{"reference":"Patient/9990000018"}}},)" +
                         R"({"resource":{"resourceType":"AllergyIntolerance","id":"a","patient":{"reference":"Patient/9990000018"}}}]})";
   EXPECT_EQ(Upload(no_code).status, 400);
