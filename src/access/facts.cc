@@ -91,6 +91,55 @@ void CollectPatients(const json::value& v, std::set<std::string>* out, int depth
   }
 }
 
+// The patient a document Bundle is about: its Composition's subject, by
+// "Patient/<id>", by NHS-number identifier, or by a reference to a Patient
+// entry of the Bundle (whose NHS number then decides). "?" when the subject
+// cannot be resolved (visible only to system), "" when there is no subject.
+std::string DocumentPatient(const json::object& bundle) {
+  const json::value* entries = bundle.if_contains("entry");
+  if (!entries || !entries->is_array() || entries->get_array().empty()) return "";
+  const json::value& first = entries->get_array()[0];
+  const json::value* comp = first.is_object() ? first.get_object().if_contains("resource") : nullptr;
+  if (!comp || !comp->is_object() || Str(comp->get_object(), "resourceType") != "Composition") {
+    return "";
+  }
+  const json::value* subject = comp->get_object().if_contains("subject");
+  if (!subject || !subject->is_object()) return "";
+  const json::object& s = subject->get_object();
+  auto nhs_of = [](const json::object& o) -> std::string {
+    const json::value* id = o.if_contains("identifier");
+    if (id && id->is_object() && Str(id->get_object(), "system") == kNhsNumberSystem) {
+      return std::string(Str(id->get_object(), "value"));
+    }
+    if (id && id->is_array()) {
+      for (const auto& i : id->get_array()) {
+        if (i.is_object() && Str(i.get_object(), "system") == kNhsNumberSystem) {
+          return std::string(Str(i.get_object(), "value"));
+        }
+      }
+    }
+    return "";
+  };
+  std::string ref(Str(s, "reference"));
+  for (const auto& e : entries->get_array()) {
+    if (ref.empty() || !e.is_object()) break;
+    const json::value* r = e.get_object().if_contains("resource");
+    if (!r || !r->is_object() || Str(r->get_object(), "resourceType") != "Patient") continue;
+    std::string local = "Patient/" + std::string(Str(r->get_object(), "id"));
+    if (Str(e.get_object(), "fullUrl") == ref || local == ref) {
+      std::string nhs = nhs_of(r->get_object());
+      if (!nhs.empty()) return nhs;
+    }
+  }
+  constexpr std::string_view kPrefix = "Patient/";
+  if (ref.starts_with(kPrefix) && ref.size() > kPrefix.size() &&
+      ref.find('/', kPrefix.size()) == std::string::npos) {
+    return ref.substr(kPrefix.size());
+  }
+  std::string nhs = nhs_of(s);
+  return nhs.empty() ? "?" : nhs;
+}
+
 }  // namespace
 
 const std::vector<std::pair<std::string, std::string>>& PatientCompartmentLinks() {
@@ -158,6 +207,12 @@ store::AccessFacts ComputeFacts(std::string_view type, std::string_view id,
   }
   if (!resource.is_object()) return f;
   const json::object& o = resource.get_object();
+  if (type == "Bundle" && Str(o, "type") == "document") {
+    // A Bundle has no patient-compartment link, but a document (a Summary
+    // Care Record) belongs to its subject: every access rule applies to it.
+    // Without a subject, what the generic scan found stands.
+    if (std::string p = DocumentPatient(o); !p.empty()) f.patient = std::move(p);
+  }
   if (const json::value* meta = o.if_contains("meta"); meta && meta->is_object()) {
     if (const json::value* sec = meta->get_object().if_contains("security");
         sec && sec->is_array()) {

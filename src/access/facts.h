@@ -35,10 +35,11 @@ std::vector<std::string_view> PatientLinkParams(std::string_view type);
 // `entries` (may be null), written by organisation `author_org`:
 //   - patient: the id for a Patient; otherwise the one patient named by the
 //     type's patient-compartment references (by reference, or by
-//     Reference.identifier with an NHS number); for a type outside the
-//     compartment (Bundle, Binary...), any Patient reference, bundled
-//     Patient or NHS-number identifier anywhere in it; "" when none, "*"
-//     when several;
+//     Reference.identifier with an NHS number); for a document Bundle (a
+//     Summary Care Record), its Composition's subject ("?" when that cannot
+//     be resolved to a patient); for another type outside the compartment
+//     (Bundle, Binary...), any Patient reference, bundled Patient or
+//     NHS-number identifier anywhere in it; "" when none, "*" when several;
 //   - labels from meta.security (R, V, CEL, EMP);
 //   - relationship_orgs: ODS codes of a registration (Patient.generalPractitioner),
 //     an active EpisodeOfCare or CareTeam (managingOrganization), an open

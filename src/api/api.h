@@ -10,6 +10,7 @@
 #include <string>
 
 #include "access/policy.h"
+#include "access/sensitive.h"
 #include "core/time.h"
 #include "http/server.h"
 #include "nhs/nhs_number.h"
@@ -43,6 +44,9 @@ struct ApiOptions {
   // Where NHS numbers for Patients created without one come from
   // (docs/demographics.md).
   nhs::NhsNumberRange nhs_number_range = nhs::kTestNhsNumberRange;
+  // SNOMED CT codes whose items are never held in a Summary Care Record
+  // (docs/summary.md); `crs serve --sensitive-codes FILE` replaces the list.
+  access::SensitiveCodes sensitive_codes = access::SensitiveCodes::Default();
 };
 
 // Creates the handler. `store` and `clock` must outlive it.

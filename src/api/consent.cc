@@ -8,6 +8,7 @@
 #include "access/facts.h"
 #include "api/handler_internal.h"
 #include "api/resource_io.h"
+#include "api/summary_doc.h"
 
 namespace crs::api {
 
@@ -16,6 +17,25 @@ namespace json = boost::json;
 namespace {
 
 bool UsablePatient(std::string_view p) { return !p.empty() && p != "*" && p != "?"; }
+
+bool IsSummaryDocument(std::string_view type, std::string_view id) {
+  return type == "Bundle" && id.starts_with("scr-");
+}
+
+// Whether a stored summary document holds additional information.
+bool HoldsAdditional(const std::string& body) {
+  json::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec || !v.is_object()) return true;  // unreadable: treat as holding it (purged)
+  const json::value* entries = v.get_object().if_contains("entry");
+  if (!entries || !entries->is_array()) return false;
+  for (const auto& e : entries->get_array()) {
+    const json::value* r = e.is_object() ? e.get_object().if_contains("resource") : nullptr;
+    const json::value* t = r && r->is_object() ? r->get_object().if_contains("resourceType") : nullptr;
+    if (t && t->is_string() && EntryPartOf(t->get_string()) == EntryPart::kAdditional) return true;
+  }
+  return false;
+}
 
 // Resources of `type` that reference `patient` through `param`, by reference
 // or by NHS-number identifier.
@@ -64,6 +84,13 @@ Result<access::ConsentState> FhirApi::ConsentOf(std::string_view patient) {
 
 Status FhirApi::CheckConsent(RequestContext& ctx, const Prepared& p) {
   (void)ctx;
+  // Summary documents are written only by the upload (api/summary.cc), which
+  // applies the summary's rules, and erased only by a consent purge.
+  if (IsSummaryDocument(p.type, p.id)) {
+    return Status::Forbidden(
+        "a Summary Care Record document is uploaded with POST /fhir/Bundle (docs/summary.md) "
+        "and cannot be written or deleted otherwise");
+  }
   if (!options_.policy.national || !p.write || p.write->method == store::Method::kDelete) {
     return Status::Ok();
   }
@@ -94,19 +121,33 @@ Status FhirApi::AfterCommit(RequestContext& ctx, const Prepared& p) {
   std::string patient;
   if (p.type == "Consent") {
     if (p.write->access) patient = p.write->access->patient;
-  } else if (access::SummaryPartOf(p.type) != access::SummaryPart::kNone && p.write->access) {
+  } else if ((access::SummaryPartOf(p.type) != access::SummaryPart::kNone ||
+              IsSummaryDocument(p.type, p.id)) &&
+             p.write->access) {
     patient = p.write->access->patient;  // re-checked: a dissent may have landed meanwhile
   }
   if (!UsablePatient(patient)) return Status::Ok();
   CRS_ASSIGN_OR_RETURN(access::ConsentState state, ConsentOf(patient));
   auto model = options_.policy.consent_model;
   bool core = state.ScrAllowed(model), additional = state.AdditionalAllowed(model);
-  if (core && additional) return Status::Ok();
+  // The summary document holds additional information only with an
+  // explicit permit (docs/summary.md): without one it is purged whole, and
+  // the practice's next upload brings back the core summary.
+  bool document_additional = core && state.scr_additional.value_or(false);
+  bool purge_document = !core;
+  if (core && !document_additional) {
+    auto doc = store_.Read("Bundle", SummaryId(patient));
+    purge_document = doc.ok() && !doc->deleted && HoldsAdditional(doc->body);
+  }
+  if (core && additional && !purge_document) return Status::Ok();
   static const std::pair<const char*, const char*> kSummaryTypes[] = {
       {"AllergyIntolerance", "patient"}, {"MedicationStatement", "subject"},
       {"MedicationRequest", "subject"},  {"Condition", "subject"},
       {"Procedure", "subject"},          {"Immunization", "patient"}};
   store::WriteBatch purge;
+  AuditTrail erased;
+  if (purge_document) CRS_RETURN_IF_ERROR(PurgeSummaryDocument(patient, &purge, &erased));
+  for (const auto& r : erased.resources) ctx.trail.resources.push_back(r);
   for (const auto& [type, param] : kSummaryTypes) {
     access::SummaryPart part = access::SummaryPartOf(type);
     if (part == access::SummaryPart::kCore ? core : additional) continue;

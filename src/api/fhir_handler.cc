@@ -65,6 +65,30 @@ void SetStatusText(int status, std::string text, http::Response* out) {
   out->body = std::move(text);
 }
 
+// The patient of a Summary Care Record index lookup (docs/summary.md):
+// DocumentReference?patient=<nhs> (also Patient/<nhs> or
+// https://fhir.nhs.uk/Id/nhs-number|<nhs>), optionally with the SCR's
+// type; anything else is an ordinary DocumentReference search.
+std::optional<std::string> SummaryIndexPatient(
+    const std::vector<std::pair<std::string, std::string>>& params) {
+  std::optional<std::string> patient;
+  for (const auto& [k, v] : params) {
+    if (k == "patient" && !patient) {
+      std::string_view p = v;
+      if (p.starts_with("Patient/")) p.remove_prefix(8);
+      constexpr std::string_view kSystem = "https://fhir.nhs.uk/Id/nhs-number|";
+      if (p.starts_with(kSystem)) p.remove_prefix(kSystem.size());
+      patient = std::string(p);
+    } else if (k == "type") {
+      if (v != "http://snomed.info/sct|196981000000101" && v != "196981000000101") return std::nullopt;
+    } else if (k != "_format") {
+      return std::nullopt;
+    }
+  }
+  if (patient && CheckIdSyntax(*patient).ok()) return patient;
+  return std::nullopt;
+}
+
 class FhirHandler final : public http::Handler {
  public:
   FhirHandler(store::Store& store, const Clock& clock, const ApiOptions& options)
@@ -216,7 +240,11 @@ class FhirHandler final : public http::Handler {
       return SetError(Status::NotFound("unknown resource type '" + type + "'"), out);
     }
     if (parts.size() == 1) {
+      if (get && type == "DocumentReference") {
+        if (auto nhs = SummaryIndexPatient(ctx.params)) return api_.SummaryIndex(ctx, *nhs, out);
+      }
       if (get) return api_.Search(ctx, type, ctx.params, out);
+      if (m == "POST" && type == "Bundle") return api_.PostBundle(ctx, out);
       if (m == "POST") return api_.Create(ctx, type, out);
       if (m == "PUT") return api_.ConditionalUpdate(ctx, type, out);
       if (m == "DELETE") return api_.ConditionalDelete(ctx, type, out);
@@ -247,6 +275,9 @@ class FhirHandler final : public http::Handler {
     }
     if (parts[2] == "$everything" && parts.size() == 3) {
       return get ? api_.Everything(ctx, type, id, out) : not_allowed();
+    }
+    if (parts[2] == "$summary" && parts.size() == 3 && type == "Patient") {
+      return get ? api_.Summary(ctx, id, out) : not_allowed();
     }
     if (parts[2] == "_history") {
       if (parts.size() == 3) return get ? api_.History(ctx, &type, &id, out) : not_allowed();

@@ -156,6 +156,20 @@ class FhirApi {
   Status Transaction(RequestContext& ctx, std::vector<Entry>& entries,
                      std::vector<std::string>* results);
   void Capabilities(RequestContext& ctx, http::Response* out);
+  // The Summary Care Record (api/summary.cc, docs/summary.md).
+  // POST /fhir/Bundle: a document Bundle is a summary upload; any other
+  // Bundle is created as a plain resource.
+  void PostBundle(RequestContext& ctx, http::Response* out);
+  void UploadSummary(RequestContext& ctx, const boost::json::value& upload, http::Response* out);
+  // GET /fhir/Patient/{nhs}/$summary.
+  void Summary(RequestContext& ctx, std::string_view nhs, http::Response* out);
+  // GET /fhir/DocumentReference?patient=<nhs>: whether a summary exists and
+  // the patient's consent state, without content.
+  void SummaryIndex(RequestContext& ctx, std::string_view nhs, http::Response* out);
+  // Erases a patient's summary document and its Provenance (every version)
+  // in `purge`, noting them in `trail`.
+  Status PurgeSummaryDocument(const std::string& patient, store::WriteBatch* purge,
+                              AuditTrail* trail);
 
   // Commits a single prepared write (retrying on a concurrent-write conflict
   // via `prepare`) and writes the standard response.

@@ -42,14 +42,22 @@ std::string_view RestfulCode(std::string_view action) {
   for (std::string_view c : kCodes) {
     if (c == action) return c;
   }
-  if (action == "everything") return "operation";
+  if (action == "everything" || action == "summary" || action == "summary-upload" ||
+      action == "summary-index") {
+    return "operation";
+  }
   return {};
 }
 
 std::string_view ActionCode(std::string_view action) {
   if (action == "create") return "C";
-  if (action == "read" || action == "vread" || action == "history") return "R";
-  if (action == "update" || action == "patch" || action == "alert-review") return "U";
+  if (action == "read" || action == "vread" || action == "history" || action == "summary") {
+    return "R";
+  }
+  if (action == "update" || action == "patch" || action == "alert-review" ||
+      action == "summary-upload") {
+    return "U";
+  }
   if (action == "delete") return "D";
   return "E";  // search, everything, transaction, batch, operations, token failures
 }

@@ -63,6 +63,9 @@ int Main(int argc, char** argv) {
                 "FIRST-LAST: the NHS numbers this node allocates to Patients created "
                 "without one")
       ->capture_default_str();
+  s->add_option("--sensitive-codes", serve.sensitive_codes,
+                "File of SNOMED CT codes (one per line) whose items are never held in a "
+                "Summary Care Record (default: the shipped list, docs/summary.md)");
   s->add_option("--consent-model", serve.consent_model,
                 "Summary Care Record consent: implied (opt-out) or explicit (opt-in)")
       ->check(CLI::IsMember({"implied", "explicit"}))

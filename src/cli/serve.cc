@@ -130,6 +130,7 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
   str("consent_model", &o->consent_model);
   if (auto v = t["volume_alert"].value<int64_t>()) o->volume_alert = static_cast<int>(*v);
   str("nhs_number_range", &o->nhs_number_range);
+  str("sensitive_codes", &o->sensitive_codes);
   if (o->consent_model != "implied" && o->consent_model != "explicit") {
     *error = "config file " + path + ": consent_model must be 'implied' or 'explicit'";
     return false;
@@ -138,7 +139,7 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
     static const char* kKnown[] = {"data", "listen", "store", "role", "base_url", "max_body",
                                    "io_threads", "worker_threads", "demo", "audience",
                                    "jwks_file", "jwks_issuer", "consent_model", "volume_alert",
-                                   "nhs_number_range"};
+                                   "nhs_number_range", "sensitive_codes"};
     bool known = false;
     for (const char* k : kKnown) known = known || key.str() == k;
     if (!known) {
@@ -229,6 +230,14 @@ int RunServe(const ServeOptions& o) {
     return 2;
   }
   api_options.nhs_number_range = *range;
+  if (!o.sensitive_codes.empty()) {
+    auto codes = access::SensitiveCodes::Load(o.sensitive_codes);
+    if (!codes.ok()) {
+      std::fprintf(stderr, "crs: --sensitive-codes: %s\n", codes.status().message().c_str());
+      return 2;
+    }
+    api_options.sensitive_codes = std::move(*codes);
+  }
   api_options.node_id = node_key->kid();
   if (!o.benchmark_baseline) {
     api_options.authenticate = [auth = authenticator->get()](std::string_view header)

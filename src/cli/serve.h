@@ -25,6 +25,8 @@ struct ServeOptions {
   // FIRST-LAST: where NHS numbers of Patients created without one come from
   // (docs/demographics.md). Default: the synthetic test range.
   std::string nhs_number_range = "9990000000-9999999999";
+  // SNOMED CT codes never held in a Summary Care Record; empty: the shipped list.
+  std::string sensitive_codes;
   // Benchmarks only (hidden flag): serve without tokens, access control or
   // audit, to measure their cost in the same run. Refused unless listening
   // on a loopback address.

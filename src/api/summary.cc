@@ -1,0 +1,353 @@
+// The Summary Care Record on the national node (docs/summary.md): upload of
+// a GP summary as a FHIR document, the $summary view at the point of care,
+// and the index lookup that says whether one exists. The document is one
+// stored Bundle per patient (SummaryId), so every access rule, the consent
+// purge and history apply to it as to any resource.
+#include <boost/json.hpp>
+
+#include "access/facts.h"
+#include "api/handler_internal.h"
+#include "api/outcome.h"
+#include "api/resource_io.h"
+#include "api/summary_doc.h"
+#include "core/ids.h"
+
+namespace crs::api {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string_view Str(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
+}
+
+Status Withheld(access::ConsentModel model) {
+  return Status::Forbidden(
+             model == access::ConsentModel::kImplied
+                 ? "the patient has dissented from the Summary Care Record: summary data for "
+                   "them is not held by the national record"
+                 : "the patient has not consented to a Summary Care Record: summary data for "
+                   "them is not held by the national record")
+      .WithDetail("ACCESS_DENIED");
+}
+
+json::value MakeProvenance(const std::string& nhs, int64_t bundle_version, int64_t now_ms,
+                           const access::Caller* caller, const json::value* upload_identifier) {
+  json::object p;
+  p["resourceType"] = "Provenance";
+  p["id"] = SummaryId(nhs);
+  p["target"] = json::array{
+      json::object{{"reference", "Bundle/" + SummaryId(nhs) + "/_history/" +
+                                     std::to_string(bundle_version)}},
+      json::object{{"reference", "Patient/" + nhs}}};
+  p["recorded"] = FormatInstant(now_ms);
+  p["activity"] = json::object{
+      {"coding", json::array{json::object{
+                     {"system", "http://terminology.hl7.org/CodeSystem/v3-DataOperation"},
+                     {"code", bundle_version == 1 ? "CREATE" : "UPDATE"}}}}};
+  json::object author;
+  author["type"] = json::object{
+      {"coding", json::array{json::object{
+                     {"system", "http://terminology.hl7.org/CodeSystem/provenance-participant-type"},
+                     {"code", "author"}}}}};
+  std::string org = caller ? caller->org : "";
+  json::object who;
+  if (!org.empty()) {
+    who["reference"] = "Organization/" + org;
+    who["identifier"] = json::object{{"system", access::kOdsSystem}, {"value", org}};
+  } else {
+    who["display"] = "unknown organisation";
+  }
+  author["who"] = std::move(who);
+  json::array agents{std::move(author)};
+  if (caller && !caller->user.empty()) {
+    agents.push_back(json::object{
+        {"type", json::object{{"coding", json::array{json::object{
+                     {"system", "http://terminology.hl7.org/CodeSystem/provenance-participant-type"},
+                     {"code", "enterer"}}}}}},
+        {"who", json::object{{"display", caller->user}}}});
+  }
+  p["agent"] = std::move(agents);
+  if (upload_identifier && upload_identifier->is_object()) {
+    p["entity"] = json::array{json::object{
+        {"role", "source"}, {"what", json::object{{"identifier", *upload_identifier}}}}};
+  }
+  return p;
+}
+
+// A document is a Summary Care Record upload when its Composition is a
+// "General Practice Summary" -- or when it has no Composition first, which
+// the upload refuses with the NHS API's "Composition missing" answer.
+bool IsSummaryUpload(const json::object& bundle) {
+  const json::value* entries = bundle.if_contains("entry");
+  if (!entries || !entries->is_array() || entries->get_array().empty()) return true;
+  const json::value& first = entries->get_array()[0];
+  const json::value* comp = first.is_object() ? first.get_object().if_contains("resource") : nullptr;
+  if (!comp || !comp->is_object() || Str(comp->get_object(), "resourceType") != "Composition") {
+    return true;
+  }
+  const json::value* type = comp->get_object().if_contains("type");
+  const json::value* codings = type && type->is_object() ? type->get_object().if_contains("coding")
+                                                         : nullptr;
+  if (!codings || !codings->is_array()) return false;
+  for (const auto& c : codings->get_array()) {
+    if (c.is_object() && Str(c.get_object(), "code") == kScrDocumentCode) return true;
+  }
+  return false;
+}
+
+std::string Counted(int n, const char* what) {
+  return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+}
+
+}  // namespace
+
+void FhirApi::PostBundle(RequestContext& ctx, http::Response* out) {
+  auto body = ParseJsonBody(ctx.request.body, options_.max_json_depth);
+  if (body.ok() && body->is_object() && Str(body->get_object(), "type") == "document" &&
+      IsSummaryUpload(body->get_object())) {
+    return UploadSummary(ctx, *body, out);
+  }
+  Create(ctx, "Bundle", out);
+}
+
+void FhirApi::UploadSummary(RequestContext& ctx, const json::value& upload, http::Response* out) {
+  ctx.trail.action = "summary-upload";
+  ctx.trail.type = "Bundle";
+  if (Status st = Allow(ctx, "Bundle", 'u'); !st.ok()) return SetError(st, out);
+  if (Status st = Allow(ctx, "Provenance", 'u'); !st.ok()) return SetError(st, out);
+  auto nhs = SummarySubject(upload);
+  if (!nhs.ok()) return SetError(nhs.status(), out);
+  ctx.trail.id = SummaryId(*nhs);
+  auto patient = store_.Read("Patient", *nhs);
+  if ((!patient.ok() && patient.status().code() == Code::kNotFound) ||
+      (patient.ok() && patient->deleted)) {
+    return SetError(Status::NotFound("no patient with this NHS number is known to the national "
+                                     "record").WithDetail("RESOURCE_NOT_FOUND"), out);
+  }
+  if (!patient.ok()) return SetError(patient.status(), out);
+  auto consent = ConsentOf(*nhs);
+  if (!consent.ok()) return SetError(consent.status(), out);
+  auto model = options_.policy.consent_model;
+  if (options_.policy.national && !consent->ScrAllowed(model)) {
+    ctx.trail.denied = true;
+    return SetError(Withheld(model), out);
+  }
+  // Additional information needs the patient's explicit consent, whatever
+  // the consent model (docs/summary.md).
+  SummaryRules rules;
+  rules.sensitive = &options_.sensitive_codes;
+  rules.additional = !options_.policy.national ||
+                     (consent->ScrAllowed(model) && consent->scr_additional.value_or(false));
+  auto built = BuildSummary(upload, rules);
+  if (!built.ok()) return SetError(built.status(), out);
+  Env e = env(ctx);
+  std::string id = SummaryId(*nhs);
+  std::string_view request_id = ctx.request.headers.Get("x-request-id");
+  const json::value* upload_identifier = upload.get_object().if_contains("identifier");
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    json::value doc = built->document;
+    doc.get_object()["id"] = id;
+    auto bundle = PrepareUpdate(e, "Bundle", id, std::move(doc), "");
+    if (!bundle.ok()) return SetError(bundle.status(), out);
+    auto prov = PrepareUpdate(
+        e, "Provenance", id,
+        MakeProvenance(*nhs, bundle->version, clock_.NowMs(), ctx.caller.get(), upload_identifier),
+        "");
+    if (!prov.ok()) return SetError(prov.status(), out);
+    if (Status st = CheckWrite(ctx, *bundle, 'u'); !st.ok()) return SetError(st, out);
+    if (Status st = CheckWrite(ctx, *prov, 'u'); !st.ok()) return SetError(st, out);
+    store::WriteBatch batch;
+    batch.writes.push_back(*bundle->write);
+    batch.writes.push_back(*prov->write);
+    if (!request_id.empty()) batch.idempotency_key = std::string(request_id);
+    if (options_.audit) {
+      AuditTrail trail = ctx.trail;
+      batch.audit.push_back(audit::ToAuditInput(
+          MakeAuditRecord(ctx.request, ctx.caller.get(), trail, bundle->status)));
+    }
+    auto committed = store_.Commit(batch);
+    if (!committed.ok() && committed.status().code() == Code::kConflict) {
+      counters_.conflicts_retried.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    if (!committed.ok()) return SetError(committed.status(), out);
+    ctx.trail.audited = options_.audit;
+    counters_.writes.fetch_add(1, std::memory_order_relaxed);
+    if (committed->already_applied) return ReplayResult(ctx, *committed, out);
+    // A dissent that landed meanwhile purges what was just written.
+    if (Status st = AfterCommit(ctx, *bundle); !st.ok()) return SetError(st, out);
+    out->status = bundle->status;
+    out->SetHeader("ETag", ETagOf(bundle->version));
+    out->SetHeader("Location", ctx.base + "/Bundle/" + id + "/_history/" +
+                                   std::to_string(bundle->version));
+    out->SetHeader("Content-Type", std::string(kFhirJson));
+    std::string message = "Summary Care Record stored as Bundle/" + id + " version " +
+                          std::to_string(bundle->version) + ": " +
+                          Counted(built->kept, "clinical item") + " held";
+    if (built->sensitive_dropped > 0) {
+      message += "; " + Counted(built->sensitive_dropped, "sensitive item") +
+                 " left out (never held nationally)";
+    }
+    if (built->additional_dropped > 0) {
+      message += "; " + Counted(built->additional_dropped, "item") +
+                 " of additional information left out (the patient has not explicitly "
+                 "consented to additional information)";
+    }
+    out->body = OperationOutcomeJson("information", "informational", message);
+    return;
+  }
+  SetError(Status::Conflict("too many concurrent uploads for this patient; retry"), out);
+}
+
+void FhirApi::Summary(RequestContext& ctx, std::string_view nhs, http::Response* out) {
+  ctx.trail.action = "summary";
+  if (Status st = Allow(ctx, "Bundle", 'r'); !st.ok()) return SetError(st, out);
+  std::string id = SummaryId(nhs);
+  if (ctx.caller) ctx.caller->named_patients = {std::string(nhs)};
+  auto r = store_.Read("Bundle", id);
+  bool visible = r.ok() && !r->deleted && See(ctx, "Bundle", id, r->access, 'r');
+  if (!r.ok() && r.status().code() != Code::kNotFound) return SetError(r.status(), out);
+  if (!visible) {
+    ctx.trail.denied = r.ok() && !r->deleted;
+    // Whoever may see the patient may learn that consent withholds the
+    // summary (the index lookup says so too); nobody learns more.
+    auto patient = store_.Read("Patient", nhs);
+    if (options_.policy.national && patient.ok() && !patient->deleted &&
+        See(ctx, "Patient", nhs, patient->access, 'r')) {
+      auto consent = ConsentOf(nhs);
+      if (consent.ok() && !consent->ScrAllowed(options_.policy.consent_model)) {
+        return SetError(Withheld(options_.policy.consent_model), out);
+      }
+    }
+    return SetError(Status::NotFound("no Summary Care Record available: none is held, or "
+                                     "viewing it needs a legitimate relationship and the "
+                                     "patient's permission (X-Permission-To-View: granted) "
+                                     "or emergency access"), out);
+  }
+  out->status = 200;
+  out->SetHeader("Content-Type", std::string(kFhirJson));
+  out->SetHeader("ETag", ETagOf(r->version));
+  out->SetHeader("Last-Modified", FormatHttpDate(r->last_updated_ms));
+  if (r->body.find("v3-Confidentiality") == std::string::npos) {
+    out->body = std::move(r->body);  // nothing sealed inside: the stored bytes as they are
+    return;
+  }
+  // Sealed items inside the summary are shown only to whom the access
+  // policy shows them; the narrative is rebuilt without the others.
+  auto doc = ParseJsonBody(r->body, options_.max_json_depth);
+  if (!doc.ok()) return SetError(Status::Internal("stored summary is not valid JSON"), out);
+  auto shown = [&](const json::object& res) {
+    std::string_view type = Str(res, "resourceType");
+    std::string_view rid = Str(res, "id");
+    store::AccessFacts facts =
+        access::ComputeFacts(type, rid, json::value(res), nullptr, r->access.author_org);
+    facts.patient = r->access.patient;
+    return See(ctx, type, rid, facts, 'r');
+  };
+  json::object& b = doc->get_object();
+  json::array kept;
+  for (auto& e : b["entry"].get_array()) {
+    const json::value* res = e.is_object() ? e.get_object().if_contains("resource") : nullptr;
+    if (res && res->is_object() && EntryPartOf(Str(res->get_object(), "resourceType")) !=
+                                       EntryPart::kSupport && !shown(res->get_object())) {
+      continue;
+    }
+    kept.push_back(std::move(e));
+  }
+  b["entry"] = std::move(kept);
+  json::object& comp = b["entry"].get_array()[0].get_object()["resource"].get_object();
+  comp["text"] = json::object{{"status", "generated"},
+                              {"div", SummaryNarrative(b, [](const json::object&) { return true; })}};
+  out->body = json::serialize(*doc);
+}
+
+void FhirApi::SummaryIndex(RequestContext& ctx, std::string_view nhs, http::Response* out) {
+  ctx.trail.action = "summary-index";
+  ctx.trail.type = "DocumentReference";
+  if (Status st = Allow(ctx, "DocumentReference", 's'); !st.ok()) return SetError(st, out);
+  if (ctx.caller) ctx.caller->named_patients = {std::string(nhs)};
+  auto patient = store_.Read("Patient", nhs);
+  if ((patient.ok() && (patient->deleted || !See(ctx, "Patient", nhs, patient->access, 'r'))) ||
+      (!patient.ok() && patient.status().code() == Code::kNotFound)) {
+    return SetError(Status::NotFound("Patient not found").WithDetail("RESOURCE_NOT_FOUND"), out);
+  }
+  if (!patient.ok()) return SetError(patient.status(), out);
+  auto consent = ConsentOf(nhs);
+  if (!consent.ok()) return SetError(consent.status(), out);
+  auto model = options_.policy.consent_model;
+  bool allowed = consent->ScrAllowed(model);
+  std::string state = consent->scr.has_value() ? (*consent->scr ? "consented" : "dissented")
+                      : allowed ? "implied" : "no-decision";
+  bool additional = allowed && consent->scr_additional.value_or(false);
+  std::string id = SummaryId(nhs);
+  auto doc = store_.Read("Bundle", id);
+  if (!doc.ok() && doc.status().code() != Code::kNotFound) return SetError(doc.status(), out);
+  bool exists = doc.ok() && !doc->deleted;
+  json::object bundle{{"resourceType", "Bundle"}, {"id", NewId()}, {"type", "searchset"},
+                      {"total", exists ? 1 : 0}};
+  json::array entries;
+  json::value scr_type = json::object{
+      {"coding", json::array{json::object{{"system", access::kSnomedSystem},
+                                          {"code", kScrDocumentCode},
+                                          {"display", "General Practice Summary"}}}}};
+  if (exists) {
+    json::object ref{
+        {"resourceType", "DocumentReference"},
+        {"id", id},
+        {"status", "current"},
+        {"type", scr_type},
+        {"subject", json::object{{"reference", "Patient/" + std::string(nhs)},
+                                 {"identifier", json::object{{"system", access::kNhsNumberSystem},
+                                                             {"value", nhs}}}}},
+        {"date", FormatInstant(doc->last_updated_ms)},
+        {"content", json::array{json::object{
+                        {"attachment",
+                         json::object{{"contentType", "application/fhir+json"},
+                                      {"url", ctx.base + "/Patient/" + std::string(nhs) +
+                                                  "/$summary"}}}}}}};
+    if (!doc->access.author_org.empty()) {
+      ref["custodian"] = json::object{
+          {"identifier", json::object{{"system", access::kOdsSystem},
+                                      {"value", doc->access.author_org}}}};
+    }
+    entries.push_back(json::object{{"fullUrl", ctx.base + "/DocumentReference/" + id},
+                                   {"resource", std::move(ref)},
+                                   {"search", json::object{{"mode", "match"}}}});
+  }
+  std::string message = "Summary Care Record consent: " + state +
+                        (allowed ? " (a summary may be held)" : " (no summary is held)") +
+                        "; additional information: " +
+                        (additional ? "explicitly consented" : "not consented");
+  json::value outcome = json::parse(OperationOutcomeJson("information", "informational", message));
+  outcome.get_object()["extension"] = json::array{
+      json::object{{"url", "urn:opencrs:scr-consent"}, {"valueCode", state}},
+      json::object{{"url", "urn:opencrs:scr-additional-consent"}, {"valueBoolean", additional}}};
+  entries.push_back(json::object{{"resource", std::move(outcome)},
+                                 {"search", json::object{{"mode", "outcome"}}}});
+  bundle["entry"] = std::move(entries);
+  out->status = 200;
+  out->SetHeader("Content-Type", std::string(kFhirJson));
+  out->body = json::serialize(bundle);
+}
+
+Status FhirApi::PurgeSummaryDocument(const std::string& patient, store::WriteBatch* purge,
+                                     AuditTrail* trail) {
+  std::string id = SummaryId(patient);
+  for (const char* type : {"Bundle", "Provenance"}) {
+    auto r = store_.Read(type, id);
+    if (!r.ok() && r.status().code() == Code::kNotFound) continue;
+    if (!r.ok()) return r.status();
+    store::Write w;
+    w.type = type;
+    w.id = id;
+    w.method = store::Method::kPurge;
+    purge->writes.push_back(std::move(w));
+    trail->resources.push_back(std::string(type) + "/" + id);
+  }
+  return Status::Ok();
+}
+
+}  // namespace crs::api

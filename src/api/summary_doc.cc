@@ -1,0 +1,514 @@
+#include "api/summary_doc.h"
+
+#include <boost/json.hpp>
+#include <map>
+#include <set>
+
+#include "access/facts.h"
+#include "nhs/nhs_number.h"
+
+namespace crs::api {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string_view Str(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
+}
+
+// Composition sections of the core summary (NHS SCR section codes); any
+// other section is additional information unless it shows only core items.
+bool CoreSection(std::string_view code) {
+  return code == "Title" || code == "AllergiesHeader" || code == "AcuteMedsHeader" ||
+         code == "RepeatMedsHeader" || code == "DiscRepeatMedsHeader";
+}
+
+std::string SectionCode(const json::object& section) {
+  const json::value* code = section.if_contains("code");
+  if (!code || !code->is_object()) return "";
+  const json::value* codings = code->get_object().if_contains("coding");
+  if (!codings || !codings->is_array() || codings->get_array().empty()) return "";
+  const json::value& c = codings->get_array()[0];
+  return c.is_object() ? std::string(Str(c.get_object(), "code")) : "";
+}
+
+// Whether a CodeableConcept carries at least one coded value.
+bool Coded(const json::value* cc) {
+  if (!cc || !cc->is_object()) return false;
+  const json::value* codings = cc->get_object().if_contains("coding");
+  if (!codings || !codings->is_array()) return false;
+  for (const auto& c : codings->get_array()) {
+    if (c.is_object() && !Str(c.get_object(), "code").empty()) return true;
+  }
+  return false;
+}
+
+// The element that codes a clinical item, or "" when the type has none we check.
+Status CheckCoded(const json::object& r, std::string_view type, size_t index) {
+  bool ok = true;
+  if (type == "AllergyIntolerance" || type == "Condition" || type == "Procedure" ||
+      type == "Observation") {
+    ok = Coded(r.if_contains("code"));
+  } else if (type == "Immunization") {
+    ok = Coded(r.if_contains("vaccineCode"));
+  } else if (type == "MedicationStatement" || type == "MedicationRequest") {
+    ok = Coded(r.if_contains("medicationCodeableConcept")) || r.contains("medicationReference");
+  } else if (type == "Medication") {
+    ok = Coded(r.if_contains("code"));
+  }
+  if (ok) return Status::Ok();
+  return Status::Invalid("entry " + std::to_string(index) + " (" + std::string(type) +
+                         ") has no code: every clinical item of a summary must be coded")
+      .WithDetail("MISSING_VALUE");
+}
+
+// Every "reference" string in `v`.
+void References(const json::value& v, std::vector<std::string>* out) {
+  if (const json::object* o = v.if_object()) {
+    for (const auto& [k, child] : *o) {
+      if (k == "reference" && child.is_string()) {
+        out->emplace_back(child.get_string());
+      } else {
+        References(child, out);
+      }
+    }
+  } else if (const json::array* a = v.if_array()) {
+    for (const auto& child : *a) References(child, out);
+  }
+}
+
+bool PointsTo(const json::value& v, const std::set<std::string>& targets) {
+  const json::object* o = v.if_object();
+  if (!o) return false;
+  std::string_view ref = Str(*o, "reference");
+  return !ref.empty() && targets.count(std::string(ref)) > 0;
+}
+
+// Removes references to `dropped` (array elements, or the element holding
+// one) and rewrites references to the subject as Patient/<nhs>.
+void Scrub(json::value& v, const std::set<std::string>& dropped,
+           const std::set<std::string>& subject, const std::string& nhs) {
+  if (json::object* o = v.if_object()) {
+    if (const json::value* ref = o->if_contains("reference");
+        ref && ref->is_string() && subject.count(std::string(ref->get_string()))) {
+      (*o)["reference"] = "Patient/" + nhs;
+    }
+    std::vector<std::string> erase;
+    for (auto& [k, child] : *o) {
+      if (PointsTo(child, dropped)) {
+        erase.emplace_back(k);
+      } else {
+        Scrub(child, dropped, subject, nhs);
+      }
+    }
+    for (const auto& k : erase) o->erase(k);
+  } else if (json::array* a = v.if_array()) {
+    json::array kept;
+    for (auto& child : *a) {
+      if (PointsTo(child, dropped)) continue;
+      Scrub(child, dropped, subject, nhs);
+      kept.push_back(std::move(child));
+    }
+    *a = std::move(kept);
+  }
+}
+
+std::string NhsOfPatient(const json::object& patient) {
+  const json::value* ids = patient.if_contains("identifier");
+  if (!ids || !ids->is_array()) return "";
+  for (const auto& i : ids->get_array()) {
+    if (i.is_object() && Str(i.get_object(), "system") == access::kNhsNumberSystem) {
+      return std::string(Str(i.get_object(), "value"));
+    }
+  }
+  return "";
+}
+
+// --- narrative ------------------------------------------------------------
+
+void Escape(std::string_view s, std::string* out) {
+  for (char c : s) {
+    switch (c) {
+      case '<': *out += "&lt;"; break;
+      case '>': *out += "&gt;"; break;
+      case '&': *out += "&amp;"; break;
+      case '"': *out += "&quot;"; break;
+      default: *out += c;
+    }
+  }
+}
+
+std::string TextOf(const json::value* cc) {
+  if (!cc || !cc->is_object()) return "";
+  const json::object& o = cc->get_object();
+  if (auto t = Str(o, "text"); !t.empty()) return std::string(t);
+  if (const json::value* codings = o.if_contains("coding"); codings && codings->is_array()) {
+    for (const auto& c : codings->get_array()) {
+      if (!c.is_object()) continue;
+      if (auto d = Str(c.get_object(), "display"); !d.empty()) return std::string(d);
+    }
+    for (const auto& c : codings->get_array()) {
+      if (c.is_object() && !Str(c.get_object(), "code").empty()) {
+        return "code " + std::string(Str(c.get_object(), "code"));
+      }
+    }
+  }
+  return "";
+}
+
+bool NoKnownAllergy(const json::object& allergy) {
+  const json::value* code = allergy.if_contains("code");
+  if (!code || !code->is_object()) return false;
+  const json::value* codings = code->get_object().if_contains("coding");
+  if (!codings || !codings->is_array()) return false;
+  for (const auto& c : codings->get_array()) {
+    if (!c.is_object()) continue;
+    std::string_view v = Str(c.get_object(), "code");
+    // No known allergy; no known drug allergy; no known food/environmental allergy.
+    if (v == "716186003" || v == "409137002" || v == "429625007" || v == "428607008") return true;
+  }
+  return false;
+}
+
+std::string ItemLine(const json::object& r, std::string_view type) {
+  std::string text;
+  if (type == "MedicationStatement" || type == "MedicationRequest") {
+    text = TextOf(r.if_contains("medicationCodeableConcept"));
+    if (text.empty()) text = "medication";
+    if (const json::value* d = r.if_contains(type == "MedicationStatement" ? "dosage"
+                                                                            : "dosageInstruction");
+        d && d->is_array() && !d->get_array().empty() && d->get_array()[0].is_object()) {
+      if (auto t = Str(d->get_array()[0].get_object(), "text"); !t.empty()) {
+        text += " — " + std::string(t);
+      }
+    }
+  } else if (type == "Immunization") {
+    text = TextOf(r.if_contains("vaccineCode"));
+  } else {
+    text = TextOf(r.if_contains("code"));
+  }
+  return text.empty() ? std::string(type) : text;
+}
+
+// The inner XHTML of a section's div (without the enclosing div).
+std::string_view InnerDiv(const json::object& section) {
+  const json::value* text = section.if_contains("text");
+  if (!text || !text->is_object()) return "";
+  std::string_view div = Str(text->get_object(), "div");
+  size_t open = div.find('>');
+  size_t close = div.rfind("</div>");
+  if (open == std::string_view::npos || close == std::string_view::npos || close <= open) return "";
+  return div.substr(open + 1, close - open - 1);
+}
+
+}  // namespace
+
+std::string SummaryId(std::string_view nhs) { return "scr-" + std::string(nhs); }
+
+EntryPart EntryPartOf(std::string_view type) {
+  if (type == "AllergyIntolerance" || type == "MedicationStatement" ||
+      type == "MedicationRequest" || type == "Medication") {
+    return EntryPart::kCore;
+  }
+  if (type == "Patient" || type == "Practitioner" || type == "PractitionerRole" ||
+      type == "Organization" || type == "Device" || type == "RelatedPerson" ||
+      type == "Location" || type == "Composition") {
+    return EntryPart::kSupport;
+  }
+  return EntryPart::kAdditional;
+}
+
+Result<std::string> SummarySubject(const json::value& upload) {
+  const json::object* bundle = upload.if_object();
+  if (!bundle || Str(*bundle, "resourceType") != "Bundle" || Str(*bundle, "type") != "document") {
+    return Status::Invalid("a summary is uploaded as a FHIR document Bundle").WithDetail("INVALID_VALUE");
+  }
+  const json::value* entries = bundle->if_contains("entry");
+  const json::value* first = entries && entries->is_array() && !entries->get_array().empty()
+                                 ? &entries->get_array()[0] : nullptr;
+  const json::value* comp = first && first->is_object() ? first->get_object().if_contains("resource")
+                                                        : nullptr;
+  if (!comp || !comp->is_object() || Str(comp->get_object(), "resourceType") != "Composition") {
+    return Status::Invalid("Composition missing from payload (it must be the document's first entry)")
+        .WithDetail("MISSING_VALUE");
+  }
+  const json::value* subject = comp->get_object().if_contains("subject");
+  if (!subject || !subject->is_object()) {
+    return Status::Invalid("the Composition has no subject").WithDetail("MISSING_VALUE");
+  }
+  std::string ref(Str(subject->get_object(), "reference"));
+  std::string nhs;
+  for (const auto& e : entries->get_array()) {
+    if (!e.is_object()) continue;
+    const json::value* r = e.get_object().if_contains("resource");
+    if (!r || !r->is_object() || Str(r->get_object(), "resourceType") != "Patient") continue;
+    if (Str(e.get_object(), "fullUrl") == ref ||
+        "Patient/" + std::string(Str(r->get_object(), "id")) == ref) {
+      nhs = NhsOfPatient(r->get_object());
+    }
+  }
+  if (nhs.empty() && ref.starts_with("Patient/")) nhs = ref.substr(8);
+  if (nhs.empty()) {
+    if (const json::value* id = subject->get_object().if_contains("identifier");
+        id && id->is_object() && Str(id->get_object(), "system") == access::kNhsNumberSystem) {
+      nhs = std::string(Str(id->get_object(), "value"));
+    }
+  }
+  if (nhs.empty()) {
+    return Status::Invalid("the Composition's subject names no NHS number").WithDetail("MISSING_VALUE");
+  }
+  if (!nhs::IsValidNhsNumber(nhs)) {
+    return Status::Invalid("the subject's NHS number is not valid").WithDetail("INVALID_NHS_NUMBER");
+  }
+  return nhs;
+}
+
+Result<BuiltSummary> BuildSummary(const json::value& upload, const SummaryRules& rules) {
+  BuiltSummary out;
+  CRS_ASSIGN_OR_RETURN(out.nhs, SummarySubject(upload));
+  const json::object& bundle = upload.get_object();
+  const json::array& entries = bundle.at("entry").get_array();
+  // What each reference may name: an entry's fullUrl or its Type/id.
+  std::map<std::string, size_t> keys;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const json::object* e = entries[i].if_object();
+    const json::value* r = e ? e->if_contains("resource") : nullptr;
+    if (!r || !r->is_object()) {
+      return Status::Invalid("entry " + std::to_string(i) + " has no resource");
+    }
+    if (auto full = Str(*e, "fullUrl"); !full.empty()) keys.emplace(std::string(full), i);
+    std::string type(Str(r->get_object(), "resourceType"));
+    std::string id(Str(r->get_object(), "id"));
+    if (!id.empty()) keys.emplace(type + "/" + id, i);
+  }
+  std::vector<bool> drop(entries.size(), false);
+  std::set<std::string> subject_keys;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const json::object& r = entries[i].at("resource").get_object();
+    std::string type(Str(r, "resourceType"));
+    std::vector<std::string> refs;
+    References(entries[i].at("resource"), &refs);
+    for (const auto& ref : refs) {
+      if (ref.starts_with("#") || keys.count(ref)) continue;
+      return Status::Invalid("entry " + std::to_string(i) + " (" + type +
+                             ") has a reference that does not resolve within the document")
+          .WithDetail("INVALID_VALUE");
+    }
+    CRS_RETURN_IF_ERROR(CheckCoded(r, type, i));
+    if (i == 0) continue;
+    if (type == "Patient") {
+      std::string nhs = NhsOfPatient(r);
+      if (!nhs.empty() && nhs != out.nhs) {
+        return Status::Invalid("the document names more than one patient").WithDetail("INVALID_VALUE");
+      }
+      drop[i] = true;  // replaced by the canonical Patient entry below
+      if (auto full = Str(entries[i].get_object(), "fullUrl"); !full.empty()) {
+        subject_keys.insert(std::string(full));
+      }
+      subject_keys.insert("Patient/" + std::string(Str(r, "id")));
+      continue;
+    }
+    EntryPart part = EntryPartOf(type);
+    if (part != EntryPart::kSupport && rules.sensitive->Mentions(entries[i].at("resource"))) {
+      drop[i] = true;
+      ++out.sensitive_dropped;
+    } else if (part == EntryPart::kAdditional && !rules.additional) {
+      drop[i] = true;
+      ++out.additional_dropped;
+    } else if (part != EntryPart::kSupport) {
+      ++out.kept;
+    }
+  }
+  subject_keys.erase("Patient/" + out.nhs);
+  std::set<std::string> dropped;
+  for (const auto& [key, i] : keys) {
+    if (drop[i] && !subject_keys.count(key)) dropped.insert(key);
+  }
+  // The Composition: its sections lose what was left out.
+  json::value comp = entries[0].at("resource");
+  json::object& c = comp.get_object();
+  // The NHS SCR API's examples carry no Composition.title (required in R4):
+  // the document type names it.
+  if (Str(c, "title").empty()) {
+    std::string title = TextOf(c.if_contains("type"));
+    c["title"] = title.empty() || title.starts_with("code ") ? "General Practice Summary" : title;
+  }
+  if (json::value* sections = c.if_contains("section"); sections && sections->is_array()) {
+    json::array kept;
+    for (auto& s : sections->get_array()) {
+      if (!s.is_object()) continue;
+      json::object& so = s.get_object();
+      std::string code = SectionCode(so);
+      bool core = CoreSection(code);
+      bool sensitive = rules.sensitive->Mentions(s);
+      bool lost_items = false;
+      bool all_core = true;
+      if (const json::value* se = so.if_contains("entry"); se && se->is_array()) {
+        for (const auto& ref : se->get_array()) {
+          if (PointsTo(ref, dropped)) lost_items = true;
+          auto it = ref.is_object() ? keys.find(std::string(Str(ref.get_object(), "reference")))
+                                    : keys.end();
+          if (it != keys.end()) {
+            std::string_view t = Str(entries[it->second].at("resource").get_object(), "resourceType");
+            if (EntryPartOf(t) == EntryPart::kAdditional) all_core = false;
+          }
+        }
+        if (!se->get_array().empty() && all_core) core = true;
+      }
+      if (!core && !rules.additional) {
+        ++out.additional_dropped;
+        continue;
+      }
+      if (sensitive) {
+        ++out.sensitive_dropped;
+        continue;
+      }
+      // A narrative written around items that were left out could still
+      // name them: it goes too (the generated narrative stands instead).
+      if (lost_items) so.erase("text");
+      kept.push_back(std::move(s));
+    }
+    *sections = std::move(kept);
+  }
+  json::array stored;
+  json::object comp_entry;
+  comp_entry["fullUrl"] = entries[0].get_object().contains("fullUrl")
+                              ? entries[0].at("fullUrl") : json::value("Composition/" + std::string(Str(c, "id")));
+  comp_entry["resource"] = std::move(comp);
+  stored.push_back(std::move(comp_entry));
+  json::object patient;
+  patient["resourceType"] = "Patient";
+  patient["id"] = out.nhs;
+  patient["identifier"] = json::array{json::object{{"system", access::kNhsNumberSystem},
+                                                   {"value", out.nhs}}};
+  stored.push_back(json::object{{"fullUrl", "Patient/" + out.nhs}, {"resource", std::move(patient)}});
+  for (size_t i = 1; i < entries.size(); ++i) {
+    if (drop[i]) continue;
+    stored.push_back(entries[i]);
+  }
+  json::value doc = json::object{{"resourceType", "Bundle"}, {"type", "document"}};
+  json::object& d = doc.get_object();
+  if (const json::value* ident = bundle.if_contains("identifier")) d["identifier"] = *ident;
+  if (const json::value* ts = bundle.if_contains("timestamp")) d["timestamp"] = *ts;
+  d["entry"] = std::move(stored);
+  json::value& stored_entries = d["entry"];
+  for (auto& e : stored_entries.get_array()) Scrub(e.get_object()["resource"], dropped, subject_keys, out.nhs);
+  json::object& stored_comp = stored_entries.get_array()[0].get_object()["resource"].get_object();
+  stored_comp["subject"] = json::object{
+      {"reference", "Patient/" + out.nhs},
+      {"identifier", json::object{{"system", access::kNhsNumberSystem}, {"value", out.nhs}}}};
+  stored_comp["text"] = json::object{
+      {"status", "generated"},
+      {"div", SummaryNarrative(d, [](const json::object&) { return true; })}};
+  out.document = std::move(doc);
+  return out;
+}
+
+std::string SummaryNarrative(const json::object& bundle,
+                             const std::function<bool(const json::object&)>& shown) {
+  std::vector<std::string> allergies, medications, additional;
+  bool no_known_allergy = false;
+  const json::object* comp = nullptr;
+  std::string nhs;
+  if (const json::value* entries = bundle.if_contains("entry"); entries && entries->is_array()) {
+    for (const auto& e : entries->get_array()) {
+      const json::value* r = e.is_object() ? e.get_object().if_contains("resource") : nullptr;
+      if (!r || !r->is_object()) continue;
+      const json::object& o = r->get_object();
+      std::string_view type = Str(o, "resourceType");
+      if (type == "Composition") {
+        comp = &o;
+        continue;
+      }
+      if (type == "Patient") nhs = Str(o, "id");
+      if (EntryPartOf(type) == EntryPart::kSupport || type == "Medication" || !shown(o)) continue;
+      if (type == "AllergyIntolerance") {
+        if (NoKnownAllergy(o)) {
+          no_known_allergy = true;
+        } else {
+          allergies.push_back(ItemLine(o, type));
+        }
+      } else if (EntryPartOf(type) == EntryPart::kCore) {
+        medications.push_back(ItemLine(o, type));
+      } else {
+        additional.push_back(std::string(type) + ": " + ItemLine(o, type));
+      }
+    }
+  }
+  std::string s = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><h2>Summary Care Record</h2>";
+  if (!nhs.empty()) {
+    s += "<p>NHS number: ";
+    Escape(nhs, &s);
+    s += "</p>";
+  }
+  auto list = [&](const std::vector<std::string>& items) {
+    s += "<ul>";
+    for (const auto& i : items) {
+      s += "<li>";
+      Escape(i, &s);
+      s += "</li>";
+    }
+    s += "</ul>";
+  };
+  // The NHS CUI allergy heading: recorded allergies, a recorded "no known
+  // allergies", or nothing recorded at all.
+  std::string_view allergy_narrative;
+  std::vector<std::pair<std::string, std::string_view>> sections;
+  if (comp) {
+    if (const json::value* ss = comp->if_contains("section"); ss && ss->is_array()) {
+      for (const auto& sec : ss->get_array()) {
+        if (!sec.is_object()) continue;
+        std::string code = SectionCode(sec.get_object());
+        std::string_view inner = InnerDiv(sec.get_object());
+        if (inner.empty() || code == "Title") continue;
+        if (code == "AllergiesHeader") {
+          allergy_narrative = inner;
+        } else {
+          sections.emplace_back(std::string(Str(sec.get_object(), "title")), inner);
+        }
+      }
+    }
+  }
+  if (!allergies.empty()) {
+    s += "<h3>Known allergies</h3>";
+    list(allergies);
+  } else if (no_known_allergy) {
+    s += "<h3>No known allergies</h3>";
+  } else if (!allergy_narrative.empty()) {
+    s += "<h3>Allergies and adverse reactions (as recorded by the practice)</h3>";
+  } else {
+    s += "<h3>Allergies not recorded</h3>";
+  }
+  if (!allergy_narrative.empty()) {
+    s += "<div>";
+    s += allergy_narrative;
+    s += "</div>";
+  }
+  bool medication_narrative = false;
+  for (const auto& [title, inner] : sections) {
+    medication_narrative = medication_narrative || title.find("Medication") != std::string::npos;
+  }
+  if (!medications.empty()) {
+    s += "<h3>Medications</h3>";
+    list(medications);
+  } else if (!medication_narrative) {
+    s += "<h3>Medications</h3><p>No medications recorded.</p>";
+  }
+  if (!additional.empty()) {
+    s += "<h3>Additional information</h3>";
+    list(additional);
+  }
+  for (const auto& [title, inner] : sections) {
+    s += "<h3>";
+    Escape(title, &s);
+    s += "</h3><div>";
+    s += inner;
+    s += "</div>";
+  }
+  s += "</div>";
+  return s;
+}
+
+}  // namespace crs::api
