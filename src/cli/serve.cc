@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <toml++/toml.h>
 
+#include <boost/json.hpp>
 #include <future>
 
 #include "access/jwt.h"
@@ -22,6 +23,8 @@
 
 extern "C" const char crs_demo_bundle_json[];
 extern "C" const unsigned long crs_demo_bundle_json_size;
+extern "C" const char crs_demo_summaries_json[];
+extern "C" const unsigned long crs_demo_summaries_json_size;
 
 namespace crs::cli {
 namespace {
@@ -76,28 +79,52 @@ std::vector<DemoUser> DemoUsers(const std::string& audience) {
   };
 }
 
-// Loads the built-in demo transaction into an empty store, through the same
-// handler that serves clients, so the demo exercises the real write path.
-Status LoadDemo(store::Store& store, http::Handler& handler, const std::string& token) {
+// Sends one request through the handler that serves clients (so the demo
+// exercises the real write path, access rules and audit) and waits for its
+// audit record, as the server would before answering.
+Status Send(http::Handler& handler, const std::string& path, std::string body,
+            const std::string& token, http::Response* response) {
+  http::Request request;
+  request.method = "POST";
+  request.path = path;
+  request.headers.Add("content-type", "application/fhir+json");
+  request.headers.Add("authorization", "Bearer " + token);
+  request.body = std::move(body);
+  handler.Handle(request, response);
+  if (response->hold) {
+    std::promise<Status> audited;
+    response->hold([&audited](Status st) { audited.set_value(st); });
+    CRS_RETURN_IF_ERROR(audited.get_future().get());
+  }
+  return Status::Ok();
+}
+
+// Loads the built-in demo data into an empty store: the population (a
+// transaction loaded by a backend service), then the practice Y12345's
+// Summary Care Record uploads, made with a GP token of that practice.
+Status LoadDemo(store::Store& store, http::Handler& handler, const std::string& system_token,
+                const std::string& gp_token) {
   auto stats = store.Stats();
   if (!stats.ok()) return stats.status();
   if (stats->resources > 0) return Status::Ok();
-  http::Request request;
-  request.method = "POST";
-  request.path = "/fhir";
-  request.headers.Add("content-type", "application/fhir+json");
-  request.headers.Add("authorization", "Bearer " + token);
-  request.body.assign(crs_demo_bundle_json, crs_demo_bundle_json_size);
   http::Response response;
-  handler.Handle(request, &response);
-  if (response.hold) {
-    // The load is audited like any request: wait until its record is durable.
-    std::promise<Status> audited;
-    response.hold([&audited](Status st) { audited.set_value(st); });
-    CRS_RETURN_IF_ERROR(audited.get_future().get());
-  }
+  CRS_RETURN_IF_ERROR(Send(handler, "/fhir",
+                           std::string(crs_demo_bundle_json, crs_demo_bundle_json_size),
+                           system_token, &response));
   if (response.status != 200) {
     return Status::Internal("demo data was refused: " + response.body);
+  }
+  boost::json::error_code ec;
+  auto docs = boost::json::parse(
+      std::string_view(crs_demo_summaries_json, crs_demo_summaries_json_size), ec);
+  if (ec || !docs.is_array()) return Status::Internal("demo summaries are not a JSON array");
+  for (const auto& doc : docs.as_array()) {
+    http::Response uploaded;
+    CRS_RETURN_IF_ERROR(
+        Send(handler, "/fhir/Bundle", boost::json::serialize(doc), gp_token, &uploaded));
+    if (uploaded.status != 201 && uploaded.status != 200) {
+      return Status::Internal("a demo summary was refused: " + uploaded.body);
+    }
   }
   return Status::Ok();
 }
@@ -258,7 +285,11 @@ int RunServe(const ServeOptions& o) {
     loader.audience = o.audience;
     loader.ttl_seconds = 300;
     auto token = access::MintToken(*node_key, loader, now);
-    Status st = token.ok() ? LoadDemo(**store, *handler, *token) : token.status();
+    auto users = DemoUsers(o.audience);
+    auto gp = access::MintToken(*node_key, users.front().claims, now);  // GP at Y12345
+    Status st = !token.ok() ? token.status()
+                : !gp.ok()  ? gp.status()
+                            : LoadDemo(**store, *handler, *token, *gp);
     if (!st.ok()) {
       std::fprintf(stderr, "crs: %s\n", st.message().c_str());
       return 1;
