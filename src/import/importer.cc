@@ -11,6 +11,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 #include <unordered_set>
 
 #include "api/interactions.h"
@@ -35,15 +36,20 @@ struct Batch {
   uint64_t bytes_done = 0;
 };
 
-// Commits batches in order on its own thread and records each in the
-// checkpoint after its commit. Shared between the reading thread (Push,
-// WaitCommitted, Finish) and its own thread.
+// Commits batches on two threads, so that one batch is compressed (in
+// Store::Commit, on the caller's thread) while the store's writer applies
+// the other, and records them in the checkpoint strictly in order. Batches
+// in flight together never write the same resource (the Reader drains
+// first), so their commit order does not matter. Shared between the reading
+// thread (Push, Drain, committed, error, Finish) and its own threads.
 class Committer {
  public:
   Committer(store::Store& store, Checkpoint& checkpoint, const ImportOptions& options,
             ImportObserver& observer, ImportProgress start)
-      : store_(store), checkpoint_(checkpoint), options_(options), observer_(observer),
-        progress_(start), thread_([this] { Run(); }) {}
+      : store_(store), options_(options), observer_(observer), checkpoint_(checkpoint),
+        progress_(start) {
+    for (int i = 0; i < kThreads; ++i) threads_.emplace_back([this] { Run(); });
+  }
 
   ~Committer() { Finish(); }
 
@@ -65,6 +71,7 @@ class Committer {
     space_cv_.wait(lock, [this] { return committed_ == pushed_ || !error_.ok(); });
   }
 
+  // The number of the last batch that it and all before it are committed.
   int64_t committed() {
     std::lock_guard<std::mutex> lock(mu_);
     return committed_;
@@ -75,18 +82,23 @@ class Committer {
     return error_;
   }
 
-  // Commits what is queued and stops the thread; returns the final progress.
+  // Commits what is queued and stops the threads; returns the final progress.
   ImportProgress Finish() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       finishing_ = true;
     }
-    work_cv_.notify_one();
-    if (thread_.joinable()) thread_.join();
+    work_cv_.notify_all();
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+    std::lock_guard<std::mutex> lock(mu_);
     return progress_;
   }
 
  private:
+  static constexpr int kThreads = 2;
+
   void Run() {
     while (true) {
       std::unique_ptr<Batch> b;
@@ -96,32 +108,42 @@ class Committer {
         if (queue_.empty()) return;
         b = std::move(queue_.front());
         queue_.pop_front();
+        space_cv_.notify_all();
+        if (!error_.ok()) continue;  // after a failure, later batches are not applied
       }
       Status st = CommitOne(*b);
       std::lock_guard<std::mutex> lock(mu_);
-      if (!st.ok() && error_.ok()) error_ = st;
-      if (st.ok()) committed_ = b->number;
+      if (!st.ok()) {
+        if (error_.ok()) error_ = st;
+      } else {
+        done_[b->number] = std::move(b);
+        // Record, in order, every batch whose predecessors are all committed.
+        while (error_.ok() && done_.count(committed_ + 1) > 0) {
+          auto next = done_.extract(committed_ + 1);
+          Status recorded = Record(*next.mapped());
+          if (!recorded.ok()) error_ = recorded;
+          else committed_ = next.key();
+        }
+      }
       space_cv_.notify_all();
     }
   }
 
   Status CommitOne(Batch& b) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!error_.ok()) return error_;  // after a failure, later batches are not applied
+    if (b.batch.writes.empty()) return Status::Ok();
+    auto r = store_.Commit(b.batch);
+    if (r.ok()) return Status::Ok();
+    if (r.status().code() == Code::kConflict) {
+      return Status::Conflict("the store changed under the import (" + r.status().message() +
+                              "); run the import again to continue");
     }
-    if (!b.batch.writes.empty()) {
-      auto r = store_.Commit(b.batch);
-      if (!r.ok()) {
-        if (r.status().code() == Code::kConflict) {
-          return Status::Conflict("the store changed under the import (" + r.status().message() +
-                                  "); run the import again to continue");
-        }
-        return r.status();
-      }
-    }
+    return r.status();
+  }
+
+  // Writes a committed batch's progress to the checkpoint. Under mu_.
+  Status Record(const Batch& b) {
     if (options_.after_commit) options_.after_commit(b.number);
-    for (auto& [file, p] : b.progress) checkpoint_.Set(file, p);
+    for (const auto& [file, p] : b.progress) checkpoint_.Set(file, p);
     if (!options_.checkpoint_path.empty()) CRS_RETURN_IF_ERROR(checkpoint_.Save());
     progress_.counts.written += b.counts.written;
     progress_.counts.unchanged += b.counts.unchanged;
@@ -134,19 +156,21 @@ class Committer {
   }
 
   store::Store& store_;
-  Checkpoint& checkpoint_;  // used only by the committing thread once started
   const ImportOptions& options_;
   ImportObserver& observer_;
-  ImportProgress progress_;  // the committing thread's until Finish()
 
-  // Lock order: mu_ is a leaf.
+  // Lock order: mu_ is a leaf (observer_.Committed runs under it and takes
+  // only its own lock).
   std::mutex mu_;
   std::condition_variable work_cv_, space_cv_;
+  Checkpoint& checkpoint_;                    // GUARDED_BY(mu_) once started
+  ImportProgress progress_;                   // GUARDED_BY(mu_)
   std::deque<std::unique_ptr<Batch>> queue_;  // GUARDED_BY(mu_)
+  std::map<int64_t, std::unique_ptr<Batch>> done_;  // committed, not yet recorded; GUARDED_BY(mu_)
   int64_t pushed_ = 0, committed_ = 0;        // GUARDED_BY(mu_)
   bool finishing_ = false;                    // GUARDED_BY(mu_)
   Status error_;                              // GUARDED_BY(mu_)
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 // Reads the inputs, prepares each resource and groups them into batches.

@@ -3,9 +3,9 @@
 // batches that each carry one audit record, resumably (import/checkpoint.h).
 // docs/import.md describes the behaviour a user sees.
 //
-// Reading and preparing run on the calling thread; committing runs on a
-// second thread one batch behind, so preparation overlaps the store's
-// compression and writing. The store must not be written by anyone else
+// Reading and preparing run on the calling thread; committing runs on two
+// more threads a few batches behind, so preparation, compression and the
+// store's writer overlap. The store must not be written by anyone else
 // meanwhile (the CLI holds the data directory's lock).
 #pragma once
 
