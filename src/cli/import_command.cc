@@ -150,7 +150,7 @@ class ConsoleObserver final : public import::ImportObserver {
   std::FILE* report_;
   const bool tty_;
   const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-  std::mutex mu_;  // a leaf
+  std::mutex mu_;                               // a leaf
   std::chrono::steady_clock::time_point last_;  // GUARDED_BY(mu_)
   bool shown_ = false;                          // GUARDED_BY(mu_): a progress line is on screen
   int64_t rejected_ = 0;                        // GUARDED_BY(mu_)
@@ -166,8 +166,9 @@ CLI::App* RegisterImport(CLI::App& app, ImportCommandOptions* o) {
       "reported and skipped. Interrupted imports continue where they stopped when run again.\n"
       "Exit codes: 0 everything loaded, 1 some lines rejected (see the report) or the import\n"
       "failed or was interrupted, 2 bad usage.");
-  i->add_option("PATH", o->paths, "NDJSON files (.ndjson, one resource per line), JSON files "
-                                  "(.json: a Bundle or one resource), or folders of them")
+  i->add_option("PATH", o->paths,
+                "NDJSON files (.ndjson, one resource per line), JSON files "
+                "(.json: a Bundle or one resource), or folders of them")
       ->required();
   i->add_option("--data", o->data_dir, "Data directory of the node (it must not be running)")
       ->capture_default_str();
@@ -207,11 +208,11 @@ int RunImport(const ImportCommandOptions& o) {
     std::fprintf(stderr, "crs import: %s\n", store.status().message().c_str());
     return 1;
   }
-  std::string report_path =
-      o.report.empty() ? (std::filesystem::path(o.data_dir) /
-                          ("import-report-" + LocalStamp("%Y%m%d-%H%M%S") + ".txt"))
-                             .string()
-                       : o.report;
+  std::string report_path = o.report.empty()
+                                ? (std::filesystem::path(o.data_dir) /
+                                   ("import-report-" + LocalStamp("%Y%m%d-%H%M%S") + ".txt"))
+                                      .string()
+                                : o.report;
   std::FILE* report = std::fopen(report_path.c_str(), "w");
   if (report == nullptr) {
     std::fprintf(stderr, "crs import: cannot write the report %s\n", report_path.c_str());
@@ -248,13 +249,12 @@ int RunImport(const ImportCommandOptions& o) {
     return 1;
   }
   const import::ImportCounts& c = summary->progress.counts;
-  std::string line = "imported " + Grouped(c.written) + " resources (" + Grouped(c.patients) +
-                     " patients) in " + Duration(seconds) + ": " +
-                     Grouped(static_cast<int64_t>(seconds > 0 ? c.written / seconds : 0)) +
-                     " resources/s, " +
-                     Grouped(static_cast<int64_t>(seconds > 0 ? c.patients / seconds : 0)) +
-                     " patients/s; " + Grouped(c.unchanged) + " already stored; " +
-                     Grouped(c.rejected) + " rejected";
+  std::string line =
+      "imported " + Grouped(c.written) + " resources (" + Grouped(c.patients) + " patients) in " +
+      Duration(seconds) + ": " +
+      Grouped(static_cast<int64_t>(seconds > 0 ? c.written / seconds : 0)) + " resources/s, " +
+      Grouped(static_cast<int64_t>(seconds > 0 ? c.patients / seconds : 0)) + " patients/s; " +
+      Grouped(c.unchanged) + " already stored; " + Grouped(c.rejected) + " rejected";
   if (summary->rejected_earlier > 0) {
     line += " (+" + Grouped(summary->rejected_earlier) + " by earlier runs)";
   }

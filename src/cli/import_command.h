@@ -17,7 +17,7 @@ struct ImportCommandOptions {
   std::string store_url = "sqlite:";
   std::vector<std::string> paths;
   std::string org = "IMPORT";
-  std::string report;      // empty: DIR/import-report-<time>.txt
+  std::string report;  // empty: DIR/import-report-<time>.txt
   int batch_size = 2000;
   bool restart = false;    // ignore (and replace) the checkpoint
   int64_t stop_after = 0;  // tests (hidden): exit abruptly after this many batches

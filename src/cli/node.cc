@@ -29,8 +29,8 @@ Result<DataDirLock> DataDirLock::Acquire(const std::string& data_dir, const std:
     }
     std::string who = n > 0 ? std::string(holder, static_cast<size_t>(n)) : "another process";
     while (!who.empty() && (who.back() == '\n' || who.back() == ' ')) who.pop_back();
-    return Status::Unavailable("the data directory " + data_dir + " is in use by " + who +
-                               " (" + path + ")");
+    return Status::Unavailable("the data directory " + data_dir + " is in use by " + who + " (" +
+                               path + ")");
   }
   // The holder's description, for the message another process prints.
   std::string self = "crs " + what + ", pid " + std::to_string(::getpid()) + "\n";
@@ -48,7 +48,8 @@ Result<std::unique_ptr<store::Store>> OpenNodeStore(const std::string& data_dir,
                                                     const std::string& store_url) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
-  if (ec) return Status::Unavailable("cannot create data directory " + data_dir + ": " + ec.message());
+  if (ec)
+    return Status::Unavailable("cannot create data directory " + data_dir + ": " + ec.message());
   store::StoreOptions options;
   options.url = store_url;
   options.data_dir = data_dir;

@@ -29,7 +29,7 @@ struct FileProgress {
   int64_t rejected = 0;  // lines or entries rejected before `position`
   uint64_t size = 0;     // the file as it was when the progress was recorded
   int64_t mtime_ns = 0;
-  bool done = false;     // the whole file is committed
+  bool done = false;  // the whole file is committed
 };
 
 class Checkpoint {

@@ -2,17 +2,17 @@
 
 #include <boost/json.hpp>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
-#include <condition_variable>
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
-#include <vector>
 #include <unordered_set>
+#include <vector>
 
 #include "api/interactions.h"
 #include "api/resource_io.h"
@@ -46,7 +46,10 @@ class Committer {
  public:
   Committer(store::Store& store, Checkpoint& checkpoint, const ImportOptions& options,
             ImportObserver& observer, ImportProgress start)
-      : store_(store), options_(options), observer_(observer), checkpoint_(checkpoint),
+      : store_(store),
+        options_(options),
+        observer_(observer),
+        checkpoint_(checkpoint),
         progress_(start) {
     for (int i = 0; i < kThreads; ++i) threads_.emplace_back([this] { Run(); });
   }
@@ -121,8 +124,10 @@ class Committer {
         while (error_.ok() && done_.count(committed_ + 1) > 0) {
           auto next = done_.extract(committed_ + 1);
           Status recorded = Record(*next.mapped());
-          if (!recorded.ok()) error_ = recorded;
-          else committed_ = next.key();
+          if (!recorded.ok())
+            error_ = recorded;
+          else
+            committed_ = next.key();
         }
       }
       space_cv_.notify_all();
@@ -163,13 +168,13 @@ class Committer {
   // only its own lock).
   std::mutex mu_;
   std::condition_variable work_cv_, space_cv_;
-  Checkpoint& checkpoint_;                    // GUARDED_BY(mu_) once started
-  ImportProgress progress_;                   // GUARDED_BY(mu_)
-  std::deque<std::unique_ptr<Batch>> queue_;  // GUARDED_BY(mu_)
+  Checkpoint& checkpoint_;                          // GUARDED_BY(mu_) once started
+  ImportProgress progress_;                         // GUARDED_BY(mu_)
+  std::deque<std::unique_ptr<Batch>> queue_;        // GUARDED_BY(mu_)
   std::map<int64_t, std::unique_ptr<Batch>> done_;  // committed, not yet recorded; GUARDED_BY(mu_)
-  int64_t pushed_ = 0, committed_ = 0;        // GUARDED_BY(mu_)
-  bool finishing_ = false;                    // GUARDED_BY(mu_)
-  Status error_;                              // GUARDED_BY(mu_)
+  int64_t pushed_ = 0, committed_ = 0;              // GUARDED_BY(mu_)
+  bool finishing_ = false;                          // GUARDED_BY(mu_)
+  Status error_;                                    // GUARDED_BY(mu_)
   std::vector<std::thread> threads_;
 };
 
@@ -179,8 +184,12 @@ class Reader {
  public:
   Reader(store::Store& store, const Clock& clock, const ImportOptions& options,
          ImportObserver& observer, Committer& committer, const std::atomic<bool>* stop)
-      : clock_(clock), options_(options), observer_(observer), committer_(committer),
-        stop_(stop), env_{store, clock, options.max_json_depth, options.author_org, nullptr} {}
+      : clock_(clock),
+        options_(options),
+        observer_(observer),
+        committer_(committer),
+        stop_(stop),
+        env_{store, clock, options.max_json_depth, options.author_org, nullptr} {}
 
   // Imports one file from `from` (its checkpointed progress, if any).
   Status ReadFile(const InputFile& file, const FileProgress& from, uint64_t bytes_before) {
@@ -277,7 +286,8 @@ class Reader {
         Reject(line_no, entry_no, entries[k].status());
       }
       bool last = k + 1 == entries.size();
-      CRS_RETURN_IF_ERROR(Advance(last ? done_line : Position{start, line_no, entry_no}, last ? next : start));
+      CRS_RETURN_IF_ERROR(
+          Advance(last ? done_line : Position{start, line_no, entry_no}, last ? next : start));
     }
     if (entries.empty()) return Advance(done_line, next);
     return Status::Ok();

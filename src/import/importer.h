@@ -23,11 +23,11 @@
 namespace crs::import {
 
 struct ImportOptions {
-  std::vector<InputFile> files;        // from ListInputs
-  std::string author_org = "IMPORT";   // AccessFacts::author_org and the audit record's org
-  int batch_size = 2000;               // resources (lines, entries) per WriteBatch
-  std::string checkpoint_path;         // empty: not resumable
-  std::string run_id;                  // prefix of the audit records' request ids
+  std::vector<InputFile> files;       // from ListInputs
+  std::string author_org = "IMPORT";  // AccessFacts::author_org and the audit record's org
+  int batch_size = 2000;              // resources (lines, entries) per WriteBatch
+  std::string checkpoint_path;        // empty: not resumable
+  std::string run_id;                 // prefix of the audit records' request ids
   int max_json_depth = 64;
   // Tests only: called on the committing thread after batch `n` (1, 2, ...)
   // is committed and before the checkpoint records it.
@@ -50,7 +50,7 @@ struct ImportCounts {
 };
 
 struct ImportProgress {
-  ImportCounts counts;        // committed in this run
+  ImportCounts counts;  // committed in this run
   int64_t batches = 0;
   uint64_t bytes_total = 0;   // all input files
   uint64_t bytes_done = 0;    // committed, including what earlier runs did

@@ -30,7 +30,8 @@ Result<InputFile> Describe(const fs::path& path) {
   if (ec) return Status::Invalid(path.string() + ": " + ec.message());
   auto mtime = fs::last_write_time(abs, ec);
   if (ec) return Status::Invalid(path.string() + ": " + ec.message());
-  f.mtime_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(mtime.time_since_epoch()).count();
+  f.mtime_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(mtime.time_since_epoch()).count();
   return f;
 }
 
@@ -101,7 +102,8 @@ Result<bool> LineReader::Next(std::string_view* line, uint64_t* start) {
     if (buffer_.size() < end_ + kChunk) buffer_.resize(end_ + kChunk);
     size_t n = std::fread(buffer_.data() + end_, 1, buffer_.size() - end_, file_);
     if (n == 0) {
-      if (std::ferror(file_)) return Status::Unavailable(std::string("read error: ") + std::strerror(errno));
+      if (std::ferror(file_))
+        return Status::Unavailable(std::string("read error: ") + std::strerror(errno));
       eof_ = true;
     }
     end_ += n;
@@ -127,7 +129,8 @@ Result<Entry> AsEntry(json::value resource, std::string id_hint) {
     (*o)["id"] = e.id;
   }
   if (e.id.empty()) {
-    return Status::Invalid("a " + e.type + " without an id: import keeps ids (PUT semantics), "
+    return Status::Invalid("a " + e.type +
+                           " without an id: import keeps ids (PUT semantics), "
                            "so every resource needs one");
   }
   e.resource = std::move(resource);
@@ -139,12 +142,14 @@ std::string IdFromRequest(const json::object& entry, std::string* method) {
   const json::value* request = entry.if_contains("request");
   if (request == nullptr || !request->is_object()) return {};
   const json::object& r = request->get_object();
-  if (const json::value* m = r.if_contains("method"); m && m->is_string()) *method = m->get_string();
+  if (const json::value* m = r.if_contains("method"); m && m->is_string())
+    *method = m->get_string();
   const json::value* url = r.if_contains("url");
   if (*method != "PUT" || url == nullptr || !url->is_string()) return {};
   std::string_view u = url->get_string();
   size_t slash = u.find('/');
-  if (slash == std::string_view::npos || u.find_first_of("/?", slash + 1) != std::string_view::npos) {
+  if (slash == std::string_view::npos ||
+      u.find_first_of("/?", slash + 1) != std::string_view::npos) {
     return {};
   }
   return std::string(u.substr(slash + 1));
@@ -157,10 +162,11 @@ std::vector<Result<Entry>> EntriesOf(json::value value, bool* bundle) {
   json::object* o = value.if_object();
   const json::value* type = o ? o->if_contains("resourceType") : nullptr;
   const json::value* bundle_type = o ? o->if_contains("type") : nullptr;
-  bool expand = type && type->is_string() && type->get_string() == "Bundle" && bundle_type &&
-                bundle_type->is_string() &&
-                (bundle_type->get_string() == "batch" || bundle_type->get_string() == "transaction" ||
-                 bundle_type->get_string() == "collection");
+  bool expand =
+      type && type->is_string() && type->get_string() == "Bundle" && bundle_type &&
+      bundle_type->is_string() &&
+      (bundle_type->get_string() == "batch" || bundle_type->get_string() == "transaction" ||
+       bundle_type->get_string() == "collection");
   *bundle = expand;
   if (!expand) {
     out.push_back(AsEntry(std::move(value), ""));

@@ -53,7 +53,7 @@ class LineReader {
  private:
   LineReader(std::FILE* file, uint64_t offset) : file_(file), offset_(offset) {}
   std::FILE* file_;
-  uint64_t offset_;        // file offset of buffer_[begin_]
+  uint64_t offset_;  // file offset of buffer_[begin_]
   std::string buffer_;
   size_t begin_ = 0, end_ = 0;
   bool eof_ = false;

@@ -71,7 +71,8 @@ TEST(ImportTest, GeneratedPopulationLoadsAndServes) {
   std::string file = server.data_dir() + "/population.ndjson";
   std::string out;
   ASSERT_EQ(RunCrs({"gen", "--patients", "500", "--summaries", "--seed", "5", "--out", file}, &out),
-            0) << out;
+            0)
+      << out;
   auto types = TypesIn(file);
   int lines = 0;
   for (const auto& [type, n] : types) lines += n;
@@ -117,18 +118,26 @@ TEST(ImportTest, BadLinesAreReportedAndGoodOnesLoaded) {
   std::filesystem::create_directories(dir + "/in/sub");
   {
     std::ofstream f(dir + "/in/a.ndjson");
-    f << R"({"resourceType":"Patient","id":"9990000018","gender":"female"})" "\n"          // 1 ok
-      << R"({"resourceType":"Patient","id":"9990000018" this is not JSON)" "\n"            // 2
-      << R"({"resourceType":"Patient","id":"1234567890","gender":"male"})" "\n"            // 3 NHS no.
-      << "\n"                                                                               // 4 blank
-      << R"({"resourceType":"Patient","id":"9990000026","birthDate":"yesterday"})" "\n"  // 5 invalid
-      << R"({"resourceType":"Organization","name":"no id"})" "\n"                          // 6 no id
-      << R"({"resourceType":"Spaceship","id":"x"})" "\n"                                   // 7 type
-      << R"({"resourceType":"Organization","id":"Y12345","name":"Surgery"})" "\n"          // 8 ok
-      << R"({"resourceType":"Bundle","type":"transaction","entry":[)"                     // 9
+    f << R"({"resourceType":"Patient","id":"9990000018","gender":"female"})"
+         "\n"  // 1 ok
+      << R"({"resourceType":"Patient","id":"9990000018" this is not JSON)"
+         "\n"  // 2
+      << R"({"resourceType":"Patient","id":"1234567890","gender":"male"})"
+         "\n"  // 3 NHS no.
+      << "\n"  // 4 blank
+      << R"({"resourceType":"Patient","id":"9990000026","birthDate":"yesterday"})"
+         "\n"  // 5 invalid
+      << R"({"resourceType":"Organization","name":"no id"})"
+         "\n"  // 6 no id
+      << R"({"resourceType":"Spaceship","id":"x"})"
+         "\n"  // 7 type
+      << R"({"resourceType":"Organization","id":"Y12345","name":"Surgery"})"
+         "\n"                                                          // 8 ok
+      << R"({"resourceType":"Bundle","type":"transaction","entry":[)"  // 9
       << R"({"resource":{"resourceType":"Patient","id":"9990000034"},"request":{"method":"PUT","url":"Patient/9990000034"}},)"
       << R"({"request":{"method":"DELETE","url":"Patient/9990000018"}},)"
-      << R"({"resource":{"resourceType":"Patient","gender":"male"},"request":{"method":"PUT","url":"Patient/9990000042"}}]})" "\n";
+      << R"({"resource":{"resourceType":"Patient","gender":"male"},"request":{"method":"PUT","url":"Patient/9990000042"}}]})"
+         "\n";
   }
   {
     std::ofstream f(dir + "/in/sub/b.json");
@@ -146,8 +155,9 @@ TEST(ImportTest, BadLinesAreReportedAndGoodOnesLoaded) {
     EXPECT_NE(text.find(where), std::string::npos) << where << " in\n" << text;
     EXPECT_NE(out.find(where), std::string::npos) << where << " on stderr:\n" << out;
   }
-  for (const std::string& good : {"a.ndjson:1:", "a.ndjson:4:", "a.ndjson:8:", "a.ndjson:9: entry 1",
-                                  "a.ndjson:9: entry 3", "b.json: entry 1"}) {
+  for (const std::string& good :
+       {"a.ndjson:1:", "a.ndjson:4:", "a.ndjson:8:", "a.ndjson:9: entry 1", "a.ndjson:9: entry 3",
+        "b.json: entry 1"}) {
     EXPECT_EQ(text.find(good), std::string::npos) << good << " in\n" << text;
   }
   EXPECT_NE(out.find("7 rejected"), std::string::npos) << out;
@@ -175,14 +185,16 @@ TEST(ImportTest, InterruptedImportResumesWithoutDuplicates) {
   // Dies after committing batch 3 and before checkpointing it: the rerun
   // re-reads that batch (and any later one committed meanwhile), finds its
   // resources stored and writes nothing for them.
-  EXPECT_EQ(RunCrs({"import", "--data", dir, "--batch-size", "100", "--stop-after", "3", file},
-                   &out), 1) << out;
+  EXPECT_EQ(
+      RunCrs({"import", "--data", dir, "--batch-size", "100", "--stop-after", "3", file}, &out), 1)
+      << out;
   int64_t first_run = Scalar(dir, "SELECT count(*) FROM resources");
   EXPECT_GE(first_run, 300);
   EXPECT_LT(first_run, lines);
   ASSERT_EQ(RunCrs({"import", "--data", dir, "--batch-size", "100", file}, &out), 0) << out;
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(out, m, std::regex("imported (\\d+) resources.*; (\\d+) already stored")))
+  ASSERT_TRUE(
+      std::regex_search(out, m, std::regex("imported (\\d+) resources.*; (\\d+) already stored")))
       << out;
   EXPECT_EQ(std::stoi(m[1]), lines - first_run) << out;
   EXPECT_EQ(std::stoi(m[1]) + std::stoi(m[2]), lines - 200) << "resumed after batch 2: " << out;
@@ -201,14 +213,16 @@ TEST(ImportTest, RefusesARunningNode) {
   ServerProcess server;
   ASSERT_TRUE(server.Start());
   std::string file = server.data_dir() + "/one.ndjson";
-  std::ofstream(file) << R"({"resourceType":"Organization","id":"Y12345"})" "\n";
+  std::ofstream(file) << R"({"resourceType":"Organization","id":"Y12345"})"
+                         "\n";
   std::string out;
   EXPECT_EQ(RunCrs({"import", "--data", server.data_dir() + "/data", file}, &out), 1);
   EXPECT_NE(out.find("in use by crs serve, pid"), std::string::npos) << out;
   // A second server on the same directory is refused the same way.
   std::string serve_out;
   EXPECT_EQ(RunCrs({"serve", "--data", server.data_dir() + "/data", "--listen", "127.0.0.1:0"},
-                   &serve_out), 1);
+                   &serve_out),
+            1);
   EXPECT_NE(serve_out.find("in use by crs serve"), std::string::npos) << serve_out;
 }
 
