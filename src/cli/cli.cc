@@ -5,6 +5,7 @@
 
 #include "cli/audit_command.h"
 #include "cli/gen_command.h"
+#include "cli/import_command.h"
 #include "cli/serve.h"
 #include "cli/token_command.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
@@ -74,6 +75,9 @@ int Main(int argc, char** argv) {
   GenCommandOptions gen_options;
   CLI::App* g = RegisterGen(app, &gen_options);
 
+  ImportCommandOptions import_options;
+  CLI::App* im = RegisterImport(app, &import_options);
+
   TokenCommandOptions token_options;
   CLI::App* t = RegisterToken(app, &token_options);
   AuditCommandOptions audit_options;
@@ -99,6 +103,7 @@ int Main(int argc, char** argv) {
   }
   if (s->parsed()) return RunServe(serve);
   if (g->parsed()) return RunGen(gen_options);
+  if (im->parsed()) return RunImport(import_options);
   if (t->parsed()) return RunToken(token_options);
   if (a->parsed()) return RunAudit(audit_options);
   return 2;

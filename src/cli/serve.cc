@@ -14,7 +14,7 @@
 #include "access/policy.h"
 
 #include "api/api.h"
-#include "audit/signing.h"
+#include "cli/node.h"
 #include "core/time.h"
 #include "http/server.h"
 #include "nhs/nhs_number.h"
@@ -194,27 +194,16 @@ int RunServe(const ServeOptions& o) {
   server_options.worker_threads = o.worker_threads;
   server_options.max_body_bytes = o.max_body_bytes;
 
-  std::error_code ec;
-  std::filesystem::create_directories(o.data_dir, ec);
-  if (ec) {
-    std::fprintf(stderr, "crs: cannot create data directory %s: %s\n", o.data_dir.c_str(),
-                 ec.message().c_str());
+  // One process per data directory: `crs import` and a second `crs serve`
+  // refuse to start while this node holds it.
+  auto lock = DataDirLock::Acquire(o.data_dir, "serve");
+  if (!lock.ok()) {
+    std::fprintf(stderr, "crs: %s\n", lock.status().message().c_str());
     return 1;
   }
-  store::StoreOptions store_options;
-  store_options.url = o.store_url;
-  store_options.data_dir = o.data_dir;
-  // The audit log's checkpoints are signed with the node's audit key.
-  auto audit_key = audit::SigningKey::LoadOrCreate(o.data_dir);
-  if (!audit_key.ok()) {
-    std::fprintf(stderr, "crs: audit key: %s\n", audit_key.status().message().c_str());
-    return 1;
-  }
-  store_options.audit_sign = [key = *audit_key](std::string_view m) { return key->Sign(m); };
-  store_options.audit_key_id = (*audit_key)->key_id();
-  auto store = store::OpenStore(store_options);
+  auto store = OpenNodeStore(o.data_dir, o.store_url);
   if (!store.ok()) {
-    std::fprintf(stderr, "crs: cannot open the store: %s\n", store.status().message().c_str());
+    std::fprintf(stderr, "crs: %s\n", store.status().message().c_str());
     return 1;
   }
   // Identity: the node's own key (created on first start) and, optionally,

@@ -1,0 +1,273 @@
+#include "cli/import_command.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <mutex>
+
+#include "cli/node.h"
+#include "core/time.h"
+#include "import/importer.h"
+
+namespace crs::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void OnStopSignal(int) { g_stop.store(true); }
+
+// Ctrl-C and SIGTERM finish the batches in hand and leave the rest for the
+// next run; a second Ctrl-C kills at once (SA_RESETHAND), which the
+// checkpoint survives too.
+void CatchStopSignals() {
+  struct sigaction sa = {};
+  sa.sa_handler = OnStopSignal;
+  sa.sa_flags = SA_RESETHAND;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+std::string Grouped(int64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string Duration(double seconds) {
+  int64_t s = static_cast<int64_t>(seconds + 0.5);
+  char buf[32];
+  if (s >= 3600) {
+    std::snprintf(buf, sizeof(buf), "%lldh%02lldm", static_cast<long long>(s / 3600),
+                  static_cast<long long>(s / 60 % 60));
+  } else if (s >= 60) {
+    std::snprintf(buf, sizeof(buf), "%lldm%02llds", static_cast<long long>(s / 60),
+                  static_cast<long long>(s % 60));
+  } else {
+    std::snprintf(buf, sizeof(buf), "%llds", static_cast<long long>(s));
+  }
+  return buf;
+}
+
+std::string LocalStamp(const char* format) {
+  std::time_t now = std::time(nullptr);
+  std::tm tm = {};
+  localtime_r(&now, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), format, &tm);
+  return buf;
+}
+
+// Shows progress on stderr (a redrawn line on a terminal, a line every ten
+// seconds otherwise) and writes rejections to stderr and the report file.
+// Called from the importer's two threads: everything is under mu_.
+class ConsoleObserver final : public import::ImportObserver {
+ public:
+  ConsoleObserver(std::FILE* report) : report_(report), tty_(::isatty(STDERR_FILENO) == 1) {}
+
+  void Rejected(const import::Rejection& r) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string where = r.file;
+    if (r.line > 0) where += ":" + std::to_string(r.line);
+    if (r.entry > 0) where += ": entry " + std::to_string(r.entry);
+    std::fprintf(report_, "%s: %s\n", where.c_str(), r.reason.c_str());
+    ++rejected_;
+    if (rejected_ > kMaxShown) return;
+    ClearLine();
+    std::fprintf(stderr, "rejected %s: %s\n", where.c_str(), r.reason.c_str());
+    if (rejected_ == kMaxShown) {
+      std::fprintf(stderr, "(further rejections are listed only in the report)\n");
+    }
+  }
+
+  void Note(const std::string& message) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ClearLine();
+    std::fprintf(stderr, "crs import: %s\n", message.c_str());
+  }
+
+  void Committed(const import::ImportProgress& p) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto now = std::chrono::steady_clock::now();
+    auto every = tty_ ? std::chrono::milliseconds(200) : std::chrono::milliseconds(10000);
+    if (now - last_ < every) return;
+    last_ = now;
+    std::string line = Line(p, Seconds());
+    if (tty_) {
+      std::fprintf(stderr, "\r\033[K%s", line.c_str());
+      shown_ = true;
+    } else {
+      std::fprintf(stderr, "%s\n", line.c_str());
+    }
+    std::fflush(stderr);
+  }
+
+  void Done() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ClearLine();
+  }
+
+  double Seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+  static std::string Line(const import::ImportProgress& p, double seconds) {
+    int64_t handled = p.counts.written + p.counts.unchanged;
+    double rate = seconds > 0 ? handled / seconds : 0;
+    double patient_rate = seconds > 0 ? p.counts.patients / seconds : 0;
+    std::string line = Grouped(handled) + " resources (" + Grouped(p.counts.patients) +
+                       " patients) · " + Grouped(static_cast<int64_t>(rate)) + "/s (" +
+                       Grouped(static_cast<int64_t>(patient_rate)) + " patients/s)";
+    if (p.counts.rejected > 0) line += " · " + Grouped(p.counts.rejected) + " rejected";
+    if (p.bytes_total > 0) {
+      line += " · " + std::to_string(p.bytes_done * 100 / p.bytes_total) + "%";
+      uint64_t run_bytes = p.bytes_done - p.bytes_before;
+      if (run_bytes > 0 && seconds > 1) {
+        double eta = (p.bytes_total - p.bytes_done) * seconds / run_bytes;
+        line += " · ETA " + Duration(eta);
+      }
+    }
+    return line;
+  }
+
+ private:
+  static constexpr int64_t kMaxShown = 100;
+
+  void ClearLine() {
+    if (shown_) std::fprintf(stderr, "\r\033[K");
+    shown_ = false;
+  }
+
+  std::FILE* report_;
+  const bool tty_;
+  const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::mutex mu_;                               // a leaf
+  std::chrono::steady_clock::time_point last_;  // GUARDED_BY(mu_)
+  bool shown_ = false;                          // GUARDED_BY(mu_): a progress line is on screen
+  int64_t rejected_ = 0;                        // GUARDED_BY(mu_)
+};
+
+}  // namespace
+
+CLI::App* RegisterImport(CLI::App& app, ImportCommandOptions* o) {
+  CLI::App* i = app.add_subcommand(
+      "import",
+      "Bulk-load FHIR resources (NDJSON files, Bundles, or folders of them) into a stopped node.\n"
+      "Each resource is stored as a PUT of it would store it (its id kept); bad lines are\n"
+      "reported and skipped. Interrupted imports continue where they stopped when run again.\n"
+      "Exit codes: 0 everything loaded, 1 some lines rejected (see the report) or the import\n"
+      "failed or was interrupted, 2 bad usage.");
+  i->add_option("PATH", o->paths,
+                "NDJSON files (.ndjson, one resource per line), JSON files "
+                "(.json: a Bundle or one resource), or folders of them")
+      ->required();
+  i->add_option("--data", o->data_dir, "Data directory of the node (it must not be running)")
+      ->capture_default_str();
+  i->add_option("--store", o->store_url, "Store URL (sqlite: is the data dir's file)")
+      ->capture_default_str();
+  i->add_option("--org", o->org,
+                "ODS code of the organisation the data comes from (author of the resources, "
+                "and the audit records' organisation)")
+      ->capture_default_str();
+  i->add_option("--report", o->report,
+                "File listing rejected lines (default: DIR/import-report-<time>.txt)");
+  i->add_option("--batch-size", o->batch_size, "Resources per transaction")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  i->add_flag("--restart", o->restart,
+              "Start over instead of continuing an interrupted import (already stored "
+              "resources are not written again)");
+  i->add_option("--stop-after", o->stop_after, "Tests: exit abruptly after N batches")
+      ->group("");  // hidden
+  return i;
+}
+
+int RunImport(const ImportCommandOptions& o) {
+  auto files = import::ListInputs(o.paths);
+  if (!files.ok()) {
+    std::fprintf(stderr, "crs import: %s\n", files.status().message().c_str());
+    return 2;
+  }
+  auto lock = DataDirLock::Acquire(o.data_dir, "import");
+  if (!lock.ok()) {
+    std::fprintf(stderr, "crs import: %s; stop the node first (crs import loads a stopped node)\n",
+                 lock.status().message().c_str());
+    return 1;
+  }
+  auto store = OpenNodeStore(o.data_dir, o.store_url);
+  if (!store.ok()) {
+    std::fprintf(stderr, "crs import: %s\n", store.status().message().c_str());
+    return 1;
+  }
+  std::string report_path = o.report.empty()
+                                ? (std::filesystem::path(o.data_dir) /
+                                   ("import-report-" + LocalStamp("%Y%m%d-%H%M%S") + ".txt"))
+                                      .string()
+                                : o.report;
+  std::FILE* report = std::fopen(report_path.c_str(), "w");
+  if (report == nullptr) {
+    std::fprintf(stderr, "crs import: cannot write the report %s\n", report_path.c_str());
+    return 1;
+  }
+  std::fprintf(report, "crs import report, %s\n", LocalStamp("%Y-%m-%d %H:%M:%S %z").c_str());
+  for (const auto& f : *files) std::fprintf(report, "input: %s\n", f.path.c_str());
+  std::fprintf(report, "rejected lines (file:line[: entry N]: reason):\n");
+
+  import::ImportOptions io;
+  io.files = *files;
+  io.author_org = o.org;
+  io.batch_size = o.batch_size;
+  io.checkpoint_path = (std::filesystem::path(o.data_dir) / "import-checkpoint.txt").string();
+  io.run_id = "import-" + std::to_string(SystemClock::Get().NowMs());
+  if (o.restart) std::filesystem::remove(io.checkpoint_path);
+  if (o.stop_after > 0) {
+    io.after_commit = [n = o.stop_after](int64_t batch) {
+      if (batch < n) return;
+      std::fprintf(stderr, "crs import: stopping abruptly after batch %lld (--stop-after)\n",
+                   static_cast<long long>(batch));
+      std::_Exit(1);
+    };
+  }
+  CatchStopSignals();
+  ConsoleObserver observer(report);
+  auto summary = import::Import(**store, SystemClock::Get(), io, observer, &g_stop);
+  observer.Done();
+  double seconds = observer.Seconds();
+  if (!summary.ok()) {
+    std::fprintf(stderr, "crs import: %s\n", summary.status().message().c_str());
+    std::fprintf(report, "failed: %s\n", summary.status().message().c_str());
+    std::fclose(report);
+    return 1;
+  }
+  const import::ImportCounts& c = summary->progress.counts;
+  std::string line =
+      "imported " + Grouped(c.written) + " resources (" + Grouped(c.patients) + " patients) in " +
+      Duration(seconds) + ": " +
+      Grouped(static_cast<int64_t>(seconds > 0 ? c.written / seconds : 0)) + " resources/s, " +
+      Grouped(static_cast<int64_t>(seconds > 0 ? c.patients / seconds : 0)) + " patients/s; " +
+      Grouped(c.unchanged) + " already stored; " + Grouped(c.rejected) + " rejected";
+  if (summary->rejected_earlier > 0) {
+    line += " (+" + Grouped(summary->rejected_earlier) + " by earlier runs)";
+  }
+  std::printf("%s\n", line.c_str());
+  std::fprintf(report, "%s\n", line.c_str());
+  std::fclose(report);
+  int64_t rejected = c.rejected + summary->rejected_earlier;
+  if (rejected > 0) std::printf("rejected lines are listed in %s\n", report_path.c_str());
+  if (summary->interrupted) {
+    std::printf("interrupted: run the same command again to continue\n");
+    return 1;
+  }
+  return rejected > 0 ? 1 : 0;
+}
+
+}  // namespace crs::cli

@@ -1,0 +1,34 @@
+// `crs import`: bulk-load NDJSON files and Bundles into a stopped node
+// (docs/import.md).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace crs::cli {
+
+struct ImportCommandOptions {
+  std::string data_dir = "./data";
+  std::string store_url = "sqlite:";
+  std::vector<std::string> paths;
+  std::string org = "IMPORT";
+  std::string report;  // empty: DIR/import-report-<time>.txt
+  int batch_size = 2000;
+  bool restart = false;    // ignore (and replace) the checkpoint
+  int64_t stop_after = 0;  // tests (hidden): exit abruptly after this many batches
+};
+
+// Adds the `import` subcommand to `app`, parsing into `options` (which must
+// outlive parsing). Returns the subcommand.
+CLI::App* RegisterImport(CLI::App& app, ImportCommandOptions* options);
+
+// Runs `crs import`; returns the exit code: 0 everything loaded, 1 some
+// lines rejected (or a failure, or interrupted), 2 bad usage.
+int RunImport(const ImportCommandOptions& options);
+
+}  // namespace crs::cli

@@ -1,0 +1,230 @@
+// `crs import`: bulk loading into a stopped node -- generated populations,
+// Bundles, bad lines, interruption and resume, and the running-node guard.
+#include <sqlite3.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include "e2e/fixture.h"
+
+namespace crs::e2e {
+namespace {
+
+namespace json = boost::json;
+
+// Resources per type in an NDJSON file.
+std::map<std::string, int> TypesIn(const std::string& path) {
+  std::map<std::string, int> types;
+  std::istringstream lines(ReadFile(path));
+  std::string line;
+  while (std::getline(lines, line)) {
+    ++types[std::string(json::parse(line).at("resourceType").as_string())];
+  }
+  return types;
+}
+
+int64_t Scalar(const std::string& data_dir, const std::string& sql) {
+  sqlite3* db = nullptr;
+  int64_t value = -1;
+  if (sqlite3_open_v2((data_dir + "/crs.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
+      SQLITE_OK) {
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr);
+    if (s && sqlite3_step(s) == SQLITE_ROW) value = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+  }
+  sqlite3_close(db);
+  return value;
+}
+
+int Total(Client& client, const std::string& target) {
+  auto r = client.Send("GET", target);
+  if (r.status != 200) return -1;
+  return static_cast<int>(r.Json().at("total").as_int64());
+}
+
+int CountAudit(const std::string& data_dir, const std::string& needle) {
+  int n = 0;
+  for (const auto& record : AuditRecords(data_dir)) n += record.find(needle) != std::string::npos;
+  return n;
+}
+
+TEST(ImportCliTest, HelpNamesFlagsAndExitCodes) {
+  std::string out;
+  EXPECT_EQ(RunCrs({"import", "--help"}, &out), 0);
+  for (const char* flag : {"--data", "--org", "--report", "--batch-size", "--restart", "PATH"}) {
+    EXPECT_NE(out.find(flag), std::string::npos) << flag;
+  }
+  EXPECT_NE(out.find("1 some lines rejected"), std::string::npos) << out;
+  EXPECT_EQ(out.find("--stop-after"), std::string::npos) << "a hidden test flag";
+  EXPECT_EQ(RunCrs({"import"}, &out), 2);
+  EXPECT_EQ(RunCrs({"import", "--data", "/tmp", "/nonexistent/file.ndjson"}, &out), 2);
+}
+
+TEST(ImportTest, GeneratedPopulationLoadsAndServes) {
+  ServerProcess server;
+  std::string dir = server.data_dir() + "/data";  // the node's, as Start() runs it
+  std::string file = server.data_dir() + "/population.ndjson";
+  std::string out;
+  ASSERT_EQ(RunCrs({"gen", "--patients", "500", "--summaries", "--seed", "5", "--out", file}, &out),
+            0)
+      << out;
+  auto types = TypesIn(file);
+  int lines = 0;
+  for (const auto& [type, n] : types) lines += n;
+  ASSERT_EQ(RunCrs({"import", "--data", dir, "--org", "X26", "--batch-size", "700", file}, &out), 0)
+      << out;
+  EXPECT_NE(out.find("imported " + std::to_string(lines / 1000) + ","), std::string::npos) << out;
+  EXPECT_NE(out.find("(500 patients)"), std::string::npos) << out;
+
+  ASSERT_TRUE(server.Start());
+  Client client(server.port(), server.SystemToken());
+  for (const auto& [type, n] : types) {
+    EXPECT_EQ(Total(client, "/fhir/" + type + "?_summary=count"), n) << type;
+  }
+  auto patient = client.Send("GET", "/fhir/Patient/9990000018");
+  ASSERT_EQ(patient.status, 200) << patient.body;
+  EXPECT_EQ(patient.Json().at("meta").at("versionId"), "1");
+  // Indexed: a summary item is found through its patient.
+  auto conditions = client.Send("GET", "/fhir/AllergyIntolerance?patient=Patient/9990000018");
+  EXPECT_EQ(conditions.status, 200);
+  // Access facts: the importing organisation authored everything.
+  EXPECT_EQ(Scalar(dir, "SELECT count(*) FROM resources WHERE author_org <> 'X26'"), 0);
+  EXPECT_EQ(Scalar(dir, "SELECT count(*) FROM resources WHERE patient = '?'"), 0);
+  ASSERT_EQ(server.Stop(SIGTERM), 0);
+
+  // One audit record per batch, naming what it wrote; the chain verifies.
+  int batches = (lines + 699) / 700;
+  EXPECT_EQ(CountAudit(dir, "\"action\":\"import\""), batches);
+  EXPECT_EQ(CountAudit(dir, "\"user\":\"crs-import\""), batches);
+  EXPECT_EQ(CountAudit(dir, "\"org\":\"X26\""), batches);
+  EXPECT_EQ(CountAudit(dir, "\"Patient/9990000018/_history/1\""), 1);
+  EXPECT_EQ(RunCrs({"audit", "verify", "--data", dir}, &out), 0) << out;
+  EXPECT_NE(out.find("audit log intact"), std::string::npos) << out;
+
+  // Importing the same file again writes nothing new.
+  ASSERT_EQ(RunCrs({"import", "--data", dir, "--restart", file}, &out), 0) << out;
+  EXPECT_NE(out.find("imported 0 resources"), std::string::npos) << out;
+  EXPECT_EQ(Scalar(dir, "SELECT count(*) FROM versions"), lines);
+}
+
+TEST(ImportTest, BadLinesAreReportedAndGoodOnesLoaded) {
+  ServerProcess server;
+  std::string dir = server.data_dir() + "/data";
+  std::filesystem::create_directories(dir + "/in/sub");
+  {
+    std::ofstream f(dir + "/in/a.ndjson");
+    f << R"({"resourceType":"Patient","id":"9990000018","gender":"female"})"
+         "\n"  // 1 ok
+      << R"({"resourceType":"Patient","id":"9990000018" this is not JSON)"
+         "\n"  // 2
+      << R"({"resourceType":"Patient","id":"1234567890","gender":"male"})"
+         "\n"  // 3 NHS no.
+      << "\n"  // 4 blank
+      << R"({"resourceType":"Patient","id":"9990000026","birthDate":"yesterday"})"
+         "\n"  // 5 invalid
+      << R"({"resourceType":"Organization","name":"no id"})"
+         "\n"  // 6 no id
+      << R"({"resourceType":"Spaceship","id":"x"})"
+         "\n"  // 7 type
+      << R"({"resourceType":"Organization","id":"Y12345","name":"Surgery"})"
+         "\n"                                                          // 8 ok
+      << R"({"resourceType":"Bundle","type":"transaction","entry":[)"  // 9
+      << R"({"resource":{"resourceType":"Patient","id":"9990000034"},"request":{"method":"PUT","url":"Patient/9990000034"}},)"
+      << R"({"request":{"method":"DELETE","url":"Patient/9990000018"}},)"
+      << R"({"resource":{"resourceType":"Patient","gender":"male"},"request":{"method":"PUT","url":"Patient/9990000042"}}]})"
+         "\n";
+  }
+  {
+    std::ofstream f(dir + "/in/sub/b.json");
+    f << R"({"resourceType": "Bundle", "type": "collection", "entry": [
+          {"resource": {"resourceType": "Organization", "id": "Y23456", "name": "Practice"}},
+          {"resource": {"resourceType": "Observation", "id": "bad", "status": "nonsense"}}]})";
+  }
+  std::string report = dir + "/report.txt";
+  std::string out;
+  EXPECT_EQ(RunCrs({"import", "--data", dir, "--report", report, dir + "/in"}, &out), 1) << out;
+  std::string text = ReadFile(report);
+  for (const std::string& where :
+       {"a.ndjson:2: ", "a.ndjson:3: INVALID_RESOURCE_ID", "a.ndjson:5: ", "a.ndjson:6: ",
+        "a.ndjson:7: ", "a.ndjson:9: entry 2: ", "b.json: entry 2: "}) {
+    EXPECT_NE(text.find(where), std::string::npos) << where << " in\n" << text;
+    EXPECT_NE(out.find(where), std::string::npos) << where << " on stderr:\n" << out;
+  }
+  for (const std::string& good :
+       {"a.ndjson:1:", "a.ndjson:4:", "a.ndjson:8:", "a.ndjson:9: entry 1", "a.ndjson:9: entry 3",
+        "b.json: entry 1"}) {
+    EXPECT_EQ(text.find(good), std::string::npos) << good << " in\n" << text;
+  }
+  EXPECT_NE(out.find("7 rejected"), std::string::npos) << out;
+
+  ASSERT_TRUE(server.Start());
+  Client client(server.port(), server.SystemToken());
+  for (const char* id : {"Patient/9990000018", "Patient/9990000034", "Patient/9990000042",
+                         "Organization/Y12345", "Organization/Y23456"}) {
+    EXPECT_EQ(client.Send("GET", std::string("/fhir/") + id).status, 200) << id;
+  }
+  EXPECT_EQ(client.Send("GET", "/fhir/Patient/9990000026").status, 404);
+  auto bound = client.Send("GET", "/fhir/Patient/9990000042").Json();
+  EXPECT_EQ(bound.at("identifier").at(0).at("value"), "9990000042") << "NHS number bound as on PUT";
+}
+
+TEST(ImportTest, InterruptedImportResumesWithoutDuplicates) {
+  ServerProcess server;
+  std::string dir = server.data_dir() + "/data";  // the node's, as Start() runs it
+  std::string file = server.data_dir() + "/population.ndjson";
+  std::string out;
+  ASSERT_EQ(RunCrs({"gen", "--patients", "300", "--summaries", "--out", file}, &out), 0) << out;
+  int lines = 0;
+  for (const auto& [type, n] : TypesIn(file)) lines += n;
+  ASSERT_GT(lines, 500);
+  // Dies after committing batch 3 and before checkpointing it: the rerun
+  // re-reads that batch (and any later one committed meanwhile), finds its
+  // resources stored and writes nothing for them.
+  EXPECT_EQ(
+      RunCrs({"import", "--data", dir, "--batch-size", "100", "--stop-after", "3", file}, &out), 1)
+      << out;
+  int64_t first_run = Scalar(dir, "SELECT count(*) FROM resources");
+  EXPECT_GE(first_run, 300);
+  EXPECT_LT(first_run, lines);
+  ASSERT_EQ(RunCrs({"import", "--data", dir, "--batch-size", "100", file}, &out), 0) << out;
+  std::smatch m;
+  ASSERT_TRUE(
+      std::regex_search(out, m, std::regex("imported (\\d+) resources.*; (\\d+) already stored")))
+      << out;
+  EXPECT_EQ(std::stoi(m[1]), lines - first_run) << out;
+  EXPECT_EQ(std::stoi(m[1]) + std::stoi(m[2]), lines - 200) << "resumed after batch 2: " << out;
+  EXPECT_GE(std::stoi(m[2]), 100) << out;
+  EXPECT_EQ(Scalar(dir, "SELECT count(*) FROM resources"), lines);
+  EXPECT_EQ(Scalar(dir, "SELECT count(*) FROM versions"), lines) << "every resource at version 1";
+  EXPECT_EQ(Scalar(dir, "SELECT max(version) FROM resources"), 1);
+  // A third run finds the file done.
+  ASSERT_EQ(RunCrs({"import", "--data", dir, file}, &out), 0) << out;
+  EXPECT_NE(out.find("imported 0 resources"), std::string::npos) << out;
+  EXPECT_NE(out.find("; 0 already stored"), std::string::npos) << out;
+  EXPECT_EQ(RunCrs({"audit", "verify", "--data", dir}, &out), 0) << out;
+}
+
+TEST(ImportTest, RefusesARunningNode) {
+  ServerProcess server;
+  ASSERT_TRUE(server.Start());
+  std::string file = server.data_dir() + "/one.ndjson";
+  std::ofstream(file) << R"({"resourceType":"Organization","id":"Y12345"})"
+                         "\n";
+  std::string out;
+  EXPECT_EQ(RunCrs({"import", "--data", server.data_dir() + "/data", file}, &out), 1);
+  EXPECT_NE(out.find("in use by crs serve, pid"), std::string::npos) << out;
+  // A second server on the same directory is refused the same way.
+  std::string serve_out;
+  EXPECT_EQ(RunCrs({"serve", "--data", server.data_dir() + "/data", "--listen", "127.0.0.1:0"},
+                   &serve_out),
+            1);
+  EXPECT_NE(serve_out.find("in use by crs serve"), std::string::npos) << serve_out;
+}
+
+}  // namespace
+}  // namespace crs::e2e
