@@ -1,4 +1,5 @@
 #include "access/consent.h"
+#include "fhir/json_util.h"
 
 #include <boost/json.hpp>
 #include <tuple>
@@ -8,13 +9,10 @@
 namespace crs::access {
 
 namespace json = boost::json;
+using fhir::StringField;
 
 namespace {
 
-std::string_view Str(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
-}
 
 std::optional<ConsentPolicy> PolicyOf(std::string_view uri) {
   if (uri == kScrPolicy) return ConsentPolicy::kScr;
@@ -29,8 +27,8 @@ std::optional<ConsentPolicy> FindPolicy(const json::object& o) {
         codings && codings->is_array()) {
       for (const auto& c : codings->get_array()) {
         if (!c.is_object()) continue;
-        std::string_view system = Str(c.get_object(), "system");
-        std::string_view code = Str(c.get_object(), "code");
+        std::string_view system = StringField(c.get_object(), "system");
+        std::string_view code = StringField(c.get_object(), "code");
         if (auto p = PolicyOf(code)) return p;
         if (!system.empty() && !code.empty()) {
           if (auto p = PolicyOf(std::string(system) + ":" + std::string(code))) return p;
@@ -41,7 +39,7 @@ std::optional<ConsentPolicy> FindPolicy(const json::object& o) {
   if (const json::value* policies = o.if_contains("policy"); policies && policies->is_array()) {
     for (const auto& p : policies->get_array()) {
       if (!p.is_object()) continue;
-      if (auto found = PolicyOf(Str(p.get_object(), "uri"))) return found;
+      if (auto found = PolicyOf(StringField(p.get_object(), "uri"))) return found;
     }
   }
   return std::nullopt;
@@ -52,29 +50,29 @@ std::optional<ConsentPolicy> FindPolicy(const json::object& o) {
 std::optional<ConsentDecision> ParseConsent(const json::value& v) {
   if (!v.is_object()) return std::nullopt;
   const json::object& o = v.get_object();
-  if (Str(o, "resourceType") != "Consent") return std::nullopt;
+  if (StringField(o, "resourceType") != "Consent") return std::nullopt;
   auto policy = FindPolicy(o);
   if (!policy) return std::nullopt;
   ConsentDecision d;
   d.policy = *policy;
-  d.active = Str(o, "status") == "active";
+  d.active = StringField(o, "status") == "active";
   const json::value* provision = o.if_contains("provision");
   std::string_view type =
-      provision && provision->is_object() ? Str(provision->get_object(), "type") : "";
+      provision && provision->is_object() ? StringField(provision->get_object(), "type") : "";
   if (type != "permit" && type != "deny") return std::nullopt;
   d.permit = type == "permit";
   if (const json::value* patient = o.if_contains("patient"); patient && patient->is_object()) {
-    std::string_view ref = Str(patient->get_object(), "reference");
+    std::string_view ref = StringField(patient->get_object(), "reference");
     if (ref.substr(0, 8) == "Patient/") d.patient = ref.substr(8);
     if (d.patient.empty()) {
       if (const json::value* id = patient->get_object().if_contains("identifier");
           id && id->is_object()) {
-        d.patient = Str(id->get_object(), "value");
+        d.patient = StringField(id->get_object(), "value");
       }
     }
   }
   if (d.patient.empty()) return std::nullopt;
-  if (auto ms = ParseFhirDateTime(Str(o, "dateTime"))) d.when_ms = *ms;
+  if (auto ms = ParseFhirDateTime(StringField(o, "dateTime"))) d.when_ms = *ms;
   return d;
 }
 

@@ -1,4 +1,5 @@
 #include "access/facts.h"
+#include "fhir/json_util.h"
 
 #include <algorithm>
 #include <boost/json.hpp>
@@ -11,6 +12,7 @@ extern "C" const unsigned long crs_compartment_patient_json_size;
 namespace crs::access {
 
 namespace json = boost::json;
+using fhir::StringField;
 
 namespace {
 
@@ -25,23 +27,19 @@ const LinkMap& Links() {
   return *links;
 }
 
-std::string_view Str(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
-}
 
 // The ODS code an Organization reference names ("Organization/X" or an ODS identifier).
 std::string OrgOf(const json::value& ref) {
   if (!ref.is_object()) return "";
   const auto& o = ref.get_object();
-  std::string_view r = Str(o, "reference");
+  std::string_view r = StringField(o, "reference");
   constexpr std::string_view kPrefix = "Organization/";
   if (r.substr(0, kPrefix.size()) == kPrefix && r.size() > kPrefix.size()) {
     return std::string(r.substr(kPrefix.size()));
   }
   if (const json::value* id = o.if_contains("identifier"); id && id->is_object()) {
-    if (Str(id->get_object(), "system") == kOdsSystem) {
-      return std::string(Str(id->get_object(), "value"));
+    if (StringField(id->get_object(), "system") == kOdsSystem) {
+      return std::string(StringField(id->get_object(), "value"));
     }
   }
   return "";
@@ -62,7 +60,7 @@ void AddOrgs(const json::object& o, std::string_view key, std::vector<std::strin
 }
 
 bool StatusIn(const json::object& o, std::initializer_list<std::string_view> statuses) {
-  std::string_view s = Str(o, "status");
+  std::string_view s = StringField(o, "status");
   return std::find(statuses.begin(), statuses.end(), s) != statuses.end();
 }
 
@@ -72,18 +70,18 @@ bool StatusIn(const json::object& o, std::initializer_list<std::string_view> sta
 void CollectPatients(const json::value& v, std::set<std::string>* out, int depth = 0) {
   if (depth > 64) return;
   if (const json::object* o = v.if_object()) {
-    if (Str(*o, "resourceType") == "Patient" && !Str(*o, "id").empty()) {
-      out->insert(std::string(Str(*o, "id")));
+    if (StringField(*o, "resourceType") == "Patient" && !StringField(*o, "id").empty()) {
+      out->insert(std::string(StringField(*o, "id")));
     }
-    std::string_view ref = Str(*o, "reference");
+    std::string_view ref = StringField(*o, "reference");
     if (size_t at = ref.rfind("Patient/"); at != std::string_view::npos &&
                                            (at == 0 || ref[at - 1] == '/')) {
       std::string_view id = ref.substr(at + 8);
       id = id.substr(0, id.find('/'));
       if (!id.empty()) out->insert(std::string(id));
     }
-    if (Str(*o, "system") == kNhsNumberSystem && !Str(*o, "value").empty()) {
-      out->insert(std::string(Str(*o, "value")));
+    if (StringField(*o, "system") == kNhsNumberSystem && !StringField(*o, "value").empty()) {
+      out->insert(std::string(StringField(*o, "value")));
     }
     for (const auto& [k, child] : *o) CollectPatients(child, out, depth + 1);
   } else if (const json::array* a = v.if_array()) {
@@ -100,7 +98,7 @@ std::string DocumentPatient(const json::object& bundle) {
   if (!entries || !entries->is_array() || entries->get_array().empty()) return "";
   const json::value& first = entries->get_array()[0];
   const json::value* comp = first.is_object() ? first.get_object().if_contains("resource") : nullptr;
-  if (!comp || !comp->is_object() || Str(comp->get_object(), "resourceType") != "Composition") {
+  if (!comp || !comp->is_object() || StringField(comp->get_object(), "resourceType") != "Composition") {
     return "";
   }
   const json::value* subject = comp->get_object().if_contains("subject");
@@ -108,25 +106,25 @@ std::string DocumentPatient(const json::object& bundle) {
   const json::object& s = subject->get_object();
   auto nhs_of = [](const json::object& o) -> std::string {
     const json::value* id = o.if_contains("identifier");
-    if (id && id->is_object() && Str(id->get_object(), "system") == kNhsNumberSystem) {
-      return std::string(Str(id->get_object(), "value"));
+    if (id && id->is_object() && StringField(id->get_object(), "system") == kNhsNumberSystem) {
+      return std::string(StringField(id->get_object(), "value"));
     }
     if (id && id->is_array()) {
       for (const auto& i : id->get_array()) {
-        if (i.is_object() && Str(i.get_object(), "system") == kNhsNumberSystem) {
-          return std::string(Str(i.get_object(), "value"));
+        if (i.is_object() && StringField(i.get_object(), "system") == kNhsNumberSystem) {
+          return std::string(StringField(i.get_object(), "value"));
         }
       }
     }
     return "";
   };
-  std::string ref(Str(s, "reference"));
+  std::string ref(StringField(s, "reference"));
   for (const auto& e : entries->get_array()) {
     if (ref.empty() || !e.is_object()) break;
     const json::value* r = e.get_object().if_contains("resource");
-    if (!r || !r->is_object() || Str(r->get_object(), "resourceType") != "Patient") continue;
-    std::string local = "Patient/" + std::string(Str(r->get_object(), "id"));
-    if (Str(e.get_object(), "fullUrl") == ref || local == ref) {
+    if (!r || !r->is_object() || StringField(r->get_object(), "resourceType") != "Patient") continue;
+    std::string local = "Patient/" + std::string(StringField(r->get_object(), "id"));
+    if (StringField(e.get_object(), "fullUrl") == ref || local == ref) {
       std::string nhs = nhs_of(r->get_object());
       if (!nhs.empty()) return nhs;
     }
@@ -207,7 +205,7 @@ store::AccessFacts ComputeFacts(std::string_view type, std::string_view id,
   }
   if (!resource.is_object()) return f;
   const json::object& o = resource.get_object();
-  if (type == "Bundle" && Str(o, "type") == "document") {
+  if (type == "Bundle" && StringField(o, "type") == "document") {
     // A Bundle has no patient-compartment link, but a document (a Summary
     // Care Record) belongs to its subject: every access rule applies to it.
     // Without a subject, what the generic scan found stands.
@@ -218,8 +216,8 @@ store::AccessFacts ComputeFacts(std::string_view type, std::string_view id,
         sec && sec->is_array()) {
       for (const auto& c : sec->get_array()) {
         if (!c.is_object()) continue;
-        std::string_view system = Str(c.get_object(), "system");
-        std::string_view code = Str(c.get_object(), "code");
+        std::string_view system = StringField(c.get_object(), "system");
+        std::string_view code = StringField(c.get_object(), "code");
         if (system == kConfidentialitySystem && code == "R") {
           f.labels |= type == "Patient" ? store::AccessFacts::kRestricted
                                         : store::AccessFacts::kSealed;

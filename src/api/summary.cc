@@ -4,6 +4,7 @@
 // stored Bundle per patient (SummaryId), so every access rule, the consent
 // purge and history apply to it as to any resource.
 #include <boost/json.hpp>
+#include "fhir/json_util.h"
 
 #include "access/facts.h"
 #include "api/handler_internal.h"
@@ -15,13 +16,10 @@
 namespace crs::api {
 
 namespace json = boost::json;
+using fhir::StringField;
 
 namespace {
 
-std::string_view Str(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
-}
 
 Status Withheld(access::ConsentModel model) {
   return Status::Forbidden(
@@ -85,7 +83,7 @@ bool IsSummaryUpload(const json::object& bundle) {
   if (!entries || !entries->is_array() || entries->get_array().empty()) return true;
   const json::value& first = entries->get_array()[0];
   const json::value* comp = first.is_object() ? first.get_object().if_contains("resource") : nullptr;
-  if (!comp || !comp->is_object() || Str(comp->get_object(), "resourceType") != "Composition") {
+  if (!comp || !comp->is_object() || StringField(comp->get_object(), "resourceType") != "Composition") {
     return true;
   }
   const json::value* type = comp->get_object().if_contains("type");
@@ -93,7 +91,7 @@ bool IsSummaryUpload(const json::object& bundle) {
                                                          : nullptr;
   if (!codings || !codings->is_array()) return false;
   for (const auto& c : codings->get_array()) {
-    if (c.is_object() && Str(c.get_object(), "code") == kScrDocumentCode) return true;
+    if (c.is_object() && StringField(c.get_object(), "code") == kScrDocumentCode) return true;
   }
   return false;
 }
@@ -106,7 +104,7 @@ std::string Counted(int n, const char* what) {
 
 void FhirApi::PostBundle(RequestContext& ctx, http::Response* out) {
   auto body = ParseJsonBody(ctx.request.body, options_.max_json_depth);
-  if (body.ok() && body->is_object() && Str(body->get_object(), "type") == "document" &&
+  if (body.ok() && body->is_object() && StringField(body->get_object(), "type") == "document" &&
       IsSummaryUpload(body->get_object())) {
     return UploadSummary(ctx, *body, out);
   }
@@ -240,8 +238,8 @@ void FhirApi::Summary(RequestContext& ctx, std::string_view nhs, http::Response*
   auto doc = ParseJsonBody(r->body, options_.max_json_depth);
   if (!doc.ok()) return SetError(Status::Internal("stored summary is not valid JSON"), out);
   auto shown = [&](const json::object& res) {
-    std::string_view type = Str(res, "resourceType");
-    std::string_view rid = Str(res, "id");
+    std::string_view type = StringField(res, "resourceType");
+    std::string_view rid = StringField(res, "id");
     store::AccessFacts facts =
         access::ComputeFacts(type, rid, json::value(res), nullptr, r->access.author_org);
     facts.patient = r->access.patient;
@@ -251,7 +249,7 @@ void FhirApi::Summary(RequestContext& ctx, std::string_view nhs, http::Response*
   json::array kept;
   for (auto& e : b["entry"].get_array()) {
     const json::value* res = e.is_object() ? e.get_object().if_contains("resource") : nullptr;
-    if (res && res->is_object() && EntryPartOf(Str(res->get_object(), "resourceType")) !=
+    if (res && res->is_object() && EntryPartOf(StringField(res->get_object(), "resourceType")) !=
                                        EntryPart::kSupport && !shown(res->get_object())) {
       continue;
     }

@@ -1,4 +1,5 @@
 #include "api/summary_doc.h"
+#include "fhir/json_util.h"
 
 #include <boost/json.hpp>
 #include <map>
@@ -10,13 +11,10 @@
 namespace crs::api {
 
 namespace json = boost::json;
+using fhir::StringField;
 
 namespace {
 
-std::string_view Str(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
-}
 
 // Composition sections of the core summary (NHS SCR section codes); any
 // other section is additional information unless it shows only core items.
@@ -31,7 +29,7 @@ std::string SectionCode(const json::object& section) {
   const json::value* codings = code->get_object().if_contains("coding");
   if (!codings || !codings->is_array() || codings->get_array().empty()) return "";
   const json::value& c = codings->get_array()[0];
-  return c.is_object() ? std::string(Str(c.get_object(), "code")) : "";
+  return c.is_object() ? std::string(StringField(c.get_object(), "code")) : "";
 }
 
 // Whether a CodeableConcept carries at least one coded value.
@@ -40,7 +38,7 @@ bool Coded(const json::value* cc) {
   const json::value* codings = cc->get_object().if_contains("coding");
   if (!codings || !codings->is_array()) return false;
   for (const auto& c : codings->get_array()) {
-    if (c.is_object() && !Str(c.get_object(), "code").empty()) return true;
+    if (c.is_object() && !StringField(c.get_object(), "code").empty()) return true;
   }
   return false;
 }
@@ -82,7 +80,7 @@ void References(const json::value& v, std::vector<std::string>* out) {
 bool PointsTo(const json::value& v, const std::set<std::string>& targets) {
   const json::object* o = v.if_object();
   if (!o) return false;
-  std::string_view ref = Str(*o, "reference");
+  std::string_view ref = StringField(*o, "reference");
   return !ref.empty() && targets.count(std::string(ref)) > 0;
 }
 
@@ -119,8 +117,8 @@ std::string NhsOfPatient(const json::object& patient) {
   const json::value* ids = patient.if_contains("identifier");
   if (!ids || !ids->is_array()) return "";
   for (const auto& i : ids->get_array()) {
-    if (i.is_object() && Str(i.get_object(), "system") == access::kNhsNumberSystem) {
-      return std::string(Str(i.get_object(), "value"));
+    if (i.is_object() && StringField(i.get_object(), "system") == access::kNhsNumberSystem) {
+      return std::string(StringField(i.get_object(), "value"));
     }
   }
   return "";
@@ -143,15 +141,15 @@ void Escape(std::string_view s, std::string* out) {
 std::string TextOf(const json::value* cc) {
   if (!cc || !cc->is_object()) return "";
   const json::object& o = cc->get_object();
-  if (auto t = Str(o, "text"); !t.empty()) return std::string(t);
+  if (auto t = StringField(o, "text"); !t.empty()) return std::string(t);
   if (const json::value* codings = o.if_contains("coding"); codings && codings->is_array()) {
     for (const auto& c : codings->get_array()) {
       if (!c.is_object()) continue;
-      if (auto d = Str(c.get_object(), "display"); !d.empty()) return std::string(d);
+      if (auto d = StringField(c.get_object(), "display"); !d.empty()) return std::string(d);
     }
     for (const auto& c : codings->get_array()) {
-      if (c.is_object() && !Str(c.get_object(), "code").empty()) {
-        return "code " + std::string(Str(c.get_object(), "code"));
+      if (c.is_object() && !StringField(c.get_object(), "code").empty()) {
+        return "code " + std::string(StringField(c.get_object(), "code"));
       }
     }
   }
@@ -165,7 +163,7 @@ bool NoKnownAllergy(const json::object& allergy) {
   if (!codings || !codings->is_array()) return false;
   for (const auto& c : codings->get_array()) {
     if (!c.is_object()) continue;
-    std::string_view v = Str(c.get_object(), "code");
+    std::string_view v = StringField(c.get_object(), "code");
     // No known allergy; no known drug allergy; no known food/environmental allergy.
     if (v == "716186003" || v == "409137002" || v == "429625007" || v == "428607008") return true;
   }
@@ -180,7 +178,7 @@ std::string ItemLine(const json::object& r, std::string_view type) {
     if (const json::value* d = r.if_contains(type == "MedicationStatement" ? "dosage"
                                                                             : "dosageInstruction");
         d && d->is_array() && !d->get_array().empty() && d->get_array()[0].is_object()) {
-      if (auto t = Str(d->get_array()[0].get_object(), "text"); !t.empty()) {
+      if (auto t = StringField(d->get_array()[0].get_object(), "text"); !t.empty()) {
         text += " — " + std::string(t);
       }
     }
@@ -196,7 +194,7 @@ std::string ItemLine(const json::object& r, std::string_view type) {
 std::string_view InnerDiv(const json::object& section) {
   const json::value* text = section.if_contains("text");
   if (!text || !text->is_object()) return "";
-  std::string_view div = Str(text->get_object(), "div");
+  std::string_view div = StringField(text->get_object(), "div");
   size_t open = div.find('>');
   size_t close = div.rfind("</div>");
   if (open == std::string_view::npos || close == std::string_view::npos || close <= open) return "";
@@ -222,7 +220,7 @@ EntryPart EntryPartOf(std::string_view type) {
 
 Result<std::string> SummarySubject(const json::value& upload) {
   const json::object* bundle = upload.if_object();
-  if (!bundle || Str(*bundle, "resourceType") != "Bundle" || Str(*bundle, "type") != "document") {
+  if (!bundle || StringField(*bundle, "resourceType") != "Bundle" || StringField(*bundle, "type") != "document") {
     return Status::Invalid("a summary is uploaded as a FHIR document Bundle").WithDetail("INVALID_VALUE");
   }
   const json::value* entries = bundle->if_contains("entry");
@@ -230,7 +228,7 @@ Result<std::string> SummarySubject(const json::value& upload) {
                                  ? &entries->get_array()[0] : nullptr;
   const json::value* comp = first && first->is_object() ? first->get_object().if_contains("resource")
                                                         : nullptr;
-  if (!comp || !comp->is_object() || Str(comp->get_object(), "resourceType") != "Composition") {
+  if (!comp || !comp->is_object() || StringField(comp->get_object(), "resourceType") != "Composition") {
     return Status::Invalid("Composition missing from payload (it must be the document's first entry)")
         .WithDetail("MISSING_VALUE");
   }
@@ -238,22 +236,22 @@ Result<std::string> SummarySubject(const json::value& upload) {
   if (!subject || !subject->is_object()) {
     return Status::Invalid("the Composition has no subject").WithDetail("MISSING_VALUE");
   }
-  std::string ref(Str(subject->get_object(), "reference"));
+  std::string ref(StringField(subject->get_object(), "reference"));
   std::string nhs;
   for (const auto& e : entries->get_array()) {
     if (!e.is_object()) continue;
     const json::value* r = e.get_object().if_contains("resource");
-    if (!r || !r->is_object() || Str(r->get_object(), "resourceType") != "Patient") continue;
-    if (Str(e.get_object(), "fullUrl") == ref ||
-        "Patient/" + std::string(Str(r->get_object(), "id")) == ref) {
+    if (!r || !r->is_object() || StringField(r->get_object(), "resourceType") != "Patient") continue;
+    if (StringField(e.get_object(), "fullUrl") == ref ||
+        "Patient/" + std::string(StringField(r->get_object(), "id")) == ref) {
       nhs = NhsOfPatient(r->get_object());
     }
   }
   if (nhs.empty() && ref.starts_with("Patient/")) nhs = ref.substr(8);
   if (nhs.empty()) {
     if (const json::value* id = subject->get_object().if_contains("identifier");
-        id && id->is_object() && Str(id->get_object(), "system") == access::kNhsNumberSystem) {
-      nhs = std::string(Str(id->get_object(), "value"));
+        id && id->is_object() && StringField(id->get_object(), "system") == access::kNhsNumberSystem) {
+      nhs = std::string(StringField(id->get_object(), "value"));
     }
   }
   if (nhs.empty()) {
@@ -278,16 +276,16 @@ Result<BuiltSummary> BuildSummary(const json::value& upload, const SummaryRules&
     if (!r || !r->is_object()) {
       return Status::Invalid("entry " + std::to_string(i) + " has no resource");
     }
-    if (auto full = Str(*e, "fullUrl"); !full.empty()) keys.emplace(std::string(full), i);
-    std::string type(Str(r->get_object(), "resourceType"));
-    std::string id(Str(r->get_object(), "id"));
+    if (auto full = StringField(*e, "fullUrl"); !full.empty()) keys.emplace(std::string(full), i);
+    std::string type(StringField(r->get_object(), "resourceType"));
+    std::string id(StringField(r->get_object(), "id"));
     if (!id.empty()) keys.emplace(type + "/" + id, i);
   }
   std::vector<bool> drop(entries.size(), false);
   std::set<std::string> subject_keys;
   for (size_t i = 0; i < entries.size(); ++i) {
     const json::object& r = entries[i].at("resource").get_object();
-    std::string type(Str(r, "resourceType"));
+    std::string type(StringField(r, "resourceType"));
     std::vector<std::string> refs;
     References(entries[i].at("resource"), &refs);
     for (const auto& ref : refs) {
@@ -304,10 +302,10 @@ Result<BuiltSummary> BuildSummary(const json::value& upload, const SummaryRules&
         return Status::Invalid("the document names more than one patient").WithDetail("INVALID_VALUE");
       }
       drop[i] = true;  // replaced by the canonical Patient entry below
-      if (auto full = Str(entries[i].get_object(), "fullUrl"); !full.empty()) {
+      if (auto full = StringField(entries[i].get_object(), "fullUrl"); !full.empty()) {
         subject_keys.insert(std::string(full));
       }
-      subject_keys.insert("Patient/" + std::string(Str(r, "id")));
+      subject_keys.insert("Patient/" + std::string(StringField(r, "id")));
       continue;
     }
     EntryPart part = EntryPartOf(type);
@@ -331,7 +329,7 @@ Result<BuiltSummary> BuildSummary(const json::value& upload, const SummaryRules&
   json::object& c = comp.get_object();
   // The NHS SCR API's examples carry no Composition.title (required in R4):
   // the document type names it.
-  if (Str(c, "title").empty()) {
+  if (StringField(c, "title").empty()) {
     std::string title = TextOf(c.if_contains("type"));
     c["title"] = title.empty() || title.starts_with("code ") ? "General Practice Summary" : title;
   }
@@ -348,10 +346,10 @@ Result<BuiltSummary> BuildSummary(const json::value& upload, const SummaryRules&
       if (const json::value* se = so.if_contains("entry"); se && se->is_array()) {
         for (const auto& ref : se->get_array()) {
           if (PointsTo(ref, dropped)) lost_items = true;
-          auto it = ref.is_object() ? keys.find(std::string(Str(ref.get_object(), "reference")))
+          auto it = ref.is_object() ? keys.find(std::string(StringField(ref.get_object(), "reference")))
                                     : keys.end();
           if (it != keys.end()) {
-            std::string_view t = Str(entries[it->second].at("resource").get_object(), "resourceType");
+            std::string_view t = StringField(entries[it->second].at("resource").get_object(), "resourceType");
             if (EntryPartOf(t) == EntryPart::kAdditional) all_core = false;
           }
         }
@@ -375,7 +373,7 @@ Result<BuiltSummary> BuildSummary(const json::value& upload, const SummaryRules&
   json::array stored;
   json::object comp_entry;
   comp_entry["fullUrl"] = entries[0].get_object().contains("fullUrl")
-                              ? entries[0].at("fullUrl") : json::value("Composition/" + std::string(Str(c, "id")));
+                              ? entries[0].at("fullUrl") : json::value("Composition/" + std::string(StringField(c, "id")));
   comp_entry["resource"] = std::move(comp);
   stored.push_back(std::move(comp_entry));
   json::object patient;
@@ -417,12 +415,12 @@ std::string SummaryNarrative(const json::object& bundle,
       const json::value* r = e.is_object() ? e.get_object().if_contains("resource") : nullptr;
       if (!r || !r->is_object()) continue;
       const json::object& o = r->get_object();
-      std::string_view type = Str(o, "resourceType");
+      std::string_view type = StringField(o, "resourceType");
       if (type == "Composition") {
         comp = &o;
         continue;
       }
-      if (type == "Patient") nhs = Str(o, "id");
+      if (type == "Patient") nhs = StringField(o, "id");
       if (EntryPartOf(type) == EntryPart::kSupport || type == "Medication" || !shown(o)) continue;
       if (type == "AllergyIntolerance") {
         if (NoKnownAllergy(o)) {
@@ -466,7 +464,7 @@ std::string SummaryNarrative(const json::object& bundle,
         if (code == "AllergiesHeader") {
           allergy_narrative = inner;
         } else {
-          sections.emplace_back(std::string(Str(sec.get_object(), "title")), inner);
+          sections.emplace_back(std::string(StringField(sec.get_object(), "title")), inner);
         }
       }
     }
