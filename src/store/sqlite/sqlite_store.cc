@@ -85,9 +85,7 @@ class SqliteStore final : public Store {
       closing_ = true;
     }
     queue_cv_.notify_all();
-    checkpoint_cv_.notify_all();
     if (writer_thread_.joinable()) writer_thread_.join();
-    if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
     if (audit_) (void)audit_->CheckpointIdle(/*force=*/true);  // cover the tail at a clean stop
     // Fold the WAL into the main file so the data dir is tidy after a clean stop.
     if (writer_) (void)writer_->Exec("PRAGMA data.wal_checkpoint(TRUNCATE); PRAGMA main.wal_checkpoint(TRUNCATE);");
@@ -104,16 +102,11 @@ class SqliteStore final : public Store {
     // page cache, and let the WAL grow to ~40 MB between checkpoints so
     // checkpoints (which fsync the file) stay rare.
     CRS_RETURN_IF_ERROR(
-        writer_->Exec("PRAGMA data.cache_size=-524288; PRAGMA wal_autocheckpoint=0;"));
+        writer_->Exec("PRAGMA data.cache_size=-524288; PRAGMA wal_autocheckpoint=10000;"));
     index_writer_ = std::make_unique<IndexWriter>(*writer_);
     audit_ = std::make_unique<AuditAppender>(*writer_, options_);
     CRS_RETURN_IF_ERROR(audit_->Init());
     writer_thread_ = std::thread([this] { WriterLoop(); });
-    // Checkpoints (copying the WAL back into the database files and fsyncing
-    // them) run on their own connection and thread, so a commit never waits
-    // for one: the writer's automatic checkpoints are off.
-    CRS_ASSIGN_OR_RETURN(checkpointer_, Connect(/*create=*/false));
-    checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
     return Status::Ok();
   }
 
@@ -560,30 +553,6 @@ class SqliteStore final : public Store {
     pool_.push_back(std::move(db));
   }
 
-  // Every 200 ms, a PASSIVE checkpoint of each file: it copies what no reader
-  // still needs and never blocks the writer or the readers. When a WAL has
-  // grown past 16,384 pages (64 MB; readers held it back), a RESTART
-  // checkpoint waits for them so the WAL starts over from the beginning.
-  void CheckpointLoop() {
-    while (true) {
-      {
-        std::unique_lock<std::mutex> lock(queue_mu_);
-        if (closing_) return;
-        checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(200));
-        if (closing_) return;
-      }
-      for (const char* schema : {"main", "data"}) {
-        int log = 0, done = 0;
-        sqlite3_wal_checkpoint_v2(checkpointer_->raw(), schema, SQLITE_CHECKPOINT_PASSIVE, &log,
-                                  &done);
-        if (log > 16384) {
-          sqlite3_wal_checkpoint_v2(checkpointer_->raw(), schema, SQLITE_CHECKPOINT_RESTART,
-                                    &log, &done);
-        }
-      }
-    }
-  }
-
   void WriterLoop() {
     std::vector<Pending*> group;
     std::vector<PendingAudit> audit;
@@ -895,9 +864,6 @@ class SqliteStore final : public Store {
   std::unique_ptr<IndexWriter> index_writer_;  // writes through writer_
   std::unique_ptr<AuditAppender> audit_;       // appends through writer_
   std::thread writer_thread_;
-  std::unique_ptr<Db> checkpointer_;  // used only by checkpoint_thread_
-  std::thread checkpoint_thread_;
-  std::condition_variable checkpoint_cv_;  // woken at close
 
   // Lock order: queue_mu_ and pool_mu_ are leaves, never held together.
   std::mutex queue_mu_;
