@@ -212,20 +212,8 @@ void FhirApi::AuditEvents(RequestContext& ctx, const std::vector<std::string_vie
   auto page = store_.QueryAudit(q);
   if (!page.ok()) return SetError(page.status(), out);
   std::string link = ctx.base + "/AuditEvent?" + self.substr(1) + "&_count=" + std::to_string(q.count);
-  std::string s = R"({"resourceType":"Bundle","id":")" + NewId() + R"(","meta":{"lastUpdated":")" +
-                  FormatInstant(clock_.NowMs()) + R"("},"type":"searchset")";
-  if (q.before_seq == 0 && page->next_before_seq == 0) {
-    s += R"(,"total":)" + std::to_string(page->records.size());
-  }
-  s += R"(,"link":[{"relation":"self","url":)";
-  AppendJsonString(q.before_seq ? link + "&_cursor=" + std::to_string(q.before_seq) : link, &s);
-  s += "}";
-  if (page->next_before_seq > 0) {
-    s += R"(,{"relation":"next","url":)";
-    AppendJsonString(link + "&_cursor=" + std::to_string(page->next_before_seq), &s);
-    s += "}";
-  }
-  s += "]";
+  std::string s =
+      BeginPagedSearchset(link, q.before_seq, page->next_before_seq, page->records.size());
   bool first = true;
   for (const auto& stored : page->records) {
     auto rec = audit::FromJson(stored.record);

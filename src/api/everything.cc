@@ -74,20 +74,8 @@ void FhirApi::Everything(RequestContext& ctx, std::string_view type, std::string
   std::string self = ctx.base + "/Patient/" + std::string(id) + "/$everything?_count=" +
                      std::to_string(q.count) +
                      (type_filter.empty() ? "" : "&_type=" + QueryEscape(type_filter));
-  std::string s = R"({"resourceType":"Bundle","id":")" + NewId() + R"(","meta":{"lastUpdated":")" +
-                  FormatInstant(clock_.NowMs()) + R"("},"type":"searchset")";
-  if (q.after_rid == 0 && result->next_after_rid == 0) {
-    s += R"(,"total":)" + std::to_string(result->matches.size());
-  }
-  s += R"(,"link":[{"relation":"self","url":)";
-  AppendJsonString(q.after_rid ? self + "&_cursor=" + std::to_string(q.after_rid) : self, &s);
-  s += "}";
-  if (result->next_after_rid > 0) {
-    s += R"(,{"relation":"next","url":)";
-    AppendJsonString(self + "&_cursor=" + std::to_string(result->next_after_rid), &s);
-    s += "}";
-  }
-  s += "]";
+  std::string s =
+      BeginPagedSearchset(self, q.after_rid, result->next_after_rid, result->matches.size());
   if (!result->matches.empty()) s += R"(,"entry":[)";
   for (size_t i = 0; i < result->matches.size(); ++i) {
     const auto& m = result->matches[i];
@@ -103,6 +91,27 @@ void FhirApi::Everything(RequestContext& ctx, std::string_view type, std::string
   out->status = 200;
   out->SetHeader("Content-Type", std::string(kFhirJson));
   out->body = std::move(s);
+}
+
+}  // namespace crs::api
+
+namespace crs::api {
+
+std::string FhirApi::BeginPagedSearchset(const std::string& self, int64_t cursor,
+                                         int64_t next_cursor, size_t page_size) {
+  std::string s = R"({"resourceType":"Bundle","id":")" + NewId() + R"(","meta":{"lastUpdated":")" +
+                  FormatInstant(clock_.NowMs()) + R"("},"type":"searchset")";
+  if (cursor == 0 && next_cursor == 0) s += R"(,"total":)" + std::to_string(page_size);
+  s += R"(,"link":[{"relation":"self","url":)";
+  AppendJsonString(cursor ? self + "&_cursor=" + std::to_string(cursor) : self, &s);
+  s += "}";
+  if (next_cursor > 0) {
+    s += R"(,{"relation":"next","url":)";
+    AppendJsonString(self + "&_cursor=" + std::to_string(next_cursor), &s);
+    s += "}";
+  }
+  s += "]";
+  return s;
 }
 
 }  // namespace crs::api

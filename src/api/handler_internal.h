@@ -112,6 +112,12 @@ class FhirApi {
                     uint32_t labels, std::string body);
   void AppendShown(const RequestContext& ctx, std::string_view type, std::string_view patient,
                    uint32_t labels, const std::string& body, std::string* out);
+  // The opening of a keyset-paged searchset Bundle up to and including its
+  // links: `self` is the first page's URL; `cursor` (0: first page) and
+  // `next_cursor` (0: last page) are appended as _cursor. The total is given
+  // when this page is the only one. Entries follow; the caller closes it.
+  std::string BeginPagedSearchset(const std::string& self, int64_t cursor, int64_t next_cursor,
+                                  size_t page_size);
   // Records the matches and includes of a search-like result in ctx.trail.
   void Saw(RequestContext& ctx, const store::SearchResult& result, std::string_view match_type);
   // Runs a request through the full router (used for batch entries and the
