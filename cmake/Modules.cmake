@@ -1,9 +1,10 @@
-# crs_module(NAME DIR [DEPS ...]): a static library from DIR/*.cc (tests
-# excluded) and, when DIR holds *_test.cc files, a GoogleTest binary
-# NAME_test registered with ctest. Globbing keeps new files free of CMake
+# crs_module(NAME DIR [POSTGRES] [DEPS ...] [TEST_DEPS ...]): a static library
+# from DIR/*.cc (tests excluded) and, when DIR holds *_test.cc files, a
+# GoogleTest binary NAME_test registered with ctest (POSTGRES: its tests use
+# the run's PostgreSQL test server). Globbing keeps new files free of CMake
 # edits; CONFIGURE_DEPENDS re-globs on every build.
 function(crs_module name dir)
-  cmake_parse_arguments(M "" "" "DEPS;TEST_DEPS" ${ARGN})
+  cmake_parse_arguments(M "POSTGRES" "" "DEPS;TEST_DEPS" ${ARGN})
   file(GLOB srcs CONFIGURE_DEPENDS ${dir}/*.cc)
   file(GLOB tests CONFIGURE_DEPENDS ${dir}/*_test.cc)
   if(tests)
@@ -24,7 +25,11 @@ function(crs_module name dir)
     target_link_libraries(${name}_test PRIVATE ${name} ${M_TEST_DEPS} GTest::gtest_main GTest::gmock)
     target_compile_definitions(${name}_test PRIVATE CRS_SHARED_DIR="${CRS_SHARED_DIR}"
                                CRS_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
-    gtest_discover_tests(${name}_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)
+    set(pg_props)
+    if(M_POSTGRES)
+      set(pg_props ${CRS_POSTGRES_TEST_PROPERTIES})
+    endif()
+    gtest_discover_tests(${name}_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300 ${pg_props})
   endif()
 endfunction()
 

@@ -11,6 +11,7 @@
 
 #include "store/audit_chain.h"
 #include "store/store.h"
+#include "support/test_postgres.h"
 
 namespace crs::store {
 namespace {
@@ -20,6 +21,13 @@ class AuditStoreTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     char tmpl[] = "/tmp/crs-audit-store-XXXXXX";
     dir_ = mkdtemp(tmpl);
+    url_ = GetParam();
+    if (url_ == "postgres") {
+      if (::crs::testing::PostgresDisabled()) GTEST_SKIP() << "CRS_TEST_POSTGRES=0";
+      auto db = ::crs::testing::FreshPostgresDatabase();
+      ASSERT_TRUE(db.ok()) << db.status().ToString();
+      url_ = *db;
+    }
     Reopen();
   }
   void TearDown() override {
@@ -29,7 +37,7 @@ class AuditStoreTest : public ::testing::TestWithParam<std::string> {
   void Reopen() {
     store_.reset();
     StoreOptions o;
-    o.url = GetParam();
+    o.url = url_;
     o.data_dir = dir_;
     auto s = OpenStore(o);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
@@ -64,6 +72,7 @@ class AuditStoreTest : public ::testing::TestWithParam<std::string> {
   }
 
   std::string dir_;
+  std::string url_;  // the store's URL (a fresh database for "postgres")
   std::unique_ptr<Store> store_;
 };
 
@@ -295,7 +304,8 @@ TEST_P(AuditStoreTest, AcknowledgedAppendSurvivesReopen) {
   EXPECT_EQ(Texts(All()), (std::vector<std::string>{"x"}));
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, AuditStoreTest, ::testing::Values("sqlite:"));
+INSTANTIATE_TEST_SUITE_P(Backends, AuditStoreTest, ::testing::ValuesIn(::crs::testing::StoreBackends()),
+                         [](const auto& info) { return info.param == "sqlite:" ? "sqlite" : info.param; });
 
 // Known answers (Python hashlib) for hash(n) = SHA-256(hash(n-1) || seq BE64
 // || record): the format in docs/audit.md, independent of the code that

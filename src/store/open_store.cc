@@ -1,5 +1,8 @@
 #include <string_view>
 
+#ifdef CRS_WITH_POSTGRES
+#include "store/postgres/postgres_store.h"
+#endif
 #include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
 
@@ -13,8 +16,12 @@ Result<std::unique_ptr<Store>> OpenStore(const StoreOptions& options) {
     return sqlite::OpenSqliteStore(path, options);
   }
   if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+#ifdef CRS_WITH_POSTGRES
+    return postgres::OpenPostgresStore(options);
+#else
     return Status::Invalid("this build has no PostgreSQL backend (configure with "
                            "-DCRS_WITH_POSTGRES=ON)");
+#endif
   }
   return Status::Invalid("unknown store URL scheme (expected sqlite: or postgres://)");
 }

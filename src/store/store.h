@@ -1,6 +1,6 @@
 // The Store contract: durable, versioned storage of FHIR resources.
 //
-// One interface, two backends (store/sqlite/ now, store/postgres/ later);
+// One interface, two backends (store/sqlite/, store/postgres/);
 // callers obtain one from OpenStore() and never see the concrete class.
 //
 // The model is optimistic concurrency. The API layer reads the current
@@ -277,12 +277,16 @@ class Store {
 };
 
 struct StoreOptions {
-  // "sqlite:" (the default file inside data_dir), "sqlite:PATH", or later
-  // "postgres://user@host:port/db".
+  // "sqlite:" (the default file inside data_dir), "sqlite:PATH", or
+  // "postgres://user@host:port/db" (any libpq connection URI; builds with
+  // the PostgreSQL backend only).
   std::string url = "sqlite:";
   std::string data_dir = "./data";
   // Group commit: the most batches one transaction may carry.
   int max_group = 256;
+  // PostgreSQL: the most reader connections open at once (the writer has
+  // one more of its own).
+  int pool_size = 16;
   // zstd level for resource bodies (1 = fastest).
   int compression_level = 3;
   // Signs audit checkpoints: returns the 64-byte Ed25519 signature of a

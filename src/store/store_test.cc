@@ -1,6 +1,7 @@
 // The Store contract, one suite for every backend (parameterised by store
 // URL; PostgreSQL joins the list when its backend exists).
 #include "store/store.h"
+#include "support/test_postgres.h"
 
 #include <gtest/gtest.h>
 
@@ -19,6 +20,13 @@ class StoreContractTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     char tmpl[] = "/tmp/crs-store-XXXXXX";
     dir_ = mkdtemp(tmpl);
+    url_ = GetParam();
+    if (url_ == "postgres") {
+      if (::crs::testing::PostgresDisabled()) GTEST_SKIP() << "CRS_TEST_POSTGRES=0";
+      auto db = ::crs::testing::FreshPostgresDatabase();
+      ASSERT_TRUE(db.ok()) << db.status().ToString();
+      url_ = *db;
+    }
     Reopen();
   }
   void TearDown() override {
@@ -28,7 +36,7 @@ class StoreContractTest : public ::testing::TestWithParam<std::string> {
   void Reopen() {
     store_.reset();
     StoreOptions o;
-    o.url = GetParam();
+    o.url = url_;
     o.data_dir = dir_;
     auto s = OpenStore(o);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
@@ -52,6 +60,7 @@ class StoreContractTest : public ::testing::TestWithParam<std::string> {
   }
 
   std::string dir_;
+  std::string url_;  // the store's URL (a fresh database for "postgres")
   std::unique_ptr<Store> store_;
 };
 
@@ -172,7 +181,8 @@ TEST_P(StoreContractTest, DataSurvivesReopen) {
   EXPECT_TRUE(store_->Ping().ok());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::Values("sqlite:"));
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::ValuesIn(::crs::testing::StoreBackends()),
+                         [](const auto& info) { return info.param == "sqlite:" ? "sqlite" : info.param; });
 
 // Access facts are stored with each resource and every query path applies an
 // AccessFilter inside the query: matches, totals, history, compartments.

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "core/time.h"
 #include "store/audit_chain.h"
 #include "store/sqlite/db.h"
 
@@ -71,127 +70,64 @@ StoredAudit FromRow(const Stmt& s, bool with_alert) {
 
 }  // namespace
 
-AuditAppender::AuditAppender(Db& db, const StoreOptions& options)
-    : db_(db), options_(options), head_hash_(AuditZeroHash()) {}
-
-int64_t AuditAppender::Now() const {
-  return options_.now_ms ? options_.now_ms() : SystemClock::Get().NowMs();
-}
-
-Status AuditAppender::Init() {
-  CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kLastCheckpoint));
-  CRS_ASSIGN_OR_RETURN(bool row, s->Step());
-  checkpoint_seq_ = row ? s->Int(0) : 0;
-  s->Reset();
-  return Status::Ok();
-}
-
-Status AuditAppender::BeginGroup() {
-  pending_cp_seq_ = 0;
+Status SqliteAuditOps::Head(int64_t* seq, std::string* hash) {
   CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kHead));
   CRS_ASSIGN_OR_RETURN(bool row, s->Step());
-  if (row) {
-    head_seq_ = s->Int(0);
-    head_hash_ = std::string(s->Blob(1));
-  } else {
-    head_seq_ = 0;
-    head_hash_ = AuditZeroHash();
-  }
+  *seq = row ? s->Int(0) : 0;
+  *hash = row ? std::string(s->Blob(1)) : std::string();
   s->Reset();
   return Status::Ok();
 }
 
-void AuditAppender::Restore(Mark mark) {
-  head_seq_ = mark.seq;
-  head_hash_ = std::move(mark.hash);
-  if (pending_cp_seq_ > head_seq_) pending_cp_seq_ = 0;
+Result<int64_t> SqliteAuditOps::LastCheckpointSeq() {
+  CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kLastCheckpoint));
+  CRS_ASSIGN_OR_RETURN(bool row, s->Step());
+  int64_t seq = row ? s->Int(0) : 0;
+  s->Reset();
+  return seq;
 }
 
-Status AuditAppender::Append(const std::vector<AuditInput>& records) {
-  for (const AuditInput& in : records) {
-    int64_t seq = head_seq_ + 1;
-    std::string hash = AuditChainHash(head_hash_, seq, in.record);
-    CRS_ASSIGN_OR_RETURN(Stmt * ins, db_.Prepare(kInsert));
-    ins->Bind(1, seq);
-    ins->Bind(2, in.time_ms);
-    ins->BindBlob(3, in.record);
-    ins->BindBlob(4, hash);
-    CRS_RETURN_IF_ERROR(Done(ins));
-    for (const std::string& patient : in.patients) {
-      CRS_ASSIGN_OR_RETURN(Stmt * p, db_.Prepare(kInsertPatient));
-      p->Bind(1, patient);
-      p->Bind(2, seq);
-      CRS_RETURN_IF_ERROR(Done(p));
-    }
-    if (!in.alert_org.empty()) {
-      CRS_ASSIGN_OR_RETURN(Stmt * a, db_.Prepare(kInsertAlert));
-      a->Bind(1, seq);
-      a->Bind(2, in.alert_org);
-      CRS_RETURN_IF_ERROR(Done(a));
-    }
-    if (in.reviews_alert > 0) {
-      CRS_ASSIGN_OR_RETURN(Stmt * r, db_.Prepare(kReview));
-      r->Bind(1, seq);
-      r->Bind(2, in.reviews_alert);
-      CRS_RETURN_IF_ERROR(Done(r));
-    }
-    head_seq_ = seq;
-    head_hash_ = std::move(hash);
+Status SqliteAuditOps::Insert(int64_t seq, const AuditInput& in, std::string_view hash) {
+  CRS_ASSIGN_OR_RETURN(Stmt * ins, db_.Prepare(kInsert));
+  ins->Bind(1, seq);
+  ins->Bind(2, in.time_ms);
+  ins->BindBlob(3, in.record);
+  ins->BindBlob(4, hash);
+  CRS_RETURN_IF_ERROR(Done(ins));
+  for (const std::string& patient : in.patients) {
+    CRS_ASSIGN_OR_RETURN(Stmt * p, db_.Prepare(kInsertPatient));
+    p->Bind(1, patient);
+    p->Bind(2, seq);
+    CRS_RETURN_IF_ERROR(Done(p));
+  }
+  if (!in.alert_org.empty()) {
+    CRS_ASSIGN_OR_RETURN(Stmt * a, db_.Prepare(kInsertAlert));
+    a->Bind(1, seq);
+    a->Bind(2, in.alert_org);
+    CRS_RETURN_IF_ERROR(Done(a));
+  }
+  if (in.reviews_alert > 0) {
+    CRS_ASSIGN_OR_RETURN(Stmt * r, db_.Prepare(kReview));
+    r->Bind(1, seq);
+    r->Bind(2, in.reviews_alert);
+    CRS_RETURN_IF_ERROR(Done(r));
   }
   return Status::Ok();
 }
 
-Status AuditAppender::MaybeCheckpoint(bool force) {
-  if (!options_.audit_sign) return Status::Ok();
-  int64_t covered = std::max(checkpoint_seq_, pending_cp_seq_);
-  if (head_seq_ <= covered) return Status::Ok();
-  int64_t now = Now();
-  bool due = force || now - checkpoint_time_ >= options_.audit_checkpoint_interval_ms ||
-             head_seq_ - covered >= options_.audit_checkpoint_records;
-  if (!due) return Status::Ok();
-  std::string signature =
-      options_.audit_sign(AuditCheckpointMessage(head_seq_, now, head_hash_));
-  if (signature.size() != 64) return Status::Internal("the audit signer failed");
+Status SqliteAuditOps::InsertCheckpoint(const AuditCheckpoint& cp) {
   CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kInsertCheckpoint));
-  s->Bind(1, head_seq_);
-  s->Bind(2, now);
-  s->BindBlob(3, head_hash_);
-  s->Bind(4, options_.audit_key_id);
-  s->BindBlob(5, signature);
-  CRS_RETURN_IF_ERROR(Done(s));
-  pending_cp_seq_ = head_seq_;
-  pending_cp_time_ = now;
-  return Status::Ok();
+  s->Bind(1, cp.seq);
+  s->Bind(2, cp.time_ms);
+  s->BindBlob(3, cp.head_hash);
+  s->Bind(4, cp.key_id);
+  s->BindBlob(5, cp.signature);
+  return Done(s);
 }
 
-void AuditAppender::EndGroup(bool committed) {
-  if (committed) {
-    appended_seq_ = std::max(appended_seq_, head_seq_);
-    if (pending_cp_seq_ > 0) {
-      checkpoint_seq_ = pending_cp_seq_;
-      checkpoint_time_ = pending_cp_time_;
-    }
-  }
-  pending_cp_seq_ = 0;
-}
-
-bool AuditAppender::CheckpointPending() const {
-  return options_.audit_sign && appended_seq_ > checkpoint_seq_;
-}
-
-Status AuditAppender::CheckpointIdle(bool force) {
-  if (!CheckpointPending()) return Status::Ok();
-  if (!force && Now() - checkpoint_time_ < options_.audit_checkpoint_interval_ms) {
-    return Status::Ok();
-  }
-  CRS_RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
-  Status st = BeginGroup();
-  if (st.ok()) st = MaybeCheckpoint(/*force=*/true);
-  if (st.ok()) st = db_.Exec("COMMIT");
-  if (!st.ok()) (void)db_.Exec("ROLLBACK");
-  EndGroup(st.ok());
-  return st;
-}
+Status SqliteAuditOps::Begin() { return db_.Exec("BEGIN IMMEDIATE"); }
+Status SqliteAuditOps::Commit() { return db_.Exec("COMMIT"); }
+void SqliteAuditOps::Rollback() { (void)db_.Exec("ROLLBACK"); }
 
 Result<AuditPage> QueryAuditIn(Db& db, const AuditQuery& q) {
   if (q.patient.empty() == q.alert_org.empty()) {

@@ -1,37 +1,18 @@
-// Compiles a backend-neutral SearchQuery (store/search_query.h) into SQLite
-// SQL over the ix_* tables (schema.h). Every value is a bound parameter.
+// SQLite's side of the shared query builders (store/sql/): binding their
+// arguments and decoding their rows.
 #pragma once
 
-#include <cstdint>
-#include <functional>
-#include <string>
-#include <variant>
 #include <vector>
 
 #include "core/status.h"
 #include "store/search_query.h"
+#include "store/sql/dialect.h"
 #include "store/sqlite/db.h"
 
 namespace crs::store::sqlite {
 
-using SqlArg = std::variant<int64_t, double, std::string>;
-
-struct CompiledSql {
-  std::string sql;
-  std::vector<SqlArg> args;  // bound as ?1, ?2, ... in order
-};
-
-// The page query: columns rid, id, version, last_updated, body (compressed),
-// patient, labels, author_org (then the sort keys, when sorted), ordered by rid, at most query.count + 1 rows.
-CompiledSql CompilePage(const SearchQuery& query);
-
-// SELECT count(*) of every match (paging ignored).
-CompiledSql CompileCount(const SearchQuery& query);
-
-// The conditions (no leading AND) under which the resource row aliased `alias`
-// is visible through `filter`; `arg` binds a value and returns its placeholder.
-std::string AccessSql(const AccessFilter& filter, const std::string& alias,
-                      const std::function<std::string(SqlArg)>& arg);
+using sql::CompiledSql;
+using sql::SqlArg;
 
 // Decodes a result row whose first columns are rid, id, version,
 // last_updated, body (compressed), patient, labels, author_org; `type_col` >= 0 names the column holding
@@ -40,5 +21,8 @@ Result<SearchMatch> MatchFromRow(const Stmt& row, int type_col);
 
 // Binds `args` to ?1, ?2, ... of `stmt`.
 void BindArgs(Stmt* stmt, const std::vector<SqlArg>& args);
+
+// Runs `sql` and decodes every row (match columns, then the type).
+Result<std::vector<SearchMatch>> RunMatches(Db& db, const CompiledSql& sql);
 
 }  // namespace crs::store::sqlite

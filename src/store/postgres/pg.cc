@@ -1,0 +1,204 @@
+#include "store/postgres/pg.h"
+
+#include <libpq-fe.h>
+
+#include <bit>
+#include <cstring>
+
+namespace crs::store::postgres {
+namespace {
+
+// Type OIDs (pg_type.h).
+constexpr unsigned kBool = 16, kBytea = 17, kInt8 = 20, kInt2 = 21, kInt4 = 23, kText = 25,
+                   kFloat4 = 700, kFloat8 = 701;
+
+std::string BigEndian(uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return out;
+}
+
+uint64_t ReadBigEndian(const char* p, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+// Translates a failed result into our Status: serialisation failures and
+// deadlocks are retryable, unique violations conflicts, bad input (class
+// 22: data exception, e.g. invalid UTF-8) invalid, connection trouble and
+// resource exhaustion unavailable.
+Status PgStatus(pg_result* r, pg_conn* c, std::string_view what) {
+  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  std::string sqlstate = state ? state : "";
+  std::string msg = std::string(what) + ": " + (r ? PQresultErrorMessage(r) : PQerrorMessage(c));
+  while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+  if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03") {
+    return Status(Code::kRetryable, msg);
+  }
+  if (sqlstate == "23505") return Status::Conflict(msg);
+  if (sqlstate.starts_with("22")) return Status::Invalid(msg);
+  if (sqlstate.empty() || sqlstate.starts_with("08") || sqlstate.starts_with("53") ||
+      sqlstate.starts_with("57") || sqlstate == "25006") {
+    return Status::Unavailable(msg);
+  }
+  return Status::Internal(msg);
+}
+
+}  // namespace
+
+Params::Params(const std::vector<sql::SqlArg>& args) {
+  for (const auto& a : args) {
+    if (auto* n = std::get_if<int64_t>(&a)) {
+      Int(*n);
+    } else if (auto* d = std::get_if<double>(&a)) {
+      Double(*d);
+    } else {
+      Text(std::get<std::string>(a));
+    }
+  }
+}
+
+void Params::Add(unsigned type, std::string bytes, bool null) {
+  types_.push_back(type);
+  lengths_.push_back(static_cast<int>(bytes.size()));
+  formats_.push_back(1);
+  bytes_.push_back(std::move(bytes));
+  null_.push_back(null);
+}
+
+Params& Params::Int(int64_t v) {
+  Add(kInt8, BigEndian(static_cast<uint64_t>(v)));
+  return *this;
+}
+Params& Params::Double(double v) {
+  Add(kFloat8, BigEndian(std::bit_cast<uint64_t>(v)));
+  return *this;
+}
+Params& Params::Text(std::string_view v) {
+  Add(kText, std::string(v));
+  return *this;
+}
+Params& Params::Bytes(std::string_view v) {
+  Add(kBytea, std::string(v));
+  return *this;
+}
+Params& Params::Null() {
+  Add(kBytea, std::string(), /*null=*/true);
+  return *this;
+}
+Params& Params::NullDouble() {
+  Add(kFloat8, std::string(), /*null=*/true);
+  return *this;
+}
+
+std::vector<const char*> Params::values() const {
+  std::vector<const char*> out;
+  out.reserve(bytes_.size());
+  for (size_t i = 0; i < bytes_.size(); ++i) out.push_back(null_[i] ? nullptr : bytes_[i].data());
+  return out;
+}
+
+Rows::Rows(pg_result* r) : r_(r), n_(r ? PQntuples(r) : 0) {}
+Rows::~Rows() {
+  if (r_) PQclear(r_);
+}
+
+bool Rows::IsNull(int row, int col) const { return PQgetisnull(r_, row, col) != 0; }
+
+int64_t Rows::Int(int row, int col) const {
+  if (IsNull(row, col)) return 0;
+  const char* p = PQgetvalue(r_, row, col);
+  switch (PQftype(r_, col)) {
+    case kInt8: return static_cast<int64_t>(ReadBigEndian(p, 8));
+    case kInt4: return static_cast<int32_t>(ReadBigEndian(p, 4));
+    case kInt2: return static_cast<int16_t>(ReadBigEndian(p, 2));
+    case kBool: return p[0] != 0;
+    default: return 0;
+  }
+}
+
+double Rows::Double(int row, int col) const {
+  if (IsNull(row, col)) return 0;
+  const char* p = PQgetvalue(r_, row, col);
+  switch (PQftype(r_, col)) {
+    case kFloat8: return std::bit_cast<double>(ReadBigEndian(p, 8));
+    case kFloat4:
+      return std::bit_cast<float>(static_cast<uint32_t>(ReadBigEndian(p, 4)));
+    default: return static_cast<double>(Int(row, col));
+  }
+}
+
+std::string_view Rows::Bytes(int row, int col) const {
+  return std::string_view(PQgetvalue(r_, row, col), PQgetlength(r_, row, col));
+}
+
+bool Rows::IsIntColumn(int col) const {
+  unsigned t = PQftype(r_, col);
+  return t == kInt8 || t == kInt4 || t == kInt2 || t == kBool;
+}
+bool Rows::IsDoubleColumn(int col) const {
+  unsigned t = PQftype(r_, col);
+  return t == kFloat8 || t == kFloat4;
+}
+
+Result<std::unique_ptr<Conn>> Conn::Open(const std::string& url) {
+  pg_conn* c = PQconnectdb(url.c_str());
+  if (PQstatus(c) != CONNECTION_OK) {
+    std::string msg = PQerrorMessage(c);
+    while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+    PQfinish(c);
+    return Status::Unavailable("cannot connect to PostgreSQL: " + msg);
+  }
+  auto conn = std::unique_ptr<Conn>(new Conn(c));
+  // Quiet notices (e.g. "relation already exists, skipping") and a fixed
+  // time zone and encoding: the data is UTF-8 text and integers only.
+  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+  CRS_RETURN_IF_ERROR(conn->Exec("SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'"));
+  return conn;
+}
+
+Conn::~Conn() { PQfinish(conn_); }
+
+bool Conn::Healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
+bool Conn::Reusable() const { return Healthy() && PQtransactionStatus(conn_) == PQTRANS_IDLE; }
+
+Result<Rows> Conn::Check(pg_result* r, std::string_view what) {
+  ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return Rows(r);
+  Status s = PgStatus(r, conn_, what);
+  if (r) PQclear(r);
+  return s;
+}
+
+Status Conn::Exec(std::string_view sql) {
+  std::string text(sql);
+  return Check(PQexec(conn_, text.c_str()), "postgres exec").status();
+}
+
+Result<Rows> Conn::Query(const std::string& sql, const Params& p) {
+  auto it = prepared_.find(sql);
+  if (it == prepared_.end()) {
+    std::string name = "s" + std::to_string(prepared_.size() + 1);
+    auto prep = Check(PQprepare(conn_, name.c_str(), sql.c_str(), p.size(), p.types()),
+                      "postgres prepare");
+    if (!prep.ok()) return prep.status();
+    it = prepared_.emplace(sql, std::move(name)).first;
+  }
+  auto values = p.values();
+  return Check(PQexecPrepared(conn_, it->second.c_str(), p.size(), values.data(), p.lengths(),
+                              p.formats(), /*resultFormat=*/1),
+               "postgres query");
+}
+
+Result<Rows> Conn::QueryOnce(const std::string& sql, const Params& p) {
+  auto values = p.values();
+  return Check(PQexecParams(conn_, sql.c_str(), p.size(), p.types(), values.data(), p.lengths(),
+                            p.formats(), /*resultFormat=*/1),
+               "postgres query");
+}
+
+}  // namespace crs::store::postgres

@@ -1,0 +1,339 @@
+#include "store/postgres/postgres_store.h"
+
+#include <algorithm>
+
+#include "store/body_codec.h"
+#include "store/postgres/audit_reads.h"
+#include "store/postgres/pg.h"
+#include "store/postgres/pool.h"
+#include "store/postgres/schema.h"
+#include "store/postgres/write_ops.h"
+#include "store/sql/group_writer.h"
+#include "store/sql/includes.h"
+#include "store/sql/search_sql.h"
+
+namespace crs::store::postgres {
+namespace {
+
+using sql::CompiledSql;
+
+constexpr const char* kReadCurrent =
+    "SELECT r.version, r.deleted, v.last_updated, v.method, v.body, v.seq, "
+    "r.patient, r.labels, r.author_org "
+    "FROM resources r JOIN versions v ON v.seq = r.cur_seq WHERE r.type = $1 AND r.id = $2";
+constexpr const char* kReadVersion =
+    "SELECT v.version, CASE WHEN v.body IS NULL THEN 1 ELSE 0 END, v.last_updated, v.method, "
+    "v.body, v.seq, r.patient, r.labels, r.author_org "
+    "FROM resources r JOIN versions v ON v.rid = r.rid "
+    "WHERE r.type = $1 AND r.id = $2 AND v.version = $3";
+
+// Fills the columns shared by the read queries (version, deleted,
+// last_updated, method, body, seq, patient, labels, author_org).
+Status FillVersion(const Rows& r, int i, ResourceVersion* out) {
+  out->version = r.Int(i, 0);
+  out->deleted = r.Int(i, 1) != 0;
+  out->last_updated_ms = r.Int(i, 2);
+  out->method = static_cast<Method>(r.Int(i, 3));
+  out->seq = r.Int(i, 5);
+  out->access.patient = r.Bytes(i, 6);
+  out->access.labels = static_cast<uint32_t>(r.Int(i, 7));
+  out->access.author_org = r.Bytes(i, 8);
+  if (!out->deleted) {
+    CRS_ASSIGN_OR_RETURN(out->body, DecompressBody(r.Bytes(i, 4)));
+  }
+  return Status::Ok();
+}
+
+// A row of the match columns (store/sql/search_sql.h); `type_col` >= 0
+// names the column holding the type.
+Result<SearchMatch> MatchFromRow(const Rows& r, int i, int type_col) {
+  SearchMatch m;
+  m.rid = r.Int(i, 0);
+  m.id = r.Bytes(i, 1);
+  m.version = r.Int(i, 2);
+  m.last_updated_ms = r.Int(i, 3);
+  m.patient = r.Bytes(i, 5);
+  m.labels = static_cast<uint32_t>(r.Int(i, 6));
+  m.author_org = r.Bytes(i, 7);
+  if (type_col >= 0) m.type = r.Bytes(i, type_col);
+  CRS_ASSIGN_OR_RETURN(m.body, DecompressBody(r.Bytes(i, 4)));
+  return m;
+}
+
+SortValue SortValueAt(const Rows& r, int i, int col) {
+  if (r.IsNull(i, col)) return std::monostate();
+  if (r.IsIntColumn(col)) return r.Int(i, col);
+  if (r.IsDoubleColumn(col)) return r.Double(i, col);
+  return std::string(r.Bytes(i, col));
+}
+
+Status Migrate(Conn& c, int* from, int* to) {
+  CRS_RETURN_IF_ERROR(c.Exec("BEGIN"));
+  Status st = [&]() -> Status {
+    // One migrating process at a time; the others find the work done.
+    CRS_RETURN_IF_ERROR(c.QueryOnce("SELECT pg_advisory_xact_lock($1)",
+                                    Params().Int(kMigrateLock)).status());
+    CRS_RETURN_IF_ERROR(c.Exec("CREATE TABLE IF NOT EXISTS schema_meta "
+                               "(key text PRIMARY KEY, value bigint NOT NULL)"));
+    CRS_ASSIGN_OR_RETURN(Rows r, c.QueryOnce("SELECT value FROM schema_meta WHERE key = 'version'",
+                                             Params()));
+    int64_t current = r.size() ? r.Int(0, 0) : 0;
+    *from = static_cast<int>(current);
+    if (current > kSchemaVersion) {
+      return Status::Unavailable("database schema version " + std::to_string(current) +
+                                 " is newer than this binary supports (" +
+                                 std::to_string(kSchemaVersion) + ")");
+    }
+    for (int64_t v = current + 1; v <= kSchemaVersion; ++v) {
+      CRS_RETURN_IF_ERROR(c.Exec(kMigrations[v - 1]));
+      CRS_RETURN_IF_ERROR(c.QueryOnce("INSERT INTO schema_meta VALUES ('version', $1) "
+                                      "ON CONFLICT (key) DO UPDATE SET value = $1",
+                                      Params().Int(v)).status());
+    }
+    *to = kSchemaVersion;
+    return Status::Ok();
+  }();
+  if (!st.ok()) {
+    (void)c.Exec("ROLLBACK");
+    return st;
+  }
+  return c.Exec("COMMIT");
+}
+
+class PostgresStore final : public Store {
+ public:
+  explicit PostgresStore(const StoreOptions& options)
+      : options_(options), pool_(options.url, options.pool_size), writer_conn_(options.url) {}
+
+  ~PostgresStore() override { writer_.reset(); }
+
+  Status Init() {
+    {
+      CRS_ASSIGN_OR_RETURN(auto conn, Conn::Open(options_.url));
+      int from = 0, to = 0;
+      CRS_RETURN_IF_ERROR(Migrate(*conn, &from, &to));
+    }
+    write_ops_ = std::make_unique<PgWriteOps>(writer_conn_);
+    audit_ops_ = std::make_unique<PgAuditOps>(writer_conn_, *write_ops_);
+    writer_ = std::make_unique<sql::GroupWriter>(*write_ops_, *audit_ops_, options_);
+    return writer_->Start();
+  }
+
+  Result<ResourceVersion> Read(std::string_view type, std::string_view id) override {
+    return ReadOne(kReadCurrent, type, id, 0);
+  }
+
+  Result<ResourceVersion> ReadVersion(std::string_view type, std::string_view id,
+                                      int64_t version) override {
+    return ReadOne(kReadVersion, type, id, version);
+  }
+
+  Result<HistoryPage> History(const HistoryQuery& q) override {
+    CompiledSql history = sql::CompileHistory(q, sql::kPostgres);
+    return WithConn<HistoryPage>([&](Conn& c) -> Result<HistoryPage> {
+      CRS_ASSIGN_OR_RETURN(Rows r, c.QueryOnce(history.sql, Params(history.args)));
+      HistoryPage page;
+      for (int i = 0; i < r.size(); ++i) {
+        if (static_cast<int>(page.versions.size()) == q.count) {
+          page.next_before_seq = page.versions.back().seq;
+          break;
+        }
+        ResourceVersion v;
+        CRS_RETURN_IF_ERROR(FillVersion(r, i, &v));
+        v.type = r.Bytes(i, 9);
+        v.id = r.Bytes(i, 10);
+        page.versions.push_back(std::move(v));
+      }
+      return page;
+    });
+  }
+
+  Result<CommitResult> Commit(const WriteBatch& batch) override { return writer_->Commit(batch); }
+
+  Result<int64_t> ReserveSequence(std::string_view name, int64_t count) override {
+    return writer_->ReserveSequence(name, count);
+  }
+
+  Result<SearchResult> Search(const SearchQuery& q) override {
+    return WithConn<SearchResult>([&](Conn& c) -> Result<SearchResult> {
+      // One snapshot for the total, the page and its includes.
+      CRS_RETURN_IF_ERROR(c.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+      SearchResult result;
+      Status st = SearchIn(c, q, &result);
+      (void)c.Exec(st.ok() ? "COMMIT" : "ROLLBACK");
+      if (!st.ok()) return st;
+      return result;
+    });
+  }
+
+  Result<SearchResult> Compartment(const CompartmentQuery& q) override {
+    CompiledSql members = sql::CompileCompartment(q, sql::kPostgres);
+    return WithConn<SearchResult>([&](Conn& c) -> Result<SearchResult> {
+      CRS_ASSIGN_OR_RETURN(Rows r, c.QueryOnce(members.sql, Params(members.args)));
+      SearchResult result;
+      for (int i = 0; i < r.size(); ++i) {
+        if (static_cast<int>(result.matches.size()) == q.count) {
+          result.next_after_rid = result.matches.back().rid;
+          break;
+        }
+        CRS_ASSIGN_OR_RETURN(SearchMatch m, MatchFromRow(r, i, sql::kMatchTypeColumn));
+        result.matches.push_back(std::move(m));
+      }
+      return result;
+    });
+  }
+
+  Result<bool> HasRelationship(std::string_view org, std::string_view patient) override {
+    return WithConn<bool>([&](Conn& c) -> Result<bool> {
+      CRS_ASSIGN_OR_RETURN(Rows r, c.Query("SELECT 1 FROM rel WHERE org = $1 AND patient = $2 LIMIT 1",
+                                           Params().Text(org).Text(patient)));
+      return r.size() > 0;
+    });
+  }
+
+  void AppendAudit(std::vector<AuditInput> records, std::function<void(Status)> done) override {
+    writer_->AppendAudit(std::move(records), std::move(done));
+  }
+
+  Result<AuditPage> QueryAudit(const AuditQuery& q) override {
+    return WithConn<AuditPage>([&](Conn& c) { return QueryAuditIn(c, q); });
+  }
+  Result<StoredAudit> ReadAudit(int64_t seq) override {
+    return WithConn<StoredAudit>([&](Conn& c) { return ReadAuditIn(c, seq); });
+  }
+  Result<std::vector<StoredAudit>> ScanAudit(int64_t after_seq, int limit) override {
+    return WithConn<std::vector<StoredAudit>>([&](Conn& c) { return ScanAuditIn(c, after_seq, limit); });
+  }
+  Status ScanAuditRows(int64_t after_seq,
+                       const std::function<bool(const AuditRowView&)>& fn) override {
+    return WithConn<bool>([&](Conn& c) -> Result<bool> {
+      CRS_RETURN_IF_ERROR(ScanAuditRowsIn(c, after_seq, fn));
+      return true;
+    }).status();
+  }
+  Result<std::vector<AuditCheckpoint>> ScanAuditCheckpoints(int64_t after_seq,
+                                                            int limit) override {
+    return WithConn<std::vector<AuditCheckpoint>>(
+        [&](Conn& c) { return ScanAuditCheckpointsIn(c, after_seq, limit); });
+  }
+
+  Status Ping() override {
+    return WithConn<bool>([&](Conn& c) -> Result<bool> {
+      CRS_ASSIGN_OR_RETURN(Rows r, c.Query("SELECT 1", Params()));
+      if (r.size() != 1) return Status::Unavailable("store did not answer");
+      return true;
+    }).status();
+  }
+
+  Result<StoreStats> Stats() override {
+    return WithConn<StoreStats>([&](Conn& c) -> Result<StoreStats> {
+      CRS_ASSIGN_OR_RETURN(Rows r, c.Query("SELECT (SELECT count(*) FROM resources WHERE deleted = 0), "
+                                           "(SELECT coalesce(max(seq), 0) FROM versions)",
+                                           Params()));
+      StoreStats stats;
+      if (r.size()) {
+        stats.resources = r.Int(0, 0);
+        stats.versions = r.Int(0, 1);
+      }
+      return stats;
+    });
+  }
+
+ private:
+  // Runs `fn` (Conn& -> Result<T>) on a pooled connection.
+  template <typename T, typename Fn>
+  Result<T> WithConn(Fn fn) {
+    CRS_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+    Result<T> out = fn(*conn);
+    pool_.Release(std::move(conn));
+    return out;
+  }
+
+  Result<ResourceVersion> ReadOne(const char* sql, std::string_view type, std::string_view id,
+                                  int64_t version) {
+    Params p;
+    p.Text(type).Text(id);
+    if (version > 0) p.Int(version);
+    return WithConn<ResourceVersion>([&](Conn& c) -> Result<ResourceVersion> {
+      CRS_ASSIGN_OR_RETURN(Rows r, c.Query(sql, p));
+      if (r.size() == 0) {
+        return Status::NotFound(version > 0 ? "version not found" : "resource not found");
+      }
+      ResourceVersion out;
+      CRS_RETURN_IF_ERROR(FillVersion(r, 0, &out));
+      out.type = type;
+      out.id = id;
+      return out;
+    });
+  }
+
+  Status SearchIn(Conn& c, const SearchQuery& q, SearchResult* result) {
+    if (q.explain) {
+      CompiledSql page = sql::CompilePage(q, sql::kPostgres);
+      CRS_ASSIGN_OR_RETURN(Rows r, c.QueryOnce("EXPLAIN " + page.sql, Params(page.args)));
+      for (int i = 0; i < r.size(); ++i) result->plan += std::string(r.Bytes(i, 0)) + "\n";
+      result->plan += page.sql;
+      return Status::Ok();
+    }
+    if (q.want_total) {
+      CompiledSql count = sql::CompileCount(q, sql::kPostgres);
+      CRS_ASSIGN_OR_RETURN(Rows r, c.QueryOnce(count.sql, Params(count.args)));
+      result->total = r.size() ? r.Int(0, 0) : 0;
+    }
+    if (q.count <= 0) return Status::Ok();
+    CompiledSql page = sql::CompilePage(q, sql::kPostgres);
+    CRS_ASSIGN_OR_RETURN(Rows r, c.QueryOnce(page.sql, Params(page.args)));
+    for (int i = 0; i < r.size(); ++i) {
+      if (static_cast<int>(result->matches.size()) == q.count) {
+        result->next_after_rid = result->matches.back().rid;
+        break;
+      }
+      if (!q.sort.empty()) {
+        // This row's keys: if a next row exists, they are the cursor.
+        result->next_after_sort.clear();
+        for (size_t k = 0; k < q.sort.size(); ++k) {
+          result->next_after_sort.push_back(
+              SortValueAt(r, i, sql::kSortKeyColumn + static_cast<int>(k)));
+        }
+      }
+      CRS_ASSIGN_OR_RETURN(SearchMatch m, MatchFromRow(r, i, -1));
+      result->matches.push_back(std::move(m));
+    }
+    return sql::LoadIncludes(
+        q, sql::kPostgres,
+        [&c](const CompiledSql& inc) -> Result<std::vector<SearchMatch>> {
+          CRS_ASSIGN_OR_RETURN(Rows rows, c.QueryOnce(inc.sql, Params(inc.args)));
+          std::vector<SearchMatch> out;
+          for (int i = 0; i < rows.size(); ++i) {
+            CRS_ASSIGN_OR_RETURN(SearchMatch m, MatchFromRow(rows, i, sql::kMatchTypeColumn));
+            out.push_back(std::move(m));
+          }
+          return out;
+        },
+        result);
+  }
+
+  const StoreOptions options_;
+  Pool pool_;
+  // The writer's connection and statements, used only by writer_'s thread
+  // once Init() returns; declared first so that they outlive writer_.
+  WriterConn writer_conn_;
+  std::unique_ptr<PgWriteOps> write_ops_;
+  std::unique_ptr<PgAuditOps> audit_ops_;
+  std::unique_ptr<sql::GroupWriter> writer_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenPostgresStore(const StoreOptions& options) {
+  auto store = std::make_unique<PostgresStore>(options);
+  CRS_RETURN_IF_ERROR(store->Init());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+Status MigratePostgres(const std::string& url, int* from, int* to) {
+  CRS_ASSIGN_OR_RETURN(auto conn, Conn::Open(url));
+  return Migrate(*conn, from, to);
+}
+
+}  // namespace crs::store::postgres

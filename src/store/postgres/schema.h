@@ -1,0 +1,119 @@
+// The PostgreSQL schema, versioned (docs/storage.md). The same tables and
+// columns as the SQLite schema (store/sqlite/schema.h), so that the shared
+// query builders (store/sql/) serve both, with PostgreSQL's types: bigint
+// identities for rid/seq/pid, bytea bodies and hashes, and text in the "C"
+// collation so that ordering and prefix ranges are byte-wise as in SQLite.
+// The audit log shares the database: one transaction covers a write and its
+// audit record.
+#pragma once
+
+namespace crs::store::postgres {
+
+inline constexpr int kSchemaVersion = 1;
+
+// Advisory lock keys: migrations, and the writer (one group transaction at
+// a time across every process sharing the database, so that seq order is
+// commit order and each group extends the audit chain head it read).
+inline constexpr long long kMigrateLock = 0x6372730001;
+inline constexpr long long kWriterLock = 0x6372730002;
+
+// Migration i (1-based) brings a database from version i-1 to version i.
+inline constexpr const char* kMigrations[] = {
+    // 1: everything the SQLite schema has at its version 5, and the audit log.
+    R"sql(
+CREATE TABLE resources (
+  rid        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  type       text COLLATE "C" NOT NULL,
+  id         text COLLATE "C" NOT NULL,
+  version    bigint NOT NULL,
+  cur_seq    bigint NOT NULL,
+  deleted    smallint NOT NULL,
+  patient    text COLLATE "C" NOT NULL DEFAULT '?',
+  labels     bigint NOT NULL DEFAULT 0,
+  author_org text COLLATE "C" NOT NULL DEFAULT '',
+  UNIQUE (type, id)
+);
+CREATE INDEX resources_by_type ON resources (type, deleted);
+CREATE INDEX resources_by_patient ON resources (patient, type);
+CREATE TABLE versions (
+  seq          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  rid          bigint NOT NULL,
+  type         text COLLATE "C" NOT NULL,
+  version      bigint NOT NULL,
+  last_updated bigint NOT NULL,
+  method       bigint NOT NULL,
+  body         bytea
+);
+CREATE UNIQUE INDEX versions_by_resource ON versions (rid, version);
+CREATE INDEX versions_by_type ON versions (type, seq);
+CREATE TABLE idempotency (key text PRIMARY KEY, created bigint NOT NULL, result text NOT NULL);
+CREATE TABLE sp (
+  pid  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  type text COLLATE "C" NOT NULL,
+  code text COLLATE "C" NOT NULL,
+  UNIQUE (type, code)
+);
+CREATE TABLE ix_string (pid bigint NOT NULL, norm text COLLATE "C" NOT NULL,
+                        exact text COLLATE "C" NOT NULL, rid bigint NOT NULL);
+CREATE INDEX ix_string_by_value ON ix_string (pid, norm, rid);
+CREATE INDEX ix_string_by_exact ON ix_string (pid, exact);
+CREATE INDEX ix_string_by_rid ON ix_string (rid, pid);
+CREATE TABLE ix_token (pid bigint NOT NULL, code text COLLATE "C" NOT NULL,
+                       system text COLLATE "C" NOT NULL, text text COLLATE "C" NOT NULL,
+                       type_system text COLLATE "C" NOT NULL, type_code text COLLATE "C" NOT NULL,
+                       rid bigint NOT NULL);
+CREATE INDEX ix_token_by_value ON ix_token (pid, code, system, rid);
+CREATE INDEX ix_token_by_rid ON ix_token (rid, pid);
+CREATE TABLE ix_date (pid bigint NOT NULL, lo bigint NOT NULL, hi bigint NOT NULL,
+                      rid bigint NOT NULL);
+CREATE INDEX ix_date_by_value ON ix_date (pid, lo, hi, rid);
+CREATE INDEX ix_date_by_rid ON ix_date (rid, pid);
+CREATE TABLE ix_number (pid bigint NOT NULL, val double precision, lo double precision NOT NULL,
+                        hi double precision NOT NULL, rid bigint NOT NULL);
+CREATE INDEX ix_number_by_value ON ix_number (pid, val, rid);
+CREATE INDEX ix_number_by_rid ON ix_number (rid, pid);
+CREATE TABLE ix_quantity (pid bigint NOT NULL, system text COLLATE "C" NOT NULL,
+                          code text COLLATE "C" NOT NULL, unit text COLLATE "C" NOT NULL,
+                          val double precision, lo double precision NOT NULL,
+                          hi double precision NOT NULL, rid bigint NOT NULL);
+CREATE INDEX ix_quantity_by_value ON ix_quantity (pid, val, rid);
+CREATE INDEX ix_quantity_by_rid ON ix_quantity (rid, pid);
+CREATE TABLE ix_ref (pid bigint NOT NULL, tid text COLLATE "C" NOT NULL,
+                     ttype text COLLATE "C" NOT NULL, url text COLLATE "C" NOT NULL,
+                     rid bigint NOT NULL);
+CREATE INDEX ix_ref_by_target ON ix_ref (pid, tid, ttype, rid);
+CREATE INDEX ix_ref_by_url ON ix_ref (pid, url) WHERE url <> '';
+CREATE INDEX ix_ref_by_rid ON ix_ref (rid, pid);
+CREATE TABLE ix_uri (pid bigint NOT NULL, uri text COLLATE "C" NOT NULL, rid bigint NOT NULL);
+CREATE INDEX ix_uri_by_value ON ix_uri (pid, uri, rid);
+CREATE INDEX ix_uri_by_rid ON ix_uri (rid, pid);
+CREATE TABLE rel (org text COLLATE "C" NOT NULL, patient text COLLATE "C" NOT NULL,
+                  rid bigint NOT NULL, PRIMARY KEY (org, patient, rid));
+CREATE INDEX rel_by_rid ON rel (rid);
+CREATE TABLE sequences (name text PRIMARY KEY, next bigint NOT NULL);
+CREATE TABLE audit (
+  seq    bigint PRIMARY KEY,
+  time   bigint NOT NULL,
+  record bytea  NOT NULL,
+  hash   bytea  NOT NULL
+);
+CREATE TABLE audit_patient (patient text COLLATE "C" NOT NULL, seq bigint NOT NULL,
+                            PRIMARY KEY (patient, seq));
+CREATE TABLE audit_alert (
+  seq         bigint PRIMARY KEY,
+  org         text COLLATE "C" NOT NULL,
+  reviewed_by bigint NOT NULL DEFAULT 0
+);
+CREATE INDEX audit_alert_by_org ON audit_alert (org, seq);
+CREATE INDEX audit_alert_open ON audit_alert (org, seq) WHERE reviewed_by = 0;
+CREATE TABLE audit_checkpoint (
+  seq       bigint PRIMARY KEY,
+  time      bigint NOT NULL,
+  head      bytea  NOT NULL,
+  key_id    text   NOT NULL,
+  signature bytea  NOT NULL
+);
+)sql",
+};
+
+}  // namespace crs::store::postgres

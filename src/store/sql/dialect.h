@@ -1,0 +1,59 @@
+// What the SQL backends (store/sqlite/, store/postgres/) differ in when the
+// shared builders in store/sql/ write a query: placeholders, a substring
+// function, where NULLs sort. Everything else about search SQL is shared, so
+// the FHIR search semantics exist once.
+//
+// Thread safety: plain values; ArgList is used by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace crs::store::sql {
+
+struct Dialect {
+  // Placeholders are this character followed by the 1-based position:
+  // '?' for SQLite (?1), '$' for PostgreSQL ($1).
+  char placeholder = '?';
+  // instr(haystack, needle) > 0 in SQLite, strpos(haystack, needle) > 0 in PostgreSQL.
+  const char* find_fn = "instr";
+  // Appended to a prefix p, an upper bound of every text starting with p in
+  // the backend's byte-wise ordering ("\xff" in SQLite BLOB/BINARY order;
+  // U+10FFFF for PostgreSQL, whose text must be valid UTF-8).
+  std::string_view prefix_end = "\xff";
+  // True when ascending ORDER BY puts NULLs last (PostgreSQL); false when a
+  // sentinel text must stand in for "no value" (SQLite sorts NULLs first).
+  bool nulls_last = false;
+};
+
+inline constexpr Dialect kSqlite{};
+inline constexpr Dialect kPostgres{'$', "strpos", "\xf4\x8f\xbf\xbf", true};
+
+using SqlArg = std::variant<int64_t, double, std::string>;
+
+struct CompiledSql {
+  std::string sql;
+  std::vector<SqlArg> args;  // bound to placeholders 1, 2, ... in order
+};
+
+// Collects bound values and hands out their placeholders.
+class ArgList {
+ public:
+  explicit ArgList(const Dialect& dialect) : dialect_(dialect) {}
+  std::string Add(SqlArg v) {
+    values_.push_back(std::move(v));
+    return dialect_.placeholder + std::to_string(values_.size());
+  }
+  size_t size() const { return values_.size(); }
+  std::vector<SqlArg> Take() { return std::move(values_); }
+  const Dialect& dialect() const { return dialect_; }
+
+ private:
+  const Dialect& dialect_;
+  std::vector<SqlArg> values_;
+};
+
+}  // namespace crs::store::sql

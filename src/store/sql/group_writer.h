@@ -1,0 +1,139 @@
+// The write path of a SQL backend: one writer thread that commits queued
+// batches (and AppendAudit records) in groups, many batches per transaction,
+// each batch inside its own savepoint. The Store contract's write semantics
+// (optimistic concurrency, idempotency keys, kPurge, access facts and
+// relationships, audit records riding in the batch's transaction, named
+// counters) live here once; a backend supplies its statements as WriteOps.
+//
+// Thread safety: Commit, ReserveSequence and AppendAudit may be called from
+// any thread; the WriteOps are used only by the writer thread once Start()
+// returns.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "core/status.h"
+#include "fhir/index/index_entries.h"
+#include "store/sql/audit_appender.h"
+#include "store/store.h"
+
+namespace crs::store::sql {
+
+// A backend's statements on its writer connection.
+class WriteOps {
+ public:
+  virtual ~WriteOps() = default;
+  // The group's transaction.
+  virtual Status Begin() = 0;
+  virtual Status Commit() = 0;
+  virtual void Rollback() = 0;
+  // Savepoints inside it (one per batch).
+  virtual Status Savepoint(const char* name) = 0;
+  virtual Status RollbackTo(const char* name) = 0;
+  virtual Status Release(const char* name) = 0;
+
+  // The recorded result of idempotency key `key`, if it was committed.
+  virtual Result<std::optional<std::string>> FindIdempotency(const std::string& key) = 0;
+  virtual Status InsertIdempotency(const std::string& key, int64_t created,
+                                   const std::string& result) = 0;
+  // Advances counter `name` (created at 0) by `count`; returns the new value.
+  virtual Result<int64_t> AdvanceSequence(const std::string& name, int64_t count) = 0;
+
+  // The resource's rid and current version; rid 0 when it does not exist.
+  virtual Status FindResource(const std::string& type, const std::string& id, int64_t* rid,
+                              int64_t* version) = 0;
+  // A new resource row (version 0, not yet pointing at a version); its rid.
+  virtual Result<int64_t> InsertResource(const std::string& type, const std::string& id) = 0;
+  // A version row; `body` null for a delete marker. Returns its seq.
+  virtual Result<int64_t> InsertVersion(int64_t rid, const std::string& type, int64_t version,
+                                        int64_t last_updated_ms, Method method,
+                                        const std::string* body) = 0;
+  virtual Status SetCurrent(int64_t rid, int64_t version, int64_t seq, bool deleted) = 0;
+  // Sets patient and labels, and author_org unless one is recorded.
+  virtual Status SetFacts(int64_t rid, const AccessFacts& facts) = 0;
+  virtual Status DeleteRelationships(int64_t rid) = 0;
+  virtual Status InsertRelationship(const std::string& org, const std::string& patient,
+                                    int64_t rid) = 0;
+  // Replaces the search-index rows of `rid` (see sqlite/index_writer.h).
+  virtual Status ReplaceIndex(int64_t rid, std::string_view type,
+                              const fhir::index::IndexEntries* entries, bool had_rows) = 0;
+  // Deletes the versions and the resource row of `rid` (after its index and
+  // relationship rows).
+  virtual Status DeleteResource(int64_t rid) = 0;
+  // A rolled-back transaction may have created cached ids: forget them.
+  virtual void ForgetCache() = 0;
+  // Called when the writer idles (the audit tail got its checkpoint).
+  virtual void Idle() {}
+};
+
+class GroupWriter {
+ public:
+  // `ops`, `audit_ops` and `options` must outlive the writer.
+  GroupWriter(WriteOps& ops, AuditWriteOps& audit_ops, const StoreOptions& options);
+  // Drains the queue, stops the thread, checkpoints the audit tail.
+  ~GroupWriter();
+
+  // Reads the audit checkpoint state and starts the writer thread.
+  Status Start();
+
+  // Store::Commit, ReserveSequence, AppendAudit (see store.h).
+  Result<CommitResult> Commit(const WriteBatch& batch);
+  Result<int64_t> ReserveSequence(std::string_view name, int64_t count);
+  void AppendAudit(std::vector<AuditInput> records, std::function<void(Status)> done);
+
+ private:
+  struct Pending {
+    const WriteBatch* batch = nullptr;
+    // Bodies compressed by the caller's thread, one per write (empty for
+    // deletes), so the single writer thread spends its time on the database.
+    std::vector<std::string> compressed;
+    std::promise<Result<CommitResult>> promise;
+    // ReserveSequence: the counter to advance instead of applying `batch`,
+    // and the first value reserved (set by the writer before `promise`).
+    std::string sequence;
+    int64_t sequence_count = 0;
+    int64_t sequence_first = 0;
+  };
+  struct PendingAudit {
+    std::vector<AuditInput> records;
+    std::function<void(Status)> done;
+  };
+  // AppendAudit refuses records beyond this many queued (memory bound);
+  // one transaction takes at most kMaxGroupAudit of them.
+  static constexpr size_t kMaxQueuedAudit = 1 << 20;
+  static constexpr size_t kMaxGroupAudit = 1 << 16;
+
+  Result<CommitResult> Enqueue(Pending* pending);
+  void Loop();
+  void CommitGroup(const std::vector<Pending*>& group, std::vector<PendingAudit>& audit);
+  static void Answer(std::vector<PendingAudit>& audit, const Status& status);
+  Status AppendQueuedAudit(const std::vector<PendingAudit>& audit);
+  Result<CommitResult> ApplyBatch(Pending& pending);
+  Result<VersionRef> ApplyWrite(const Write& w, const std::string& compressed);
+  Status WriteAccessFacts(int64_t rid, bool existed, const AccessFacts* facts);
+
+  WriteOps& ops_;
+  const StoreOptions& options_;
+  AuditAppender audit_;  // used by the writer thread only
+  std::thread thread_;
+
+  // Lock order: mu_ is a leaf.
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending*> queue_;            // GUARDED_BY(mu_)
+  std::deque<PendingAudit> audit_queue_;  // GUARDED_BY(mu_)
+  size_t audit_queued_ = 0;               // records in audit_queue_; GUARDED_BY(mu_)
+  bool closing_ = false;                  // GUARDED_BY(mu_)
+};
+
+}  // namespace crs::store::sql

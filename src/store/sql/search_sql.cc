@@ -1,0 +1,541 @@
+#include "store/sql/search_sql.h"
+
+#include <algorithm>
+
+namespace crs::store::sql {
+namespace {
+
+// Upper bound for a prefix range: every string starting with `p` sorts
+// before it (see Dialect::prefix_end).
+std::string PrefixEnd(const std::string& p, const Dialect& d) {
+  return p + std::string(d.prefix_end);
+}
+
+}  // namespace
+
+std::string AccessSql(const AccessFilter& f, const std::string& a, ArgList& args) {
+  auto arg = [&args](SqlArg v) { return args.Add(std::move(v)); };
+  // Labels: locked only for the author; sealed for the author or when allowed.
+  std::string s = "((" + a + ".labels & 3) = 0" +
+                  (f.org.empty() ? std::string() : " OR " + a + ".author_org = " + arg(f.org)) +
+                  (f.sealed ? " OR (" + a + ".labels & 3) = 1" : std::string()) + ")";
+  if (f.types) {
+    if (f.types->empty()) return "FALSE";
+    s += " AND " + a + ".type IN (";
+    for (size_t i = 0; i < f.types->size(); ++i) s += (i ? ", " : "") + arg((*f.types)[i]);
+    s += ")";
+  }
+  if (f.any_patient) return s;
+  std::string who;
+  auto alt = [&](const std::string& c) { who += (who.empty() ? "" : " OR ") + c; };
+  if (f.unbound) alt(a + ".patient = ''");
+  if (!f.any_patient_types.empty()) {
+    std::string in;
+    for (const auto& t : f.any_patient_types) in += (in.empty() ? "" : ", ") + arg(t);
+    alt(a + ".type IN (" + in + ")");
+  }
+  if (!f.patients.empty()) {
+    std::string in;
+    for (const auto& p : f.patients) in += (in.empty() ? "" : ", ") + arg(p);
+    alt(a + ".patient IN (" + in + ")");
+  }
+  if (f.related && !f.org.empty()) {
+    alt("EXISTS (SELECT 1 FROM rel WHERE rel.org = " + arg(f.org) + " AND rel.patient = " + a +
+        ".patient)");
+  }
+  return s + " AND (" + (who.empty() ? "FALSE" : who) + ")";
+}
+
+namespace {
+
+class Builder {
+ public:
+  Builder(const SearchQuery& q, const Dialect& d) : q_(q), d_(d), args_(d) {}
+
+  // A placeholder bound to `v`.
+  template <typename T>
+  std::string Arg(T v) {
+    return args_.Add(SqlArg(std::move(v)));
+  }
+
+  // The predicate that should drive the query (most selective first, as
+  // far as the kind of condition tells), or -1 to scan the type.
+  int PickDriver() const {
+    int best = -1, best_rank = 100;
+    for (size_t i = 0; i < q_.all_of.size(); ++i) {
+      int rank = Rank(q_.all_of[i]);
+      if (rank < best_rank) {
+        best_rank = rank;
+        best = static_cast<int>(i);
+      }
+    }
+    return best;
+  }
+
+  // "FROM <table> x WHERE <predicate `driver`>" over the index rows.
+  std::string DriverRows(int driver) {
+    const Predicate& d = q_.all_of[driver];
+    return "FROM " + std::string(TableName(d.table)) + " x WHERE x.pid = " + PidOf(d.param) +
+           " AND (" + Ors(d) + ")";
+  }
+
+  // "FROM ..." and the WHERE conditions, with predicate `driver` (if any) as
+  // the row source: its matching rids, joined to their resources.
+  std::string FromWhere(int driver, int64_t after_rid, bool join_versions) {
+    std::string from;
+    if (driver >= 0) {
+      const Predicate& d = q_.all_of[driver];
+      from = "FROM (SELECT DISTINCT x.rid AS rid FROM " + std::string(TableName(d.table)) +
+             " x WHERE x.pid = " + PidOf(d.param) + " AND (" + Ors(d) + ")" +
+             (after_rid > 0 ? " AND x.rid > " + Arg(after_rid) : std::string()) +
+             ") d JOIN resources r ON r.rid = d.rid ";
+    } else {
+      from = "FROM resources r ";
+    }
+    if (join_versions) from += "JOIN versions v ON v.seq = r.cur_seq ";
+    std::string w = "WHERE r.type = " + Arg(q_.type) + " AND r.deleted = 0";
+    if (after_rid > 0) w += " AND r.rid > " + Arg(after_rid);
+    w += Access("r");
+    for (size_t i = 0; i < q_.all_of.size(); ++i) {
+      if (static_cast<int>(i) == driver) continue;
+      // With a driving predicate, each candidate row is checked through the
+      // (rid, pid) index; without one, a predicate's matches are listed once.
+      w += " AND " + (driver >= 0 ? CorrelatedSql(q_.all_of[i]) : PredicateSql(q_.all_of[i]));
+    }
+    return from + w;
+  }
+
+  std::vector<SqlArg> TakeArgs() { return args_.Take(); }
+
+  // " AND <access conditions on alias>" when the query carries an access filter.
+  std::string Access(const std::string& alias) {
+    if (!q_.access) return "";
+    return " AND " + AccessSql(*q_.access, alias, args_);
+  }
+
+  // The value a resource sorts by for key `k` (see SortKey); ascending keys
+  // map "no value" to a sentinel that sorts after every number and text.
+  std::string SortExpr(const SortKey& k) {
+    if (k.param == "_id") return "r.id";
+    if (k.param == "_lastUpdated") return "v.last_updated";
+    const char* col = "code";
+    switch (k.table) {
+      case IndexTable::kString: col = "norm"; break;
+      case IndexTable::kToken: col = "code"; break;
+      case IndexTable::kDate: col = k.descending ? "hi" : "lo"; break;
+      case IndexTable::kNumber:
+      case IndexTable::kQuantity: col = "val"; break;
+      case IndexTable::kReference: col = "tid"; break;
+      case IndexTable::kUri: col = "uri"; break;
+      case IndexTable::kNone: break;
+    }
+    std::string e = std::string("(SELECT ") + (k.descending ? "max" : "min") + "(x." + col +
+                    ") FROM " + TableName(k.table) + " x WHERE x.rid = r.rid AND x.pid = " +
+                    PidOf(k.param) + ")";
+    if (k.descending || d_.nulls_last) return e;
+    return "IFNULL(" + e + ", " + Arg(std::string(kNoSortValue)) + ")";
+  }
+
+  // Rows strictly after the cursor in (sort keys..., rid) order.
+  std::string KeysetSql() {
+    const auto& keys = q_.sort;
+    std::string ors;
+    std::string prefix;  // "sk0 IS ?c0 AND ..."
+    for (size_t i = 0; i <= keys.size(); ++i) {
+      std::string after;
+      if (i == keys.size()) {
+        after = "rid > " + Arg(q_.after_rid);
+      } else {
+        const SortValue& c = q_.after_sort[i];
+        std::string sk = "sk" + std::to_string(i);
+        bool null_last = keys[i].descending || d_.nulls_last;
+        if (!null_last) {
+          after = sk + " > " + ValueArg(c, true);
+        } else if (std::holds_alternative<std::monostate>(c)) {
+          after = "FALSE";  // nothing sorts after "no value" when it sorts last
+        } else {
+          after = "(" + sk + (keys[i].descending ? " < " : " > ") + ValueArg(c, false) + " OR " +
+                  sk + " IS NULL)";
+        }
+      }
+      if (!ors.empty()) ors += " OR ";
+      ors += "(" + prefix + (prefix.empty() ? "" : " AND ") + after + ")";
+      if (i < keys.size()) {
+        if (!prefix.empty()) prefix += " AND ";
+        prefix += SameKeySql(i);
+      }
+    }
+    return "(" + ors + ")";
+  }
+
+ private:
+  // Sort key i equals the cursor's value ("no value" included).
+  std::string SameKeySql(size_t i) {
+    std::string sk = "sk" + std::to_string(i);
+    const SortValue& c = q_.after_sort[i];
+    bool sentinel = !q_.sort[i].descending && !d_.nulls_last;
+    if (std::holds_alternative<std::monostate>(c) && !sentinel) return sk + " IS NULL";
+    return sk + " = " + ValueArg(c, sentinel);
+  }
+
+  std::string PidOf(const std::string& code) { return PidOf(q_.type, code); }
+  std::string PidOf(const std::string& type, const std::string& code) {
+    return "(SELECT pid FROM sp WHERE type = " + Arg(type) + " AND code = " + Arg(code) + ")";
+  }
+
+  std::string PredicateSql(const Predicate& p) { return PredicateSql(p, q_.type, "r"); }
+
+  // `p` over resources of `type` whose row alias is `alias`.
+  std::string PredicateSql(const Predicate& p, const std::string& type, const std::string& alias) {
+    if (!p.chain.empty()) return ChainSql(p, type, alias);
+    if (alias != "r") return NestedSql(p, type, alias);
+    if (p.any_of.empty()) return "TRUE";
+    // _id and _lastUpdated live on the resource row itself.
+    if (std::holds_alternative<IdCond>(p.any_of.front()) || p.last_updated) {
+      std::string ors;
+      for (const Condition& c : p.any_of) {
+        if (!ors.empty()) ors += " OR ";
+        if (auto* id = std::get_if<IdCond>(&c)) {
+          ors += "r.id = " + Arg(id->id);
+        } else if (auto* d = std::get_if<DateCond>(&c)) {
+          ors += "(" + DateSql(*d, "v.last_updated", "(v.last_updated + 1)") + ")";
+        }
+      }
+      std::string s = "(" + ors + ")";
+      return p.negate ? "NOT " + s : s;
+    }
+    if (std::holds_alternative<MissingCond>(p.any_of.front())) {
+      bool missing = std::get<MissingCond>(p.any_of.front()).missing;
+      return std::string(missing ? "NOT " : "") + "EXISTS (SELECT 1 FROM " + TableName(p.table) +
+             " x WHERE x.rid = r.rid AND x.pid = " + PidOf(p.param) + ")";
+    }
+    const char* table = TableName(p.table);
+    std::string sub = "SELECT x.rid FROM " + std::string(table) + " x WHERE x.pid = " +
+                      PidOf(p.param) + " AND (" + Ors(p) + ")";
+    return std::string("r.rid ") + (p.negate ? "NOT IN (" : "IN (") + sub + ")";
+  }
+
+  // `p` checked per row of r: an EXISTS over the resource's own index rows.
+  std::string CorrelatedSql(const Predicate& p) {
+    if (!p.chain.empty() || p.last_updated || p.any_of.empty() || p.table == IndexTable::kNone ||
+        std::holds_alternative<IdCond>(p.any_of.front()) ||
+        std::holds_alternative<MissingCond>(p.any_of.front())) {
+      return PredicateSql(p);
+    }
+    return std::string(p.negate ? "NOT " : "") + "EXISTS (SELECT 1 FROM " + TableName(p.table) +
+           " x WHERE x.rid = r.rid AND x.pid = " + PidOf(p.param) + " AND (" + Ors(p) + "))";
+  }
+
+  // A chain or reverse chain: the inner predicate runs over the other type
+  // under a fresh alias.
+  std::string ChainSql(const Predicate& p, const std::string& type, const std::string& alias) {
+    std::string t = "t" + std::to_string(++depth_);
+    if (!p.chain_type.empty()) {
+      return alias + ".rid IN (SELECT x.rid FROM ix_ref x WHERE x.pid = " + PidOf(type, p.param) +
+             " AND x.ttype = " + Arg(p.chain_type) + " AND x.tid IN (SELECT " + t + ".id FROM resources " +
+             t + " WHERE " + t + ".type = " + Arg(p.chain_type) + " AND " + t + ".deleted = 0" +
+             Access(t) + " AND " + PredicateSql(p.chain.front(), p.chain_type, t) + "))";
+    }
+    return alias + ".id IN (SELECT x.tid FROM ix_ref x JOIN resources " + t + " ON " + t +
+           ".rid = x.rid WHERE x.pid = " + PidOf(p.has_type, p.param) + " AND x.ttype = " +
+           Arg(type) + " AND " + t + ".deleted = 0" + Access(t) + " AND " +
+           PredicateSql(p.chain.front(), p.has_type, t) + ")";
+  }
+
+  // A plain predicate inside a chain (alias other than r): the same
+  // conditions, correlated to `alias`.
+  std::string NestedSql(const Predicate& p, const std::string& type, const std::string& alias) {
+    if (p.any_of.empty()) return "TRUE";
+    if (std::holds_alternative<IdCond>(p.any_of.front()) || p.last_updated) {
+      std::string lu = "(SELECT lv.last_updated FROM versions lv WHERE lv.seq = " + alias + ".cur_seq)";
+      std::string ors;
+      for (const Condition& c : p.any_of) {
+        if (!ors.empty()) ors += " OR ";
+        if (auto* id = std::get_if<IdCond>(&c)) {
+          ors += alias + ".id = " + Arg(id->id);
+        } else if (auto* d = std::get_if<DateCond>(&c)) {
+          ors += "(" + DateSql(*d, lu, "(" + lu + " + 1)") + ")";
+        }
+      }
+      return (p.negate ? "NOT (" : "(") + ors + ")";
+    }
+    if (std::holds_alternative<MissingCond>(p.any_of.front())) {
+      bool missing = std::get<MissingCond>(p.any_of.front()).missing;
+      return std::string(missing ? "NOT " : "") + "EXISTS (SELECT 1 FROM " + TableName(p.table) +
+             " x WHERE x.rid = " + alias + ".rid AND x.pid = " + PidOf(type, p.param) + ")";
+    }
+    return alias + ".rid " + (p.negate ? "NOT IN (" : "IN (") + "SELECT x.rid FROM " +
+           TableName(p.table) + " x WHERE x.pid = " + PidOf(type, p.param) + " AND (" + Ors(p) +
+           "))";
+  }
+
+  // A cursor value as a bound argument; "no value" of an ascending key is the sentinel.
+  std::string ValueArg(const SortValue& v, bool ascending) {
+    if (auto* i = std::get_if<int64_t>(&v)) return Arg(*i);
+    if (auto* d = std::get_if<double>(&v)) return Arg(*d);
+    if (auto* t = std::get_if<std::string>(&v)) return Arg(*t);
+    return ascending ? Arg(std::string(kNoSortValue)) : "NULL";
+  }
+
+  std::string Ors(const Predicate& p) {
+    std::string ors;
+    for (const Condition& c : p.any_of) {
+      if (!ors.empty()) ors += " OR ";
+      ors += "(" + ConditionSql(c) + ")";
+    }
+    return ors;
+  }
+
+  // Lower is more selective; 100: cannot drive (negated, :missing, on the
+  // resource row, or no conditions).
+  static int Rank(const Predicate& p) {
+    if (p.negate || p.last_updated || p.any_of.empty() || p.table == IndexTable::kNone ||
+        !p.chain.empty()) {
+      return 100;
+    }
+    const Condition& c = p.any_of.front();
+    if (std::holds_alternative<MissingCond>(c)) return 100;
+    if (auto* t = std::get_if<TokenCond>(&c)) return t->code ? 1 : 6;
+    if (std::holds_alternative<ReferenceCond>(c)) return 2;
+    if (auto* d = std::get_if<DateCond>(&c)) {
+      // A day or less, matched exactly (a birth date), is about as selective as a code.
+      return d->prefix == Prefix::kEq && d->high_ms - d->low_ms <= 86400000 ? 2 : 5;
+    }
+    if (auto* st = std::get_if<StringCond>(&c)) {
+      return st->mode == StringCond::Mode::kExact ? 3 : st->mode == StringCond::Mode::kPrefix ? 4 : 8;
+    }
+    if (auto* u = std::get_if<UriCond>(&c)) return u->mode == UriCond::Mode::kEq ? 3 : 7;
+    return 5;
+  }
+
+  static const char* TableName(IndexTable t) {
+    switch (t) {
+      case IndexTable::kString: return "ix_string";
+      case IndexTable::kToken: return "ix_token";
+      case IndexTable::kDate: return "ix_date";
+      case IndexTable::kNumber: return "ix_number";
+      case IndexTable::kQuantity: return "ix_quantity";
+      case IndexTable::kReference: return "ix_ref";
+      case IndexTable::kUri: return "ix_uri";
+      case IndexTable::kNone: break;
+    }
+    return "ix_token";
+  }
+
+  std::string ConditionSql(const Condition& c) {
+    return std::visit([this](const auto& v) { return Sql(v); }, c);
+  }
+
+  std::string Sql(const StringCond& c) {
+    switch (c.mode) {
+      case StringCond::Mode::kExact: return "x.exact = " + Arg(c.value);
+      case StringCond::Mode::kContains: return Find("x.norm", Arg(c.value)) + " > 0";
+      case StringCond::Mode::kPrefix:
+        return "x.norm >= " + Arg(c.value) + " AND x.norm < " + Arg(PrefixEnd(c.value, d_));
+    }
+    return "FALSE";
+  }
+
+  std::string Sql(const TokenCond& c) {
+    std::string s = "TRUE";
+    if (c.code) s += " AND x.code = " + Arg(*c.code);
+    if (c.system) s += " AND x.system = " + Arg(*c.system);
+    // :text matches anywhere in the display/text (so "height" finds "Body height").
+    if (c.text) s += " AND " + Find("x.text", Arg(*c.text)) + " > 0";
+    if (c.type_system) s += " AND x.type_system = " + Arg(*c.type_system);
+    if (c.type_code) s += " AND x.type_code = " + Arg(*c.type_code);
+    return s;
+  }
+
+  // Row range [lo, hi) against query range [ql, qh) per the FHIR prefixes.
+  std::string DateSql(const DateCond& c, const std::string& lo, const std::string& hi) {
+    std::string ql = Arg(c.low_ms), qh = Arg(c.high_ms);
+    switch (c.prefix) {
+      // "lo < qh" follows from the others; it bounds the index range on lo.
+      case Prefix::kEq: return lo + " >= " + ql + " AND " + lo + " < " + qh + " AND " + hi + " <= " + qh;
+      case Prefix::kNe: return "NOT (" + lo + " >= " + ql + " AND " + hi + " <= " + qh + ")";
+      case Prefix::kGt: return hi + " > " + qh;
+      case Prefix::kLt: return lo + " < " + ql;
+      case Prefix::kGe: return hi + " > " + ql;
+      case Prefix::kLe: return lo + " < " + qh;
+      case Prefix::kSa: return lo + " >= " + qh;
+      case Prefix::kEb: return hi + " <= " + ql;
+      case Prefix::kAp: {
+        // Approximately: overlaps the query range widened by 10% of its span, at least a day.
+        int64_t span = c.high_ms - c.low_ms;
+        int64_t pad = std::max<int64_t>(span / 10, 86400000);
+        return lo + " < " + Arg(c.high_ms + pad) + " AND " + hi + " > " + Arg(c.low_ms - pad);
+      }
+    }
+    return "FALSE";
+  }
+
+  std::string Sql(const DateCond& c) { return DateSql(c, "x.lo", "x.hi"); }
+
+  std::string NumberSql(const NumberCond& c) {
+    std::string v = "x.val";
+    switch (c.prefix) {
+      case Prefix::kEq: return v + " >= " + Arg(c.low) + " AND " + v + " < " + Arg(c.high);
+      case Prefix::kNe: return "NOT (" + v + " >= " + Arg(c.low) + " AND " + v + " < " + Arg(c.high) + ")";
+      case Prefix::kGt:
+      case Prefix::kSa: return v + " > " + Arg(c.value);
+      case Prefix::kLt:
+      case Prefix::kEb: return v + " < " + Arg(c.value);
+      case Prefix::kGe: return v + " >= " + Arg(c.value);
+      case Prefix::kLe: return v + " <= " + Arg(c.value);
+      case Prefix::kAp: {
+        double pad = c.value < 0 ? -c.value / 10 : c.value / 10;
+        return v + " >= " + Arg(c.value - pad) + " AND " + v + " <= " + Arg(c.value + pad);
+      }
+    }
+    return "FALSE";
+  }
+
+  std::string Sql(const NumberCond& c) {
+    std::string s = NumberSql(c);
+    if (!c.system.empty()) s += " AND x.system = " + Arg(c.system);
+    if (!c.code.empty()) {
+      std::string code = Arg(c.code);
+      s += " AND (x.code = " + code + " OR x.unit = " + code + ")";
+    }
+    return s;
+  }
+
+  std::string Sql(const ReferenceCond& c) {
+    std::string s = "TRUE";
+    if (c.id) s += " AND x.tid = " + Arg(*c.id);
+    if (c.type) s += " AND x.ttype = " + Arg(*c.type);
+    if (c.url) s += " AND x.url = " + Arg(*c.url);
+    return s;
+  }
+
+  std::string Sql(const UriCond& c) {
+    switch (c.mode) {
+      case UriCond::Mode::kEq: return "x.uri = " + Arg(c.value);
+      case UriCond::Mode::kBelow:
+        return "x.uri >= " + Arg(c.value) + " AND x.uri < " + Arg(PrefixEnd(c.value, d_));
+      case UriCond::Mode::kAbove: return Find(Arg(c.value), "x.uri") + " = 1";
+    }
+    return "FALSE";
+  }
+
+  std::string Sql(const MissingCond&) { return "FALSE"; }  // handled per predicate
+  std::string Sql(const IdCond&) { return "FALSE"; }       // handled per predicate
+
+  // The 1-based position of `needle` in `haystack`, 0 when absent.
+  std::string Find(const std::string& haystack, const std::string& needle) {
+    return std::string(d_.find_fn) + "(" + haystack + ", " + needle + ")";
+  }
+
+  const SearchQuery& q_;
+  const Dialect& d_;
+  ArgList args_;
+  int depth_ = 0;  // for fresh aliases in chains
+};
+
+bool NeedsVersionJoin(const SearchQuery& q) {
+  for (const auto& p : q.all_of) {
+    if (p.last_updated) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+CompiledSql CompilePage(const SearchQuery& query, const Dialect& dialect) {
+  Builder b(query, dialect);
+  CompiledSql out;
+  if (query.sort.empty()) {
+    std::string from_where = b.FromWhere(b.PickDriver(), query.after_rid, /*join_versions=*/true);
+    out.sql = "SELECT r.rid, r.id, r.version, v.last_updated, v.body, r.patient, r.labels, "
+              "r.author_org " + from_where +
+              " ORDER BY r.rid LIMIT " + b.Arg(static_cast<int64_t>(query.count) + 1);
+    out.args = b.TakeArgs();
+    return out;
+  }
+  // Sorted: compute the keys per match, then page by (keys..., rid).
+  std::string keys, order;
+  for (size_t i = 0; i < query.sort.size(); ++i) {
+    std::string sk = "sk" + std::to_string(i);
+    keys += ", " + b.SortExpr(query.sort[i]) + " AS " + sk;
+    order += sk + (query.sort[i].descending ? " DESC NULLS LAST, " : ", ");
+  }
+  std::string inner = "SELECT r.rid AS rid, r.id AS id, r.version AS version, "
+                      "v.last_updated AS last_updated, v.body AS body, r.patient AS patient, "
+                      "r.labels AS labels, r.author_org AS author_org" + keys + " " +
+                      b.FromWhere(b.PickDriver(), 0, /*join_versions=*/true);
+  std::string where = query.after_sort.empty() ? "" : " WHERE " + b.KeysetSql();
+  out.sql = "SELECT * FROM (" + inner + ") page" + where + " ORDER BY " + order + "rid LIMIT " +
+            b.Arg(static_cast<int64_t>(query.count) + 1);
+  out.args = b.TakeArgs();
+  return out;
+}
+
+CompiledSql CompileCount(const SearchQuery& query, const Dialect& dialect) {
+  Builder b(query, dialect);
+  CompiledSql out;
+  int driver = b.PickDriver();
+  if (driver >= 0 && query.all_of.size() == 1 && !query.access) {
+    // Index rows exist only for current, non-deleted resources of the
+    // parameter's type, so a lone predicate is counted from the index alone.
+    out.sql = "SELECT count(DISTINCT x.rid) " + b.DriverRows(driver);
+    out.args = b.TakeArgs();
+    return out;
+  }
+  out.sql = "SELECT count(*) " + b.FromWhere(b.PickDriver(), 0, NeedsVersionJoin(query));
+  out.args = b.TakeArgs();
+  return out;
+}
+
+CompiledSql CompileCompartment(const CompartmentQuery& q, const Dialect& dialect) {
+  ArgList args(dialect);
+  std::string owner_type = args.Add(q.type), owner_id = args.Add(q.id);
+  std::string links;
+  for (const auto& [type, code] : q.links) {
+    if (!links.empty()) links += ", ";
+    links += "(" + args.Add(type) + ", " + args.Add(code) + ")";
+  }
+  std::string sql =
+      "SELECT r.rid, r.id, r.version, v.last_updated, v.body, r.patient, r.labels, r.author_org, "
+      "r.type FROM resources r "
+      "JOIN versions v ON v.seq = r.cur_seq WHERE r.deleted = 0 AND r.rid > " +
+      args.Add(q.after_rid) + " AND ((r.type = " + owner_type + " AND r.id = " + owner_id + ")";
+  if (!links.empty()) {
+    sql += " OR r.rid IN (SELECT x.rid FROM ix_ref x WHERE x.tid = " + owner_id +
+           " AND x.ttype = " + owner_type +
+           " AND x.pid IN (SELECT pid FROM sp WHERE (type, code) IN (VALUES " + links + ")))";
+  }
+  sql += ")";
+  if (!q.types.empty()) {
+    sql += " AND r.type IN (";
+    for (size_t i = 0; i < q.types.size(); ++i) sql += (i ? ", " : "") + args.Add(q.types[i]);
+    sql += ")";
+  }
+  if (q.access) sql += " AND " + AccessSql(*q.access, "r", args);
+  sql += " ORDER BY r.rid LIMIT " + args.Add(static_cast<int64_t>(q.count) + 1);
+  return {std::move(sql), args.Take()};
+}
+
+CompiledSql CompileHistory(const HistoryQuery& q, const Dialect& dialect) {
+  ArgList args(dialect);
+  std::string sql =
+      "SELECT v.version, CASE WHEN v.body IS NULL THEN 1 ELSE 0 END, v.last_updated, v.method, "
+      "v.body, v.seq, r.patient, r.labels, r.author_org, r.type, r.id ";
+  if (q.id) {
+    sql += "FROM resources r JOIN versions v ON v.rid = r.rid WHERE r.type = " +
+           args.Add(q.type.value_or("")) + " AND r.id = " + args.Add(*q.id);
+  } else if (q.type) {
+    sql += "FROM versions v JOIN resources r ON r.rid = v.rid WHERE v.type = " + args.Add(*q.type);
+  } else {
+    sql += "FROM versions v JOIN resources r ON r.rid = v.rid WHERE TRUE";
+  }
+  if (q.before_seq > 0) sql += " AND v.seq < " + args.Add(q.before_seq);
+  if (q.since_ms) sql += " AND v.last_updated >= " + args.Add(*q.since_ms);
+  // Only versions of resources the caller may see (by their current facts).
+  if (q.access) sql += " AND " + AccessSql(*q.access, "r", args);
+  // One extra row tells whether more exist.
+  sql += " ORDER BY v.seq DESC LIMIT " + args.Add(static_cast<int64_t>(q.count) + 1);
+  return {std::move(sql), args.Take()};
+}
+
+}  // namespace crs::store::sql

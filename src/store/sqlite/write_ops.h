@@ -1,0 +1,53 @@
+// The SQLite statements of the shared write path (store/sql/group_writer.h),
+// on the writer connection.
+//
+// Thread safety: owned by the writer thread; not shared.
+#pragma once
+
+#include <memory>
+
+#include "store/sql/group_writer.h"
+#include "store/sqlite/db.h"
+#include "store/sqlite/index_writer.h"
+
+namespace crs::store::sqlite {
+
+class SqliteWriteOps final : public sql::WriteOps {
+ public:
+  // `db` is the writer connection and must outlive the ops.
+  explicit SqliteWriteOps(Db& db) : db_(db), index_(db) {}
+
+  Status Begin() override { return db_.Exec("BEGIN IMMEDIATE"); }
+  Status Commit() override { return db_.Exec("COMMIT"); }
+  void Rollback() override { (void)db_.Exec("ROLLBACK"); }
+  Status Savepoint(const char* name) override;
+  Status RollbackTo(const char* name) override;
+  Status Release(const char* name) override;
+  Result<std::optional<std::string>> FindIdempotency(const std::string& key) override;
+  Status InsertIdempotency(const std::string& key, int64_t created,
+                           const std::string& result) override;
+  Result<int64_t> AdvanceSequence(const std::string& name, int64_t count) override;
+  Status FindResource(const std::string& type, const std::string& id, int64_t* rid,
+                      int64_t* version) override;
+  Result<int64_t> InsertResource(const std::string& type, const std::string& id) override;
+  Result<int64_t> InsertVersion(int64_t rid, const std::string& type, int64_t version,
+                                int64_t last_updated_ms, Method method,
+                                const std::string* body) override;
+  Status SetCurrent(int64_t rid, int64_t version, int64_t seq, bool deleted) override;
+  Status SetFacts(int64_t rid, const AccessFacts& facts) override;
+  Status DeleteRelationships(int64_t rid) override;
+  Status InsertRelationship(const std::string& org, const std::string& patient,
+                            int64_t rid) override;
+  Status ReplaceIndex(int64_t rid, std::string_view type, const fhir::index::IndexEntries* entries,
+                      bool had_rows) override {
+    return index_.Replace(rid, type, entries, had_rows);
+  }
+  Status DeleteResource(int64_t rid) override;
+  void ForgetCache() override { index_.ForgetCache(); }
+
+ private:
+  Db& db_;
+  IndexWriter index_;
+};
+
+}  // namespace crs::store::sqlite

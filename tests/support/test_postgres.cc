@@ -1,0 +1,175 @@
+#include "support/test_postgres.h"
+
+#include <netinet/in.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace crs::testing {
+namespace {
+
+constexpr const char* kBin = "/usr/lib/postgresql/15/bin/";
+
+// Runs a shell command, as `postgres` when we are root; its output goes to
+// `log`. True when it exited 0.
+bool Run(const std::string& command, const std::string& log) {
+  std::string cmd = command;
+  if (geteuid() == 0) cmd = "runuser -u postgres -- " + cmd;
+  cmd += " >>" + log + " 2>&1";
+  return std::system(cmd.c_str()) == 0;
+}
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof a;
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+    port = ntohs(a.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+struct Server {
+  std::string url;  // admin URL, database "postgres"
+  std::string own_dir;  // set when this process started it
+};
+
+// Host and port of a postgres://user@host:port/db URL.
+bool HostPort(const std::string& url, std::string* user, std::string* host, std::string* port) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return false;
+  std::string rest = url.substr(scheme + 3);
+  size_t at = rest.find('@');
+  *user = at == std::string::npos ? "postgres" : rest.substr(0, at);
+  rest = at == std::string::npos ? rest : rest.substr(at + 1);
+  size_t slash = rest.find('/');
+  std::string hp = rest.substr(0, slash);
+  size_t colon = hp.rfind(':');
+  *host = hp.substr(0, colon);
+  *port = colon == std::string::npos ? "5432" : hp.substr(colon + 1);
+  return true;
+}
+
+Result<Server*> TheServer() {
+  static Server server;
+  static Status failed = Status::Ok();
+  if (!failed.ok()) return failed;
+  if (!server.url.empty()) return &server;
+  if (const char* url = std::getenv("CRS_TEST_POSTGRES_URL"); url && *url) {
+    server.url = url;
+    return &server;
+  }
+  if (const char* file = std::getenv("CRS_TEST_POSTGRES_URL_FILE"); file && *file) {
+    std::ifstream in(file);
+    std::getline(in, server.url);
+    if (server.url.empty()) {
+      failed = Status::Unavailable(std::string("no PostgreSQL test server URL in ") + file +
+                                   " (did the crs_postgres_cluster fixture start?)");
+      return failed;
+    }
+    return &server;
+  }
+  char tmpl[] = "/tmp/crs-pg-XXXXXX";
+  if (!mkdtemp(tmpl)) return Status::Unavailable("cannot create a temp dir");
+  auto url = StartCluster(tmpl);
+  if (!url.ok()) {
+    failed = url.status();
+    return failed;
+  }
+  server.url = *url;
+  server.own_dir = tmpl;
+  std::atexit([] {
+    (void)StopCluster(server.own_dir);
+    std::error_code ec;
+    std::filesystem::remove_all(server.own_dir, ec);
+  });
+  return &server;
+}
+
+}  // namespace
+
+std::vector<std::string> StoreBackends() {
+#ifdef CRS_WITH_POSTGRES
+  return {"sqlite:", "postgres"};
+#else
+  return {"sqlite:"};
+#endif
+}
+
+bool PostgresDisabled() {
+  const char* v = std::getenv("CRS_TEST_POSTGRES");
+  return v && std::string(v) == "0";
+}
+
+Result<std::string> FreshPostgresDatabase() {
+  CRS_ASSIGN_OR_RETURN(Server * server, TheServer());
+  static std::atomic<int> counter{0};
+  std::random_device rd;
+  std::string name = "t" + std::to_string(getpid()) + "_" + std::to_string(counter++) + "_" +
+                     std::to_string(rd() % 1000000);
+  std::string user, host, port;
+  if (!HostPort(server->url, &user, &host, &port)) return Status::Invalid("bad test server URL");
+  std::string cmd = std::string(kBin) + "createdb -h " + host + " -p " + port + " -U " + user +
+                    " " + name + " >/dev/null 2>&1";
+  // createdb is a client: it needs no particular user, so run it as we are.
+  if (std::system(cmd.c_str()) != 0) {
+    return Status::Unavailable("createdb failed on the PostgreSQL test server " + host + ":" + port);
+  }
+  return "postgres://" + user + "@" + host + ":" + port + "/" + name;
+}
+
+Result<std::string> StartCluster(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  std::string data = dir + "/data", log = dir + "/setup.log";
+  if (geteuid() == 0) {
+    passwd* pw = getpwnam("postgres");
+    if (!pw) return Status::Unavailable("running as root, but there is no `postgres` user");
+    if (chown(dir.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
+      return Status::Unavailable("cannot hand " + dir + " to the postgres user");
+    }
+  }
+  if (!Run(std::string(kBin) + "initdb -D " + data +
+               " -U postgres --auth=trust -E UTF8 --locale=C --no-sync",
+           "/dev/null")) {
+    return Status::Unavailable("initdb failed in " + dir +
+                               " (is postgresql-15 installed? scripts/install-deps.sh)");
+  }
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    int port = FreePort();
+    std::string opts = "-c listen_addresses=127.0.0.1 -c port=" + std::to_string(port) +
+                       " -c unix_socket_directories=" + dir +
+                       " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+                       " -c max_connections=200 -c shared_buffers=64MB";
+    if (Run(std::string(kBin) + "pg_ctl -D " + data + " -l " + dir + "/server.log -w -t 60 -o \"" +
+                opts + "\" start",
+            "/dev/null")) {
+      return "postgres://postgres@127.0.0.1:" + std::to_string(port) + "/postgres";
+    }
+  }
+  return Status::Unavailable("pg_ctl could not start a cluster in " + dir + " (see server.log)");
+}
+
+Status StopCluster(const std::string& dir) {
+  if (dir.empty()) return Status::Ok();
+  if (!Run(std::string(kBin) + "pg_ctl -D " + dir + "/data -m immediate -w stop", "/dev/null")) {
+    return Status::Unavailable("pg_ctl stop failed in " + dir);
+  }
+  return Status::Ok();
+}
+
+}  // namespace crs::testing

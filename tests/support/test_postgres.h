@@ -1,0 +1,41 @@
+// A throwaway PostgreSQL server for tests (the Store conformance suites and
+// the end-to-end API tests run against SQLite and PostgreSQL alike).
+//
+// Where the server comes from, in order:
+//   - CRS_TEST_POSTGRES=0: nowhere; tests needing PostgreSQL skip, saying so.
+//   - CRS_TEST_POSTGRES_URL=postgres://user@host:port/db: a running server
+//     on which the tests may create databases.
+//   - CRS_TEST_POSTGRES_URL_FILE=PATH: the same URL read from PATH (ctest
+//     starts one cluster for the whole run and writes its URL there).
+//   - otherwise this process starts its own cluster (initdb in a temp dir,
+//     pg_ctl on a free loopback port, fsync off) and stops it at exit.
+// As root, the server runs as the `postgres` user (initdb refuses root).
+//
+// Thread safety: call from the test's main thread.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace crs::testing {
+
+// The store URLs the conformance suites run against: "sqlite:", and
+// "postgres" in builds with the PostgreSQL backend (resolved per test by
+// FreshPostgresDatabase).
+std::vector<std::string> StoreBackends();
+
+// True when the tests were told to run without PostgreSQL (CRS_TEST_POSTGRES=0).
+bool PostgresDisabled();
+
+// The URL of a new, empty database on the test server.
+Result<std::string> FreshPostgresDatabase();
+
+// A cluster in `dir` (created) on a free loopback port; returns its admin
+// URL. For the ctest fixture and for FreshPostgresDatabase.
+Result<std::string> StartCluster(const std::string& dir);
+// Stops the cluster in `dir` (immediate shutdown).
+Status StopCluster(const std::string& dir);
+
+}  // namespace crs::testing
