@@ -7,6 +7,7 @@
 #include "cli/gen_command.h"
 #include "cli/import_command.h"
 #include "cli/serve.h"
+#include "cli/store_command.h"
 #include "cli/token_command.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
@@ -29,7 +30,12 @@ int Main(int argc, char** argv) {
   s->add_option("--listen", serve.listen, "HOST:PORT to listen on (port 0 picks a free port)")
       ->capture_default_str();
   s->add_option("--store", serve.store_url,
-                "Store URL: sqlite: (file in the data dir), sqlite:PATH")
+                "Store URL: sqlite: (file in the data dir), sqlite:PATH, or "
+                "postgres://user@host:port/db (builds with PostgreSQL)")
+      ->capture_default_str();
+  s->add_option("--store-pool", serve.store_pool,
+                "PostgreSQL: the most reader connections open at once")
+      ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   s->add_option("--role", serve.role, "Node role (only 'national' is implemented so far)")
       ->check(CLI::IsMember({"national"}))
@@ -82,6 +88,8 @@ int Main(int argc, char** argv) {
   CLI::App* t = RegisterToken(app, &token_options);
   AuditCommandOptions audit_options;
   CLI::App* a = RegisterAudit(app, &audit_options);
+  MigrateCommandOptions migrate_options;
+  CLI::App* mi = RegisterMigrate(app, &migrate_options);
 
   // Flags given on the command line override the config file: parse once to
   // find --config, load it, then parse again on top.
@@ -106,6 +114,7 @@ int Main(int argc, char** argv) {
   if (im->parsed()) return RunImport(import_options);
   if (t->parsed()) return RunToken(token_options);
   if (a->parsed()) return RunAudit(audit_options);
+  if (mi->parsed()) return RunMigrate(migrate_options);
   return 2;
 }
 

@@ -34,8 +34,10 @@ class DataDirLock {
 
 // Opens the node's store (store_url, "sqlite:" for the data dir's file) with
 // the node's audit signing key (created on first use), as `crs serve` runs
-// it. The caller should hold the DataDirLock.
+// it. The caller should hold the DataDirLock. `pool_size`: PostgreSQL
+// reader connections.
 Result<std::unique_ptr<store::Store>> OpenNodeStore(const std::string& data_dir,
-                                                    const std::string& store_url);
+                                                    const std::string& store_url,
+                                                    int pool_size = 16);
 
 }  // namespace crs::cli

@@ -150,6 +150,7 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
   if (auto v = t["max_body"].value<int64_t>()) o->max_body_bytes = static_cast<uint64_t>(*v);
   if (auto v = t["io_threads"].value<int64_t>()) o->io_threads = static_cast<int>(*v);
   if (auto v = t["worker_threads"].value<int64_t>()) o->worker_threads = static_cast<int>(*v);
+  if (auto v = t["store_pool"].value<int64_t>()) o->store_pool = static_cast<int>(*v);
   if (auto v = t["demo"].value<bool>()) o->demo = *v;
   str("audience", &o->audience);
   str("jwks_file", &o->jwks_file);
@@ -163,7 +164,8 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
     return false;
   }
   for (auto& [key, value] : t) {
-    static const char* kKnown[] = {"data", "listen", "store", "role", "base_url", "max_body",
+    static const char* kKnown[] = {"data", "listen", "store", "store_pool", "role", "base_url",
+                                   "max_body",
                                    "io_threads", "worker_threads", "demo", "audience",
                                    "jwks_file", "jwks_issuer", "consent_model", "volume_alert",
                                    "nhs_number_range", "sensitive_codes"};
@@ -201,7 +203,7 @@ int RunServe(const ServeOptions& o) {
     std::fprintf(stderr, "crs: %s\n", lock.status().message().c_str());
     return 1;
   }
-  auto store = OpenNodeStore(o.data_dir, o.store_url);
+  auto store = OpenNodeStore(o.data_dir, o.store_url, o.store_pool);
   if (!store.ok()) {
     std::fprintf(stderr, "crs: %s\n", store.status().message().c_str());
     return 1;

@@ -306,4 +306,10 @@ struct StoreOptions {
 // Opens (creating and migrating if needed) the store named by options.url.
 Result<std::unique_ptr<Store>> OpenStore(const StoreOptions& options);
 
+// Creates or migrates the schema of the store named by options.url to the
+// version this binary knows, without serving it; returns a one-line report
+// ("PostgreSQL schema version 0 -> 1"). Unavailable when the store cannot be
+// reached or its schema is newer than this binary.
+Result<std::string> MigrateStore(const StoreOptions& options);
+
 }  // namespace crs::store

@@ -5,6 +5,9 @@
 
 #include <sqlite3.h>
 
+#include "store/store.h"
+#include "support/test_postgres.h"
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,10 +15,13 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 
 namespace crs::e2e {
@@ -113,14 +119,49 @@ HttpResult Client::SendOnce(const std::string& method, const std::string& target
   return result;
 }
 
+namespace {
+
+// The store URL of each server's data dir (PostgreSQL runs), for AuditRecords.
+std::mutex urls_mu;
+std::map<std::string, std::string>& StoreUrls() {
+  static std::map<std::string, std::string> urls;
+  return urls;
+}
+
+}  // namespace
+
+bool OnPostgres() {
+  // "postgres" or "postgres:URLFILE" (ctest: the fixture server's URL file).
+  const char* v = std::getenv("CRS_E2E_STORE");
+  std::string mode = v ? v : "";
+  if (mode.starts_with("postgres:") && !std::getenv("CRS_TEST_POSTGRES_URL_FILE")) {
+    setenv("CRS_TEST_POSTGRES_URL_FILE", mode.c_str() + 9, 1);
+  }
+  return mode == "postgres" || mode.starts_with("postgres:");
+}
+
 ServerProcess::ServerProcess() {
   char tmpl[] = "/tmp/crs-e2e-XXXXXX";
   char* dir = mkdtemp(tmpl);
   data_dir_ = dir ? dir : "/tmp/crs-e2e-fallback";
+  if (OnPostgres() && !testing::PostgresDisabled()) {
+    auto url = testing::FreshPostgresDatabase();
+    if (!url.ok()) {
+      std::fprintf(stderr, "e2e: no PostgreSQL database: %s\n", url.status().message().c_str());
+      return;  // Start() fails
+    }
+    store_url_ = *url;
+    std::lock_guard<std::mutex> lock(urls_mu);
+    StoreUrls()[data_dir_] = store_url_;
+  }
 }
 
 ServerProcess::~ServerProcess() {
   if (pid_ > 0) Stop(SIGKILL);
+  {
+    std::lock_guard<std::mutex> lock(urls_mu);
+    StoreUrls().erase(data_dir_);
+  }
   std::error_code ec;
   std::filesystem::remove_all(data_dir_, ec);
 }
@@ -130,6 +171,11 @@ bool ServerProcess::Start(const std::vector<std::string>& extra_args) {
   if (pipe(out_pipe) != 0) return false;
   std::vector<std::string> args = {CRS_BINARY, "serve", "--data", data_dir_ + "/data",
                                    "--listen", "127.0.0.1:0"};
+  if (OnPostgres() && store_url_.empty()) return false;  // no database (see the constructor)
+  if (!store_url_.empty()) {
+    args.push_back("--store");
+    args.push_back(store_url_);
+  }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = fork();
   if (pid_ == 0) {
@@ -205,8 +251,87 @@ std::string ServerProcess::SystemToken() const {
   return Token("system", "TEST", "", {}, {"system/*.cruds"});
 }
 
+namespace {
+
+// The PostgreSQL URL of the server whose data dir is `data_dir` (DIR or
+// DIR/data); "" when it runs on SQLite.
+std::string PostgresUrlOf(std::string data_dir) {
+  while (data_dir.ends_with("/")) data_dir.pop_back();
+  if (data_dir.ends_with("/data")) data_dir.resize(data_dir.size() - 5);
+  std::lock_guard<std::mutex> lock(urls_mu);
+  auto it = StoreUrls().find(data_dir);
+  return it == StoreUrls().end() ? "" : it->second;
+}
+
+// Runs `sql` with psql on `url`; its unaligned output into *out.
+bool Psql(const std::string& url, const std::string& sql, std::string* out) {
+  auto quote = [](const std::string& s) {
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+  };
+  std::string cmd = "/usr/lib/postgresql/15/bin/psql -X -A -t -q -v ON_ERROR_STOP=1 " +
+                    quote(url) + " -c " + quote(sql) + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return false;
+  char buf[4096];
+  size_t n;
+  out->clear();
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
+  int status = pclose(p);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+}  // namespace
+
+int64_t StoreScalar(const std::string& data_dir, const std::string& sql) {
+  if (std::string url = PostgresUrlOf(data_dir); !url.empty()) {
+    std::string out;
+    if (!Psql(url, sql, &out) || out.empty()) return -1;
+    return std::atoll(out.c_str());
+  }
+  std::string dir = data_dir.ends_with("/data") ? data_dir : data_dir + "/data";
+  if (!std::filesystem::exists(dir + "/crs.db")) dir = data_dir;
+  sqlite3* db = nullptr;
+  int64_t value = -1;
+  if (sqlite3_open_v2((dir + "/crs.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
+      SQLITE_OK) {
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr);
+    if (s && sqlite3_step(s) == SQLITE_ROW) value = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+  }
+  sqlite3_close(db);
+  return value;
+}
+
+bool AuditLogExec(const std::string& data_dir, const std::string& sqlite_sql,
+                  const std::string& postgres_sql) {
+  if (std::string url = PostgresUrlOf(data_dir); !url.empty()) {
+    std::string out;
+    return Psql(url, postgres_sql, &out);
+  }
+  sqlite3* db = nullptr;
+  bool ok = sqlite3_open((data_dir + "/crs-audit.db").c_str(), &db) == SQLITE_OK &&
+            sqlite3_exec(db, sqlite_sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
+  sqlite3_close(db);
+  return ok;
+}
+
 std::vector<std::string> AuditRecords(const std::string& data_dir) {
   std::vector<std::string> out;
+  if (std::string url = PostgresUrlOf(data_dir); !url.empty()) {
+    store::StoreOptions options;
+    options.url = url;
+    options.pool_size = 1;
+    auto st = store::OpenStore(options);
+    if (!st.ok()) return out;
+    (void)(*st)->ScanAuditRows(0, [&out](const store::AuditRowView& row) {
+      out.emplace_back(row.record);
+      return true;
+    });
+    return out;
+  }
   sqlite3* db = nullptr;
   if (sqlite3_open_v2((data_dir + "/crs-audit.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) !=
       SQLITE_OK) {
@@ -227,6 +352,15 @@ std::vector<std::string> AuditRecords(const std::string& data_dir) {
 int RunCrs(const std::vector<std::string>& args, std::string* out) {
   std::string cmd = CRS_BINARY;
   for (const auto& a : args) cmd += " '" + a + "'";
+  // A command working on a node's store works on the store that node's
+  // server uses.
+  bool on_store = !args.empty() && (args[0] == "import" || args[0] == "serve" ||
+                                    (args[0] == "audit" && args.size() > 1 && args[1] == "verify"));
+  bool has_store = std::find(args.begin(), args.end(), "--store") != args.end();
+  auto data = std::find(args.begin(), args.end(), "--data");
+  if (on_store && !has_store && data != args.end() && data + 1 != args.end()) {
+    if (std::string url = PostgresUrlOf(*(data + 1)); !url.empty()) cmd += " --store '" + url + "'";
+  }
   cmd += " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return -1;

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <boost/json.hpp>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -54,11 +55,16 @@ class ServerProcess {
 
   // Starts `crs serve --data DIR --listen 127.0.0.1:0` plus `extra_args`;
   // returns false (and records why) if it did not print its listen line.
+  // Under CRS_E2E_STORE=postgres the server also gets `--store URL` of a
+  // fresh database on the test server (the same one on every Start of this
+  // process object).
   bool Start(const std::vector<std::string>& extra_args = {});
   // Sends `signal` and waits for exit; returns the exit status (or -signal).
   int Stop(int signal);
   int port() const { return port_; }
   const std::string& data_dir() const { return data_dir_; }
+  // The --store URL the server runs with ("" for the data dir's SQLite file).
+  const std::string& store_url() const { return store_url_; }
   std::string Base() const { return "/fhir"; }
 
   // A bearer token signed by this server's node key (created by Start()).
@@ -74,15 +80,33 @@ class ServerProcess {
 
  private:
   std::string data_dir_;
+  std::string store_url_;
   pid_t pid_ = -1;
   int port_ = 0;
 };
 
 // Runs the crs binary with `args` and returns its exit code; output into *out.
+// `crs import|serve|audit verify --data DIR` of a ServerProcess's data dir
+// gets that server's `--store` too (PostgreSQL runs).
 int RunCrs(const std::vector<std::string>& args, std::string* out);
 
-// Every audit record's JSON text in the node's database (DATA/crs.db),
-// oldest first; readable while the server runs (WAL).
+// The first column of the first row of `sql` over the store of the node
+// whose data dir is `data_dir` (its crs.db, or its PostgreSQL database);
+// -1 when it cannot be read.
+int64_t StoreScalar(const std::string& data_dir, const std::string& sql);
+
+// Runs a statement on the node's audit log (crs-audit.db, or its PostgreSQL
+// database), in the dialect of each; true when it succeeded.
+bool AuditLogExec(const std::string& data_dir, const std::string& sqlite_sql,
+                  const std::string& postgres_sql);
+
+// True when the end-to-end tests run against PostgreSQL (CRS_E2E_STORE=postgres,
+// or postgres:URLFILE naming the test server's URL file).
+bool OnPostgres();
+
+// Every audit record's JSON text in the node's audit log (DATA/crs-audit.db,
+// or the PostgreSQL database of the server using DATA), oldest first;
+// readable while the server runs.
 std::vector<std::string> AuditRecords(const std::string& data_dir);
 
 // Reads a file into a string (empty when unreadable).

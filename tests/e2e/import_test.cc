@@ -1,6 +1,5 @@
 // `crs import`: bulk loading into a stopped node -- generated populations,
 // Bundles, bad lines, interruption and resume, and the running-node guard.
-#include <sqlite3.h>
 
 #include <boost/json.hpp>
 #include <filesystem>
@@ -28,17 +27,7 @@ std::map<std::string, int> TypesIn(const std::string& path) {
 }
 
 int64_t Scalar(const std::string& data_dir, const std::string& sql) {
-  sqlite3* db = nullptr;
-  int64_t value = -1;
-  if (sqlite3_open_v2((data_dir + "/crs.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
-      SQLITE_OK) {
-    sqlite3_stmt* s = nullptr;
-    sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr);
-    if (s && sqlite3_step(s) == SQLITE_ROW) value = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-  }
-  sqlite3_close(db);
-  return value;
+  return StoreScalar(data_dir, sql);
 }
 
 int Total(Client& client, const std::string& target) {

@@ -2,7 +2,6 @@
 // as a FHIR document, view it at the point of care, update it, dissent
 // (purged from the store, not hidden), consent again; additional
 // information only with explicit consent; sensitive codes never leave.
-#include <sqlite3.h>
 
 #include <boost/json.hpp>
 #include <fstream>
@@ -72,24 +71,13 @@ std::string Div(const HttpResult& r) {
   return std::string(v.at("entry").at(0).at("resource").at("text").at("div").as_string());
 }
 
-// Rows the store holds for a resource (every version), read from the database file.
+// Rows the store holds for a resource (every version), read from the database.
+// (Test ids are plain: no quoting needed.)
 int64_t StoredVersions(const std::string& data_dir, const std::string& type, const std::string& id) {
-  sqlite3* db = nullptr;
-  int64_t n = -1;
-  if (sqlite3_open_v2((data_dir + "/data/crs.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* s = nullptr;
-    std::string sql = "SELECT (SELECT count(*) FROM resources WHERE type = ?1 AND id = ?2) + "
-                      "(SELECT count(*) FROM versions v JOIN resources r ON r.rid = v.rid "
-                      "WHERE r.type = ?1 AND r.id = ?2)";
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK) {
-      sqlite3_bind_text(s, 1, type.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text(s, 2, id.c_str(), -1, SQLITE_TRANSIENT);
-      if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int64(s, 0);
-    }
-    sqlite3_finalize(s);
-  }
-  sqlite3_close(db);
-  return n;
+  std::string match = "r.type = '" + type + "' AND r.id = '" + id + "'";
+  return StoreScalar(data_dir, "SELECT (SELECT count(*) FROM resources r WHERE " + match + ") + "
+                               "(SELECT count(*) FROM versions v JOIN resources r ON r.rid = v.rid "
+                               "WHERE " + match + ")");
 }
 
 class SummaryTest : public ServerTest {

@@ -1,0 +1,26 @@
+// Store administration: `crs migrate` creates or upgrades a store's schema
+// without serving it (e.g. before rolling out a new version to every node
+// sharing a PostgreSQL database).
+#pragma once
+
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace crs::cli {
+
+struct MigrateCommandOptions {
+  std::string data_dir = "./data";
+  std::string store_url = "sqlite:";
+};
+
+// Adds `migrate` to `app`, parsing into `options` (which must outlive
+// parsing). Returns the subcommand.
+CLI::App* RegisterMigrate(CLI::App& app, MigrateCommandOptions* options);
+
+// Exit code: 0 when the schema is current, 1 when it could not be migrated.
+int RunMigrate(const MigrateCommandOptions& options);
+
+}  // namespace crs::cli
