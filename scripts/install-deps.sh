@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages OpenCRS needs to build, test and benchmark.
+# PostgreSQL: libpq for the backend, the server for the tests (they start
+# throwaway clusters of their own; the package's system service is not used).
 # Idempotent: only missing packages are installed; apt-get update runs first
 # when anything is missing.
 set -euo pipefail
@@ -9,6 +11,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev libzstd-dev libutf8proc-dev
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
+  libpq-dev postgresql-15
   libgtest-dev libgmock-dev libbenchmark-dev
   curl python3
 )

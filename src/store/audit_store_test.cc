@@ -21,13 +21,12 @@ class AuditStoreTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     char tmpl[] = "/tmp/crs-audit-store-XXXXXX";
     dir_ = mkdtemp(tmpl);
-    url_ = GetParam();
-    if (url_ == "postgres") {
-      if (::crs::testing::PostgresDisabled()) GTEST_SKIP() << "CRS_TEST_POSTGRES=0";
-      auto db = ::crs::testing::FreshPostgresDatabase();
-      ASSERT_TRUE(db.ok()) << db.status().ToString();
-      url_ = *db;
+    if (GetParam() == "postgres" && ::crs::testing::PostgresDisabled()) {
+      GTEST_SKIP() << "CRS_TEST_POSTGRES=0";
     }
+    auto url = ::crs::testing::StoreUrlFor(GetParam());
+    ASSERT_TRUE(url.ok()) << url.status().ToString();
+    url_ = *url;
     Reopen();
   }
   void TearDown() override {

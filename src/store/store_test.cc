@@ -1,7 +1,6 @@
 // The Store contract, one suite for every backend (parameterised by store
 // URL; PostgreSQL joins the list when its backend exists).
 #include "store/store.h"
-#include "support/test_postgres.h"
 
 #include <gtest/gtest.h>
 
@@ -11,6 +10,7 @@
 #include <thread>
 
 #include "store/body_codec.h"
+#include "support/test_postgres.h"
 
 namespace crs::store {
 namespace {
@@ -20,13 +20,12 @@ class StoreContractTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     char tmpl[] = "/tmp/crs-store-XXXXXX";
     dir_ = mkdtemp(tmpl);
-    url_ = GetParam();
-    if (url_ == "postgres") {
-      if (::crs::testing::PostgresDisabled()) GTEST_SKIP() << "CRS_TEST_POSTGRES=0";
-      auto db = ::crs::testing::FreshPostgresDatabase();
-      ASSERT_TRUE(db.ok()) << db.status().ToString();
-      url_ = *db;
+    if (GetParam() == "postgres" && ::crs::testing::PostgresDisabled()) {
+      GTEST_SKIP() << "CRS_TEST_POSTGRES=0";
     }
+    auto url = ::crs::testing::StoreUrlFor(GetParam());
+    ASSERT_TRUE(url.ok()) << url.status().ToString();
+    url_ = *url;
     Reopen();
   }
   void TearDown() override {

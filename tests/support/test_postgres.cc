@@ -131,6 +131,11 @@ Result<std::string> FreshPostgresDatabase() {
   return "postgres://" + user + "@" + host + ":" + port + "/" + name;
 }
 
+Result<std::string> StoreUrlFor(const std::string& backend) {
+  if (backend == "postgres") return FreshPostgresDatabase();
+  return backend;
+}
+
 Result<std::string> StartCluster(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;

@@ -32,6 +32,10 @@ bool PostgresDisabled();
 // The URL of a new, empty database on the test server.
 Result<std::string> FreshPostgresDatabase();
 
+// The store URL for backend `backend` (an element of StoreBackends()):
+// "sqlite:" as is, a fresh database for "postgres".
+Result<std::string> StoreUrlFor(const std::string& backend);
+
 // A cluster in `dir` (created) on a free loopback port; returns its admin
 // URL. For the ctest fixture and for FreshPostgresDatabase.
 Result<std::string> StartCluster(const std::string& dir);

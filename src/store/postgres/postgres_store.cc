@@ -60,6 +60,18 @@ Result<SearchMatch> MatchFromRow(const Rows& r, int i, int type_col) {
   return m;
 }
 
+// Runs `sql` and decodes every row (match columns, then the type).
+Result<std::vector<SearchMatch>> RunMatches(Conn& c, const CompiledSql& sql) {
+  CRS_ASSIGN_OR_RETURN(Rows rows, c.QueryOnce(sql.sql, Params(sql.args)));
+  std::vector<SearchMatch> out;
+  out.reserve(rows.size());
+  for (int i = 0; i < rows.size(); ++i) {
+    CRS_ASSIGN_OR_RETURN(SearchMatch m, MatchFromRow(rows, i, sql::kMatchTypeColumn));
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
 SortValue SortValueAt(const Rows& r, int i, int col) {
   if (r.IsNull(i, col)) return std::monostate();
   if (r.IsIntColumn(col)) return r.Int(i, col);
@@ -169,16 +181,9 @@ class PostgresStore final : public Store {
   Result<SearchResult> Compartment(const CompartmentQuery& q) override {
     CompiledSql members = sql::CompileCompartment(q, sql::kPostgres);
     return WithConn<SearchResult>([&](Conn& c) -> Result<SearchResult> {
-      CRS_ASSIGN_OR_RETURN(Rows r, c.QueryOnce(members.sql, Params(members.args)));
       SearchResult result;
-      for (int i = 0; i < r.size(); ++i) {
-        if (static_cast<int>(result.matches.size()) == q.count) {
-          result.next_after_rid = result.matches.back().rid;
-          break;
-        }
-        CRS_ASSIGN_OR_RETURN(SearchMatch m, MatchFromRow(r, i, sql::kMatchTypeColumn));
-        result.matches.push_back(std::move(m));
-      }
+      CRS_ASSIGN_OR_RETURN(result.matches, RunMatches(c, members));
+      result.next_after_rid = sql::TrimPage(&result.matches, q.count);
       return result;
     });
   }
@@ -300,16 +305,7 @@ class PostgresStore final : public Store {
       result->matches.push_back(std::move(m));
     }
     return sql::LoadIncludes(
-        q, sql::kPostgres,
-        [&c](const CompiledSql& inc) -> Result<std::vector<SearchMatch>> {
-          CRS_ASSIGN_OR_RETURN(Rows rows, c.QueryOnce(inc.sql, Params(inc.args)));
-          std::vector<SearchMatch> out;
-          for (int i = 0; i < rows.size(); ++i) {
-            CRS_ASSIGN_OR_RETURN(SearchMatch m, MatchFromRow(rows, i, sql::kMatchTypeColumn));
-            out.push_back(std::move(m));
-          }
-          return out;
-        },
+        q, sql::kPostgres, [&c](const CompiledSql& inc) { return RunMatches(c, inc); },
         result);
   }
 

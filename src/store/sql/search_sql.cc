@@ -487,6 +487,12 @@ CompiledSql CompileCount(const SearchQuery& query, const Dialect& dialect) {
   return out;
 }
 
+int64_t TrimPage(std::vector<SearchMatch>* rows, int count) {
+  if (count < 0 || static_cast<int>(rows->size()) <= count) return 0;
+  rows->resize(count);
+  return rows->empty() ? 0 : rows->back().rid;
+}
+
 CompiledSql CompileCompartment(const CompartmentQuery& q, const Dialect& dialect) {
   ArgList args(dialect);
   std::string owner_type = args.Add(q.type), owner_id = args.Add(q.id);

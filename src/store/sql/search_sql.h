@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "store/search_query.h"
 #include "store/sql/dialect.h"
@@ -40,6 +41,11 @@ CompiledSql CompileHistory(const HistoryQuery& query, const Dialect& dialect);
 // The conditions (no leading AND) under which the resource row aliased
 // `alias` is visible through `filter`; values are added to `args`.
 std::string AccessSql(const AccessFilter& filter, const std::string& alias, ArgList& args);
+
+// Cuts a page fetched with one row beyond `count` back to `count` rows;
+// returns the keyset cursor of the next page (the last kept rid), or 0 when
+// there is none.
+int64_t TrimPage(std::vector<SearchMatch>* rows, int count);
 
 // The text standing in for "no value" of an ascending sort key where the
 // dialect has no native NULLS LAST (it sorts after every number and text).

@@ -217,29 +217,9 @@ class SqliteStore final : public Store {
     SearchResult result;
     Status st = WithReader([&](Db* conn) -> Status {
       CompiledSql members = sql::CompileCompartment(q, sql::kSqlite);
-      CRS_ASSIGN_OR_RETURN(Stmt * s, conn->PrepareDynamic(members.sql));
-      BindArgs(s, members.args);
-      Status inner = Status::Ok();
-      while (inner.ok()) {
-        auto row = s->Step();
-        if (!row.ok()) {
-          inner = row.status();
-          break;
-        }
-        if (!*row) break;
-        if (static_cast<int>(result.matches.size()) == q.count) {
-          result.next_after_rid = result.matches.back().rid;
-          break;
-        }
-        auto m = MatchFromRow(*s, sql::kMatchTypeColumn);
-        if (!m.ok()) {
-          inner = m.status();
-          break;
-        }
-        result.matches.push_back(std::move(*m));
-      }
-      s->Reset();
-      return inner;
+      CRS_ASSIGN_OR_RETURN(result.matches, RunMatches(*conn, members));
+      result.next_after_rid = sql::TrimPage(&result.matches, q.count);
+      return Status::Ok();
     });
     if (!st.ok()) return st;
     return result;
