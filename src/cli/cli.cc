@@ -90,6 +90,8 @@ int Main(int argc, char** argv) {
   CLI::App* a = RegisterAudit(app, &audit_options);
   MigrateCommandOptions migrate_options;
   CLI::App* mi = RegisterMigrate(app, &migrate_options);
+  CopyCommandOptions copy_options;
+  CLI::App* cp = RegisterCopy(app, &copy_options);
 
   // Flags given on the command line override the config file: parse once to
   // find --config, load it, then parse again on top.
@@ -115,6 +117,7 @@ int Main(int argc, char** argv) {
   if (t->parsed()) return RunToken(token_options);
   if (a->parsed()) return RunAudit(audit_options);
   if (mi->parsed()) return RunMigrate(migrate_options);
+  if (cp->parsed()) return RunCopy(copy_options);
   return 2;
 }
 

@@ -1,6 +1,7 @@
 // Store administration: `crs migrate` creates or upgrades a store's schema
 // without serving it (e.g. before rolling out a new version to every node
-// sharing a PostgreSQL database).
+// sharing a PostgreSQL database); `crs copy` moves a stopped node's data
+// from SQLite into PostgreSQL.
 #pragma once
 
 #include <string>
@@ -22,5 +23,17 @@ CLI::App* RegisterMigrate(CLI::App& app, MigrateCommandOptions* options);
 
 // Exit code: 0 when the schema is current, 1 when it could not be migrated.
 int RunMigrate(const MigrateCommandOptions& options);
+
+struct CopyCommandOptions {
+  std::string data_dir = "./data";
+  std::string from = "sqlite:";
+  std::string to;
+};
+
+CLI::App* RegisterCopy(CLI::App& app, CopyCommandOptions* options);
+
+// Exit code: 0 when everything was copied, 1 when nothing was (the copy is
+// one transaction), 2 for bad usage.
+int RunCopy(const CopyCommandOptions& options);
 
 }  // namespace crs::cli

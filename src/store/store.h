@@ -312,4 +312,14 @@ Result<std::unique_ptr<Store>> OpenStore(const StoreOptions& options);
 // reached or its schema is newer than this binary.
 Result<std::string> MigrateStore(const StoreOptions& options);
 
+// Copies every resource, version, search-index row, relationship, counter
+// and audit record (with its hashes and signed checkpoints, byte for byte)
+// from the store `from` to the store `to`, which is created or migrated
+// first and must hold no data (Conflict otherwise). Nothing may write
+// either store meanwhile. Supported: from "sqlite:..." to "postgres://..."
+// (Invalid otherwise). `progress` (optional) hears each table and its row
+// count.
+Status CopyStore(const StoreOptions& from, const StoreOptions& to,
+                 const std::function<void(const std::string& table, int64_t rows)>& progress);
+
 }  // namespace crs::store
