@@ -5,6 +5,11 @@
 #
 #   bash bench/run.sh            # N=100000, 10 s per run
 #   CRS_BENCH_N=20000 DURATION=5s bash bench/run.sh
+#   CRS_BENCH_STORE=postgres bash bench/run.sh   # the same on PostgreSQL 15
+#
+# CRS_BENCH_STORE: sqlite: (default), postgres (a throwaway cluster in the
+# work dir with the server's default durability: fsync and synchronous_commit
+# on; shared_buffers 1GB), or a postgres:// URL of an empty database.
 #
 # Every request carries a backend-service bearer token (role system, scope
 # system/*.cruds) minted from the server's data dir; nginx gets the same header.
@@ -29,8 +34,11 @@ out="$root/bench/out"
 mkdir -p "$out" "$work/www" "$work/logs"
 chmod 755 "$work" "$work/www"  # nginx workers run as www-data
 crs_pid=""
+pg_data=""
 cleanup() {
   [[ -n "$crs_pid" ]] && kill "$crs_pid" 2>/dev/null || true
+  sleep 0.5
+  [[ -n "$pg_data" ]] && "${as_pg[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$pg_data" -m fast -w stop >/dev/null 2>&1 || true
   [[ -f "$work/nginx.pid" ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
   sleep 0.5
   rm -rf "$work"
@@ -42,7 +50,25 @@ python3 bench/make_patients.py "$N" "$work/bundles" 1000 --allergies
 export CRS_BENCH_IDS="$work/bundles/ids.txt"
 first_id=$(head -1 "$CRS_BENCH_IDS")
 
-"$CRS" serve --data "$work/data" --listen "127.0.0.1:$PORT" >"$work/crs.out" 2>"$work/crs.err" &
+STORE=${CRS_BENCH_STORE:-sqlite:}
+as_pg=()
+if [[ "$STORE" == postgres ]]; then
+  # initdb refuses root: the cluster runs as the postgres user then.
+  if [[ $(id -u) == 0 ]]; then as_pg=(runuser -u postgres --); fi
+  pgbin=/usr/lib/postgresql/15/bin
+  pg_port=$((PORT + 2))
+  mkdir -p "$work/pg"
+  if [[ $(id -u) == 0 ]]; then chown postgres "$work/pg"; fi
+  "${as_pg[@]}" $pgbin/initdb -D "$work/pg/data" -U postgres --auth=trust -E UTF8 --locale=C >/dev/null
+  pg_data="$work/pg/data"
+  "${as_pg[@]}" $pgbin/pg_ctl -D "$pg_data" -l "$work/pg/server.log" -w -o \
+    "-c listen_addresses=127.0.0.1 -c port=$pg_port -c unix_socket_directories=$work/pg -c shared_buffers=1GB -c max_connections=100" \
+    start >/dev/null
+  STORE="postgres://postgres@127.0.0.1:$pg_port/postgres"
+fi
+echo "store: ${STORE%%@*}"
+
+"$CRS" serve --data "$work/data" --listen "127.0.0.1:$PORT" --store "$STORE" >"$work/crs.out" 2>"$work/crs.err" &
 crs_pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
 # Minted after the server is up: it signs with the node key it created in DIR/keys/.
@@ -98,3 +124,4 @@ run create "http://127.0.0.1:$PORT/fhir/Patient" bench/wrk/create.lua
 CRS_BENCH_BODY="$work/allergy.json" run update "http://127.0.0.1:$PORT" bench/wrk/update.lua
 echo "read/nginx ratio: $(echo "scale=3; $(cat "$out/read-by-id.rps") / $(cat "$out/nginx-static.rps")" | bc)"
 du -sh "$work/data" | awk '{print "data dir after the run: " $1}'
+if [[ -n "$pg_data" ]]; then du -sh "$pg_data" | awk '{print "PostgreSQL cluster after the run: " $1}'; fi

@@ -33,6 +33,9 @@ int Main(int argc, char** argv) {
                 "Store URL: sqlite: (file in the data dir), sqlite:PATH, or "
                 "postgres://user@host:port/db (builds with PostgreSQL)")
       ->capture_default_str();
+  s->add_option("--replica", serve.replicas,
+                "PostgreSQL hot standby answering reads and searches (repeatable): "
+                "postgres://user@host:port/db");
   s->add_option("--store-pool", serve.store_pool,
                 "PostgreSQL: the most reader connections open at once")
       ->check(CLI::Range(1, 1000))

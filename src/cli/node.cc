@@ -46,7 +46,8 @@ DataDirLock::~DataDirLock() {
 
 Result<std::unique_ptr<store::Store>> OpenNodeStore(const std::string& data_dir,
                                                     const std::string& store_url,
-                                                    int pool_size) {
+                                                    int pool_size,
+                                                    std::vector<std::string> replicas) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec)
@@ -55,6 +56,7 @@ Result<std::unique_ptr<store::Store>> OpenNodeStore(const std::string& data_dir,
   options.url = store_url;
   options.data_dir = data_dir;
   options.pool_size = pool_size;
+  options.replicas = std::move(replicas);
   // The audit log's checkpoints are signed with the node's audit key.
   auto key = audit::SigningKey::LoadOrCreate(data_dir);
   if (!key.ok()) return Status(key.status().code(), "audit key: " + key.status().message());

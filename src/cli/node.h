@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "store/store.h"
@@ -34,10 +35,11 @@ class DataDirLock {
 
 // Opens the node's store (store_url, "sqlite:" for the data dir's file) with
 // the node's audit signing key (created on first use), as `crs serve` runs
-// it. The caller should hold the DataDirLock. `pool_size`: PostgreSQL
-// reader connections.
+// it. The caller should hold the DataDirLock. `pool_size` and `replicas`:
+// PostgreSQL reader connections per server, and read replicas.
 Result<std::unique_ptr<store::Store>> OpenNodeStore(const std::string& data_dir,
                                                     const std::string& store_url,
-                                                    int pool_size = 16);
+                                                    int pool_size = 16,
+                                                    std::vector<std::string> replicas = {});
 
 }  // namespace crs::cli

@@ -151,6 +151,12 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
   if (auto v = t["io_threads"].value<int64_t>()) o->io_threads = static_cast<int>(*v);
   if (auto v = t["worker_threads"].value<int64_t>()) o->worker_threads = static_cast<int>(*v);
   if (auto v = t["store_pool"].value<int64_t>()) o->store_pool = static_cast<int>(*v);
+  if (auto* list = t["replicas"].as_array()) {
+    o->replicas.clear();
+    for (const auto& item : *list) {
+      if (auto v = item.value<std::string>()) o->replicas.push_back(*v);
+    }
+  }
   if (auto v = t["demo"].value<bool>()) o->demo = *v;
   str("audience", &o->audience);
   str("jwks_file", &o->jwks_file);
@@ -164,7 +170,8 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
     return false;
   }
   for (auto& [key, value] : t) {
-    static const char* kKnown[] = {"data", "listen", "store", "store_pool", "role", "base_url",
+    static const char* kKnown[] = {"data", "listen", "store", "store_pool", "replicas", "role",
+                                   "base_url",
                                    "max_body",
                                    "io_threads", "worker_threads", "demo", "audience",
                                    "jwks_file", "jwks_issuer", "consent_model", "volume_alert",
@@ -203,7 +210,7 @@ int RunServe(const ServeOptions& o) {
     std::fprintf(stderr, "crs: %s\n", lock.status().message().c_str());
     return 1;
   }
-  auto store = OpenNodeStore(o.data_dir, o.store_url, o.store_pool);
+  auto store = OpenNodeStore(o.data_dir, o.store_url, o.store_pool, o.replicas);
   if (!store.ok()) {
     std::fprintf(stderr, "crs: %s\n", store.status().message().c_str());
     return 1;

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace crs::cli {
 
@@ -11,6 +12,7 @@ struct ServeOptions {
   std::string listen = "127.0.0.1:8080";
   std::string store_url = "sqlite:";
   int store_pool = 16;  // PostgreSQL reader connections
+  std::vector<std::string> replicas;  // PostgreSQL read replicas (URLs)
   std::string role = "national";
   std::string base_url;  // empty: derived from the Host header
   uint64_t max_body_bytes = 32ull << 20;

@@ -195,6 +195,7 @@ struct AuditPage {
 struct StoreStats {
   int64_t resources = 0;
   int64_t versions = 0;
+  int64_t replica_reads = 0;  // reads answered by a read replica since the store opened
 };
 
 class Store {
@@ -285,8 +286,13 @@ struct StoreOptions {
   // Group commit: the most batches one transaction may carry.
   int max_group = 256;
   // PostgreSQL: the most reader connections open at once (the writer has
-  // one more of its own).
+  // one more of its own), per server.
   int pool_size = 16;
+  // PostgreSQL: hot-standby replicas (libpq URIs) that answer reads and
+  // searches, each only once it has replayed every acknowledged write
+  // (read-your-writes); the primary answers otherwise. Audit reads always go
+  // to the primary.
+  std::vector<std::string> replicas;
   // zstd level for resource bodies (1 = fastest).
   int compression_level = 3;
   // Signs audit checkpoints: returns the 64-byte Ed25519 signature of a

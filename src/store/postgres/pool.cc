@@ -44,4 +44,15 @@ void Pool::Release(std::unique_ptr<Conn> conn) {
   cv_.notify_one();
 }
 
+void Pool::DropIdle() {
+  std::vector<std::unique_ptr<Conn>> dropped;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    dropped.swap(idle_);
+    open_ -= static_cast<int>(dropped.size());
+  }
+  dropped.clear();  // closed outside the lock
+  cv_.notify_all();
+}
+
 }  // namespace crs::store::postgres

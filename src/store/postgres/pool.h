@@ -25,6 +25,9 @@ class Pool {
   // A connection for the caller's exclusive use until Release.
   Result<std::unique_ptr<Conn>> Acquire();
   void Release(std::unique_ptr<Conn> conn);
+  // Closes every idle connection (after one was found lost: the others to
+  // the same server are likely lost too).
+  void DropIdle();
 
  private:
   const std::string url_;

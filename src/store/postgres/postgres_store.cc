@@ -6,6 +6,7 @@
 #include "store/postgres/audit_reads.h"
 #include "store/postgres/pg.h"
 #include "store/postgres/pool.h"
+#include "store/postgres/replicas.h"
 #include "store/postgres/schema.h"
 #include "store/postgres/write_ops.h"
 #include "store/sql/group_writer.h"
@@ -115,7 +116,10 @@ Status Migrate(Conn& c, int* from, int* to) {
 class PostgresStore final : public Store {
  public:
   explicit PostgresStore(const StoreOptions& options)
-      : options_(options), pool_(options.url, options.pool_size), writer_conn_(options.url) {}
+      : options_(options),
+        pool_(options.url, options.pool_size),
+        replicas_(options.replicas, options.pool_size),
+        writer_conn_(options.url) {}
 
   ~PostgresStore() override { writer_.reset(); }
 
@@ -125,7 +129,8 @@ class PostgresStore final : public Store {
       int from = 0, to = 0;
       CRS_RETURN_IF_ERROR(Migrate(*conn, &from, &to));
     }
-    write_ops_ = std::make_unique<PgWriteOps>(writer_conn_);
+    write_ops_ = std::make_unique<PgWriteOps>(
+        writer_conn_, replicas_.empty() ? nullptr : &replicas_.last_write_lsn());
     audit_ops_ = std::make_unique<PgAuditOps>(writer_conn_, *write_ops_);
     writer_ = std::make_unique<sql::GroupWriter>(*write_ops_, *audit_ops_, options_);
     return writer_->Start();
@@ -142,7 +147,7 @@ class PostgresStore final : public Store {
 
   Result<HistoryPage> History(const HistoryQuery& q) override {
     CompiledSql history = sql::CompileHistory(q, sql::kPostgres);
-    return WithConn<HistoryPage>([&](Conn& c) -> Result<HistoryPage> {
+    return ReadReplica<HistoryPage>([&](Conn& c) -> Result<HistoryPage> {
       CRS_ASSIGN_OR_RETURN(Rows r, c.QueryOnce(history.sql, Params(history.args)));
       HistoryPage page;
       for (int i = 0; i < r.size(); ++i) {
@@ -167,7 +172,7 @@ class PostgresStore final : public Store {
   }
 
   Result<SearchResult> Search(const SearchQuery& q) override {
-    return WithConn<SearchResult>([&](Conn& c) -> Result<SearchResult> {
+    return ReadReplica<SearchResult>([&](Conn& c) -> Result<SearchResult> {
       // One snapshot for the total, the page and its includes.
       CRS_RETURN_IF_ERROR(c.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
       SearchResult result;
@@ -180,7 +185,7 @@ class PostgresStore final : public Store {
 
   Result<SearchResult> Compartment(const CompartmentQuery& q) override {
     CompiledSql members = sql::CompileCompartment(q, sql::kPostgres);
-    return WithConn<SearchResult>([&](Conn& c) -> Result<SearchResult> {
+    return ReadReplica<SearchResult>([&](Conn& c) -> Result<SearchResult> {
       SearchResult result;
       CRS_ASSIGN_OR_RETURN(result.matches, RunMatches(c, members));
       result.next_after_rid = sql::TrimPage(&result.matches, q.count);
@@ -189,7 +194,7 @@ class PostgresStore final : public Store {
   }
 
   Result<bool> HasRelationship(std::string_view org, std::string_view patient) override {
-    return WithConn<bool>([&](Conn& c) -> Result<bool> {
+    return ReadReplica<bool>([&](Conn& c) -> Result<bool> {
       CRS_ASSIGN_OR_RETURN(Rows r, c.Query("SELECT 1 FROM rel WHERE org = $1 AND patient = $2 LIMIT 1",
                                            Params().Text(org).Text(patient)));
       return r.size() > 0;
@@ -211,10 +216,13 @@ class PostgresStore final : public Store {
   }
   Status ScanAuditRows(int64_t after_seq,
                        const std::function<bool(const AuditRowView&)>& fn) override {
-    return WithConn<bool>([&](Conn& c) -> Result<bool> {
-      CRS_RETURN_IF_ERROR(ScanAuditRowsIn(c, after_seq, fn));
-      return true;
-    }).status();
+    return WithConn<bool>(
+               [&](Conn& c) -> Result<bool> {
+                 CRS_RETURN_IF_ERROR(ScanAuditRowsIn(c, after_seq, fn));
+                 return true;
+               },
+               /*retry=*/false)
+        .status();
   }
   Result<std::vector<AuditCheckpoint>> ScanAuditCheckpoints(int64_t after_seq,
                                                             int limit) override {
@@ -240,18 +248,39 @@ class PostgresStore final : public Store {
         stats.resources = r.Int(0, 0);
         stats.versions = r.Int(0, 1);
       }
+      stats.replica_reads = replicas_.reads();
       return stats;
     });
   }
 
  private:
-  // Runs `fn` (Conn& -> Result<T>) on a pooled connection.
+  // Runs `fn` (Conn& -> Result<T>) on a pooled connection. When the
+  // connection turns out lost (the server restarted, or failed over), the
+  // pool's idle connections are dropped and `fn` runs once more on a new
+  // one, unless `retry` is false (a streaming scan whose callback already
+  // saw rows).
   template <typename T, typename Fn>
-  Result<T> WithConn(Fn fn) {
-    CRS_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
-    Result<T> out = fn(*conn);
-    pool_.Release(std::move(conn));
-    return out;
+  Result<T> WithConn(Fn fn, bool retry = true) {
+    for (int attempt = 0;; ++attempt) {
+      CRS_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+      Result<T> out = fn(*conn);
+      bool lost = !out.ok() && !conn->Healthy();
+      pool_.Release(std::move(conn));
+      if (!lost || !retry || attempt > 0) return out;
+      pool_.DropIdle();
+    }
+  }
+
+  // A read a replica may answer (read-your-writes: see replicas.h), else
+  // the primary.
+  template <typename T, typename Fn>
+  Result<T> ReadReplica(Fn fn) {
+    if (!replicas_.empty()) {
+      bool served = false;
+      Result<T> out = replicas_.Read<T>(fn, &served);
+      if (served) return out;
+    }
+    return WithConn<T>(fn);
   }
 
   Result<ResourceVersion> ReadOne(const char* sql, std::string_view type, std::string_view id,
@@ -259,7 +288,7 @@ class PostgresStore final : public Store {
     Params p;
     p.Text(type).Text(id);
     if (version > 0) p.Int(version);
-    return WithConn<ResourceVersion>([&](Conn& c) -> Result<ResourceVersion> {
+    return ReadReplica<ResourceVersion>([&](Conn& c) -> Result<ResourceVersion> {
       CRS_ASSIGN_OR_RETURN(Rows r, c.Query(sql, p));
       if (r.size() == 0) {
         return Status::NotFound(version > 0 ? "version not found" : "resource not found");
@@ -311,6 +340,7 @@ class PostgresStore final : public Store {
 
   const StoreOptions options_;
   Pool pool_;
+  ReplicaSet replicas_;
   // The writer's connection and statements, used only by writer_'s thread
   // once Init() returns; declared first so that they outlive writer_.
   WriterConn writer_conn_;

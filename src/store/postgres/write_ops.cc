@@ -31,20 +31,43 @@ Result<Rows> PgWriteOps::Q(const std::string& sql, const Params& params) {
 }
 
 Status PgWriteOps::Begin() {
-  CRS_ASSIGN_OR_RETURN(tx_, conn_.Get());
-  CRS_RETURN_IF_ERROR(tx_->Exec("BEGIN"));
+  tx_ = nullptr;
+  CRS_ASSIGN_OR_RETURN(Conn * conn, conn_.Get());
+  Status begun = conn->Exec("BEGIN");
+  if (!begun.ok() && !conn->Healthy()) {
+    // Lost since the last group (a restart, a failover): reconnect once.
+    CRS_ASSIGN_OR_RETURN(conn, conn_.Get());
+    begun = conn->Exec("BEGIN");
+  }
+  CRS_RETURN_IF_ERROR(begun);
+  tx_ = conn;
   return Do("SELECT pg_advisory_xact_lock($1)", Params().Int(kWriterLock));
 }
 
 Status PgWriteOps::Commit() {
   if (!tx_) return Status::Internal("postgres writer: no open transaction");
   Status st = tx_->Exec("COMMIT");
+  if (st.ok() && wrote_data_ && last_write_lsn_) {
+    // After the commit record: a replica that replayed this far shows it.
+    auto lsn = tx_->Query("SELECT (pg_current_wal_insert_lsn() - '0/0')::bigint", Params());
+    if (lsn.ok() && lsn->size()) {
+      // Only this (the writer) thread stores it.
+      uint64_t v = static_cast<uint64_t>(lsn->Int(0, 0));
+      uint64_t seen = last_write_lsn_->load();
+      if (seen == UINT64_MAX || v > seen) last_write_lsn_->store(v);
+    } else {
+      // Unknown: no replica may answer until a later write records one.
+      last_write_lsn_->store(UINT64_MAX);
+    }
+  }
+  wrote_data_ = false;
   tx_ = nullptr;
   return st;
 }
 
 void PgWriteOps::Rollback() {
   if (tx_) (void)tx_->Exec("ROLLBACK");
+  wrote_data_ = false;
   tx_ = nullptr;
 }
 
@@ -75,6 +98,7 @@ Status PgWriteOps::InsertIdempotency(const std::string& key, int64_t created,
 }
 
 Result<int64_t> PgWriteOps::AdvanceSequence(const std::string& name, int64_t count) {
+  wrote_data_ = true;
   CRS_ASSIGN_OR_RETURN(Rows r, Q("INSERT INTO sequences (name, next) VALUES ($1, $2) "
                                  "ON CONFLICT (name) DO UPDATE SET next = sequences.next + $2 "
                                  "RETURNING next",
@@ -85,6 +109,7 @@ Result<int64_t> PgWriteOps::AdvanceSequence(const std::string& name, int64_t cou
 
 Status PgWriteOps::FindResource(const std::string& type, const std::string& id, int64_t* rid,
                                 int64_t* version) {
+  wrote_data_ = true;  // every write of a batch starts here
   CRS_ASSIGN_OR_RETURN(Rows r, Q("SELECT rid, version FROM resources WHERE type = $1 AND id = $2",
                                  Params().Text(type).Text(id)));
   *rid = r.size() ? r.Int(0, 0) : 0;
@@ -156,65 +181,109 @@ Result<int64_t> PgWriteOps::Pid(std::string_view type, std::string_view code) {
   return pid;
 }
 
+// Runs `parts` as one statement of data-modifying CTEs with `params` ($1 is
+// the rid), then starts afresh.
+Status PgWriteOps::RunParts(std::vector<std::string>* parts, Params* params, int64_t rid) {
+  if (parts->empty()) return Status::Ok();
+  if (!tx_) return Status::Internal("postgres writer: no open transaction");
+  std::string sql = "WITH ";
+  for (size_t i = 0; i < parts->size(); ++i) {
+    sql += (i ? ", w" : "w") + std::to_string(i) + " AS (" + (*parts)[i] + ")";
+  }
+  sql += " SELECT 1";
+  Status st = tx_->QueryOnce(sql, *params).status();
+  parts->clear();
+  *params = Params();
+  params->Int(rid);
+  return st;
+}
+
+// One statement replaces every index row of the resource: a round trip per
+// write instead of one per row. Its CTEs all run on the statement's
+// snapshot, so the deletes never see the rows being inserted.
 Status PgWriteOps::ReplaceIndex(int64_t rid, std::string_view type, const ix::IndexEntries* e,
                                 bool had_rows) {
+  Params p;
+  p.Int(rid);  // $1
+  std::vector<std::string> parts;
   if (had_rows) {
     for (const char* table : {"ix_string", "ix_token", "ix_date", "ix_number", "ix_quantity",
                               "ix_ref", "ix_uri"}) {
-      CRS_RETURN_IF_ERROR(
-          Do(std::string("DELETE FROM ") + table + " WHERE rid = $1", Params().Int(rid)));
+      parts.push_back(std::string("DELETE FROM ") + table + " WHERE rid = $1");
     }
   }
-  if (!e) return Status::Ok();
+  if (!e) return RunParts(&parts, &p, rid);
   type = e->resource_type;
-  for (const auto& r : e->strings) {
-    CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    CRS_RETURN_IF_ERROR(Do("INSERT INTO ix_string (pid, norm, exact, rid) VALUES ($1, $2, $3, $4)",
-                           Params().Int(pid).Text(r.normalized).Text(r.exact).Int(rid)));
-  }
-  for (const auto& r : e->tokens) {
-    if (Skipped(r.param)) continue;
-    CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    CRS_RETURN_IF_ERROR(Do("INSERT INTO ix_token (pid, system, code, text, type_system, "
-                           "type_code, rid) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                           Params().Int(pid).Text(r.system).Text(r.code).Text(r.text)
-                               .Text(r.type_system).Text(r.type_code).Int(rid)));
-  }
-  for (const auto& r : e->dates) {
-    if (Skipped(r.param)) continue;
-    CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    CRS_RETURN_IF_ERROR(Do("INSERT INTO ix_date (pid, lo, hi, rid) VALUES ($1, $2, $3, $4)",
-                           Params().Int(pid).Int(r.low_ms).Int(r.high_ms).Int(rid)));
-  }
-  for (const auto& r : e->numbers) {
-    CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    Params p;
-    p.Int(pid);
-    Opt(p, r.value).Double(r.low).Double(r.high).Int(rid);
-    CRS_RETURN_IF_ERROR(Do("INSERT INTO ix_number (pid, val, lo, hi, rid) "
-                           "VALUES ($1, $2, $3, $4, $5)", p));
-  }
-  for (const auto& r : e->quantities) {
-    CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    Params p;
-    p.Int(pid).Text(r.system).Text(r.code).Text(r.unit);
-    Opt(p, r.value).Double(r.low).Double(r.high).Int(rid);
-    CRS_RETURN_IF_ERROR(Do("INSERT INTO ix_quantity (pid, system, code, unit, val, lo, hi, rid) "
-                           "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", p));
-  }
-  for (const auto& r : e->references) {
-    CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    CRS_RETURN_IF_ERROR(Do("INSERT INTO ix_ref (pid, ttype, tid, url, rid) "
-                           "VALUES ($1, $2, $3, $4, $5)",
-                           Params().Int(pid).Text(r.target_type).Text(r.target_id).Text(r.url)
-                               .Int(rid)));
-  }
-  for (const auto& r : e->uris) {
-    CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    CRS_RETURN_IF_ERROR(Do("INSERT INTO ix_uri (pid, uri, rid) VALUES ($1, $2, $3)",
-                           Params().Int(pid).Text(r.uri).Int(rid)));
-  }
-  return Status::Ok();
+  // "INSERT INTO head VALUES (...), (...)" over `rows`; `bind` binds a
+  // row's values (all but the rid) and returns false to skip the row.
+  auto insert = [&](const char* head, const auto& rows, auto bind) -> Status {
+    std::string values;
+    for (const auto& r : rows) {
+      int first = p.size() + 1;
+      CRS_ASSIGN_OR_RETURN(bool bound, bind(r));
+      if (!bound) continue;
+      values += values.empty() ? "(" : ", (";
+      for (int i = first; i <= p.size(); ++i) values += "$" + std::to_string(i) + ", ";
+      values += "$1)";
+      if (p.size() > kFlushParams) {
+        // PostgreSQL binds at most 65535 values per statement.
+        parts.push_back(std::string(head) + " VALUES " + values);
+        values.clear();
+        CRS_RETURN_IF_ERROR(RunParts(&parts, &p, rid));
+      }
+    }
+    if (!values.empty()) parts.push_back(std::string(head) + " VALUES " + values);
+    return Status::Ok();
+  };
+  auto pid_of = [&](std::string_view param) { return Pid(type, param); };
+  CRS_RETURN_IF_ERROR(insert("INSERT INTO ix_string (pid, norm, exact, rid)", e->strings,
+                             [&](const auto& r) -> Result<bool> {
+                               CRS_ASSIGN_OR_RETURN(int64_t pid, pid_of(r.param));
+                               p.Int(pid).Text(r.normalized).Text(r.exact);
+                               return true;
+                             }));
+  CRS_RETURN_IF_ERROR(insert(
+      "INSERT INTO ix_token (pid, system, code, text, type_system, type_code, rid)", e->tokens,
+      [&](const auto& r) -> Result<bool> {
+        if (Skipped(r.param)) return false;
+        CRS_ASSIGN_OR_RETURN(int64_t pid, pid_of(r.param));
+        p.Int(pid).Text(r.system).Text(r.code).Text(r.text).Text(r.type_system).Text(r.type_code);
+        return true;
+      }));
+  CRS_RETURN_IF_ERROR(insert("INSERT INTO ix_date (pid, lo, hi, rid)", e->dates,
+                             [&](const auto& r) -> Result<bool> {
+                               if (Skipped(r.param)) return false;
+                               CRS_ASSIGN_OR_RETURN(int64_t pid, pid_of(r.param));
+                               p.Int(pid).Int(r.low_ms).Int(r.high_ms);
+                               return true;
+                             }));
+  CRS_RETURN_IF_ERROR(insert("INSERT INTO ix_number (pid, val, lo, hi, rid)", e->numbers,
+                             [&](const auto& r) -> Result<bool> {
+                               CRS_ASSIGN_OR_RETURN(int64_t pid, pid_of(r.param));
+                               p.Int(pid);
+                               Opt(p, r.value).Double(r.low).Double(r.high);
+                               return true;
+                             }));
+  CRS_RETURN_IF_ERROR(insert("INSERT INTO ix_quantity (pid, system, code, unit, val, lo, hi, rid)",
+                             e->quantities, [&](const auto& r) -> Result<bool> {
+                               CRS_ASSIGN_OR_RETURN(int64_t pid, pid_of(r.param));
+                               p.Int(pid).Text(r.system).Text(r.code).Text(r.unit);
+                               Opt(p, r.value).Double(r.low).Double(r.high);
+                               return true;
+                             }));
+  CRS_RETURN_IF_ERROR(insert("INSERT INTO ix_ref (pid, ttype, tid, url, rid)", e->references,
+                             [&](const auto& r) -> Result<bool> {
+                               CRS_ASSIGN_OR_RETURN(int64_t pid, pid_of(r.param));
+                               p.Int(pid).Text(r.target_type).Text(r.target_id).Text(r.url);
+                               return true;
+                             }));
+  CRS_RETURN_IF_ERROR(insert("INSERT INTO ix_uri (pid, uri, rid)", e->uris,
+                             [&](const auto& r) -> Result<bool> {
+                               CRS_ASSIGN_OR_RETURN(int64_t pid, pid_of(r.param));
+                               p.Int(pid).Text(r.uri);
+                               return true;
+                             }));
+  return RunParts(&parts, &p, rid);
 }
 
 Status PgAuditOps::Head(int64_t* seq, std::string* hash) {

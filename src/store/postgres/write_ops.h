@@ -6,9 +6,11 @@
 // Thread safety: owned by the writer thread; not shared.
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "store/postgres/pg.h"
 #include "store/sql/audit_appender.h"
@@ -31,7 +33,11 @@ class WriterConn {
 
 class PgWriteOps final : public sql::WriteOps {
  public:
-  explicit PgWriteOps(WriterConn& conn) : conn_(conn) {}
+  // `last_write_lsn` (optional): where to record the primary's WAL insert
+  // position after each transaction that wrote data (read replicas wait
+  // for it; store/postgres/replicas.h).
+  PgWriteOps(WriterConn& conn, std::atomic<uint64_t>* last_write_lsn)
+      : conn_(conn), last_write_lsn_(last_write_lsn) {}
 
   Status Begin() override;
   Status Commit() override;
@@ -65,9 +71,13 @@ class PgWriteOps final : public sql::WriteOps {
  private:
   Status Do(const std::string& sql, const Params& params) { return Q(sql, params).status(); }
   Result<int64_t> Pid(std::string_view type, std::string_view code);
+  Status RunParts(std::vector<std::string>* parts, Params* params, int64_t rid);
+  static constexpr int kFlushParams = 30000;
 
   WriterConn& conn_;
+  std::atomic<uint64_t>* last_write_lsn_;
   Conn* tx_ = nullptr;  // the connection of the open transaction
+  bool wrote_data_ = false;  // the open transaction changed resources or counters
   std::unordered_map<std::string, int64_t> pids_;  // "type\0code" -> pid
 };
 

@@ -1,0 +1,62 @@
+#include "store/postgres/replicas.h"
+
+#include <chrono>
+
+namespace crs::store::postgres {
+namespace {
+
+constexpr int64_t kDownMs = 1000;
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+ReplicaSet::ReplicaSet(const std::vector<std::string>& urls, int pool_size) {
+  for (const auto& url : urls) replicas_.push_back(std::make_unique<Replica>(url, pool_size));
+}
+
+std::unique_ptr<Conn> ReplicaSet::Acquire(uint64_t lsn, Replica** which) {
+  size_t n = replicas_.size();
+  int64_t now = SteadyMs();
+  for (size_t i = 0; i < n; ++i) {
+    Replica& r = *replicas_[next_.fetch_add(1, std::memory_order_relaxed) % n];
+    if (r.down_until.load(std::memory_order_relaxed) > now) continue;
+    auto conn = r.pool.Acquire();
+    if (!conn.ok()) {
+      r.down_until.store(now + kDownMs, std::memory_order_relaxed);
+      continue;
+    }
+    if (r.replayed.load(std::memory_order_relaxed) < lsn) {
+      // Behind as far as we know: ask how far it has replayed. NULL (not a
+      // standby, e.g. promoted) reads as 0: never used as a replica then.
+      auto pos = (*conn)->Query("SELECT (pg_last_wal_replay_lsn() - '0/0')::bigint", Params());
+      if (!pos.ok()) {
+        Release(&r, std::move(*conn), /*failed=*/true);
+        continue;
+      }
+      uint64_t replayed = pos->size() ? static_cast<uint64_t>(pos->Int(0, 0)) : 0;
+      r.replayed.store(replayed, std::memory_order_relaxed);
+      if (replayed < lsn) {
+        Release(&r, std::move(*conn), /*failed=*/false);
+        continue;
+      }
+    }
+    *which = &r;
+    return std::move(*conn);
+  }
+  return nullptr;
+}
+
+void ReplicaSet::Release(Replica* r, std::unique_ptr<Conn> conn, bool failed) {
+  if (failed && !conn->Healthy()) {
+    r->down_until.store(SteadyMs() + kDownMs, std::memory_order_relaxed);
+    r->pool.DropIdle();
+  }
+  r->pool.Release(std::move(conn));
+}
+
+}  // namespace crs::store::postgres

@@ -1,0 +1,78 @@
+// Read replicas: hot standbys that answer reads and searches while the
+// primary takes the writes, with read-your-writes. The writer records the
+// primary's WAL position after every group that wrote data; a read goes to
+// a replica only once that replica has replayed at least that far (so no
+// acknowledged write is ever missing from a read), otherwise to the
+// primary. A replica that cannot be reached, or fails a read, leaves the
+// rotation for a second and the read is answered by the primary.
+//
+// Thread safety: every method may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/postgres/pool.h"
+
+namespace crs::store::postgres {
+
+class ReplicaSet {
+ public:
+  ReplicaSet(const std::vector<std::string>& urls, int pool_size);
+
+  bool empty() const { return replicas_.empty(); }
+
+  // The WAL position (bytes) the primary reached after the latest data
+  // write; reads must see at least this much.
+  std::atomic<uint64_t>& last_write_lsn() { return last_write_lsn_; }
+
+  // Runs `fn` (Conn& -> Result<T>) on a replica that has replayed the
+  // latest write; false in *served when no replica could (the caller then
+  // reads from the primary; the returned value is meaningless).
+  template <typename T, typename Fn>
+  Result<T> Read(Fn fn, bool* served);
+
+  // Reads answered by replicas since the store opened.
+  int64_t reads() const { return reads_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Replica {
+    Replica(const std::string& url, int pool_size) : pool(url, pool_size) {}
+    Pool pool;
+    std::atomic<uint64_t> replayed{0};    // last replay position seen
+    std::atomic<int64_t> down_until{0};   // steady-clock ms: out of rotation until then
+  };
+
+  // A connection to a replica that has replayed `lsn`, or null.
+  std::unique_ptr<Conn> Acquire(uint64_t lsn, Replica** which);
+  void Release(Replica* r, std::unique_ptr<Conn> conn, bool failed);
+
+  std::vector<std::unique_ptr<Replica>> replicas_;
+  std::atomic<uint64_t> next_{0};  // round robin
+  std::atomic<uint64_t> last_write_lsn_{0};
+  std::atomic<int64_t> reads_{0};
+};
+
+template <typename T, typename Fn>
+Result<T> ReplicaSet::Read(Fn fn, bool* served) {
+  *served = false;
+  Replica* r = nullptr;
+  std::unique_ptr<Conn> conn = Acquire(last_write_lsn_.load(), &r);
+  if (!conn) return Status::Unavailable("no replica");
+  Result<T> out = fn(*conn);
+  // A failed read (a lost replica, a query cancelled by recovery) is
+  // answered by the primary instead; NotFound and Invalid are answers.
+  bool failed = !out.ok() && (out.status().code() == Code::kUnavailable ||
+                              out.status().code() == Code::kRetryable ||
+                              out.status().code() == Code::kInternal);
+  Release(r, std::move(conn), failed);
+  if (failed) return out;
+  *served = true;
+  reads_.fetch_add(1, std::memory_order_relaxed);
+  return out;
+}
+
+}  // namespace crs::store::postgres
