@@ -136,11 +136,12 @@ Result<std::string> StoreUrlFor(const std::string& backend) {
   return backend;
 }
 
-Result<std::string> StartCluster(const std::string& dir) {
-  namespace fs = std::filesystem;
+namespace {
+
+// Creates `dir` for the server's user.
+Status PrepareDir(const std::string& dir) {
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  std::string data = dir + "/data", log = dir + "/setup.log";
+  std::filesystem::create_directories(dir, ec);
   if (geteuid() == 0) {
     passwd* pw = getpwnam("postgres");
     if (!pw) return Status::Unavailable("running as root, but there is no `postgres` user");
@@ -148,25 +149,74 @@ Result<std::string> StartCluster(const std::string& dir) {
       return Status::Unavailable("cannot hand " + dir + " to the postgres user");
     }
   }
-  if (!Run(std::string(kBin) + "initdb -D " + data +
-               " -U postgres --auth=trust -E UTF8 --locale=C --no-sync",
-           "/dev/null")) {
-    return Status::Unavailable("initdb failed in " + dir +
-                               " (is postgresql-15 installed? scripts/install-deps.sh)");
-  }
+  return Status::Ok();
+}
+
+// pg_ctl start of the cluster in dir/data on a free port; its admin URL.
+Result<std::string> Launch(const std::string& dir, const std::string& settings) {
   for (int attempt = 0; attempt < 5; ++attempt) {
     int port = FreePort();
     std::string opts = "-c listen_addresses=127.0.0.1 -c port=" + std::to_string(port) +
                        " -c unix_socket_directories=" + dir +
-                       " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-                       " -c max_connections=200 -c shared_buffers=64MB";
-    if (Run(std::string(kBin) + "pg_ctl -D " + data + " -l " + dir + "/server.log -w -t 60 -o \"" +
-                opts + "\" start",
+                       " -c fsync=off -c full_page_writes=off"
+                       " -c max_connections=200 -c shared_buffers=64MB " + settings;
+    if (Run(std::string(kBin) + "pg_ctl -D " + dir + "/data -l " + dir +
+                "/server.log -w -t 60 -o \"" + opts + "\" start",
             "/dev/null")) {
       return "postgres://postgres@127.0.0.1:" + std::to_string(port) + "/postgres";
     }
   }
   return Status::Unavailable("pg_ctl could not start a cluster in " + dir + " (see server.log)");
+}
+
+}  // namespace
+
+Result<std::string> StartCluster(const std::string& dir, const std::string& settings) {
+  CRS_RETURN_IF_ERROR(PrepareDir(dir));
+  if (!Run(std::string(kBin) + "initdb -D " + dir +
+               "/data -U postgres --auth=trust -E UTF8 --locale=C --no-sync",
+           "/dev/null")) {
+    return Status::Unavailable("initdb failed in " + dir +
+                               " (is postgresql-15 installed? scripts/install-deps.sh)");
+  }
+  // Tests trade durability for speed unless they ask otherwise.
+  std::string opts = settings.find("synchronous_commit") == std::string::npos
+                         ? "-c synchronous_commit=off " + settings
+                         : settings;
+  return Launch(dir, opts);
+}
+
+Result<std::string> StartStandby(int primary_port, const std::string& dir) {
+  CRS_RETURN_IF_ERROR(PrepareDir(dir));
+  if (!Run(std::string(kBin) + "pg_basebackup -h 127.0.0.1 -p " + std::to_string(primary_port) +
+               " -U postgres -D " + dir + "/data -R -X stream --no-sync",
+           "/dev/null")) {
+    return Status::Unavailable("pg_basebackup from port " + std::to_string(primary_port) +
+                               " failed");
+  }
+  return Launch(dir, "-c hot_standby=on");
+}
+
+Status RestartCluster(const std::string& dir) {
+  if (!Run(std::string(kBin) + "pg_ctl -D " + dir + "/data -l " + dir +
+               "/server.log -w -t 60 restart",
+           "/dev/null")) {
+    return Status::Unavailable("pg_ctl restart failed in " + dir);
+  }
+  return Status::Ok();
+}
+
+Status PromoteCluster(const std::string& dir) {
+  if (!Run(std::string(kBin) + "pg_ctl -D " + dir + "/data -w -t 60 promote", "/dev/null")) {
+    return Status::Unavailable("pg_ctl promote failed in " + dir);
+  }
+  return Status::Ok();
+}
+
+int PortOf(const std::string& url) {
+  std::string user, host, port;
+  if (!HostPort(url, &user, &host, &port)) return 0;
+  return std::atoi(port.c_str());
 }
 
 Status StopCluster(const std::string& dir) {

@@ -37,9 +37,19 @@ Result<std::string> FreshPostgresDatabase();
 Result<std::string> StoreUrlFor(const std::string& backend);
 
 // A cluster in `dir` (created) on a free loopback port; returns its admin
-// URL. For the ctest fixture and for FreshPostgresDatabase.
-Result<std::string> StartCluster(const std::string& dir);
-// Stops the cluster in `dir` (immediate shutdown).
+// URL. `settings`: more server options ("-c name=value ..."). For the
+// ctest fixture, FreshPostgresDatabase and the replication test.
+Result<std::string> StartCluster(const std::string& dir, const std::string& settings = "");
+// A hot standby of the cluster listening on `primary_port`, in `dir`
+// (pg_basebackup -R, streaming), on a free loopback port; its admin URL.
+Result<std::string> StartStandby(int primary_port, const std::string& dir);
+// Stops the cluster in `dir` (immediate shutdown: as if the machine died).
 Status StopCluster(const std::string& dir);
+// Starts a stopped cluster again with the options it last ran with.
+Status RestartCluster(const std::string& dir);
+// Promotes the standby in `dir` to a primary and waits until it is one.
+Status PromoteCluster(const std::string& dir);
+// The port of a postgres://...:PORT/... URL (0 when it names none).
+int PortOf(const std::string& url);
 
 }  // namespace crs::testing
