@@ -10,6 +10,8 @@
 # CRS_BENCH_STORE: sqlite: (default), postgres (a throwaway cluster in the
 # work dir with the server's default durability: fsync and synchronous_commit
 # on; shared_buffers 1GB), or a postgres:// URL of an empty database.
+# CRS_BENCH_REPLICA=1 (with postgres): also a hot standby of that cluster
+# (pg_basebackup, streaming) on the same machine, given to crs as --replica.
 #
 # Every request carries a backend-service bearer token (role system, scope
 # system/*.cruds) minted from the server's data dir; nginx gets the same header.
@@ -35,9 +37,11 @@ mkdir -p "$out" "$work/www" "$work/logs"
 chmod 755 "$work" "$work/www"  # nginx workers run as www-data
 crs_pid=""
 pg_data=""
+pg_standby=""
 cleanup() {
   [[ -n "$crs_pid" ]] && kill "$crs_pid" 2>/dev/null || true
   sleep 0.5
+  [[ -n "$pg_standby" ]] && "${as_pg[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$pg_standby" -m fast -w stop >/dev/null 2>&1 || true
   [[ -n "$pg_data" ]] && "${as_pg[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$pg_data" -m fast -w stop >/dev/null 2>&1 || true
   [[ -f "$work/nginx.pid" ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
   sleep 0.5
@@ -66,9 +70,21 @@ if [[ "$STORE" == postgres ]]; then
     start >/dev/null
   STORE="postgres://postgres@127.0.0.1:$pg_port/postgres"
 fi
+replica_args=()
+if [[ "${CRS_BENCH_REPLICA:-0}" == 1 && -n "$pg_data" ]]; then
+  standby_port=$((PORT + 3))
+  "${as_pg[@]}" $pgbin/pg_basebackup -h 127.0.0.1 -p "$pg_port" -U postgres -D "$work/pg/standby" -R -X stream
+  pg_standby="$work/pg/standby"
+  "${as_pg[@]}" $pgbin/pg_ctl -D "$pg_standby" -l "$work/pg/standby.log" -w -o \
+    "-c listen_addresses=127.0.0.1 -c port=$standby_port -c unix_socket_directories=$work/pg -c shared_buffers=1GB -c max_connections=100" \
+    start >/dev/null
+  replica_args=(--replica "postgres://postgres@127.0.0.1:$standby_port/postgres")
+  echo "replica: hot standby on port $standby_port"
+fi
 echo "store: ${STORE%%@*}"
 
-"$CRS" serve --data "$work/data" --listen "127.0.0.1:$PORT" --store "$STORE" >"$work/crs.out" 2>"$work/crs.err" &
+"$CRS" serve --data "$work/data" --listen "127.0.0.1:$PORT" --store "$STORE" "${replica_args[@]}" \
+  >"$work/crs.out" 2>"$work/crs.err" &
 crs_pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
 # Minted after the server is up: it signs with the node key it created in DIR/keys/.
