@@ -125,9 +125,11 @@ Result<int64_t> PgWriteOps::InsertResource(const std::string& type, const std::s
   return r.Int(0, 0);
 }
 
-Result<int64_t> PgWriteOps::InsertVersion(int64_t rid, const std::string& type, int64_t version,
+// One statement: the version row, then the resource row pointing at it
+// (and its access facts).
+Result<int64_t> PgWriteOps::AppendVersion(int64_t rid, const std::string& type, int64_t version,
                                           int64_t last_updated_ms, Method method,
-                                          const std::string* body) {
+                                          const std::string* body, const AccessFacts* facts) {
   Params p;
   p.Int(rid).Text(type).Int(version).Int(last_updated_ms).Int(static_cast<int64_t>(method));
   if (body) {
@@ -135,22 +137,20 @@ Result<int64_t> PgWriteOps::InsertVersion(int64_t rid, const std::string& type, 
   } else {
     p.Null();
   }
-  CRS_ASSIGN_OR_RETURN(Rows r, Q("INSERT INTO versions (rid, type, version, last_updated, "
-                                 "method, body) VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
-                                 p));
-  if (r.size() == 0) return Status::Internal("version insert returned no row");
+  p.Int(body ? 0 : 1);
+  std::string sql =
+      "WITH v AS (INSERT INTO versions (rid, type, version, last_updated, method, body) "
+      "VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq) "
+      "UPDATE resources SET version = $3, cur_seq = (SELECT seq FROM v), deleted = $7";
+  if (facts) {
+    p.Text(facts->patient).Int(facts->labels).Text(facts->author_org);
+    sql += ", patient = $8, labels = $9, "
+           "author_org = CASE WHEN author_org = '' THEN $10 ELSE author_org END";
+  }
+  sql += " WHERE rid = $1 RETURNING cur_seq";
+  CRS_ASSIGN_OR_RETURN(Rows r, Q(sql, p));
+  if (r.size() == 0) return Status::Internal("version insert found no resource row");
   return r.Int(0, 0);
-}
-
-Status PgWriteOps::SetCurrent(int64_t rid, int64_t version, int64_t seq, bool deleted) {
-  return Do("UPDATE resources SET version = $1, cur_seq = $2, deleted = $3 WHERE rid = $4",
-            Params().Int(version).Int(seq).Int(deleted ? 1 : 0).Int(rid));
-}
-
-Status PgWriteOps::SetFacts(int64_t rid, const AccessFacts& facts) {
-  return Do("UPDATE resources SET patient = $1, labels = $2, "
-            "author_org = CASE WHEN author_org = '' THEN $3 ELSE author_org END WHERE rid = $4",
-            Params().Text(facts.patient).Int(facts.labels).Text(facts.author_org).Int(rid));
 }
 
 Status PgWriteOps::DeleteRelationships(int64_t rid) {

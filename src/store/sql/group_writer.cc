@@ -274,27 +274,29 @@ Result<VersionRef> GroupWriter::ApplyWrite(const Write& w, const std::string& co
   if (!exists) {
     CRS_ASSIGN_OR_RETURN(rid, ops_.InsertResource(w.type, w.id));
   }
-  CRS_ASSIGN_OR_RETURN(int64_t seq, ops_.InsertVersion(rid, w.type, version, w.last_updated_ms,
-                                                       w.method, is_delete ? nullptr : &compressed));
-  CRS_RETURN_IF_ERROR(ops_.SetCurrent(rid, version, seq, is_delete));
-  CRS_RETURN_IF_ERROR(WriteAccessFacts(rid, exists, is_delete ? nullptr : w.access.get()));
+  // The access facts: a delete keeps the last ones (its history stays
+  // governed by them); a new resource without any is visible to no caller
+  // restricted to patients (patient "?").
+  static const AccessFacts kUnknown{"?", 0, "", {}};
+  const AccessFacts* facts = is_delete ? nullptr : w.access.get();
+  if (facts == nullptr && !exists) facts = &kUnknown;
+  CRS_ASSIGN_OR_RETURN(int64_t seq, ops_.AppendVersion(rid, w.type, version, w.last_updated_ms,
+                                                       w.method, is_delete ? nullptr : &compressed,
+                                                       facts));
+  (void)seq;
+  CRS_RETURN_IF_ERROR(WriteRelationships(rid, exists, facts));
   CRS_RETURN_IF_ERROR(ops_.ReplaceIndex(rid, w.type, is_delete ? nullptr : w.index.get(),
                                         /*had_rows=*/exists));
   return VersionRef{w.type, w.id, version};
 }
 
-// The resource's access facts and the relationships it establishes. A
-// delete keeps the last facts (its history stays governed by them) and
-// drops its relationships; the first author is kept.
-Status GroupWriter::WriteAccessFacts(int64_t rid, bool existed, const AccessFacts* facts) {
+// The legitimate relationships the resource establishes (AccessFacts::
+// relationship_orgs), replacing those of its previous version; a delete
+// drops them.
+Status GroupWriter::WriteRelationships(int64_t rid, bool existed, const AccessFacts* facts) {
   if (existed) CRS_RETURN_IF_ERROR(ops_.DeleteRelationships(rid));
-  if (facts == nullptr) {
-    if (existed) return Status::Ok();
-    static const AccessFacts kUnknown{"?", 0, "", {}};
-    facts = &kUnknown;
-  }
-  CRS_RETURN_IF_ERROR(ops_.SetFacts(rid, *facts));
-  if (facts->patient.empty() || facts->patient == "*" || facts->patient == "?") {
+  if (facts == nullptr || facts->patient.empty() || facts->patient == "*" ||
+      facts->patient == "?") {
     return Status::Ok();
   }
   for (const std::string& org : facts->relationship_orgs) {

@@ -54,13 +54,13 @@ class WriteOps {
                               int64_t* version) = 0;
   // A new resource row (version 0, not yet pointing at a version); its rid.
   virtual Result<int64_t> InsertResource(const std::string& type, const std::string& id) = 0;
-  // A version row; `body` null for a delete marker. Returns its seq.
-  virtual Result<int64_t> InsertVersion(int64_t rid, const std::string& type, int64_t version,
+  // Inserts version `version` of resource `rid` (`body` null: a delete
+  // marker) and makes it the current one; with `facts`, also sets the
+  // resource's patient and labels, and its author_org unless one is
+  // recorded. Returns the version's seq.
+  virtual Result<int64_t> AppendVersion(int64_t rid, const std::string& type, int64_t version,
                                         int64_t last_updated_ms, Method method,
-                                        const std::string* body) = 0;
-  virtual Status SetCurrent(int64_t rid, int64_t version, int64_t seq, bool deleted) = 0;
-  // Sets patient and labels, and author_org unless one is recorded.
-  virtual Status SetFacts(int64_t rid, const AccessFacts& facts) = 0;
+                                        const std::string* body, const AccessFacts* facts) = 0;
   virtual Status DeleteRelationships(int64_t rid) = 0;
   virtual Status InsertRelationship(const std::string& org, const std::string& patient,
                                     int64_t rid) = 0;
@@ -120,7 +120,7 @@ class GroupWriter {
   Status AppendQueuedAudit(const std::vector<PendingAudit>& audit);
   Result<CommitResult> ApplyBatch(Pending& pending);
   Result<VersionRef> ApplyWrite(const Write& w, const std::string& compressed);
-  Status WriteAccessFacts(int64_t rid, bool existed, const AccessFacts* facts);
+  Status WriteRelationships(int64_t rid, bool existed, const AccessFacts* facts);
 
   WriteOps& ops_;
   const StoreOptions& options_;

@@ -99,6 +99,16 @@ Result<int64_t> SqliteWriteOps::InsertVersion(int64_t rid, const std::string& ty
   return db_.LastInsertRowid();
 }
 
+Result<int64_t> SqliteWriteOps::AppendVersion(int64_t rid, const std::string& type,
+                                              int64_t version, int64_t last_updated_ms,
+                                              Method method, const std::string* body,
+                                              const AccessFacts* facts) {
+  CRS_ASSIGN_OR_RETURN(int64_t seq, InsertVersion(rid, type, version, last_updated_ms, method, body));
+  CRS_RETURN_IF_ERROR(SetCurrent(rid, version, seq, body == nullptr));
+  if (facts) CRS_RETURN_IF_ERROR(SetFacts(rid, *facts));
+  return seq;
+}
+
 Status SqliteWriteOps::SetCurrent(int64_t rid, int64_t version, int64_t seq, bool deleted) {
   CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(
       "UPDATE resources SET version = ?1, cur_seq = ?2, deleted = ?3 WHERE rid = ?4"));

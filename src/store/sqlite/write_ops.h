@@ -30,11 +30,9 @@ class SqliteWriteOps final : public sql::WriteOps {
   Status FindResource(const std::string& type, const std::string& id, int64_t* rid,
                       int64_t* version) override;
   Result<int64_t> InsertResource(const std::string& type, const std::string& id) override;
-  Result<int64_t> InsertVersion(int64_t rid, const std::string& type, int64_t version,
-                                int64_t last_updated_ms, Method method,
-                                const std::string* body) override;
-  Status SetCurrent(int64_t rid, int64_t version, int64_t seq, bool deleted) override;
-  Status SetFacts(int64_t rid, const AccessFacts& facts) override;
+  Result<int64_t> AppendVersion(int64_t rid, const std::string& type, int64_t version,
+                                int64_t last_updated_ms, Method method, const std::string* body,
+                                const AccessFacts* facts) override;
   Status DeleteRelationships(int64_t rid) override;
   Status InsertRelationship(const std::string& org, const std::string& patient,
                             int64_t rid) override;
@@ -46,6 +44,11 @@ class SqliteWriteOps final : public sql::WriteOps {
   void ForgetCache() override { index_.ForgetCache(); }
 
  private:
+  Result<int64_t> InsertVersion(int64_t rid, const std::string& type, int64_t version,
+                                int64_t last_updated_ms, Method method, const std::string* body);
+  Status SetCurrent(int64_t rid, int64_t version, int64_t seq, bool deleted);
+  Status SetFacts(int64_t rid, const AccessFacts& facts);
+
   Db& db_;
   IndexWriter index_;
 };
