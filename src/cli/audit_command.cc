@@ -145,7 +145,8 @@ CLI::App* RegisterAudit(CLI::App& app, AuditCommandOptions* options) {
   CLI::App* v = a->add_subcommand(
       "verify", "Check the audit hash chain and checkpoint signatures; exit 0 only if intact");
   v->add_option("--data", options->data_dir, "Data directory")->capture_default_str();
-  v->add_option("--store", options->store_url, "Store URL (sqlite: is the data dir's file)")
+  v->add_option("--store", options->store_url,
+                "Store URL: sqlite: (the data dir's file), sqlite:PATH or postgres://...")
       ->capture_default_str();
   v->add_option("--max-uncovered", options->max_uncovered,
                 "Fail when more records than this follow the last signed checkpoint");

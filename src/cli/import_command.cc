@@ -172,7 +172,8 @@ CLI::App* RegisterImport(CLI::App& app, ImportCommandOptions* o) {
       ->required();
   i->add_option("--data", o->data_dir, "Data directory of the node (it must not be running)")
       ->capture_default_str();
-  i->add_option("--store", o->store_url, "Store URL (sqlite: is the data dir's file)")
+  i->add_option("--store", o->store_url,
+                "Store URL: sqlite: (the data dir's file), sqlite:PATH or postgres://...")
       ->capture_default_str();
   i->add_option("--org", o->org,
                 "ODS code of the organisation the data comes from (author of the resources, "

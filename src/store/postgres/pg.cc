@@ -34,7 +34,12 @@ uint64_t ReadBigEndian(const char* p, int n) {
 Status PgStatus(pg_result* r, pg_conn* c, std::string_view what) {
   const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
   std::string sqlstate = state ? state : "";
-  std::string msg = std::string(what) + ": " + (r ? PQresultErrorMessage(r) : PQerrorMessage(c));
+  // The primary message only: DETAIL lines can quote the stored values
+  // (a duplicate key's NHS number), which must not reach logs or clients.
+  const char* primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  std::string msg = std::string(what) + ": " +
+                    (primary ? std::string(primary) + " (SQLSTATE " + sqlstate + ")"
+                             : std::string(PQerrorMessage(c)));
   while (!msg.empty() && msg.back() == '\n') msg.pop_back();
   if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03") {
     return Status(Code::kRetryable, msg);
