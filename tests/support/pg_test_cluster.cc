@@ -16,6 +16,10 @@ int main(int argc, char** argv) {
       std::ofstream(argv[3]) << "";
       return 0;
     }
+    // A cluster left running by an interrupted run is stopped first.
+    if (std::filesystem::exists(std::string(argv[2]) + "/data/postmaster.pid")) {
+      (void)crs::testing::StopCluster(argv[2]);
+    }
     std::error_code ec;
     std::filesystem::remove_all(argv[2], ec);
     auto url = crs::testing::StartCluster(argv[2]);
