@@ -22,7 +22,6 @@ std::string RecordsChecked(const std::string& out) {
 
 TEST(CopyTest, SqliteNodeMovesIntoPostgresWithItsAuditChain) {
   if (!OnPostgres()) GTEST_SKIP() << "runs in the /postgres variant (needs the test server)";
-  if (testing::PostgresDisabled()) GTEST_SKIP() << "CRS_TEST_POSTGRES=0";
   ServerProcess server;  // its PostgreSQL database is the destination
   ASSERT_FALSE(server.store_url().empty());
   std::string dir = server.data_dir() + "/data";

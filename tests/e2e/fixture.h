@@ -4,14 +4,12 @@
 #include <gtest/gtest.h>
 
 #include "e2e/harness.h"
-#include "support/test_postgres.h"
 
 namespace crs::e2e {
 
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (OnPostgres() && testing::PostgresDisabled()) GTEST_SKIP() << "CRS_TEST_POSTGRES=0";
     ASSERT_TRUE(server_.Start(ExtraArgs())) << "crs serve did not start";
     client_ = std::make_unique<Client>(server_.port(), server_.SystemToken());
   }

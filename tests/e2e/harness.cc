@@ -3,6 +3,7 @@
 #include "access/jwt.h"
 #include "access/keys.h"
 
+#include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include "store/store.h"
@@ -127,6 +128,22 @@ std::map<std::string, std::string>& StoreUrls() {
   static std::map<std::string, std::string> urls;
   return urls;
 }
+
+}  // namespace
+
+namespace {
+
+// CRS_TEST_POSTGRES=0 skips the whole PostgreSQL run of the suite, saying so.
+class PostgresRunEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    if (OnPostgres() && testing::PostgresDisabled()) {
+      GTEST_SKIP() << "CRS_TEST_POSTGRES=0: the PostgreSQL run of the e2e suite is skipped";
+    }
+  }
+};
+[[maybe_unused]] ::testing::Environment* const kPostgresRun =
+    ::testing::AddGlobalTestEnvironment(new PostgresRunEnvironment);
 
 }  // namespace
 

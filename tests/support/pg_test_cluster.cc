@@ -32,7 +32,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (verb == "stop" && argc == 3) {
-    auto st = crs::testing::StopCluster(argv[2]);
+    // Nothing to stop when none was started (CRS_TEST_POSTGRES=0).
+    bool running = std::filesystem::exists(std::string(argv[2]) + "/data/postmaster.pid");
+    auto st = running ? crs::testing::StopCluster(argv[2]) : crs::Status::Ok();
     std::error_code ec;
     std::filesystem::remove_all(argv[2], ec);
     if (!st.ok()) std::fprintf(stderr, "pg_test_cluster: %s\n", st.message().c_str());
