@@ -36,13 +36,11 @@ out="$root/bench/out"
 mkdir -p "$out" "$work/www" "$work/logs"
 chmod 755 "$work" "$work/www"  # nginx workers run as www-data
 crs_pid=""
-pg_data=""
-pg_standby=""
+source bench/postgres.sh
 cleanup() {
   [[ -n "$crs_pid" ]] && kill "$crs_pid" 2>/dev/null || true
   sleep 0.5
-  [[ -n "$pg_standby" ]] && "${as_pg[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$pg_standby" -m fast -w stop >/dev/null 2>&1 || true
-  [[ -n "$pg_data" ]] && "${as_pg[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$pg_data" -m fast -w stop >/dev/null 2>&1 || true
+  bench_store_stop
   [[ -f "$work/nginx.pid" ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
   sleep 0.5
   rm -rf "$work"
@@ -54,33 +52,7 @@ python3 bench/make_patients.py "$N" "$work/bundles" 1000 --allergies
 export CRS_BENCH_IDS="$work/bundles/ids.txt"
 first_id=$(head -1 "$CRS_BENCH_IDS")
 
-STORE=${CRS_BENCH_STORE:-sqlite:}
-as_pg=()
-if [[ "$STORE" == postgres ]]; then
-  # initdb refuses root: the cluster runs as the postgres user then.
-  if [[ $(id -u) == 0 ]]; then as_pg=(runuser -u postgres --); fi
-  pgbin=/usr/lib/postgresql/15/bin
-  pg_port=$((PORT + 2))
-  mkdir -p "$work/pg"
-  if [[ $(id -u) == 0 ]]; then chown postgres "$work/pg"; fi
-  "${as_pg[@]}" $pgbin/initdb -D "$work/pg/data" -U postgres --auth=trust -E UTF8 --locale=C >/dev/null
-  pg_data="$work/pg/data"
-  "${as_pg[@]}" $pgbin/pg_ctl -D "$pg_data" -l "$work/pg/server.log" -w -o \
-    "-c listen_addresses=127.0.0.1 -c port=$pg_port -c unix_socket_directories=$work/pg -c shared_buffers=1GB -c max_connections=100" \
-    start >/dev/null
-  STORE="postgres://postgres@127.0.0.1:$pg_port/postgres"
-fi
-replica_args=()
-if [[ "${CRS_BENCH_REPLICA:-0}" == 1 && -n "$pg_data" ]]; then
-  standby_port=$((PORT + 3))
-  "${as_pg[@]}" $pgbin/pg_basebackup -h 127.0.0.1 -p "$pg_port" -U postgres -D "$work/pg/standby" -R -X stream
-  pg_standby="$work/pg/standby"
-  "${as_pg[@]}" $pgbin/pg_ctl -D "$pg_standby" -l "$work/pg/standby.log" -w -o \
-    "-c listen_addresses=127.0.0.1 -c port=$standby_port -c unix_socket_directories=$work/pg -c shared_buffers=1GB -c max_connections=100" \
-    start >/dev/null
-  replica_args=(--replica "postgres://postgres@127.0.0.1:$standby_port/postgres")
-  echo "replica: hot standby on port $standby_port"
-fi
+bench_store_start "$work" $((PORT + 2))
 echo "store: ${STORE%%@*}"
 
 "$CRS" serve --data "$work/data" --listen "127.0.0.1:$PORT" --store "$STORE" "${replica_args[@]}" \

@@ -4,6 +4,7 @@
 # 2 threads) on selective searches, and _summary=count of a common code.
 #
 #   CRS_BENCH_PATIENTS=100000 bash bench/search.sh
+#   CRS_BENCH_STORE=postgres bash bench/search.sh   # on PostgreSQL (bench/postgres.sh)
 #
 # Every request carries a backend-service bearer token (role system, scope
 # system/*.cruds) minted from the server's data dir. CRS=path overrides
@@ -17,14 +18,23 @@ DURATION=${DURATION:-10s}
 PORT=${PORT:-18090}
 work=$(mktemp -d /tmp/crs-search-bench-XXXXXX)
 crs_pid=""
-cleanup() { [[ -n "$crs_pid" ]] && kill "$crs_pid" 2>/dev/null || true; sleep 0.5; rm -rf "$work"; }
+source bench/postgres.sh
+cleanup() {
+  [[ -n "$crs_pid" ]] && kill "$crs_pid" 2>/dev/null || true
+  sleep 0.5
+  bench_store_stop
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM; patients=$N; wrk -t2 -c64 -d$DURATION"
 "$CRS" gen --patients "$N" --seed 1 --summaries --out "$work/pop.ndjson"
 echo "resources: $(wc -l <"$work/pop.ndjson")"
 python3 bench/ndjson_to_bundles.py "$work/pop.ndjson" "$work/bundles" 1000
-"$CRS" serve --data "$work/data" --listen "127.0.0.1:$PORT" >"$work/crs.out" 2>"$work/crs.err" &
+bench_store_start "$work" $((PORT + 2))
+echo "store: ${STORE%%@*}"
+"$CRS" serve --data "$work/data" --listen "127.0.0.1:$PORT" --store "$STORE" "${replica_args[@]}" \
+  >"$work/crs.out" 2>"$work/crs.err" &
 crs_pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
 # Minted after the server is up: it signs with the node key it created in DIR/keys/.
@@ -55,3 +65,4 @@ total=$(curl -s -H "$auth" "http://127.0.0.1:$PORT/fhir/Patient?gender=female&_s
 t1=$(date +%s.%N)
 echo "count gender=female: $total in $(echo "$t1 - $t0" | bc) s"
 du -sh "$work/data" | awk '{print "data dir: " $1}'
+if [[ -n "$pg_data" ]]; then du -sh "$pg_data" | awk '{print "PostgreSQL cluster: " $1}'; fi

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <thread>
 
 #include "store/store.h"
 #include "support/test_postgres.h"
@@ -57,6 +58,54 @@ TEST(PostgresReconnectTest, ReadsAndWritesCarryOnAfterTheSessionsAreKilled) {
   ASSERT_TRUE(found.ok()) << found.status().ToString();
   EXPECT_EQ(found->total.value_or(-1), 1);
   EXPECT_TRUE(put("b", 0).ok());
+}
+
+// A write PostgreSQL refuses late (its index rows are sent pipelined with
+// the batch's other statements) fails alone: the batches around it, in the
+// same group or not, commit; its audit records are not appended.
+TEST(PostgresReconnectTest, ABatchRefusedInThePipelineFailsAlone) {
+  if (::crs::testing::PostgresDisabled()) GTEST_SKIP() << "CRS_TEST_POSTGRES=0";
+  auto url = ::crs::testing::FreshPostgresDatabase();
+  ASSERT_TRUE(url.ok()) << url.status().ToString();
+  StoreOptions o;
+  o.url = *url;
+  auto opened = OpenStore(o);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  Store& s = **opened;
+  auto batch = [](const std::string& id, const std::string& family) {
+    auto index = std::make_shared<fhir::index::IndexEntries>();
+    index->resource_type = "Patient";
+    index->strings.push_back({"family", family, family});
+    WriteBatch b;
+    b.writes.push_back({"Patient", id, 0, 1000, Method::kCreate, "{}", index, nullptr});
+    b.audit.push_back({1000, "record of " + id, {}, "", 0});
+    return b;
+  };
+  for (int round = 0; round < 5; ++round) {
+    std::string n = std::to_string(round);
+    WriteBatch good1 = batch("good1-" + n, "smith"), bad = batch("bad-" + n, "\xff\xfe not UTF-8"),
+               good2 = batch("good2-" + n, "jones");
+    std::vector<std::thread> threads;
+    Result<CommitResult> r1 = Status::Internal(""), rb = Status::Internal(""),
+                         r2 = Status::Internal("");
+    threads.emplace_back([&] { r1 = s.Commit(good1); });
+    threads.emplace_back([&] { rb = s.Commit(bad); });
+    threads.emplace_back([&] { r2 = s.Commit(good2); });
+    for (auto& t : threads) t.join();
+    EXPECT_TRUE(r1.ok()) << r1.status().ToString();
+    EXPECT_TRUE(r2.ok()) << r2.status().ToString();
+    EXPECT_EQ(rb.status().code(), Code::kInvalid) << rb.status().ToString();
+    EXPECT_TRUE(s.Read("Patient", "good1-" + n).ok());
+    EXPECT_TRUE(s.Read("Patient", "good2-" + n).ok());
+    EXPECT_EQ(s.Read("Patient", "bad-" + n).status().code(), Code::kNotFound);
+  }
+  auto chain = s.ScanAudit(0, 100);
+  ASSERT_TRUE(chain.ok());
+  EXPECT_EQ(chain->size(), 10u);  // the good batches' records, gapless
+  for (size_t i = 0; i < chain->size(); ++i) {
+    EXPECT_EQ((*chain)[i].seq, static_cast<int64_t>(i + 1));
+    EXPECT_EQ((*chain)[i].record.find("bad"), std::string::npos);
+  }
 }
 
 #endif  // CRS_WITH_POSTGRES

@@ -4,6 +4,7 @@
 
 #include <bit>
 #include <cstring>
+#include <optional>
 
 namespace crs::store::postgres {
 namespace {
@@ -181,29 +182,105 @@ Result<Rows> Conn::Check(pg_result* r, std::string_view what) {
 
 Status Conn::Exec(std::string_view sql) {
   std::string text(sql);
+  if (!deferred_.empty()) return Pipeline({std::move(text), Params(), false}).status();
   return Check(PQexec(conn_, text.c_str()), "postgres exec").status();
 }
 
-Result<Rows> Conn::Query(const std::string& sql, const Params& p) {
+Result<std::string> Conn::Prepared(const std::string& sql, const Params& p) {
   auto it = prepared_.find(sql);
-  if (it == prepared_.end()) {
-    std::string name = "s" + std::to_string(prepared_.size() + 1);
-    auto prep = Check(PQprepare(conn_, name.c_str(), sql.c_str(), p.size(), p.types()),
-                      "postgres prepare");
-    if (!prep.ok()) return prep.status();
-    it = prepared_.emplace(sql, std::move(name)).first;
-  }
+  if (it != prepared_.end()) return it->second;
+  std::string name = "s" + std::to_string(prepared_.size() + 1);
+  CRS_RETURN_IF_ERROR(
+      Check(PQprepare(conn_, name.c_str(), sql.c_str(), p.size(), p.types()), "postgres prepare")
+          .status());
+  prepared_.emplace(sql, name);
+  return name;
+}
+
+Result<Rows> Conn::Query(const std::string& sql, const Params& p) {
+  CRS_ASSIGN_OR_RETURN(std::string name, Prepared(sql, p));
+  if (!deferred_.empty()) return Pipeline({std::move(name), p, true});
   auto values = p.values();
-  return Check(PQexecPrepared(conn_, it->second.c_str(), p.size(), values.data(), p.lengths(),
+  return Check(PQexecPrepared(conn_, name.c_str(), p.size(), values.data(), p.lengths(),
                               p.formats(), /*resultFormat=*/1),
                "postgres query");
 }
 
 Result<Rows> Conn::QueryOnce(const std::string& sql, const Params& p) {
+  if (!deferred_.empty()) return Pipeline({sql, p, false});
   auto values = p.values();
   return Check(PQexecParams(conn_, sql.c_str(), p.size(), p.types(), values.data(), p.lengths(),
                             p.formats(), /*resultFormat=*/1),
                "postgres query");
+}
+
+void Conn::Defer(const std::string& sql, Params params, bool prepare) {
+  if (prepare) {
+    auto name = Prepared(sql, params);
+    if (name.ok()) {
+      deferred_.push_back({std::move(*name), std::move(params), true});
+      return;
+    }
+    // Not prepared: sent as it is, and fails (with its reason) at the flush.
+  }
+  deferred_.push_back({sql, std::move(params), false});
+}
+
+Status Conn::Flush() {
+  if (deferred_.empty()) return Status::Ok();
+  Deferred last = std::move(deferred_.back());
+  deferred_.pop_back();
+  return Pipeline(std::move(last)).status();
+}
+
+Result<Rows> Conn::Pipeline(Deferred last) {
+  std::vector<Deferred> queue = std::move(deferred_);
+  deferred_.clear();
+  queue.push_back(std::move(last));
+  if (PQenterPipelineMode(conn_) != 1) {
+    return Status::Unavailable(std::string("postgres pipeline: ") + PQerrorMessage(conn_));
+  }
+  Status first_error = Status::Ok();
+  size_t sent = 0;
+  for (const Deferred& d : queue) {
+    auto values = d.params.values();
+    int ok = d.prepared
+                 ? PQsendQueryPrepared(conn_, d.sql.c_str(), d.params.size(), values.data(),
+                                       d.params.lengths(), d.params.formats(), 1)
+                 : PQsendQueryParams(conn_, d.sql.c_str(), d.params.size(), d.params.types(),
+                                     values.data(), d.params.lengths(), d.params.formats(), 1);
+    if (ok != 1) break;
+    ++sent;
+  }
+  if (PQpipelineSync(conn_) != 1 || sent < queue.size()) {
+    first_error = PgStatus(nullptr, conn_, "postgres pipeline send");
+  }
+  std::optional<Result<Rows>> last_rows;
+  for (size_t i = 0; i < sent; ++i) {
+    pg_result* r = PQgetResult(conn_);
+    if (r == nullptr) {  // the connection went away
+      if (first_error.ok()) first_error = PgStatus(nullptr, conn_, "postgres pipeline");
+      break;
+    }
+    Result<Rows> rows = [&]() -> Result<Rows> {
+      if (PQresultStatus(r) != PGRES_PIPELINE_ABORTED) return Check(r, "postgres query");
+      PQclear(r);
+      return Status::Unavailable("postgres pipeline: skipped after an earlier error");
+    }();
+    if (!rows.ok() && first_error.ok()) first_error = rows.status();
+    if (i + 1 == queue.size()) last_rows.emplace(std::move(rows));
+    while (pg_result* extra = PQgetResult(conn_)) PQclear(extra);  // up to the query's NULL
+  }
+  // The sync's own result, then back to ordinary mode.
+  while (pg_result* r = PQgetResult(conn_)) {
+    bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+    PQclear(r);
+    if (sync) break;
+  }
+  PQexitPipelineMode(conn_);
+  if (!first_error.ok()) return first_error;
+  if (!last_rows) return Status::Internal("postgres pipeline: no result");
+  return std::move(*last_rows);
 }
 
 }  // namespace crs::store::postgres

@@ -91,6 +91,17 @@ class Conn {
   // Runs generated SQL once (not cached), e.g. a search.
   Result<Rows> QueryOnce(const std::string& sql, const Params& params);
 
+  // Queues a statement whose result nobody waits for. Queued statements
+  // run, in order, in one pipeline with the next statement that is waited
+  // for (Exec, Query, QueryOnce) or at Flush: one round trip for them all.
+  // The first one to fail makes that call fail (and PostgreSQL skips the
+  // rest of the pipeline); `prepare`: cache it as a prepared statement.
+  void Defer(const std::string& sql, Params params, bool prepare);
+  // Runs the queued statements now; their first error.
+  Status Flush();
+  // Forgets the queued statements (the transaction is being rolled back).
+  void DiscardDeferred() { deferred_.clear(); }
+
   // False once the connection is lost (the pool then drops it).
   bool Healthy() const;
   // Healthy and outside any transaction: fit to go back to a pool.
@@ -99,10 +110,22 @@ class Conn {
   pg_conn* raw() { return conn_; }
 
  private:
+  struct Deferred {
+    std::string sql;  // or the prepared statement's name
+    Params params;
+    bool prepared;
+  };
+
   explicit Conn(pg_conn* c) : conn_(c) {}
   Result<Rows> Check(pg_result* r, std::string_view what);
+  // The prepared statement for `sql` (prepared now if new).
+  Result<std::string> Prepared(const std::string& sql, const Params& params);
+  // Sends the queued statements and `last` in one pipeline; `last`'s rows.
+  Result<Rows> Pipeline(Deferred last);
+
   pg_conn* conn_;
   std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name
+  std::vector<Deferred> deferred_;
 };
 
 }  // namespace crs::store::postgres

@@ -30,6 +30,17 @@ Result<Rows> PgWriteOps::Q(const std::string& sql, const Params& params) {
   return tx_->Query(sql, params);
 }
 
+Status PgWriteOps::Later(const std::string& sql, Params params, bool prepare) {
+  if (!tx_) return Status::Internal("postgres writer: no open transaction");
+  tx_->Defer(sql, std::move(params), prepare);
+  return Status::Ok();
+}
+
+Status PgWriteOps::Flush() {
+  if (!tx_) return Status::Internal("postgres writer: no open transaction");
+  return tx_->Flush();
+}
+
 Status PgWriteOps::Begin() {
   tx_ = nullptr;
   CRS_ASSIGN_OR_RETURN(Conn * conn, conn_.Get());
@@ -41,7 +52,9 @@ Status PgWriteOps::Begin() {
   }
   CRS_RETURN_IF_ERROR(begun);
   tx_ = conn;
-  return Do("SELECT pg_advisory_xact_lock($1)", Params().Int(kWriterLock));
+  // Taken with the group's first statement that is waited for (the audit
+  // chain head), in the same round trip.
+  return Later("SELECT pg_advisory_xact_lock($1)", Params().Int(kWriterLock));
 }
 
 Status PgWriteOps::Commit() {
@@ -66,22 +79,23 @@ Status PgWriteOps::Commit() {
 }
 
 void PgWriteOps::Rollback() {
-  if (tx_) (void)tx_->Exec("ROLLBACK");
+  if (tx_) {
+    tx_->DiscardDeferred();
+    (void)tx_->Exec("ROLLBACK");
+  }
   wrote_data_ = false;
   tx_ = nullptr;
 }
 
 Status PgWriteOps::Savepoint(const char* name) {
-  if (!tx_) return Status::Internal("postgres writer: no open transaction");
-  return tx_->Exec(std::string("SAVEPOINT ") + name);
+  return Later(std::string("SAVEPOINT ") + name, Params(), /*prepare=*/false);
 }
 Status PgWriteOps::RollbackTo(const char* name) {
   if (!tx_) return Status::Internal("postgres writer: no open transaction");
   return tx_->Exec(std::string("ROLLBACK TO SAVEPOINT ") + name);
 }
 Status PgWriteOps::Release(const char* name) {
-  if (!tx_) return Status::Internal("postgres writer: no open transaction");
-  return tx_->Exec(std::string("RELEASE SAVEPOINT ") + name);
+  return Later(std::string("RELEASE SAVEPOINT ") + name, Params(), /*prepare=*/false);
 }
 
 Result<std::optional<std::string>> PgWriteOps::FindIdempotency(const std::string& key) {
@@ -93,8 +107,8 @@ Result<std::optional<std::string>> PgWriteOps::FindIdempotency(const std::string
 
 Status PgWriteOps::InsertIdempotency(const std::string& key, int64_t created,
                                      const std::string& result) {
-  return Do("INSERT INTO idempotency (key, created, result) VALUES ($1, $2, $3)",
-            Params().Text(key).Int(created).Text(result));
+  return Later("INSERT INTO idempotency (key, created, result) VALUES ($1, $2, $3)",
+               Params().Text(key).Int(created).Text(result));
 }
 
 Result<int64_t> PgWriteOps::AdvanceSequence(const std::string& name, int64_t count) {
@@ -127,9 +141,9 @@ Result<int64_t> PgWriteOps::InsertResource(const std::string& type, const std::s
 
 // One statement: the version row, then the resource row pointing at it
 // (and its access facts).
-Result<int64_t> PgWriteOps::AppendVersion(int64_t rid, const std::string& type, int64_t version,
-                                          int64_t last_updated_ms, Method method,
-                                          const std::string* body, const AccessFacts* facts) {
+Status PgWriteOps::AppendVersion(int64_t rid, const std::string& type, int64_t version,
+                                 int64_t last_updated_ms, Method method, const std::string* body,
+                                 const AccessFacts* facts) {
   Params p;
   p.Int(rid).Text(type).Int(version).Int(last_updated_ms).Int(static_cast<int64_t>(method));
   if (body) {
@@ -147,25 +161,23 @@ Result<int64_t> PgWriteOps::AppendVersion(int64_t rid, const std::string& type, 
     sql += ", patient = $8, labels = $9, "
            "author_org = CASE WHEN author_org = '' THEN $10 ELSE author_org END";
   }
-  sql += " WHERE rid = $1 RETURNING cur_seq";
-  CRS_ASSIGN_OR_RETURN(Rows r, Q(sql, p));
-  if (r.size() == 0) return Status::Internal("version insert found no resource row");
-  return r.Int(0, 0);
+  sql += " WHERE rid = $1";
+  return Later(sql, std::move(p));
 }
 
 Status PgWriteOps::DeleteRelationships(int64_t rid) {
-  return Do("DELETE FROM rel WHERE rid = $1", Params().Int(rid));
+  return Later("DELETE FROM rel WHERE rid = $1", Params().Int(rid));
 }
 
 Status PgWriteOps::InsertRelationship(const std::string& org, const std::string& patient,
                                       int64_t rid) {
-  return Do("INSERT INTO rel (org, patient, rid) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            Params().Text(org).Text(patient).Int(rid));
+  return Later("INSERT INTO rel (org, patient, rid) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+               Params().Text(org).Text(patient).Int(rid));
 }
 
 Status PgWriteOps::DeleteResource(int64_t rid) {
-  CRS_RETURN_IF_ERROR(Do("DELETE FROM versions WHERE rid = $1", Params().Int(rid)));
-  return Do("DELETE FROM resources WHERE rid = $1", Params().Int(rid));
+  CRS_RETURN_IF_ERROR(Later("DELETE FROM versions WHERE rid = $1", Params().Int(rid)));
+  return Later("DELETE FROM resources WHERE rid = $1", Params().Int(rid));
 }
 
 Result<int64_t> PgWriteOps::Pid(std::string_view type, std::string_view code) {
@@ -181,8 +193,8 @@ Result<int64_t> PgWriteOps::Pid(std::string_view type, std::string_view code) {
   return pid;
 }
 
-// Runs `parts` as one statement of data-modifying CTEs with `params` ($1 is
-// the rid), then starts afresh.
+// Queues `parts` as one statement of data-modifying CTEs with `params` ($1
+// is the rid), then starts afresh.
 Status PgWriteOps::RunParts(std::vector<std::string>* parts, Params* params, int64_t rid) {
   if (parts->empty()) return Status::Ok();
   if (!tx_) return Status::Internal("postgres writer: no open transaction");
@@ -191,11 +203,11 @@ Status PgWriteOps::RunParts(std::vector<std::string>* parts, Params* params, int
     sql += (i ? ", w" : "w") + std::to_string(i) + " AS (" + (*parts)[i] + ")";
   }
   sql += " SELECT 1";
-  Status st = tx_->QueryOnce(sql, *params).status();
+  tx_->Defer(sql, std::move(*params), /*prepare=*/false);
   parts->clear();
   *params = Params();
   params->Int(rid);
-  return st;
+  return Status::Ok();
 }
 
 // One statement replaces every index row of the resource: a round trip per
@@ -303,36 +315,31 @@ Result<int64_t> PgAuditOps::LastCheckpointSeq() {
 }
 
 Status PgAuditOps::Insert(int64_t seq, const AuditInput& in, std::string_view hash) {
-  CRS_RETURN_IF_ERROR(writes_.Q("INSERT INTO audit (seq, time, record, hash) VALUES ($1, $2, $3, $4)",
-                        Params().Int(seq).Int(in.time_ms).Bytes(in.record).Bytes(hash))
-                          .status());
+  CRS_RETURN_IF_ERROR(writes_.Later("INSERT INTO audit (seq, time, record, hash) VALUES ($1, $2, $3, $4)",
+                        Params().Int(seq).Int(in.time_ms).Bytes(in.record).Bytes(hash)));
   for (const std::string& patient : in.patients) {
-    CRS_RETURN_IF_ERROR(writes_.Q("INSERT INTO audit_patient (patient, seq) VALUES ($1, $2) "
-                          "ON CONFLICT DO NOTHING",
-                          Params().Text(patient).Int(seq))
-                            .status());
+    CRS_RETURN_IF_ERROR(writes_.Later("INSERT INTO audit_patient (patient, seq) VALUES ($1, $2) "
+                                      "ON CONFLICT DO NOTHING",
+                                      Params().Text(patient).Int(seq)));
   }
   if (!in.alert_org.empty()) {
-    CRS_RETURN_IF_ERROR(writes_.Q("INSERT INTO audit_alert (seq, org) VALUES ($1, $2)",
-                          Params().Int(seq).Text(in.alert_org))
-                            .status());
+    CRS_RETURN_IF_ERROR(writes_.Later("INSERT INTO audit_alert (seq, org) VALUES ($1, $2)",
+                                      Params().Int(seq).Text(in.alert_org)));
   }
   if (in.reviews_alert > 0) {
     // The first review wins; a second review is still in the chain.
-    CRS_RETURN_IF_ERROR(writes_.Q("UPDATE audit_alert SET reviewed_by = $1 "
-                          "WHERE seq = $2 AND reviewed_by = 0",
-                          Params().Int(seq).Int(in.reviews_alert))
-                            .status());
+    CRS_RETURN_IF_ERROR(writes_.Later("UPDATE audit_alert SET reviewed_by = $1 "
+                                      "WHERE seq = $2 AND reviewed_by = 0",
+                                      Params().Int(seq).Int(in.reviews_alert)));
   }
   return Status::Ok();
 }
 
 Status PgAuditOps::InsertCheckpoint(const AuditCheckpoint& cp) {
-  return writes_.Q("INSERT INTO audit_checkpoint (seq, time, head, key_id, signature) "
-           "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-           Params().Int(cp.seq).Int(cp.time_ms).Bytes(cp.head_hash).Text(cp.key_id)
-               .Bytes(cp.signature))
-      .status();
+  return writes_.Later("INSERT INTO audit_checkpoint (seq, time, head, key_id, signature) "
+                       "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                       Params().Int(cp.seq).Int(cp.time_ms).Bytes(cp.head_hash).Text(cp.key_id)
+                           .Bytes(cp.signature));
 }
 
 }  // namespace crs::store::postgres

@@ -52,19 +52,23 @@ class PgWriteOps final : public sql::WriteOps {
   Status FindResource(const std::string& type, const std::string& id, int64_t* rid,
                       int64_t* version) override;
   Result<int64_t> InsertResource(const std::string& type, const std::string& id) override;
-  Result<int64_t> AppendVersion(int64_t rid, const std::string& type, int64_t version,
-                                int64_t last_updated_ms, Method method, const std::string* body,
-                                const AccessFacts* facts) override;
+  Status AppendVersion(int64_t rid, const std::string& type, int64_t version,
+                       int64_t last_updated_ms, Method method, const std::string* body,
+                       const AccessFacts* facts) override;
   Status DeleteRelationships(int64_t rid) override;
   Status InsertRelationship(const std::string& org, const std::string& patient,
                             int64_t rid) override;
   Status ReplaceIndex(int64_t rid, std::string_view type, const fhir::index::IndexEntries* entries,
                       bool had_rows) override;
   Status DeleteResource(int64_t rid) override;
+  Status Flush() override;
   void ForgetCache() override { pids_.clear(); }
 
  // Runs fixed SQL inside the open transaction (Internal when none is open).
   Result<Rows> Q(const std::string& sql, const Params& params);
+  // Queues a statement of the open transaction whose result nobody waits
+  // for (Conn::Defer: it runs with the next one waited for, or at Flush).
+  Status Later(const std::string& sql, Params params, bool prepare = true);
 
  private:
   Status Do(const std::string& sql, const Params& params) { return Q(sql, params).status(); }

@@ -173,6 +173,10 @@ void GroupWriter::CommitGroup(const std::vector<Pending*>& group,
       Status appended = audit_.Append(p->batch->audit);
       if (!appended.ok()) r = appended;
     }
+    if (r.ok()) {
+      Status flushed = ops_.Flush();
+      if (!flushed.ok()) r = flushed;
+    }
     if (!r.ok() && saved.ok()) {
       (void)ops_.RollbackTo("batch");
       ops_.ForgetCache();
@@ -212,6 +216,7 @@ Status GroupWriter::AppendQueuedAudit(const std::vector<PendingAudit>& audit) {
     st = audit_.Append(a.records);
     if (!st.ok()) break;
   }
+  if (st.ok()) st = ops_.Flush();
   if (!st.ok()) {
     (void)ops_.RollbackTo("audit");
     audit_.Restore(std::move(mark));
@@ -280,10 +285,8 @@ Result<VersionRef> GroupWriter::ApplyWrite(const Write& w, const std::string& co
   static const AccessFacts kUnknown{"?", 0, "", {}};
   const AccessFacts* facts = is_delete ? nullptr : w.access.get();
   if (facts == nullptr && !exists) facts = &kUnknown;
-  CRS_ASSIGN_OR_RETURN(int64_t seq, ops_.AppendVersion(rid, w.type, version, w.last_updated_ms,
-                                                       w.method, is_delete ? nullptr : &compressed,
-                                                       facts));
-  (void)seq;
+  CRS_RETURN_IF_ERROR(ops_.AppendVersion(rid, w.type, version, w.last_updated_ms, w.method,
+                                         is_delete ? nullptr : &compressed, facts));
   CRS_RETURN_IF_ERROR(WriteRelationships(rid, exists, facts));
   CRS_RETURN_IF_ERROR(ops_.ReplaceIndex(rid, w.type, is_delete ? nullptr : w.index.get(),
                                         /*had_rows=*/exists));

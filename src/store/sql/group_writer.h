@@ -58,9 +58,9 @@ class WriteOps {
   // marker) and makes it the current one; with `facts`, also sets the
   // resource's patient and labels, and its author_org unless one is
   // recorded. Returns the version's seq.
-  virtual Result<int64_t> AppendVersion(int64_t rid, const std::string& type, int64_t version,
-                                        int64_t last_updated_ms, Method method,
-                                        const std::string* body, const AccessFacts* facts) = 0;
+  virtual Status AppendVersion(int64_t rid, const std::string& type, int64_t version,
+                               int64_t last_updated_ms, Method method, const std::string* body,
+                               const AccessFacts* facts) = 0;
   virtual Status DeleteRelationships(int64_t rid) = 0;
   virtual Status InsertRelationship(const std::string& org, const std::string& patient,
                                     int64_t rid) = 0;
@@ -70,6 +70,10 @@ class WriteOps {
   // Deletes the versions and the resource row of `rid` (after its index and
   // relationship rows).
   virtual Status DeleteResource(int64_t rid) = 0;
+  // A backend may queue statements whose results it need not wait for
+  // (PostgreSQL pipelines them); this runs them and returns the first
+  // error. Called at the end of each batch, so that an error is the batch's.
+  virtual Status Flush() { return Status::Ok(); }
   // A rolled-back transaction may have created cached ids: forget them.
   virtual void ForgetCache() = 0;
   // Called when the writer idles (the audit tail got its checkpoint).

@@ -99,14 +99,13 @@ Result<int64_t> SqliteWriteOps::InsertVersion(int64_t rid, const std::string& ty
   return db_.LastInsertRowid();
 }
 
-Result<int64_t> SqliteWriteOps::AppendVersion(int64_t rid, const std::string& type,
-                                              int64_t version, int64_t last_updated_ms,
-                                              Method method, const std::string* body,
-                                              const AccessFacts* facts) {
+Status SqliteWriteOps::AppendVersion(int64_t rid, const std::string& type, int64_t version,
+                                     int64_t last_updated_ms, Method method,
+                                     const std::string* body, const AccessFacts* facts) {
   CRS_ASSIGN_OR_RETURN(int64_t seq, InsertVersion(rid, type, version, last_updated_ms, method, body));
   CRS_RETURN_IF_ERROR(SetCurrent(rid, version, seq, body == nullptr));
   if (facts) CRS_RETURN_IF_ERROR(SetFacts(rid, *facts));
-  return seq;
+  return Status::Ok();
 }
 
 Status SqliteWriteOps::SetCurrent(int64_t rid, int64_t version, int64_t seq, bool deleted) {

@@ -30,9 +30,9 @@ class SqliteWriteOps final : public sql::WriteOps {
   Status FindResource(const std::string& type, const std::string& id, int64_t* rid,
                       int64_t* version) override;
   Result<int64_t> InsertResource(const std::string& type, const std::string& id) override;
-  Result<int64_t> AppendVersion(int64_t rid, const std::string& type, int64_t version,
-                                int64_t last_updated_ms, Method method, const std::string* body,
-                                const AccessFacts* facts) override;
+  Status AppendVersion(int64_t rid, const std::string& type, int64_t version,
+                       int64_t last_updated_ms, Method method, const std::string* body,
+                       const AccessFacts* facts) override;
   Status DeleteRelationships(int64_t rid) override;
   Status InsertRelationship(const std::string& org, const std::string& patient,
                             int64_t rid) override;
