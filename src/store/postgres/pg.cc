@@ -170,7 +170,9 @@ Result<std::unique_ptr<Conn>> Conn::Open(const std::string& url) {
 Conn::~Conn() { PQfinish(conn_); }
 
 bool Conn::Healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
-bool Conn::Reusable() const { return Healthy() && PQtransactionStatus(conn_) == PQTRANS_IDLE; }
+bool Conn::Reusable() const {
+  return Healthy() && deferred_.empty() && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+}
 
 Result<Rows> Conn::Check(pg_result* r, std::string_view what) {
   ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;

@@ -104,7 +104,7 @@ class Conn {
 
   // False once the connection is lost (the pool then drops it).
   bool Healthy() const;
-  // Healthy and outside any transaction: fit to go back to a pool.
+  // Healthy, outside any transaction, nothing queued: fit to go back to a pool.
   bool Reusable() const;
   // The server's replay/insert LSN or similar single-value queries use Query.
   pg_conn* raw() { return conn_; }

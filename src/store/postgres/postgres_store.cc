@@ -1,6 +1,10 @@
 #include "store/postgres/postgres_store.h"
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include "store/body_codec.h"
 #include "store/postgres/audit_reads.h"
@@ -121,7 +125,15 @@ class PostgresStore final : public Store {
         replicas_(options.replicas, options.pool_size),
         writer_conn_(options.url) {}
 
-  ~PostgresStore() override { writer_.reset(); }
+  ~PostgresStore() override {
+    {
+      std::lock_guard<std::mutex> lock(analyze_mu_);
+      closing_ = true;
+    }
+    analyze_cv_.notify_all();
+    if (analyzer_.joinable()) analyzer_.join();
+    writer_.reset();
+  }
 
   Status Init() {
     {
@@ -133,7 +145,9 @@ class PostgresStore final : public Store {
         writer_conn_, replicas_.empty() ? nullptr : &replicas_.last_write_lsn());
     audit_ops_ = std::make_unique<PgAuditOps>(writer_conn_, *write_ops_);
     writer_ = std::make_unique<sql::GroupWriter>(*write_ops_, *audit_ops_, options_);
-    return writer_->Start();
+    CRS_RETURN_IF_ERROR(writer_->Start());
+    analyzer_ = std::thread([this] { AnalyzeLoop(); });
+    return Status::Ok();
   }
 
   Result<ResourceVersion> Read(std::string_view type, std::string_view id) override {
@@ -172,12 +186,18 @@ class PostgresStore final : public Store {
   }
 
   Result<SearchResult> Search(const SearchQuery& q) override {
+    // One snapshot for the total, the page and its includes; a lone page
+    // query is one already.
+    bool several = q.want_total || !q.includes.empty();
     return ReadReplica<SearchResult>([&](Conn& c) -> Result<SearchResult> {
-      // One snapshot for the total, the page and its includes.
-      CRS_RETURN_IF_ERROR(c.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+      // BEGIN travels with the first query (Conn::Defer): no round trip of its own.
+      if (several) c.Defer("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", Params(), false);
       SearchResult result;
       Status st = SearchIn(c, q, &result);
-      (void)c.Exec(st.ok() ? "COMMIT" : "ROLLBACK");
+      if (several) {
+        c.DiscardDeferred();  // a BEGIN no query carried (explain, or nothing to run)
+        (void)c.Exec(st.ok() ? "COMMIT" : "ROLLBACK");
+      }
       if (!st.ok()) return st;
       return result;
     });
@@ -254,6 +274,36 @@ class PostgresStore final : public Store {
   }
 
  private:
+  // Keeps the planner's statistics fresh after bulk writes. Autovacuum
+  // does the same, but only at its next round (a minute by default), and
+  // until then a search right after `crs import` into a young database is
+  // planned from the empty tables' statistics (a scan per match instead of
+  // an index lookup). Every two seconds: ANALYZE when the rows changed
+  // since the last analysis (by any process) reach a fifth of the live rows
+  // (and at least kAnalyzeMin).
+  void AnalyzeLoop() {
+    static constexpr int64_t kAnalyzeMin = 5000;
+    std::unique_lock<std::mutex> lock(analyze_mu_);
+    while (!closing_) {
+      analyze_cv_.wait_for(lock, std::chrono::seconds(2));
+      if (closing_) break;
+      lock.unlock();
+      // Failures (a lost server) are retried at the next round.
+      (void)WithConn<bool>([](Conn& c) -> Result<bool> {
+        CRS_ASSIGN_OR_RETURN(Rows r, c.Query(
+            "SELECT coalesce(sum(n_mod_since_analyze), 0)::bigint, "
+            "coalesce(sum(n_live_tup), 0)::bigint FROM pg_stat_user_tables",
+            Params()));
+        if (r.size() == 0) return false;
+        int64_t changed = r.Int(0, 0), live = r.Int(0, 1);
+        if (changed < std::max(kAnalyzeMin, live / 5)) return false;
+        CRS_RETURN_IF_ERROR(c.Exec("ANALYZE"));
+        return true;
+      });
+      lock.lock();
+    }
+  }
+
   // Runs `fn` (Conn& -> Result<T>) on a pooled connection. When the
   // connection turns out lost (the server restarted, or failed over), the
   // pool's idle connections are dropped and `fn` runs once more on a new
@@ -347,6 +397,12 @@ class PostgresStore final : public Store {
   std::unique_ptr<PgWriteOps> write_ops_;
   std::unique_ptr<PgAuditOps> audit_ops_;
   std::unique_ptr<sql::GroupWriter> writer_;
+
+  std::thread analyzer_;  // AnalyzeLoop
+  // Lock order: analyze_mu_ is a leaf.
+  std::mutex analyze_mu_;
+  std::condition_variable analyze_cv_;
+  bool closing_ = false;  // GUARDED_BY(analyze_mu_)
 };
 
 }  // namespace
