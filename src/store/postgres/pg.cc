@@ -189,13 +189,23 @@ Status Conn::Exec(std::string_view sql) {
 }
 
 Result<std::string> Conn::Prepared(const std::string& sql, const Params& p) {
-  auto it = prepared_.find(sql);
+  // Keyed by the parameter types too: the same text bound with other types
+  // is another statement.
+  std::string key = sql;
+  key.push_back('\0');
+  for (int i = 0; i < p.size(); ++i) key += std::to_string(p.types()[i]) + ",";
+  auto it = prepared_.find(key);
   if (it != prepared_.end()) return it->second;
-  std::string name = "s" + std::to_string(prepared_.size() + 1);
+  if (prepared_.size() >= kMaxPrepared) {
+    // Generated search SQL has many shapes: start the cache afresh.
+    CRS_RETURN_IF_ERROR(Exec("DEALLOCATE ALL"));
+    prepared_.clear();
+  }
+  std::string name = "s" + std::to_string(++prepared_serial_);
   CRS_RETURN_IF_ERROR(
       Check(PQprepare(conn_, name.c_str(), sql.c_str(), p.size(), p.types()), "postgres prepare")
           .status());
-  prepared_.emplace(sql, name);
+  prepared_.emplace(std::move(key), name);
   return name;
 }
 

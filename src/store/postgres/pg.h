@@ -86,7 +86,8 @@ class Conn {
   // Runs a statement given as text, without parameters (BEGIN, DDL, ...).
   Status Exec(std::string_view sql);
   // Runs `sql` with `params` as a prepared statement of this connection
-  // (prepared on first use, then cached by its text). For fixed SQL.
+  // (prepared on first use, then cached by its text and parameter types;
+  // the cache is bounded). For fixed SQL, and generated SQL that repeats.
   Result<Rows> Query(const std::string& sql, const Params& params);
   // Runs generated SQL once (not cached), e.g. a search.
   Result<Rows> QueryOnce(const std::string& sql, const Params& params);
@@ -123,8 +124,11 @@ class Conn {
   // Sends the queued statements and `last` in one pipeline; `last`'s rows.
   Result<Rows> Pipeline(Deferred last);
 
+  static constexpr size_t kMaxPrepared = 2000;
   pg_conn* conn_;
-  std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name
+  // (sql, parameter types) -> statement name, at most kMaxPrepared.
+  std::unordered_map<std::string, std::string> prepared_;
+  uint64_t prepared_serial_ = 0;
   std::vector<Deferred> deferred_;
 };
 

@@ -67,7 +67,7 @@ Result<SearchMatch> MatchFromRow(const Rows& r, int i, int type_col) {
 
 // Runs `sql` and decodes every row (match columns, then the type).
 Result<std::vector<SearchMatch>> RunMatches(Conn& c, const CompiledSql& sql) {
-  CRS_ASSIGN_OR_RETURN(Rows rows, c.QueryOnce(sql.sql, Params(sql.args)));
+  CRS_ASSIGN_OR_RETURN(Rows rows, c.Query(sql.sql, Params(sql.args)));
   std::vector<SearchMatch> out;
   out.reserve(rows.size());
   for (int i = 0; i < rows.size(); ++i) {
@@ -162,7 +162,7 @@ class PostgresStore final : public Store {
   Result<HistoryPage> History(const HistoryQuery& q) override {
     CompiledSql history = sql::CompileHistory(q, sql::kPostgres);
     return ReadReplica<HistoryPage>([&](Conn& c) -> Result<HistoryPage> {
-      CRS_ASSIGN_OR_RETURN(Rows r, c.QueryOnce(history.sql, Params(history.args)));
+      CRS_ASSIGN_OR_RETURN(Rows r, c.Query(history.sql, Params(history.args)));
       HistoryPage page;
       for (int i = 0; i < r.size(); ++i) {
         if (static_cast<int>(page.versions.size()) == q.count) {
@@ -361,12 +361,12 @@ class PostgresStore final : public Store {
     }
     if (q.want_total) {
       CompiledSql count = sql::CompileCount(q, sql::kPostgres);
-      CRS_ASSIGN_OR_RETURN(Rows r, c.QueryOnce(count.sql, Params(count.args)));
+      CRS_ASSIGN_OR_RETURN(Rows r, c.Query(count.sql, Params(count.args)));
       result->total = r.size() ? r.Int(0, 0) : 0;
     }
     if (q.count <= 0) return Status::Ok();
     CompiledSql page = sql::CompilePage(q, sql::kPostgres);
-    CRS_ASSIGN_OR_RETURN(Rows r, c.QueryOnce(page.sql, Params(page.args)));
+    CRS_ASSIGN_OR_RETURN(Rows r, c.Query(page.sql, Params(page.args)));
     for (int i = 0; i < r.size(); ++i) {
       if (static_cast<int>(result->matches.size()) == q.count) {
         result->next_after_rid = result->matches.back().rid;
