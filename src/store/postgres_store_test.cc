@@ -38,16 +38,28 @@ bool TerminateSessions(const std::string& url) {
               .empty();
 }
 
-TEST(PostgresStoreTest, ReadsAndWritesCarryOnAfterTheSessionsAreKilled) {
-  if (::crs::testing::PostgresDisabled()) GTEST_SKIP() << "CRS_TEST_POSTGRES=0";
-  auto url = ::crs::testing::FreshPostgresDatabase();
-  ASSERT_TRUE(url.ok()) << url.status().ToString();
-  StoreOptions o;
-  o.url = *url;
-  o.pool_size = 4;
-  auto opened = OpenStore(o);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  Store& s = **opened;
+// Each test: a store on a fresh database.
+class PostgresStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::crs::testing::PostgresDisabled()) GTEST_SKIP() << "CRS_TEST_POSTGRES=0";
+    auto url = ::crs::testing::FreshPostgresDatabase();
+    ASSERT_TRUE(url.ok()) << url.status().ToString();
+    url_ = *url;
+    StoreOptions o;
+    o.url = url_;
+    o.pool_size = 4;
+    auto opened = OpenStore(o);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    store_ = std::move(*opened);
+  }
+
+  std::string url_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(PostgresStoreTest, ReadsAndWritesCarryOnAfterTheSessionsAreKilled) {
+  Store& s = *store_;
   auto put = [&](const std::string& id, int64_t expected) {
     WriteBatch b;
     b.writes.push_back({"Patient", id, expected, 1000, expected ? Method::kUpdate : Method::kCreate,
@@ -57,7 +69,7 @@ TEST(PostgresStoreTest, ReadsAndWritesCarryOnAfterTheSessionsAreKilled) {
   ASSERT_TRUE(put("a", 0).ok());
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(s.Read("Patient", "a").ok());  // pooled connections
 
-  ASSERT_TRUE(TerminateSessions(*url));
+  ASSERT_TRUE(TerminateSessions(url_));
   auto read = s.Read("Patient", "a");
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   EXPECT_EQ(read->version, 1);
@@ -65,7 +77,7 @@ TEST(PostgresStoreTest, ReadsAndWritesCarryOnAfterTheSessionsAreKilled) {
   ASSERT_TRUE(written.ok()) << written.status().ToString();
   EXPECT_EQ(s.Read("Patient", "a")->version, 2);
 
-  ASSERT_TRUE(TerminateSessions(*url));
+  ASSERT_TRUE(TerminateSessions(url_));
   SearchQuery q;
   q.type = "Patient";
   q.want_total = true;
@@ -78,15 +90,8 @@ TEST(PostgresStoreTest, ReadsAndWritesCarryOnAfterTheSessionsAreKilled) {
 // A write PostgreSQL refuses late (its index rows are sent pipelined with
 // the batch's other statements) fails alone: the batches around it, in the
 // same group or not, commit; its audit records are not appended.
-TEST(PostgresStoreTest, ABatchRefusedInThePipelineFailsAlone) {
-  if (::crs::testing::PostgresDisabled()) GTEST_SKIP() << "CRS_TEST_POSTGRES=0";
-  auto url = ::crs::testing::FreshPostgresDatabase();
-  ASSERT_TRUE(url.ok()) << url.status().ToString();
-  StoreOptions o;
-  o.url = *url;
-  auto opened = OpenStore(o);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  Store& s = **opened;
+TEST_F(PostgresStoreTest, ABatchRefusedInThePipelineFailsAlone) {
+  Store& s = *store_;
   auto batch = [](const std::string& id, const std::string& family) {
     auto index = std::make_shared<fhir::index::IndexEntries>();
     index->resource_type = "Patient";
@@ -126,21 +131,14 @@ TEST(PostgresStoreTest, ABatchRefusedInThePipelineFailsAlone) {
 // After a bulk load the store analyzes the tables itself, within seconds,
 // rather than leaving searches to plans made for empty tables until
 // autovacuum's next round.
-TEST(PostgresStoreTest, StatisticsFollowBulkWrites) {
-  if (::crs::testing::PostgresDisabled()) GTEST_SKIP() << "CRS_TEST_POSTGRES=0";
-  auto url = ::crs::testing::FreshPostgresDatabase();
-  ASSERT_TRUE(url.ok()) << url.status().ToString();
-  StoreOptions o;
-  o.url = *url;
-  auto opened = OpenStore(o);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  Store& s = **opened;
+TEST_F(PostgresStoreTest, StatisticsFollowBulkWrites) {
+  Store& s = *store_;
   const std::string analyzed =
       "SELECT count(*) FROM pg_stat_user_tables WHERE relname = $$versions$$ AND "
       "last_analyze IS NOT NULL";
-  EXPECT_EQ(Psql(*url, analyzed), "0");
+  EXPECT_EQ(Psql(url_, analyzed), "0");
   // Autovacuum must not do it for us here.
-  ASSERT_EQ(Psql(*url, "ALTER TABLE versions SET (autovacuum_enabled = false)"), "");
+  ASSERT_EQ(Psql(url_, "ALTER TABLE versions SET (autovacuum_enabled = false)"), "");
   WriteBatch bulk;
   for (int i = 0; i < 6000; ++i) {
     bulk.writes.push_back({"Patient", "p" + std::to_string(i), 0, 1000, Method::kCreate, "{}",
@@ -148,7 +146,7 @@ TEST(PostgresStoreTest, StatisticsFollowBulkWrites) {
   }
   ASSERT_TRUE(s.Commit(bulk).ok());
   std::string seen;
-  for (int i = 0; i < 100 && (seen = Psql(*url, analyzed)) != "1"; ++i) {
+  for (int i = 0; i < 100 && (seen = Psql(url_, analyzed)) != "1"; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_EQ(seen, "1") << "versions was not analyzed within 10 s of the bulk write";
