@@ -185,6 +185,8 @@ class FhirApi {
 
   // Writes the response for a committed (or no-op) write.
   void WriteResult(RequestContext& ctx, const Prepared& p, http::Response* out);
+  // What a retried request's first attempt wrote, as a Prepared write.
+  Result<Prepared> ReplayedWrite(const store::VersionRef& ref);
   // Answers a retried request (same X-Request-ID) from what its first attempt wrote.
   void ReplayResult(RequestContext& ctx, const store::CommitResult& committed,
                     http::Response* out);

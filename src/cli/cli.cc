@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/audit_command.h"
+#include "cli/federation_command.h"
 #include "cli/gen_command.h"
 #include "cli/import_command.h"
 #include "cli/serve.h"
@@ -31,9 +32,17 @@ int Main(int argc, char** argv) {
   s->add_option("--store", serve.store_url,
                 "Store URL: sqlite: (file in the data dir), sqlite:PATH")
       ->capture_default_str();
-  s->add_option("--role", serve.role, "Node role (only 'national' is implemented so far)")
-      ->check(CLI::IsMember({"national"}))
+  s->add_option("--role", serve.role,
+                "Node role: national (demographics, summaries, pointers) or local (a "
+                "practice's or hospital's detailed records)")
+      ->check(CLI::IsMember({"national", "local"}))
       ->capture_default_str();
+  s->add_option("--org", serve.org, "Local nodes: the ODS code of the organisation served");
+  s->add_option("--national", serve.national_url,
+                "Local nodes: the national node's FHIR base URL (pointers are published there)");
+  s->add_option("--national-jwks", serve.national_jwks,
+                "Local nodes: the national node's public keys (crs node jwks), whose users' "
+                "tokens this node trusts");
   s->add_option("--base-url", serve.base_url,
                 "Public FHIR base URL for links (default: from the Host header)");
   s->add_option("--max-body", serve.max_body_bytes, "Largest request body accepted, in bytes")
@@ -82,6 +91,10 @@ int Main(int argc, char** argv) {
   CLI::App* t = RegisterToken(app, &token_options);
   AuditCommandOptions audit_options;
   CLI::App* a = RegisterAudit(app, &audit_options);
+  NodeCommandOptions node_options;
+  CLI::App* nd = RegisterNode(app, &node_options);
+  OutboxCommandOptions outbox_options;
+  CLI::App* ob = RegisterOutbox(app, &outbox_options);
 
   // Flags given on the command line override the config file: parse once to
   // find --config, load it, then parse again on top.
@@ -106,6 +119,8 @@ int Main(int argc, char** argv) {
   if (im->parsed()) return RunImport(import_options);
   if (t->parsed()) return RunToken(token_options);
   if (a->parsed()) return RunAudit(audit_options);
+  if (nd->parsed()) return RunNode(*nd, node_options);
+  if (ob->parsed()) return RunOutbox(*ob, outbox_options);
   return 2;
 }
 

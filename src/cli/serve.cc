@@ -15,6 +15,9 @@
 
 #include "api/api.h"
 #include "cli/node.h"
+#include "federation/outbox.h"
+#include "federation/publisher.h"
+#include "federation/registry.h"
 #include "core/time.h"
 #include "http/server.h"
 #include "nhs/nhs_number.h"
@@ -147,6 +150,9 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
   str("store", &o->store_url);
   str("role", &o->role);
   str("base_url", &o->base_url);
+  str("org", &o->org);
+  str("national", &o->national_url);
+  str("national_jwks", &o->national_jwks);
   if (auto v = t["max_body"].value<int64_t>()) o->max_body_bytes = static_cast<uint64_t>(*v);
   if (auto v = t["io_threads"].value<int64_t>()) o->io_threads = static_cast<int>(*v);
   if (auto v = t["worker_threads"].value<int64_t>()) o->worker_threads = static_cast<int>(*v);
@@ -158,12 +164,17 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
   if (auto v = t["volume_alert"].value<int64_t>()) o->volume_alert = static_cast<int>(*v);
   str("nhs_number_range", &o->nhs_number_range);
   str("sensitive_codes", &o->sensitive_codes);
+  if (o->role != "national" && o->role != "local") {
+    *error = "config file " + path + ": role must be 'national' or 'local'";
+    return false;
+  }
   if (o->consent_model != "implied" && o->consent_model != "explicit") {
     *error = "config file " + path + ": consent_model must be 'implied' or 'explicit'";
     return false;
   }
   for (auto& [key, value] : t) {
-    static const char* kKnown[] = {"data", "listen", "store", "role", "base_url", "max_body",
+    static const char* kKnown[] = {"data", "listen", "store", "role", "base_url", "org",
+                                   "national", "national_jwks", "max_body",
                                    "io_threads", "worker_threads", "demo", "audience",
                                    "jwks_file", "jwks_issuer", "consent_model", "volume_alert",
                                    "nhs_number_range", "sensitive_codes"};
@@ -217,6 +228,38 @@ int RunServe(const ServeOptions& o) {
   auth_options.audience = o.audience;
   auth_options.jwks_file = o.jwks_file;
   auth_options.jwks_issuer = o.jwks_issuer;
+  // Federation (docs/federation.md): the national node trusts the services
+  // of the nodes in its registry; a local node trusts the national node's
+  // users.
+  if (o.role == "local" && (!o.national_url.empty() || !o.national_jwks.empty())) {
+    if (o.org.empty() || o.national_url.empty() || o.national_jwks.empty() ||
+        o.base_url.empty()) {
+      std::fprintf(stderr, "crs: a local node linked to a national node needs --org, "
+                           "--national, --national-jwks and --base-url\n");
+      return 2;
+    }
+  }
+  std::unique_ptr<federation::NodeRegistry> registry;
+  if (o.role == "national") {
+    registry = std::make_unique<federation::NodeRegistry>(**store, SystemClock::Get());
+    auth_options.resolve_key = [r = registry.get()](std::string_view kid) {
+      return r->Resolve(kid);
+    };
+  } else if (!o.national_jwks.empty()) {
+    auto keys = access::LoadJwksFile(o.national_jwks, "pending");
+    if (!keys.ok()) {
+      std::fprintf(stderr, "crs: --national-jwks: %s\n", keys.status().message().c_str());
+      return 2;
+    }
+    for (auto& k : *keys) k.issuer = std::string(access::kNodeIssuerPrefix) + k.kid;
+    auth_options.resolve_key = [keys = std::move(*keys)](std::string_view kid)
+        -> std::optional<access::VerifyKey> {
+      for (const auto& k : keys) {
+        if (k.kid == kid) return k;
+      }
+      return std::nullopt;
+    };
+  }
   auto authenticator = access::Authenticator::Create(*node_key, auth_options, SystemClock::Get());
   if (!authenticator.ok()) {
     std::fprintf(stderr, "crs: %s\n", authenticator.status().message().c_str());
@@ -288,6 +331,27 @@ int RunServe(const ServeOptions& o) {
       if (t.ok()) demo_tokens.emplace_back(u.label, *t);
     }
   }
+  std::unique_ptr<federation::Outbox> outbox;
+  std::unique_ptr<federation::Publisher> publisher;
+  if (o.role == "local" && !o.national_url.empty()) {
+    auto box = federation::Outbox::Open(o.data_dir);
+    if (!box.ok()) {
+      std::fprintf(stderr, "crs: outbox: %s\n", box.status().message().c_str());
+      return 1;
+    }
+    outbox = std::move(*box);
+    federation::PublisherOptions po;
+    po.ods = o.org;
+    po.local_base = o.base_url;
+    po.national_url = o.national_url;
+    po.audience = o.audience;
+    auto pub = federation::Publisher::Start(**store, *outbox, *node_key, SystemClock::Get(), po);
+    if (!pub.ok()) {
+      std::fprintf(stderr, "crs: %s\n", pub.status().message().c_str());
+      return 2;
+    }
+    publisher = std::move(*pub);
+  }
   auto server = http::Server::Start(server_options, *handler);
   if (!server.ok()) {
     std::fprintf(stderr, "crs: %s\n", server.status().message().c_str());
@@ -310,6 +374,7 @@ int RunServe(const ServeOptions& o) {
   spdlog::info("signal {} received: finishing in-flight requests", sig);
   (*server)->Stop();
   server->reset();
+  publisher.reset();
   handler.reset();
   store->reset();  // closes the store cleanly (drains the writer, checkpoints the WAL)
   spdlog::info("stopped cleanly");

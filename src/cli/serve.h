@@ -12,6 +12,10 @@ struct ServeOptions {
   std::string store_url = "sqlite:";
   std::string role = "national";
   std::string base_url;  // empty: derived from the Host header
+  // Federation (docs/federation.md).
+  std::string org;            // local nodes: the organisation's ODS code
+  std::string national_url;   // local nodes: publish pointers to this national node
+  std::string national_jwks;  // local nodes: trust users' tokens signed by these keys
   uint64_t max_body_bytes = 32ull << 20;
   int io_threads = 2;
   int worker_threads = 64;

@@ -3,12 +3,15 @@
 #include "access/jwt.h"
 #include "access/keys.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sqlite3.h>
 
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -128,8 +131,10 @@ ServerProcess::~ServerProcess() {
 bool ServerProcess::Start(const std::vector<std::string>& extra_args) {
   int out_pipe[2];
   if (pipe(out_pipe) != 0) return false;
-  std::vector<std::string> args = {CRS_BINARY, "serve", "--data", data_dir_ + "/data",
-                                   "--listen", "127.0.0.1:0"};
+  std::vector<std::string> args = {CRS_BINARY, "serve", "--data", data_dir_ + "/data"};
+  if (std::find(extra_args.begin(), extra_args.end(), "--listen") == extra_args.end()) {
+    args.insert(args.end(), {"--listen", "127.0.0.1:0"});
+  }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = fork();
   if (pid_ == 0) {
@@ -160,6 +165,23 @@ bool ServerProcess::Start(const std::vector<std::string>& extra_args) {
   }
   close(out_pipe[0]);  // later stdout writes are discarded (SIGPIPE-safe: the server logs to stderr)
   return port_ > 0;
+}
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
 }
 
 int ServerProcess::Stop(int sig) {

@@ -52,7 +52,8 @@ class ServerProcess {
   ServerProcess();
   ~ServerProcess();
 
-  // Starts `crs serve --data DIR --listen 127.0.0.1:0` plus `extra_args`;
+  // Starts `crs serve --data DIR --listen 127.0.0.1:0` plus `extra_args`
+  // (which may give their own --listen);
   // returns false (and records why) if it did not print its listen line.
   bool Start(const std::vector<std::string>& extra_args = {});
   // Sends `signal` and waits for exit; returns the exit status (or -signal).
@@ -77,6 +78,10 @@ class ServerProcess {
   pid_t pid_ = -1;
   int port_ = 0;
 };
+
+// A loopback TCP port that was free a moment ago (for a node that must be
+// restarted on the same address).
+int FreePort();
 
 // Runs the crs binary with `args` and returns its exit code; output into *out.
 int RunCrs(const std::vector<std::string>& args, std::string* out);

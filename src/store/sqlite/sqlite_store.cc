@@ -47,6 +47,11 @@ constexpr const char* kHistorySystem =
     "r.patient, r.labels, r.author_org, r.type, r.id "
     "FROM versions v JOIN resources r ON r.rid = v.rid "
     "WHERE v.seq < ?3 AND v.last_updated >= ?4 ORDER BY v.seq DESC LIMIT ?5";
+constexpr const char* kChanges =
+    "SELECT v.version, v.body IS NULL, v.last_updated, v.method, v.body, v.seq, "
+    "r.patient, r.labels, r.author_org, r.type, r.id "
+    "FROM versions v JOIN resources r ON r.rid = v.rid "
+    "WHERE v.seq > ?1 ORDER BY v.seq LIMIT ?2";
 
 // Fills the columns shared by the read queries (version, deleted,
 // last_updated, method, body, seq, patient, labels, author_org).
@@ -165,6 +170,28 @@ class SqliteStore final : public Store {
     });
     if (!st.ok()) return st;
     return page;
+  }
+
+  Result<std::vector<ResourceVersion>> Changes(int64_t after_seq, int limit) override {
+    std::vector<ResourceVersion> out;
+    Status st = WithReader([&](Db* conn) -> Status {
+      CRS_ASSIGN_OR_RETURN(Stmt * s, conn->Prepare(kChanges));
+      s->Bind(1, after_seq);
+      s->Bind(2, static_cast<int64_t>(limit));
+      while (true) {
+        CRS_ASSIGN_OR_RETURN(bool row, s->Step());
+        if (!row) break;
+        ResourceVersion v;
+        CRS_RETURN_IF_ERROR(FillVersion(*s, &v));
+        v.type = s->Text(9);
+        v.id = s->Text(10);
+        out.push_back(std::move(v));
+      }
+      s->Reset();
+      return Status::Ok();
+    });
+    if (!st.ok()) return st;
+    return out;
   }
 
   Result<CommitResult> Commit(const WriteBatch& batch) override {

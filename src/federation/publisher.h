@@ -1,0 +1,100 @@
+// The pointer publisher of a local node (docs/federation.md): follows the
+// store's change feed and keeps the national record locator's pointers in
+// step with the records this node holds.
+//
+// Delivery is at-least-once on the wire and exactly-once in effect:
+//   - the feed cursor (Outbox) advances only after the national node has
+//     acknowledged a batch, so nothing is skipped across crashes;
+//   - a batch is one transaction Bundle of PUTs/DELETEs of producer-namespaced
+//     pointer ids, sent with X-Request-ID "<ODS>-pointers-<first seq>-<last
+//     seq>"; the batch's extent is recorded before it is sent, so a retry,
+//     even after a restart of either node, sends the same batch under the
+//     same key and the national node answers it from its first commit;
+//   - a batch the national node refuses (4xx) is sent entry by entry, and an
+//     entry refused on its own goes to the dead-letter list;
+//   - when the national node is unreachable or failing (5xx, 408, 429), the
+//     same batch is retried with exponential back-off and full jitter
+//     (100 ms doubling to `max_backoff`), while this node keeps serving.
+//
+// Thread safety: Start/stop from one thread; stats() from any.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "access/keys.h"
+#include "core/status.h"
+#include "core/time.h"
+#include "federation/outbox.h"
+#include "http/client.h"
+#include "store/store.h"
+
+namespace crs::federation {
+
+struct PublisherOptions {
+  std::string ods;           // this node's organisation (ODS code)
+  std::string local_base;    // this node's FHIR base URL, for attachment URLs
+  std::string national_url;  // the national node's FHIR base URL
+  std::string audience = "urn:opencrs:fhir";
+  int batch = 500;           // store versions read per batch
+  std::chrono::milliseconds poll{100};
+  std::chrono::milliseconds timeout{10000};
+  std::chrono::milliseconds max_backoff{30000};
+};
+
+struct PublisherStats {
+  int64_t cursor = 0;          // last store seq delivered
+  int64_t published = 0;       // pointer operations acknowledged since start
+  int64_t dead = 0;            // entries sent to the dead-letter list since start
+  int64_t failed_attempts = 0; // transient failures since start
+  std::string last_error;      // the latest transient failure ("" when none yet)
+};
+
+class Publisher {
+ public:
+  // Starts the publishing thread. `store`, `outbox`, `clock` must outlive it.
+  static Result<std::unique_ptr<Publisher>> Start(store::Store& store, Outbox& outbox,
+                                                  const access::NodeKey& key, const Clock& clock,
+                                                  PublisherOptions options);
+  // Stops the thread (an in-flight call is abandoned at its timeout).
+  ~Publisher();
+
+  PublisherStats stats() const;
+
+ private:
+  Publisher(store::Store& store, Outbox& outbox, const access::NodeKey& key, const Clock& clock,
+            PublisherOptions options, std::unique_ptr<http::Client> client);
+  void Run();
+  struct Op;
+  // Sends a batch; OK when acknowledged, Unavailable when worth retrying,
+  // another code when refused.
+  Status SendBatch(const std::vector<Op>& ops, const std::string& key);
+  Status SendOne(const Op& op);
+  Status Classify(const Result<http::ClientResponse>& r);
+  std::string Token();
+  void Backoff(int attempt);
+  bool Sleep(std::chrono::milliseconds d);  // false when stopping
+  void DrainReplays();
+
+  store::Store& store_;
+  Outbox& outbox_;
+  access::NodeKey key_;
+  const Clock& clock_;
+  const PublisherOptions options_;
+  std::unique_ptr<http::Client> client_;
+  std::string token_;
+  int64_t token_expires_s_ = 0;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  PublisherStats stats_;
+  std::thread thread_;
+};
+
+}  // namespace crs::federation

@@ -1,0 +1,300 @@
+// Local and national nodes (docs/federation.md): a local node publishes
+// record-locator pointers to the national node through its outbox; the
+// national node trusts a registered node's service for its own pointers
+// only; a local node trusts the national node's users.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "e2e/harness.h"
+
+namespace crs::e2e {
+namespace {
+
+namespace json = boost::json;
+
+constexpr const char* kPatient = "9990000018";
+
+std::string Base(int port) { return "http://127.0.0.1:" + std::to_string(port) + "/fhir"; }
+
+std::string Str(const json::value& v) {
+  return v.is_string() ? std::string(v.get_string()) : json::serialize(v);
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
+
+std::string Encounter(const std::string& id, const std::string& status = "finished") {
+  return json::serialize(json::object{
+      {"resourceType", "Encounter"},
+      {"id", id},
+      {"status", status},
+      {"class", json::object{{"system", "http://terminology.hl7.org/CodeSystem/v3-ActCode"},
+                             {"code", "AMB"}}},
+      {"subject", json::object{{"reference", std::string("Patient/") + kPatient}}}});
+}
+
+// Polls `probe` until it returns true or `seconds` pass.
+template <typename Probe>
+bool Eventually(Probe probe, int seconds = 20) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < until) {
+    if (probe()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return probe();
+}
+
+class FederationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    national_port_ = FreePort();
+    local_port_ = FreePort();
+    ASSERT_GT(national_port_, 0);
+    ASSERT_GT(local_port_, 0);
+    ASSERT_TRUE(StartNational());
+    std::string out;
+    ASSERT_EQ(RunCrs({"node", "jwks", "--data", NationalData()}, &out), 0) << out;
+    national_jwks_ = national_.data_dir() + "/national.jwks";
+    WriteFile(national_jwks_, out);
+    ASSERT_EQ(RunCrs({"node", "jwks", "--data", LocalData()}, &out), 0) << out;
+    std::string local_jwks = local_.data_dir() + "/local.jwks";
+    WriteFile(local_jwks, out);
+    ASSERT_EQ(RunCrs({"node", "add", "--data", NationalData(), "--national", Base(national_port_),
+                      "--ods", "Y12345", "--url", Base(local_port_), "--jwks", local_jwks},
+                     &out),
+              0)
+        << out;
+    ASSERT_TRUE(StartLocal());
+    national_client_ = std::make_unique<Client>(national_port_, national_.SystemToken());
+    local_client_ = std::make_unique<Client>(local_port_, local_.SystemToken());
+  }
+
+  bool StartNational() {
+    return national_.Start(
+        {"--listen", "127.0.0.1:" + std::to_string(national_port_), "--role", "national"});
+  }
+  bool StartLocal() {
+    return local_.Start({"--listen", "127.0.0.1:" + std::to_string(local_port_), "--role",
+                         "local", "--org", "Y12345", "--national", Base(national_port_),
+                         "--national-jwks", national_jwks_, "--base-url", Base(local_port_)});
+  }
+  std::string NationalData() const { return national_.data_dir() + "/data"; }
+  std::string LocalData() const { return local_.data_dir() + "/data"; }
+
+  // The national node's pointer to local record Encounter/<id>.
+  HttpResult Pointer(const std::string& id) {
+    return national_client_->Send("GET", "/fhir/DocumentReference/Y12345-Encounter-" + id);
+  }
+
+  ServerProcess national_;
+  ServerProcess local_;
+  int national_port_ = 0;
+  int local_port_ = 0;
+  std::string national_jwks_;
+  std::unique_ptr<Client> national_client_;
+  std::unique_ptr<Client> local_client_;
+};
+
+TEST_F(FederationTest, ALocalRecordIsPublishedAsAPointerAndWithdrawnWithIt) {
+  auto created = local_client_->Send("PUT", "/fhir/Encounter/enc-1", Encounter("enc-1"));
+  ASSERT_EQ(created.status, 201) << created.body;
+  ASSERT_TRUE(Eventually([&] { return Pointer("enc-1").status == 200; }));
+  json::value p = Pointer("enc-1").Json();
+  EXPECT_EQ(Str(p.at("subject").at("reference")), std::string("Patient/") + kPatient);
+  EXPECT_EQ(p.at("subject").at("identifier").at("value"), kPatient);
+  EXPECT_EQ(p.at("custodian").at("identifier").at("value"), "Y12345");
+  EXPECT_EQ(p.at("masterIdentifier").at("value"), "Encounter/enc-1");
+  EXPECT_EQ(Str(p.at("content").at(0).at("attachment").at("url")),
+            Base(local_port_) + "/Encounter/enc-1");
+  EXPECT_EQ(p.at("type").at("coding").at(0).at("system"), "http://snomed.info/sct");
+  EXPECT_EQ(p.at("meta").at("versionId"), "1");
+
+  // A non-record resource gets no pointer; the pointer follows the record's
+  // updates and its deletion.
+  auto obs = local_client_->Send(
+      "PUT", "/fhir/Observation/obs-1",
+      R"({"resourceType":"Observation","id":"obs-1","status":"final","code":{"text":"x"},)"
+      R"("subject":{"reference":"Patient/9990000018"}})");
+  ASSERT_EQ(obs.status, 201);
+  ASSERT_EQ(local_client_->Send("PUT", "/fhir/Encounter/enc-1", Encounter("enc-1", "cancelled"))
+                .status,
+            200);
+  ASSERT_TRUE(Eventually([&] { return Pointer("enc-1").Json().at("meta").at("versionId") == "2"; }));
+  EXPECT_EQ(national_client_->Send("GET", "/fhir/DocumentReference/Y12345-Observation-obs-1").status,
+            404);
+  ASSERT_EQ(local_client_->Send("DELETE", "/fhir/Encounter/enc-1").status, 204);
+  EXPECT_TRUE(Eventually([&] { return Pointer("enc-1").status == 410; }));
+}
+
+TEST_F(FederationTest, APeerNodeMayOnlyWriteItsOwnPointers) {
+  // Tokens signed by the local node's key, presented to the national node.
+  std::string own = local_.Token("system", "Y12345");
+  Client peer(national_port_, own);
+  std::string pointer =
+      R"({"resourceType":"DocumentReference","status":"current",)"
+      R"("subject":{"reference":"Patient/9990000018"},"content":[{"attachment":{"url":"http://x/y"}}],)"
+      R"("custodian":{"identifier":{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"Y12345"}}})";
+  auto with_id = [&](const std::string& id) {
+    json::value v = json::parse(pointer);
+    v.as_object()["id"] = id;
+    return json::serialize(v);
+  };
+  EXPECT_EQ(peer.Send("PUT", "/fhir/DocumentReference/Y12345-own", with_id("Y12345-own")).status,
+            201);
+  // Outside its namespace, or naming another custodian: refused.
+  EXPECT_EQ(peer.Send("PUT", "/fhir/DocumentReference/Y99999-x", with_id("Y99999-x")).status, 403);
+  std::string other = with_id("Y12345-other");
+  other.replace(other.find("\"Y12345\""), 8, "\"Y99999\"");
+  EXPECT_EQ(peer.Send("PUT", "/fhir/DocumentReference/Y12345-other", other).status, 403);
+  // Nothing else: no patients, no audit log, no registry.
+  EXPECT_EQ(peer.Send("GET", std::string("/fhir/Patient/") + kPatient).status, 403);
+  EXPECT_EQ(peer.Send("GET", std::string("/fhir/AuditEvent?patient=") + kPatient).status, 403);
+  EXPECT_EQ(peer.Send("PUT", "/fhir/Endpoint/node-Y12345",
+                      R"({"resourceType":"Endpoint","id":"node-Y12345","status":"off",)"
+                      R"("connectionType":{"code":"hl7-fhir-rest"},"payloadType":[{"text":"x"}],)"
+                      R"("address":"http://evil"})")
+                .status,
+            403);
+  // The node's key speaks only for the node's own organisation, as a service.
+  Client impostor(national_port_, local_.Token("system", "Y99999"));
+  EXPECT_EQ(impostor.Send("GET", "/fhir/DocumentReference/Y12345-own").status, 401);
+  Client clinician(national_port_, local_.Token("R8000", "Y12345"));
+  EXPECT_EQ(clinician.Send("GET", "/fhir/DocumentReference/Y12345-own").status, 401);
+  // A clinician of the national node cannot change the node's pointers either.
+  Client gp(national_port_, national_.Token("R8000", "Y23456", "", {"B0370", "X0371"}));
+  EXPECT_EQ(gp.Send("PUT", "/fhir/DocumentReference/Y12345-own", with_id("Y12345-own")).status,
+            403);
+  EXPECT_EQ(gp.Send("DELETE", "/fhir/DocumentReference/Y12345-own").status, 403);
+}
+
+TEST_F(FederationTest, TheLocalNodeTrustsTheNationalNodesUsersAndAppliesItsRules) {
+  // An open encounter at Y12345 gives that organisation a relationship.
+  json::value enc = json::parse(Encounter("enc-2", "in-progress"));
+  enc.as_object()["serviceProvider"] = json::object{
+      {"identifier", json::object{{"system", "https://fhir.nhs.uk/Id/ods-organization-code"},
+                                  {"value", "Y12345"}}}};
+  ASSERT_EQ(local_client_->Send("PUT", "/fhir/Encounter/enc-2", json::serialize(enc)).status, 201);
+  // Tokens issued by the national node are honoured on the local node.
+  Client gp(local_port_, national_.Token("R8000", "Y12345"));
+  EXPECT_EQ(gp.Send("GET", "/fhir/Encounter/enc-2").status, 200);
+  // The same rules as anywhere: no relationship, no record, unless
+  // break-glass, which alerts.
+  Client ae(local_port_, national_.Token("R8000", "RXX01"));
+  EXPECT_EQ(ae.Send("GET", "/fhir/Encounter/enc-2").status, 404);
+  EXPECT_EQ(ae.Send("GET", "/fhir/Encounter/enc-2", "",
+                    {{"X-Purpose-Of-Use", "ETREAT"},
+                     {"X-Access-Justification", "unconscious in A&E"}})
+                .status,
+            200);
+  bool alerted = false;
+  for (const auto& r : AuditRecords(LocalData())) {
+    alerted = alerted || (r.find("break-glass") != std::string::npos &&
+                          r.find("RXX01") != std::string::npos);
+  }
+  EXPECT_TRUE(alerted);
+  // A token from an unknown issuer is refused.
+  ServerProcess stranger;
+  Client other(local_port_, stranger.Token("R8000", "Y12345"));
+  EXPECT_EQ(other.Send("GET", "/fhir/Encounter/enc-2").status, 401);
+}
+
+TEST_F(FederationTest, PointersArriveExactlyOnceAcrossANationalCrash) {
+  // 1,000 records in one transaction on the local node.
+  json::array entries;
+  for (int i = 0; i < 1000; ++i) {
+    std::string id = "bulk-" + std::to_string(i);
+    entries.push_back(json::object{
+        {"resource", json::parse(Encounter(id))},
+        {"request", json::object{{"method", "PUT"}, {"url", "Encounter/" + id}}}});
+  }
+  json::object bundle{{"resourceType", "Bundle"}, {"type", "transaction"},
+                      {"entry", std::move(entries)}};
+  auto r = local_client_->Send("POST", "/fhir", json::serialize(bundle));
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 300);
+  // Kill the national node once the first pointers have landed (the
+  // publisher is mid-stream), then restart it on the same address.
+  ASSERT_TRUE(Eventually([&] { return Pointer("bulk-0").status == 200; }));
+  national_.Stop(SIGKILL);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_TRUE(StartNational());
+  national_client_ = std::make_unique<Client>(national_port_, national_.SystemToken());
+  // Every pointer arrives, each exactly once (a single version).
+  auto count = [&] {
+    auto h = national_client_->Send("GET", "/fhir/DocumentReference/_history?_count=1000");
+    if (h.status != 200) return -1;
+    auto v = h.Json();
+    if (v.as_object().contains("link")) {
+      for (const auto& l : v.at("link").as_array()) {
+        if (l.at("relation") == "next") return 1001;  // more than one page: duplicates
+      }
+    }
+    auto* e = v.as_object().if_contains("entry");
+    return e ? static_cast<int>(e->as_array().size()) : 0;
+  };
+  ASSERT_TRUE(Eventually([&] { return count() >= 1000; }, 60)) << count();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(count(), 1000);
+  for (int i : {0, 499, 500, 999}) {
+    auto p = Pointer("bulk-" + std::to_string(i));
+    ASSERT_EQ(p.status, 200);
+    EXPECT_EQ(p.Json().at("meta").at("versionId"), "1");
+  }
+}
+
+TEST_F(FederationTest, ARefusedPointerIsSetAsideAndCanBeReplayed) {
+  // An administrator of the national node squats the pointer id first.
+  std::string squat =
+      R"({"resourceType":"DocumentReference","id":"Y12345-Encounter-enc-3","status":"current",)"
+      R"("content":[{"attachment":{"url":"http://x/y"}}]})";
+  ASSERT_EQ(national_client_->Send("PUT", "/fhir/DocumentReference/Y12345-Encounter-enc-3", squat)
+                .status,
+            201);
+  ASSERT_EQ(local_client_->Send("PUT", "/fhir/Encounter/enc-3", Encounter("enc-3")).status, 201);
+  ASSERT_EQ(local_client_->Send("PUT", "/fhir/Encounter/enc-4", Encounter("enc-4")).status, 201);
+  // The other pointer still arrives; the refused one waits in the dead letters.
+  ASSERT_TRUE(Eventually([&] { return Pointer("enc-4").status == 200; }));
+  std::string out;
+  ASSERT_TRUE(Eventually([&] {
+    RunCrs({"outbox", "list", "--data", LocalData()}, &out);
+    return out.find("1 dead letter(s)") != std::string::npos;
+  })) << out;
+  EXPECT_NE(out.find("PUT DocumentReference/Y12345-Encounter-enc-3"), std::string::npos) << out;
+  EXPECT_NE(out.find("403"), std::string::npos) << out;
+  // The squatter is removed for good; the replay then succeeds.
+  ASSERT_EQ(national_client_->Send("DELETE", "/fhir/DocumentReference/Y12345-Encounter-enc-3").status,
+            204);
+  ASSERT_EQ(RunCrs({"outbox", "replay", "--data", LocalData(), "--all"}, &out), 0) << out;
+  EXPECT_TRUE(Eventually([&] {
+    RunCrs({"outbox", "list", "--data", LocalData()}, &out);
+    return out.find("0 dead letter(s)") != std::string::npos;
+  })) << out;
+  EXPECT_EQ(Pointer("enc-3").status, 200);
+  EXPECT_EQ(Pointer("enc-3").Json().at("custodian").at("identifier").at("value"), "Y12345");
+}
+
+TEST_F(FederationTest, TheNodeRegistryIsListedAndOnlyAdministratorsChangeIt) {
+  std::string out;
+  ASSERT_EQ(RunCrs({"node", "list", "--data", NationalData(), "--national", Base(national_port_)},
+                   &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("Y12345\tactive\t" + Base(local_port_)), std::string::npos) << out;
+  Client gp(national_port_, national_.Token("R8000", "Y12345", "", {"X0371"}));
+  EXPECT_EQ(gp.Send("DELETE", "/fhir/Endpoint/node-Y12345").status, 403);
+  // A bad key set is refused before anything is sent.
+  WriteFile(national_.data_dir() + "/bad.jwks", "{\"keys\":[]}");
+  EXPECT_EQ(RunCrs({"node", "add", "--data", NationalData(), "--national", Base(national_port_),
+                    "--ods", "Y1", "--url", "http://x/fhir", "--jwks",
+                    national_.data_dir() + "/bad.jwks"},
+                   &out),
+            2);
+}
+
+}  // namespace
+}  // namespace crs::e2e
