@@ -10,6 +10,7 @@
 #include "api/handler_internal.h"
 #include "api/outcome.h"
 #include "api/resource_io.h"
+#include "api/search.h"
 #include "api/summary_doc.h"
 #include "core/ids.h"
 
@@ -315,6 +316,23 @@ void FhirApi::SummaryIndex(RequestContext& ctx, std::string_view nhs, http::Resp
                                    {"resource", std::move(ref)},
                                    {"search", json::object{{"mode", "match"}}}});
   }
+  // The record locator's pointers to the detailed records local nodes
+  // hold (docs/federation.md), as far as the caller may know about them.
+  auto parsed = ParseSearch("DocumentReference", {{"patient", "Patient/" + std::string(nhs)}},
+                            /*strict=*/false, options_.max_page_size, options_.max_page_size);
+  if (!parsed.ok()) return SetError(parsed.status(), out);
+  parsed->query.access = FilterOf(ctx, 's');
+  auto pointers = store_.Search(parsed->query);
+  if (!pointers.ok()) return SetError(pointers.status(), out);
+  Saw(ctx, *pointers, "DocumentReference");
+  for (auto& m : pointers->matches) {
+    if (m.id == id) continue;
+    json::object entry{{"fullUrl", ctx.base + "/DocumentReference/" + m.id},
+                       {"resource", json::parse(m.body)},
+                       {"search", json::object{{"mode", "match"}}}};
+    entries.push_back(std::move(entry));
+  }
+  bundle["total"] = static_cast<int64_t>(entries.size());
   std::string message = "Summary Care Record consent: " + state +
                         (allowed ? " (a summary may be held)" : " (no summary is held)") +
                         "; additional information: " +

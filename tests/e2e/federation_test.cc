@@ -132,6 +132,59 @@ TEST_F(FederationTest, ALocalRecordIsPublishedAsAPointerAndWithdrawnWithIt) {
   EXPECT_TRUE(Eventually([&] { return Pointer("enc-1").status == 410; }));
 }
 
+TEST_F(FederationTest, ACliniciansFindsPointersAtTheNationalNodeAndFollowsThem) {
+  ASSERT_EQ(national_client_
+                ->Send("PUT", std::string("/fhir/Patient/") + kPatient,
+                       R"({"resourceType":"Patient","id":"9990000018","name":[{"family":"Smith",)"
+                       R"("given":["Jane"]}],"gender":"female","birthDate":"1945-07-14",)"
+                       R"("generalPractitioner":[{"identifier":{"system":)"
+                       R"("https://fhir.nhs.uk/Id/ods-organization-code","value":"Y12345"}}]})")
+                .status,
+            201);
+  json::value enc = json::parse(Encounter("enc-9", "in-progress"));
+  enc.as_object()["serviceProvider"] = json::object{
+      {"identifier", json::object{{"system", "https://fhir.nhs.uk/Id/ods-organization-code"},
+                                  {"value", "Y12345"}}}};
+  ASSERT_EQ(local_client_->Send("PUT", "/fhir/Encounter/enc-9", json::serialize(enc)).status, 201);
+  ASSERT_TRUE(Eventually([&] { return Pointer("enc-9").status == 200; }));
+
+  // A clinician at the national node: pointers only with permission to view.
+  Client gp(national_port_, national_.Token("R8000", "Y12345"));
+  std::string lookup = std::string("/fhir/DocumentReference?patient=") + kPatient;
+  auto urls = [](const HttpResult& r) {
+    std::vector<std::string> out;
+    auto v = r.Json();
+    if (!v.is_object() || !v.as_object().contains("entry")) return out;
+    for (const auto& e : v.at("entry").as_array()) {
+      const auto& res = e.at("resource");
+      if (res.at("resourceType") == "DocumentReference") {
+        out.push_back(Str(res.at("content").at(0).at("attachment").at("url")));
+      }
+    }
+    return out;
+  };
+  auto without = gp.Send("GET", lookup);
+  ASSERT_EQ(without.status, 200) << without.body;
+  EXPECT_TRUE(urls(without).empty()) << without.body;
+  auto with = gp.Send("GET", lookup, "", {{"X-Permission-To-View", "granted"}});
+  ASSERT_EQ(with.status, 200) << with.body;
+  auto found = urls(with);
+  ASSERT_EQ(found.size(), 1u) << with.body;
+  EXPECT_EQ(found[0], Base(local_port_) + "/Encounter/enc-9");
+  // Without a relationship: nothing, unless emergency access.
+  Client ae(national_port_, national_.Token("R8000", "RXX01"));
+  EXPECT_TRUE(urls(ae.Send("GET", lookup, "", {{"X-Permission-To-View", "granted"}})).empty());
+  EXPECT_EQ(urls(ae.Send("GET", lookup, "",
+                         {{"X-Purpose-Of-Use", "ETREAT"},
+                          {"X-Access-Justification", "collapsed, unknown history"}}))
+                .size(),
+            1u);
+  // Following the pointer: the holder serves it to the same token.
+  Client holder(local_port_, national_.Token("R8000", "Y12345"));
+  auto record = holder.Send("GET", "/fhir/Encounter/enc-9");
+  EXPECT_EQ(record.status, 200);
+}
+
 TEST_F(FederationTest, APeerNodeMayOnlyWriteItsOwnPointers) {
   // Tokens signed by the local node's key, presented to the national node.
   std::string own = local_.Token("system", "Y12345");
