@@ -234,6 +234,9 @@ class FhirHandler final : public http::Handler {
     if (parts[0] == "_history" && parts.size() == 1) {
       return get ? api_.History(ctx, nullptr, nullptr, out) : not_allowed();
     }
+    if (parts[0] == "AuditEvent" && parts.size() == 2 && parts[1] == "$forward") {
+      return api_.ForwardedAudit(ctx, out);
+    }
     if (parts[0] == "AuditEvent") return api_.AuditEvents(ctx, parts, out);
     std::string type(parts[0]);
     if (!IsStorableType(type)) {

@@ -100,6 +100,9 @@ class FhirApi {
   // GET /fhir/AuditEvent..., POST /fhir/AuditEvent/{seq}/$review.
   void AuditEvents(RequestContext& ctx, const std::vector<std::string_view>& parts,
                    http::Response* out);
+  // POST /fhir/AuditEvent/$forward: a peer node's audit records join this
+  // node's log, so a patient's access log covers every node.
+  void ForwardedAudit(RequestContext& ctx, http::Response* out);
   // Whether a patient's record is flagged VIP/staff (CEL, EMP on the
   // Patient): every access to any of their data alerts the privacy officer.
   bool IsVipPatient(const std::string& patient);

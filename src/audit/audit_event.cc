@@ -216,11 +216,20 @@ std::string RenderAuditEvent(int64_t seq, const AuditRecord& r, const AuditEvent
   json::object source;
   json::object observer;
   json::object node;
-  node["system"] = "urn:opencrs:node";
-  node["value"] = options.node_id;
-  observer["identifier"] = std::move(node);
-  observer["display"] = options.node_name.empty() ? "OpenCRS node " + options.node_id
-                                                  : options.node_name;
+  if (!r.node.empty()) {
+    // Forwarded by the peer node where it happened (docs/federation.md).
+    node["system"] = "https://fhir.nhs.uk/Id/ods-organization-code";
+    node["value"] = r.node;
+    observer["identifier"] = std::move(node);
+    observer["display"] = "OpenCRS node of " + r.node + " (audit record " +
+                          std::to_string(r.node_seq) + " there)";
+  } else {
+    node["system"] = "urn:opencrs:node";
+    node["value"] = options.node_id;
+    observer["identifier"] = std::move(node);
+    observer["display"] = options.node_name.empty() ? "OpenCRS node " + options.node_id
+                                                    : options.node_name;
+  }
   source["observer"] = std::move(observer);
   source["type"] = json::array{Coding("http://terminology.hl7.org/CodeSystem/security-source-type",
                                       "4", "Application Server")};

@@ -158,6 +158,9 @@ std::string ToJson(const AuditRecord& r) {
   w.List("resources", r.resources);
   w.List("alerts", r.alerts);
   w.Int("reviews", r.reviews);
+  w.Str("node", r.node);
+  w.Int("node_seq", r.node_seq);
+  w.Str("node_hash", r.node_hash);
   return std::move(w).Done();
 }
 
@@ -197,6 +200,9 @@ Result<AuditRecord> FromJson(std::string_view text) {
   r.resources = GetList(o, "resources");
   r.alerts = GetList(o, "alerts");
   r.reviews = GetInt(o, "reviews");
+  r.node = GetStr(o, "node");
+  r.node_seq = GetInt(o, "node_seq");
+  r.node_hash = GetStr(o, "node_hash");
   return r;
 }
 

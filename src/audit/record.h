@@ -50,6 +50,12 @@ struct AuditRecord {
   std::vector<std::string> resources;  // "Type/id/_history/n"
   std::vector<std::string> alerts;     // kAlert* codes
   int64_t reviews = 0;          // alert-review: the seq of the alert reviewed
+  // A record forwarded by a peer node (docs/federation.md): the ODS code of
+  // the node where the interaction happened, and the record's position and
+  // chain hash (hex) in that node's own audit log. Empty for this node's own.
+  std::string node;
+  int64_t node_seq = 0;
+  std::string node_hash;
 };
 
 const char* OutcomeName(AuditOutcome outcome);  // "allowed", "denied", "error"

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "access/jwt.h"
+#include "audit/record.h"
 #include "federation/pointer.h"
 #include "spdlog/spdlog.h"
 
@@ -17,6 +18,7 @@ namespace {
 
 constexpr const char* kFeed = "pointers";
 constexpr const char* kInflight = "pointers.inflight";
+constexpr const char* kAuditFeed = "audit";
 
 bool Transient(int status) { return status == 408 || status == 429 || status >= 500; }
 
@@ -154,6 +156,66 @@ void Publisher::DrainReplays() {
   }
 }
 
+bool Publisher::ForwardAudit() {
+  if (clock_.NowMs() < audit_retry_at_ms_) return false;
+  auto cursor = outbox_.Cursor(kAuditFeed);
+  if (!cursor.ok()) return false;
+  auto records = store_.ScanAudit(*cursor, options_.batch);
+  if (!records.ok() || records->empty()) return false;
+  json::array list;
+  for (const auto& r : *records) {
+    auto parsed = audit::FromJson(r.record);
+    // Only what concerns patients belongs in their access log; records
+    // forwarded from elsewhere are never sent on.
+    if (!parsed.ok() || parsed->patients.empty() || !parsed->node.empty()) continue;
+    static const char* kHex = "0123456789abcdef";
+    std::string hex;
+    for (unsigned char c : r.hash) {
+      hex.push_back(kHex[c >> 4]);
+      hex.push_back(kHex[c & 15]);
+    }
+    list.push_back(json::object{{"seq", r.seq}, {"hash", hex}, {"record", r.record}});
+  }
+  int64_t last = records->back().seq;
+  Status st = Status::Ok();
+  size_t sent = list.size();
+  if (!list.empty()) {
+    json::object body{{"records", std::move(list)}};
+    auto r = client_->Send("POST", "/AuditEvent/$forward",
+                           {{"authorization", "Bearer " + Token()},
+                            {"content-type", "application/json"},
+                            {"x-request-id", options_.ods + "-audit-" + std::to_string(last)}},
+                           json::serialize(body), options_.timeout);
+    st = Classify(r);
+    if (!st.ok() && st.code() != Code::kUnavailable) {
+      DeadLetter d;
+      d.created_ms = clock_.NowMs();
+      d.feed = kAuditFeed;
+      d.method = "POST";
+      d.target = "AuditEvent/$forward";
+      d.body = json::serialize(body);
+      d.error = st.message();
+      d.attempts = 1;
+      (void)outbox_.AddDead(d);
+      spdlog::warn("publisher: audit records were refused and set aside (crs outbox list)");
+      st = Status::Ok();
+    }
+  }
+  if (!st.ok()) {
+    static thread_local std::mt19937_64 rng{std::random_device{}()};
+    int64_t cap = std::min<int64_t>(options_.max_backoff.count(),
+                                    int64_t{100} << std::min(audit_failures_++, 20));
+    audit_retry_at_ms_ = clock_.NowMs() + std::uniform_int_distribution<int64_t>(cap / 2, cap)(rng);
+    return false;
+  }
+  audit_failures_ = 0;
+  (void)outbox_.SetCursor(kAuditFeed, last);
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.audit_cursor = last;
+  stats_.audit_forwarded += static_cast<int64_t>(sent);
+  return true;
+}
+
 void Publisher::Run() {
   int failures = 0;
   while (true) {
@@ -162,6 +224,7 @@ void Publisher::Run() {
       if (stopping_) return;
     }
     DrainReplays();
+    bool audit_progress = ForwardAudit();
     auto cursor = outbox_.Cursor(kFeed);
     auto inflight = outbox_.Cursor(kInflight);
     auto changes = cursor.ok() ? store_.Changes(*cursor, options_.batch)
@@ -178,7 +241,7 @@ void Publisher::Run() {
       while (!changes->empty() && changes->back().seq > *inflight) changes->pop_back();
     }
     if (changes->empty()) {
-      if (!Sleep(options_.poll)) return;
+      if (!audit_progress && !Sleep(options_.poll)) return;
       continue;
     }
     int64_t first = changes->front().seq;

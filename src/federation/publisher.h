@@ -16,6 +16,11 @@
 //     same batch is retried with exponential back-off and full jitter
 //     (100 ms doubling to `max_backoff`), while this node keeps serving.
 //
+// The same thread forwards this node's audit records that concern patients
+// to the national node (POST AuditEvent/$forward, feed "audit"), so the
+// patient's access log there shows accesses on every node; the national
+// node keeps a per-node high-water mark, so a retry appends nothing twice.
+//
 // Thread safety: Start/stop from one thread; stats() from any.
 #pragma once
 
@@ -50,6 +55,8 @@ struct PublisherOptions {
 struct PublisherStats {
   int64_t cursor = 0;          // last store seq delivered
   int64_t published = 0;       // pointer operations acknowledged since start
+  int64_t audit_cursor = 0;    // last audit seq forwarded
+  int64_t audit_forwarded = 0; // audit records acknowledged since start
   int64_t dead = 0;            // entries sent to the dead-letter list since start
   int64_t failed_attempts = 0; // transient failures since start
   std::string last_error;      // the latest transient failure ("" when none yet)
@@ -80,6 +87,8 @@ class Publisher {
   void Backoff(int attempt);
   bool Sleep(std::chrono::milliseconds d);  // false when stopping
   void DrainReplays();
+  // One round of audit forwarding: true when it made progress.
+  bool ForwardAudit();
 
   store::Store& store_;
   Outbox& outbox_;
@@ -89,6 +98,8 @@ class Publisher {
   std::unique_ptr<http::Client> client_;
   std::string token_;
   int64_t token_expires_s_ = 0;
+  int audit_failures_ = 0;
+  int64_t audit_retry_at_ms_ = 0;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

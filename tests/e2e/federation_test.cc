@@ -251,6 +251,24 @@ TEST_F(FederationTest, TheLocalNodeTrustsTheNationalNodesUsersAndAppliesItsRules
                           r.find("RXX01") != std::string::npos);
   }
   EXPECT_TRUE(alerted);
+  // The access reaches the patient's log on the national node, once.
+  Client patient(national_port_, national_.Token("patient", "", kPatient));
+  auto from_local = [&] {
+    int n = 0;
+    auto r = patient.Send("GET", std::string("/fhir/AuditEvent?patient=") + kPatient);
+    auto v = r.Json();
+    if (!v.is_object() || !v.as_object().contains("entry")) return 0;
+    for (const auto& e : v.at("entry").as_array()) {
+      const auto& ev = e.at("resource");
+      if (ev.at("source").at("observer").at("identifier").at("value") != "Y12345") continue;
+      if (!ev.as_object().contains("purposeOfEvent")) continue;
+      if (ev.at("purposeOfEvent").at(0).at("coding").at(0).at("code") == "ETREAT") ++n;
+    }
+    return n;
+  };
+  EXPECT_TRUE(Eventually([&] { return from_local() == 1; })) << from_local();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(from_local(), 1);
   // A token from an unknown issuer is refused.
   ServerProcess stranger;
   Client other(local_port_, stranger.Token("R8000", "Y12345"));
@@ -329,6 +347,40 @@ TEST_F(FederationTest, ARefusedPointerIsSetAsideAndCanBeReplayed) {
   })) << out;
   EXPECT_EQ(Pointer("enc-3").status, 200);
   EXPECT_EQ(Pointer("enc-3").Json().at("custodian").at("identifier").at("value"), "Y12345");
+}
+
+TEST_F(FederationTest, ForwardedAuditRecordsAreAppendedOnceAndOnlyFromPeers) {
+  auto record = [](int n) {
+    return json::object{
+        {"seq", n},
+        {"hash", "00"},
+        {"record", R"({"v":1,"time":"2026-11-21T10:00:00Z","user":"u)" + std::to_string(n) +
+                       R"(","role":"R8000","org":"RXX01","action":"read","status":200,)"
+                       R"("outcome":"allowed","patients":["9990000034"]})"}};
+  };
+  auto body = [&](std::vector<int> seqs) {
+    json::array a;
+    for (int n : seqs) a.push_back(record(n));
+    return json::serialize(json::object{{"records", std::move(a)}});
+  };
+  Client peer(national_port_, local_.Token("system", "Y12345"));
+  ASSERT_EQ(peer.Send("POST", "/fhir/AuditEvent/$forward", body({1000001, 1000002})).status, 200);
+  // A retry overlapping the first delivery appends only what is new.
+  ASSERT_EQ(peer.Send("POST", "/fhir/AuditEvent/$forward", body({1000001, 1000002, 1000003})).status,
+            200);
+  EXPECT_EQ(peer.Send("POST", "/fhir/AuditEvent/$forward", body({1000002, 1000001})).status, 400);
+  // Only peer nodes forward.
+  EXPECT_EQ(national_client_->Send("POST", "/fhir/AuditEvent/$forward", body({1})).status, 403);
+  auto log = national_client_->Send("GET", "/fhir/AuditEvent?patient=9990000034");
+  ASSERT_EQ(log.status, 200);
+  int forwarded = 0;
+  json::value entries = log.Json();
+  for (const auto& e : entries.at("entry").as_array()) {
+    if (e.at("resource").at("source").at("observer").at("identifier").at("value") == "Y12345") {
+      ++forwarded;
+    }
+  }
+  EXPECT_EQ(forwarded, 3);
 }
 
 TEST_F(FederationTest, TheNodeRegistryIsListedAndOnlyAdministratorsChangeIt) {
