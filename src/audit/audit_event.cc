@@ -97,6 +97,10 @@ json::array ContextDetails(const AuditRecord& r) {
   if (r.permission_to_view) details.push_back(Detail("permission-to-view", "granted"));
   if (r.self_claimed) details.push_back(Detail("legitimate-relationship", "self-claimed"));
   for (const std::string& a : r.alerts) details.push_back(Detail("alert", a));
+  if (r.reports != 0) details.push_back(Detail("reports", std::to_string(r.reports)));
+  if (r.reviews != 0) details.push_back(Detail("reviews", std::to_string(r.reviews)));
+  if (!r.review_outcome.empty()) details.push_back(Detail("review-outcome", r.review_outcome));
+  if (!r.note.empty()) details.push_back(Detail("note", r.note));
   if (!r.request_id.empty()) details.push_back(Detail("request-id", r.request_id));
   if (!r.correlation_id.empty()) details.push_back(Detail("correlation-id", r.correlation_id));
   return details;
@@ -111,8 +115,13 @@ json::object UserAgent(const AuditRecord& r) {
   identifier["value"] = r.user.empty() ? "unknown" : r.user;
   who["identifier"] = std::move(identifier);
   if (!r.user_name.empty()) who["display"] = r.user_name;
-  agent["type"] = Concept(Coding("http://terminology.hl7.org/CodeSystem/extra-security-role-type",
-                                 "humanuser", "human user"));
+  // A backend service (crs import, integrations) is not a person: the
+  // patient's access log shows it apart from the people who looked.
+  agent["type"] = Concept(r.role == "system"
+                              ? Coding("http://terminology.hl7.org/CodeSystem/extra-security-role-type",
+                                       "dataprocessor", "data processor")
+                              : Coding("http://terminology.hl7.org/CodeSystem/extra-security-role-type",
+                                       "humanuser", "human user"));
   if (!r.role.empty()) {
     bool national = r.role.size() > 1 && r.role[0] == 'R';
     agent["role"] = json::array{Concept(Coding(

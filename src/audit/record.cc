@@ -158,6 +158,9 @@ std::string ToJson(const AuditRecord& r) {
   w.List("resources", r.resources);
   w.List("alerts", r.alerts);
   w.Int("reviews", r.reviews);
+  w.Str("review_outcome", r.review_outcome);
+  w.Int("reports", r.reports);
+  w.Str("note", r.note);
   return std::move(w).Done();
 }
 
@@ -197,6 +200,9 @@ Result<AuditRecord> FromJson(std::string_view text) {
   r.resources = GetList(o, "resources");
   r.alerts = GetList(o, "alerts");
   r.reviews = GetInt(o, "reviews");
+  r.review_outcome = GetStr(o, "review_outcome");
+  r.reports = GetInt(o, "reports");
+  r.note = GetStr(o, "note");
   return r;
 }
 
