@@ -37,8 +37,8 @@ json::object Concept(json::object coding, std::string_view text = {}) {
 // FHIR's restful-interaction code for an action, or empty when it is ours.
 std::string_view RestfulCode(std::string_view action) {
   static constexpr std::string_view kCodes[] = {
-      "read",   "vread",  "update",      "patch",     "delete", "history",
-      "create", "search", "transaction", "batch",     "operation", "capabilities"};
+      "read",   "vread",  "update",      "patch", "delete",    "history",
+      "create", "search", "transaction", "batch", "operation", "capabilities"};
   for (std::string_view c : kCodes) {
     if (c == action) return c;
   }
@@ -117,11 +117,11 @@ json::object UserAgent(const AuditRecord& r) {
   if (!r.user_name.empty()) who["display"] = r.user_name;
   // A backend service (crs import, integrations) is not a person: the
   // patient's access log shows it apart from the people who looked.
-  agent["type"] = Concept(r.role == "system"
-                              ? Coding("http://terminology.hl7.org/CodeSystem/extra-security-role-type",
-                                       "dataprocessor", "data processor")
-                              : Coding("http://terminology.hl7.org/CodeSystem/extra-security-role-type",
-                                       "humanuser", "human user"));
+  agent["type"] = Concept(
+      r.role == "system" ? Coding("http://terminology.hl7.org/CodeSystem/extra-security-role-type",
+                                  "dataprocessor", "data processor")
+                         : Coding("http://terminology.hl7.org/CodeSystem/extra-security-role-type",
+                                  "humanuser", "human user"));
   if (!r.role.empty()) {
     bool national = r.role.size() > 1 && r.role[0] == 'R';
     agent["role"] = json::array{Concept(Coding(
@@ -139,8 +139,8 @@ json::object UserAgent(const AuditRecord& r) {
 
 json::object OrgAgent(const AuditRecord& r) {
   json::object agent;
-  agent["type"] = Concept(Coding("http://terminology.hl7.org/CodeSystem/v3-RoleClass", "PROV",
-                                 "healthcare provider"));
+  agent["type"] = Concept(
+      Coding("http://terminology.hl7.org/CodeSystem/v3-RoleClass", "PROV", "healthcare provider"));
   json::object who;
   who["reference"] = "Organization/" + r.org;
   json::object identifier;
@@ -205,12 +205,16 @@ std::string RenderAuditEvent(int64_t seq, const AuditRecord& r, const AuditEvent
   json::object ev;
   ev["resourceType"] = "AuditEvent";
   ev["id"] = std::to_string(seq);
-  ev["type"] = Coding("http://terminology.hl7.org/CodeSystem/audit-event-type", "rest",
-                      "RESTful Operation");
+  ev["type"] =
+      Coding("http://terminology.hl7.org/CodeSystem/audit-event-type", "rest", "RESTful Operation");
   std::string_view restful = RestfulCode(r.action);
   if (!r.action.empty()) {
-    ev["subtype"] = json::array{restful.empty() ? Coding(kOurActions, r.action)
-                                                : Coding(kRestful, restful)};
+    json::array subtype{restful.empty() ? Coding(kOurActions, r.action)
+                                        : Coding(kRestful, restful)};
+    // An operation also names which one ($summary, $everything...), so a
+    // reader can say what was done in plain words.
+    if (!restful.empty() && restful != r.action) subtype.push_back(Coding(kOurActions, r.action));
+    ev["subtype"] = std::move(subtype);
   }
   ev["action"] = ActionCode(r.action);
   ev["recorded"] = FormatInstant(r.time_ms);
@@ -218,7 +222,8 @@ std::string RenderAuditEvent(int64_t seq, const AuditRecord& r, const AuditEvent
   std::string desc = OutcomeName(r.outcome);
   if (r.status != 0) desc += " (HTTP " + std::to_string(r.status) + ")";
   ev["outcomeDesc"] = desc;
-  if (!r.purpose.empty()) ev["purposeOfEvent"] = json::array{Concept(Coding(kActReason, r.purpose))};
+  if (!r.purpose.empty())
+    ev["purposeOfEvent"] = json::array{Concept(Coding(kActReason, r.purpose))};
   json::array agents{UserAgent(r)};
   if (!r.org.empty()) agents.push_back(OrgAgent(r));
   ev["agent"] = std::move(agents);
@@ -228,8 +233,8 @@ std::string RenderAuditEvent(int64_t seq, const AuditRecord& r, const AuditEvent
   node["system"] = "urn:opencrs:node";
   node["value"] = options.node_id;
   observer["identifier"] = std::move(node);
-  observer["display"] = options.node_name.empty() ? "OpenCRS node " + options.node_id
-                                                  : options.node_name;
+  observer["display"] =
+      options.node_name.empty() ? "OpenCRS node " + options.node_id : options.node_name;
   source["observer"] = std::move(observer);
   source["type"] = json::array{Coding("http://terminology.hl7.org/CodeSystem/security-source-type",
                                       "4", "Application Server")};
