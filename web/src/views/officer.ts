@@ -1,0 +1,207 @@
+// The privacy officer's view: alerts for their organisation with filters,
+// one alert's full audit context (and, for a patient's report, the access
+// reported), the review outcome, and whether the audit chain verifies.
+import type { AuditEvent, Bundle, BundleEntry, Parameters } from "fhir/r4";
+import { ApiError, call } from "../api";
+import { ALERT_NAMES, orgName, parseAccess, PURPOSES, type Access, whatWasSeen, who } from "../audit";
+import { h, replace } from "../dom";
+import { formatDateTime, formatNhsNumber, roleName } from "../format";
+import type { User } from "../session";
+import {
+  backLink, checked, heading, inset, loading, notice, radios, showErrors, showView, submitButton, summaryList, tag, textArea, value,
+} from "../ui";
+
+interface Filters {
+  status: "open" | "all";
+  type: string;
+}
+
+let filters: Filters = { status: "open", type: "" };
+
+interface Alert {
+  access: Access;
+  reviewed: boolean;
+  reviewLocation: string;
+}
+
+function parseAlerts(b: Bundle): Alert[] {
+  return (b.entry ?? [])
+    .filter((e: BundleEntry) => e.resource?.resourceType === "AuditEvent")
+    .map((e) => ({
+      access: parseAccess(e.resource as AuditEvent),
+      reviewed: e.response?.status === "reviewed",
+      reviewLocation: e.response?.location ?? "",
+    }));
+}
+
+async function chainStatus(container: HTMLElement): Promise<void> {
+  try {
+    const p = await call<Parameters>("/fhir/AuditEvent/$verify");
+    const get = (n: string) => p.parameter?.find((x) => x.name === n);
+    const intact = get("intact")?.valueBoolean === true;
+    replace(
+      container,
+      h("h2", { class: "nhsuk-heading-m" }, "Audit log"),
+      intact
+        ? h("p", { class: "nhsuk-body" }, tag("Verified", "green"), ` The audit log is intact: ${get("records")?.valueInteger ?? 0} records checked against their hash chain and ${get("checkpoints")?.valueInteger ?? 0} signed checkpoints.`)
+        : h("p", { class: "nhsuk-body", role: "alert" }, tag("Broken", "red"), ` The audit log does not verify from record ${get("firstBadSeq")?.valueInteger ?? "?"}: ${get("reason")?.valueString ?? ""}. Report this at once.`),
+    );
+  } catch (e) {
+    replace(container, h("h2", { class: "nhsuk-heading-m" }, "Audit log"), h("p", { class: "nhsuk-body" }, tag("Unknown", "grey"), ` The audit log could not be checked: ${e instanceof ApiError ? e.message : "no answer"}`));
+  }
+}
+
+export async function officerHome(user: User, message = ""): Promise<void> {
+  const chain = h("section", { "aria-live": "polite" }, loading("Checking the audit log…"));
+  const list = h("div", null, loading("Loading alerts…"));
+  const form = h(
+    "form",
+    { novalidate: true, class: "crs-filters" },
+    h(
+      "div",
+      { class: "nhsuk-grid-row" },
+      h("div", { class: "nhsuk-grid-column-one-half" }, selectField("filter-status", "Status", [["open", "Open alerts"], ["all", "All alerts"]], filters.status)),
+      h("div", { class: "nhsuk-grid-column-one-half" }, selectField("filter-type", "Alert type", [["", "All types"], ...Object.entries(ALERT_NAMES)], filters.type)),
+    ),
+    submitButton("Apply filters", "secondary"),
+  );
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    filters = { status: value(form, "filter-status") === "all" ? "all" : "open", type: value(form, "filter-type") };
+    void loadList(user, list);
+  });
+  showView(
+    "Alerts",
+    heading("Alerts to review", `Privacy officer, ${user.org ?? ""}`),
+    message ? notice(message, "success") : null,
+    chain,
+    h("h2", { class: "nhsuk-heading-m" }, "Alerts"),
+    form,
+    list,
+  );
+  await Promise.all([chainStatus(chain), loadList(user, list)]);
+}
+
+function selectField(id: string, label: string, options: [string, string][], selected: string): HTMLElement {
+  return h(
+    "div",
+    { class: "nhsuk-form-group" },
+    h("label", { class: "nhsuk-label", for: id }, label),
+    h("select", { class: "nhsuk-select", id, name: id }, options.map(([v, t]) => h("option", { value: v, selected: v === selected }, t))),
+  );
+}
+
+async function loadList(user: User, list: HTMLElement): Promise<void> {
+  replace(list, loading("Loading alerts…"));
+  try {
+    const b = await call<Bundle>(`/fhir/AuditEvent?alert=true${filters.status === "open" ? "&reviewed=false" : ""}&_count=200`);
+    const alerts = parseAlerts(b).filter((a) => !filters.type || a.access.alerts.includes(filters.type));
+    if (!alerts.length) {
+      replace(list, h("p", { class: "nhsuk-body", role: "status" }, filters.status === "open" ? "There are no open alerts." : "There are no alerts."));
+      return;
+    }
+    replace(
+      list,
+      h("p", { class: "nhsuk-body", role: "status" }, alerts.length === 1 ? "1 alert" : `${alerts.length} alerts`),
+      h(
+        "table",
+        { class: "nhsuk-table" },
+        h("caption", { class: "nhsuk-table__caption nhsuk-u-visually-hidden" }, "Alerts, newest first"),
+        h("thead", { class: "nhsuk-table__head" }, h("tr", null, ["Date and time", "Alert", "User", "Patient", "Status", ""].map((t) => h("th", { scope: "col", class: "nhsuk-table__header" }, t || h("span", { class: "nhsuk-u-visually-hidden" }, "Action"))))),
+        h(
+          "tbody",
+          { class: "nhsuk-table__body" },
+          alerts.map((a) =>
+            h(
+              "tr",
+              { class: "nhsuk-table__row" },
+              h("td", { class: "nhsuk-table__cell crs-nowrap" }, formatDateTime(a.access.when)),
+              h("td", { class: "nhsuk-table__cell" }, a.access.alerts.map((x) => [tag(ALERT_NAMES[x] ?? x, x === "break-glass" || x === "patient-reported" ? "red" : "orange"), " "])),
+              h("td", { class: "nhsuk-table__cell" }, a.access.role === "patient" ? "The patient" : who(a.access)),
+              h("td", { class: "nhsuk-table__cell crs-nowrap" }, a.access.patients.map(formatNhsNumber).join(", ") || "None"),
+              h("td", { class: "nhsuk-table__cell" }, a.reviewed ? tag("Reviewed", "green") : tag("Open", "blue")),
+              h("td", { class: "nhsuk-table__cell crs-row-actions" }, h("button", { type: "button", class: "nhsuk-button nhsuk-button--secondary nhsuk-button--small", onclick: () => void alertView(user, a) }, a.reviewed ? "View" : "Review", h("span", { class: "nhsuk-u-visually-hidden" }, ` alert from ${formatDateTime(a.access.when)}`))),
+            ),
+          ),
+        ),
+      ),
+    );
+  } catch (e) {
+    replace(list, h("p", { class: "nhsuk-body", role: "alert" }, e instanceof ApiError ? e.message : "The alerts could not be loaded"));
+  }
+}
+
+async function context(a: Access): Promise<HTMLElement> {
+  const org = await orgName(a.org);
+  return summaryList([
+    ["When", formatDateTime(a.when)],
+    ["Who", a.role === "patient" ? "The patient" : `${a.userName || "Unnamed"} (user ${a.user || "unknown"})`],
+    ["Role", roleName(a.role)],
+    ["Organisation", org || "None"],
+    ["What", whatWasSeen(a)],
+    ["Purpose", PURPOSES[a.purpose] ?? (a.purpose || "Not stated")],
+    ["Reason given", a.justification || "None"],
+    ["Basis", [a.emergency ? "Emergency access" : "", a.selfClaimed ? "Self-claimed relationship" : "", a.permissionToView ? "Patient's permission to view" : ""].filter(Boolean).join(", ") || "Recorded relationship"],
+    ["Patient", a.patients.map(formatNhsNumber).join(", ") || "None"],
+    ["Records touched", a.resources.length ? h("ul", { class: "nhsuk-list" }, a.resources.map((r) => h("li", null, r))) : "None"],
+    ["Search", a.query || "None"],
+    ["Alerts", a.alerts.map((x) => ALERT_NAMES[x] ?? x).join(", ") || "None"],
+    ["Audit record", `${a.seq} (request ${a.requestId || "unknown"})`],
+    ...(a.note ? ([["Note", a.note]] as [string, string][]) : []),
+  ]);
+}
+
+const OUTCOMES: Record<string, string> = {
+  appropriate: "Access was appropriate",
+  inappropriate: "Access was not appropriate: followed up with the user",
+  escalated: "Escalated, for example to the Caldicott guardian",
+};
+
+async function alertView(user: User, alert: Alert): Promise<void> {
+  const a = alert.access;
+  const body = h("div", null, loading());
+  showView("Alert", backLink("Back to alerts", () => void officerHome(user)), heading(a.alerts.map((x) => ALERT_NAMES[x] ?? x).join(", "), "Alert"), body);
+  const parts: HTMLElement[] = [h("h2", { class: "nhsuk-heading-m" }, a.action === "patient-report" ? "The patient's report" : "The access"), await context(a)];
+  if (a.reports) {
+    try {
+      const reported = parseAccess(await call<AuditEvent>(`/fhir/AuditEvent/${encodeURIComponent(a.reports)}`));
+      parts.push(h("h2", { class: "nhsuk-heading-m" }, "The access the patient does not recognise"), await context(reported));
+    } catch {
+      parts.push(inset(h("p", null, `The reported access (record ${a.reports}) could not be loaded.`)));
+    }
+  }
+  if (alert.reviewed) {
+    let outcome = "Reviewed";
+    try {
+      const review = parseAccess(await call<AuditEvent>(`/fhir/${alert.reviewLocation}`));
+      outcome = `${OUTCOMES[review.reviewOutcome] ?? "Reviewed"} – by ${review.userName || review.user}, ${formatDateTime(review.when)}${review.note ? `. Note: ${review.note}` : ""}`;
+    } catch {
+      // the outcome stays "Reviewed"
+    }
+    parts.push(h("h2", { class: "nhsuk-heading-m" }, "Review"), h("p", { class: "nhsuk-body" }, outcome));
+    replace(body, ...parts);
+    return;
+  }
+  const form = h(
+    "form",
+    { novalidate: true },
+    radios("outcome", "Review outcome", Object.entries(OUTCOMES).map(([v, label]) => ({ value: v, label })), { legendSize: "m" }),
+    textArea("review-note", "Notes (optional)", "What you found and did. Kept in the audit log."),
+    submitButton("Record review"),
+  );
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const outcome = checked(form, "outcome");
+    const note = value(form, "review-note");
+    if (!outcome) return showErrors(form, [{ field: "outcome", message: "Select the outcome of your review" }]);
+    try {
+      const parameter = [{ name: "outcome", valueCode: outcome }, ...(note ? [{ name: "note", valueString: note }] : [])];
+      await call(`/fhir/AuditEvent/${encodeURIComponent(a.seq)}/$review`, { json: { resourceType: "Parameters", parameter } });
+      await officerHome(user, `Alert ${a.seq} reviewed: ${OUTCOMES[outcome]}`);
+    } catch (e) {
+      showErrors(form, [{ field: "", message: e instanceof ApiError ? e.message : "The review could not be recorded" }]);
+    }
+  });
+  parts.push(form);
+  replace(body, ...parts);
+}

@@ -1,0 +1,306 @@
+// The web UI in a real browser against a real crs node (demo mode): the
+// issue's scenarios end to end, axe-core on every view, screenshots saved.
+// Run by ctest (tests/CMakeLists.txt) or `npm test` after `npm run build`.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { expectAccessible, launch, openPage, screenshot } from "./browser.mjs";
+import { startServer } from "./server.mjs";
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+function age(birth) {
+  const b = new Date(birth);
+  const t = new Date();
+  let y = t.getFullYear() - b.getFullYear();
+  if (t.getMonth() < b.getMonth() || (t.getMonth() === b.getMonth() && t.getDate() < b.getDate())) y -= 1;
+  return `${y}y`;
+}
+
+async function session(name) {
+  const s = await openPage(browser, server.base);
+  await s.page.getByRole("heading", { name: "Sign in to OpenCRS" }).waitFor();
+  if (name) await signIn(s.page, name);
+  return s;
+}
+
+async function signIn(page, name) {
+  await page.getByLabel(name, { exact: true }).check();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.locator("#crs-user").getByRole("button", { name: "Sign out" }).waitFor();
+}
+
+async function done(s) {
+  assert.deepEqual(s.problems, [], "no third-party request, CSP violation or script error");
+  assert.equal(new URL(s.page.url()).pathname + new URL(s.page.url()).search + new URL(s.page.url()).hash, "/", "nothing in the address bar");
+  await s.context.close();
+}
+
+async function trace(page, family, day, month, year) {
+  await page.getByLabel("Last name").fill(family);
+  await page.getByLabel("Day").fill(day);
+  await page.getByLabel("Month").fill(month);
+  await page.getByLabel("Year").fill(year);
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.getByRole("table").waitFor();
+}
+
+test("sign-in page, token sign-in and sign-out", async () => {
+  const s = await session();
+  const { page } = s;
+  await expectAccessible(page, "sign-in");
+  await screenshot(page, "sign-in");
+  await page.getByRole("button", { name: "Sign in with token" }).click();
+  await page.getByText("Paste a token").first().waitFor();
+  await expectAccessible(page, "sign-in with errors");
+  const token = await page.evaluate(async () => {
+    const r = await fetch("/demo/token", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ user: "demo-gp" }) });
+    return (await r.json()).token;
+  });
+  await page.getByLabel("Or sign in with a token").fill(token);
+  await page.getByRole("button", { name: "Sign in with token" }).click();
+  await page.getByRole("heading", { name: "Find a patient" }).waitFor();
+  assert.equal(await page.evaluate(() => localStorage.length), 0, "nothing in local storage");
+  assert.equal(await page.evaluate(() => document.activeElement?.tagName), "H1", "focus starts at the heading");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("heading", { name: "Sign in to OpenCRS" }).waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0, "signing out forgets the token");
+  await done(s);
+});
+
+test("keyboard only: sign in and trace", async () => {
+  const s = await session();
+  const { page } = s;
+  await page.locator("#demo-user").focus();
+  await page.keyboard.press("Space");
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: "Find a patient" }).waitFor();
+  await page.locator("#family").focus();
+  await page.keyboard.type("Patel");
+  for (const [field, text] of [["#dob-day", "2"], ["#dob-month", "11"], ["#dob-year", "1972"]]) {
+    await page.locator(field).focus();
+    await page.keyboard.type(text);
+  }
+  await page.keyboard.press("Enter");
+  await page.getByRole("cell", { name: "PATEL, Ravi Kumar", exact: true }).waitFor();
+  await page.getByRole("button", { name: /Open record for PATEL, Ravi Kumar/ }).focus();
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: "Patient record" }).waitFor();
+  await page.getByText("No Summary Care Record is held for this patient.").waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Patient record", "focus moves to the new view");
+  await done(s);
+});
+
+test("a GP traces a misspelt surname, records permission to view, sees allergies and medication", async () => {
+  const s = await session("Dr Asha Patel");
+  const { page } = s;
+  await expectAccessible(page, "find a patient");
+  // The NHS number's check digit is validated as it is typed.
+  await page.getByLabel("NHS number (if you know it)").pressSequentially("9990000043");
+  await page.locator("#nhs-live").getByText("check digit").waitFor();
+  assert.equal(await page.getByLabel("NHS number (if you know it)").inputValue(), "999 000 0043");
+  await page.getByLabel("NHS number (if you know it)").fill("");
+
+  const searches = [];
+  page.on("request", (r) => {
+    if (r.url().includes("/Patient")) searches.push({ method: r.method(), url: r.url(), body: r.postData() ?? "" });
+  });
+  await trace(page, "Smyth", "14", "7", "1945");
+  const trace0 = searches.find((r) => r.url.endsWith("/fhir/Patient/_search"));
+  assert.ok(trace0, "the trace is a POST _search");
+  assert.equal(trace0.method, "POST");
+  assert.match(trace0.body, /_fuzzy-match=true/, "fuzzy by default");
+  assert.match(trace0.body, /family=Smyth/);
+  assert.ok(searches.every((r) => !r.url.includes("Smyth") && !r.url.includes("1945")), "criteria never in a URL");
+  const row = page.getByRole("row", { name: /SMITH, Jane Mary/ });
+  await row.waitFor();
+  const cells = await row.getByRole("cell").allInnerTexts();
+  assert.equal(cells[1], `14-Jul-1945 (${age("1945-07-14")})`);
+  assert.equal(cells[3], "999 000 0042");
+  assert.match(cells[5], /^\d+%$/, "a match score");
+  await expectAccessible(page, "trace results");
+  await screenshot(page, "clinician-trace");
+
+  const summaries = [];
+  page.on("request", (r) => r.url().includes("$summary") && summaries.push(r));
+  await page.getByRole("button", { name: /Open record for SMITH, Jane Mary/ }).click();
+  await page.getByText("Has the patient given permission to view their record?").waitFor();
+  const banner = await page.locator(".crs-banner").innerText();
+  const order = ["SMITH, Jane Mary", "Born", "Gender", "NHS No."].map((t) => banner.indexOf(t));
+  assert.ok(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])), `banner order: ${banner}`);
+  assert.match(banner, /999 000 0042/);
+  assert.equal(summaries.length, 0, "nothing clinical is fetched before permission is recorded");
+  assert.equal(await page.getByText("Known allergies").count(), 0);
+  await expectAccessible(page, "permission to view");
+  await screenshot(page, "clinician-permission");
+
+  await page.getByLabel("Yes, the patient has given permission").check();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByRole("heading", { name: "Known allergies", exact: true }).waitFor();
+  assert.equal(summaries[0].headers()["x-permission-to-view"], "granted");
+  await page.getByRole("cell", { name: "Latex allergy" }).waitFor();
+  const meds = await page.locator("#crs-meds ~ table tbody tr td:first-child").allInnerTexts();
+  assert.ok(meds.includes("Paracetamol 500mg tablets") && meds.includes("Ramipril 5mg capsules"), meds.join("|"));
+  await expectAccessible(page, "summary");
+  await screenshot(page, "clinician-summary");
+  await done(s);
+});
+
+test("emergency access: the patient sees it with the reason and reports it; the privacy officer closes it", async () => {
+  const reason = "Collapsed in resus, unresponsive";
+  // The A&E doctor has no relationship with the patient.
+  {
+    const s = await session("Dr Tom Reid");
+    const { page } = s;
+    await trace(page, "Morgan", "14", "3", "1958");
+    await page.getByRole("button", { name: /Open record for MORGAN, Alice/ }).click();
+    await page.getByLabel("No, or the patient cannot be asked").check();
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.getByText("Emergency access is audited").waitFor();
+    await page.getByRole("button", { name: "Use emergency access" }).click();
+    await page.getByRole("heading", { name: "There is a problem" }).waitFor();
+    await page.getByRole("link", { name: "Select why you need emergency access" }).waitFor();
+    await expectAccessible(page, "emergency access with errors");
+    await screenshot(page, "clinician-emergency-access");
+    const summaries = [];
+    page.on("request", (r) => r.url().includes("$summary") && summaries.push(r));
+    await page.getByLabel("The patient cannot give permission (for example, unconscious)").check();
+    await page.getByLabel("Describe the reason").fill(reason);
+    await page.getByRole("button", { name: "Use emergency access" }).click();
+    await page.getByText("You are viewing this record with emergency access").waitFor();
+    await page.getByRole("heading", { name: "Known allergies", exact: true }).waitFor();
+    assert.equal(summaries[0].headers()["x-purpose-of-use"], "ETREAT");
+    assert.match(summaries[0].headers()["x-access-justification"], /Collapsed in resus/);
+    await expectAccessible(page, "summary with emergency access");
+
+    // A sealed item of another patient is withheld, and only that is said.
+    await page.getByRole("button", { name: "Back to search results" }).click();
+    await page.getByLabel("Last name").fill("Smith");
+    await page.getByLabel("Day").fill("14");
+    await page.getByLabel("Month").fill("7");
+    await page.getByLabel("Year").fill("1945");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByRole("button", { name: /Open record for SMITH, Jane Mary/ }).click();
+    await page.getByLabel("No, or the patient cannot be asked").check();
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.getByLabel("Urgent clinical need and the patient cannot be asked").check();
+    await page.getByLabel("Describe the reason").fill("Anaphylaxis in the waiting room");
+    await page.getByRole("button", { name: "Use emergency access" }).click();
+    await page.getByText("Some information in this record is sealed and has been withheld").waitFor();
+    assert.equal(await page.getByText("peanut", { exact: false }).count(), 0, "never what was withheld");
+    await screenshot(page, "clinician-sealed-withheld");
+    await done(s);
+  }
+  // The patient sees the access with its reason, downloads the log, reports it.
+  {
+    const s = await session("Alice Morgan");
+    const { page } = s;
+    await page.getByRole("heading", { name: "My summary" }).waitFor();
+    await page.getByRole("heading", { name: "Known allergies", exact: true }).waitFor();
+    await expectAccessible(page, "patient summary");
+    await screenshot(page, "patient-summary");
+    await page.getByRole("button", { name: "Who has accessed my record" }).click();
+    const row = page.getByRole("row", { name: /Emergency access/ }).filter({ hasText: reason });
+    await row.waitFor();
+    const text = await row.innerText();
+    assert.match(text, /Dr Tom Reid/);
+    assert.match(text, /County General Hospital \(RXX01\)/);
+    assert.match(text, /Summary Care Record/);
+    await page.getByText("Automated", { exact: true }).first().waitFor();
+    await expectAccessible(page, "access log");
+    await screenshot(page, "patient-access-log");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download my access log (CSV)" }).click()]);
+    const csv = readFileSync(await download.path(), "utf8");
+    assert.match(csv, /^Date and time,Who,Role,Organisation,What,Why,Emergency access,Record/);
+    assert.match(csv, /Collapsed in resus/);
+    await row.getByRole("button", { name: /I don't recognise this/ }).click();
+    await page.getByLabel("Anything you want to tell them (optional)").fill("I have never been to that hospital");
+    await expectAccessible(page, "report an access");
+    await page.getByRole("button", { name: "Report this access" }).click();
+    await row.getByText("Reported", { exact: true }).waitFor();
+    await done(s);
+  }
+  // The privacy officer of the hospital sees the report and closes it.
+  {
+    const s = await session("Lee Morgan");
+    const { page } = s;
+    await page.getByRole("heading", { name: /Alerts to review/ }).waitFor();
+    await page.getByText("The audit log is intact").waitFor();
+    await page.getByRole("cell", { name: "Reported by patient" }).waitFor();
+    await expectAccessible(page, "alerts");
+    await screenshot(page, "officer-alerts");
+    await page.getByLabel("Alert type").selectOption("patient-reported");
+    await page.getByRole("button", { name: "Apply filters" }).click();
+    await page.getByText("1 alert", { exact: true }).waitFor();
+    await page.getByRole("button", { name: /^Review alert/ }).click();
+    await page.getByRole("heading", { name: "The access the patient does not recognise" }).waitFor();
+    await page.getByText(/Collapsed in resus/).first().waitFor();
+    await page.getByText("I have never been to that hospital").waitFor();
+    await expectAccessible(page, "alert");
+    await screenshot(page, "officer-alert");
+    await page.getByRole("button", { name: "Record review" }).click();
+    await page.getByRole("link", { name: "Select the outcome of your review" }).waitFor();
+    await page.getByLabel("Access was not appropriate: followed up with the user").check();
+    await page.getByLabel("Notes (optional)").fill("Wrong patient opened; raised with the clinician");
+    await page.getByRole("button", { name: "Record review" }).click();
+    await page.getByText(/reviewed: Access was not appropriate/).waitFor();
+    await page.getByLabel("Status").selectOption("all");
+    await page.getByRole("button", { name: "Apply filters" }).click();
+    await page.getByRole("row", { name: /Reported by patient/ }).getByText("Reviewed").waitFor();
+    await page.getByRole("button", { name: /^View alert/ }).click();
+    await page.getByText(/Access was not appropriate: followed up with the user – by Lee Morgan/).waitFor();
+    await expectAccessible(page, "reviewed alert");
+    await done(s);
+  }
+});
+
+test("a patient opts out of the Summary Care Record; a clinician then sees that none is available", async () => {
+  {
+    const s = await session("Alice Morgan");
+    const { page } = s;
+    await page.getByRole("button", { name: "My choices" }).click();
+    await page.getByLabel("Share my core Summary Care Record").waitFor();
+    assert.ok(await page.getByLabel("Share my core Summary Care Record").isChecked(), "the current choice is shown");
+    await expectAccessible(page, "my choices");
+    await screenshot(page, "patient-choices");
+    await page.getByLabel("Do not share a Summary Care Record").check();
+    await page.getByLabel("No, opt me out (National Data Opt-out)").check();
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.getByRole("heading", { name: "Check your choices before saving" }).waitFor();
+    await page.getByText(/will be erased from the national record straight away/).waitFor();
+    await page.getByText(/will not be used for research and planning/).waitFor();
+    await expectAccessible(page, "check your choices");
+    await screenshot(page, "patient-choices-check");
+    await page.getByRole("button", { name: "Save my choices" }).click();
+    await page.getByText("Your choices have been saved and apply now.").waitFor();
+    assert.ok(await page.getByLabel("Do not share a Summary Care Record").isChecked());
+    assert.ok(await page.getByLabel("No, opt me out (National Data Opt-out)").isChecked());
+    await page.getByRole("button", { name: "My summary" }).click();
+    await page.getByRole("heading", { name: "You do not have a Summary Care Record" }).waitFor();
+    await done(s);
+  }
+  {
+    const s = await session("Dr Asha Patel");
+    const { page } = s;
+    await trace(page, "Morgan", "14", "3", "1958");
+    await page.getByRole("button", { name: /Open record for MORGAN, Alice/ }).click();
+    await page.getByRole("heading", { name: "No Summary Care Record available" }).waitFor();
+    await page.getByText(/has chosen not to share a Summary Care Record/).waitFor();
+    assert.equal(await page.getByText("Known allergies").count(), 0);
+    await expectAccessible(page, "no summary available");
+    await screenshot(page, "clinician-no-summary");
+    await done(s);
+  }
+});
