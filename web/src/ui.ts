@@ -258,6 +258,12 @@ export function loading(text = "Loading…"): HTMLElement {
   return h("p", { class: "nhsuk-body", role: "status" }, text);
 }
 
+// Marks that a view finished rendering (the browser tests measure the time
+// from its API response to this mark).
+export function rendered(view: string): void {
+  performance.mark(`crs:${view}`);
+}
+
 export function fieldId(prefix: string): string {
   return uid(prefix);
 }

@@ -52,3 +52,13 @@ export async function expectAccessible(page, view) {
 export async function screenshot(page, name) {
   await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 }
+
+// Milliseconds from the end of the last response whose URL contains
+// `urlPart` to the view's "rendered" mark (src/ui.ts).
+export async function renderDelay(page, urlPart, view) {
+  return page.evaluate(([part, name]) => {
+    const res = performance.getEntriesByType("resource").filter((e) => e.name.includes(part)).pop();
+    const mark = performance.getEntriesByName(`crs:${name}`).pop();
+    return res && mark ? mark.startTime - res.responseEnd : NaN;
+  }, [urlPart, view]);
+}

@@ -4,7 +4,14 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { expectAccessible, launch, openPage, screenshot } from "./browser.mjs";
+import { expectAccessible, launch, openPage, renderDelay, screenshot } from "./browser.mjs";
+
+// A view renders within 100 ms of its API response (issue 8).
+async function expectFastRender(page, urlPart, view) {
+  const ms = await renderDelay(page, urlPart, view);
+  console.log(`render ${view}: ${ms.toFixed(1)} ms after its response`);
+  assert.ok(ms >= 0 && ms < 100, `${view} rendered ${ms} ms after its response`);
+}
 import { startServer } from "./server.mjs";
 
 let server;
@@ -130,6 +137,7 @@ test("a GP traces a misspelt surname, records permission to view, sees allergies
   assert.equal(cells[1], `14-Jul-1945 (${age("1945-07-14")})`);
   assert.equal(cells[3], "999 000 0042");
   assert.match(cells[5], /^\d+%$/, "a match score");
+  await expectFastRender(page, "Patient/_search", "trace");
   await expectAccessible(page, "trace results");
   await screenshot(page, "clinician-trace");
 
@@ -153,6 +161,7 @@ test("a GP traces a misspelt surname, records permission to view, sees allergies
   await page.getByRole("cell", { name: "Latex allergy" }).waitFor();
   const meds = await page.locator("#crs-meds ~ table tbody tr td:first-child").allInnerTexts();
   assert.ok(meds.includes("Paracetamol 500mg tablets") && meds.includes("Ramipril 5mg capsules"), meds.join("|"));
+  await expectFastRender(page, "$summary", "summary");
   await expectAccessible(page, "summary");
   await screenshot(page, "clinician-summary");
   await done(s);
@@ -219,6 +228,7 @@ test("emergency access: the patient sees it with the reason and reports it; the 
     assert.match(text, /County General Hospital \(RXX01\)/);
     assert.match(text, /Summary Care Record/);
     await page.getByText("Automated", { exact: true }).first().waitFor();
+    await expectFastRender(page, "/fhir/Organization/", "access-log");
     await expectAccessible(page, "access log");
     await screenshot(page, "patient-access-log");
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download my access log (CSV)" }).click()]);

@@ -8,7 +8,7 @@ import { h, replace } from "../dom";
 import { currentName, formatBirthDate, formatGender, formatName, formatNhsNumber, nhsDigits, nhsNumberError } from "../format";
 import { renderSummary, unavailableSummary } from "../summary";
 import {
-  backLink, checked, heading, inset, loading, nhsNumberField, notice, patientBanner, radios, showErrors, showView,
+  backLink, checked, heading, rendered, inset, loading, nhsNumberField, notice, patientBanner, radios, showErrors, showView,
   submitButton, tag, textArea, textField, value, warning, type FieldError,
 } from "../ui";
 
@@ -161,6 +161,7 @@ export function traceView(): void {
       }
       lastResults = answer.entry ?? [];
       showResults(results, lastResults);
+      rendered("trace");
     } catch (e) {
       replace(results, h("p", { class: "nhsuk-body", role: "alert" }, e instanceof ApiError ? e.message : "The search failed"));
     }
@@ -405,6 +406,7 @@ async function openSummary(p: Patient, body: HTMLElement, basis: Basis): Promise
           : h("p", { class: "nhsuk-body" }, tag("Permission to view recorded", "green")),
       renderSummary(doc),
     );
+    rendered("summary");
     (body.querySelector("h2") as HTMLElement | null)?.setAttribute("tabindex", "-1");
     (body.querySelector("h2") as HTMLElement | null)?.focus();
   } catch (e) {

@@ -10,7 +10,7 @@ import { formatDateTime } from "../format";
 import type { User } from "../session";
 import { renderSummary } from "../summary";
 import {
-  button, checked, heading, inset, loading, notice, patientBanner, radios, showErrors, showView, submitButton, summaryList, tag, textArea, value,
+  button, checked, heading, rendered, inset, loading, notice, patientBanner, radios, showErrors, showView, submitButton, summaryList, tag, textArea, value,
 } from "../ui";
 
 type Tab = "summary" | "choices" | "log";
@@ -286,6 +286,7 @@ async function myLog(nhs: string, body: HTMLElement): Promise<void> {
       h("tbody", { class: "nhsuk-table__body" }, shown.map(row)),
     ),
   );
+  rendered("access-log");
 }
 
 function reportForm(a: Access, tr: HTMLElement, cell: HTMLElement): void {
