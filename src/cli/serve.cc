@@ -327,6 +327,9 @@ int RunServe(const ServeOptions& o) {
   std::string host = server_options.host.find(':') != std::string::npos
                          ? "[" + server_options.host + "]" : server_options.host;
   std::printf("OpenCRS listening on http://%s:%u/fhir\n", host.c_str(), (*server)->port());
+  if (!o.ui_dir.empty() && std::filesystem::is_directory(o.ui_dir)) {
+    std::printf("Web UI at http://%s:%u/\n", host.c_str(), (*server)->port());
+  }
   if (!demo_tokens.empty()) {
     std::printf("Demo tokens (valid 8 hours; send as 'Authorization: Bearer <token>'):\n");
     for (const auto& [label, token] : demo_tokens) {

@@ -276,6 +276,32 @@ test("emergency access: the patient sees it with the reason and reports it; the 
   }
 });
 
+test("a pharmacist finds a patient by NHS number and claims a care relationship", async () => {
+  const s = await session("Sam Okafor");
+  const { page } = s;
+  await page.getByLabel("NHS number (if you know it)").pressSequentially("9990000042");
+  assert.equal(await page.getByLabel("NHS number (if you know it)").inputValue(), "999 000 0042");
+  assert.equal(await page.locator("#nhs-live").innerText(), "", "a valid number has no error");
+  await page.getByRole("button", { name: "Search" }).click();
+  const row = page.getByRole("row", { name: /SMITH, Jane Mary/ });
+  await row.waitFor();
+  assert.match(await row.innerText(), /Exact/);
+  await row.getByRole("button", { name: /Open record/ }).click();
+  await page.getByLabel("Yes, the patient has given permission").check();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByRole("heading", { name: "Your organisation has no care relationship with this patient on record" }).waitFor();
+  await expectAccessible(page, "no relationship");
+  await page.getByRole("button", { name: "Claim relationship and view" }).click();
+  await page.getByRole("link", { name: "Enter the reason" }).waitFor();
+  await page.getByLabel("Why are you caring for this patient?").fill("Dispensing an urgent prescription today");
+  await page.getByRole("button", { name: "Claim relationship and view" }).click();
+  await page.getByText("You are viewing this record on a claimed care relationship").waitFor();
+  await page.getByRole("heading", { name: "Known allergies", exact: true }).waitFor();
+  await page.getByText("Some information in this record is sealed and has been withheld").waitFor();
+  await expectAccessible(page, "summary on a claimed relationship");
+  await done(s);
+});
+
 test("a patient opts out of the Summary Care Record; a clinician then sees that none is available", async () => {
   {
     const s = await session("Alice Morgan");
