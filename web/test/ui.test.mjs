@@ -131,7 +131,7 @@ test("a GP traces a misspelt surname, records permission to view, sees allergies
   assert.match(trace0.body, /_fuzzy-match=true/, "fuzzy by default");
   assert.match(trace0.body, /family=Smyth/);
   assert.ok(searches.every((r) => !r.url.includes("Smyth") && !r.url.includes("1945")), "criteria never in a URL");
-  const row = page.getByRole("row", { name: /SMITH, Jane Mary/ });
+  const row = page.getByRole("row", { name: /SMITH, Jane Mary \(Mrs\)/ });
   await row.waitFor();
   const cells = await row.getByRole("cell").allInnerTexts();
   assert.equal(cells[1], `14-Jul-1945 (${age("1945-07-14")})`);
@@ -146,7 +146,7 @@ test("a GP traces a misspelt surname, records permission to view, sees allergies
   await page.getByRole("button", { name: /Open record for SMITH, Jane Mary/ }).click();
   await page.getByText("Has the patient given permission to view their record?").waitFor();
   const banner = await page.locator(".crs-banner").innerText();
-  const order = ["SMITH, Jane Mary", "Born", "Gender", "NHS No."].map((t) => banner.indexOf(t));
+  const order = ["SMITH, Jane Mary (Mrs)", "Born", "Gender", "NHS No."].map((t) => banner.indexOf(t));
   assert.ok(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])), `banner order: ${banner}`);
   assert.match(banner, /999 000 0042/);
   assert.equal(summaries.length, 0, "nothing clinical is fetched before permission is recorded");
@@ -325,6 +325,7 @@ test("a patient opts out of the Summary Care Record; a clinician then sees that 
     assert.ok(await page.getByLabel("No, opt me out (National Data Opt-out)").isChecked());
     await page.getByRole("button", { name: "My summary" }).click();
     await page.getByRole("heading", { name: "You do not have a Summary Care Record" }).waitFor();
+    await expectAccessible(page, "patient without a summary");
     await done(s);
   }
   {
