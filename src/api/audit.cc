@@ -130,10 +130,23 @@ void FhirApi::AuditEvents(RequestContext& ctx, const std::vector<std::string_vie
     if (!get) return SetError(Status(Code::kMethodNotAllowed, "$verify takes GET"), out);
     return VerifyAudit(ctx, out);
   }
-  if (!get) return SetError(Status(Code::kMethodNotAllowed, "the audit log is append-only"), out);
+  // POST /fhir/AuditEvent/_search: the search below with its criteria in a
+  // form body, so a patient's NHS number need not travel in a URL.
+  bool form_search = m == "POST" && parts.size() == 2 && parts[1] == "_search";
+  if (form_search) {
+    std::string_view ct = ctx.request.headers.Get("content-type");
+    if (!ct.empty() && !ct.starts_with("application/x-www-form-urlencoded")) {
+      ctx.trail.action = "search";
+      return SetError(Status(Code::kUnsupportedMedia,
+                             "_search needs application/x-www-form-urlencoded"), out);
+    }
+    for (auto& p : http::ParseQuery(ctx.request.body)) ctx.params.push_back(std::move(p));
+  } else if (!get) {
+    return SetError(Status(Code::kMethodNotAllowed, "the audit log is append-only"), out);
+  }
 
   // GET /fhir/AuditEvent/{seq}
-  if (parts.size() == 2) {
+  if (parts.size() == 2 && !form_search) {
     ctx.trail.action = "read";
     ctx.trail.id = std::string(parts[1]);
     auto seq = ParsePositive(parts[1]);
@@ -152,7 +165,9 @@ void FhirApi::AuditEvents(RequestContext& ctx, const std::vector<std::string_vie
     out->body = audit::RenderAuditEvent(*seq, *rec, render);
     return;
   }
-  if (parts.size() != 1) return SetError(Status::NotFound("no such FHIR endpoint"), out);
+  if (parts.size() != 1 && !form_search) {
+    return SetError(Status::NotFound("no such FHIR endpoint"), out);
+  }
 
   // GET /fhir/AuditEvent?patient=NHS | ?alert=true[&reviewed=false] [&_count] [&_cursor]
   ctx.trail.action = "search";

@@ -262,6 +262,9 @@ class FhirHandler final : public http::Handler {
       }
       auto params = ctx.params;
       for (auto& p : http::ParseQuery(ctx.request.body)) params.push_back(std::move(p));
+      if (type == "DocumentReference") {
+        if (auto nhs = SummaryIndexPatient(params)) return api_.SummaryIndex(ctx, *nhs, out);
+      }
       return api_.Search(ctx, type, params, out);
     }
     if (parts[1] == "_history" && parts.size() == 2) {

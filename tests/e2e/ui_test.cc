@@ -305,6 +305,28 @@ TEST_F(ReportTest, AReviewOutcomeMustBeOneOfTheKnownOnes) {
   EXPECT_NE(open.body.find(seq), std::string::npos);
 }
 
+TEST_F(ReportTest, SearchesByPatientCanCarryTheirCriteriaInTheBody) {
+  Headers form = me_;
+  form.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+  auto posted = Post("/fhir/AuditEvent/_search", "patient=9990000018&_count=100", form);
+  ASSERT_EQ(posted.status, 200) << posted.body;
+  EXPECT_NE(posted.body.find("dr-ae"), std::string::npos);
+  EXPECT_EQ(posted.body.find("9990000026"), std::string::npos);
+  EXPECT_EQ(Post("/fhir/AuditEvent/_search", "patient=9990000026", form).status, 403);
+  Headers json_body = me_;
+  json_body.emplace_back("Content-Type", "application/fhir+json");
+  EXPECT_EQ(Post("/fhir/AuditEvent/_search", "{}", json_body).status, 415);
+  Headers officer = Officer("HOSP");
+  officer.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+  auto alerts = Post("/fhir/AuditEvent/_search", "alert=true&reviewed=false", officer);
+  ASSERT_EQ(alerts.status, 200);
+  EXPECT_NE(alerts.body.find("break-glass"), std::string::npos);
+  // The Summary Care Record index lookup too.
+  auto index = Post("/fhir/DocumentReference/_search", "patient=9990000018", form);
+  ASSERT_EQ(index.status, 200) << index.body;
+  EXPECT_NE(index.body.find("urn:opencrs:scr-consent"), std::string::npos) << index.body;
+}
+
 TEST_F(ReportTest, PrivacyOfficersSeeTheAuditChainsVerificationStatus) {
   auto status = Get("/fhir/AuditEvent/$verify", Officer("HOSP"));
   ASSERT_EQ(status.status, 200) << status.body;
