@@ -1,6 +1,7 @@
 // Talking to the server: every /fhir request carries the session's bearer
 // token in a header, search criteria travel in request bodies (POST
-// _search), never in URLs. Errors arrive as OperationOutcomes.
+// _search), never in URLs (only FHIR's instance paths, such as
+// Patient/{nhs}/$summary, name the patient). Errors arrive as OperationOutcomes.
 import type { Bundle, BundleEntry, FhirResource, OperationOutcome } from "fhir/r4";
 import * as session from "./session";
 

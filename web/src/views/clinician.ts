@@ -252,7 +252,7 @@ interface IndexState {
 }
 
 async function summaryIndex(nhs: string): Promise<IndexState> {
-  const b = await call<Bundle>(`/fhir/DocumentReference?patient=${encodeURIComponent(nhs)}`);
+  const b = await call<Bundle>("/fhir/DocumentReference/_search", { form: { patient: nhs } });
   const docs = (b.entry ?? []).filter((e) => e.resource?.resourceType === "DocumentReference").map((e) => e.resource as DocumentReference);
   let consent = "implied";
   for (const e of b.entry ?? []) {

@@ -94,7 +94,9 @@ function selectField(id: string, label: string, options: [string, string][], sel
 async function loadList(user: User, list: HTMLElement): Promise<void> {
   replace(list, loading("Loading alerts…"));
   try {
-    const b = await call<Bundle>(`/fhir/AuditEvent?alert=true${filters.status === "open" ? "&reviewed=false" : ""}&_count=200`);
+    const form: Record<string, string> = { alert: "true", _count: "200" };
+    if (filters.status === "open") form.reviewed = "false";
+    const b = await call<Bundle>("/fhir/AuditEvent/_search", { form });
     const alerts = parseAlerts(b).filter((a) => !filters.type || a.access.alerts.includes(filters.type));
     if (!alerts.length) {
       replace(list, h("p", { class: "nhsuk-body", role: "status" }, filters.status === "open" ? "There are no open alerts." : "There are no alerts."));

@@ -85,7 +85,7 @@ function latest(consents: Consent[], policy: string): "permit" | "deny" | undefi
 }
 
 async function currentChoices(nhs: string): Promise<Choices> {
-  const b = await call<Bundle>(`/fhir/Consent?patient=${encodeURIComponent(nhs)}&_count=1000`);
+  const b = await call<Bundle>("/fhir/Consent/_search", { form: { patient: nhs, _count: "1000" } });
   const consents = entries<Consent>(b, "Consent");
   const scr = latest(consents, SCR);
   const extra = latest(consents, SCR_ADDITIONAL);
@@ -224,7 +224,7 @@ function confirm(user: User, body: HTMLElement, from: Choices, to: Choices, chan
 // ---------------------------------------------------------------------------
 
 async function loadLog(nhs: string): Promise<Access[]> {
-  const b = await call<Bundle>(`/fhir/AuditEvent?patient=${encodeURIComponent(nhs)}&_count=500`);
+  const b = await call<Bundle>("/fhir/AuditEvent/_search", { form: { patient: nhs, _count: "500" } });
   return entries<AuditEvent>(b, "AuditEvent").map(parseAccess);
 }
 
