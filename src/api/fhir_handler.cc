@@ -132,6 +132,9 @@ class FhirHandler final : public http::Handler {
     if (auto cid = request.headers.Get("x-correlation-id"); !cid.empty()) {
       out->SetHeader("X-Correlation-ID", std::string(cid));
     }
+    // Patient data must not linger in browser or proxy caches (and a read
+    // served from a cache would never reach the audit log).
+    if (info.is_fhir) out->SetHeader("Cache-Control", "no-store");
     if (request.method == "HEAD") out->body.clear();
     Count(out->status);
     if (info.is_fhir && api_.options().audit && !info.trail.audited) {

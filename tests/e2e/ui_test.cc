@@ -133,6 +133,9 @@ TEST(DemoSignInTest, ListsTheDemoUsersAndIssuesTheirTokens) {
   // The token is a real one: the GP of practice Y12345 reads its patient.
   auto read = c.Send("GET", "/fhir/Patient/9990000018", "", {{"Authorization", "Bearer " + token}});
   EXPECT_EQ(read.status, 200) << read.body;
+  // Patient data is never stored by a browser or proxy cache: a cached read
+  // would be a read the audit log never saw.
+  EXPECT_EQ(read.Header("cache-control"), "no-store");
 
   auto unknown =
       c.Send("POST", "/demo/token", R"({"user":"root"})", {{"Content-Type", "application/json"}});
