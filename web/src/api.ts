@@ -80,6 +80,18 @@ export async function call<T>(url: string, opts: Options = {}): Promise<T> {
   return data as T;
 }
 
+// The keyset cursor of a searchset's next page ("" on the last page), to
+// ask for it with POST _search (the next link's URL carries the criteria).
+export function nextCursor(bundle: Bundle): string {
+  const next = bundle.link?.find((l) => l.relation === "next")?.url;
+  if (!next) return "";
+  try {
+    return new URL(next, location.href).searchParams.get("_cursor") ?? "";
+  } catch {
+    return "";
+  }
+}
+
 export function entries<T extends FhirResource>(bundle: Bundle | null | undefined, type: T["resourceType"]): T[] {
   return (bundle?.entry ?? [])
     .map((e: BundleEntry) => e.resource)

@@ -173,6 +173,11 @@ test("emergency access: the patient sees it with the reason and reports it; the 
   {
     const s = await session("Dr Tom Reid");
     const { page } = s;
+    // Earlier demographic reads make the patient's log longer than a page.
+    await page.evaluate(async () => {
+      const { token } = JSON.parse(sessionStorage.getItem("opencrs.session"));
+      for (let i = 0; i < 55; i++) await fetch("/fhir/Patient/9990000018", { headers: { Authorization: `Bearer ${token}` } });
+    });
     await trace(page, "Morgan", "14", "3", "1958");
     await page.getByRole("button", { name: /Open record for MORGAN, Alice/ }).click();
     await page.getByLabel("No, or the patient cannot be asked").check();
@@ -227,14 +232,22 @@ test("emergency access: the patient sees it with the reason and reports it; the 
     assert.match(text, /Dr Tom Reid/);
     assert.match(text, /County General Hospital \(RXX01\)/);
     assert.match(text, /Summary Care Record/);
-    await page.getByText("Automated", { exact: true }).first().waitFor();
     await expectFastRender(page, "/fhir/Organization/", "access-log");
     await expectAccessible(page, "access log");
     await screenshot(page, "patient-access-log");
+    // Older accesses come a page at a time; the download has them all.
+    const rows = page.locator("table.crs-log tbody tr");
+    assert.equal(await rows.count(), 50);
+    await page.getByRole("button", { name: "Show older accesses" }).click();
+    await page.getByText("Automated", { exact: true }).first().waitFor();
+    assert.ok((await rows.count()) > 60);
+    assert.equal(await page.evaluate(() => document.activeElement?.tagName), "TD", "focus moves to the first older row");
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download my access log (CSV)" }).click()]);
     const csv = readFileSync(await download.path(), "utf8");
     assert.match(csv, /^Date and time,Who,Role,Organisation,What,Why,Emergency access,Record/);
     assert.match(csv, /Collapsed in resus/);
+    // Every access, one line each (the log grew by this page's own reads of it).
+    assert.ok(csv.trim().split("\r\n").length - 1 >= (await rows.count()), "the download has every page");
     await row.getByRole("button", { name: /I don't recognise this/ }).click();
     await page.getByLabel("Anything you want to tell them (optional)").fill("I have never been to that hospital");
     await expectAccessible(page, "report an access");

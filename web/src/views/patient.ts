@@ -3,7 +3,7 @@
 // has accessed their record, with a way to report an access they do not
 // recognise and to download the log.
 import type { AuditEvent, Bundle, Consent, Patient } from "fhir/r4";
-import { ApiError, call, entries } from "../api";
+import { ApiError, call, entries, nextCursor } from "../api";
 import { parseAccess, orgName, type Access, whatWasSeen, who, why } from "../audit";
 import { h, replace, type Child } from "../dom";
 import { formatDateTime } from "../format";
@@ -223,9 +223,30 @@ function confirm(user: User, body: HTMLElement, from: Choices, to: Choices, chan
 
 // ---------------------------------------------------------------------------
 
-async function loadLog(nhs: string): Promise<Access[]> {
-  const b = await call<Bundle>("/fhir/AuditEvent/_search", { form: { patient: nhs, _count: "500" } });
-  return entries<AuditEvent>(b, "AuditEvent").map(parseAccess);
+const LOG_PAGE = 50;
+
+interface LogPage {
+  accesses: Access[];
+  cursor: string; // "" on the last page
+}
+
+async function loadLog(nhs: string, cursor = "", count = LOG_PAGE): Promise<LogPage> {
+  const form: Record<string, string> = { patient: nhs, _count: String(count) };
+  if (cursor) form._cursor = cursor;
+  const b = await call<Bundle>("/fhir/AuditEvent/_search", { form });
+  return { accesses: entries<AuditEvent>(b, "AuditEvent").map(parseAccess), cursor: nextCursor(b) };
+}
+
+// Every page of the log, for the download.
+async function wholeLog(nhs: string): Promise<Access[]> {
+  const all: Access[] = [];
+  let cursor = "";
+  do {
+    const page = await loadLog(nhs, cursor, 1000);
+    all.push(...page.accesses);
+    cursor = page.cursor;
+  } while (cursor);
+  return all.filter((a) => a.action !== "patient-report");
 }
 
 function csvCell(s: string): string {
@@ -245,11 +266,17 @@ function download(accesses: Access[]): void {
 }
 
 async function myLog(nhs: string, body: HTMLElement): Promise<void> {
-  const accesses = await loadLog(nhs);
-  const reported = new Set(accesses.filter((a) => a.action === "patient-report").map((a) => a.reports));
-  const shown = accesses.filter((a) => a.action !== "patient-report");
+  // Reports are newer than what they report, so a page's rows know whether
+  // they were reported from this page and the ones before it.
+  const reported = new Set<string>();
   const orgs = new Map<string, string>();
-  await Promise.all([...new Set(shown.map((a) => a.org))].map(async (o) => orgs.set(o, await orgName(o))));
+  const tbody = h("tbody", { class: "nhsuk-table__body" });
+  const status = h("p", { class: "nhsuk-body", role: "status" });
+  const more = h("div");
+  let listed = 0;
+  let people = 0;
+  let emergencies = 0;
+
   const row = (a: Access): HTMLElement => {
     const own = a.role === "patient";
     const actions = h("td", { class: "nhsuk-table__cell crs-row-actions" });
@@ -270,22 +297,50 @@ async function myLog(nhs: string, body: HTMLElement): Promise<void> {
     );
     return tr;
   };
-  const people = shown.filter((a) => !a.automated).length;
-  const emergencies = shown.filter((a) => a.emergency).length;
+
+  const show = async (cursor: string): Promise<void> => {
+    const page = await loadLog(nhs, cursor);
+    for (const a of page.accesses) if (a.action === "patient-report") reported.add(a.reports);
+    const shown = page.accesses.filter((a) => a.action !== "patient-report");
+    await Promise.all([...new Set(shown.map((a) => a.org))].filter((o) => !orgs.has(o)).map(async (o) => orgs.set(o, await orgName(o))));
+    const rows = shown.map(row);
+    tbody.append(...rows);
+    listed += shown.length;
+    people += shown.filter((a) => !a.automated).length;
+    emergencies += shown.filter((a) => a.emergency).length;
+    status.textContent = `${listed} accesses to your record are listed, newest first: ${people} by people, ${listed - people} automated.` +
+      (emergencies ? ` ${emergencies} used emergency access.` : "") + (page.cursor ? " Older accesses follow." : "");
+    replace(more, page.cursor ? button("Show older accesses", async () => {
+      replace(more, loading("Loading older accesses…"));
+      const before = tbody.rows.length;
+      try {
+        await show(page.cursor);
+      } catch (e) {
+        replace(more, h("p", { class: "nhsuk-body", role: "alert" }, e instanceof ApiError ? e.message : "Older accesses could not be loaded"));
+        return;
+      }
+      // Keyboard and screen-reader users continue at the first older row.
+      const first = tbody.rows[before]?.cells[0];
+      first?.setAttribute("tabindex", "-1");
+      first?.focus();
+    }, "secondary") : null);
+  };
+
   replace(
     body,
-    h("p", { class: "nhsuk-body" }, `${shown.length} accesses to your record are listed, newest first: ${people} by people, ${shown.length - people} automated.`,
-      emergencies ? ` ${emergencies} used emergency access.` : ""),
+    status,
     h("p", { class: "nhsuk-body" }, "If you do not recognise an access, report it: the organisation's privacy officer will look into it."),
-    button("Download my access log (CSV)", () => download(shown), "secondary"),
+    button("Download my access log (CSV)", async () => download(await wholeLog(nhs)), "secondary"),
     h(
       "table",
       { class: "nhsuk-table crs-log" },
       h("caption", { class: "nhsuk-table__caption nhsuk-u-visually-hidden" }, "Who has accessed your record"),
       h("thead", { class: "nhsuk-table__head" }, h("tr", null, ["Date and time", "Who", "Organisation", "What", "Why", ""].map((t) => h("th", { scope: "col", class: "nhsuk-table__header" }, t || h("span", { class: "nhsuk-u-visually-hidden" }, "Report"))))),
-      h("tbody", { class: "nhsuk-table__body" }, shown.map(row)),
+      tbody,
     ),
+    more,
   );
+  await show("");
   rendered("access-log");
 }
 
