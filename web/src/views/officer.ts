@@ -5,18 +5,31 @@ import type { AuditEvent, Bundle, BundleEntry, Parameters } from "fhir/r4";
 import { ApiError, call } from "../api";
 import { ALERT_NAMES, orgName, parseAccess, PURPOSES, type Access, whatWasSeen, who } from "../audit";
 import { h, replace } from "../dom";
-import { formatDateTime, formatNhsNumber, roleName } from "../format";
+import { formatDateTime, formatNhsNumber, nhsDigits, nhsNumberError, roleName } from "../format";
 import type { User } from "../session";
 import {
-  backLink, checked, heading, inset, loading, notice, radios, showErrors, showView, submitButton, summaryList, tag, textArea, value,
+  backLink, checked, heading, inset, loading, nhsNumberField, notice, radios, showErrors, showView, submitButton, summaryList, tag, textArea, textField, value,
 } from "../ui";
 
 interface Filters {
   status: "open" | "all";
   type: string;
+  patient: string; // NHS number digits, or ""
+  user: string; // part of the user's name or id, or ""
 }
 
-let filters: Filters = { status: "open", type: "" };
+let filters: Filters = { status: "open", type: "", patient: "", user: "" };
+
+function matches(a: Alert, f: Filters): boolean {
+  const x = a.access;
+  if (f.type && !x.alerts.includes(f.type)) return false;
+  if (f.patient && !x.patients.includes(f.patient)) return false;
+  if (f.user) {
+    const needle = f.user.toLowerCase();
+    if (!`${x.userName} ${x.user}`.toLowerCase().includes(needle)) return false;
+  }
+  return true;
+}
 
 interface Alert {
   access: Access;
@@ -63,11 +76,29 @@ export async function officerHome(user: User, message = ""): Promise<void> {
       h("div", { class: "nhsuk-grid-column-one-half" }, selectField("filter-status", "Status", [["open", "Open alerts"], ["all", "All alerts"]], filters.status)),
       h("div", { class: "nhsuk-grid-column-one-half" }, selectField("filter-type", "Alert type", [["", "All types"], ...Object.entries(ALERT_NAMES)], filters.type)),
     ),
+    h(
+      "div",
+      { class: "nhsuk-grid-row" },
+      h("div", { class: "nhsuk-grid-column-one-half" }, nhsNumberField("filter-patient", "Patient's NHS number (optional)")),
+      h("div", { class: "nhsuk-grid-column-one-half" }, textField("filter-user", "User name or id (optional)", { width: 20 })),
+    ),
     submitButton("Apply filters", "secondary"),
   );
+  const restore = (id: string, v: string) => ((form.querySelector(`#${id}`) as HTMLInputElement).value = v);
+  restore("filter-patient", filters.patient ? formatNhsNumber(filters.patient) : "");
+  restore("filter-user", filters.user);
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    filters = { status: value(form, "filter-status") === "all" ? "all" : "open", type: value(form, "filter-type") };
+    const patient = value(form, "filter-patient");
+    const error = nhsNumberError(patient);
+    showErrors(form, error ? [{ field: "filter-patient", message: error }] : []);
+    if (error) return;
+    filters = {
+      status: value(form, "filter-status") === "all" ? "all" : "open",
+      type: value(form, "filter-type"),
+      patient: nhsDigits(patient),
+      user: value(form, "filter-user"),
+    };
     void loadList(user, list);
   });
   showView(
@@ -97,7 +128,7 @@ async function loadList(user: User, list: HTMLElement): Promise<void> {
     const form: Record<string, string> = { alert: "true", _count: "200" };
     if (filters.status === "open") form.reviewed = "false";
     const b = await call<Bundle>("/fhir/AuditEvent/_search", { form });
-    const alerts = parseAlerts(b).filter((a) => !filters.type || a.access.alerts.includes(filters.type));
+    const alerts = parseAlerts(b).filter((a) => matches(a, filters));
     if (!alerts.length) {
       replace(list, h("p", { class: "nhsuk-body", role: "status" }, filters.status === "open" ? "There are no open alerts." : "There are no alerts."));
       return;
