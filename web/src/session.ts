@@ -6,6 +6,7 @@ export interface User {
   role: string;
   org?: string;
   patient?: string;
+  activities?: string[]; // the token's national RBAC activities, when it lists them
 }
 
 export interface Session {
@@ -48,7 +49,8 @@ export function userFromToken(token: string): User | null {
     const str = (k: string) => (typeof claims[k] === "string" ? (claims[k] as string) : undefined);
     const role = str("role");
     if (!role) return null;
-    return { id: str("sub") ?? "", name: str("name") ?? str("sub") ?? "", role, org: str("org"), patient: str("patient") };
+    const activities = Array.isArray(claims.activities) ? claims.activities.filter((a): a is string => typeof a === "string") : undefined;
+    return { id: str("sub") ?? "", name: str("name") ?? str("sub") ?? "", role, org: str("org"), patient: str("patient"), activities };
   } catch {
     return null;
   }
@@ -56,6 +58,14 @@ export function userFromToken(token: string): User | null {
 
 export function isPatient(u: User): boolean {
   return u.role === "patient";
+}
+
+// Whether the user's role or activities include viewing clinical records
+// (B0370, or an activity that includes it; docs/access.md). A guide for
+// what to offer: the server decides.
+export function canViewClinical(u: User): boolean {
+  if (u.activities) return u.activities.some((a) => ["B0370", "B0168", "B0083", "X0371"].includes(a));
+  return ["R8000", "R8001", "R8003"].includes(u.role);
 }
 
 export function isPrivacyOfficer(u: User): boolean {

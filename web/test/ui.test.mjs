@@ -107,6 +107,31 @@ test("keyboard only: sign in and trace", async () => {
   await page.getByRole("heading", { name: "Patient record" }).waitFor();
   await page.getByText("No Summary Care Record is held for this patient.").waitFor();
   assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Patient record", "focus moves to the new view");
+  // Back, then by NHS number to a record with a summary: permission to view by keyboard.
+  await page.getByRole("button", { name: "Back to search results" }).focus();
+  await page.keyboard.press("Enter");
+  await page.locator("#nhs").focus();
+  await page.keyboard.type("9990000042");
+  await page.keyboard.press("Enter");
+  await page.getByRole("button", { name: /Open record for SMITH/ }).focus();
+  await page.keyboard.press("Enter");
+  await page.getByText("Has the patient given permission to view their record?").waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "ptv", "focus on the question's first answer");
+  await page.keyboard.press("Space");
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: "Known allergies", exact: true }).waitFor();
+  await done(s);
+});
+
+test("an admin clerk may trace but is told they cannot view clinical records", async () => {
+  const s = await session("Jo Hughes");
+  const { page } = s;
+  await trace(page, "Smith", "14", "7", "1945");
+  await page.getByRole("button", { name: /Open record for SMITH/ }).click();
+  await page.getByRole("heading", { name: "Allergies unavailable", exact: true }).waitFor();
+  await page.getByText(/Your role does not allow you to view clinical records/).waitFor();
+  await expectAccessible(page, "allergies unavailable");
   await done(s);
 });
 

@@ -6,6 +6,7 @@ import type { Bundle, BundleEntry, DocumentReference, OperationOutcome, Patient 
 import { ApiError, call } from "../api";
 import { h, replace } from "../dom";
 import { currentName, formatBirthDate, formatGender, formatName, formatNhsNumber, nhsDigits, nhsNumberError } from "../format";
+import * as session from "../session";
 import { renderSummary, unavailableSummary } from "../summary";
 import {
   backLink, checked, heading, rendered, inset, loading, nhsNumberField, notice, patientBanner, radios, showErrors, showView,
@@ -290,6 +291,11 @@ export async function patientView(p: Patient): Promise<void> {
     );
     return;
   }
+  const user = session.load()?.user;
+  if (user && !session.canViewClinical(user)) {
+    replace(body, unavailableSummary("Your role does not allow you to view clinical records. You can see the patient's details above."));
+    return;
+  }
   if (!state.exists) {
     replace(body, h("h2", { class: "nhsuk-heading-m" }, "No Summary Care Record available"), h("p", { class: "nhsuk-body" }, "No Summary Care Record is held for this patient."));
     return;
@@ -413,6 +419,10 @@ async function openSummary(p: Patient, body: HTMLElement, basis: Basis): Promise
     if (e instanceof ApiError && e.status === 404 && basis.kind === "permission") return noRelationship(p, body);
     if (e instanceof ApiError && e.status === 403 && /dissent|not consented/.test(e.message)) {
       replace(body, h("h2", { class: "nhsuk-heading-m" }, "No Summary Care Record available"), inset(h("p", null, "The patient has chosen not to share a Summary Care Record.")));
+      return;
+    }
+    if (e instanceof ApiError && e.status === 403) {
+      replace(body, unavailableSummary(`Your role does not allow you to view clinical records (${e.message}).`));
       return;
     }
     replace(body, unavailableSummary(e instanceof ApiError ? e.message : "The Summary Care Record could not be loaded."));
