@@ -1,7 +1,7 @@
 // Shared pieces of every view, in the NHS.UK design system's markup: the
 // page frame, error summaries, form fields, the patient banner.
 import type { Patient } from "fhir/r4";
-import { h, replace, uid, type Child } from "./dom";
+import { h, replace, type Child } from "./dom";
 import { currentName, formatBirthDate, formatGender, formatName, formatNhsNumber, groupNhsDigits, nhsNumberError } from "./format";
 
 export function mainElement(): HTMLElement {
@@ -262,8 +262,4 @@ export function loading(text = "Loading…"): HTMLElement {
 // from its API response to this mark).
 export function rendered(view: string): void {
   performance.mark(`crs:${view}`);
-}
-
-export function fieldId(prefix: string): string {
-  return uid(prefix);
 }
