@@ -149,11 +149,17 @@ void ServeWeb(const ApiOptions& options, const http::Request& request, http::Res
   std::string_view path = request.path;
   bool demo = !options.demo_users.empty() && options.mint_demo_token;
   if (demo && path == "/demo/users") {
-    get ? DemoUsers(options, out)
-        : SetError(Status(Code::kMethodNotAllowed, "/demo/users takes GET"), out);
+    if (get) {
+      DemoUsers(options, out);
+    } else {
+      SetError(Status(Code::kMethodNotAllowed, "/demo/users takes GET"), out);
+    }
   } else if (demo && path == "/demo/token") {
-    m == "POST" ? DemoToken(options, request, out)
-                : SetError(Status(Code::kMethodNotAllowed, "/demo/token takes POST"), out);
+    if (m == "POST") {
+      DemoToken(options, request, out);
+    } else {
+      SetError(Status(Code::kMethodNotAllowed, "/demo/token takes POST"), out);
+    }
     out->SetHeader("Cache-Control", "no-store");
   } else if (!get) {
     NotFound(out);  // the UI is read-only; nothing else lives outside /fhir
