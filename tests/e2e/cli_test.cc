@@ -29,7 +29,8 @@ TEST(CliTest, ConfigFileSetsOptions) {
     f << "ui = \"" << server.data_dir() << "/ui\"\n";
   }
   std::filesystem::create_directories(server.data_dir() + "/ui");
-  std::ofstream(server.data_dir() + "/ui/index.html") << "<!doctype html><title>from the config</title>";
+  std::ofstream(server.data_dir() + "/ui/index.html")
+      << "<!doctype html><title>from the config</title>";
   ASSERT_TRUE(server.Start({"--config", config}));
   Client c(server.port(), server.SystemToken());
   auto r = c.Send("POST", "/fhir/Patient", R"({"resourceType":"Patient"})");
