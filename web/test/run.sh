@@ -16,4 +16,4 @@ if [[ -n "$missing" ]]; then
   exit 77
 fi
 cd "$web"
-exec node --test --test-concurrency=1 test/*.test.mjs
+exec node --test test/*.test.mjs
