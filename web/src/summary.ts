@@ -12,6 +12,36 @@ import { inset } from "./ui";
 
 export type AllergyHeading = "Known allergies" | "No known allergies" | "Allergies not recorded" | "Allergies unavailable";
 
+// When a practice sent its allergies only as text (as the NHS examples do),
+// none of the four headings can be chosen safely: the server's narrative
+// says this instead (docs/summary.md), and so does the UI.
+const AS_RECORDED = "Allergies and adverse reactions (as recorded by the practice)";
+
+type Section = NonNullable<Composition["section"]>[number];
+
+function sectionCode(s: Section): string {
+  return s.code?.coding?.[0]?.code ?? "";
+}
+
+// A section's narrative as lines of plain text: parsed as an inert document
+// (nothing in it runs or loads), only its text is kept.
+export function narrativeLines(s: Section | undefined): string[] {
+  const div = s?.text?.div;
+  if (!div) return [];
+  const doc = new DOMParser().parseFromString(div, "text/html");
+  const blocks = Array.from(doc.body.querySelectorAll("p, li, tr, h1, h2, h3, h4, h5, h6"))
+    .filter((el) => !el.querySelector("p, li, tr"))
+    .map((el) => (el.textContent ?? "").replace(/\s+/g, " ").trim())
+    .filter(Boolean);
+  if (blocks.length) return blocks;
+  const text = (doc.body.textContent ?? "").replace(/\s+/g, " ").trim();
+  return text ? [text] : [];
+}
+
+function narrative(lines: string[]): HTMLElement {
+  return h("div", { class: "crs-narrative" }, lines.map((l) => h("p", { class: "nhsuk-body" }, l)));
+}
+
 // SNOMED CT "no known allergy" concepts.
 const NO_KNOWN_ALLERGY = new Set(["716186003", "409137002", "429625007", "428607008"]);
 
@@ -97,7 +127,15 @@ export function withheldCount(comp: Composition | undefined): number {
   return ext?.valueInteger ?? 0;
 }
 
-function allergySection(allergies: AllergyIntolerance[] | null): HTMLElement {
+function allergySection(allergies: AllergyIntolerance[] | null, practiceText: string[] = []): HTMLElement {
+  if (allergies !== null && allergies.length === 0 && practiceText.length) {
+    return h(
+      "section",
+      { "aria-labelledby": "crs-allergies" },
+      h("h2", { class: "nhsuk-heading-m", id: "crs-allergies" }, AS_RECORDED),
+      narrative(practiceText),
+    );
+  }
   const title = allergyHeading(allergies);
   const known = (allergies ?? []).filter((a) => !(a.code?.coding ?? []).some((c) => NO_KNOWN_ALLERGY.has(c.code ?? "")));
   return h(
@@ -131,11 +169,17 @@ function allergySection(allergies: AllergyIntolerance[] | null): HTMLElement {
 function medicationSection(bundle: Bundle, comp: Composition | undefined): HTMLElement {
   const meds: Med[] = [...of<MedicationStatement>(bundle, "MedicationStatement"), ...of<MedicationRequest>(bundle, "MedicationRequest")];
   const sections = medSections(bundle, comp, meds);
+  // Medication sections the practice sent as text only.
+  const texts = (comp?.section ?? [])
+    .filter((sec) => MED_SECTIONS[sectionCode(sec)] && !(sec.entry ?? []).length)
+    .map((sec) => ({ title: MED_SECTIONS[sectionCode(sec)], lines: narrativeLines(sec) }))
+    .filter((t) => t.lines.length);
   return h(
     "section",
     { "aria-labelledby": "crs-meds" },
     h("h2", { class: "nhsuk-heading-m", id: "crs-meds" }, "Medication"),
-    sections.length === 0 ? h("p", { class: "nhsuk-body" }, "No medication recorded") : null,
+    sections.length === 0 && texts.length === 0 ? h("p", { class: "nhsuk-body" }, "No medication recorded") : null,
+    texts.map((t) => [h("h3", { class: "nhsuk-heading-s" }, `${t.title} (as recorded by the practice)`), narrative(t.lines)]),
     sections.map((s) =>
       h(
         "table",
@@ -187,7 +231,7 @@ export function renderSummary(bundle: Bundle): HTMLElement {
     { class: "crs-summary" },
     h("p", { class: "nhsuk-body-s" }, "Summary Care Record", comp?.date ? `, last updated ${formatDateTime(comp.date)}` : "", authorName(bundle, comp) ? ` by ${authorName(bundle, comp)}` : ""),
     withheld > 0 ? inset(h("p", { class: "crs-withheld" }, "Some information in this record is sealed and has been withheld. It is not shown here.")) : null,
-    allergySection(of<AllergyIntolerance>(bundle, "AllergyIntolerance")),
+    allergySection(of<AllergyIntolerance>(bundle, "AllergyIntolerance"), narrativeLines(comp?.section?.find((sec) => sectionCode(sec) === "AllergiesHeader"))),
     medicationSection(bundle, comp),
     additionalSection(bundle),
   );

@@ -392,3 +392,48 @@ test("a patient opts out of the Summary Care Record; a clinician then sees that 
     await done(s);
   }
 });
+
+test("a summary the practice sent as text is shown as their text, never as 'Allergies not recorded'", async () => {
+  const s = await session("Dr Asha Patel");
+  const { page } = s;
+  const xhtml = (inner) => `<div xmlns="http://www.w3.org/1999/xhtml">${inner}</div>`;
+  const status = await page.evaluate(async (doc) => {
+    const { token } = JSON.parse(sessionStorage.getItem("opencrs.session"));
+    const r = await fetch("/fhir/Bundle", { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/fhir+json" }, body: JSON.stringify(doc) });
+    return r.status;
+  }, {
+    resourceType: "Bundle",
+    type: "document",
+    timestamp: "2026-01-01T00:00:00Z",
+    identifier: { system: "https://tools.ietf.org/html/rfc4122", value: "5b0e3a5e-0000-4000-8000-000000000026" },
+    entry: [
+      {
+        fullUrl: "urn:uuid:comp",
+        resource: {
+          resourceType: "Composition", id: "comp", status: "final", date: "2026-01-01T00:00:00Z", title: "GP summary",
+          type: { coding: [{ system: "http://snomed.info/sct", code: "196981000000101", display: "General Practice Summary" }] },
+          subject: { reference: "urn:uuid:pat" }, author: [{ reference: "urn:uuid:org" }],
+          section: [
+            { title: "Allergies and adverse reactions", code: { coding: [{ code: "AllergiesHeader" }] }, text: { status: "generated", div: xhtml("<p>Penicillin: rash <b>(2019)</b></p><p>Elastoplast: itching</p>") } },
+            { title: "Repeat medications", code: { coding: [{ code: "RepeatMedsHeader" }] }, text: { status: "generated", div: xhtml("<ul><li>Amlodipine 5mg tablets, one daily</li></ul>") } },
+          ],
+        },
+      },
+      { fullUrl: "urn:uuid:pat", resource: { resourceType: "Patient", id: "pat", identifier: [{ system: "https://fhir.nhs.uk/Id/nhs-number", value: "9990000026" }] } },
+      { fullUrl: "urn:uuid:org", resource: { resourceType: "Organization", id: "org", name: "Riverside Medical Practice" } },
+    ],
+  });
+  assert.equal(status, 201);
+  await trace(page, "Patel", "2", "11", "1972");
+  await page.getByRole("button", { name: /Open record for PATEL, Ravi Kumar/ }).click();
+  await page.getByLabel("Yes, the patient has given permission").check();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByRole("heading", { name: "Allergies and adverse reactions (as recorded by the practice)" }).waitFor();
+  await page.getByText("Penicillin: rash (2019)").waitFor();
+  await page.getByText("Elastoplast: itching").waitFor();
+  await page.getByText("Amlodipine 5mg tablets, one daily").waitFor();
+  assert.equal(await page.getByText("Allergies not recorded").count(), 0);
+  assert.equal(await page.getByText("No medication recorded").count(), 0);
+  await expectAccessible(page, "summary as recorded by the practice");
+  await done(s);
+});
