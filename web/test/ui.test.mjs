@@ -353,13 +353,73 @@ test("a pharmacist finds a patient by NHS number and claims a care relationship"
   await done(s);
 });
 
+test("a patient shares additional information; the GP's next upload includes it and a clinician sees it", async () => {
+  {
+    const s = await session("Alice Morgan");
+    const { page } = s;
+    await page.getByRole("button", { name: "My choices" }).click();
+    await page.getByLabel("Share my Summary Care Record with additional information").check();
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.getByText(/will be able to include additional information/).waitFor();
+    await page.getByRole("button", { name: "Save my choices" }).click();
+    await page.getByText("Your choices have been saved and apply now.").waitFor();
+    assert.ok(await page.getByLabel("Share my Summary Care Record with additional information").isChecked());
+    await done(s);
+  }
+  {
+    const s = await session("Dr Asha Patel");
+    const { page } = s;
+    const status = await page.evaluate(async (doc) => {
+      const { token } = JSON.parse(sessionStorage.getItem("opencrs.session"));
+      const r = await fetch("/fhir/Bundle", { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/fhir+json" }, body: JSON.stringify(doc) });
+      return r.status;
+    }, {
+      resourceType: "Bundle",
+      type: "document",
+      timestamp: "2026-02-01T00:00:00Z",
+      identifier: { system: "https://tools.ietf.org/html/rfc4122", value: "5b0e3a5e-0000-4000-8000-000000000018" },
+      entry: [
+        {
+          fullUrl: "urn:uuid:comp",
+          resource: {
+            resourceType: "Composition", id: "comp", status: "final", date: "2026-02-01T00:00:00Z", title: "GP summary",
+            type: { coding: [{ system: "http://snomed.info/sct", code: "196981000000101", display: "General Practice Summary" }] },
+            subject: { reference: "urn:uuid:pat" }, author: [{ reference: "urn:uuid:org" }],
+            section: [
+              { title: "Allergies and adverse reactions", code: { coding: [{ code: "AllergiesHeader" }] }, entry: [{ reference: "urn:uuid:al" }] },
+              { title: "Repeat medications", code: { coding: [{ code: "RepeatMedsHeader" }] }, entry: [{ reference: "urn:uuid:med" }] },
+              { title: "Problems", code: { coding: [{ code: "ProblemsHeader" }] }, entry: [{ reference: "urn:uuid:cond" }] },
+            ],
+          },
+        },
+        { fullUrl: "urn:uuid:pat", resource: { resourceType: "Patient", id: "pat", identifier: [{ system: "https://fhir.nhs.uk/Id/nhs-number", value: "9990000018" }] } },
+        { fullUrl: "urn:uuid:org", resource: { resourceType: "Organization", id: "org", name: "Riverside Medical Practice" } },
+        { fullUrl: "urn:uuid:al", resource: { resourceType: "AllergyIntolerance", id: "al", code: { coding: [{ system: "http://snomed.info/sct", code: "91936005", display: "Allergy to penicillin" }] }, patient: { reference: "urn:uuid:pat" } } },
+        { fullUrl: "urn:uuid:med", resource: { resourceType: "MedicationStatement", id: "med", status: "active", medicationCodeableConcept: { coding: [{ system: "https://dmd.nhs.uk", code: "39720311000001101", display: "Paracetamol 500mg tablets" }], text: "Panadol 500mg" }, subject: { reference: "urn:uuid:pat" }, dosage: [{ text: "Two tablets up to four times a day" }] } },
+        { fullUrl: "urn:uuid:cond", resource: { resourceType: "Condition", id: "cond", code: { coding: [{ system: "http://snomed.info/sct", code: "44054006", display: "Type 2 diabetes mellitus" }] }, subject: { reference: "urn:uuid:pat" } } },
+      ],
+    });
+    assert.equal(status, 200, "a new version of the summary");
+    await trace(page, "Morgan", "14", "3", "1958");
+    await page.getByRole("button", { name: /Open record for MORGAN, Alice/ }).click();
+    await page.getByLabel("Yes, the patient has given permission").check();
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.getByRole("heading", { name: "Additional information" }).waitFor();
+    await page.getByText("Type 2 diabetes mellitus").waitFor();
+    // The generic name first, then the name as prescribed.
+    await page.getByRole("cell", { name: "Paracetamol 500mg tablets (Panadol 500mg)" }).waitFor();
+    await expectAccessible(page, "summary with additional information");
+    await done(s);
+  }
+});
+
 test("a patient opts out of the Summary Care Record; a clinician then sees that none is available", async () => {
   {
     const s = await session("Alice Morgan");
     const { page } = s;
     await page.getByRole("button", { name: "My choices" }).click();
     await page.getByLabel("Share my core Summary Care Record").waitFor();
-    assert.ok(await page.getByLabel("Share my core Summary Care Record").isChecked(), "the current choice is shown");
+    assert.ok(await page.getByLabel("Share my Summary Care Record with additional information").isChecked(), "the current choice is shown");
     await expectAccessible(page, "my choices");
     await screenshot(page, "patient-choices");
     await page.getByLabel("Do not share a Summary Care Record").check();

@@ -10,7 +10,7 @@ import { formatDateTime } from "../format";
 import type { User } from "../session";
 import { renderSummary } from "../summary";
 import {
-  button, checked, heading, rendered, inset, loading, notice, patientBanner, radios, showErrors, showView, submitButton, summaryList, tag, textArea, value,
+  button, checked, heading, rendered, loading, notice, patientBanner, radios, showErrors, showView, submitButton, summaryList, tag, textArea, value,
 } from "../ui";
 
 type Tab = "summary" | "choices" | "log";
@@ -48,7 +48,7 @@ async function mySummary(nhs: string, body: HTMLElement): Promise<void> {
   const patient = await call<Patient>(`/fhir/Patient/${encodeURIComponent(nhs)}`);
   try {
     const doc = await call<Bundle>(`/fhir/Patient/${encodeURIComponent(nhs)}/$summary`);
-    replace(body, patientBanner(patient), renderSummary(doc), inset(h("p", null, "Some information your GP practice has sealed may not be shown here.")));
+    replace(body, patientBanner(patient), renderSummary(doc));
   } catch (e) {
     if (!(e instanceof ApiError) || (e.status !== 404 && e.status !== 403)) throw e;
     replace(
