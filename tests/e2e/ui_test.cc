@@ -3,6 +3,8 @@
 // the demo sign-in exists only in demo mode; a patient reports an access
 // they do not recognise and the accessing organisation's privacy officer
 // gets the alert, reviews it with an outcome and checks the audit chain.
+#include <signal.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -348,6 +350,36 @@ TEST_F(ReportTest, PrivacyOfficersSeeTheAuditChainsVerificationStatus) {
                 .status,
             403);
   EXPECT_EQ(Post("/fhir/AuditEvent/$verify", "", Officer("HOSP")).status, 405);
+}
+
+TEST_F(ReportTest, AChainThatDoesNotVerifySaysWhereItBreaks) {
+  ASSERT_EQ(server_.Stop(SIGTERM), 0);
+  // Someone with access to the file rewrites record 3.
+  sqlite3* db = nullptr;
+  std::string file = server_.data_dir() + "/data/crs-audit.db";
+  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  int rc =
+      sqlite3_exec(db,
+                   "UPDATE audit SET record = CAST(replace(CAST(record AS TEXT), "
+                   "'\"outcome\":\"allowed\"', '\"outcome\":\"denied\"') AS BLOB) WHERE seq = 3",
+                   nullptr, nullptr, nullptr);
+  EXPECT_EQ(sqlite3_changes(db), 1);
+  sqlite3_close(db);
+  ASSERT_EQ(rc, SQLITE_OK);
+  ASSERT_TRUE(server_.Start());
+  Client c(server_.port(), "");
+  auto status = c.Send("GET", "/fhir/AuditEvent/$verify", "", Officer("HOSP"));
+  ASSERT_EQ(status.status, 200) << status.body;
+  std::map<std::string, json::value> params;
+  json::value status_json = status.Json();
+  for (const auto& p : status_json.at("parameter").as_array()) {
+    for (const auto& [k, v] : p.as_object()) {
+      if (k != "name") params[std::string(p.at("name").as_string())] = v;
+    }
+  }
+  EXPECT_EQ(params["intact"], false) << status.body;
+  EXPECT_EQ(params["firstBadSeq"].to_number<int64_t>(), 3) << status.body;
+  EXPECT_TRUE(params["reason"].is_string()) << status.body;
 }
 
 }  // namespace
