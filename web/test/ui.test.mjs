@@ -497,3 +497,34 @@ test("a summary the practice sent as text is shown as their text, never as 'Alle
   await expectAccessible(page, "summary as recorded by the practice");
   await done(s);
 });
+
+test("the privacy officer's alerts come a page at a time", async () => {
+  {
+    const s = await session("Dr Tom Reid");
+    const made = await s.page.evaluate(async () => {
+      const { token } = JSON.parse(sessionStorage.getItem("opencrs.session"));
+      let ok = 0;
+      for (let i = 0; i < 55; i++) {
+        const r = await fetch("/fhir/AllergyIntolerance/_search", {
+          method: "POST",
+          headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/x-www-form-urlencoded", "X-Purpose-Of-Use": "ETREAT", "X-Access-Justification": "Paging test" },
+          body: "patient=9990000042",
+        });
+        if (r.ok) ok++;
+      }
+      return ok;
+    });
+    assert.equal(made, 55);
+    await done(s);
+  }
+  const s = await session("Lee Morgan");
+  const { page } = s;
+  await page.getByText("Older alerts follow.", { exact: false }).waitFor();
+  const rows = page.locator("table tbody tr");
+  assert.equal(await rows.count(), 50);
+  await page.getByRole("button", { name: "Show older alerts" }).click();
+  await page.waitForFunction(() => document.querySelectorAll("table tbody tr").length > 50);
+  assert.equal(await page.evaluate(() => document.activeElement?.tagName), "TD", "focus moves to the first older alert");
+  await expectAccessible(page, "alerts, second page");
+  await done(s);
+});

@@ -2,13 +2,13 @@
 // one alert's full audit context (and, for a patient's report, the access
 // reported), the review outcome, and whether the audit chain verifies.
 import type { AuditEvent, Bundle, BundleEntry, Parameters } from "fhir/r4";
-import { ApiError, call } from "../api";
+import { ApiError, call, nextCursor } from "../api";
 import { ALERT_NAMES, orgName, parseAccess, PURPOSES, type Access, whatWasSeen, who } from "../audit";
 import { h, replace } from "../dom";
 import { formatDateTime, formatNhsNumber, nhsDigits, nhsNumberError, roleName } from "../format";
 import type { User } from "../session";
 import {
-  backLink, checked, heading, inset, loading, nhsNumberField, notice, radios, showErrors, showView, submitButton, summaryList, tag, textArea, textField, value,
+  backLink, button, checked, heading, inset, loading, nhsNumberField, notice, radios, showErrors, showView, submitButton, summaryList, tag, textArea, textField, value,
 } from "../ui";
 
 interface Filters {
@@ -122,43 +122,65 @@ function selectField(id: string, label: string, options: [string, string][], sel
   );
 }
 
+const ALERT_PAGE = 50;
+
+function alertRow(user: User, a: Alert): HTMLElement {
+  return h(
+    "tr",
+    { class: "nhsuk-table__row" },
+    h("td", { class: "nhsuk-table__cell crs-nowrap" }, formatDateTime(a.access.when)),
+    h("td", { class: "nhsuk-table__cell" }, a.access.alerts.map((x) => [tag(ALERT_NAMES[x] ?? x, x === "break-glass" || x === "patient-reported" ? "red" : "orange"), " "])),
+    h("td", { class: "nhsuk-table__cell" }, a.access.role === "patient" ? "The patient" : who(a.access)),
+    h("td", { class: "nhsuk-table__cell crs-nowrap" }, a.access.patients.map(formatNhsNumber).join(", ") || "None"),
+    h("td", { class: "nhsuk-table__cell" }, a.reviewed ? tag("Reviewed", "green") : tag("Open", "blue")),
+    h("td", { class: "nhsuk-table__cell crs-row-actions" }, h("button", { type: "button", class: "nhsuk-button nhsuk-button--secondary nhsuk-button--small", onclick: () => void alertView(user, a) }, a.reviewed ? "View" : "Review", h("span", { class: "nhsuk-u-visually-hidden" }, ` alert from ${formatDateTime(a.access.when)}`))),
+  );
+}
+
+// The alerts a page at a time (newest first); the filters apply to the
+// pages loaded so far.
 async function loadList(user: User, list: HTMLElement): Promise<void> {
   replace(list, loading("Loading alerts…"));
-  try {
-    const form: Record<string, string> = { alert: "true", _count: "200" };
+  const tbody = h("tbody", { class: "nhsuk-table__body" });
+  const status = h("p", { class: "nhsuk-body", role: "status" });
+  const table = h(
+    "table",
+    { class: "nhsuk-table" },
+    h("caption", { class: "nhsuk-table__caption nhsuk-u-visually-hidden" }, "Alerts, newest first"),
+    h("thead", { class: "nhsuk-table__head" }, h("tr", null, ["Date and time", "Alert", "User", "Patient", "Status", ""].map((t) => h("th", { scope: "col", class: "nhsuk-table__header" }, t || h("span", { class: "nhsuk-u-visually-hidden" }, "Action"))))),
+    tbody,
+  );
+  const more = h("div");
+  let shown = 0;
+  const show = async (cursor: string): Promise<void> => {
+    const form: Record<string, string> = { alert: "true", _count: String(ALERT_PAGE) };
     if (filters.status === "open") form.reviewed = "false";
+    if (cursor) form._cursor = cursor;
     const b = await call<Bundle>("/fhir/AuditEvent/_search", { form });
     const alerts = parseAlerts(b).filter((a) => matches(a, filters));
-    if (!alerts.length) {
-      replace(list, h("p", { class: "nhsuk-body", role: "status" }, filters.status === "open" ? "There are no open alerts." : "There are no alerts."));
-      return;
-    }
-    replace(
-      list,
-      h("p", { class: "nhsuk-body", role: "status" }, alerts.length === 1 ? "1 alert" : `${alerts.length} alerts`),
-      h(
-        "table",
-        { class: "nhsuk-table" },
-        h("caption", { class: "nhsuk-table__caption nhsuk-u-visually-hidden" }, "Alerts, newest first"),
-        h("thead", { class: "nhsuk-table__head" }, h("tr", null, ["Date and time", "Alert", "User", "Patient", "Status", ""].map((t) => h("th", { scope: "col", class: "nhsuk-table__header" }, t || h("span", { class: "nhsuk-u-visually-hidden" }, "Action"))))),
-        h(
-          "tbody",
-          { class: "nhsuk-table__body" },
-          alerts.map((a) =>
-            h(
-              "tr",
-              { class: "nhsuk-table__row" },
-              h("td", { class: "nhsuk-table__cell crs-nowrap" }, formatDateTime(a.access.when)),
-              h("td", { class: "nhsuk-table__cell" }, a.access.alerts.map((x) => [tag(ALERT_NAMES[x] ?? x, x === "break-glass" || x === "patient-reported" ? "red" : "orange"), " "])),
-              h("td", { class: "nhsuk-table__cell" }, a.access.role === "patient" ? "The patient" : who(a.access)),
-              h("td", { class: "nhsuk-table__cell crs-nowrap" }, a.access.patients.map(formatNhsNumber).join(", ") || "None"),
-              h("td", { class: "nhsuk-table__cell" }, a.reviewed ? tag("Reviewed", "green") : tag("Open", "blue")),
-              h("td", { class: "nhsuk-table__cell crs-row-actions" }, h("button", { type: "button", class: "nhsuk-button nhsuk-button--secondary nhsuk-button--small", onclick: () => void alertView(user, a) }, a.reviewed ? "View" : "Review", h("span", { class: "nhsuk-u-visually-hidden" }, ` alert from ${formatDateTime(a.access.when)}`))),
-            ),
-          ),
-        ),
-      ),
-    );
+    const next = nextCursor(b);
+    tbody.append(...alerts.map((a) => alertRow(user, a)));
+    shown += alerts.length;
+    table.hidden = shown === 0;
+    const none = filters.status === "open" ? "There are no open alerts" : "There are no alerts";
+    status.textContent = (shown === 0 ? none : shown === 1 ? "1 alert" : `${shown} alerts`) + (next ? ". Older alerts follow." : "");
+    replace(more, next ? button("Show older alerts", async () => {
+      replace(more, loading("Loading older alerts…"));
+      const before = tbody.rows.length;
+      try {
+        await show(next);
+      } catch (e) {
+        replace(more, h("p", { class: "nhsuk-body", role: "alert" }, e instanceof ApiError ? e.message : "Older alerts could not be loaded"));
+        return;
+      }
+      const first = tbody.rows[before]?.cells[0] ?? status;
+      first.setAttribute("tabindex", "-1");
+      first.focus();
+    }, "secondary") : null);
+  };
+  try {
+    await show("");
+    replace(list, status, table, more);
   } catch (e) {
     replace(list, h("p", { class: "nhsuk-body", role: "alert" }, e instanceof ApiError ? e.message : "The alerts could not be loaded"));
   }
