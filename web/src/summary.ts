@@ -222,6 +222,22 @@ function authorName(bundle: Bundle, comp: Composition | undefined): string {
   return ref.startsWith("Organization/") ? ref.slice(13) : "";
 }
 
+// Other sections the practice sent as text only (care preferences,
+// communication needs...), each under its own title.
+function otherSections(comp: Composition | undefined): HTMLElement | null {
+  const texts = (comp?.section ?? [])
+    .filter((sec) => !["Title", "AllergiesHeader"].includes(sectionCode(sec)) && !MED_SECTIONS[sectionCode(sec)] && !(sec.entry ?? []).length)
+    .map((sec) => ({ title: sec.title ?? "Information from the practice", lines: narrativeLines(sec) }))
+    .filter((t) => t.lines.length);
+  if (!texts.length) return null;
+  return h(
+    "section",
+    { "aria-labelledby": "crs-other" },
+    h("h2", { class: "nhsuk-heading-m", id: "crs-other" }, "Other information from the practice"),
+    texts.map((t) => [h("h3", { class: "nhsuk-heading-s" }, t.title), narrative(t.lines)]),
+  );
+}
+
 // The whole summary view for a $summary document Bundle.
 export function renderSummary(bundle: Bundle): HTMLElement {
   const comp = of<Composition>(bundle, "Composition")[0];
@@ -234,6 +250,7 @@ export function renderSummary(bundle: Bundle): HTMLElement {
     allergySection(of<AllergyIntolerance>(bundle, "AllergyIntolerance"), narrativeLines(comp?.section?.find((sec) => sectionCode(sec) === "AllergiesHeader"))),
     medicationSection(bundle, comp),
     additionalSection(bundle),
+    otherSections(comp),
   );
 }
 

@@ -389,6 +389,11 @@ test("a patient shares additional information; the GP's next upload includes it 
               { title: "Allergies and adverse reactions", code: { coding: [{ code: "AllergiesHeader" }] }, entry: [{ reference: "urn:uuid:al" }] },
               { title: "Repeat medications", code: { coding: [{ code: "RepeatMedsHeader" }] }, entry: [{ reference: "urn:uuid:med" }] },
               { title: "Problems", code: { coding: [{ code: "ProblemsHeader" }] }, entry: [{ reference: "urn:uuid:cond" }] },
+              {
+                title: "Communication needs",
+                code: { coding: [{ code: "CommunicationNeeds" }] },
+                text: { status: "generated", div: '<div xmlns="http://www.w3.org/1999/xhtml"><p>Uses a hearing aid<img src="https://example.org/tracker.png"/></p></div>' },
+              },
             ],
           },
         },
@@ -406,6 +411,9 @@ test("a patient shares additional information; the GP's next upload includes it 
     await page.getByRole("button", { name: "Continue" }).click();
     await page.getByRole("heading", { name: "Additional information" }).waitFor();
     await page.getByText("Type 2 diabetes mellitus").waitFor();
+    // The practice's other text, under its own title: as text, and nothing in it loads.
+    await page.getByRole("heading", { name: "Communication needs" }).waitFor();
+    await page.getByText("Uses a hearing aid").waitFor();
     // The generic name first, then the name as prescribed.
     await page.getByRole("cell", { name: "Paracetamol 500mg tablets (Panadol 500mg)" }).waitFor();
     await expectAccessible(page, "summary with additional information");
@@ -476,6 +484,7 @@ test("a summary the practice sent as text is shown as their text, never as 'Alle
           section: [
             { title: "Allergies and adverse reactions", code: { coding: [{ code: "AllergiesHeader" }] }, text: { status: "generated", div: xhtml("<p>Penicillin: rash <b>(2019)</b></p><p>Elastoplast: itching</p>") } },
             { title: "Repeat medications", code: { coding: [{ code: "RepeatMedsHeader" }] }, text: { status: "generated", div: xhtml("<ul><li>Amlodipine 5mg tablets, one daily</li></ul>") } },
+            { title: "Communication needs", code: { coding: [{ code: "CommunicationNeeds" }] }, text: { status: "generated", div: xhtml("<p>Uses a hearing aid</p>") } },
           ],
         },
       },
@@ -492,6 +501,9 @@ test("a summary the practice sent as text is shown as their text, never as 'Alle
   await page.getByText("Penicillin: rash (2019)").waitFor();
   await page.getByText("Elastoplast: itching").waitFor();
   await page.getByText("Amlodipine 5mg tablets, one daily").waitFor();
+  // Other sections are additional information: without the patient's
+  // explicit consent the server never kept them.
+  assert.equal(await page.getByText("Uses a hearing aid").count(), 0);
   assert.equal(await page.getByText("Allergies not recorded").count(), 0);
   assert.equal(await page.getByText("No medication recorded").count(), 0);
   await expectAccessible(page, "summary as recorded by the practice");
