@@ -76,6 +76,9 @@ audit::AuditRecord FhirApi::MakeAuditRecord(const http::Request& request,
     r.alerts.assign(trail.alerts.begin(), trail.alerts.end());
   }
   r.reviews = trail.reviews;
+  r.review_outcome = trail.review_outcome;
+  r.reports = trail.reports;
+  r.note = trail.note;
   return r;
 }
 
@@ -112,33 +115,39 @@ void FhirApi::AuditEvents(RequestContext& ctx, const std::vector<std::string_vie
   audit::AuditEventOptions render;
   render.node_id = options_.node_id;
 
-  // POST /fhir/AuditEvent/{seq}/$review: a privacy officer marks an alert reviewed.
-  if (parts.size() == 3 && parts[2] == "$review") {
-    ctx.trail.action = "alert-review";
-    if (m != "POST") return SetError(Status(Code::kMethodNotAllowed, "$review takes POST"), out);
-    auto seq = ParsePositive(parts[1]);
-    if (!officer || !seq) return SetError(Status::NotFound("no such alert"), out);
-    auto stored = store_.ReadAudit(*seq);
-    // Only alerts for the officer's own organisation exist for them.
-    if (!stored.ok() || stored->alert_org.empty() || stored->alert_org != caller->org) {
-      ctx.trail.denied = stored.ok();
-      return SetError(Status::NotFound("no such alert"), out);
+  // POST /fhir/AuditEvent/{seq}/$review: a privacy officer marks an alert
+  // reviewed; POST .../$report: a patient reports an access to their record
+  // (api/audit_review.cc).
+  if (parts.size() == 3 && (parts[2] == "$review" || parts[2] == "$report")) {
+    if (m != "POST") {
+      ctx.trail.action = parts[2] == "$review" ? "alert-review" : "patient-report";
+      return SetError(Status(Code::kMethodNotAllowed, std::string(parts[2]) + " takes POST"), out);
     }
-    if (stored->reviewed_by != 0) {
-      return SetError(Status::Conflict("this alert was already reviewed (record " +
-                                       std::to_string(stored->reviewed_by) + ")"), out);
-    }
-    ctx.trail.id = std::string(parts[1]);
-    ctx.trail.reviews = *seq;
-    return SetOutcome(200, OperationOutcomeJson("information", "informational",
-                                                "alert " + std::to_string(*seq) +
-                                                    " marked reviewed"),
-                      out);
+    return parts[2] == "$review" ? ReviewAlert(ctx, parts[1], out)
+                                 : ReportAccess(ctx, parts[1], out);
   }
-  if (!get) return SetError(Status(Code::kMethodNotAllowed, "the audit log is append-only"), out);
+  // GET /fhir/AuditEvent/$verify: the chain's verification status.
+  if (parts.size() == 2 && parts[1] == "$verify") {
+    if (!get) return SetError(Status(Code::kMethodNotAllowed, "$verify takes GET"), out);
+    return VerifyAudit(ctx, out);
+  }
+  // POST /fhir/AuditEvent/_search: the search below with its criteria in a
+  // form body, so a patient's NHS number need not travel in a URL.
+  bool form_search = m == "POST" && parts.size() == 2 && parts[1] == "_search";
+  if (form_search) {
+    std::string_view ct = ctx.request.headers.Get("content-type");
+    if (!ct.empty() && !ct.starts_with("application/x-www-form-urlencoded")) {
+      ctx.trail.action = "search";
+      return SetError(Status(Code::kUnsupportedMedia,
+                             "_search needs application/x-www-form-urlencoded"), out);
+    }
+    for (auto& p : http::ParseQuery(ctx.request.body)) ctx.params.push_back(std::move(p));
+  } else if (!get) {
+    return SetError(Status(Code::kMethodNotAllowed, "the audit log is append-only"), out);
+  }
 
   // GET /fhir/AuditEvent/{seq}
-  if (parts.size() == 2) {
+  if (parts.size() == 2 && !form_search) {
     ctx.trail.action = "read";
     ctx.trail.id = std::string(parts[1]);
     auto seq = ParsePositive(parts[1]);
@@ -157,7 +166,9 @@ void FhirApi::AuditEvents(RequestContext& ctx, const std::vector<std::string_vie
     out->body = audit::RenderAuditEvent(*seq, *rec, render);
     return;
   }
-  if (parts.size() != 1) return SetError(Status::NotFound("no such FHIR endpoint"), out);
+  if (parts.size() != 1 && !form_search) {
+    return SetError(Status::NotFound("no such FHIR endpoint"), out);
+  }
 
   // GET /fhir/AuditEvent?patient=NHS | ?alert=true[&reviewed=false] [&_count] [&_cursor]
   ctx.trail.action = "search";
@@ -228,7 +239,11 @@ void FhirApi::AuditEvents(RequestContext& ctx, const std::vector<std::string_vie
     if (!q.alert_org.empty()) {
       // Whether (and by which record) the alert was reviewed.
       s += R"(,"response":{"status":")" +
-           std::string(stored.reviewed_by ? "reviewed" : "open") + R"("})";
+           std::string(stored.reviewed_by ? "reviewed" : "open") + "\"";
+      if (stored.reviewed_by) {
+        s += R"(,"location":"AuditEvent/)" + std::to_string(stored.reviewed_by) + "\"";
+      }
+      s += "}";
     }
     s += "}";
   }

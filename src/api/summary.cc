@@ -4,6 +4,7 @@
 // stored Bundle per patient (SummaryId), so every access rule, the consent
 // purge and history apply to it as to any resource.
 #include <boost/json.hpp>
+#include <set>
 #include "fhir/json_util.h"
 
 #include "access/facts.h"
@@ -238,13 +239,21 @@ void FhirApi::Summary(RequestContext& ctx, std::string_view nhs, http::Response*
   // policy shows them; the narrative is rebuilt without the others.
   auto doc = ParseJsonBody(r->body, options_.max_json_depth);
   if (!doc.ok()) return SetError(Status::Internal("stored summary is not valid JSON"), out);
+  // A hidden sealed (R) item is counted, so the reader learns that
+  // something is withheld (never what); a sealed-and-locked (V) one is not,
+  // since its existence must not be revealed. References to hidden items
+  // are removed from the sections either way.
+  int withheld = 0;
+  std::set<std::string> hidden;
   auto shown = [&](const json::object& res) {
     std::string_view type = StringField(res, "resourceType");
     std::string_view rid = StringField(res, "id");
     store::AccessFacts facts =
         access::ComputeFacts(type, rid, json::value(res), nullptr, r->access.author_org);
     facts.patient = r->access.patient;
-    return See(ctx, type, rid, facts, 'r');
+    if (See(ctx, type, rid, facts, 'r')) return true;
+    if ((facts.labels & store::AccessFacts::kLocked) == 0) ++withheld;
+    return false;
   };
   json::object& b = doc->get_object();
   json::array kept;
@@ -252,12 +261,37 @@ void FhirApi::Summary(RequestContext& ctx, std::string_view nhs, http::Response*
     const json::value* res = e.is_object() ? e.get_object().if_contains("resource") : nullptr;
     if (res && res->is_object() && EntryPartOf(StringField(res->get_object(), "resourceType")) !=
                                        EntryPart::kSupport && !shown(res->get_object())) {
+      const json::object& ro = res->get_object();
+      hidden.insert(std::string(StringField(e.get_object(), "fullUrl")));
+      hidden.insert(std::string(StringField(ro, "resourceType")) + "/" +
+                    std::string(StringField(ro, "id")));
       continue;
     }
     kept.push_back(std::move(e));
   }
   b["entry"] = std::move(kept);
   json::object& comp = b["entry"].get_array()[0].get_object()["resource"].get_object();
+  if (json::value* sections = comp.if_contains("section"); sections && sections->is_array()) {
+    for (auto& section : sections->get_array()) {
+      json::value* refs = section.is_object() ? section.get_object().if_contains("entry") : nullptr;
+      if (!refs || !refs->is_array()) continue;
+      json::array left;
+      for (auto& ref : refs->get_array()) {
+        bool gone = ref.is_object() && hidden.count(std::string(StringField(ref.get_object(), "reference")));
+        if (!gone) left.push_back(std::move(ref));
+      }
+      if (left.empty()) {
+        section.get_object().erase("entry");
+      } else {
+        *refs = std::move(left);
+      }
+    }
+  }
+  if (withheld > 0) {
+    json::array& ext = comp["extension"].is_array() ? comp["extension"].get_array()
+                                                    : comp["extension"].emplace_array();
+    ext.push_back(json::object{{"url", "urn:opencrs:withheld-sealed"}, {"valueInteger", withheld}});
+  }
   comp["text"] = json::object{{"status", "generated"},
                               {"div", SummaryNarrative(b, [](const json::object&) { return true; })}};
   out->body = json::serialize(*doc);

@@ -161,6 +161,9 @@ std::string ToJson(const AuditRecord& r) {
   w.Str("node", r.node);
   w.Int("node_seq", r.node_seq);
   w.Str("node_hash", r.node_hash);
+  w.Str("review_outcome", r.review_outcome);
+  w.Int("reports", r.reports);
+  w.Str("note", r.note);
   return std::move(w).Done();
 }
 
@@ -203,6 +206,9 @@ Result<AuditRecord> FromJson(std::string_view text) {
   r.node = GetStr(o, "node");
   r.node_seq = GetInt(o, "node_seq");
   r.node_hash = GetStr(o, "node_hash");
+  r.review_outcome = GetStr(o, "review_outcome");
+  r.reports = GetInt(o, "reports");
+  r.note = GetStr(o, "note");
   return r;
 }
 

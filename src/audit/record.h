@@ -23,6 +23,7 @@ inline constexpr std::string_view kAlertSelfClaimed = "self-claimed";
 inline constexpr std::string_view kAlertSealedAccess = "sealed-access";
 inline constexpr std::string_view kAlertVip = "vip";
 inline constexpr std::string_view kAlertVolume = "volume";
+inline constexpr std::string_view kAlertPatientReported = "patient-reported";
 
 struct AuditRecord {
   int64_t time_ms = 0;          // when the request arrived (ms since the epoch)
@@ -56,6 +57,9 @@ struct AuditRecord {
   std::string node;
   int64_t node_seq = 0;
   std::string node_hash;
+  std::string review_outcome;   // alert-review: appropriate, inappropriate, escalated
+  int64_t reports = 0;          // patient-report: the seq of the access the patient reported
+  std::string note;             // alert-review, patient-report: free text (at most 1000 chars)
 };
 
 const char* OutcomeName(AuditOutcome outcome);  // "allowed", "denied", "error"

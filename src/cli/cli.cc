@@ -55,7 +55,11 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   s->add_flag("--demo", serve.demo,
-              "Load the demo data set when the store is empty and print demo users' tokens");
+              "Load the demo data set when the store is empty, print demo users' tokens and "
+              "let the web UI sign in as them");
+  s->add_option("--ui", serve.ui_dir,
+                "Directory of the built web UI, served at / (make ui builds it; empty: no UI)")
+      ->capture_default_str();
   s->add_option("--audience", serve.audience, "The 'aud' every bearer token must carry")
       ->capture_default_str();
   s->add_option("--jwks", serve.jwks_file,

@@ -14,6 +14,7 @@
 #include "access/policy.h"
 
 #include "api/api.h"
+#include "audit/signing.h"
 #include "cli/node.h"
 #include "federation/outbox.h"
 #include "federation/publisher.h"
@@ -56,6 +57,16 @@ struct DemoUser {
   access::TokenClaims claims;
 };
 
+// The demo users as the web UI's sign-in page offers them (api/web_ui.h).
+std::vector<api::DemoUser> UiDemoUsers(const std::vector<DemoUser>& users) {
+  std::vector<api::DemoUser> out;
+  for (const auto& u : users) {
+    out.push_back({u.claims.user, u.label, u.claims.name, u.claims.role, u.claims.org,
+                   u.claims.patient});
+  }
+  return out;
+}
+
 std::vector<DemoUser> DemoUsers(const std::string& audience) {
   auto claims = [&](const char* user, const char* name, const char* role, const char* org,
                     const char* patient) {
@@ -78,7 +89,7 @@ std::vector<DemoUser> DemoUsers(const std::string& audience) {
        claims("demo-clerk", "Jo Hughes", "R8008", "Y12345", "")},
       {"Privacy officer at hospital RXX01 (R0001)",
        claims("demo-privacy", "Lee Morgan", "R0001", "RXX01", "")},
-      {"Patient 9990000018", claims("demo-patient", "Jane Smith", "patient", "", "9990000018")},
+      {"Patient 9990000018", claims("demo-patient", "Alice Morgan", "patient", "", "9990000018")},
   };
 }
 
@@ -168,6 +179,7 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
     *error = "config file " + path + ": role must be 'national' or 'local'";
     return false;
   }
+  str("ui", &o->ui_dir);
   if (o->consent_model != "implied" && o->consent_model != "explicit") {
     *error = "config file " + path + ": consent_model must be 'implied' or 'explicit'";
     return false;
@@ -177,7 +189,7 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
                                    "national", "national_jwks", "max_body",
                                    "io_threads", "worker_threads", "demo", "audience",
                                    "jwks_file", "jwks_issuer", "consent_model", "volume_alert",
-                                   "nhs_number_range", "sensitive_codes"};
+                                   "nhs_number_range", "sensitive_codes", "ui"};
     bool known = false;
     for (const char* k : kKnown) known = known || key.str() == k;
     if (!known) {
@@ -298,6 +310,25 @@ int RunServe(const ServeOptions& o) {
     api_options.sensitive_codes = std::move(*codes);
   }
   api_options.node_id = node_key->kid();
+  auto audit_keys = audit::LoadAuditPublicKeys(o.data_dir);
+  if (audit_keys.ok()) api_options.audit_public_keys = std::move(*audit_keys);
+  api_options.ui_dir = o.ui_dir;
+  if (!o.ui_dir.empty() && !std::filesystem::is_directory(o.ui_dir)) {
+    spdlog::warn("no web UI in {} (build it with `make ui`); / answers 404", o.ui_dir);
+  }
+  if (o.demo) {
+    // Demo mode only: the UI's sign-in page mints tokens for the demo users.
+    api_options.demo_users = UiDemoUsers(DemoUsers(o.audience));
+    api_options.mint_demo_token = [key = &*node_key, audience = o.audience](
+                                      const api::DemoUser& user) -> Result<std::string> {
+      for (const auto& u : DemoUsers(audience)) {
+        if (u.claims.user == user.id) {
+          return access::MintToken(*key, u.claims, SystemClock::Get().NowMs() / 1000);
+        }
+      }
+      return Status::NotFound("no such demo user");
+    };
+  }
   if (!o.benchmark_baseline) {
     api_options.authenticate = [auth = authenticator->get()](std::string_view header)
         -> Result<access::Caller> {
@@ -360,6 +391,9 @@ int RunServe(const ServeOptions& o) {
   std::string host = server_options.host.find(':') != std::string::npos
                          ? "[" + server_options.host + "]" : server_options.host;
   std::printf("OpenCRS listening on http://%s:%u/fhir\n", host.c_str(), (*server)->port());
+  if (!o.ui_dir.empty() && std::filesystem::is_directory(o.ui_dir)) {
+    std::printf("Web UI at http://%s:%u/\n", host.c_str(), (*server)->port());
+  }
   if (!demo_tokens.empty()) {
     std::printf("Demo tokens (valid 8 hours; send as 'Authorization: Bearer <token>'):\n");
     for (const auto& [label, token] : demo_tokens) {

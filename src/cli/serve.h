@@ -20,6 +20,9 @@ struct ServeOptions {
   int io_threads = 2;
   int worker_threads = 64;
   bool demo = false;  // load the demo data set into an empty store
+  // The web UI's built files (web/, `make ui`), served at / (docs/ui.md).
+  // A missing directory is logged and / answers 404; empty: no UI.
+  std::string ui_dir = "./web/dist";
   // Access control (docs/access.md).
   std::string audience = "urn:opencrs:fhir";  // the `aud` tokens must carry
   std::string jwks_file;    // JWKS of an external identity provider (optional)
