@@ -110,6 +110,9 @@ void FhirApi::PostBundle(RequestContext& ctx, http::Response* out) {
       IsSummaryUpload(body->get_object())) {
     return UploadSummary(ctx, *body, out);
   }
+  if (ctx.caller && ctx.caller->is_peer_node()) {
+    return SetError(Status::Forbidden("a peer node posts only Summary Care Record documents"), out);
+  }
   Create(ctx, "Bundle", out);
 }
 
@@ -128,6 +131,16 @@ void FhirApi::UploadSummary(RequestContext& ctx, const json::value& upload, http
                                      "record").WithDetail("RESOURCE_NOT_FOUND"), out);
   }
   if (!patient.ok()) return SetError(patient.status(), out);
+  if (ctx.caller && ctx.caller->is_peer_node()) {
+    // A practice's node uploads the summaries of its registered patients.
+    auto related = store_.HasRelationship(ctx.caller->node_org, *nhs);
+    if (!related.ok()) return SetError(related.status(), out);
+    if (!*related) {
+      ctx.trail.denied = true;
+      return SetError(Status::Forbidden("the node's organisation has no legitimate relationship "
+                                        "with this patient").WithDetail("ACCESS_DENIED"), out);
+    }
+  }
   auto consent = ConsentOf(*nhs);
   if (!consent.ok()) return SetError(consent.status(), out);
   auto model = options_.policy.consent_model;

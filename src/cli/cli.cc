@@ -43,6 +43,9 @@ int Main(int argc, char** argv) {
   s->add_option("--national-jwks", serve.national_jwks,
                 "Local nodes: the national node's public keys (crs node jwks), whose users' "
                 "tokens this node trusts");
+  s->add_flag("--upload-summaries", serve.upload_summaries,
+              "Local GP nodes: upload each patient's Summary Care Record to the national node "
+              "when their allergies or medication change (nothing under dissent)");
   s->add_option("--base-url", serve.base_url,
                 "Public FHIR base URL for links (default: from the Host header)");
   s->add_option("--max-body", serve.max_body_bytes, "Largest request body accepted, in bytes")

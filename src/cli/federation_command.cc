@@ -149,7 +149,7 @@ int RunOutbox(const CLI::App& outbox, const OutboxCommandOptions& o) {
   auto box = federation::Outbox::Open(o.data_dir);
   if (!box.ok()) return Fail("outbox: " + box.status().message());
   if (outbox.got_subcommand("list")) {
-    for (const char* feed : {"pointers", "audit"}) {
+    for (const char* feed : {"pointers", "audit", "summaries"}) {
       auto c = (*box)->Cursor(feed);
       if (!c.ok()) return Fail(c.status().message());
       std::cout << "feed " << feed << ": delivered through store seq " << *c << "\n";

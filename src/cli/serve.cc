@@ -164,6 +164,7 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
   str("org", &o->org);
   str("national", &o->national_url);
   str("national_jwks", &o->national_jwks);
+  if (auto v = t["upload_summaries"].value<bool>()) o->upload_summaries = *v;
   if (auto v = t["max_body"].value<int64_t>()) o->max_body_bytes = static_cast<uint64_t>(*v);
   if (auto v = t["io_threads"].value<int64_t>()) o->io_threads = static_cast<int>(*v);
   if (auto v = t["worker_threads"].value<int64_t>()) o->worker_threads = static_cast<int>(*v);
@@ -186,7 +187,7 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
   }
   for (auto& [key, value] : t) {
     static const char* kKnown[] = {"data", "listen", "store", "role", "base_url", "org",
-                                   "national", "national_jwks", "max_body",
+                                   "national", "national_jwks", "upload_summaries", "max_body",
                                    "io_threads", "worker_threads", "demo", "audience",
                                    "jwks_file", "jwks_issuer", "consent_model", "volume_alert",
                                    "nhs_number_range", "sensitive_codes", "ui"};
@@ -376,6 +377,9 @@ int RunServe(const ServeOptions& o) {
     po.local_base = o.base_url;
     po.national_url = o.national_url;
     po.audience = o.audience;
+    po.upload_summaries = o.upload_summaries;
+    po.sensitive = api_options.sensitive_codes;
+    po.consent_model = api_options.policy.consent_model;
     auto pub = federation::Publisher::Start(**store, *outbox, *node_key, SystemClock::Get(), po);
     if (!pub.ok()) {
       std::fprintf(stderr, "crs: %s\n", pub.status().message().c_str());

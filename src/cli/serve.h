@@ -16,6 +16,7 @@ struct ServeOptions {
   std::string org;            // local nodes: the organisation's ODS code
   std::string national_url;   // local nodes: publish pointers to this national node
   std::string national_jwks;  // local nodes: trust users' tokens signed by these keys
+  bool upload_summaries = false;  // local GP nodes: keep the national summaries in step
   uint64_t max_body_bytes = 32ull << 20;
   int io_threads = 2;
   int worker_threads = 64;

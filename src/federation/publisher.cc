@@ -3,11 +3,15 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <random>
+#include <set>
 #include <unordered_map>
 
 #include "access/jwt.h"
 #include "audit/record.h"
+#include "fhir/json_util.h"
+#include "federation/gp_summary.h"
 #include "federation/pointer.h"
+#include "nhs/nhs_number.h"
 #include "spdlog/spdlog.h"
 
 namespace crs::federation {
@@ -19,6 +23,7 @@ namespace {
 constexpr const char* kFeed = "pointers";
 constexpr const char* kInflight = "pointers.inflight";
 constexpr const char* kAuditFeed = "audit";
+constexpr const char* kSummaryFeed = "summaries";
 
 bool Transient(int status) { return status == 408 || status == 429 || status >= 500; }
 
@@ -216,6 +221,109 @@ bool Publisher::ForwardAudit() {
   return true;
 }
 
+void Publisher::Later(int* failures, int64_t* retry_at_ms) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  int64_t cap = std::min<int64_t>(options_.max_backoff.count(),
+                                  int64_t{100} << std::min((*failures)++, 20));
+  *retry_at_ms = clock_.NowMs() + std::uniform_int_distribution<int64_t>(cap / 2, cap)(rng);
+}
+
+Result<access::ConsentState> Publisher::NationalConsent(const std::string& nhs) {
+  auto r = client_->Send("GET", "/Consent?patient=" + nhs + "&_count=1000",
+                         {{"authorization", "Bearer " + Token()}}, "", options_.timeout);
+  CRS_RETURN_IF_ERROR(Classify(r));
+  boost::system::error_code ec;
+  json::value bundle = json::parse(r->body, ec);
+  if (ec || !bundle.is_object()) return Status::Unavailable("consent answer is not JSON");
+  std::vector<std::pair<access::ConsentDecision, int64_t>> decisions;
+  if (const auto* entries = bundle.as_object().if_contains("entry"); entries && entries->is_array()) {
+    for (const auto& e : entries->as_array()) {
+      const json::value* res = e.is_object() ? e.as_object().if_contains("resource") : nullptr;
+      if (res == nullptr) continue;
+      auto d = access::ParseConsent(*res);
+      if (!d || d->patient != nhs) continue;
+      int64_t updated = 0;
+      if (const auto* meta = res->as_object().if_contains("meta"); meta && meta->is_object()) {
+        updated = ParseFhirDateTime(fhir::StringField(meta->as_object(), "lastUpdated")).value_or(0);
+      }
+      decisions.emplace_back(*d, updated);
+    }
+  }
+  return access::Decide(decisions);
+}
+
+bool Publisher::UploadSummaries() {
+  if (!options_.upload_summaries || clock_.NowMs() < summary_retry_at_ms_) return false;
+  auto cursor = outbox_.Cursor(kSummaryFeed);
+  if (!cursor.ok()) return false;
+  auto changes = store_.Changes(*cursor, options_.batch);
+  if (!changes.ok() || changes->empty()) return false;
+  int64_t last = changes->back().seq;
+  std::set<std::string> patients;
+  for (const auto& v : *changes) {
+    if (IsSummaryType(v.type) && nhs::IsValidNhsNumber(v.access.patient)) {
+      patients.insert(v.access.patient);
+    }
+  }
+  for (const std::string& nhs : patients) {
+    auto consent = NationalConsent(nhs);
+    if (!consent.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++stats_.failed_attempts;
+      stats_.last_error = consent.status().message();
+      Later(&summary_failures_, &summary_retry_at_ms_);
+      return false;
+    }
+    if (!consent->ScrAllowed(options_.consent_model)) {
+      // Under dissent nothing leaves the practice; the national node has
+      // purged what it held.
+      std::lock_guard<std::mutex> lock(mu_);
+      ++stats_.summaries_withheld;
+      continue;
+    }
+    auto doc = BuildGpSummary(store_, nhs, options_.ods, options_.sensitive, clock_.NowMs(),
+                              std::to_string(last));
+    if (!doc.ok()) {
+      spdlog::warn("publisher: cannot build a summary: {}", doc.status().message());
+      Later(&summary_failures_, &summary_retry_at_ms_);
+      return false;
+    }
+    auto r = client_->Send("POST", "/Bundle",
+                           {{"authorization", "Bearer " + Token()},
+                            {"content-type", "application/fhir+json"},
+                            {"x-request-id", options_.ods + "-scr-" + nhs + "-" +
+                                                 std::to_string(last)},
+                            {"prefer", "return=minimal"}},
+                           *doc, options_.timeout);
+    Status st = Classify(r);
+    if (st.code() == Code::kUnavailable) {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++stats_.failed_attempts;
+      stats_.last_error = st.message();
+      Later(&summary_failures_, &summary_retry_at_ms_);
+      return false;
+    }
+    if (!st.ok()) {
+      DeadLetter d;
+      d.created_ms = clock_.NowMs();
+      d.feed = kSummaryFeed;
+      d.method = "POST";
+      d.target = "Bundle";
+      d.body = *doc;
+      d.error = st.message();
+      d.attempts = 1;
+      (void)outbox_.AddDead(d);
+      spdlog::warn("publisher: a summary upload was refused and set aside (crs outbox list)");
+      continue;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.summaries_uploaded;
+  }
+  summary_failures_ = 0;
+  (void)outbox_.SetCursor(kSummaryFeed, last);
+  return true;
+}
+
 void Publisher::Run() {
   int failures = 0;
   while (true) {
@@ -224,7 +332,8 @@ void Publisher::Run() {
       if (stopping_) return;
     }
     DrainReplays();
-    bool audit_progress = ForwardAudit();
+    bool progress = ForwardAudit();
+    progress = UploadSummaries() || progress;
     auto cursor = outbox_.Cursor(kFeed);
     auto inflight = outbox_.Cursor(kInflight);
     auto changes = cursor.ok() ? store_.Changes(*cursor, options_.batch)
@@ -241,7 +350,7 @@ void Publisher::Run() {
       while (!changes->empty() && changes->back().seq > *inflight) changes->pop_back();
     }
     if (changes->empty()) {
-      if (!audit_progress && !Sleep(options_.poll)) return;
+      if (!progress && !Sleep(options_.poll)) return;
       continue;
     }
     int64_t first = changes->front().seq;

@@ -16,6 +16,13 @@
 //     same batch is retried with exponential back-off and full jitter
 //     (100 ms doubling to `max_backoff`), while this node keeps serving.
 //
+// With upload_summaries, the same thread keeps the patients' Summary Care
+// Records at the national node in step with the practice's allergies and
+// medication (feed "summaries"): for each patient whose items changed it asks
+// the national node for the patient's consent state, sends nothing when it
+// withholds the summary, and otherwise uploads the summary document
+// (federation/gp_summary.h) with X-Request-ID "<ODS>-scr-<nhs>-<last seq>".
+//
 // The same thread forwards this node's audit records that concern patients
 // to the national node (POST AuditEvent/$forward, feed "audit"), so the
 // patient's access log there shows accesses on every node; the national
@@ -32,7 +39,9 @@
 #include <string>
 #include <thread>
 
+#include "access/consent.h"
 #include "access/keys.h"
+#include "access/sensitive.h"
 #include "core/status.h"
 #include "core/time.h"
 #include "federation/outbox.h"
@@ -50,6 +59,12 @@ struct PublisherOptions {
   std::chrono::milliseconds poll{100};
   std::chrono::milliseconds timeout{10000};
   std::chrono::milliseconds max_backoff{30000};
+  // A GP practice's node also uploads its patients' summaries on change
+  // (feed "summaries"), unless the national node's consent state withholds
+  // them; sensitive items never leave the practice.
+  bool upload_summaries = false;
+  access::SensitiveCodes sensitive = access::SensitiveCodes::Default();
+  access::ConsentModel consent_model = access::ConsentModel::kImplied;
 };
 
 struct PublisherStats {
@@ -57,6 +72,8 @@ struct PublisherStats {
   int64_t published = 0;       // pointer operations acknowledged since start
   int64_t audit_cursor = 0;    // last audit seq forwarded
   int64_t audit_forwarded = 0; // audit records acknowledged since start
+  int64_t summaries_uploaded = 0;
+  int64_t summaries_withheld = 0;  // not sent: the patient's consent withholds them
   int64_t dead = 0;            // entries sent to the dead-letter list since start
   int64_t failed_attempts = 0; // transient failures since start
   std::string last_error;      // the latest transient failure ("" when none yet)
@@ -89,6 +106,11 @@ class Publisher {
   void DrainReplays();
   // One round of audit forwarding: true when it made progress.
   bool ForwardAudit();
+  // One round of summary uploads: true when it made progress.
+  bool UploadSummaries();
+  // The patient's consent state at the national node.
+  Result<access::ConsentState> NationalConsent(const std::string& nhs);
+  void Later(int* failures, int64_t* retry_at_ms);
 
   store::Store& store_;
   Outbox& outbox_;
@@ -100,6 +122,8 @@ class Publisher {
   int64_t token_expires_s_ = 0;
   int audit_failures_ = 0;
   int64_t audit_retry_at_ms_ = 0;
+  int summary_failures_ = 0;
+  int64_t summary_retry_at_ms_ = 0;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

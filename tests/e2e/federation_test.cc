@@ -79,10 +79,13 @@ class FederationTest : public ::testing::Test {
     return national_.Start(
         {"--listen", "127.0.0.1:" + std::to_string(national_port_), "--role", "national"});
   }
-  bool StartLocal() {
-    return local_.Start({"--listen", "127.0.0.1:" + std::to_string(local_port_), "--role",
-                         "local", "--org", "Y12345", "--national", Base(national_port_),
-                         "--national-jwks", national_jwks_, "--base-url", Base(local_port_)});
+  bool StartLocal(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {
+        "--listen", "127.0.0.1:" + std::to_string(local_port_), "--role", "local", "--org",
+        "Y12345", "--national", Base(national_port_), "--national-jwks", national_jwks_,
+        "--base-url", Base(local_port_)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return local_.Start(args);
   }
   std::string NationalData() const { return national_.data_dir() + "/data"; }
   std::string LocalData() const { return local_.data_dir() + "/data"; }
@@ -205,7 +208,10 @@ TEST_F(FederationTest, APeerNodeMayOnlyWriteItsOwnPointers) {
   std::string other = with_id("Y12345-other");
   other.replace(other.find("\"Y12345\""), 8, "\"Y99999\"");
   EXPECT_EQ(peer.Send("PUT", "/fhir/DocumentReference/Y12345-other", other).status, 403);
-  // Nothing else: no patients, no audit log, no registry.
+  // Nothing else: no patients, no audit log, no registry, no other Bundles.
+  EXPECT_EQ(peer.Send("POST", "/fhir/Bundle", R"({"resourceType":"Bundle","type":"collection"})")
+                .status,
+            403);
   EXPECT_EQ(peer.Send("GET", std::string("/fhir/Patient/") + kPatient).status, 403);
   EXPECT_EQ(peer.Send("GET", std::string("/fhir/AuditEvent?patient=") + kPatient).status, 403);
   EXPECT_EQ(peer.Send("PUT", "/fhir/Endpoint/node-Y12345",
@@ -381,6 +387,90 @@ TEST_F(FederationTest, ForwardedAuditRecordsAreAppendedOnceAndOnlyFromPeers) {
     }
   }
   EXPECT_EQ(forwarded, 3);
+}
+
+TEST_F(FederationTest, TheGpNodeKeepsTheNationalSummaryInStepAndSendsNothingUnderDissent) {
+  ASSERT_EQ(local_.Stop(SIGTERM), 0);
+  ASSERT_TRUE(StartLocal({"--upload-summaries"}));
+  local_client_ = std::make_unique<Client>(local_port_, local_.SystemToken());
+  // The patient is registered at Y12345 nationally.
+  ASSERT_EQ(national_client_
+                ->Send("PUT", std::string("/fhir/Patient/") + kPatient,
+                       R"({"resourceType":"Patient","id":"9990000018","name":[{"family":"Smith"}],)"
+                       R"("gender":"female","birthDate":"1945-07-14","generalPractitioner":[{)"
+                       R"("identifier":{"system":"https://fhir.nhs.uk/Id/ods-organization-code",)"
+                       R"("value":"Y12345"}}]})")
+                .status,
+            201);
+  auto allergy = [](const std::string& id, const std::string& code, const std::string& display) {
+    return R"({"resourceType":"AllergyIntolerance","id":")" + id +
+           R"(","clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical","code":"active"}]},)"
+           R"("code":{"coding":[{"system":"http://snomed.info/sct","code":")" + code +
+           R"(","display":")" + display + R"("}]},"patient":{"reference":"Patient/9990000018"},)"
+           R"("recorder":{"reference":"Practitioner/dr-1"}})";
+  };
+  ASSERT_EQ(local_client_->Send("PUT", "/fhir/AllergyIntolerance/al-1",
+                                allergy("al-1", "91936005", "Allergy to penicillin"))
+                .status,
+            201);
+  // An item for a sensitive condition never leaves the practice.
+  ASSERT_EQ(local_client_
+                ->Send("PUT", "/fhir/MedicationStatement/ms-1",
+                       R"({"resourceType":"MedicationStatement","id":"ms-1","status":"active",)"
+                       R"("medicationCodeableConcept":{"text":"Benzathine benzylpenicillin"},)"
+                       R"("subject":{"reference":"Patient/9990000018"},)"
+                       R"("reasonCode":[{"coding":[{"system":"http://snomed.info/sct","code":"76272004"}]}]})")
+                .status,
+            201);
+  auto summary = [&] {
+    return national_client_->Send("GET", std::string("/fhir/Bundle/scr-") + kPatient);
+  };
+  ASSERT_TRUE(Eventually([&] {
+    auto r = summary();
+    return r.status == 200 && r.body.find("91936005") != std::string::npos;
+  })) << summary().body;
+  std::string held = summary().body;
+  EXPECT_EQ(held.find("76272004"), std::string::npos);
+  EXPECT_EQ(held.find("Benzathine"), std::string::npos);
+  EXPECT_EQ(held.find("Practitioner/dr-1"), std::string::npos);
+  auto prov = national_client_->Send("GET", std::string("/fhir/Provenance/scr-") + kPatient);
+  EXPECT_NE(prov.body.find("Y12345"), std::string::npos);
+  // A change is a new version.
+  ASSERT_EQ(local_client_->Send("PUT", "/fhir/AllergyIntolerance/al-2",
+                                allergy("al-2", "300913006", "Shellfish allergy"))
+                .status,
+            201);
+  ASSERT_TRUE(Eventually([&] { return summary().body.find("300913006") != std::string::npos; }));
+
+  // The patient dissents at the national node: the summary is purged there,
+  // and the practice sends nothing more.
+  std::string dissent =
+      R"({"resourceType":"Consent","status":"active","dateTime":"2026-02-01T00:00:00Z",)"
+      R"("scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},)"
+      R"("category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],)"
+      R"("patient":{"reference":"Patient/9990000018"},)"
+      R"("policyRule":{"coding":[{"code":"urn:opencrs:consent:scr"}]},"provision":{"type":"deny"}})";
+  Client patient(national_port_, national_.Token("patient", "", kPatient));
+  ASSERT_EQ(patient.Send("POST", "/fhir/Consent", dissent).status, 201);
+  EXPECT_EQ(summary().status, 404);
+  auto summary_cursor = [&] {
+    std::string out;
+    RunCrs({"outbox", "list", "--data", LocalData()}, &out);
+    size_t at = out.find("feed summaries: delivered through store seq ");
+    return at == std::string::npos ? std::string() : out.substr(at, out.find('\n', at) - at);
+  };
+  std::string before = summary_cursor();
+  ASSERT_EQ(local_client_->Send("PUT", "/fhir/AllergyIntolerance/al-3",
+                                allergy("al-3", "227493005", "Cashew nut allergy"))
+                .status,
+            201);
+  // The feed moves past the change without sending anything.
+  ASSERT_TRUE(Eventually([&] { return summary_cursor() != before; })) << before;
+  std::string out;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(summary().status, 404);
+  RunCrs({"outbox", "list", "--data", LocalData()}, &out);
+  EXPECT_NE(out.find("0 dead letter(s)"), std::string::npos) << out;
 }
 
 TEST_F(FederationTest, TheNodeRegistryIsListedAndOnlyAdministratorsChangeIt) {
