@@ -17,14 +17,7 @@ constexpr int64_t kAcuteWindowMs = 366LL * 24 * 3600 * 1000;
 // Resources of `type` referencing Patient/<nhs> through `param`.
 Result<std::vector<std::string>> ItemsOf(store::Store& store, const std::string& type,
                                          const std::string& param, std::string_view nhs) {
-  store::SearchQuery q;
-  q.type = type;
-  q.count = 1000;
-  store::Predicate ref;
-  ref.param = param;
-  ref.table = store::IndexTable::kReference;
-  ref.any_of.push_back(store::ReferenceCond{std::string("Patient"), std::string(nhs), std::nullopt});
-  q.all_of.push_back(ref);
+  store::SearchQuery q = store::ReferencingQuery(type, param, "Patient", std::string(nhs));
   std::vector<std::string> out;
   while (true) {
     CRS_ASSIGN_OR_RETURN(store::SearchResult r, store.Search(q));
