@@ -25,7 +25,12 @@ constexpr const char* kInflight = "pointers.inflight";
 constexpr const char* kAuditFeed = "audit";
 constexpr const char* kSummaryFeed = "summaries";
 
-bool Transient(int status) { return status == 408 || status == 429 || status >= 500; }
+// Worth retrying as is: the receiver is busy or failing, or does not (yet)
+// trust this node (401: not registered yet, or its key was rotated); an
+// operator fixes those without losing what waits.
+bool Transient(int status) {
+  return status == 401 || status == 408 || status == 429 || status >= 500;
+}
 
 }  // namespace
 
