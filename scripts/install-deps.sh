@@ -14,7 +14,11 @@ packages=(
   libpq-dev postgresql-15
   libgtest-dev libgmock-dev libbenchmark-dev
   curl python3
+  chromium  # the web UI's browser tests (web/test, driven by playwright-core)
 )
+# The web UI is built with npm (web/package-lock.json). Debian's nodejs is
+# used only when no node is on the PATH (a newer one may be installed).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
 if [[ "${CRS_WITH_BENCH:-0}" == 1 ]]; then packages+=(wrk nginx-light bc); fi
 
 missing=()

@@ -20,6 +20,9 @@ struct VerifyKey {
   std::string issuer;  // the `iss` tokens signed by this key must carry
   // shared_ptr: the node key is shared with NodeKey; JWKS keys are owned here.
   std::shared_ptr<evp_pkey_st> key;
+  // Non-empty for a peer node's key (docs/federation.md): its tokens may
+  // only act as that node's service, role `system` with `org` == node_org.
+  std::string node_org;
 };
 
 // The node key as a verification key (ES256, issuer NodeKey::issuer()).

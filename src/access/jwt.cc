@@ -205,12 +205,12 @@ struct Authenticator::Impl {
   explicit Impl(const AuthOptions& o) : options(o), cache(o.cache_entries) {}
 
   Result<std::shared_ptr<const Principal>> Verify(std::string_view token, int64_t now_ms) const;
-  Status CheckSignature(std::string_view token, const VerifyKey** key) const;
+  Status CheckSignature(std::string_view token, VerifyKey* key) const;
   Status CheckTimes(const json::object& claims, int64_t now_ms, int64_t* exp_ms) const;
   Status FillIdentity(const json::object& claims, Principal* p) const;
 };
 
-Status Authenticator::Impl::CheckSignature(std::string_view token, const VerifyKey** key) const {
+Status Authenticator::Impl::CheckSignature(std::string_view token, VerifyKey* key) const {
   size_t dot1 = token.find('.');
   size_t dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
   if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos) {
@@ -231,21 +231,26 @@ Status Authenticator::Impl::CheckSignature(std::string_view token, const VerifyK
     return Unauthenticated("unsupported token type");
   }
   if (kid == nullptr || !kid->is_string()) return Unauthenticated("unknown signing key");
-  *key = nullptr;
+  const VerifyKey* found = nullptr;
   for (const VerifyKey& k : keys) {
-    if (k.kid == kid->get_string()) *key = &k;
+    if (k.kid == kid->get_string()) found = &k;
   }
-  if (*key == nullptr) return Unauthenticated("unknown signing key");
+  std::optional<VerifyKey> resolved;
+  if (found == nullptr && options.resolve_key) {
+    resolved = options.resolve_key(kid->get_string());
+    if (resolved) found = &*resolved;
+  }
+  if (found == nullptr) return Unauthenticated("unknown signing key");
   // The key decides the algorithm: a token cannot pick a weaker or
   // different verification than the key was registered for.
-  if ((*key)->alg != alg->get_string())
-    return Unauthenticated("token algorithm does not match key");
+  if (found->alg != alg->get_string()) return Unauthenticated("token algorithm does not match key");
   std::optional<std::string> signature = crypto::Base64UrlDecode(token.substr(dot2 + 1));
   if (!signature) return Unauthenticated("malformed token");
   std::string_view signing_input = token.substr(0, dot2);
-  bool valid = (*key)->alg == "ES256"
-                   ? crypto::VerifyEs256((*key)->key.get(), signing_input, *signature)
-                   : crypto::VerifyRs256((*key)->key.get(), signing_input, *signature);
+  bool valid = found->alg == "ES256"
+                   ? crypto::VerifyEs256(found->key.get(), signing_input, *signature)
+                   : crypto::VerifyRs256(found->key.get(), signing_input, *signature);
+  *key = *found;
   if (!valid) return Unauthenticated("invalid token signature");
   return Status::Ok();
 }
@@ -299,7 +304,7 @@ Status Authenticator::Impl::FillIdentity(const json::object& claims, Principal* 
 
 Result<std::shared_ptr<const Principal>> Authenticator::Impl::Verify(std::string_view token,
                                                                      int64_t now_ms) const {
-  const VerifyKey* key = nullptr;
+  VerifyKey key;
   CRS_RETURN_IF_ERROR(CheckSignature(token, &key));
   // Claims are read only once the signature holds, so nothing an attacker
   // wrote is interpreted.
@@ -308,7 +313,7 @@ Result<std::shared_ptr<const Principal>> Authenticator::Impl::Verify(std::string
   std::optional<json::object> claims = DecodeObject(token.substr(dot1 + 1, dot2 - dot1 - 1));
   if (!claims) return Unauthenticated("malformed token");
   const json::value* iss = claims->if_contains("iss");
-  if (iss == nullptr || !iss->is_string() || iss->get_string() != key->issuer) {
+  if (iss == nullptr || !iss->is_string() || iss->get_string() != key.issuer) {
     return Unauthenticated("wrong token issuer");
   }
   if (!AudienceMatches(claims->if_contains("aud"), options.audience)) {
@@ -317,7 +322,14 @@ Result<std::shared_ptr<const Principal>> Authenticator::Impl::Verify(std::string
   auto principal = std::make_shared<Principal>();
   CRS_RETURN_IF_ERROR(CheckTimes(*claims, now_ms, &principal->expires_ms));
   CRS_RETURN_IF_ERROR(FillIdentity(*claims, principal.get()));
-  principal->issuer = key->issuer;
+  principal->issuer = key.issuer;
+  if (!key.node_org.empty()) {
+    // A peer node speaks only for itself, as a service.
+    if (!principal->is_system() || principal->org != key.node_org) {
+      return Unauthenticated("a peer node's token may only act as that node");
+    }
+    principal->node_org = key.node_org;
+  }
   return std::shared_ptr<const Principal>(std::move(principal));
 }
 

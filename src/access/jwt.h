@@ -7,11 +7,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "access/jwks.h"
 #include "access/keys.h"
 #include "access/principal.h"
 #include "core/status.h"
@@ -53,6 +56,10 @@ struct AuthOptions {
   // `iss` == jwks_issuer.
   std::string jwks_file;
   std::string jwks_issuer;
+  // Keys known elsewhere (the national node's key on a local node; the
+  // registered peer nodes' keys on the national node), asked for a kid that
+  // is neither the node key nor a JWKS key. May be called concurrently.
+  std::function<std::optional<VerifyKey>(std::string_view kid)> resolve_key;
   int64_t clock_skew_seconds = 60;
   size_t cache_entries = 100000;  // 0 disables the verified-token cache
 };

@@ -23,6 +23,7 @@ Caller CallerFromPrincipal(const Principal& p) {
   c.role = p.role;
   c.org = p.org;
   c.patient = p.patient;
+  c.node_org = p.node_org;
   c.activities = p.activities;
   if (!p.scopes.Empty()) {
     c.scope_allows = [scopes = p.scopes](std::string_view type, char i) {
@@ -87,6 +88,16 @@ Status ApplyRequestHeaders(std::string_view purpose, std::string_view justificat
 
 Status TypeAllowed(const Caller& c, std::string_view type, char i) {
   bool read = i == 'r' || i == 's';
+  if (c.is_peer_node()) {
+    // A peer node publishes its pointers, uploads the summaries of its
+    // registered patients (api/summary.cc checks it is an upload and the
+    // relationship) and reads consent decisions.
+    if (type == "DocumentReference") return Status::Ok();
+    if (type == "Consent" && read) return Status::Ok();
+    if ((type == "Bundle" || type == "Provenance") && (i == 'c' || i == 'u')) return Status::Ok();
+    return Status::Forbidden(
+        "a peer node may only publish pointers, upload summaries and read consent");
+  }
   if (type == "AuditEvent") {
     // Rendered from the audit log, never written through the API.
     if (!read) return Status::Forbidden("the audit log is append-only");
@@ -121,6 +132,9 @@ store::AccessFilter FilterFor(const Caller& c, const PolicyOptions& options, cha
   f.org = c.org;
   if (c.is_system()) {
     f.any_patient = true;
+    if (c.is_peer_node()) {
+      f.types = std::vector<std::string>{"DocumentReference", "Consent", "Bundle", "Provenance"};
+    }
     return f;
   }
   f.unbound = true;

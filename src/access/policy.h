@@ -49,6 +49,9 @@ struct Caller {
   std::string role;     // national RBAC role code, "patient" or "system"
   std::string org;      // ODS code ("" for patients)
   std::string patient;  // NHS number, patient tokens only
+  // A peer node's service (Principal::node_org): it publishes its pointers
+  // and reads consent, nothing else (docs/federation.md).
+  std::string node_org;
   ActivitySet activities;  // expanded
   // SMART scopes: whether they allow `interaction` ('c','r','u','d','s') on a
   // type. Null: the token carried no resource scopes; the role decides alone.
@@ -65,6 +68,7 @@ struct Caller {
 
   bool is_patient() const { return role == "patient"; }
   bool is_system() const { return role == "system"; }
+  bool is_peer_node() const { return !node_org.empty(); }
   bool Has(std::string_view activity) const { return activities.count(activity) > 0; }
   bool break_glass() const { return purpose == Purpose::kEmergency; }
 };

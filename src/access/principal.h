@@ -26,6 +26,9 @@ struct Principal {
   ActivitySet activities;  // expanded (nesting applied); role defaults if the token had none
   Scopes scopes;
   int64_t expires_ms = 0;  // `exp`, in ms since the epoch
+  // Set when a peer node's key signed the token (VerifyKey::node_org): the
+  // caller is that node's service and may do only what nodes do.
+  std::string node_org;
 
   bool is_patient() const { return role == rbac::kPatient; }
   bool is_system() const { return role == rbac::kSystem; }

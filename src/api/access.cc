@@ -1,8 +1,11 @@
 // Where the API asks the access layer (src/access/policy.h) and records what a
 // request touched for its audit record. Every interaction handler calls these.
+#include <boost/json.hpp>
+
 #include "access/facts.h"
 #include "api/demographics.h"
 #include "api/handler_internal.h"
+#include "fhir/json_util.h"
 #include "fhir/model.h"
 
 namespace crs::api {
@@ -57,8 +60,55 @@ bool FhirApi::See(RequestContext& ctx, std::string_view type, std::string_view i
   return true;
 }
 
+namespace {
+
+// The ODS code of a DocumentReference's custodian, "" when it names none.
+std::string CustodianOf(const std::string& body) {
+  boost::system::error_code ec;
+  auto doc = boost::json::parse(body, ec);
+  if (ec || !doc.is_object()) return "";
+  const auto* custodian = doc.as_object().if_contains("custodian");
+  if (custodian == nullptr || !custodian->is_object()) return "";
+  const auto* identifier = custodian->as_object().if_contains("identifier");
+  if (identifier == nullptr || !identifier->is_object()) return "";
+  return std::string(fhir::StringField(identifier->as_object(), "value"));
+}
+
+// Record-locator pointers on the national node (docs/federation.md): every
+// DocumentReference there is a pointer that belongs to its custodian, with
+// an id in the custodian's namespace "<ODS>-...". Only that organisation
+// (or the node's own administrators) may write one, or change or delete
+// one it wrote; a deleted pointer's id may be taken up again.
+Status CheckCustodian(const access::Caller& c, const Prepared& p) {
+  if (c.is_system() && !c.is_peer_node()) return Status::Ok();  // administrators
+  std::string org = c.is_peer_node() ? c.node_org : c.org;
+  if (!p.body.empty()) {
+    if (CustodianOf(p.body) != org) {
+      return Status::Forbidden("a pointer's custodian must be the writer's organisation");
+    }
+  }
+  if (!p.id.starts_with(org + "-")) {
+    return Status::Forbidden("a pointer's id must start with its custodian's ODS code and '-'");
+  }
+  if (p.existed && !p.existing_deleted && p.existing.author_org != org) {
+    return Status::Forbidden("only the custodian organisation may change this pointer");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status FhirApi::CheckWrite(RequestContext& ctx, const Prepared& p, char interaction) {
   if (!ctx.caller) return Status::Ok();
+  if (p.type == "DocumentReference" && options_.policy.national) {
+    CRS_RETURN_IF_ERROR(CheckCustodian(*ctx.caller, p));
+  }
+  // The node registry (docs/federation.md) decides whose tokens this node
+  // trusts: only its own administrators change it.
+  if (p.type == "Endpoint" && p.id.starts_with("node-") &&
+      !(ctx.caller->is_system() && !ctx.caller->is_peer_node())) {
+    return Status::Forbidden("only this node's administrators may change the node registry");
+  }
   // Changing what one may not see is answered as if it were not there.
   if (p.existed && !See(ctx, p.type, p.id, p.existing, interaction)) {
     return Status::NotFound(p.type + " not found");

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "access/policy.h"
 #include "access/sensitive.h"
@@ -17,6 +18,13 @@
 #include "store/store.h"
 
 namespace crs::api {
+
+// A demo user the UI's sign-in page offers (crs serve --demo).
+struct DemoUser {
+  std::string id;     // token `sub`, e.g. demo-gp
+  std::string label;  // what the sign-in page shows
+  std::string name, role, org, patient;
+};
 
 struct ApiOptions {
   // Absolute base URL used in Location, fullUrl and links (e.g.
@@ -47,6 +55,17 @@ struct ApiOptions {
   // SNOMED CT codes whose items are never held in a Summary Care Record
   // (docs/summary.md); `crs serve --sensitive-codes FILE` replaces the list.
   access::SensitiveCodes sensitive_codes = access::SensitiveCodes::Default();
+  // The audit keys GET /fhir/AuditEvent/$verify trusts (raw Ed25519 public
+  // keys, audit/signing.h LoadAuditPublicKeys).
+  std::vector<std::string> audit_public_keys;
+  // The web UI (docs/ui.md): the directory of its built files, served at /
+  // (empty: no UI).
+  std::string ui_dir;
+  // Demo mode only (crs serve --demo): the users the UI's sign-in page
+  // offers, and a function minting a token for one of them by id. Empty
+  // outside demo mode, and then /demo/... does not exist.
+  std::vector<DemoUser> demo_users;
+  std::function<Result<std::string>(const DemoUser& user)> mint_demo_token;
 };
 
 // Creates the handler. `store` and `clock` must outlive it.

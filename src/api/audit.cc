@@ -7,6 +7,7 @@
 #include <charconv>
 
 #include "access/facts.h"
+#include "fhir/json_util.h"
 #include "api/handler_internal.h"
 #include "api/outcome.h"
 #include "api/resource_io.h"
@@ -75,6 +76,9 @@ audit::AuditRecord FhirApi::MakeAuditRecord(const http::Request& request,
     r.alerts.assign(trail.alerts.begin(), trail.alerts.end());
   }
   r.reviews = trail.reviews;
+  r.review_outcome = trail.review_outcome;
+  r.reports = trail.reports;
+  r.note = trail.note;
   return r;
 }
 
@@ -111,33 +115,39 @@ void FhirApi::AuditEvents(RequestContext& ctx, const std::vector<std::string_vie
   audit::AuditEventOptions render;
   render.node_id = options_.node_id;
 
-  // POST /fhir/AuditEvent/{seq}/$review: a privacy officer marks an alert reviewed.
-  if (parts.size() == 3 && parts[2] == "$review") {
-    ctx.trail.action = "alert-review";
-    if (m != "POST") return SetError(Status(Code::kMethodNotAllowed, "$review takes POST"), out);
-    auto seq = ParsePositive(parts[1]);
-    if (!officer || !seq) return SetError(Status::NotFound("no such alert"), out);
-    auto stored = store_.ReadAudit(*seq);
-    // Only alerts for the officer's own organisation exist for them.
-    if (!stored.ok() || stored->alert_org.empty() || stored->alert_org != caller->org) {
-      ctx.trail.denied = stored.ok();
-      return SetError(Status::NotFound("no such alert"), out);
+  // POST /fhir/AuditEvent/{seq}/$review: a privacy officer marks an alert
+  // reviewed; POST .../$report: a patient reports an access to their record
+  // (api/audit_review.cc).
+  if (parts.size() == 3 && (parts[2] == "$review" || parts[2] == "$report")) {
+    if (m != "POST") {
+      ctx.trail.action = parts[2] == "$review" ? "alert-review" : "patient-report";
+      return SetError(Status(Code::kMethodNotAllowed, std::string(parts[2]) + " takes POST"), out);
     }
-    if (stored->reviewed_by != 0) {
-      return SetError(Status::Conflict("this alert was already reviewed (record " +
-                                       std::to_string(stored->reviewed_by) + ")"), out);
-    }
-    ctx.trail.id = std::string(parts[1]);
-    ctx.trail.reviews = *seq;
-    return SetOutcome(200, OperationOutcomeJson("information", "informational",
-                                                "alert " + std::to_string(*seq) +
-                                                    " marked reviewed"),
-                      out);
+    return parts[2] == "$review" ? ReviewAlert(ctx, parts[1], out)
+                                 : ReportAccess(ctx, parts[1], out);
   }
-  if (!get) return SetError(Status(Code::kMethodNotAllowed, "the audit log is append-only"), out);
+  // GET /fhir/AuditEvent/$verify: the chain's verification status.
+  if (parts.size() == 2 && parts[1] == "$verify") {
+    if (!get) return SetError(Status(Code::kMethodNotAllowed, "$verify takes GET"), out);
+    return VerifyAudit(ctx, out);
+  }
+  // POST /fhir/AuditEvent/_search: the search below with its criteria in a
+  // form body, so a patient's NHS number need not travel in a URL.
+  bool form_search = m == "POST" && parts.size() == 2 && parts[1] == "_search";
+  if (form_search) {
+    std::string_view ct = ctx.request.headers.Get("content-type");
+    if (!ct.empty() && !ct.starts_with("application/x-www-form-urlencoded")) {
+      ctx.trail.action = "search";
+      return SetError(Status(Code::kUnsupportedMedia,
+                             "_search needs application/x-www-form-urlencoded"), out);
+    }
+    for (auto& p : http::ParseQuery(ctx.request.body)) ctx.params.push_back(std::move(p));
+  } else if (!get) {
+    return SetError(Status(Code::kMethodNotAllowed, "the audit log is append-only"), out);
+  }
 
   // GET /fhir/AuditEvent/{seq}
-  if (parts.size() == 2) {
+  if (parts.size() == 2 && !form_search) {
     ctx.trail.action = "read";
     ctx.trail.id = std::string(parts[1]);
     auto seq = ParsePositive(parts[1]);
@@ -156,7 +166,9 @@ void FhirApi::AuditEvents(RequestContext& ctx, const std::vector<std::string_vie
     out->body = audit::RenderAuditEvent(*seq, *rec, render);
     return;
   }
-  if (parts.size() != 1) return SetError(Status::NotFound("no such FHIR endpoint"), out);
+  if (parts.size() != 1 && !form_search) {
+    return SetError(Status::NotFound("no such FHIR endpoint"), out);
+  }
 
   // GET /fhir/AuditEvent?patient=NHS | ?alert=true[&reviewed=false] [&_count] [&_cursor]
   ctx.trail.action = "search";
@@ -227,7 +239,11 @@ void FhirApi::AuditEvents(RequestContext& ctx, const std::vector<std::string_vie
     if (!q.alert_org.empty()) {
       // Whether (and by which record) the alert was reviewed.
       s += R"(,"response":{"status":")" +
-           std::string(stored.reviewed_by ? "reviewed" : "open") + R"("})";
+           std::string(stored.reviewed_by ? "reviewed" : "open") + "\"";
+      if (stored.reviewed_by) {
+        s += R"(,"location":"AuditEvent/)" + std::to_string(stored.reviewed_by) + "\"";
+      }
+      s += "}";
     }
     s += "}";
   }
@@ -236,6 +252,112 @@ void FhirApi::AuditEvents(RequestContext& ctx, const std::vector<std::string_vie
   out->status = 200;
   out->SetHeader("Content-Type", std::string(kFhirJson));
   out->body = std::move(s);
+}
+
+}  // namespace crs::api
+
+namespace crs::api {
+
+namespace {
+
+// Basic/audit-receipt-<ODS>: how far this node has recorded a peer node's
+// forwarded audit records (the seq in the peer's log), so a retried or
+// overlapping delivery appends nothing twice.
+constexpr std::string_view kForwardedThrough = "urn:opencrs:audit-forwarded-through";
+
+int64_t ForwardedThrough(const std::string& body) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec || !v.is_object()) return 0;
+  const json::value* ext = v.as_object().if_contains("extension");
+  if (ext == nullptr || !ext->is_array()) return 0;
+  for (const auto& e : ext->as_array()) {
+    if (!e.is_object() || fhir::StringField(e.as_object(), "url") != kForwardedThrough) continue;
+    std::string_view text = fhir::StringField(e.as_object(), "valueString");
+    int64_t n = 0;
+    std::from_chars(text.data(), text.data() + text.size(), n);
+    return n;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void FhirApi::ForwardedAudit(RequestContext& ctx, http::Response* out) {
+  ctx.trail.action = "audit-forward";
+  ctx.trail.type = "AuditEvent";
+  if (ctx.request.method != "POST") {
+    return SetError(Status(Code::kMethodNotAllowed, "$forward takes POST"), out);
+  }
+  if (!ctx.caller || !ctx.caller->is_peer_node()) {
+    ctx.trail.denied = true;
+    return SetError(Status::Forbidden("only registered peer nodes forward audit records"), out);
+  }
+  const std::string& node = ctx.caller->node_org;
+  boost::system::error_code ec;
+  json::value body = json::parse(ctx.request.body, ec);
+  const json::value* list =
+      !ec && body.is_object() ? body.as_object().if_contains("records") : nullptr;
+  if (list == nullptr || !list->is_array() || list->as_array().size() > 10000) {
+    return SetError(Status::Invalid("expected {\"records\":[{\"seq\",\"hash\",\"record\"}...]} "
+                                    "with at most 10,000 records"), out);
+  }
+  struct Forwarded {
+    int64_t seq;
+    audit::AuditRecord record;
+  };
+  std::vector<Forwarded> records;
+  int64_t previous = 0;
+  for (const auto& item : list->as_array()) {
+    const json::object* o = item.if_object();
+    const json::value* seq = o ? o->if_contains("seq") : nullptr;
+    if (seq == nullptr || !seq->is_int64() || seq->as_int64() <= previous) {
+      return SetError(Status::Invalid("forwarded records need increasing positive seq"), out);
+    }
+    previous = seq->as_int64();
+    auto rec = audit::FromJson(fhir::StringField(*o, "record"));
+    if (!rec.ok()) return SetError(Status::Invalid("a forwarded record does not parse"), out);
+    rec->node = node;
+    rec->node_seq = previous;
+    rec->node_hash = std::string(fhir::StringField(*o, "hash"));
+    records.push_back(Forwarded{previous, std::move(*rec)});
+  }
+  std::string receipt_id = "audit-receipt-" + node;
+  Env e = env(ctx);
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    auto current = store_.Read("Basic", receipt_id);
+    if (!current.ok() && current.status().code() != Code::kNotFound) {
+      return SetError(current.status(), out);
+    }
+    int64_t through = current.ok() && !current->deleted ? ForwardedThrough(current->body) : 0;
+    store::WriteBatch batch;
+    for (const auto& f : records) {
+      if (f.seq <= through) continue;  // recorded by an earlier delivery
+      batch.audit.push_back(audit::ToAuditInput(f.record));
+      for (const auto& p : f.record.patients) ctx.trail.patients.insert(p);
+    }
+    if (batch.audit.empty()) break;
+    json::object receipt{
+        {"resourceType", "Basic"},
+        {"id", receipt_id},
+        {"code", json::object{{"text", "audit records forwarded by node " + node}}},
+        {"extension", json::array{json::object{{"url", kForwardedThrough},
+                                               {"valueString", std::to_string(previous)}}}}};
+    auto p = PrepareUpdate(e, "Basic", receipt_id, std::move(receipt), "");
+    if (!p.ok()) return SetError(p.status(), out);
+    if (p->write) batch.writes.push_back(*p->write);
+    auto committed = store_.Commit(batch);
+    if (committed.ok()) break;
+    if (committed.status().code() != Code::kConflict || attempt == 7) {
+      return SetError(committed.status(), out);
+    }
+  }
+  // The forwarded records name patients, not this request: its own record
+  // keeps only the count.
+  ctx.trail.patients.clear();
+  SetOutcome(200, OperationOutcomeJson("information", "informational",
+                                       std::to_string(records.size()) + " record(s) received"),
+             out);
 }
 
 }  // namespace crs::api

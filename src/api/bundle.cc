@@ -455,6 +455,7 @@ Status FhirApi::Transaction(RequestContext& ctx, std::vector<Entry>& entries,
   constexpr int kAttempts = 8;
   for (int attempt = 0;; ++attempt) {
     store::WriteBatch batch;
+    std::vector<size_t> write_entry;  // batch.writes[i] is entries[write_entry[i]]'s
     for (Entry* e : order) {
       if (Phase(e->method) == 3) continue;
       if (e->noop) {
@@ -498,7 +499,10 @@ Status FhirApi::Transaction(RequestContext& ctx, std::vector<Entry>& entries,
         return EntryError(e->index, st);
       }
       if (Status st = CheckConsent(ctx, *p); !st.ok()) return EntryError(e->index, st);
-      if (p->write) batch.writes.push_back(*p->write);
+      if (p->write) {
+        batch.writes.push_back(*p->write);
+        write_entry.push_back(e->index);
+      }
       prepared[e->index] = std::move(*p);
     }
     if (batch.writes.empty()) break;
@@ -519,7 +523,17 @@ Status FhirApi::Transaction(RequestContext& ctx, std::vector<Entry>& entries,
       ctx.trail.audited = audit_in_batch;
       counters_.writes.fetch_add(batch.writes.size(), std::memory_order_relaxed);
       if (committed->already_applied) {
-        return Status::Conflict("this transaction (X-Request-ID) was already applied");
+        // A retried transaction (same X-Request-ID) is answered with what
+        // its first attempt wrote; nothing is written again.
+        if (committed->applied.size() != write_entry.size()) {
+          return Status::Conflict("this X-Request-ID was already used for another request");
+        }
+        for (size_t i = 0; i < write_entry.size(); ++i) {
+          auto replayed = ReplayedWrite(committed->applied[i]);
+          if (!replayed.ok()) return replayed.status();
+          prepared[write_entry[i]] = std::move(*replayed);
+        }
+        break;
       }
       for (const Prepared& p : prepared) {
         NoteVip(p);

@@ -41,14 +41,7 @@ bool HoldsAdditional(const std::string& body) {
 // or by NHS-number identifier.
 std::vector<store::SearchQuery> ByPatient(const std::string& type, const std::string& param,
                                           const std::string& patient) {
-  store::SearchQuery by_ref;
-  by_ref.type = type;
-  by_ref.count = 1000;
-  store::Predicate ref;
-  ref.param = param;
-  ref.table = store::IndexTable::kReference;
-  ref.any_of.push_back(store::ReferenceCond{std::string("Patient"), patient, std::nullopt});
-  by_ref.all_of.push_back(ref);
+  store::SearchQuery by_ref = store::ReferencingQuery(type, param, "Patient", patient);
   store::SearchQuery by_id = by_ref;
   store::Predicate tok;
   tok.param = param;

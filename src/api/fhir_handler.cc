@@ -8,6 +8,7 @@
 #include "api/handler_internal.h"
 #include "api/outcome.h"
 #include "api/resource_io.h"
+#include "api/web_ui.h"
 #include "core/ids.h"
 #include "spdlog/spdlog.h"
 
@@ -105,7 +106,9 @@ class FhirHandler final : public http::Handler {
   }
 
   bool RunsInline(const http::Request& request) const override {
-    return request.method == "GET" || request.method == "HEAD";
+    // Verifying the whole audit chain takes a while: never on an I/O thread.
+    return (request.method == "GET" || request.method == "HEAD") &&
+           !request.path.ends_with("/$verify");
   }
 
   void TransportError(int status, std::string_view message, http::Response* out) override {
@@ -129,13 +132,16 @@ class FhirHandler final : public http::Handler {
     if (auto cid = request.headers.Get("x-correlation-id"); !cid.empty()) {
       out->SetHeader("X-Correlation-ID", std::string(cid));
     }
+    // Patient data must not linger in browser or proxy caches (and a read
+    // served from a cache would never reach the audit log).
+    if (info.is_fhir) out->SetHeader("Cache-Control", "no-store");
     if (request.method == "HEAD") out->body.clear();
     Count(out->status);
     if (info.is_fhir && api_.options().audit && !info.trail.audited) {
       // The response leaves only once its audit record is durable.
       if (info.caller) api_.AddPatternAlerts(*info.caller, &info.trail);
       auto record = api_.MakeAuditRecord(request, info.caller.get(), info.trail, out->status);
-      std::vector<store::AuditInput> inputs{audit::ToAuditInput(record)};
+      std::vector<store::AuditInput> inputs{audit::ToAuditInput(record, info.trail.alert_org)};
       store::Store* store = &api_.store();
       out->hold = [store, inputs = std::move(inputs)](std::function<void(Status)> release) mutable {
         store->AppendAudit(std::move(inputs), std::move(release));
@@ -162,7 +168,7 @@ class FhirHandler final : public http::Handler {
     }
     if (path == "/metrics") return Metrics(out);
     if (path != "/fhir" && !path.starts_with("/fhir/")) {
-      return SetError(Status::NotFound("no such endpoint (the FHIR base is /fhir)"), out);
+      return ServeWeb(api_.options(), req, out);  // the web UI (docs/ui.md)
     }
     info->is_fhir = true;
     RequestContext ctx{req, BaseUrl(req), PreferReturn::kRepresentation, false, {}};
@@ -234,6 +240,9 @@ class FhirHandler final : public http::Handler {
     if (parts[0] == "_history" && parts.size() == 1) {
       return get ? api_.History(ctx, nullptr, nullptr, out) : not_allowed();
     }
+    if (parts[0] == "AuditEvent" && parts.size() == 2 && parts[1] == "$forward") {
+      return api_.ForwardedAudit(ctx, out);
+    }
     if (parts[0] == "AuditEvent") return api_.AuditEvents(ctx, parts, out);
     std::string type(parts[0]);
     if (!IsStorableType(type)) {
@@ -259,6 +268,9 @@ class FhirHandler final : public http::Handler {
       }
       auto params = ctx.params;
       for (auto& p : http::ParseQuery(ctx.request.body)) params.push_back(std::move(p));
+      if (type == "DocumentReference") {
+        if (auto nhs = SummaryIndexPatient(params)) return api_.SummaryIndex(ctx, *nhs, out);
+      }
       return api_.Search(ctx, type, params, out);
     }
     if (parts[1] == "_history" && parts.size() == 2) {

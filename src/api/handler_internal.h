@@ -35,6 +35,11 @@ struct AuditTrail {
   bool denied = false;   // access was refused (even when answered as "not found")
   bool audited = false;  // the record already rode in the request's write batch
   int64_t reviews = 0;   // alert-review: the alert's seq
+  std::string review_outcome;  // alert-review: the officer's conclusion
+  int64_t reports = 0;   // patient-report: the seq of the access reported
+  std::string note;      // alert-review, patient-report: free text
+  // Whose privacy officer the alerts go to (empty: the caller's organisation).
+  std::string alert_org;
 };
 
 // What a routed request leaves behind for its audit record.
@@ -100,6 +105,14 @@ class FhirApi {
   // GET /fhir/AuditEvent..., POST /fhir/AuditEvent/{seq}/$review.
   void AuditEvents(RequestContext& ctx, const std::vector<std::string_view>& parts,
                    http::Response* out);
+  // POST /fhir/AuditEvent/$forward: a peer node's audit records join this
+  // node's log, so a patient's access log covers every node.
+  void ForwardedAudit(RequestContext& ctx, http::Response* out);
+  // POST /fhir/AuditEvent/{seq}/$review (privacy officers), .../$report
+  // (patients), GET /fhir/AuditEvent/$verify (api/audit_review.cc).
+  void ReviewAlert(RequestContext& ctx, std::string_view seq, http::Response* out);
+  void ReportAccess(RequestContext& ctx, std::string_view seq, http::Response* out);
+  void VerifyAudit(RequestContext& ctx, http::Response* out);
   // Whether a patient's record is flagged VIP/staff (CEL, EMP on the
   // Patient): every access to any of their data alerts the privacy officer.
   bool IsVipPatient(const std::string& patient);
@@ -185,6 +198,8 @@ class FhirApi {
 
   // Writes the response for a committed (or no-op) write.
   void WriteResult(RequestContext& ctx, const Prepared& p, http::Response* out);
+  // What a retried request's first attempt wrote, as a Prepared write.
+  Result<Prepared> ReplayedWrite(const store::VersionRef& ref);
   // Answers a retried request (same X-Request-ID) from what its first attempt wrote.
   void ReplayResult(RequestContext& ctx, const store::CommitResult& committed,
                     http::Response* out);

@@ -152,12 +152,9 @@ void FhirApi::History(RequestContext& ctx, const std::string* type, const std::s
   out->body = std::move(s);
 }
 
-void FhirApi::ReplayResult(RequestContext& ctx, const store::CommitResult& committed,
-                           http::Response* out) {
-  if (committed.applied.empty()) return SetError(Status::Internal("empty replay"), out);
-  const store::VersionRef& ref = committed.applied.front();
+Result<Prepared> FhirApi::ReplayedWrite(const store::VersionRef& ref) {
   auto v = store_.ReadVersion(ref.type, ref.id, ref.version);
-  if (!v.ok()) return SetError(v.status(), out);
+  if (!v.ok()) return v.status();
   Prepared p;
   p.type = ref.type;
   p.id = ref.id;
@@ -166,7 +163,15 @@ void FhirApi::ReplayResult(RequestContext& ctx, const store::CommitResult& commi
   p.body = v->deleted ? std::string() : std::move(v->body);
   p.existing = std::move(v->access);
   p.status = v->deleted ? 204 : v->method == store::Method::kCreate ? 201 : 200;
-  WriteResult(ctx, p, out);
+  return p;
+}
+
+void FhirApi::ReplayResult(RequestContext& ctx, const store::CommitResult& committed,
+                           http::Response* out) {
+  if (committed.applied.empty()) return SetError(Status::Internal("empty replay"), out);
+  auto p = ReplayedWrite(committed.applied.front());
+  if (!p.ok()) return SetError(p.status(), out);
+  WriteResult(ctx, *p, out);
 }
 
 }  // namespace crs::api

@@ -164,6 +164,7 @@ Result<Prepared> PrepareUpdate(Env& env, std::string_view type, std::string_view
                          resource);
   p.status = (cur.version == 0 || cur.deleted) ? 201 : 200;
   p.existed = cur.version > 0;
+  p.existing_deleted = cur.deleted;
   p.existing = std::move(cur.facts);
   return p;
 }

@@ -41,6 +41,7 @@ struct Prepared {
   // The access facts of the version this write replaces (when `existed`):
   // the caller must be allowed to see it as well as what it writes.
   bool existed = false;
+  bool existing_deleted = false;  // what it replaces is a delete marker
   store::AccessFacts existing;
 };
 

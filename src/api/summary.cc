@@ -4,12 +4,14 @@
 // stored Bundle per patient (SummaryId), so every access rule, the consent
 // purge and history apply to it as to any resource.
 #include <boost/json.hpp>
+#include <set>
 #include "fhir/json_util.h"
 
 #include "access/facts.h"
 #include "api/handler_internal.h"
 #include "api/outcome.h"
 #include "api/resource_io.h"
+#include "api/search.h"
 #include "api/summary_doc.h"
 #include "core/ids.h"
 
@@ -108,6 +110,9 @@ void FhirApi::PostBundle(RequestContext& ctx, http::Response* out) {
       IsSummaryUpload(body->get_object())) {
     return UploadSummary(ctx, *body, out);
   }
+  if (ctx.caller && ctx.caller->is_peer_node()) {
+    return SetError(Status::Forbidden("a peer node posts only Summary Care Record documents"), out);
+  }
   Create(ctx, "Bundle", out);
 }
 
@@ -126,6 +131,16 @@ void FhirApi::UploadSummary(RequestContext& ctx, const json::value& upload, http
                                      "record").WithDetail("RESOURCE_NOT_FOUND"), out);
   }
   if (!patient.ok()) return SetError(patient.status(), out);
+  if (ctx.caller && ctx.caller->is_peer_node()) {
+    // A practice's node uploads the summaries of its registered patients.
+    auto related = store_.HasRelationship(ctx.caller->node_org, *nhs);
+    if (!related.ok()) return SetError(related.status(), out);
+    if (!*related) {
+      ctx.trail.denied = true;
+      return SetError(Status::Forbidden("the node's organisation has no legitimate relationship "
+                                        "with this patient").WithDetail("ACCESS_DENIED"), out);
+    }
+  }
   auto consent = ConsentOf(*nhs);
   if (!consent.ok()) return SetError(consent.status(), out);
   auto model = options_.policy.consent_model;
@@ -237,13 +252,21 @@ void FhirApi::Summary(RequestContext& ctx, std::string_view nhs, http::Response*
   // policy shows them; the narrative is rebuilt without the others.
   auto doc = ParseJsonBody(r->body, options_.max_json_depth);
   if (!doc.ok()) return SetError(Status::Internal("stored summary is not valid JSON"), out);
+  // A hidden sealed (R) item is counted, so the reader learns that
+  // something is withheld (never what); a sealed-and-locked (V) one is not,
+  // since its existence must not be revealed. References to hidden items
+  // are removed from the sections either way.
+  int withheld = 0;
+  std::set<std::string> hidden;
   auto shown = [&](const json::object& res) {
     std::string_view type = StringField(res, "resourceType");
     std::string_view rid = StringField(res, "id");
     store::AccessFacts facts =
         access::ComputeFacts(type, rid, json::value(res), nullptr, r->access.author_org);
     facts.patient = r->access.patient;
-    return See(ctx, type, rid, facts, 'r');
+    if (See(ctx, type, rid, facts, 'r')) return true;
+    if ((facts.labels & store::AccessFacts::kLocked) == 0) ++withheld;
+    return false;
   };
   json::object& b = doc->get_object();
   json::array kept;
@@ -251,12 +274,37 @@ void FhirApi::Summary(RequestContext& ctx, std::string_view nhs, http::Response*
     const json::value* res = e.is_object() ? e.get_object().if_contains("resource") : nullptr;
     if (res && res->is_object() && EntryPartOf(StringField(res->get_object(), "resourceType")) !=
                                        EntryPart::kSupport && !shown(res->get_object())) {
+      const json::object& ro = res->get_object();
+      hidden.insert(std::string(StringField(e.get_object(), "fullUrl")));
+      hidden.insert(std::string(StringField(ro, "resourceType")) + "/" +
+                    std::string(StringField(ro, "id")));
       continue;
     }
     kept.push_back(std::move(e));
   }
   b["entry"] = std::move(kept);
   json::object& comp = b["entry"].get_array()[0].get_object()["resource"].get_object();
+  if (json::value* sections = comp.if_contains("section"); sections && sections->is_array()) {
+    for (auto& section : sections->get_array()) {
+      json::value* refs = section.is_object() ? section.get_object().if_contains("entry") : nullptr;
+      if (!refs || !refs->is_array()) continue;
+      json::array left;
+      for (auto& ref : refs->get_array()) {
+        bool gone = ref.is_object() && hidden.count(std::string(StringField(ref.get_object(), "reference")));
+        if (!gone) left.push_back(std::move(ref));
+      }
+      if (left.empty()) {
+        section.get_object().erase("entry");
+      } else {
+        *refs = std::move(left);
+      }
+    }
+  }
+  if (withheld > 0) {
+    json::array& ext = comp["extension"].is_array() ? comp["extension"].get_array()
+                                                    : comp["extension"].emplace_array();
+    ext.push_back(json::object{{"url", "urn:opencrs:withheld-sealed"}, {"valueInteger", withheld}});
+  }
   comp["text"] = json::object{{"status", "generated"},
                               {"div", SummaryNarrative(b, [](const json::object&) { return true; })}};
   out->body = json::serialize(*doc);
@@ -315,6 +363,23 @@ void FhirApi::SummaryIndex(RequestContext& ctx, std::string_view nhs, http::Resp
                                    {"resource", std::move(ref)},
                                    {"search", json::object{{"mode", "match"}}}});
   }
+  // The record locator's pointers to the detailed records local nodes
+  // hold (docs/federation.md), as far as the caller may know about them.
+  auto parsed = ParseSearch("DocumentReference", {{"patient", "Patient/" + std::string(nhs)}},
+                            /*strict=*/false, options_.max_page_size, options_.max_page_size);
+  if (!parsed.ok()) return SetError(parsed.status(), out);
+  parsed->query.access = FilterOf(ctx, 's');
+  auto pointers = store_.Search(parsed->query);
+  if (!pointers.ok()) return SetError(pointers.status(), out);
+  Saw(ctx, *pointers, "DocumentReference");
+  for (auto& m : pointers->matches) {
+    if (m.id == id) continue;
+    json::object entry{{"fullUrl", ctx.base + "/DocumentReference/" + m.id},
+                       {"resource", json::parse(m.body)},
+                       {"search", json::object{{"mode", "match"}}}};
+    entries.push_back(std::move(entry));
+  }
+  bundle["total"] = static_cast<int64_t>(entries.size());
   std::string message = "Summary Care Record consent: " + state +
                         (allowed ? " (a summary may be held)" : " (no summary is held)") +
                         "; additional information: " +

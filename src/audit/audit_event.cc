@@ -37,8 +37,8 @@ json::object Concept(json::object coding, std::string_view text = {}) {
 // FHIR's restful-interaction code for an action, or empty when it is ours.
 std::string_view RestfulCode(std::string_view action) {
   static constexpr std::string_view kCodes[] = {
-      "read",   "vread",  "update",      "patch",     "delete", "history",
-      "create", "search", "transaction", "batch",     "operation", "capabilities"};
+      "read",   "vread",  "update",      "patch", "delete",    "history",
+      "create", "search", "transaction", "batch", "operation", "capabilities"};
   for (std::string_view c : kCodes) {
     if (c == action) return c;
   }
@@ -97,6 +97,10 @@ json::array ContextDetails(const AuditRecord& r) {
   if (r.permission_to_view) details.push_back(Detail("permission-to-view", "granted"));
   if (r.self_claimed) details.push_back(Detail("legitimate-relationship", "self-claimed"));
   for (const std::string& a : r.alerts) details.push_back(Detail("alert", a));
+  if (r.reports != 0) details.push_back(Detail("reports", std::to_string(r.reports)));
+  if (r.reviews != 0) details.push_back(Detail("reviews", std::to_string(r.reviews)));
+  if (!r.review_outcome.empty()) details.push_back(Detail("review-outcome", r.review_outcome));
+  if (!r.note.empty()) details.push_back(Detail("note", r.note));
   if (!r.request_id.empty()) details.push_back(Detail("request-id", r.request_id));
   if (!r.correlation_id.empty()) details.push_back(Detail("correlation-id", r.correlation_id));
   return details;
@@ -111,8 +115,13 @@ json::object UserAgent(const AuditRecord& r) {
   identifier["value"] = r.user.empty() ? "unknown" : r.user;
   who["identifier"] = std::move(identifier);
   if (!r.user_name.empty()) who["display"] = r.user_name;
-  agent["type"] = Concept(Coding("http://terminology.hl7.org/CodeSystem/extra-security-role-type",
-                                 "humanuser", "human user"));
+  // A backend service (crs import, integrations) is not a person: the
+  // patient's access log shows it apart from the people who looked.
+  agent["type"] = Concept(
+      r.role == "system" ? Coding("http://terminology.hl7.org/CodeSystem/extra-security-role-type",
+                                  "dataprocessor", "data processor")
+                         : Coding("http://terminology.hl7.org/CodeSystem/extra-security-role-type",
+                                  "humanuser", "human user"));
   if (!r.role.empty()) {
     bool national = r.role.size() > 1 && r.role[0] == 'R';
     agent["role"] = json::array{Concept(Coding(
@@ -130,8 +139,8 @@ json::object UserAgent(const AuditRecord& r) {
 
 json::object OrgAgent(const AuditRecord& r) {
   json::object agent;
-  agent["type"] = Concept(Coding("http://terminology.hl7.org/CodeSystem/v3-RoleClass", "PROV",
-                                 "healthcare provider"));
+  agent["type"] = Concept(
+      Coding("http://terminology.hl7.org/CodeSystem/v3-RoleClass", "PROV", "healthcare provider"));
   json::object who;
   who["reference"] = "Organization/" + r.org;
   json::object identifier;
@@ -196,12 +205,16 @@ std::string RenderAuditEvent(int64_t seq, const AuditRecord& r, const AuditEvent
   json::object ev;
   ev["resourceType"] = "AuditEvent";
   ev["id"] = std::to_string(seq);
-  ev["type"] = Coding("http://terminology.hl7.org/CodeSystem/audit-event-type", "rest",
-                      "RESTful Operation");
+  ev["type"] =
+      Coding("http://terminology.hl7.org/CodeSystem/audit-event-type", "rest", "RESTful Operation");
   std::string_view restful = RestfulCode(r.action);
   if (!r.action.empty()) {
-    ev["subtype"] = json::array{restful.empty() ? Coding(kOurActions, r.action)
-                                                : Coding(kRestful, restful)};
+    json::array subtype{restful.empty() ? Coding(kOurActions, r.action)
+                                        : Coding(kRestful, restful)};
+    // An operation also names which one ($summary, $everything...), so a
+    // reader can say what was done in plain words.
+    if (!restful.empty() && restful != r.action) subtype.push_back(Coding(kOurActions, r.action));
+    ev["subtype"] = std::move(subtype);
   }
   ev["action"] = ActionCode(r.action);
   ev["recorded"] = FormatInstant(r.time_ms);
@@ -209,18 +222,28 @@ std::string RenderAuditEvent(int64_t seq, const AuditRecord& r, const AuditEvent
   std::string desc = OutcomeName(r.outcome);
   if (r.status != 0) desc += " (HTTP " + std::to_string(r.status) + ")";
   ev["outcomeDesc"] = desc;
-  if (!r.purpose.empty()) ev["purposeOfEvent"] = json::array{Concept(Coding(kActReason, r.purpose))};
+  if (!r.purpose.empty())
+    ev["purposeOfEvent"] = json::array{Concept(Coding(kActReason, r.purpose))};
   json::array agents{UserAgent(r)};
   if (!r.org.empty()) agents.push_back(OrgAgent(r));
   ev["agent"] = std::move(agents);
   json::object source;
   json::object observer;
   json::object node;
-  node["system"] = "urn:opencrs:node";
-  node["value"] = options.node_id;
-  observer["identifier"] = std::move(node);
-  observer["display"] = options.node_name.empty() ? "OpenCRS node " + options.node_id
-                                                  : options.node_name;
+  if (!r.node.empty()) {
+    // Forwarded by the peer node where it happened (docs/federation.md).
+    node["system"] = "https://fhir.nhs.uk/Id/ods-organization-code";
+    node["value"] = r.node;
+    observer["identifier"] = std::move(node);
+    observer["display"] = "OpenCRS node of " + r.node + " (audit record " +
+                          std::to_string(r.node_seq) + " there)";
+  } else {
+    node["system"] = "urn:opencrs:node";
+    node["value"] = options.node_id;
+    observer["identifier"] = std::move(node);
+    observer["display"] = options.node_name.empty() ? "OpenCRS node " + options.node_id
+                                                    : options.node_name;
+  }
   source["observer"] = std::move(observer);
   source["type"] = json::array{Coding("http://terminology.hl7.org/CodeSystem/security-source-type",
                                       "4", "Application Server")};

@@ -2,13 +2,12 @@
 // AuditEvent rendering, and verification of a real SQLite store — intact,
 // tampered with through the sqlite3 API, and after kill -9.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 #include <chrono>
@@ -143,9 +142,36 @@ TEST(AuditEventTest, RendersValidR4AuditEvents) {
   EXPECT_EQ(read.at("outcome").as_string(), "0");
   EXPECT_EQ(read.at("recorded").as_string(), "2025-11-21T10:04:05.123Z");
   EXPECT_EQ(read.at("subtype").as_array()[0].at("code").as_string(), "read");
+  EXPECT_EQ(read.at("subtype").as_array().size(), 1u);
+  // An operation says which one; a backend service is not a person; a
+  // patient's report carries the record it reports and the note.
+  AuditRecord summary = SampleRead();
+  summary.action = "summary";
+  summary.role = "system";
+  boost::json::value op = boost::json::parse(RenderAuditEvent(2, summary));
+  EXPECT_EQ(op.at("subtype").as_array()[0].at("code").as_string(), "operation");
+  EXPECT_EQ(op.at("subtype").as_array()[1].at("system").as_string(), "urn:opencrs:audit-action");
+  EXPECT_EQ(op.at("subtype").as_array()[1].at("code").as_string(), "summary");
+  EXPECT_EQ(
+      op.at("agent").as_array()[0].at("type").at("coding").as_array()[0].at("code").as_string(),
+      "dataprocessor");
+  AuditRecord report = SampleRead();
+  report.action = "patient-report";
+  report.reports = 7;
+  report.note = "not me";
+  report.alerts = {"patient-reported"};
+  std::string report_text = RenderAuditEvent(3, report);
+  EXPECT_NE(report_text.find(R"({"type":"reports","valueString":"7"})"), std::string::npos)
+      << report_text;
+  EXPECT_NE(report_text.find(R"({"type":"note","valueString":"not me"})"), std::string::npos);
+  auto parsed = FromJson(ToJson(report));
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->reports, 7);
+  EXPECT_EQ(parsed->note, "not me");
   const auto& agent = read.at("agent").as_array()[0];
-  EXPECT_EQ(agent.at("purposeOfUse").as_array()[0].at("coding").as_array()[0].at("code").as_string(),
-            "ETREAT");
+  EXPECT_EQ(
+      agent.at("purposeOfUse").as_array()[0].at("coding").as_array()[0].at("code").as_string(),
+      "ETREAT");
   EXPECT_EQ(agent.at("purposeOfUse").as_array()[0].at("text").as_string(), "unconscious in A&E");
   EXPECT_EQ(read.at("agent").as_array()[1].at("who").at("identifier").at("value").as_string(),
             "A81001");
@@ -336,9 +362,8 @@ TEST_F(AuditVerifyTest, DetectsEveryKindOfTampering) {
          t.Tamper("UPDATE audit SET record = replace(record, 'ETREAT', 'TREAT') WHERE seq = 42");
        },
        42, "hash mismatch"},
-      {"delete a record",
-       [](AuditVerifyTest& t) { t.Tamper("DELETE FROM audit WHERE seq = 42"); }, 42,
-       "record missing"},
+      {"delete a record", [](AuditVerifyTest& t) { t.Tamper("DELETE FROM audit WHERE seq = 42"); },
+       42, "record missing"},
       {"insert a record with a correct hash of its own",
        [](AuditVerifyTest& t) {
          t.Tamper(kShiftAndInsert);
@@ -380,7 +405,8 @@ TEST_F(AuditVerifyTest, DetectsEveryKindOfTampering) {
   };
   for (const TamperCase& c : cases) {
     SCOPED_TRACE(c.name);
-    fs::copy_file(dir_ + "/pristine.db", dir_ + "/crs-audit.db", fs::copy_options::overwrite_existing);
+    fs::copy_file(dir_ + "/pristine.db", dir_ + "/crs-audit.db",
+                  fs::copy_options::overwrite_existing);
     c.tamper(*this);
     VerifyReport r = Verify();
     EXPECT_FALSE(r.intact);

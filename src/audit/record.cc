@@ -158,6 +158,12 @@ std::string ToJson(const AuditRecord& r) {
   w.List("resources", r.resources);
   w.List("alerts", r.alerts);
   w.Int("reviews", r.reviews);
+  w.Str("node", r.node);
+  w.Int("node_seq", r.node_seq);
+  w.Str("node_hash", r.node_hash);
+  w.Str("review_outcome", r.review_outcome);
+  w.Int("reports", r.reports);
+  w.Str("note", r.note);
   return std::move(w).Done();
 }
 
@@ -197,6 +203,12 @@ Result<AuditRecord> FromJson(std::string_view text) {
   r.resources = GetList(o, "resources");
   r.alerts = GetList(o, "alerts");
   r.reviews = GetInt(o, "reviews");
+  r.node = GetStr(o, "node");
+  r.node_seq = GetInt(o, "node_seq");
+  r.node_hash = GetStr(o, "node_hash");
+  r.review_outcome = GetStr(o, "review_outcome");
+  r.reports = GetInt(o, "reports");
+  r.note = GetStr(o, "note");
   return r;
 }
 

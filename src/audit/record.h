@@ -23,6 +23,7 @@ inline constexpr std::string_view kAlertSelfClaimed = "self-claimed";
 inline constexpr std::string_view kAlertSealedAccess = "sealed-access";
 inline constexpr std::string_view kAlertVip = "vip";
 inline constexpr std::string_view kAlertVolume = "volume";
+inline constexpr std::string_view kAlertPatientReported = "patient-reported";
 
 struct AuditRecord {
   int64_t time_ms = 0;          // when the request arrived (ms since the epoch)
@@ -50,6 +51,15 @@ struct AuditRecord {
   std::vector<std::string> resources;  // "Type/id/_history/n"
   std::vector<std::string> alerts;     // kAlert* codes
   int64_t reviews = 0;          // alert-review: the seq of the alert reviewed
+  // A record forwarded by a peer node (docs/federation.md): the ODS code of
+  // the node where the interaction happened, and the record's position and
+  // chain hash (hex) in that node's own audit log. Empty for this node's own.
+  std::string node;
+  int64_t node_seq = 0;
+  std::string node_hash;
+  std::string review_outcome;   // alert-review: appropriate, inappropriate, escalated
+  int64_t reports = 0;          // patient-report: the seq of the access the patient reported
+  std::string note;             // alert-review, patient-report: free text (at most 1000 chars)
 };
 
 const char* OutcomeName(AuditOutcome outcome);  // "allowed", "denied", "error"

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/audit_command.h"
+#include "cli/federation_command.h"
 #include "cli/gen_command.h"
 #include "cli/import_command.h"
 #include "cli/serve.h"
@@ -40,9 +41,20 @@ int Main(int argc, char** argv) {
                 "PostgreSQL: the most reader connections open at once")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
-  s->add_option("--role", serve.role, "Node role (only 'national' is implemented so far)")
-      ->check(CLI::IsMember({"national"}))
+  s->add_option("--role", serve.role,
+                "Node role: national (demographics, summaries, pointers) or local (a "
+                "practice's or hospital's detailed records)")
+      ->check(CLI::IsMember({"national", "local"}))
       ->capture_default_str();
+  s->add_option("--org", serve.org, "Local nodes: the ODS code of the organisation served");
+  s->add_option("--national", serve.national_url,
+                "Local nodes: the national node's FHIR base URL (pointers are published there)");
+  s->add_option("--national-jwks", serve.national_jwks,
+                "Local nodes: the national node's public keys (crs node jwks), whose users' "
+                "tokens this node trusts");
+  s->add_flag("--upload-summaries", serve.upload_summaries,
+              "Local GP nodes: upload each patient's Summary Care Record to the national node "
+              "when their allergies or medication change (nothing under dissent)");
   s->add_option("--base-url", serve.base_url,
                 "Public FHIR base URL for links (default: from the Host header)");
   s->add_option("--max-body", serve.max_body_bytes, "Largest request body accepted, in bytes")
@@ -55,7 +67,11 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   s->add_flag("--demo", serve.demo,
-              "Load the demo data set when the store is empty and print demo users' tokens");
+              "Load the demo data set when the store is empty, print demo users' tokens and "
+              "let the web UI sign in as them");
+  s->add_option("--ui", serve.ui_dir,
+                "Directory of the built web UI, served at / (make ui builds it; empty: no UI)")
+      ->capture_default_str();
   s->add_option("--audience", serve.audience, "The 'aud' every bearer token must carry")
       ->capture_default_str();
   s->add_option("--jwks", serve.jwks_file,
@@ -95,6 +111,10 @@ int Main(int argc, char** argv) {
   CLI::App* mi = RegisterMigrate(app, &migrate_options);
   CopyCommandOptions copy_options;
   CLI::App* cp = RegisterCopy(app, &copy_options);
+  NodeCommandOptions node_options;
+  CLI::App* nd = RegisterNode(app, &node_options);
+  OutboxCommandOptions outbox_options;
+  CLI::App* ob = RegisterOutbox(app, &outbox_options);
 
   // Flags given on the command line override the config file: parse once to
   // find --config, load it, then parse again on top.
@@ -121,6 +141,8 @@ int Main(int argc, char** argv) {
   if (a->parsed()) return RunAudit(audit_options);
   if (mi->parsed()) return RunMigrate(migrate_options);
   if (cp->parsed()) return RunCopy(copy_options);
+  if (nd->parsed()) return RunNode(*nd, node_options);
+  if (ob->parsed()) return RunOutbox(*ob, outbox_options);
   return 2;
 }
 

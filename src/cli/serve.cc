@@ -14,7 +14,11 @@
 #include "access/policy.h"
 
 #include "api/api.h"
+#include "audit/signing.h"
 #include "cli/node.h"
+#include "federation/outbox.h"
+#include "federation/publisher.h"
+#include "federation/registry.h"
 #include "core/time.h"
 #include "http/server.h"
 #include "nhs/nhs_number.h"
@@ -53,6 +57,16 @@ struct DemoUser {
   access::TokenClaims claims;
 };
 
+// The demo users as the web UI's sign-in page offers them (api/web_ui.h).
+std::vector<api::DemoUser> UiDemoUsers(const std::vector<DemoUser>& users) {
+  std::vector<api::DemoUser> out;
+  for (const auto& u : users) {
+    out.push_back({u.claims.user, u.label, u.claims.name, u.claims.role, u.claims.org,
+                   u.claims.patient});
+  }
+  return out;
+}
+
 std::vector<DemoUser> DemoUsers(const std::string& audience) {
   auto claims = [&](const char* user, const char* name, const char* role, const char* org,
                     const char* patient) {
@@ -75,7 +89,7 @@ std::vector<DemoUser> DemoUsers(const std::string& audience) {
        claims("demo-clerk", "Jo Hughes", "R8008", "Y12345", "")},
       {"Privacy officer at hospital RXX01 (R0001)",
        claims("demo-privacy", "Lee Morgan", "R0001", "RXX01", "")},
-      {"Patient 9990000018", claims("demo-patient", "Jane Smith", "patient", "", "9990000018")},
+      {"Patient 9990000018", claims("demo-patient", "Alice Morgan", "patient", "", "9990000018")},
   };
 }
 
@@ -147,6 +161,10 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
   str("store", &o->store_url);
   str("role", &o->role);
   str("base_url", &o->base_url);
+  str("org", &o->org);
+  str("national", &o->national_url);
+  str("national_jwks", &o->national_jwks);
+  if (auto v = t["upload_summaries"].value<bool>()) o->upload_summaries = *v;
   if (auto v = t["max_body"].value<int64_t>()) o->max_body_bytes = static_cast<uint64_t>(*v);
   if (auto v = t["io_threads"].value<int64_t>()) o->io_threads = static_cast<int>(*v);
   if (auto v = t["worker_threads"].value<int64_t>()) o->worker_threads = static_cast<int>(*v);
@@ -165,17 +183,22 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
   if (auto v = t["volume_alert"].value<int64_t>()) o->volume_alert = static_cast<int>(*v);
   str("nhs_number_range", &o->nhs_number_range);
   str("sensitive_codes", &o->sensitive_codes);
+  if (o->role != "national" && o->role != "local") {
+    *error = "config file " + path + ": role must be 'national' or 'local'";
+    return false;
+  }
+  str("ui", &o->ui_dir);
   if (o->consent_model != "implied" && o->consent_model != "explicit") {
     *error = "config file " + path + ": consent_model must be 'implied' or 'explicit'";
     return false;
   }
   for (auto& [key, value] : t) {
     static const char* kKnown[] = {"data", "listen", "store", "store_pool", "replicas", "role",
-                                   "base_url",
-                                   "max_body",
+                                   "base_url", "org", "national", "national_jwks",
+                                   "upload_summaries", "max_body",
                                    "io_threads", "worker_threads", "demo", "audience",
                                    "jwks_file", "jwks_issuer", "consent_model", "volume_alert",
-                                   "nhs_number_range", "sensitive_codes"};
+                                   "nhs_number_range", "sensitive_codes", "ui"};
     bool known = false;
     for (const char* k : kKnown) known = known || key.str() == k;
     if (!known) {
@@ -226,6 +249,38 @@ int RunServe(const ServeOptions& o) {
   auth_options.audience = o.audience;
   auth_options.jwks_file = o.jwks_file;
   auth_options.jwks_issuer = o.jwks_issuer;
+  // Federation (docs/federation.md): the national node trusts the services
+  // of the nodes in its registry; a local node trusts the national node's
+  // users.
+  if (o.role == "local" && (!o.national_url.empty() || !o.national_jwks.empty())) {
+    if (o.org.empty() || o.national_url.empty() || o.national_jwks.empty() ||
+        o.base_url.empty()) {
+      std::fprintf(stderr, "crs: a local node linked to a national node needs --org, "
+                           "--national, --national-jwks and --base-url\n");
+      return 2;
+    }
+  }
+  std::unique_ptr<federation::NodeRegistry> registry;
+  if (o.role == "national") {
+    registry = std::make_unique<federation::NodeRegistry>(**store, SystemClock::Get());
+    auth_options.resolve_key = [r = registry.get()](std::string_view kid) {
+      return r->Resolve(kid);
+    };
+  } else if (!o.national_jwks.empty()) {
+    auto keys = access::LoadJwksFile(o.national_jwks, "pending");
+    if (!keys.ok()) {
+      std::fprintf(stderr, "crs: --national-jwks: %s\n", keys.status().message().c_str());
+      return 2;
+    }
+    for (auto& k : *keys) k.issuer = std::string(access::kNodeIssuerPrefix) + k.kid;
+    auth_options.resolve_key = [keys = std::move(*keys)](std::string_view kid)
+        -> std::optional<access::VerifyKey> {
+      for (const auto& k : keys) {
+        if (k.kid == kid) return k;
+      }
+      return std::nullopt;
+    };
+  }
   auto authenticator = access::Authenticator::Create(*node_key, auth_options, SystemClock::Get());
   if (!authenticator.ok()) {
     std::fprintf(stderr, "crs: %s\n", authenticator.status().message().c_str());
@@ -264,6 +319,25 @@ int RunServe(const ServeOptions& o) {
     api_options.sensitive_codes = std::move(*codes);
   }
   api_options.node_id = node_key->kid();
+  auto audit_keys = audit::LoadAuditPublicKeys(o.data_dir);
+  if (audit_keys.ok()) api_options.audit_public_keys = std::move(*audit_keys);
+  api_options.ui_dir = o.ui_dir;
+  if (!o.ui_dir.empty() && !std::filesystem::is_directory(o.ui_dir)) {
+    spdlog::warn("no web UI in {} (build it with `make ui`); / answers 404", o.ui_dir);
+  }
+  if (o.demo) {
+    // Demo mode only: the UI's sign-in page mints tokens for the demo users.
+    api_options.demo_users = UiDemoUsers(DemoUsers(o.audience));
+    api_options.mint_demo_token = [key = &*node_key, audience = o.audience](
+                                      const api::DemoUser& user) -> Result<std::string> {
+      for (const auto& u : DemoUsers(audience)) {
+        if (u.claims.user == user.id) {
+          return access::MintToken(*key, u.claims, SystemClock::Get().NowMs() / 1000);
+        }
+      }
+      return Status::NotFound("no such demo user");
+    };
+  }
   if (!o.benchmark_baseline) {
     api_options.authenticate = [auth = authenticator->get()](std::string_view header)
         -> Result<access::Caller> {
@@ -297,6 +371,30 @@ int RunServe(const ServeOptions& o) {
       if (t.ok()) demo_tokens.emplace_back(u.label, *t);
     }
   }
+  std::unique_ptr<federation::Outbox> outbox;
+  std::unique_ptr<federation::Publisher> publisher;
+  if (o.role == "local" && !o.national_url.empty()) {
+    auto box = federation::Outbox::Open(o.data_dir);
+    if (!box.ok()) {
+      std::fprintf(stderr, "crs: outbox: %s\n", box.status().message().c_str());
+      return 1;
+    }
+    outbox = std::move(*box);
+    federation::PublisherOptions po;
+    po.ods = o.org;
+    po.local_base = o.base_url;
+    po.national_url = o.national_url;
+    po.audience = o.audience;
+    po.upload_summaries = o.upload_summaries;
+    po.sensitive = api_options.sensitive_codes;
+    po.consent_model = api_options.policy.consent_model;
+    auto pub = federation::Publisher::Start(**store, *outbox, *node_key, SystemClock::Get(), po);
+    if (!pub.ok()) {
+      std::fprintf(stderr, "crs: %s\n", pub.status().message().c_str());
+      return 2;
+    }
+    publisher = std::move(*pub);
+  }
   auto server = http::Server::Start(server_options, *handler);
   if (!server.ok()) {
     std::fprintf(stderr, "crs: %s\n", server.status().message().c_str());
@@ -305,6 +403,9 @@ int RunServe(const ServeOptions& o) {
   std::string host = server_options.host.find(':') != std::string::npos
                          ? "[" + server_options.host + "]" : server_options.host;
   std::printf("OpenCRS listening on http://%s:%u/fhir\n", host.c_str(), (*server)->port());
+  if (!o.ui_dir.empty() && std::filesystem::is_directory(o.ui_dir)) {
+    std::printf("Web UI at http://%s:%u/\n", host.c_str(), (*server)->port());
+  }
   if (!demo_tokens.empty()) {
     std::printf("Demo tokens (valid 8 hours; send as 'Authorization: Bearer <token>'):\n");
     for (const auto& [label, token] : demo_tokens) {
@@ -319,6 +420,7 @@ int RunServe(const ServeOptions& o) {
   spdlog::info("signal {} received: finishing in-flight requests", sig);
   (*server)->Stop();
   server->reset();
+  publisher.reset();
   handler.reset();
   store->reset();  // closes the store cleanly (drains the writer, checkpoints the WAL)
   spdlog::info("stopped cleanly");

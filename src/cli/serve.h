@@ -15,10 +15,18 @@ struct ServeOptions {
   std::vector<std::string> replicas;  // PostgreSQL read replicas (URLs)
   std::string role = "national";
   std::string base_url;  // empty: derived from the Host header
+  // Federation (docs/federation.md).
+  std::string org;            // local nodes: the organisation's ODS code
+  std::string national_url;   // local nodes: publish pointers to this national node
+  std::string national_jwks;  // local nodes: trust users' tokens signed by these keys
+  bool upload_summaries = false;  // local GP nodes: keep the national summaries in step
   uint64_t max_body_bytes = 32ull << 20;
   int io_threads = 2;
   int worker_threads = 64;
   bool demo = false;  // load the demo data set into an empty store
+  // The web UI's built files (web/, `make ui`), served at / (docs/ui.md).
+  // A missing directory is logged and / answers 404; empty: no UI.
+  std::string ui_dir = "./web/dist";
   // Access control (docs/access.md).
   std::string audience = "urn:opencrs:fhir";  // the `aud` tokens must carry
   std::string jwks_file;    // JWKS of an external identity provider (optional)

@@ -153,6 +153,21 @@ struct SearchQuery {
   std::shared_ptr<const AccessFilter> access;
 };
 
+// Resources of `type` whose reference parameter `param` names
+// `target_type`/`target_id` (e.g. AllergyIntolerance?patient=Patient/123).
+inline SearchQuery ReferencingQuery(std::string type, std::string param, std::string target_type,
+                                    std::string target_id, int count = 1000) {
+  SearchQuery q;
+  q.type = std::move(type);
+  q.count = count;
+  Predicate ref;
+  ref.param = std::move(param);
+  ref.table = IndexTable::kReference;
+  ref.any_of.push_back(ReferenceCond{std::move(target_type), std::move(target_id), std::nullopt});
+  q.all_of.push_back(std::move(ref));
+  return q;
+}
+
 struct SearchMatch {
   std::string type;  // set for included resources (matches are of the query's type)
   std::string id;

@@ -213,6 +213,14 @@ class Store {
   // Versions newest first, paged by a keyset cursor that stays stable while writes land.
   virtual Result<HistoryPage> History(const HistoryQuery& query) = 0;
 
+  // The change feed: every stored version with seq > after_seq (delete
+  // markers included, purged ones gone), oldest first, at most `limit`.
+  // A version becomes visible here only once committed, and in seq order:
+  // a reader that has seen seq N never later finds a new version below N,
+  // so a consumer may keep just the last seq it handled as its cursor
+  // (federation's outbox does: docs/federation.md).
+  virtual Result<std::vector<ResourceVersion>> Changes(int64_t after_seq, int limit) = 0;
+
   // Applies `batch` atomically and durably. Conflict when a write's expected
   // version does not match (nothing is applied); Unavailable on I/O failure.
   virtual Result<CommitResult> Commit(const WriteBatch& batch) = 0;

@@ -125,3 +125,39 @@ TEST_F(BundlesTest, UnresolvableUrnReferenceIsRejected) {
 
 }  // namespace
 }  // namespace crs::e2e
+
+namespace crs::e2e {
+namespace {
+
+TEST_F(BundlesTest, ARetriedTransactionIsAnsweredFromItsFirstCommit) {
+  const char* tx = R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"resource":{"resourceType":"Observation","status":"final","code":{"text":"pulse"}},
+     "request":{"method":"POST","url":"Observation"}},
+    {"resource":{"resourceType":"Organization","id":"org-retry","name":"Retry"},
+     "request":{"method":"PUT","url":"Organization/org-retry"}}
+  ]})";
+  std::vector<std::pair<std::string, std::string>> key = {{"X-Request-ID", "tx-retry-0001"}};
+  auto first = Post("/fhir", tx, key);
+  ASSERT_EQ(first.status, 200) << first.body;
+  auto again = Post("/fhir", tx, key);
+  ASSERT_EQ(again.status, 200) << again.body;
+  auto a = first.Json().at("entry").as_array();
+  auto b = again.Json().at("entry").as_array();
+  ASSERT_EQ(a.size(), 2u);
+  ASSERT_EQ(b.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(a[i].at("response").at("location"), b[i].at("response").at("location"));
+    EXPECT_EQ(a[i].at("response").at("status"), b[i].at("response").at("status"));
+  }
+  // Nothing was written twice: one Observation, Organization still version 1.
+  EXPECT_EQ(Get("/fhir/Observation?_summary=count").Json().at("total"), 1);
+  EXPECT_EQ(Get("/fhir/Organization/org-retry").Json().at("meta").at("versionId"), "1");
+  // The same key on a different request is a conflict, not a silent replay.
+  const char* other = R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"resource":{"resourceType":"Organization","id":"org-other","name":"Other"},
+     "request":{"method":"PUT","url":"Organization/org-other"}}]})";
+  EXPECT_EQ(Post("/fhir", other, key).status, 409);
+}
+
+}  // namespace
+}  // namespace crs::e2e

@@ -1,4 +1,5 @@
 // The command line: --help describes every flag, the TOML config file works.
+#include <filesystem>
 #include <fstream>
 
 #include "e2e/fixture.h"
@@ -25,12 +26,17 @@ TEST(CliTest, ConfigFileSetsOptions) {
   {
     std::ofstream f(config);
     f << "base_url = \"https://records.example.org/fhir\"\n";
+    f << "ui = \"" << server.data_dir() << "/ui\"\n";
   }
+  std::filesystem::create_directories(server.data_dir() + "/ui");
+  std::ofstream(server.data_dir() + "/ui/index.html")
+      << "<!doctype html><title>from the config</title>";
   ASSERT_TRUE(server.Start({"--config", config}));
   Client c(server.port(), server.SystemToken());
   auto r = c.Send("POST", "/fhir/Patient", R"({"resourceType":"Patient"})");
   EXPECT_EQ(r.Header("location").rfind("https://records.example.org/fhir/Patient/", 0), 0u)
       << r.Header("location");
+  EXPECT_NE(c.Send("GET", "/").body.find("from the config"), std::string::npos);
 }
 
 TEST(CliTest, BadConfigFileIsAUsageError) {

@@ -3,7 +3,9 @@
 #include "access/jwt.h"
 #include "access/keys.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sqlite3.h>
 
 #include "store/store.h"
@@ -13,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -186,8 +189,10 @@ ServerProcess::~ServerProcess() {
 bool ServerProcess::Start(const std::vector<std::string>& extra_args) {
   int out_pipe[2];
   if (pipe(out_pipe) != 0) return false;
-  std::vector<std::string> args = {CRS_BINARY, "serve", "--data", data_dir_ + "/data",
-                                   "--listen", "127.0.0.1:0"};
+  std::vector<std::string> args = {CRS_BINARY, "serve", "--data", data_dir_ + "/data"};
+  if (std::find(extra_args.begin(), extra_args.end(), "--listen") == extra_args.end()) {
+    args.insert(args.end(), {"--listen", "127.0.0.1:0"});
+  }
   if (OnPostgres() && store_url_.empty()) return false;  // no database (see the constructor)
   if (!store_url_.empty()) {
     args.push_back("--store");
@@ -223,6 +228,23 @@ bool ServerProcess::Start(const std::vector<std::string>& extra_args) {
   }
   close(out_pipe[0]);  // later stdout writes are discarded (SIGPIPE-safe: the server logs to stderr)
   return port_ > 0;
+}
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
 }
 
 int ServerProcess::Stop(int sig) {

@@ -53,7 +53,8 @@ class ServerProcess {
   ServerProcess();
   ~ServerProcess();
 
-  // Starts `crs serve --data DIR --listen 127.0.0.1:0` plus `extra_args`;
+  // Starts `crs serve --data DIR --listen 127.0.0.1:0` plus `extra_args`
+  // (which may give their own --listen);
   // returns false (and records why) if it did not print its listen line.
   // Under CRS_E2E_STORE=postgres the server also gets `--store URL` of a
   // fresh database on the test server (the same one on every Start of this
@@ -84,6 +85,10 @@ class ServerProcess {
   pid_t pid_ = -1;
   int port_ = 0;
 };
+
+// A loopback TCP port that was free a moment ago (for a node that must be
+// restarted on the same address).
+int FreePort();
 
 // Runs the crs binary with `args` and returns its exit code; output into *out.
 // `crs import|serve|audit verify --data DIR` of a ServerProcess's data dir

@@ -215,6 +215,24 @@ TEST_F(SummaryTest, SealedItemShownOnlyToItsAuthor) {
   ASSERT_EQ(v.status, 200);
   EXPECT_EQ(v.body.find("Penicillin"), std::string::npos);
   EXPECT_NE(Div(v).find("Allergies not recorded"), std::string::npos) << Div(v);
+  // The reader learns that something sealed is withheld, never what: the
+  // section no longer points at it, and a count says one item is withheld.
+  EXPECT_EQ(v.body.find("urn:uuid:al\""), std::string::npos) << v.body;
+  EXPECT_NE(v.body.find(R"({"url":"urn:opencrs:withheld-sealed","valueInteger":1})"), std::string::npos)
+      << v.body;
+  EXPECT_EQ(View(gp_view_).body.find("withheld-sealed"), std::string::npos);
+}
+
+TEST_F(SummaryTest, SealedAndLockedItemLeavesNoTrace) {
+  ASSERT_EQ(Upload(Document("Amlodipine 5mg", "91936005", "V")).status, 201);
+  EXPECT_NE(View(gp_view_).body.find("Penicillin"), std::string::npos);
+  Headers glass = {{"Authorization", "Bearer " + server_.Token("R8000", "HOSP")},
+                   {"X-Purpose-Of-Use", "ETREAT"}, {"X-Access-Justification", "unconscious"}};
+  auto v = View(glass);
+  ASSERT_EQ(v.status, 200);
+  EXPECT_EQ(v.body.find("Penicillin"), std::string::npos);
+  EXPECT_EQ(v.body.find("urn:uuid:al\""), std::string::npos) << v.body;
+  EXPECT_EQ(v.body.find("withheld"), std::string::npos) << v.body;
 }
 
 TEST_F(SummaryTest, ValidationAndGenericWritesRefused) {

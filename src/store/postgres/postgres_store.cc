@@ -49,6 +49,19 @@ Status FillVersion(const Rows& r, int i, ResourceVersion* out) {
   return Status::Ok();
 }
 
+// Up to `max` rows of the history columns (FillVersion's, then type and id).
+Result<std::vector<ResourceVersion>> VersionsOf(const Rows& r, int max) {
+  std::vector<ResourceVersion> out;
+  for (int i = 0; i < r.size() && i < max; ++i) {
+    ResourceVersion v;
+    CRS_RETURN_IF_ERROR(FillVersion(r, i, &v));
+    v.type = r.Bytes(i, 9);
+    v.id = r.Bytes(i, 10);
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
 // A row of the match columns (store/sql/search_sql.h); `type_col` >= 0
 // names the column holding the type.
 Result<SearchMatch> MatchFromRow(const Rows& r, int i, int type_col) {
@@ -164,19 +177,24 @@ class PostgresStore final : public Store {
     return ReadReplica<HistoryPage>([&](Conn& c) -> Result<HistoryPage> {
       CRS_ASSIGN_OR_RETURN(Rows r, c.Query(history.sql, Params(history.args)));
       HistoryPage page;
-      for (int i = 0; i < r.size(); ++i) {
-        if (static_cast<int>(page.versions.size()) == q.count) {
-          page.next_before_seq = page.versions.back().seq;
-          break;
-        }
-        ResourceVersion v;
-        CRS_RETURN_IF_ERROR(FillVersion(r, i, &v));
-        v.type = r.Bytes(i, 9);
-        v.id = r.Bytes(i, 10);
-        page.versions.push_back(std::move(v));
+      // One row beyond the page tells whether another page follows.
+      CRS_ASSIGN_OR_RETURN(page.versions, VersionsOf(r, q.count));
+      if (r.size() > q.count && !page.versions.empty()) {
+        page.next_before_seq = page.versions.back().seq;
       }
       return page;
     });
+  }
+
+  Result<std::vector<ResourceVersion>> Changes(int64_t after_seq, int limit) override {
+    // From the primary: a replica may not have replayed the newest versions
+    // yet, and a consumer's cursor must never skip one.
+    CompiledSql changes = sql::CompileChanges(after_seq, limit, sql::kPostgres);
+    return WithConn<std::vector<ResourceVersion>>(
+        [&](Conn& c) -> Result<std::vector<ResourceVersion>> {
+          CRS_ASSIGN_OR_RETURN(Rows r, c.Query(changes.sql, Params(changes.args)));
+          return VersionsOf(r, limit);
+        });
   }
 
   Result<CommitResult> Commit(const WriteBatch& batch) override { return writer_->Commit(batch); }

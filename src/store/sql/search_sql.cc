@@ -522,11 +522,26 @@ CompiledSql CompileCompartment(const CompartmentQuery& q, const Dialect& dialect
   return {std::move(sql), args.Take()};
 }
 
+namespace {
+
+constexpr const char* kHistoryColumns =
+    "SELECT v.version, CASE WHEN v.body IS NULL THEN 1 ELSE 0 END, v.last_updated, v.method, "
+    "v.body, v.seq, r.patient, r.labels, r.author_org, r.type, r.id ";
+
+}  // namespace
+
+CompiledSql CompileChanges(int64_t after_seq, int limit, const Dialect& dialect) {
+  ArgList args(dialect);
+  std::string sql = std::string(kHistoryColumns) +
+                    "FROM versions v JOIN resources r ON r.rid = v.rid WHERE v.seq > " +
+                    args.Add(after_seq) + " ORDER BY v.seq LIMIT " +
+                    args.Add(static_cast<int64_t>(std::max(limit, 0)));
+  return {std::move(sql), args.Take()};
+}
+
 CompiledSql CompileHistory(const HistoryQuery& q, const Dialect& dialect) {
   ArgList args(dialect);
-  std::string sql =
-      "SELECT v.version, CASE WHEN v.body IS NULL THEN 1 ELSE 0 END, v.last_updated, v.method, "
-      "v.body, v.seq, r.patient, r.labels, r.author_org, r.type, r.id ";
+  std::string sql = kHistoryColumns;
   if (q.id) {
     sql += "FROM resources r JOIN versions v ON v.rid = r.rid WHERE r.type = " +
            args.Add(q.type.value_or("")) + " AND r.id = " + args.Add(*q.id);

@@ -38,6 +38,10 @@ CompiledSql CompileCompartment(const CompartmentQuery& query, const Dialect& dia
 // type, id.
 CompiledSql CompileHistory(const HistoryQuery& query, const Dialect& dialect);
 
+// The change feed (Store::Changes): every version with seq > after_seq,
+// oldest first, at most `limit`; the history columns.
+CompiledSql CompileChanges(int64_t after_seq, int limit, const Dialect& dialect);
+
 // The conditions (no leading AND) under which the resource row aliased
 // `alias` is visible through `filter`; values are added to `args`.
 std::string AccessSql(const AccessFilter& filter, const std::string& alias, ArgList& args);

@@ -141,6 +141,8 @@ Result<Stmt*> Db::PrepareDynamic(const std::string& sql) {
   return p;
 }
 
+int64_t Db::Changes() const { return sqlite3_changes64(db_); }
+
 int64_t Db::LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }
 
 }  // namespace crs::store::sqlite

@@ -65,6 +65,8 @@ class Db {
   // emptied when it grows past a bound).
   Result<Stmt*> PrepareDynamic(const std::string& sql);
   int64_t LastInsertRowid() const;
+  // Rows changed by the last INSERT, UPDATE or DELETE.
+  int64_t Changes() const;
   sqlite3* raw() { return db_; }
 
  private:

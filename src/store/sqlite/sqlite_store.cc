@@ -46,6 +46,21 @@ Status FillVersion(const Stmt& s, ResourceVersion* out) {
   return Status::Ok();
 }
 
+// Reads up to `max` rows of the history columns (those of FillVersion, then
+// type and id) into `out`.
+Status ReadVersions(Stmt* s, int max, std::vector<ResourceVersion>* out) {
+  while (static_cast<int>(out->size()) < max) {
+    CRS_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    ResourceVersion v;
+    CRS_RETURN_IF_ERROR(FillVersion(*s, &v));
+    v.type = s->Text(9);
+    v.id = s->Text(10);
+    out->push_back(std::move(v));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string AuditPathFor(const std::string& path) {
@@ -102,24 +117,32 @@ class SqliteStore final : public Store {
       CompiledSql history = sql::CompileHistory(q, sql::kSqlite);
       CRS_ASSIGN_OR_RETURN(Stmt * s, conn->PrepareDynamic(history.sql));
       BindArgs(s, history.args);
-      while (true) {
-        CRS_ASSIGN_OR_RETURN(bool row, s->Step());
-        if (!row) break;
-        if (static_cast<int>(page.versions.size()) == q.count) {
-          page.next_before_seq = page.versions.back().seq;
-          break;
-        }
-        ResourceVersion v;
-        CRS_RETURN_IF_ERROR(FillVersion(*s, &v));
-        v.type = s->Text(9);
-        v.id = s->Text(10);
-        page.versions.push_back(std::move(v));
-      }
+      // One row beyond the page tells whether another page follows.
+      Status read = ReadVersions(s, q.count + 1, &page.versions);
       s->Reset();
+      CRS_RETURN_IF_ERROR(read);
+      if (static_cast<int>(page.versions.size()) > q.count) {
+        page.versions.pop_back();
+        page.next_before_seq = page.versions.empty() ? 0 : page.versions.back().seq;
+      }
       return Status::Ok();
     });
     if (!st.ok()) return st;
     return page;
+  }
+
+  Result<std::vector<ResourceVersion>> Changes(int64_t after_seq, int limit) override {
+    std::vector<ResourceVersion> out;
+    Status st = WithReader([&](Db* conn) -> Status {
+      CompiledSql changes = sql::CompileChanges(after_seq, limit, sql::kSqlite);
+      CRS_ASSIGN_OR_RETURN(Stmt * s, conn->PrepareDynamic(changes.sql));
+      BindArgs(s, changes.args);
+      Status read = ReadVersions(s, limit, &out);
+      s->Reset();
+      return read;
+    });
+    if (!st.ok()) return st;
+    return out;
   }
 
   Result<CommitResult> Commit(const WriteBatch& batch) override { return writer_->Commit(batch); }

@@ -1,0 +1,262 @@
+// The privacy officer's view: alerts for their organisation with filters,
+// one alert's full audit context (and, for a patient's report, the access
+// reported), the review outcome, and whether the audit chain verifies.
+import type { AuditEvent, Bundle, BundleEntry, Parameters } from "fhir/r4";
+import { ApiError, call, nextCursor } from "../api";
+import { ALERT_NAMES, orgName, parseAccess, PURPOSES, type Access, whatWasSeen, who } from "../audit";
+import { h, replace } from "../dom";
+import { formatDateTime, formatNhsNumber, nhsDigits, nhsNumberError, roleName } from "../format";
+import type { User } from "../session";
+import {
+  backLink, button, checked, heading, inset, loading, nhsNumberField, notice, radios, showErrors, showView, submitButton, summaryList, tag, textArea, textField, value,
+} from "../ui";
+
+interface Filters {
+  status: "open" | "all";
+  type: string;
+  patient: string; // NHS number digits, or ""
+  user: string; // part of the user's name or id, or ""
+}
+
+let filters: Filters = { status: "open", type: "", patient: "", user: "" };
+
+function matches(a: Alert, f: Filters): boolean {
+  const x = a.access;
+  if (f.type && !x.alerts.includes(f.type)) return false;
+  if (f.patient && !x.patients.includes(f.patient)) return false;
+  if (f.user) {
+    const needle = f.user.toLowerCase();
+    if (!`${x.userName} ${x.user}`.toLowerCase().includes(needle)) return false;
+  }
+  return true;
+}
+
+interface Alert {
+  access: Access;
+  reviewed: boolean;
+  reviewLocation: string;
+}
+
+function parseAlerts(b: Bundle): Alert[] {
+  return (b.entry ?? [])
+    .filter((e: BundleEntry) => e.resource?.resourceType === "AuditEvent")
+    .map((e) => ({
+      access: parseAccess(e.resource as AuditEvent),
+      reviewed: e.response?.status === "reviewed",
+      reviewLocation: e.response?.location ?? "",
+    }));
+}
+
+async function chainStatus(container: HTMLElement): Promise<void> {
+  try {
+    const p = await call<Parameters>("/fhir/AuditEvent/$verify");
+    const get = (n: string) => p.parameter?.find((x) => x.name === n);
+    const intact = get("intact")?.valueBoolean === true;
+    replace(
+      container,
+      h("h2", { class: "nhsuk-heading-m" }, "Audit log"),
+      intact
+        ? h("p", { class: "nhsuk-body" }, tag("Verified", "green"), ` The audit log is intact: ${get("records")?.valueInteger ?? 0} records checked against their hash chain and ${get("checkpoints")?.valueInteger ?? 0} signed checkpoints.`)
+        : h("p", { class: "nhsuk-body", role: "alert" }, tag("Broken", "red"), ` The audit log does not verify from record ${get("firstBadSeq")?.valueInteger ?? "?"}: ${get("reason")?.valueString ?? ""}. Report this at once.`),
+    );
+  } catch (e) {
+    replace(container, h("h2", { class: "nhsuk-heading-m" }, "Audit log"), h("p", { class: "nhsuk-body" }, tag("Unknown", "grey"), ` The audit log could not be checked: ${e instanceof ApiError ? e.message : "no answer"}`));
+  }
+}
+
+export async function officerHome(user: User, message = ""): Promise<void> {
+  const chain = h("section", { "aria-live": "polite" }, loading("Checking the audit log…"));
+  const list = h("div", null, loading("Loading alerts…"));
+  const form = h(
+    "form",
+    { novalidate: true, class: "crs-filters" },
+    h(
+      "div",
+      { class: "nhsuk-grid-row" },
+      h("div", { class: "nhsuk-grid-column-one-half" }, selectField("filter-status", "Status", [["open", "Open alerts"], ["all", "All alerts"]], filters.status)),
+      h("div", { class: "nhsuk-grid-column-one-half" }, selectField("filter-type", "Alert type", [["", "All types"], ...Object.entries(ALERT_NAMES)], filters.type)),
+    ),
+    h(
+      "div",
+      { class: "nhsuk-grid-row" },
+      h("div", { class: "nhsuk-grid-column-one-half" }, nhsNumberField("filter-patient", "Patient's NHS number (optional)")),
+      h("div", { class: "nhsuk-grid-column-one-half" }, textField("filter-user", "User name or id (optional)", { width: 20 })),
+    ),
+    submitButton("Apply filters", "secondary"),
+  );
+  const restore = (id: string, v: string) => ((form.querySelector(`#${id}`) as HTMLInputElement).value = v);
+  restore("filter-patient", filters.patient ? formatNhsNumber(filters.patient) : "");
+  restore("filter-user", filters.user);
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const patient = value(form, "filter-patient");
+    const error = nhsNumberError(patient);
+    showErrors(form, error ? [{ field: "filter-patient", message: error }] : []);
+    if (error) return;
+    filters = {
+      status: value(form, "filter-status") === "all" ? "all" : "open",
+      type: value(form, "filter-type"),
+      patient: nhsDigits(patient),
+      user: value(form, "filter-user"),
+    };
+    void loadList(user, list);
+  });
+  showView(
+    "Alerts",
+    heading("Alerts to review", `Privacy officer, ${user.org ?? ""}`),
+    message ? notice(message, "success") : null,
+    chain,
+    h("h2", { class: "nhsuk-heading-m" }, "Alerts"),
+    form,
+    list,
+  );
+  await Promise.all([chainStatus(chain), loadList(user, list)]);
+}
+
+function selectField(id: string, label: string, options: [string, string][], selected: string): HTMLElement {
+  return h(
+    "div",
+    { class: "nhsuk-form-group" },
+    h("label", { class: "nhsuk-label", for: id }, label),
+    h("select", { class: "nhsuk-select", id, name: id }, options.map(([v, t]) => h("option", { value: v, selected: v === selected }, t))),
+  );
+}
+
+const ALERT_PAGE = 50;
+
+function alertRow(user: User, a: Alert): HTMLElement {
+  return h(
+    "tr",
+    { class: "nhsuk-table__row" },
+    h("td", { class: "nhsuk-table__cell crs-nowrap" }, formatDateTime(a.access.when)),
+    h("td", { class: "nhsuk-table__cell" }, a.access.alerts.map((x) => [tag(ALERT_NAMES[x] ?? x, x === "break-glass" || x === "patient-reported" ? "red" : "orange"), " "])),
+    h("td", { class: "nhsuk-table__cell" }, a.access.role === "patient" ? "The patient" : who(a.access)),
+    h("td", { class: "nhsuk-table__cell crs-nowrap" }, a.access.patients.map(formatNhsNumber).join(", ") || "None"),
+    h("td", { class: "nhsuk-table__cell" }, a.reviewed ? tag("Reviewed", "green") : tag("Open", "blue")),
+    h("td", { class: "nhsuk-table__cell crs-row-actions" }, h("button", { type: "button", class: "nhsuk-button nhsuk-button--secondary nhsuk-button--small", onclick: () => void alertView(user, a) }, a.reviewed ? "View" : "Review", h("span", { class: "nhsuk-u-visually-hidden" }, ` alert from ${formatDateTime(a.access.when)}`))),
+  );
+}
+
+// The alerts a page at a time (newest first); the filters apply to the
+// pages loaded so far.
+async function loadList(user: User, list: HTMLElement): Promise<void> {
+  replace(list, loading("Loading alerts…"));
+  const tbody = h("tbody", { class: "nhsuk-table__body" });
+  const status = h("p", { class: "nhsuk-body", role: "status" });
+  const table = h(
+    "table",
+    { class: "nhsuk-table" },
+    h("caption", { class: "nhsuk-table__caption nhsuk-u-visually-hidden" }, "Alerts, newest first"),
+    h("thead", { class: "nhsuk-table__head" }, h("tr", null, ["Date and time", "Alert", "User", "Patient", "Status", ""].map((t) => h("th", { scope: "col", class: "nhsuk-table__header" }, t || h("span", { class: "nhsuk-u-visually-hidden" }, "Action"))))),
+    tbody,
+  );
+  const more = h("div");
+  let shown = 0;
+  const show = async (cursor: string): Promise<void> => {
+    const form: Record<string, string> = { alert: "true", _count: String(ALERT_PAGE) };
+    if (filters.status === "open") form.reviewed = "false";
+    if (cursor) form._cursor = cursor;
+    const b = await call<Bundle>("/fhir/AuditEvent/_search", { form });
+    const alerts = parseAlerts(b).filter((a) => matches(a, filters));
+    const next = nextCursor(b);
+    tbody.append(...alerts.map((a) => alertRow(user, a)));
+    shown += alerts.length;
+    table.hidden = shown === 0;
+    const none = filters.status === "open" ? "There are no open alerts" : "There are no alerts";
+    status.textContent = (shown === 0 ? none : shown === 1 ? "1 alert" : `${shown} alerts`) + (next ? ". Older alerts follow." : "");
+    replace(more, next ? button("Show older alerts", async () => {
+      replace(more, loading("Loading older alerts…"));
+      const before = tbody.rows.length;
+      try {
+        await show(next);
+      } catch (e) {
+        replace(more, h("p", { class: "nhsuk-body", role: "alert" }, e instanceof ApiError ? e.message : "Older alerts could not be loaded"));
+        return;
+      }
+      const first = tbody.rows[before]?.cells[0] ?? status;
+      first.setAttribute("tabindex", "-1");
+      first.focus();
+    }, "secondary") : null);
+  };
+  try {
+    await show("");
+    replace(list, status, table, more);
+  } catch (e) {
+    replace(list, h("p", { class: "nhsuk-body", role: "alert" }, e instanceof ApiError ? e.message : "The alerts could not be loaded"));
+  }
+}
+
+async function context(a: Access): Promise<HTMLElement> {
+  const org = await orgName(a.org);
+  return summaryList([
+    ["When", formatDateTime(a.when)],
+    ["Who", a.role === "patient" ? "The patient" : `${a.userName || "Unnamed"} (user ${a.user || "unknown"})`],
+    ["Role", roleName(a.role)],
+    ["Organisation", org || "None"],
+    ["What", whatWasSeen(a)],
+    ["Purpose", PURPOSES[a.purpose] ?? (a.purpose || "Not stated")],
+    ["Reason given", a.justification || "None"],
+    ["Basis", [a.emergency ? "Emergency access" : "", a.selfClaimed ? "Self-claimed relationship" : "", a.permissionToView ? "Patient's permission to view" : ""].filter(Boolean).join(", ") || "Recorded relationship"],
+    ["Patient", a.patients.map(formatNhsNumber).join(", ") || "None"],
+    ["Records touched", a.resources.length ? h("ul", { class: "nhsuk-list" }, a.resources.map((r) => h("li", null, r))) : "None"],
+    ["Search", a.query || "None"],
+    ["Alerts", a.alerts.map((x) => ALERT_NAMES[x] ?? x).join(", ") || "None"],
+    ["Audit record", `${a.seq} (request ${a.requestId || "unknown"})`],
+    ...(a.note ? ([["Note", a.note]] as [string, string][]) : []),
+  ]);
+}
+
+const OUTCOMES: Record<string, string> = {
+  appropriate: "Access was appropriate",
+  inappropriate: "Access was not appropriate: followed up with the user",
+  escalated: "Escalated, for example to the Caldicott guardian",
+};
+
+async function alertView(user: User, alert: Alert): Promise<void> {
+  const a = alert.access;
+  const body = h("div", null, loading());
+  showView("Alert", backLink("Back to alerts", () => void officerHome(user)), heading(a.alerts.map((x) => ALERT_NAMES[x] ?? x).join(", "), "Alert"), body);
+  const parts: HTMLElement[] = [h("h2", { class: "nhsuk-heading-m" }, a.action === "patient-report" ? "The patient's report" : "The access"), await context(a)];
+  if (a.reports) {
+    try {
+      const reported = parseAccess(await call<AuditEvent>(`/fhir/AuditEvent/${encodeURIComponent(a.reports)}`));
+      parts.push(h("h2", { class: "nhsuk-heading-m" }, "The access the patient does not recognise"), await context(reported));
+    } catch {
+      parts.push(inset(h("p", null, `The reported access (record ${a.reports}) could not be loaded.`)));
+    }
+  }
+  if (alert.reviewed) {
+    let outcome = "Reviewed";
+    try {
+      const review = parseAccess(await call<AuditEvent>(`/fhir/${alert.reviewLocation}`));
+      outcome = `${OUTCOMES[review.reviewOutcome] ?? "Reviewed"} – by ${review.userName || review.user}, ${formatDateTime(review.when)}${review.note ? `. Note: ${review.note}` : ""}`;
+    } catch {
+      // the outcome stays "Reviewed"
+    }
+    parts.push(h("h2", { class: "nhsuk-heading-m" }, "Review"), h("p", { class: "nhsuk-body" }, outcome));
+    replace(body, ...parts);
+    return;
+  }
+  const form = h(
+    "form",
+    { novalidate: true },
+    radios("outcome", "Review outcome", Object.entries(OUTCOMES).map(([v, label]) => ({ value: v, label })), { legendSize: "m" }),
+    textArea("review-note", "Notes (optional)", "What you found and did. Kept in the audit log."),
+    submitButton("Record review"),
+  );
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const outcome = checked(form, "outcome");
+    const note = value(form, "review-note");
+    if (!outcome) return showErrors(form, [{ field: "outcome", message: "Select the outcome of your review" }]);
+    try {
+      const parameter = [{ name: "outcome", valueCode: outcome }, ...(note ? [{ name: "note", valueString: note }] : [])];
+      await call(`/fhir/AuditEvent/${encodeURIComponent(a.seq)}/$review`, { json: { resourceType: "Parameters", parameter } });
+      await officerHome(user, `Alert ${a.seq} reviewed: ${OUTCOMES[outcome]}`);
+    } catch (e) {
+      showErrors(form, [{ field: "", message: e instanceof ApiError ? e.message : "The review could not be recorded" }]);
+    }
+  });
+  parts.push(form);
+  replace(body, ...parts);
+}
