@@ -300,6 +300,39 @@ TEST_P(StoreContractTest, PurgeErasesEveryVersion) {
   EXPECT_EQ(store_->Read("AllergyIntolerance", "a")->version, 1);
 }
 
+// The change feed: every stored version after a seq, oldest first, delete
+// markers included, purged resources gone; a cursor pages through it.
+TEST_P(StoreContractTest, ChangesListEveryVersionInSeqOrder) {
+  ASSERT_TRUE(CommitOne(Put("Patient", "a", 0, R"({"v":1})")).ok());
+  ASSERT_TRUE(CommitOne(Put("Observation", "o", 0, R"({"o":1})")).ok());
+  ASSERT_TRUE(CommitOne(Put("Patient", "a", 1, R"({"v":2})")).ok());
+  Write del = Put("Observation", "o", 1, "");
+  del.method = Method::kDelete;
+  ASSERT_TRUE(CommitOne(del).ok());
+  ASSERT_TRUE(CommitOne(Put("Consent", "c", 0, "{}")).ok());
+  Write purge = Put("Consent", "c", 1, "");
+  purge.method = Method::kPurge;
+  ASSERT_TRUE(CommitOne(purge).ok());
+  auto all = store_->Changes(0, 100);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 4u);
+  std::vector<std::string> seen;
+  for (size_t i = 0; i < all->size(); ++i) {
+    const ResourceVersion& v = (*all)[i];
+    if (i > 0) EXPECT_GT(v.seq, (*all)[i - 1].seq);
+    seen.push_back(v.type + "/" + v.id + "/" + std::to_string(v.version));
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"Patient/a/1", "Observation/o/1", "Patient/a/2",
+                                            "Observation/o/2"}));
+  EXPECT_EQ((*all)[2].body, R"({"v":2})");
+  EXPECT_TRUE((*all)[3].deleted);
+  auto page = store_->Changes((*all)[1].seq, 1);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_EQ((*page)[0].seq, (*all)[2].seq);
+  EXPECT_TRUE(store_->Changes((*all)[3].seq, 100)->empty());
+}
+
 TEST_P(StoreContractTest, SequencesHandOutEachValueOnceAcrossThreadsAndReopen) {
   EXPECT_EQ(store_->ReserveSequence("s", 0).status().code(), Code::kInvalid);
   EXPECT_EQ(store_->ReserveSequence("", 1).status().code(), Code::kInvalid);
