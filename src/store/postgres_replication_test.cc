@@ -81,7 +81,12 @@ TEST_F(PostgresReplicationTest, ReplicaReadsStandbyRestartAndFailover) {
     auto r = store_->Read("Patient", id);
     ASSERT_TRUE(r.ok()) << id << ": " << r.status().ToString();
   }
-  for (int i = 0; i < 50; ++i) ASSERT_TRUE(store_->Read("Patient", "p" + std::to_string(i % 20)).ok());
+  // Once the standby has replayed the writes (synchronous replication waits
+  // for its flush, not its replay), it answers reads.
+  for (int i = 0; i < 200 && ReplicaReads() == 0; ++i) {
+    ASSERT_TRUE(store_->Read("Patient", "p" + std::to_string(i % 20)).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   SearchQuery all;
   all.type = "Patient";
   all.want_total = true;
@@ -100,7 +105,7 @@ TEST_F(PostgresReplicationTest, ReplicaReadsStandbyRestartAndFailover) {
   // It comes back and returns to the rotation.
   ASSERT_TRUE(t::RestartCluster(dir_ + "/standby").ok());
   int64_t before = ReplicaReads();
-  for (int i = 0; i < 100 && ReplicaReads() == before; ++i) {
+  for (int i = 0; i < 200 && ReplicaReads() == before; ++i) {
     ASSERT_TRUE(store_->Read("Patient", "p1").ok());
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
