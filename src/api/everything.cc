@@ -2,6 +2,7 @@
 // compartment, as defined by the official CompartmentDefinition/patient
 // (src/fhir/data/compartment_patient.json, tools/gen_compartments.py), paged.
 #include <boost/json.hpp>
+#include <algorithm>
 #include <charconv>
 #include <map>
 
@@ -45,6 +46,16 @@ std::pair<std::string, std::string> PointerTarget(const std::string& body) {
     if (a && a->is_object()) url = StringField(a->get_object(), "url");
   }
   return {ods, url};
+}
+
+// Whether a record URL ".../Type/id" names one of `types` (empty: any).
+bool OfTypes(std::string_view url, const std::vector<std::string>& types) {
+  if (types.empty()) return true;
+  size_t last = url.rfind('/');
+  if (last == std::string_view::npos || last == 0) return false;
+  size_t prev = url.rfind('/', last - 1);
+  std::string_view type = url.substr(prev + 1, last - prev - 1);
+  return std::find(types.begin(), types.end(), type) != types.end();
 }
 
 // The OperationOutcome naming the holders that did not answer, and why.
@@ -137,7 +148,7 @@ void FhirApi::Everything(RequestContext& ctx, std::string_view type, std::string
   FederatedRecords remote;
   if (federated && q.after_rid == 0) {
     ctx.trail.action = "everything-federated";
-    auto fetched = Federate(ctx, id);
+    auto fetched = Federate(ctx, id, q.types);
     if (!fetched.ok()) return SetError(fetched.status(), out);
     remote = std::move(*fetched);
   }
@@ -178,7 +189,8 @@ void FhirApi::Everything(RequestContext& ctx, std::string_view type, std::string
   out->body = std::move(s);
 }
 
-Result<FederatedRecords> FhirApi::Federate(RequestContext& ctx, std::string_view patient) {
+Result<FederatedRecords> FhirApi::Federate(RequestContext& ctx, std::string_view patient,
+                                           const std::vector<std::string>& types) {
   // The pointers the caller may see, grouped by their custodian.
   store::SearchQuery q;
   q.type = "DocumentReference";
@@ -196,7 +208,8 @@ Result<FederatedRecords> FhirApi::Federate(RequestContext& ctx, std::string_view
     Saw(ctx, r, "");
     for (const auto& m : r.matches) {
       auto [ods, url] = PointerTarget(m.body);
-      if (!ods.empty() && !url.empty()) by_holder[ods].push_back(std::move(url));
+      if (ods.empty() || url.empty() || !OfTypes(url, types)) continue;
+      by_holder[ods].push_back(std::move(url));
     }
     if (r.next_after_rid == 0) break;
     q.after_rid = r.next_after_rid;

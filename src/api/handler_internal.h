@@ -174,8 +174,9 @@ class FhirApi {
   // The federated part of $everything?_federated=true (national node): the
   // records the caller's visible pointers name, fetched from their holders
   // with the caller's credentials through options().fan_out; noted in
-  // ctx.trail.
-  Result<FederatedRecords> Federate(RequestContext& ctx, std::string_view patient);
+  // ctx.trail. With `types` (from _type), only records of those types.
+  Result<FederatedRecords> Federate(RequestContext& ctx, std::string_view patient,
+                                    const std::vector<std::string>& types);
   void Search(RequestContext& ctx, std::string_view type,
               const std::vector<std::pair<std::string, std::string>>& params,
               http::Response* out);

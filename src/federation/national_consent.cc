@@ -1,6 +1,7 @@
 #include "federation/national_consent.h"
 
 #include <boost/json.hpp>
+#include <cctype>
 
 #include "access/jwt.h"
 #include "fhir/json_util.h"
@@ -11,6 +12,23 @@ namespace crs::federation {
 namespace json = boost::json;
 
 namespace {
+
+// A query parameter's value, percent-encoded (a patient id comes from a
+// request or a stored resource and must not add parameters of its own).
+std::string Escaped(std::string_view s) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
 
 // Changes are looked for from this long before the previous look, so a
 // Consent whose commit became visible after a later one is not missed.
@@ -108,7 +126,7 @@ Result<access::ConsentState> NationalConsent::Get(std::string_view patient) {
 }
 
 Result<access::ConsentState> NationalConsent::Fetch(const std::string& patient) {
-  CRS_ASSIGN_OR_RETURN(http::ClientResponse r, Ask("/Consent?patient=" + patient + "&_count=1000"));
+  CRS_ASSIGN_OR_RETURN(http::ClientResponse r, Ask("/Consent?patient=" + Escaped(patient) + "&_count=1000"));
   CRS_ASSIGN_OR_RETURN(json::object bundle, ParseBundle(r));
   if (HasNextPage(bundle)) {
     return Status::Unavailable("too many Consent resources for one patient to decide on");

@@ -506,6 +506,14 @@ TEST_F(FederationTest, AFederatedEverythingMergesTheHoldersRecords) {
                       a.find("Y12345 asked for 2, 2 returned") != std::string::npos);
   }
   EXPECT_TRUE(noted);
+  // _type narrows the holders' records too (nothing is fetched for other types).
+  auto typed = [&](const std::string& type) {
+    return gp.Send("GET", std::string("/fhir/Patient/") + kPatient +
+                              "/$everything?_federated=true&_type=" + type, "", ptv).body;
+  };
+  EXPECT_NE(typed("Encounter").find(Base(local_port_) + "/Encounter/enc-f1"), std::string::npos);
+  EXPECT_EQ(typed("Observation").find(Base(local_port_) + "/Encounter/enc-f1"),
+            std::string::npos);
   // Bad input is refused, never guessed at.
   EXPECT_EQ(gp.Send("GET", std::string("/fhir/Patient/") + kPatient +
                                "/$everything?_federated=maybe", "", ptv).status,
@@ -649,6 +657,7 @@ TEST_F(FederationTest, TheHolderFollowsTheNationalConsentAndADissentReachesItBef
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::steady_clock::now() - start).count();
   EXPECT_LT(took, 5000) << "the dissent took " << took << " ms to reach the holder";
+
   auto withheld = ae.Send("GET", search, "", bg);
   ASSERT_EQ(withheld.status, 200);
   EXPECT_EQ(withheld.Json().at("total"), 0);
