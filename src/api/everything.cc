@@ -224,6 +224,11 @@ Result<FederatedRecords> FhirApi::Federate(RequestContext& ctx, std::string_view
                         "x-correlation-id"}) {
     if (auto v = ctx.request.headers.Get(h); !v.empty()) headers.emplace_back(h, std::string(v));
   }
+  // The holders' audit records carry this request's id when the caller
+  // gave no correlation id, so each access traces back to this fan-out.
+  if (ctx.request.headers.Get("x-correlation-id").empty() && !ctx.request.request_id.empty()) {
+    headers.emplace_back("x-correlation-id", ctx.request.request_id);
+  }
   FederatedRecords fetched = holders.empty() ? FederatedRecords{}
                                              : options_.fan_out(holders, headers);
   // The national node's own record of the fan-out: whom it asked, what came back.
