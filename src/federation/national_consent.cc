@@ -109,14 +109,20 @@ Result<access::ConsentState> NationalConsent::Get(std::string_view patient) {
       return it->second.state;
     }
     epoch = epoch_;
+    if (clock_.NowMs() < down_until_ms_) {
+      ++stats_.failures;
+      return Status::Unavailable("the national node did not answer a moment ago");
+    }
   }
   auto state = Fetch(std::string(patient));
   std::lock_guard lock(mu_);
   if (!state.ok()) {
     ++stats_.failures;
+    down_until_ms_ = clock_.NowMs() + options_.retry_after.count();
     return state.status();
   }
   ++stats_.fetches;
+  down_until_ms_ = 0;
   // A state fetched while decisions were being forgotten may predate the
   // change: it answers this request but is not kept.
   if (epoch == epoch_ && options_.ttl.count() > 0) {
@@ -216,6 +222,7 @@ Status NationalConsent::PollOnce() {
     if (auto d = access::ParseConsent(json::value(*res))) changed.push_back(d->patient);
   }
   std::lock_guard lock(mu_);
+  down_until_ms_ = 0;
   if (HasNextPage(bundle)) {
     stats_.refreshed += static_cast<int64_t>(cache_.size());
     cache_.clear();  // more changes than one page: forget everything

@@ -15,7 +15,9 @@
 // Failing closed: when the national node cannot be asked and the entry has
 // expired, Get() returns Unavailable; a stale state is never served, and
 // this node's own Consent resources are not consulted (they may lack the
-// patient's latest decision).
+// patient's latest decision). After a failed call, misses fail at once for
+// `retry_after` (the poller's next success ends that sooner), so a hung
+// national node costs one timeout, not one per request.
 //
 // Thread safety: Get() and stats() may be called from any thread.
 #pragma once
@@ -45,6 +47,7 @@ struct NationalConsentOptions {
   std::chrono::seconds ttl{60};  // 0: every check asks the national node
   std::chrono::milliseconds poll{1000};
   std::chrono::milliseconds timeout{2000};  // per call to the national node
+  std::chrono::milliseconds retry_after{1000};
 };
 
 struct NationalConsentStats {
@@ -91,6 +94,9 @@ class NationalConsent {
   uint64_t epoch_ = 0;    // GUARDED_BY(mu_): bumped whenever states are forgotten
   NationalConsentStats stats_;  // GUARDED_BY(mu_)
   bool stopping_ = false;       // GUARDED_BY(mu_)
+  // After a failed call, misses fail at once until then (ms), so a hung
+  // national node cannot tie up this node's worker threads.
+  int64_t down_until_ms_ = 0;   // GUARDED_BY(mu_)
   std::condition_variable cv_;
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<http::Client>> pool_;  // GUARDED_BY(pool_mu_)

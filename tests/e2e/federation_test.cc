@@ -709,5 +709,52 @@ TEST_F(FederationTest, WithoutTheNationalNodeTheHolderRefusesOtherOrganisationsO
   EXPECT_TRUE(audited);
 }
 
+
+TEST_F(FederationTest, AHungNationalNodeCostsOneTimeoutNotOnePerRequest) {
+  // A local node whose national node accepts connections and never answers.
+  int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(silent, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(silent, 64), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(silent, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::string silent_base = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/fhir";
+  ServerProcess hung_linked;
+  int port = FreePort();
+  ASSERT_TRUE(hung_linked.Start({"--listen", "127.0.0.1:" + std::to_string(port), "--role",
+                                 "local", "--org", "Y55555", "--national", silent_base,
+                                 "--national-jwks", national_jwks_, "--base-url", Base(port)}));
+  json::value enc = json::parse(Encounter("enc-h1", "in-progress"));
+  enc.as_object()["serviceProvider"] = json::object{
+      {"identifier", json::object{{"system", "https://fhir.nhs.uk/Id/ods-organization-code"},
+                                  {"value", "Y55555"}}}};
+  Client writer(port, hung_linked.SystemToken());
+  ASSERT_EQ(writer.Send("PUT", "/fhir/Encounter/enc-h1", json::serialize(enc)).status, 201);
+  std::vector<std::pair<std::string, std::string>> bg = {
+      {"X-Purpose-Of-Use", "ETREAT"}, {"X-Access-Justification", "unconscious in A&E"}};
+  Client ae(port, national_.Token("R8000", "RXX01"));
+  Client own(port, national_.Token("R8000", "Y55555"));
+  auto ms_of = [](auto f) {
+    auto t0 = std::chrono::steady_clock::now();
+    int status = f();
+    return std::make_pair(status, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::steady_clock::now() - t0).count());
+  };
+  auto [first, first_ms] = ms_of([&] { return ae.Send("GET", "/fhir/Encounter/enc-h1", "", bg).status; });
+  EXPECT_EQ(first, 503);
+  EXPECT_GE(first_ms, 1500);  // the consent look-up's 2 s timeout
+  auto [second, second_ms] = ms_of([&] { return ae.Send("GET", "/fhir/Encounter/enc-h1", "", bg).status; });
+  EXPECT_EQ(second, 503);
+  EXPECT_LT(second_ms, 500);  // failed at once: no second wait
+  auto [mine, mine_ms] = ms_of([&] { return own.Send("GET", "/fhir/Encounter/enc-h1").status; });
+  EXPECT_EQ(mine, 200);
+  EXPECT_LT(mine_ms, 500);
+  hung_linked.Stop(SIGTERM);
+  ::close(silent);
+}
+
 }  // namespace
 }  // namespace crs::e2e
