@@ -1,7 +1,7 @@
 #include "federation/fanout.h"
 
-#include <boost/json.hpp>
 #include <algorithm>
+#include <boost/json.hpp>
 #include <future>
 
 #include "http/client.h"
@@ -19,10 +19,10 @@ constexpr size_t kConnectionsPerNode = 4;
 // What one connection to a holder brought back.
 struct NodePart {
   std::vector<FetchedRecord> records;
-  std::string fatal;      // why it stopped early ("": it did not)
-  size_t failed = 0;      // records answered with an unexpected status
-  int last_status = 0;    // the latest such status
-  size_t elsewhere = 0;   // URLs not under the node's registered address
+  std::string fatal;     // why it stopped early ("": it did not)
+  size_t failed = 0;     // records answered with an unexpected status
+  int last_status = 0;   // the latest such status
+  size_t elsewhere = 0;  // URLs not under the node's registered address
 };
 
 // A holder's answer is used only when it is a FHIR resource.

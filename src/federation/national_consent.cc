@@ -132,7 +132,8 @@ Result<access::ConsentState> NationalConsent::Get(std::string_view patient) {
 }
 
 Result<access::ConsentState> NationalConsent::Fetch(const std::string& patient) {
-  CRS_ASSIGN_OR_RETURN(http::ClientResponse r, Ask("/Consent?patient=" + Escaped(patient) + "&_count=1000"));
+  CRS_ASSIGN_OR_RETURN(http::ClientResponse r,
+                       Ask("/Consent?patient=" + Escaped(patient) + "&_count=1000"));
   CRS_ASSIGN_OR_RETURN(json::object bundle, ParseBundle(r));
   if (HasNextPage(bundle)) {
     return Status::Unavailable("too many Consent resources for one patient to decide on");
@@ -143,8 +144,7 @@ Result<access::ConsentState> NationalConsent::Fetch(const std::string& patient) 
     if (!d || d->patient != patient) continue;
     int64_t updated = 0;
     if (const json::value* meta = res->if_contains("meta"); meta && meta->is_object()) {
-      updated = ParseFhirDateTime(fhir::StringField(meta->get_object(), "lastUpdated"))
-                    .value_or(0);
+      updated = ParseFhirDateTime(fhir::StringField(meta->get_object(), "lastUpdated")).value_or(0);
     }
     decisions.emplace_back(*d, updated);
   }
@@ -163,10 +163,9 @@ Result<http::ClientResponse> NationalConsent::Ask(const std::string& target) {
   if (!client) {
     CRS_ASSIGN_OR_RETURN(client, http::Client::Create(options_.national_url));
   }
-  auto r = client->Send("GET", target,
-                        {{"authorization", "Bearer " + Token()},
-                         {"accept", "application/fhir+json"}},
-                        "", options_.timeout);
+  auto r = client->Send(
+      "GET", target, {{"authorization", "Bearer " + Token()}, {"accept", "application/fhir+json"}},
+      "", options_.timeout);
   std::lock_guard lock(pool_mu_);
   if (pool_.size() < 16) pool_.push_back(std::move(client));
   return r;

@@ -91,19 +91,19 @@ class NationalConsent {
   // Lock order: mu_ before nothing; pool_mu_ and token_mu_ are leaves.
   mutable std::mutex mu_;
   std::map<std::string, Entry, std::less<>> cache_;  // GUARDED_BY(mu_)
-  uint64_t epoch_ = 0;    // GUARDED_BY(mu_): bumped whenever states are forgotten
+  uint64_t epoch_ = 0;          // GUARDED_BY(mu_): bumped whenever states are forgotten
   NationalConsentStats stats_;  // GUARDED_BY(mu_)
   bool stopping_ = false;       // GUARDED_BY(mu_)
   // After a failed call, misses fail at once until then (ms), so a hung
   // national node cannot tie up this node's worker threads.
-  int64_t down_until_ms_ = 0;   // GUARDED_BY(mu_)
+  int64_t down_until_ms_ = 0;  // GUARDED_BY(mu_)
   std::condition_variable cv_;
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<http::Client>> pool_;  // GUARDED_BY(pool_mu_)
   std::mutex token_mu_;
   std::string token_;            // GUARDED_BY(token_mu_)
   int64_t token_expires_s_ = 0;  // GUARDED_BY(token_mu_)
-  std::string watermark_;  // poller thread only: FHIR instant of the last look
+  std::string watermark_;        // poller thread only: FHIR instant of the last look
   std::thread poller_;
 };
 
