@@ -24,6 +24,7 @@ Caller CallerFromPrincipal(const Principal& p) {
   c.org = p.org;
   c.patient = p.patient;
   c.node_org = p.node_org;
+  c.issuer = p.issuer;
   c.activities = p.activities;
   if (!p.scopes.Empty()) {
     c.scope_allows = [scopes = p.scopes](std::string_view type, char i) {

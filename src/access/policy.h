@@ -52,6 +52,7 @@ struct Caller {
   // A peer node's service (Principal::node_org): it publishes its pointers
   // and reads consent, nothing else (docs/federation.md).
   std::string node_org;
+  std::string issuer;  // the token's `iss`
   ActivitySet activities;  // expanded
   // SMART scopes: whether they allow `interaction` ('c','r','u','d','s') on a
   // type. Null: the token carried no resource scopes; the role decides alone.

@@ -1,5 +1,6 @@
 // Where the API asks the access layer (src/access/policy.h) and records what a
 // request touched for its audit record. Every interaction handler calls these.
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "access/facts.h"
@@ -37,7 +38,56 @@ std::shared_ptr<const store::AccessFilter> FhirApi::FilterOf(RequestContext& ctx
   auto f = std::make_shared<store::AccessFilter>(
       access::FilterFor(*ctx.caller, options_.policy, interaction));
   if (!f->types) f->types = ScopedTypes(*ctx.caller);
+  if ((interaction == 'r' || interaction == 's') && SharedBeyondHolder(*ctx.caller)) {
+    NarrowToConsented(ctx, f.get());
+  }
   return f;
+}
+
+bool FhirApi::SharedBeyondHolder(const access::Caller& c) const {
+  if (!options_.national_consent || c.is_patient() || c.is_peer_node()) return false;
+  if (!options_.org.empty() && c.org == options_.org) return false;  // the holder's own staff
+  const auto& issuers = options_.national_issuers;
+  return std::find(issuers.begin(), issuers.end(), c.issuer) != issuers.end();
+}
+
+bool FhirApi::ConsentShares(RequestContext& ctx, std::string_view patient) {
+  auto state = options_.national_consent(patient);
+  if (!state.ok()) {
+    ctx.trail.consent_unavailable = true;
+    ctx.trail.denied = true;
+    return false;
+  }
+  bool shares = state->ScrAllowed(options_.policy.consent_model) &&
+                !(ctx.caller->purpose == access::Purpose::kResearch &&
+                  state->ndop_opted_out.value_or(false));
+  if (!shares) ctx.trail.denied = true;
+  return shares;
+}
+
+void FhirApi::NarrowToConsented(RequestContext& ctx, store::AccessFilter* f) {
+  // Only patients the request names, within the caller's reach, whose
+  // consent allows sharing: the consent check happens here, before the
+  // query, so searches, counts and includes never see anyone else.
+  // At most kMaxNamed patients are considered, bounding the consent look-ups
+  // one request can cause.
+  constexpr size_t kMaxNamed = 100;
+  std::vector<std::string> allowed;
+  size_t considered = 0;
+  for (const auto& p : ctx.caller->named_patients) {
+    if (p.empty() || p == "*" || p == "?" || ++considered > kMaxNamed) continue;
+    bool reach = f->any_patient ||
+                 std::find(f->patients.begin(), f->patients.end(), p) != f->patients.end();
+    if (!reach && f->related && !f->org.empty()) {
+      auto r = store_.HasRelationship(f->org, p);
+      reach = r.ok() && *r;
+    }
+    if (reach && ConsentShares(ctx, p)) allowed.push_back(p);
+  }
+  f->any_patient = false;
+  f->any_patient_types.clear();
+  f->related = false;
+  f->patients = std::move(allowed);
 }
 
 bool FhirApi::See(RequestContext& ctx, std::string_view type, std::string_view id,
@@ -49,6 +99,13 @@ bool FhirApi::See(RequestContext& ctx, std::string_view type, std::string_view i
     return r.ok() && *r;
   };
   if (!access::Visible(*filter, type, facts, related)) return false;
+  // Writes on a linked local node by national users of other organisations
+  // follow the patient's consent too (reads did so in FilterOf).
+  bool write = interaction == 'c' || interaction == 'u' || interaction == 'd';
+  if (write && SharedBeyondHolder(*ctx.caller) && !facts.patient.empty() &&
+      facts.patient != "*" && facts.patient != "?" && !ConsentShares(ctx, facts.patient)) {
+    return false;
+  }
   for (auto& a : access::AlertsFor(*ctx.caller, *filter, type, facts, related)) {
     ctx.trail.alerts.insert(std::move(a));
   }

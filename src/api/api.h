@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "access/policy.h"
@@ -18,6 +19,21 @@
 #include "store/store.h"
 
 namespace crs::api {
+
+// The federated $everything (docs/federation.md): the records a node holds
+// for a patient, as the pointers the caller may see name them.
+struct HolderRecords {
+  std::string ods;                // the custodian's ODS code
+  std::vector<std::string> urls;  // the pointers' content.attachment.url
+};
+struct FetchedRecord {
+  std::string ods, url;
+  std::string body;  // the holder's JSON
+};
+struct FederatedRecords {
+  std::vector<FetchedRecord> records;
+  std::vector<std::pair<std::string, std::string>> unanswered;  // ODS code, reason
+};
 
 // A demo user the UI's sign-in page offers (crs serve --demo).
 struct DemoUser {
@@ -66,6 +82,22 @@ struct ApiOptions {
   // outside demo mode, and then /demo/... does not exist.
   std::vector<DemoUser> demo_users;
   std::function<Result<std::string>(const DemoUser& user)> mint_demo_token;
+  // National node: fetches records from their holders for
+  // $everything?_federated=true, sending `headers` (the caller's
+  // Authorization and access headers) with every request; returns within
+  // the per-node timeout. Unset: the node does not fan out (400).
+  std::function<FederatedRecords(const std::vector<HolderRecords>& holders,
+                                 const std::vector<std::pair<std::string, std::string>>& headers)>
+      fan_out;
+  // Linked local nodes (docs/federation.md, "Consent on local nodes"): this
+  // node's organisation, the issuers of the national node's users' tokens,
+  // and a patient's consent state as the national node records it
+  // (Unavailable when it cannot be known). When set, national users of
+  // other organisations see a patient's data here only as the patient's
+  // consent allows, and only for the patients their request names.
+  std::string org;
+  std::vector<std::string> national_issuers;
+  std::function<Result<access::ConsentState>(std::string_view patient)> national_consent;
 };
 
 // Creates the handler. `store` and `clock` must outlive it.

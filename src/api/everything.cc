@@ -2,7 +2,9 @@
 // compartment, as defined by the official CompartmentDefinition/patient
 // (src/fhir/data/compartment_patient.json, tools/gen_compartments.py), paged.
 #include <boost/json.hpp>
+#include <algorithm>
 #include <charconv>
+#include <map>
 
 #include "api/handler_internal.h"
 #include "api/outcome.h"
@@ -11,10 +13,70 @@
 #include "core/ids.h"
 #include "access/facts.h"
 #include "fhir/index/registry.h"
+#include "fhir/json_util.h"
 
 namespace crs::api {
 
 namespace json = boost::json;
+using fhir::StringField;
+
+namespace {
+
+// At most this many pages of 500 pointers are followed for one patient.
+constexpr int kMaxPointerPages = 20;
+
+// A pointer's custodian (ODS code) and the record's URL ("" when absent).
+std::pair<std::string, std::string> PointerTarget(const std::string& body) {
+  json::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec || !v.is_object()) return {};
+  const json::object& o = v.get_object();
+  std::string ods;
+  if (const json::value* c = o.if_contains("custodian"); c && c->is_object()) {
+    if (const json::value* i = c->get_object().if_contains("identifier"); i && i->is_object()) {
+      ods = StringField(i->get_object(), "value");
+    }
+  }
+  std::string url;
+  if (const json::value* content = o.if_contains("content");
+      content && content->is_array() && !content->get_array().empty()) {
+    const json::value& first = content->get_array().front();
+    const json::value* a = first.is_object() ? first.get_object().if_contains("attachment")
+                                             : nullptr;
+    if (a && a->is_object()) url = StringField(a->get_object(), "url");
+  }
+  return {ods, url};
+}
+
+// Whether a record URL ".../Type/id" names one of `types` (empty: any).
+bool OfTypes(std::string_view url, const std::vector<std::string>& types) {
+  if (types.empty()) return true;
+  size_t last = url.rfind('/');
+  if (last == std::string_view::npos || last == 0) return false;
+  size_t prev = url.rfind('/', last - 1);
+  std::string_view type = url.substr(prev + 1, last - prev - 1);
+  return std::find(types.begin(), types.end(), type) != types.end();
+}
+
+// The OperationOutcome naming the holders that did not answer, and why.
+std::string UnansweredOutcome(const std::vector<std::pair<std::string, std::string>>& nodes) {
+  json::array issues;
+  for (const auto& [ods, reason] : nodes) {
+    issues.push_back(json::object{
+        {"severity", "warning"},
+        {"code", "incomplete"},
+        {"details",
+         json::object{{"coding", json::array{json::object{
+                                     {"system", "https://fhir.nhs.uk/Id/ods-organization-code"},
+                                     {"code", ods}}}},
+                      {"text", "node " + ods + " did not answer: " + reason}}},
+        {"diagnostics", "records held by " + ods + " are missing from this result"}});
+  }
+  return json::serialize(json::object{{"resourceType", "OperationOutcome"},
+                                      {"issue", std::move(issues)}});
+}
+
+}  // namespace
 
 void FhirApi::Everything(RequestContext& ctx, std::string_view type, std::string_view id,
                          http::Response* out) {
@@ -37,8 +99,18 @@ void FhirApi::Everything(RequestContext& ctx, std::string_view type, std::string
   q.links = access::PatientCompartmentLinks();
   q.count = options_.default_page_size;
   std::string type_filter;
+  bool federated = false;
   for (const auto& [k, v] : ctx.params) {
-    if (k == "_count") {
+    if (k == "_federated") {
+      if (v != "true" && v != "false") {
+        return SetError(Status::Invalid("_federated must be true or false"), out);
+      }
+      federated = v == "true";
+      if (federated && !options_.fan_out) {
+        return SetError(Status::Invalid("this node does not fan out: _federated=true is "
+                                        "served by the national node"), out);
+      }
+    } else if (k == "_count") {
       int n = 0;
       auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
       if (ec != std::errc() || p != v.data() + v.size() || n < 1) {
@@ -71,12 +143,23 @@ void FhirApi::Everything(RequestContext& ctx, std::string_view type, std::string
   auto result = store_.Compartment(q);
   if (!result.ok()) return SetError(result.status(), out);
   Saw(ctx, *result, "");
+  // The holders' records come with the first page only; later pages are
+  // this node's.
+  FederatedRecords remote;
+  if (federated && q.after_rid == 0) {
+    ctx.trail.action = "everything-federated";
+    auto fetched = Federate(ctx, id, q.types);
+    if (!fetched.ok()) return SetError(fetched.status(), out);
+    remote = std::move(*fetched);
+  }
   std::string self = ctx.base + "/Patient/" + std::string(id) + "/$everything?_count=" +
                      std::to_string(q.count) +
-                     (type_filter.empty() ? "" : "&_type=" + QueryEscape(type_filter));
-  std::string s =
-      BeginPagedSearchset(self, q.after_rid, result->next_after_rid, result->matches.size());
-  if (!result->matches.empty()) s += R"(,"entry":[)";
+                     (type_filter.empty() ? "" : "&_type=" + QueryEscape(type_filter)) +
+                     (federated ? "&_federated=true" : "");
+  std::string s = BeginPagedSearchset(self, q.after_rid, result->next_after_rid,
+                                      result->matches.size() + remote.records.size());
+  bool any = !result->matches.empty() || !remote.records.empty() || !remote.unanswered.empty();
+  if (any) s += R"(,"entry":[)";
   for (size_t i = 0; i < result->matches.size(); ++i) {
     const auto& m = result->matches[i];
     if (i) s += ",";
@@ -86,11 +169,79 @@ void FhirApi::Everything(RequestContext& ctx, std::string_view type, std::string
     AppendShown(ctx, m.type, m.patient, m.labels, m.body, &s);
     s += R"(,"search":{"mode":"match"}})";
   }
-  if (!result->matches.empty()) s += "]";
+  bool first = result->matches.empty();
+  for (const auto& r : remote.records) {
+    if (!first) s += ",";
+    first = false;
+    s += R"({"fullUrl":)";
+    AppendJsonString(r.url, &s);
+    s += R"(,"resource":)" + r.body + R"(,"search":{"mode":"match"}})";
+  }
+  if (!remote.unanswered.empty()) {
+    if (!first) s += ",";
+    s += R"({"resource":)" + UnansweredOutcome(remote.unanswered) +
+         R"(,"search":{"mode":"outcome"}})";
+  }
+  if (any) s += "]";
   s += "}";
   out->status = 200;
   out->SetHeader("Content-Type", std::string(kFhirJson));
   out->body = std::move(s);
+}
+
+Result<FederatedRecords> FhirApi::Federate(RequestContext& ctx, std::string_view patient,
+                                           const std::vector<std::string>& types) {
+  // The pointers the caller may see, grouped by their custodian.
+  store::SearchQuery q;
+  q.type = "DocumentReference";
+  q.count = 500;
+  store::Predicate ref;
+  ref.param = "patient";
+  ref.table = store::IndexTable::kReference;
+  ref.any_of.push_back(store::ReferenceCond{std::string("Patient"), std::string(patient),
+                                            std::nullopt});
+  q.all_of.push_back(std::move(ref));
+  q.access = FilterOf(ctx, 's');
+  std::map<std::string, std::vector<std::string>> by_holder;
+  for (int page = 0; page < kMaxPointerPages; ++page) {
+    CRS_ASSIGN_OR_RETURN(store::SearchResult r, store_.Search(q));
+    Saw(ctx, r, "");
+    for (const auto& m : r.matches) {
+      auto [ods, url] = PointerTarget(m.body);
+      if (ods.empty() || url.empty() || !OfTypes(url, types)) continue;
+      by_holder[ods].push_back(std::move(url));
+    }
+    if (r.next_after_rid == 0) break;
+    q.after_rid = r.next_after_rid;
+  }
+  std::vector<HolderRecords> holders;
+  for (auto& [ods, urls] : by_holder) holders.push_back({ods, std::move(urls)});
+  // The caller's own credentials and purpose: each holder decides and audits.
+  std::vector<std::pair<std::string, std::string>> headers = {
+      {"accept", std::string(kFhirJson)}};
+  for (const char* h : {"authorization", "x-purpose-of-use", "x-access-justification",
+                        "x-permission-to-view", "x-legitimate-relationship",
+                        "x-correlation-id"}) {
+    if (auto v = ctx.request.headers.Get(h); !v.empty()) headers.emplace_back(h, std::string(v));
+  }
+  // The holders' audit records carry this request's id when the caller
+  // gave no correlation id, so each access traces back to this fan-out.
+  if (ctx.request.headers.Get("x-correlation-id").empty() && !ctx.request.request_id.empty()) {
+    headers.emplace_back("x-correlation-id", ctx.request.request_id);
+  }
+  FederatedRecords fetched = holders.empty() ? FederatedRecords{}
+                                             : options_.fan_out(holders, headers);
+  // The national node's own record of the fan-out: whom it asked, what came back.
+  std::string note = "federated $everything:";
+  for (const auto& h : holders) {
+    size_t n = 0;
+    for (const auto& r : fetched.records) n += r.ods == h.ods ? 1 : 0;
+    note += " " + h.ods + " asked for " + std::to_string(h.urls.size()) + ", " +
+            std::to_string(n) + " returned;";
+  }
+  for (const auto& [ods, reason] : fetched.unanswered) note += " " + ods + " " + reason + ";";
+  ctx.trail.note = std::move(note);
+  return fetched;
 }
 
 }  // namespace crs::api

@@ -107,8 +107,14 @@ class FhirHandler final : public http::Handler {
 
   bool RunsInline(const http::Request& request) const override {
     // Verifying the whole audit chain takes a while: never on an I/O thread.
+    // Nor the federated $everything, which waits on other nodes, nor any
+    // read on a linked local node, which may wait on the national node's
+    // consent state.
+    if (api_.options().national_consent) return false;
     return (request.method == "GET" || request.method == "HEAD") &&
-           !request.path.ends_with("/$verify");
+           !request.path.ends_with("/$verify") &&
+           !(request.path.ends_with("/$everything") &&
+             request.query.find("_federated") != std::string::npos);
   }
 
   void TransportError(int status, std::string_view message, http::Response* out) override {
@@ -173,6 +179,14 @@ class FhirHandler final : public http::Handler {
     info->is_fhir = true;
     RequestContext ctx{req, BaseUrl(req), PreferReturn::kRepresentation, false, {}};
     RouteFhir(ctx, out);
+    // Linked local nodes fail closed: an answer computed without a patient's
+    // consent state is not given (writes were refused before committing).
+    bool read = req.method == "GET" || req.method == "HEAD" || req.path.ends_with("/_search");
+    if (ctx.trail.consent_unavailable && read) {
+      *out = http::Response();
+      SetError(Status::Unavailable("the patient's consent state could not be obtained from the "
+                                   "national node; try again later"), out);
+    }
     info->caller = std::move(ctx.caller);
     info->trail = std::move(ctx.trail);
   }

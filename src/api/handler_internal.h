@@ -34,6 +34,9 @@ struct AuditTrail {
   std::set<std::string> alerts;     // alert codes for the privacy officer
   bool denied = false;   // access was refused (even when answered as "not found")
   bool audited = false;  // the record already rode in the request's write batch
+  // A patient's consent state was needed and could not be obtained from the
+  // national node (linked local nodes): a read is answered 503.
+  bool consent_unavailable = false;
   int64_t reviews = 0;   // alert-review: the alert's seq
   std::string review_outcome;  // alert-review: the officer's conclusion
   int64_t reports = 0;   // patient-report: the seq of the access reported
@@ -90,6 +93,17 @@ class FhirApi {
   // as if absent) and what it writes must be within the caller's reach (else
   // Forbidden).
   Status CheckWrite(RequestContext& ctx, const Prepared& p, char interaction);
+  // Linked local nodes: whether the caller is a national user of another
+  // organisation, whose view of patient data the national consent state
+  // decides (api/access.cc).
+  bool SharedBeyondHolder(const access::Caller& caller) const;
+  // Whether the patient's consent lets this node share their data with the
+  // caller; when the state cannot be obtained, false and
+  // ctx.trail.consent_unavailable.
+  bool ConsentShares(RequestContext& ctx, std::string_view patient);
+  // Narrows a read filter to the named patients the caller may reach and
+  // whose consent allows sharing with it.
+  void NarrowToConsented(RequestContext& ctx, store::AccessFilter* filter);
   // Consent (api/consent.cc). A patient's current consent decisions.
   Result<access::ConsentState> ConsentOf(std::string_view patient);
   // Refuses a write of summary data the patient's consent withholds.
@@ -157,6 +171,12 @@ class FhirApi {
   void Bundle(RequestContext& ctx, http::Response* out);
   void Everything(RequestContext& ctx, std::string_view type, std::string_view id,
                   http::Response* out);
+  // The federated part of $everything?_federated=true (national node): the
+  // records the caller's visible pointers name, fetched from their holders
+  // with the caller's credentials through options().fan_out; noted in
+  // ctx.trail. With `types` (from _type), only records of those types.
+  Result<FederatedRecords> Federate(RequestContext& ctx, std::string_view patient,
+                                    const std::vector<std::string>& types);
   void Search(RequestContext& ctx, std::string_view type,
               const std::vector<std::pair<std::string, std::string>>& params,
               http::Response* out);

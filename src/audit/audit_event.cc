@@ -42,8 +42,8 @@ std::string_view RestfulCode(std::string_view action) {
   for (std::string_view c : kCodes) {
     if (c == action) return c;
   }
-  if (action == "everything" || action == "summary" || action == "summary-upload" ||
-      action == "summary-index") {
+  if (action == "everything" || action == "everything-federated" || action == "summary" ||
+      action == "summary-upload" || action == "summary-index") {
     return "operation";
   }
   return {};

@@ -55,6 +55,16 @@ int Main(int argc, char** argv) {
   s->add_flag("--upload-summaries", serve.upload_summaries,
               "Local GP nodes: upload each patient's Summary Care Record to the national node "
               "when their allergies or medication change (nothing under dissent)");
+  s->add_option("--fanout-timeout", serve.fanout_timeout_ms,
+                "National node: milliseconds each holder has to answer a federated "
+                "$everything (_federated=true) before it is reported unavailable")
+      ->check(CLI::Range(1, 600000))
+      ->capture_default_str();
+  s->add_option("--consent-ttl", serve.consent_ttl_s,
+                "Linked local nodes: seconds a patient's consent state fetched from the "
+                "national node is reused before it is checked again")
+      ->check(CLI::Range(0, 86400))
+      ->capture_default_str();
   s->add_option("--base-url", serve.base_url,
                 "Public FHIR base URL for links (default: from the Host header)");
   s->add_option("--max-body", serve.max_body_bytes, "Largest request body accepted, in bytes")

@@ -16,6 +16,8 @@
 #include "api/api.h"
 #include "audit/signing.h"
 #include "cli/node.h"
+#include "federation/fanout.h"
+#include "federation/national_consent.h"
 #include "federation/outbox.h"
 #include "federation/publisher.h"
 #include "federation/registry.h"
@@ -165,6 +167,8 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
   str("national", &o->national_url);
   str("national_jwks", &o->national_jwks);
   if (auto v = t["upload_summaries"].value<bool>()) o->upload_summaries = *v;
+  if (auto v = t["fanout_timeout"].value<int64_t>()) o->fanout_timeout_ms = static_cast<int>(*v);
+  if (auto v = t["consent_ttl"].value<int64_t>()) o->consent_ttl_s = static_cast<int>(*v);
   if (auto v = t["max_body"].value<int64_t>()) o->max_body_bytes = static_cast<uint64_t>(*v);
   if (auto v = t["io_threads"].value<int64_t>()) o->io_threads = static_cast<int>(*v);
   if (auto v = t["worker_threads"].value<int64_t>()) o->worker_threads = static_cast<int>(*v);
@@ -187,6 +191,14 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
     *error = "config file " + path + ": role must be 'national' or 'local'";
     return false;
   }
+  if (o->fanout_timeout_ms < 1 || o->fanout_timeout_ms > 600000) {
+    *error = "config file " + path + ": fanout_timeout must be 1..600000 (milliseconds)";
+    return false;
+  }
+  if (o->consent_ttl_s < 0 || o->consent_ttl_s > 86400) {
+    *error = "config file " + path + ": consent_ttl must be 0..86400 (seconds)";
+    return false;
+  }
   str("ui", &o->ui_dir);
   if (o->consent_model != "implied" && o->consent_model != "explicit") {
     *error = "config file " + path + ": consent_model must be 'implied' or 'explicit'";
@@ -195,7 +207,7 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
   for (auto& [key, value] : t) {
     static const char* kKnown[] = {"data", "listen", "store", "store_pool", "replicas", "role",
                                    "base_url", "org", "national", "national_jwks",
-                                   "upload_summaries", "max_body",
+                                   "upload_summaries", "fanout_timeout", "consent_ttl", "max_body",
                                    "io_threads", "worker_threads", "demo", "audience",
                                    "jwks_file", "jwks_issuer", "consent_model", "volume_alert",
                                    "nhs_number_range", "sensitive_codes", "ui"};
@@ -261,6 +273,7 @@ int RunServe(const ServeOptions& o) {
     }
   }
   std::unique_ptr<federation::NodeRegistry> registry;
+  std::vector<std::string> national_issuers;
   if (o.role == "national") {
     registry = std::make_unique<federation::NodeRegistry>(**store, SystemClock::Get());
     auth_options.resolve_key = [r = registry.get()](std::string_view kid) {
@@ -272,7 +285,10 @@ int RunServe(const ServeOptions& o) {
       std::fprintf(stderr, "crs: --national-jwks: %s\n", keys.status().message().c_str());
       return 2;
     }
-    for (auto& k : *keys) k.issuer = std::string(access::kNodeIssuerPrefix) + k.kid;
+    for (auto& k : *keys) {
+      k.issuer = std::string(access::kNodeIssuerPrefix) + k.kid;
+      national_issuers.push_back(k.issuer);
+    }
     auth_options.resolve_key = [keys = std::move(*keys)](std::string_view kid)
         -> std::optional<access::VerifyKey> {
       for (const auto& k : keys) {
@@ -343,6 +359,45 @@ int RunServe(const ServeOptions& o) {
         -> Result<access::Caller> {
       CRS_ASSIGN_OR_RETURN(auto principal, auth->Authenticate(header));
       return access::CallerFromPrincipal(*principal);
+    };
+  }
+  std::unique_ptr<federation::FanOut> fan_out;
+  if (registry) {
+    fan_out = std::make_unique<federation::FanOut>(
+        *registry, std::chrono::milliseconds(o.fanout_timeout_ms));
+    api_options.fan_out = [f = fan_out.get()](
+                              const std::vector<api::HolderRecords>& holders,
+                              const std::vector<std::pair<std::string, std::string>>& headers) {
+      std::vector<federation::HolderRecords> asked;
+      for (const auto& h : holders) asked.push_back({h.ods, h.urls});
+      federation::FanOutResult got = f->Fetch(asked, headers);
+      api::FederatedRecords out;
+      for (auto& r : got.records) {
+        out.records.push_back({std::move(r.ods), std::move(r.url), std::move(r.body)});
+      }
+      for (auto& u : got.unanswered) out.unanswered.emplace_back(std::move(u.ods), std::move(u.reason));
+      return out;
+    };
+  }
+  // A linked local node takes its patients' consent decisions from the
+  // national node (docs/federation.md, "Consent on local nodes").
+  std::unique_ptr<federation::NationalConsent> national_consent;
+  if (o.role == "local" && !o.national_url.empty()) {
+    federation::NationalConsentOptions co;
+    co.ods = o.org;
+    co.national_url = o.national_url;
+    co.audience = o.audience;
+    co.ttl = std::chrono::seconds(o.consent_ttl_s);
+    auto nc = federation::NationalConsent::Start(*node_key, SystemClock::Get(), co);
+    if (!nc.ok()) {
+      std::fprintf(stderr, "crs: --national: %s\n", nc.status().message().c_str());
+      return 2;
+    }
+    national_consent = std::move(*nc);
+    api_options.org = o.org;
+    api_options.national_issuers = national_issuers;
+    api_options.national_consent = [c = national_consent.get()](std::string_view patient) {
+      return c->Get(patient);
     };
   }
   auto handler = api::NewFhirHandler(**store, SystemClock::Get(), api_options);

@@ -20,6 +20,8 @@ struct ServeOptions {
   std::string national_url;   // local nodes: publish pointers to this national node
   std::string national_jwks;  // local nodes: trust users' tokens signed by these keys
   bool upload_summaries = false;  // local GP nodes: keep the national summaries in step
+  int fanout_timeout_ms = 3000;  // national node: per-node limit of a federated $everything
+  int consent_ttl_s = 60;        // local nodes: how long national consent state is reused
   uint64_t max_body_bytes = 32ull << 20;
   int io_threads = 2;
   int worker_threads = 64;

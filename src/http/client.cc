@@ -22,6 +22,14 @@ struct Client::Impl {
   std::optional<beast::tcp_stream> stream;
   beast::flat_buffer buffer;
 
+  // Runs the pending operation to completion. The stream's expiry applies
+  // only to asynchronous operations, so every step is one, run here: a
+  // step that outlives the deadline completes with beast::error::timeout.
+  void Run() {
+    io.restart();
+    io.run();
+  }
+
   void Drop() {
     if (stream) {
       beast::error_code ignored;
@@ -44,7 +52,8 @@ struct Client::Impl {
       if (ec) return Status::Unavailable("cannot resolve peer host: " + ec.message());
       stream.emplace(io);
       stream->expires_after(timeout);
-      stream->connect(endpoints, ec);
+      stream->async_connect(endpoints, [&ec](beast::error_code e, const auto&) { ec = e; });
+      Run();
       if (ec) {
         Drop();
         return Status::Unavailable("cannot connect to peer: " + ec.message());
@@ -61,14 +70,16 @@ struct Client::Impl {
     req.body() = std::string(body);
     req.prepare_payload();
     stream->expires_after(timeout);
-    bhttp::write(*stream, req, ec);
+    bhttp::async_write(*stream, req, [&ec](beast::error_code e, size_t) { ec = e; });
+    Run();
     if (ec) {
       Drop();
       return Status::Unavailable("cannot send to peer: " + ec.message());
     }
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(64ull << 20);
-    bhttp::read(*stream, buffer, parser, ec);
+    bhttp::async_read(*stream, buffer, parser, [&ec](beast::error_code e, size_t) { ec = e; });
+    Run();
     if (ec) {
       Drop();
       return Status::Unavailable("no response from peer: " + ec.message());
@@ -110,11 +121,17 @@ Result<ClientResponse> Client::Send(std::string_view method, std::string_view ta
                                     std::string_view body, std::chrono::milliseconds timeout) {
   std::string full = impl_->prefix + std::string(target);
   bool reused = false;
+  auto start = std::chrono::steady_clock::now();
   auto r = impl_->Attempt(method, full, headers, body, timeout, &reused);
   // A kept-alive connection the peer closed in the meantime fails at once;
-  // one fresh connection is tried before giving up. (Requests sent here are
-  // idempotent: PUTs, GETs, and POSTs carrying an X-Request-ID.)
-  if (!r.ok() && reused) r = impl_->Attempt(method, full, headers, body, timeout, &reused);
+  // one fresh connection is tried before giving up, within what is left of
+  // the deadline. (Requests sent here are idempotent: PUTs, GETs, and POSTs
+  // carrying an X-Request-ID.)
+  auto left = timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - start);
+  if (!r.ok() && reused && left.count() > 0) {
+    r = impl_->Attempt(method, full, headers, body, left, &reused);
+  }
   return r;
 }
 

@@ -5,6 +5,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
 
 #include <chrono>
 #include <fstream>
@@ -18,6 +23,7 @@ namespace {
 namespace json = boost::json;
 
 constexpr const char* kPatient = "9990000018";
+constexpr int kFanoutTimeoutMs = 1000;
 
 std::string Base(int port) { return "http://127.0.0.1:" + std::to_string(port) + "/fhir"; }
 
@@ -77,7 +83,8 @@ class FederationTest : public ::testing::Test {
 
   bool StartNational() {
     return national_.Start(
-        {"--listen", "127.0.0.1:" + std::to_string(national_port_), "--role", "national"});
+        {"--listen", "127.0.0.1:" + std::to_string(national_port_), "--role", "national",
+         "--fanout-timeout", std::to_string(kFanoutTimeoutMs)});
   }
   bool StartLocal(const std::vector<std::string>& extra = {}) {
     std::vector<std::string> args = {
@@ -93,6 +100,28 @@ class FederationTest : public ::testing::Test {
   // The national node's pointer to local record Encounter/<id>.
   HttpResult Pointer(const std::string& id) {
     return national_client_->Send("GET", "/fhir/DocumentReference/Y12345-Encounter-" + id);
+  }
+
+  // The patient, registered at practice Y12345 on the national node.
+  void RegisterPatient() {
+    auto r = national_client_->Send(
+        "PUT", std::string("/fhir/Patient/") + kPatient,
+        R"({"resourceType":"Patient","id":"9990000018","name":[{"family":"Smith",)"
+        R"("given":["Jane"]}],"gender":"female","birthDate":"1945-07-14",)"
+        R"("generalPractitioner":[{"identifier":{"system":)"
+        R"("https://fhir.nhs.uk/Id/ods-organization-code","value":"Y12345"}}]})");
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  // A record on the local node, open with practice Y12345 (a relationship
+  // there), once its pointer has reached the national node.
+  void HoldRecord(const std::string& id) {
+    json::value enc = json::parse(Encounter(id, "in-progress"));
+    enc.as_object()["serviceProvider"] = json::object{
+        {"identifier", json::object{{"system", "https://fhir.nhs.uk/Id/ods-organization-code"},
+                                    {"value", "Y12345"}}}};
+    ASSERT_EQ(local_client_->Send("PUT", "/fhir/Encounter/" + id, json::serialize(enc)).status,
+              201);
+    ASSERT_TRUE(Eventually([&] { return Pointer(id).status == 200; }));
   }
 
   ServerProcess national_;
@@ -489,6 +518,329 @@ TEST_F(FederationTest, TheNodeRegistryIsListedAndOnlyAdministratorsChangeIt) {
                     national_.data_dir() + "/bad.jwks"},
                    &out),
             2);
+}
+
+
+
+// The federated $everything's entries: records from other nodes (by
+// fullUrl) and the texts of its OperationOutcome's issues.
+struct Federated {
+  int status = 0;
+  std::vector<std::string> remote;    // fullUrls outside the national node
+  std::vector<std::string> pointers;  // ids of the DocumentReferences (pointers)
+  std::vector<std::string> unanswered;
+};
+
+Federated AskEverything(Client& client, int national_port,
+                        const std::vector<std::pair<std::string, std::string>>& headers) {
+  Federated f;
+  auto r = client.Send("GET", std::string("/fhir/Patient/") + kPatient +
+                                  "/$everything?_federated=true", "", headers);
+  f.status = r.status;
+  auto v = r.Json();
+  if (!v.is_object() || !v.as_object().contains("entry")) return f;
+  for (const auto& e : v.at("entry").as_array()) {
+    const auto& res = e.at("resource");
+    if (Str(e.at("search").at("mode")) == "outcome") {
+      EXPECT_EQ(res.at("resourceType"), "OperationOutcome");
+      for (const auto& i : res.at("issue").as_array()) {
+        f.unanswered.push_back(Str(i.at("details").at("coding").at(0).at("code")) + " " +
+                               Str(i.at("details").at("text")));
+      }
+      continue;
+    }
+    std::string url = Str(e.at("fullUrl"));
+    if (!url.starts_with(Base(national_port))) f.remote.push_back(url);
+    if (res.at("resourceType") == "DocumentReference") f.pointers.push_back(Str(res.at("id")));
+  }
+  return f;
+}
+
+
+TEST_F(FederationTest, AFederatedEverythingMergesTheHoldersRecords) {
+  RegisterPatient();
+  HoldRecord("enc-f1");
+  HoldRecord("enc-f2");
+  Client gp(national_port_, national_.Token("R8000", "Y12345"));
+  std::vector<std::pair<std::string, std::string>> ptv = {{"X-Permission-To-View", "granted"}};
+  Federated f = AskEverything(gp, national_port_, ptv);
+  ASSERT_EQ(f.status, 200);
+  std::sort(f.remote.begin(), f.remote.end());
+  EXPECT_EQ(f.remote, (std::vector<std::string>{Base(local_port_) + "/Encounter/enc-f1",
+                                                Base(local_port_) + "/Encounter/enc-f2"}));
+  EXPECT_TRUE(f.unanswered.empty());
+  // The records themselves, as the holder served them.
+  auto r = gp.Send("GET", std::string("/fhir/Patient/") + kPatient + "/$everything?_federated=true",
+                   "", ptv);
+  EXPECT_NE(r.body.find(R"("id":"enc-f1")"), std::string::npos);
+  // Without _federated: the national node's own compartment only.
+  auto plain = gp.Send("GET", std::string("/fhir/Patient/") + kPatient + "/$everything", "", ptv);
+  ASSERT_EQ(plain.status, 200);
+  EXPECT_EQ(plain.body.find(Base(local_port_) + "/Encounter/enc-f1\",\"resource\""),
+            std::string::npos);
+  // The holder served and audited the national user's reads, under the
+  // correlation id the caller gave.
+  gp.Send("GET", std::string("/fhir/Patient/") + kPatient + "/$everything?_federated=true", "",
+          {{"X-Permission-To-View", "granted"}, {"X-Correlation-ID", "fanout-corr-1"}});
+  EXPECT_TRUE(Eventually([&] {
+    int reads = 0;
+    for (const auto& a : AuditRecords(LocalData())) {
+      reads += a.find("enc-f1") != std::string::npos && a.find("\"read\"") != std::string::npos &&
+               a.find("fanout-corr-1") != std::string::npos;
+    }
+    return reads >= 1;
+  }));
+  // The national node audited the fan-out itself.
+  bool noted = false;
+  for (const auto& a : AuditRecords(NationalData())) {
+    noted = noted || (a.find("everything-federated") != std::string::npos &&
+                      a.find("Y12345 asked for 2, 2 returned") != std::string::npos);
+  }
+  EXPECT_TRUE(noted);
+  // _type narrows the holders' records too (nothing is fetched for other types).
+  auto typed = [&](const std::string& type) {
+    return gp.Send("GET", std::string("/fhir/Patient/") + kPatient +
+                              "/$everything?_federated=true&_type=" + type, "", ptv).body;
+  };
+  EXPECT_NE(typed("Encounter").find(Base(local_port_) + "/Encounter/enc-f1"), std::string::npos);
+  EXPECT_EQ(typed("Observation").find(Base(local_port_) + "/Encounter/enc-f1"),
+            std::string::npos);
+  // Bad input is refused, never guessed at.
+  EXPECT_EQ(gp.Send("GET", std::string("/fhir/Patient/") + kPatient +
+                               "/$everything?_federated=maybe", "", ptv).status,
+            400);
+}
+
+TEST_F(FederationTest, AHolderThatRefusesTheCallerContributesNothing) {
+  RegisterPatient();
+  HoldRecord("enc-r1");
+  // A hospital episode known nationally: RXX01 has a relationship at the
+  // national node, none at the holder.
+  ASSERT_EQ(national_client_
+                ->Send("PUT", "/fhir/EpisodeOfCare/eoc-1",
+                       R"({"resourceType":"EpisodeOfCare","id":"eoc-1","status":"active",)"
+                       R"("patient":{"reference":"Patient/9990000018"},"managingOrganization":)"
+                       R"({"identifier":{"system":"https://fhir.nhs.uk/Id/ods-organization-code",)"
+                       R"("value":"RXX01"}}})")
+                .status,
+            201);
+  Client doctor(national_port_, national_.Token("R8000", "RXX01"));
+  Federated f = AskEverything(doctor, national_port_, {{"X-Permission-To-View", "granted"}});
+  ASSERT_EQ(f.status, 200);
+  EXPECT_EQ(f.pointers, std::vector<std::string>{"Y12345-Encounter-enc-r1"});  // asked...
+  EXPECT_TRUE(f.remote.empty());       // ...and refused by the holder
+  EXPECT_TRUE(f.unanswered.empty());   // which is not a failure to answer
+  // Under emergency access the holder decides otherwise, and says so to its
+  // privacy officer.
+  Federated bg = AskEverything(doctor, national_port_,
+                               {{"X-Purpose-Of-Use", "ETREAT"},
+                                {"X-Access-Justification", "unconscious in A&E"}});
+  EXPECT_EQ(bg.remote, std::vector<std::string>{Base(local_port_) + "/Encounter/enc-r1"});
+}
+
+TEST_F(FederationTest, AFederatedEverythingReportsNodesThatDidNotAnswer) {
+  RegisterPatient();
+  HoldRecord("enc-k1");
+  // A second holder that accepts connections and never answers.
+  int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(silent, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(silent, 16), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(silent, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::string silent_base = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/fhir";
+  ServerProcess other;  // only for its keys
+  std::string out;
+  std::string other_data = other.data_dir() + "/data";
+  ASSERT_EQ(RunCrs({"node", "jwks", "--data", other_data}, &out), 0) << out;
+  WriteFile(other.data_dir() + "/other.jwks", out);
+  ASSERT_EQ(RunCrs({"node", "add", "--data", NationalData(), "--national", Base(national_port_),
+                    "--ods", "Y99999", "--url", silent_base, "--jwks",
+                    other.data_dir() + "/other.jwks"},
+                   &out),
+            0)
+      << out;
+  ASSERT_EQ(national_client_
+                ->Send("PUT", "/fhir/DocumentReference/Y99999-Encounter-s1",
+                       R"({"resourceType":"DocumentReference","id":"Y99999-Encounter-s1",)"
+                       R"("status":"current","subject":{"reference":"Patient/9990000018"},)"
+                       R"("custodian":{"identifier":{"system":)"
+                       R"("https://fhir.nhs.uk/Id/ods-organization-code","value":"Y99999"}},)"
+                       R"("content":[{"attachment":{"url":")" + silent_base +
+                           R"(/Encounter/s1"}}]})")
+                .status,
+            201);
+  // The national node re-reads its registry at most once a second.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  Client gp(national_port_, national_.Token("R8000", "Y12345"));
+  std::vector<std::pair<std::string, std::string>> ptv = {{"X-Permission-To-View", "granted"}};
+  // The silent node times out; the answering one is still merged.
+  auto start = std::chrono::steady_clock::now();
+  Federated f = AskEverything(gp, national_port_, ptv);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(f.status, 200);
+  EXPECT_EQ(f.remote, std::vector<std::string>{Base(local_port_) + "/Encounter/enc-k1"});
+  ASSERT_EQ(f.unanswered.size(), 1u);
+  EXPECT_TRUE(f.unanswered[0].starts_with("Y99999 ")) << f.unanswered[0];
+  EXPECT_NE(f.unanswered[0].find("no answer within 1000 ms"), std::string::npos)
+      << f.unanswered[0];
+  EXPECT_GE(took, kFanoutTimeoutMs - 50);
+  EXPECT_LT(took, kFanoutTimeoutMs + 1500);
+  // The local node killed: reported unavailable, within the timeout.
+  local_.Stop(SIGKILL);
+  start = std::chrono::steady_clock::now();
+  f = AskEverything(gp, national_port_, ptv);
+  took = std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(f.status, 200);
+  EXPECT_TRUE(f.remote.empty());
+  ASSERT_EQ(f.unanswered.size(), 2u);
+  std::sort(f.unanswered.begin(), f.unanswered.end());
+  EXPECT_TRUE(f.unanswered[0].starts_with("Y12345 node Y12345 did not answer: unreachable"))
+      << f.unanswered[0];
+  EXPECT_TRUE(f.unanswered[1].starts_with("Y99999 ")) << f.unanswered[1];
+  EXPECT_LT(took, kFanoutTimeoutMs + 1500);
+  ::close(silent);
+}
+
+
+std::string ScrConsent(const std::string& id, const std::string& type) {
+  return R"({"resourceType":"Consent","id":")" + id +
+         R"(","status":"active","scope":{"coding":[{"system":)"
+         R"("http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},)"
+         R"("category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],)"
+         R"("patient":{"reference":"Patient/9990000018"},)"
+         R"("policyRule":{"coding":[{"code":"urn:opencrs:consent:scr"}]},)"
+         R"("provision":{"type":")" + type + R"("}})";
+}
+
+
+TEST_F(FederationTest, TheHolderFollowsTheNationalConsentAndADissentReachesItBeforeTheTtl) {
+  RegisterPatient();
+  HoldRecord("enc-c1");
+  std::vector<std::pair<std::string, std::string>> bg = {
+      {"X-Purpose-Of-Use", "ETREAT"}, {"X-Access-Justification", "unconscious in A&E"}};
+  Client ae(local_port_, national_.Token("R8000", "RXX01"));
+  Client gp(local_port_, national_.Token("R8000", "Y12345"));
+  std::string search = std::string("/fhir/Encounter?patient=") + kPatient;
+  ASSERT_EQ(ae.Send("GET", "/fhir/Encounter/enc-c1", "", bg).status, 200);
+  auto found = ae.Send("GET", search, "", bg);
+  ASSERT_EQ(found.status, 200);
+  EXPECT_EQ(found.Json().at("total"), 1);
+  // Without naming the patient another organisation finds nobody here.
+  auto unnamed = ae.Send("GET", "/fhir/Encounter?status=in-progress", "", bg);
+  ASSERT_EQ(unnamed.status, 200);
+  EXPECT_EQ(unnamed.Json().at("total"), 0);
+
+  // The patient dissents at the national node; the local node had the
+  // consent state cached for up to 60 s, and honours the dissent sooner.
+  ASSERT_EQ(national_client_->Send("PUT", "/fhir/Consent/dissent-1", ScrConsent("dissent-1", "deny"))
+                .status,
+            201);
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(Eventually([&] {
+    return ae.Send("GET", "/fhir/Encounter/enc-c1", "", bg).status == 404;
+  }, 10));
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(took, 5000) << "the dissent took " << took << " ms to reach the holder";
+
+  auto withheld = ae.Send("GET", search, "", bg);
+  ASSERT_EQ(withheld.status, 200);
+  EXPECT_EQ(withheld.Json().at("total"), 0);
+  // The holder's own clinicians still see their records.
+  EXPECT_EQ(gp.Send("GET", "/fhir/Encounter/enc-c1").status, 200);
+  // A federated $everything from the national node brings nothing from it.
+  Client nat_ae(national_port_, national_.Token("R8000", "RXX01"));
+  EXPECT_TRUE(AskEverything(nat_ae, national_port_, bg).remote.empty());
+  // The patient changes their mind: shared again.
+  ASSERT_EQ(national_client_->Send("PUT", "/fhir/Consent/permit-1", ScrConsent("permit-1", "permit"))
+                .status,
+            201);
+  EXPECT_TRUE(Eventually([&] {
+    return ae.Send("GET", "/fhir/Encounter/enc-c1", "", bg).status == 200;
+  }, 10));
+}
+
+TEST_F(FederationTest, WithoutTheNationalNodeTheHolderRefusesOtherOrganisationsOnly) {
+  RegisterPatient();
+  HoldRecord("enc-u1");
+  ASSERT_EQ(local_.Stop(SIGTERM), 0);
+  ASSERT_TRUE(StartLocal({"--consent-ttl", "1"}));
+  std::vector<std::pair<std::string, std::string>> bg = {
+      {"X-Purpose-Of-Use", "ETREAT"}, {"X-Access-Justification", "unconscious in A&E"}};
+  Client ae(local_port_, national_.Token("R8000", "RXX01"));
+  Client gp(local_port_, national_.Token("R8000", "Y12345"));
+  ASSERT_EQ(ae.Send("GET", "/fhir/Encounter/enc-u1", "", bg).status, 200);
+  national_.Stop(SIGKILL);
+  // Once the cached state has expired, the holder cannot know the patient's
+  // consent: it refuses other organisations (503, audited) rather than
+  // guess, and keeps serving its own clinicians and writers.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  auto refused = ae.Send("GET", "/fhir/Encounter/enc-u1", "", bg);
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(refused.body.find("enc-u1"), std::string::npos);
+  EXPECT_EQ(ae.Send("GET", std::string("/fhir/Encounter?patient=") + kPatient, "", bg).status,
+            503);
+  EXPECT_EQ(gp.Send("GET", "/fhir/Encounter/enc-u1").status, 200);
+  EXPECT_EQ(local_client_->Send("PUT", "/fhir/Encounter/enc-u2", Encounter("enc-u2")).status, 201);
+  bool audited = false;
+  for (const auto& a : AuditRecords(LocalData())) {
+    audited = audited || (a.find("RXX01") != std::string::npos &&
+                          a.find("503") != std::string::npos);
+  }
+  EXPECT_TRUE(audited);
+}
+
+
+TEST_F(FederationTest, AHungNationalNodeCostsOneTimeoutNotOnePerRequest) {
+  // A local node whose national node accepts connections and never answers.
+  int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(silent, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(silent, 64), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(silent, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::string silent_base = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/fhir";
+  ServerProcess hung_linked;
+  int port = FreePort();
+  ASSERT_TRUE(hung_linked.Start({"--listen", "127.0.0.1:" + std::to_string(port), "--role",
+                                 "local", "--org", "Y55555", "--national", silent_base,
+                                 "--national-jwks", national_jwks_, "--base-url", Base(port)}));
+  json::value enc = json::parse(Encounter("enc-h1", "in-progress"));
+  enc.as_object()["serviceProvider"] = json::object{
+      {"identifier", json::object{{"system", "https://fhir.nhs.uk/Id/ods-organization-code"},
+                                  {"value", "Y55555"}}}};
+  Client writer(port, hung_linked.SystemToken());
+  ASSERT_EQ(writer.Send("PUT", "/fhir/Encounter/enc-h1", json::serialize(enc)).status, 201);
+  std::vector<std::pair<std::string, std::string>> bg = {
+      {"X-Purpose-Of-Use", "ETREAT"}, {"X-Access-Justification", "unconscious in A&E"}};
+  Client ae(port, national_.Token("R8000", "RXX01"));
+  Client own(port, national_.Token("R8000", "Y55555"));
+  auto ms_of = [](auto f) {
+    auto t0 = std::chrono::steady_clock::now();
+    int status = f();
+    return std::make_pair(status, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::steady_clock::now() - t0).count());
+  };
+  auto [first, first_ms] = ms_of([&] { return ae.Send("GET", "/fhir/Encounter/enc-h1", "", bg).status; });
+  EXPECT_EQ(first, 503);
+  EXPECT_GE(first_ms, 1500);  // the consent look-up's 2 s timeout
+  auto [second, second_ms] = ms_of([&] { return ae.Send("GET", "/fhir/Encounter/enc-h1", "", bg).status; });
+  EXPECT_EQ(second, 503);
+  EXPECT_LT(second_ms, 500);  // failed at once: no second wait
+  auto [mine, mine_ms] = ms_of([&] { return own.Send("GET", "/fhir/Encounter/enc-h1").status; });
+  EXPECT_EQ(mine, 200);
+  EXPECT_LT(mine_ms, 500);
+  hung_linked.Stop(SIGKILL);  // its publisher would wait out a 10 s call to the silent node
+  ::close(silent);
 }
 
 }  // namespace

@@ -99,7 +99,8 @@ export function whatWasSeen(a: Access): string {
     read: "Viewed", vread: "Viewed", search: "Searched", summary: "Viewed Summary Care Record",
     "summary-index": "Checked whether a Summary Care Record exists", create: "Added", update: "Changed",
     patch: "Changed", delete: "Removed", purge: "Erased (your sharing choice)", transaction: "Changed",
-    batch: "Changed", everything: "Viewed whole record", import: "Loaded records", "patient-report": "Reported an access",
+    batch: "Changed", everything: "Viewed whole record",
+    "everything-federated": "Viewed whole record, from every node holding it", import: "Loaded records", "patient-report": "Reported an access",
     "alert-review": "Reviewed an alert", history: "Viewed history", "summary-upload": "Uploaded Summary Care Record",
     operation: "Used an operation", "audit-verify": "Verified the audit log",
   };
