@@ -69,7 +69,8 @@ Result<json::object> ParseBundle(const http::ClientResponse& r) {
 
 NationalConsent::NationalConsent(const access::NodeKey& key, const Clock& clock,
                                  NationalConsentOptions options)
-    : key_(key), clock_(clock), options_(std::move(options)) {}
+    : clock_(clock), options_(std::move(options)),
+      token_(key, clock, options_.ods, options_.audience) {}
 
 Result<std::unique_ptr<NationalConsent>> NationalConsent::Start(const access::NodeKey& key,
                                                                 const Clock& clock,
@@ -171,24 +172,7 @@ Result<http::ClientResponse> NationalConsent::Ask(const std::string& target) {
   return r;
 }
 
-std::string NationalConsent::Token() {
-  std::lock_guard lock(token_mu_);
-  int64_t now = clock_.NowMs() / 1000;
-  if (token_.empty() || now + 60 >= token_expires_s_) {
-    access::TokenClaims c;
-    c.user = "node:" + options_.ods;
-    c.role = "system";
-    c.org = options_.ods;
-    c.audience = options_.audience;
-    c.ttl_seconds = 300;
-    auto t = access::MintToken(key_, c, now);
-    if (t.ok()) {
-      token_ = *t;
-      token_expires_s_ = now + c.ttl_seconds;
-    }
-  }
-  return token_;
-}
+std::string NationalConsent::Token() { return token_.Get(); }
 
 void NationalConsent::PollLoop() {
   while (true) {

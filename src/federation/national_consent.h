@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "access/consent.h"
+#include "federation/node_token.h"
 #include "access/keys.h"
 #include "core/status.h"
 #include "core/time.h"
@@ -80,7 +81,6 @@ class NationalConsent {
   void PollLoop();
   Status PollOnce();
 
-  access::NodeKey key_;
   const Clock& clock_;
   const NationalConsentOptions options_;
 
@@ -88,7 +88,7 @@ class NationalConsent {
     access::ConsentState state;
     int64_t fetched_ms = 0;
   };
-  // Lock order: mu_ before nothing; pool_mu_ and token_mu_ are leaves.
+  // Lock order: mu_ before nothing; pool_mu_ is a leaf.
   mutable std::mutex mu_;
   std::map<std::string, Entry, std::less<>> cache_;  // GUARDED_BY(mu_)
   uint64_t epoch_ = 0;          // GUARDED_BY(mu_): bumped whenever states are forgotten
@@ -100,9 +100,7 @@ class NationalConsent {
   std::condition_variable cv_;
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<http::Client>> pool_;  // GUARDED_BY(pool_mu_)
-  std::mutex token_mu_;
-  std::string token_;            // GUARDED_BY(token_mu_)
-  int64_t token_expires_s_ = 0;  // GUARDED_BY(token_mu_)
+  NodeToken token_;
   std::string watermark_;        // poller thread only: FHIR instant of the last look
   std::thread poller_;
 };

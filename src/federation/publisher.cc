@@ -43,8 +43,8 @@ struct Publisher::Op {
 Publisher::Publisher(store::Store& store, Outbox& outbox, const access::NodeKey& key,
                      const Clock& clock, PublisherOptions options,
                      std::unique_ptr<http::Client> client)
-    : store_(store), outbox_(outbox), key_(key), clock_(clock), options_(std::move(options)),
-      client_(std::move(client)) {}
+    : store_(store), outbox_(outbox), clock_(clock), options_(std::move(options)),
+      client_(std::move(client)), token_(key, clock, options_.ods, options_.audience) {}
 
 Result<std::unique_ptr<Publisher>> Publisher::Start(store::Store& store, Outbox& outbox,
                                                     const access::NodeKey& key,
@@ -89,23 +89,7 @@ void Publisher::Backoff(int attempt) {
   Sleep(std::chrono::milliseconds(jitter(rng)));
 }
 
-std::string Publisher::Token() {
-  int64_t now = clock_.NowMs() / 1000;
-  if (token_.empty() || now + 60 >= token_expires_s_) {
-    access::TokenClaims c;
-    c.user = "node:" + options_.ods;
-    c.role = "system";
-    c.org = options_.ods;
-    c.audience = options_.audience;
-    c.ttl_seconds = 300;
-    auto t = access::MintToken(key_, c, now);
-    if (t.ok()) {
-      token_ = *t;
-      token_expires_s_ = now + c.ttl_seconds;
-    }
-  }
-  return token_;
-}
+std::string Publisher::Token() { return token_.Get(); }
 
 Status Publisher::Classify(const Result<http::ClientResponse>& r) {
   if (!r.ok()) return Status::Unavailable(r.status().message());

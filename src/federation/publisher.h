@@ -44,6 +44,7 @@
 #include "access/sensitive.h"
 #include "core/status.h"
 #include "core/time.h"
+#include "federation/node_token.h"
 #include "federation/outbox.h"
 #include "http/client.h"
 #include "store/store.h"
@@ -114,12 +115,10 @@ class Publisher {
 
   store::Store& store_;
   Outbox& outbox_;
-  access::NodeKey key_;
   const Clock& clock_;
   const PublisherOptions options_;
   std::unique_ptr<http::Client> client_;
-  std::string token_;
-  int64_t token_expires_s_ = 0;
+  NodeToken token_;
   int audit_failures_ = 0;
   int64_t audit_retry_at_ms_ = 0;
   int summary_failures_ = 0;
