@@ -28,7 +28,7 @@ ui: deps web/node_modules/.package-lock.json
 
 run: deps ui $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS) --target crs
-	@echo "Starting OpenCRS with demo data in ./$(DATA) (Ctrl-C stops it); the web UI is at http://$(LISTEN)/"
+	@echo "Starting OpenCRS with demo data in $(DATA) (Ctrl-C stops it); the web UI is at http://$(LISTEN)/"
 	$(BUILD)/crs serve --data $(DATA) --listen $(LISTEN) --demo --ui web/dist
 
 test: build ui
