@@ -81,13 +81,15 @@ bool Publisher::Sleep(std::chrono::milliseconds d) {
   return !stopping_;
 }
 
-void Publisher::Backoff(int attempt) {
+int64_t Publisher::BackoffMs(int attempt) const {
+  // 100 ms doubling to max_backoff, with "equal jitter": half fixed, half random.
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   int64_t cap = std::min<int64_t>(options_.max_backoff.count(),
                                   int64_t{100} << std::min(attempt, 20));
-  std::uniform_int_distribution<int64_t> jitter(cap / 2, cap);  // "equal jitter"
-  Sleep(std::chrono::milliseconds(jitter(rng)));
+  return std::uniform_int_distribution<int64_t>(cap / 2, cap)(rng);
 }
+
+void Publisher::Backoff(int attempt) { Sleep(std::chrono::milliseconds(BackoffMs(attempt))); }
 
 std::string Publisher::Token() { return token_.Get(); }
 
@@ -196,10 +198,7 @@ bool Publisher::ForwardAudit() {
     }
   }
   if (!st.ok()) {
-    static thread_local std::mt19937_64 rng{std::random_device{}()};
-    int64_t cap = std::min<int64_t>(options_.max_backoff.count(),
-                                    int64_t{100} << std::min(audit_failures_++, 20));
-    audit_retry_at_ms_ = clock_.NowMs() + std::uniform_int_distribution<int64_t>(cap / 2, cap)(rng);
+    Later(&audit_failures_, &audit_retry_at_ms_);
     return false;
   }
   audit_failures_ = 0;
@@ -211,10 +210,7 @@ bool Publisher::ForwardAudit() {
 }
 
 void Publisher::Later(int* failures, int64_t* retry_at_ms) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  int64_t cap = std::min<int64_t>(options_.max_backoff.count(),
-                                  int64_t{100} << std::min((*failures)++, 20));
-  *retry_at_ms = clock_.NowMs() + std::uniform_int_distribution<int64_t>(cap / 2, cap)(rng);
+  *retry_at_ms = clock_.NowMs() + BackoffMs((*failures)++);
 }
 
 Result<access::ConsentState> Publisher::NationalConsent(const std::string& nhs) {

@@ -102,7 +102,8 @@ class Publisher {
   Status SendOne(const Op& op);
   Status Classify(const Result<http::ClientResponse>& r);
   std::string Token();
-  void Backoff(int attempt);
+  int64_t BackoffMs(int attempt) const;
+  void Backoff(int attempt);  // sleeps BackoffMs(attempt)
   bool Sleep(std::chrono::milliseconds d);  // false when stopping
   void DrainReplays();
   // One round of audit forwarding: true when it made progress.

@@ -56,6 +56,30 @@ bool Eventually(Probe probe, int seconds = 20) {
   return probe();
 }
 
+// A loopback peer that accepts connections and never answers (its socket
+// stays listening until destroyed); base_url is "" when it could not listen.
+struct SilentPeer {
+  int fd = -1;
+  std::string base_url;
+  SilentPeer() {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(fd, 64) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      return;
+    }
+    base_url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/fhir";
+  }
+  ~SilentPeer() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
 class FederationTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -642,16 +666,9 @@ TEST_F(FederationTest, AFederatedEverythingReportsNodesThatDidNotAnswer) {
   RegisterPatient();
   HoldRecord("enc-k1");
   // A second holder that accepts connections and never answers.
-  int silent = ::socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(silent, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(silent, 16), 0);
-  socklen_t len = sizeof addr;
-  ASSERT_EQ(::getsockname(silent, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  std::string silent_base = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/fhir";
+  SilentPeer silent;
+  ASSERT_FALSE(silent.base_url.empty());
+  const std::string& silent_base = silent.base_url;
   ServerProcess other;  // only for its keys
   std::string out;
   std::string other_data = other.data_dir() + "/data";
@@ -704,7 +721,6 @@ TEST_F(FederationTest, AFederatedEverythingReportsNodesThatDidNotAnswer) {
       << f.unanswered[0];
   EXPECT_TRUE(f.unanswered[1].starts_with("Y99999 ")) << f.unanswered[1];
   EXPECT_LT(took, kFanoutTimeoutMs + 1500);
-  ::close(silent);
 }
 
 
@@ -799,16 +815,9 @@ TEST_F(FederationTest, WithoutTheNationalNodeTheHolderRefusesOtherOrganisationsO
 
 TEST_F(FederationTest, AHungNationalNodeCostsOneTimeoutNotOnePerRequest) {
   // A local node whose national node accepts connections and never answers.
-  int silent = ::socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(silent, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(silent, 64), 0);
-  socklen_t len = sizeof addr;
-  ASSERT_EQ(::getsockname(silent, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  std::string silent_base = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/fhir";
+  SilentPeer silent;
+  ASSERT_FALSE(silent.base_url.empty());
+  const std::string& silent_base = silent.base_url;
   ServerProcess hung_linked;
   int port = FreePort();
   ASSERT_TRUE(hung_linked.Start({"--listen", "127.0.0.1:" + std::to_string(port), "--role",
@@ -840,7 +849,6 @@ TEST_F(FederationTest, AHungNationalNodeCostsOneTimeoutNotOnePerRequest) {
   EXPECT_EQ(mine, 200);
   EXPECT_LT(mine_ms, 500);
   hung_linked.Stop(SIGKILL);  // its publisher would wait out a 10 s call to the silent node
-  ::close(silent);
 }
 
 }  // namespace
