@@ -9,6 +9,7 @@
 #include "api/handler_internal.h"
 #include "api/resource_io.h"
 #include "api/summary_doc.h"
+#include "api/summary_upload.h"
 
 namespace crs::api {
 
@@ -56,11 +57,12 @@ std::vector<store::SearchQuery> ByPatient(const std::string& type, const std::st
 
 }  // namespace
 
-Result<access::ConsentState> FhirApi::ConsentOf(std::string_view patient) {
+Result<std::vector<std::pair<access::ConsentDecision, int64_t>>> StoredConsentDecisions(
+    store::Store& store, std::string_view patient) {
   std::vector<std::pair<access::ConsentDecision, int64_t>> decisions;
   for (auto& q : ByPatient("Consent", "patient", std::string(patient))) {
     while (true) {
-      CRS_ASSIGN_OR_RETURN(store::SearchResult r, store_.Search(q));
+      CRS_ASSIGN_OR_RETURN(store::SearchResult r, store.Search(q));
       for (const auto& m : r.matches) {
         json::error_code ec;
         json::value v = json::parse(m.body, ec);
@@ -72,7 +74,16 @@ Result<access::ConsentState> FhirApi::ConsentOf(std::string_view patient) {
       q.after_rid = r.next_after_rid;
     }
   }
+  return decisions;
+}
+
+Result<access::ConsentState> StoredConsent(store::Store& store, std::string_view patient) {
+  CRS_ASSIGN_OR_RETURN(auto decisions, StoredConsentDecisions(store, patient));
   return access::Decide(decisions);
+}
+
+Result<access::ConsentState> FhirApi::ConsentOf(std::string_view patient) {
+  return StoredConsent(store_, patient);
 }
 
 Status FhirApi::CheckConsent(RequestContext& ctx, const Prepared& p) {

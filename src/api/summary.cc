@@ -13,6 +13,7 @@
 #include "api/resource_io.h"
 #include "api/search.h"
 #include "api/summary_doc.h"
+#include "api/summary_upload.h"
 #include "core/ids.h"
 
 namespace crs::api {
@@ -22,81 +23,6 @@ using fhir::StringField;
 
 namespace {
 
-
-Status Withheld(access::ConsentModel model) {
-  return Status::Forbidden(
-             model == access::ConsentModel::kImplied
-                 ? "the patient has dissented from the Summary Care Record: summary data for "
-                   "them is not held by the national record"
-                 : "the patient has not consented to a Summary Care Record: summary data for "
-                   "them is not held by the national record")
-      .WithDetail("ACCESS_DENIED");
-}
-
-json::value MakeProvenance(const std::string& nhs, int64_t bundle_version, int64_t now_ms,
-                           const access::Caller* caller, const json::value* upload_identifier) {
-  json::object p;
-  p["resourceType"] = "Provenance";
-  p["id"] = SummaryId(nhs);
-  p["target"] = json::array{
-      json::object{{"reference", "Bundle/" + SummaryId(nhs) + "/_history/" +
-                                     std::to_string(bundle_version)}},
-      json::object{{"reference", "Patient/" + nhs}}};
-  p["recorded"] = FormatInstant(now_ms);
-  p["activity"] = json::object{
-      {"coding", json::array{json::object{
-                     {"system", "http://terminology.hl7.org/CodeSystem/v3-DataOperation"},
-                     {"code", bundle_version == 1 ? "CREATE" : "UPDATE"}}}}};
-  json::object author;
-  author["type"] = json::object{
-      {"coding", json::array{json::object{
-                     {"system", "http://terminology.hl7.org/CodeSystem/provenance-participant-type"},
-                     {"code", "author"}}}}};
-  std::string org = caller ? caller->org : "";
-  json::object who;
-  if (!org.empty()) {
-    who["reference"] = "Organization/" + org;
-    who["identifier"] = json::object{{"system", access::kOdsSystem}, {"value", org}};
-  } else {
-    who["display"] = "unknown organisation";
-  }
-  author["who"] = std::move(who);
-  json::array agents{std::move(author)};
-  if (caller && !caller->user.empty()) {
-    agents.push_back(json::object{
-        {"type", json::object{{"coding", json::array{json::object{
-                     {"system", "http://terminology.hl7.org/CodeSystem/provenance-participant-type"},
-                     {"code", "enterer"}}}}}},
-        {"who", json::object{{"display", caller->user}}}});
-  }
-  p["agent"] = std::move(agents);
-  if (upload_identifier && upload_identifier->is_object()) {
-    p["entity"] = json::array{json::object{
-        {"role", "source"}, {"what", json::object{{"identifier", *upload_identifier}}}}};
-  }
-  return p;
-}
-
-// A document is a Summary Care Record upload when its Composition is a
-// "General Practice Summary" -- or when it has no Composition first, which
-// the upload refuses with the NHS API's "Composition missing" answer.
-bool IsSummaryUpload(const json::object& bundle) {
-  const json::value* entries = bundle.if_contains("entry");
-  if (!entries || !entries->is_array() || entries->get_array().empty()) return true;
-  const json::value& first = entries->get_array()[0];
-  const json::value* comp = first.is_object() ? first.get_object().if_contains("resource") : nullptr;
-  if (!comp || !comp->is_object() || StringField(comp->get_object(), "resourceType") != "Composition") {
-    return true;
-  }
-  const json::value* type = comp->get_object().if_contains("type");
-  const json::value* codings = type && type->is_object() ? type->get_object().if_contains("coding")
-                                                         : nullptr;
-  if (!codings || !codings->is_array()) return false;
-  for (const auto& c : codings->get_array()) {
-    if (c.is_object() && StringField(c.get_object(), "code") == kScrDocumentCode) return true;
-  }
-  return false;
-}
 
 std::string Counted(int n, const char* what) {
   return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
@@ -124,13 +50,8 @@ void FhirApi::UploadSummary(RequestContext& ctx, const json::value& upload, http
   auto nhs = SummarySubject(upload);
   if (!nhs.ok()) return SetError(nhs.status(), out);
   ctx.trail.id = SummaryId(*nhs);
-  auto patient = store_.Read("Patient", *nhs);
-  if ((!patient.ok() && patient.status().code() == Code::kNotFound) ||
-      (patient.ok() && patient->deleted)) {
-    return SetError(Status::NotFound("no patient with this NHS number is known to the national "
-                                     "record").WithDetail("RESOURCE_NOT_FOUND"), out);
-  }
-  if (!patient.ok()) return SetError(patient.status(), out);
+  // The patient's existence, consent and the document itself are checked
+  // by PrepareSummary; a node first needs a relationship with the patient.
   if (ctx.caller && ctx.caller->is_peer_node()) {
     // A practice's node uploads the summaries of its registered patients.
     auto related = store_.HasRelationship(ctx.caller->node_org, *nhs);
@@ -141,35 +62,26 @@ void FhirApi::UploadSummary(RequestContext& ctx, const json::value& upload, http
                                         "with this patient").WithDetail("ACCESS_DENIED"), out);
     }
   }
-  auto consent = ConsentOf(*nhs);
-  if (!consent.ok()) return SetError(consent.status(), out);
-  auto model = options_.policy.consent_model;
-  if (options_.policy.national && !consent->ScrAllowed(model)) {
-    ctx.trail.denied = true;
-    return SetError(Withheld(model), out);
-  }
-  // Additional information needs the patient's explicit consent, whatever
-  // the consent model (docs/summary.md).
-  SummaryRules rules;
+  SummaryUploadRules rules;
   rules.sensitive = &options_.sensitive_codes;
-  rules.additional = !options_.policy.national ||
-                     (consent->ScrAllowed(model) && consent->scr_additional.value_or(false));
-  auto built = BuildSummary(upload, rules);
-  if (!built.ok()) return SetError(built.status(), out);
+  rules.model = options_.policy.consent_model;
+  rules.national = options_.policy.national;
+  if (ctx.caller) {
+    rules.org = ctx.caller->org;
+    rules.user = ctx.caller->user;
+  }
   Env e = env(ctx);
   std::string id = SummaryId(*nhs);
   std::string_view request_id = ctx.request.headers.Get("x-request-id");
-  const json::value* upload_identifier = upload.get_object().if_contains("identifier");
   for (int attempt = 0; attempt < 16; ++attempt) {
-    json::value doc = built->document;
-    doc.get_object()["id"] = id;
-    auto bundle = PrepareUpdate(e, "Bundle", id, std::move(doc), "");
-    if (!bundle.ok()) return SetError(bundle.status(), out);
-    auto prov = PrepareUpdate(
-        e, "Provenance", id,
-        MakeProvenance(*nhs, bundle->version, clock_.NowMs(), ctx.caller.get(), upload_identifier),
-        "");
-    if (!prov.ok()) return SetError(prov.status(), out);
+    auto prepared = PrepareSummary(e, upload, rules);
+    if (!prepared.ok()) {
+      if (prepared.status().code() == Code::kForbidden) ctx.trail.denied = true;
+      return SetError(prepared.status(), out);
+    }
+    const BuiltSummary* built = &prepared->built;
+    Prepared* bundle = &prepared->bundle;
+    Prepared* prov = &prepared->provenance;
     if (Status st = CheckWrite(ctx, *bundle, 'u'); !st.ok()) return SetError(st, out);
     if (Status st = CheckWrite(ctx, *prov, 'u'); !st.ok()) return SetError(st, out);
     store::WriteBatch batch;
@@ -232,7 +144,7 @@ void FhirApi::Summary(RequestContext& ctx, std::string_view nhs, http::Response*
         See(ctx, "Patient", nhs, patient->access, 'r')) {
       auto consent = ConsentOf(nhs);
       if (consent.ok() && !consent->ScrAllowed(options_.policy.consent_model)) {
-        return SetError(Withheld(options_.policy.consent_model), out);
+        return SetError(SummaryWithheld(options_.policy.consent_model), out);
       }
     }
     return SetError(Status::NotFound("no Summary Care Record available: none is held, or "

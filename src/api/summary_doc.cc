@@ -319,10 +319,13 @@ Result<BuiltSummary> BuildSummary(const json::value& upload, const SummaryRules&
       ++out.kept;
     }
   }
-  subject_keys.erase("Patient/" + out.nhs);
+  // References already in the canonical form Patient/<nhs> stay as they
+  // are: neither rewritten nor removed with the uploaded Patient entry.
+  const std::string canonical = "Patient/" + out.nhs;
+  subject_keys.erase(canonical);
   std::set<std::string> dropped;
   for (const auto& [key, i] : keys) {
-    if (drop[i] && !subject_keys.count(key)) dropped.insert(key);
+    if (drop[i] && !subject_keys.count(key) && key != canonical) dropped.insert(key);
   }
   // The Composition: its sections lose what was left out.
   json::value comp = entries[0].at("resource");
@@ -365,10 +368,23 @@ Result<BuiltSummary> BuildSummary(const json::value& upload, const SummaryRules&
       }
       // A narrative written around items that were left out could still
       // name them: it goes too (the generated narrative stands instead).
-      if (lost_items) so.erase("text");
+      if (lost_items) {
+        so.erase("text");
+        // Nothing left to show: the section goes (R4 allows neither an
+        // empty entry list nor a section without text, entries or sections).
+        size_t left = 0;
+        if (const json::value* se = so.if_contains("entry"); se && se->is_array()) {
+          for (const auto& ref : se->get_array()) left += PointsTo(ref, dropped) ? 0 : 1;
+        }
+        if (left == 0 && !so.contains("section")) continue;
+      }
       kept.push_back(std::move(s));
     }
-    *sections = std::move(kept);
+    if (kept.empty()) {
+      c.erase("section");
+    } else {
+      *sections = std::move(kept);
+    }
   }
   json::array stored;
   json::object comp_entry;

@@ -20,7 +20,13 @@ CLI::App* RegisterGen(CLI::App& app, GenCommandOptions* options) {
   g->add_option("--seed", options->seed, "Random seed (same seed, same output)")
       ->capture_default_str();
   g->add_flag("--summaries", options->summaries,
-              "Also write allergies, medications and conditions for each patient");
+              "Also write each patient's Summary Care Record as their practice uploads it to a "
+              "national node: a GP summary document (Bundle) with allergies, repeat medication "
+              "and problems, and the patient's consent decisions (some dissent, some agree to "
+              "additional information)");
+  g->add_flag("--records", options->records,
+              "Also write each patient's allergies, medications and conditions as separate "
+              "resources, as a GP practice's own (local) node holds them");
   g->add_option("--out", options->out, "Output file (default: stdout)");
   return g;
 }
@@ -39,7 +45,8 @@ int RunGen(const GenCommandOptions& options) {
   static std::vector<char> io_buffer(1 << 20);
   std::setvbuf(out, io_buffer.data(), _IOFBF, io_buffer.size());
   bool write_failed = false;
-  gen::GenOptions gen_options{options.patients, options.seed, options.summaries};
+  gen::GenOptions gen_options{options.patients, options.seed, options.summaries,
+                               options.records};
   Status status = gen::Generate(gen_options, [&](std::string_view resource) {
     if (write_failed) return;
     if (std::fwrite(resource.data(), 1, resource.size(), out) != resource.size() ||

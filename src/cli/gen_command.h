@@ -14,6 +14,7 @@ struct GenCommandOptions {
   std::uint64_t patients = 0;
   std::uint64_t seed = 1;
   bool summaries = false;
+  bool records = false;
   std::string out;  // empty: stdout
 };
 

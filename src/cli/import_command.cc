@@ -187,6 +187,14 @@ CLI::App* RegisterImport(CLI::App& app, ImportCommandOptions* o) {
   i->add_flag("--restart", o->restart,
               "Start over instead of continuing an interrupted import (already stored "
               "resources are not written again)");
+  i->add_option("--consent-model", o->consent_model,
+                "Summary Care Record documents: implied (kept unless the patient dissented) or "
+                "explicit (kept only with the patient's consent); as crs serve --consent-model")
+      ->check(CLI::IsMember({"implied", "explicit"}))
+      ->capture_default_str();
+  i->add_option("--sensitive-codes", o->sensitive_codes,
+                "Summary Care Record documents: SNOMED CT codes whose items are left out "
+                "(default: the list shipped with crs); as crs serve --sensitive-codes");
   i->add_option("--stop-after", o->stop_after, "Tests: exit abruptly after N batches")
       ->group("");  // hidden
   return i;
@@ -197,6 +205,15 @@ int RunImport(const ImportCommandOptions& o) {
   if (!files.ok()) {
     std::fprintf(stderr, "crs import: %s\n", files.status().message().c_str());
     return 2;
+  }
+  access::SensitiveCodes sensitive = access::SensitiveCodes::Default();
+  if (!o.sensitive_codes.empty()) {
+    auto codes = access::SensitiveCodes::Load(o.sensitive_codes);
+    if (!codes.ok()) {
+      std::fprintf(stderr, "crs import: --sensitive-codes: %s\n", codes.status().message().c_str());
+      return 2;
+    }
+    sensitive = std::move(*codes);
   }
   auto lock = DataDirLock::Acquire(o.data_dir, "import");
   if (!lock.ok()) {
@@ -227,6 +244,9 @@ int RunImport(const ImportCommandOptions& o) {
   io.files = *files;
   io.author_org = o.org;
   io.batch_size = o.batch_size;
+  io.sensitive_codes = std::move(sensitive);
+  io.consent_model = o.consent_model == "explicit" ? access::ConsentModel::kExplicit
+                                                   : access::ConsentModel::kImplied;
   io.checkpoint_path = (std::filesystem::path(o.data_dir) / "import-checkpoint.txt").string();
   io.run_id = "import-" + std::to_string(SystemClock::Get().NowMs());
   if (o.restart) std::filesystem::remove(io.checkpoint_path);

@@ -20,6 +20,8 @@ struct ImportCommandOptions {
   std::string report;  // empty: DIR/import-report-<time>.txt
   int batch_size = 2000;
   bool restart = false;    // ignore (and replace) the checkpoint
+  std::string consent_model = "implied";  // Summary Care Record documents
+  std::string sensitive_codes;            // empty: the shipped list
   int64_t stop_after = 0;  // tests (hidden): exit abruptly after this many batches
 };
 

@@ -474,11 +474,19 @@ Status Generate(const GenOptions& options, const ResourceSink& sink) {
   auto emit = [&](const Person& person) -> Status {
     CRS_ASSIGN_OR_RETURN(std::string nhs, PatientNhsNumber(serial));
     EmitPatient(person, nhs, practices[person.practice], buffer, sink);
-    if (options.summaries) {
-      Rng rng(options.seed, kSummaryStream + serial);
+    if (options.summaries || options.records) {
       SummarySubject subject{nhs, person.sex, person.age, person.birth_days,
                              person.death_days >= 0 ? person.death_days : Today()};
-      EmitSummaries(rng, subject, summary_buffer, sink);
+      if (options.records) {
+        Rng rng(options.seed, kSummaryStream + serial);
+        EmitSummaries(rng, subject, summary_buffer, sink);
+      }
+      if (options.summaries) {
+        // The same stream: the document holds the items --records emits.
+        Rng rng(options.seed, kSummaryStream + serial);
+        const Practice& practice = practices[person.practice];
+        EmitSummaryDocument(rng, subject, {practice.ods, practice.name}, summary_buffer, sink);
+      }
     }
     ++serial;
     return Status::Ok();

@@ -25,7 +25,12 @@ namespace crs::gen {
 struct GenOptions {
   std::uint64_t patients = 0;
   std::uint64_t seed = 1;
-  bool summaries = false;  // also emit allergies, medications and conditions
+  // Each patient's Summary Care Record as the document (and consents) their
+  // practice uploads to a national node (EmitSummaryDocument).
+  bool summaries = false;
+  // Each patient's allergies, medications and conditions as separate
+  // resources, as a GP practice's own (local) node holds them (EmitSummaries).
+  bool records = false;
 };
 
 // Receives one resource as compact JSON (no trailing newline). The view is

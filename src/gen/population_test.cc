@@ -19,9 +19,10 @@ namespace {
 
 namespace json = boost::json;
 
-std::string GenerateText(std::uint64_t patients, std::uint64_t seed, bool summaries = false) {
+// `extras`: with --summaries and --records.
+std::string GenerateText(std::uint64_t patients, std::uint64_t seed, bool extras = false) {
   std::string out;
-  Status s = Generate({patients, seed, summaries}, [&](std::string_view r) {
+  Status s = Generate({patients, seed, extras, extras}, [&](std::string_view r) {
     out.append(r);
     out += '\n';
   });
@@ -30,9 +31,9 @@ std::string GenerateText(std::uint64_t patients, std::uint64_t seed, bool summar
 }
 
 std::vector<json::object> GenerateResources(std::uint64_t patients, std::uint64_t seed,
-                                            bool summaries = false) {
+                                            bool summaries = false, bool records = false) {
   std::vector<json::object> resources;
-  Status s = Generate({patients, seed, summaries}, [&](std::string_view r) {
+  Status s = Generate({patients, seed, summaries, records}, [&](std::string_view r) {
     resources.push_back(json::parse(r).as_object());
   });
   EXPECT_TRUE(s.ok()) << s.ToString();
@@ -267,7 +268,7 @@ TEST(PopulationTest, NamesFollowRealFrequencies) {
 }
 
 TEST(PopulationTest, SummariesReferenceTheirPatient) {
-  auto all = GenerateResources(2000, 7, true);
+  auto all = GenerateResources(2000, 7, /*summaries=*/false, /*records=*/true);
   std::set<std::string> patients;
   std::map<std::string, int> types;
   int no_known_allergy = 0;
@@ -290,8 +291,78 @@ TEST(PopulationTest, SummariesReferenceTheirPatient) {
   EXPECT_GT(no_known_allergy, 600);
 }
 
+// --summaries: a GP summary document per patient holding exactly the items
+// --records writes for them, or, for a patient who dissented, a Consent
+// deny and no document.
+TEST(PopulationTest, SummaryDocumentsHoldThePatientsItemsUnlessTheyDissented) {
+  auto all = GenerateResources(4000, 7, /*summaries=*/true, /*records=*/true);
+  std::map<std::string, std::map<std::string, json::object>> items;  // nhs -> "Type/id" -> item
+  std::map<std::string, std::string> decisions;                       // nhs -> consent
+  int documents = 0, patients = 0, additional = 0;
+  for (const auto& r : all) {
+    std::string type = Str(r.at("resourceType"));
+    if (type == "Patient") ++patients;
+    if (type == "AllergyIntolerance" || type == "Condition" || type == "MedicationStatement") {
+      std::string id = Str(r.at("id"));
+      items[id.substr(0, 10)][type + "/" + id] = r;
+    }
+    if (type == "Consent") {
+      std::string nhs = Str(r.at("patient").at("reference")).substr(8);
+      std::string rule = Str(r.at("policyRule").at("coding").at(0).at("code"));
+      std::string provision = Str(r.at("provision").at("type"));
+      if (rule == "urn:opencrs:consent:scr") {
+        EXPECT_EQ(provision, "deny");
+        decisions[nhs] = "dissent";
+      } else {
+        EXPECT_EQ(rule, "urn:opencrs:consent:scr-additional");
+        EXPECT_EQ(provision, "permit");
+        decisions[nhs] = "additional";
+        ++additional;
+      }
+    }
+    if (type != "Bundle") continue;
+    ++documents;
+    EXPECT_EQ(Str(r.at("type")), "document");
+    const auto& entries = r.at("entry").as_array();
+    const auto& comp = entries.at(0).at("resource");
+    ASSERT_EQ(Str(comp.at("resourceType")), "Composition");
+    EXPECT_EQ(Str(comp.at("type").at("coding").at(0).at("code")), "196981000000101");
+    std::string nhs = Str(comp.at("subject").at("reference")).substr(8);
+    EXPECT_EQ(Str(r.at("id")), nhs + "-scr");
+    EXPECT_NE(decisions[nhs], "dissent") << nhs;
+    // Every entry has a distinct fullUrl; every section entry resolves.
+    std::set<std::string> urls, held;
+    std::map<std::string, json::object> in_document;
+    for (const auto& e : entries) {
+      EXPECT_TRUE(urls.insert(Str(e.at("fullUrl"))).second);
+      const auto& res = e.at("resource").as_object();
+      std::string key = Str(res.at("resourceType")) + "/" + Str(res.at("id"));
+      held.insert(key);
+      std::string t = Str(res.at("resourceType"));
+      if (t != "Composition" && t != "Patient" && t != "Organization") in_document[key] = res;
+    }
+    EXPECT_TRUE(held.count("Patient/" + nhs));
+    EXPECT_TRUE(held.count(Str(comp.at("author").at(0).at("reference"))));
+    if (const auto* sections = comp.as_object().if_contains("section")) {
+      for (const auto& sec : sections->as_array()) {
+        for (const auto& ref : sec.at("entry").as_array()) {
+          EXPECT_TRUE(held.count(Str(ref.at("reference")))) << Str(ref.at("reference"));
+        }
+      }
+    }
+    EXPECT_EQ(in_document, items[nhs]) << nhs;
+  }
+  int dissents = 0;
+  for (const auto& [nhs, d] : decisions) dissents += d == "dissent";
+  EXPECT_EQ(documents + dissents, patients);
+  EXPECT_GT(dissents, 4000 * 0.005);
+  EXPECT_LT(dissents, 4000 * 0.03);
+  EXPECT_GT(additional, 4000 * 0.07);
+  EXPECT_LT(additional, 4000 * 0.13);
+}
+
 TEST(PopulationTest, TooManyPatientsIsInvalid) {
-  Status s = Generate({200'000'000, 1, false}, [](std::string_view) { FAIL(); });
+  Status s = Generate({200'000'000, 1, false, false}, [](std::string_view) { FAIL(); });
   EXPECT_EQ(s.code(), Code::kInvalid);
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <initializer_list>
+#include <vector>
 
 #include "gen/dates.h"
 #include "gen/json_out.h"
@@ -10,6 +12,7 @@ namespace crs::gen {
 namespace {
 
 constexpr std::string_view kSnomed = "http://snomed.info/sct";
+constexpr std::string_view kLocalCodeSystem = "urn:opencrs:gen:local-code";
 
 // SNOMED CT codes of long-term conditions (disorder concepts), with a rough
 // prevalence among people at or above `min_age`, multiplied by `old_factor`
@@ -129,6 +132,37 @@ void SnomedConcept(std::string& b, std::string_view code, std::string_view displ
   b += '}';
 }
 
+// A concept known only by its text (medicines, some allergies: see
+// docs/gen.md) gets a coding in OpenCRS's synthetic local code system, whose
+// code is the text in lower case with runs of other characters as '-', so
+// that the item is coded (a summary upload requires it) without claiming a
+// dm+d or SNOMED CT code that could not be checked.
+void LocalConcept(std::string& b, std::string_view text) {
+  std::string code;
+  for (char c : text) {
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+      alnum = true;
+    }
+    if (alnum) {
+      code += c;
+    } else if (!code.empty() && code.back() != '-') {
+      code += '-';
+    }
+  }
+  while (!code.empty() && code.back() == '-') code.pop_back();
+  b += "{\"coding\":[{";
+  AppendField(b, "system", kLocalCodeSystem);
+  b += ',';
+  AppendField(b, "code", code);
+  b += ',';
+  AppendField(b, "display", text);
+  b += "}],";
+  AppendField(b, "text", text);
+  b += '}';
+}
+
 void Subject(std::string& b, std::string_view key, std::string_view nhs) {
   b += ",\"";
   b += key;
@@ -157,9 +191,7 @@ void EmitAllergies(Rng& rng, const SummarySubject& s, std::string& b, const Reso
     if (*a.code != '\0') {
       SnomedConcept(b, a.code, a.display);
     } else {
-      b += "{";
-      AppendField(b, "text", a.display);
-      b += '}';
+      LocalConcept(b, a.display);
     }
     Subject(b, "patient", s.nhs_number);
     b += ",\"recordedDate\":\"";
@@ -209,9 +241,8 @@ void EmitSummaries(Rng& rng, const SummarySubject& s, std::string& b, const Reso
       if (m < 0 || med_given[m] || !rng.Chance(700000)) continue;
       med_given[m] = true;
       Begin(b, "MedicationStatement", s.nhs_number, 'm', ++medications);
-      b += ",\"status\":\"active\",\"medicationCodeableConcept\":{";
-      AppendField(b, "text", kMedications[m].name);
-      b += '}';
+      b += ",\"status\":\"active\",\"medicationCodeableConcept\":";
+      LocalConcept(b, kMedications[m].name);
       Subject(b, "subject", s.nhs_number);
       b += ",\"effectiveDateTime\":\"" +
            FormatDate(RandomDayBetween(rng, onset, s.today_days)) + "\"";
@@ -223,15 +254,163 @@ void EmitSummaries(Rng& rng, const SummarySubject& s, std::string& b, const Reso
   }
   if (s.age >= 18 && !med_given[19] && rng.Chance(40000)) {
     Begin(b, "MedicationStatement", s.nhs_number, 'm', ++medications);
-    b += ",\"status\":\"active\",\"medicationCodeableConcept\":{";
-    AppendField(b, "text", kMedications[19].name);
-    b += '}';
+    b += ",\"status\":\"active\",\"medicationCodeableConcept\":";
+    LocalConcept(b, kMedications[19].name);
     Subject(b, "subject", s.nhs_number);
     b += ",\"dateAsserted\":\"" + std::string(kPopulationDate) + "\",\"dosage\":[{";
     AppendField(b, "text", kMedications[19].dosage);
     b += "}]}";
     sink(b);
   }
+}
+
+namespace {
+
+constexpr std::string_view kDocumentTime = "2025-01-01T09:00:00+00:00";
+
+// A deterministic, well-formed UUID (version 4 layout) for entry `n` of
+// patient `nhs`: the 10 digits and a two-digit ordinal are the last group.
+std::string EntryUuid(std::string_view nhs, int n) {
+  std::string u = "urn:uuid:00000000-0000-4000-8000-";
+  u += nhs;
+  u += static_cast<char>('0' + n / 10 % 10);
+  u += static_cast<char>('0' + n % 10);
+  return u;
+}
+
+// The value of the first `"key":"` in `json` (generated JSON: no escapes in
+// the resource types and ids looked up here).
+std::string_view FirstString(std::string_view json, std::string_view key) {
+  std::string pattern = "\"" + std::string(key) + "\":\"";
+  size_t at = json.find(pattern);
+  if (at == std::string_view::npos) return {};
+  at += pattern.size();
+  return json.substr(at, json.find('"', at) - at);
+}
+
+void EmitConsent(std::string& b, std::string_view nhs, std::string_view suffix,
+                 std::string_view policy, std::string_view type, const ResourceSink& sink) {
+  b.clear();
+  b += "{\"resourceType\":\"Consent\",\"id\":\"";
+  b += nhs;
+  b += suffix;
+  b += "\",\"status\":\"active\",\"scope\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/"
+       "CodeSystem/consentscope\",\"code\":\"patient-privacy\"}]},\"category\":[{\"coding\":[{"
+       "\"system\":\"http://loinc.org\",\"code\":\"59284-0\"}]}],\"patient\":{\"reference\":"
+       "\"Patient/";
+  b += nhs;
+  b += "\"},\"dateTime\":\"";
+  b += kDocumentTime;
+  b += "\",\"policyRule\":{\"coding\":[{\"code\":\"";
+  b += policy;
+  b += "\"}]},\"provision\":{\"type\":\"";
+  b += type;
+  b += "\"}}";
+  sink(b);
+}
+
+struct DocumentItem {
+  std::string type;
+  std::string id;
+  std::string json;
+};
+
+void AppendSection(std::string& b, bool& first, std::string_view code, std::string_view title,
+                   const std::vector<DocumentItem>& items,
+                   std::initializer_list<std::string_view> types) {
+  bool any = false;
+  for (const auto& item : items) {
+    bool wanted = false;
+    for (std::string_view t : types) wanted = wanted || item.type == t;
+    if (!wanted) continue;
+    if (!any) {
+      if (!first) b += ',';
+      first = false;
+      b += "{";
+      AppendField(b, "title", title);
+      // Section codes as the NHS SCR API writes them (no system).
+      b += ",\"code\":{\"coding\":[{\"code\":\"";
+      b += code;
+      b += "\"}]},\"entry\":[";
+      any = true;
+    } else {
+      b += ',';
+    }
+    b += "{\"reference\":\"" + item.type + "/" + item.id + "\"}";
+  }
+  if (any) b += "]}";
+}
+
+}  // namespace
+
+void EmitSummaryDocument(Rng& rng, const SummarySubject& s, const SummaryAuthor& author,
+                         std::string& b, const ResourceSink& sink) {
+  std::vector<DocumentItem> items;
+  EmitSummaries(rng, s, b, [&](std::string_view r) {
+    items.push_back({std::string(FirstString(r, "resourceType")), std::string(FirstString(r, "id")),
+                     std::string(r)});
+  });
+  // Drawn after the items, so that the items equal EmitSummaries' own.
+  std::uint32_t decision = rng.Below(1000000);
+  if (decision < 15000) {
+    EmitConsent(b, s.nhs_number, "-consent-scr", "urn:opencrs:consent:scr", "deny", sink);
+    return;
+  }
+  if (decision < 15000 + 98500) {
+    EmitConsent(b, s.nhs_number, "-consent-add", "urn:opencrs:consent:scr-additional", "permit",
+                sink);
+  }
+  std::string_view nhs = s.nhs_number;
+  b.clear();
+  b += "{\"resourceType\":\"Bundle\",\"id\":\"";
+  b += nhs;
+  b += "-scr\",\"identifier\":{\"system\":\"urn:ietf:rfc:3986\",\"value\":\"";
+  b += EntryUuid(nhs, 0);
+  b += "\"},\"type\":\"document\",\"timestamp\":\"";
+  b += kDocumentTime;
+  b += "\",\"entry\":[{\"fullUrl\":\"" + EntryUuid(nhs, 1) +
+       "\",\"resource\":{\"resourceType\":\"Composition\",\"id\":\"";
+  b += nhs;
+  b += "-comp\",\"status\":\"final\",\"type\":{\"coding\":[{\"system\":\"http://snomed.info/sct\","
+       "\"code\":\"196981000000101\",\"display\":\"General Practice Summary\"}]},"
+       "\"subject\":{\"reference\":\"Patient/";
+  b += nhs;
+  b += "\"},\"date\":\"";
+  b += kDocumentTime;
+  b += "\",\"author\":[{\"reference\":\"Organization/";
+  b += author.ods;
+  b += "\"}],\"title\":\"General Practice Summary\"";
+  if (!items.empty()) {
+    b += ",\"section\":[";
+    bool first = true;
+    AppendSection(b, first, "AllergiesHeader", "Allergies and Adverse Reactions", items,
+                  {"AllergyIntolerance"});
+    AppendSection(b, first, "RepeatMedsHeader", "Current Repeat Medications", items,
+                  {"MedicationStatement", "MedicationRequest"});
+    AppendSection(b, first, "ProblemsHeader", "Problems and Issues", items, {"Condition"});
+    b += ']';
+  }
+  b += "}},{\"fullUrl\":\"" + EntryUuid(nhs, 2) +
+       "\",\"resource\":{\"resourceType\":\"Patient\",\"id\":\"";
+  b += nhs;
+  b += "\",\"identifier\":[{\"system\":\"https://fhir.nhs.uk/Id/nhs-number\",\"value\":\"";
+  b += nhs;
+  b += "\"}]}},{\"fullUrl\":\"" + EntryUuid(nhs, 3) +
+       "\",\"resource\":{\"resourceType\":\"Organization\",\"id\":\"";
+  b += author.ods;
+  b += "\",\"identifier\":[{\"system\":\"https://fhir.nhs.uk/Id/ods-organization-code\",\"value\":\"";
+  b += author.ods;
+  b += "\"}],";
+  AppendField(b, "name", author.name);
+  b += "}}";
+  int n = 4;
+  for (const auto& item : items) {
+    b += ",{\"fullUrl\":\"" + EntryUuid(nhs, n++) + "\",\"resource\":";
+    b += item.json;
+    b += '}';
+  }
+  b += "]}";
+  sink(b);
 }
 
 }  // namespace crs::gen

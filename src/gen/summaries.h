@@ -28,4 +28,25 @@ struct SummarySubject {
 void EmitSummaries(Rng& rng, const SummarySubject& subject, std::string& buffer,
                    const ResourceSink& sink);
 
+// The practice that writes a patient's Summary Care Record.
+struct SummaryAuthor {
+  std::string_view ods;   // ODS code
+  std::string_view name;
+};
+
+// Emits what a patient's GP practice sends the national node: usually one
+// Summary Care Record upload (a FHIR `document` Bundle, id "<nhs>-scr":
+// a "General Practice Summary" Composition with the sections
+// AllergiesHeader, RepeatMedsHeader and ProblemsHeader, the patient's
+// NHS-number stub, the practice, and the items EmitSummaries draws with the
+// same `rng`, entries named `urn:uuid:<item id>`), and the patient's
+// consent decisions as `Consent` resources ("<nhs>-consent-scr",
+// "<nhs>-consent-add"), emitted before the document:
+//   - 1.5% dissent from the Summary Care Record: a `deny`, and no document;
+//   - 10% of the rest explicitly agree to additional information: a
+//     `permit` for urn:opencrs:consent:scr-additional, so their problems
+//     (Conditions, additional information) are kept by the national node.
+void EmitSummaryDocument(Rng& rng, const SummarySubject& subject, const SummaryAuthor& author,
+                         std::string& buffer, const ResourceSink& sink);
+
 }  // namespace crs::gen

@@ -11,11 +11,15 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
+#include <optional>
 #include <vector>
 
 #include "api/interactions.h"
+#include "access/consent.h"
 #include "api/resource_io.h"
+#include "api/summary_doc.h"
 #include "audit/record.h"
 #include "import/checkpoint.h"
 #include "import/prepare.h"
@@ -189,7 +193,13 @@ class Reader {
         observer_(observer),
         committer_(committer),
         stop_(stop),
-        env_{store, clock, options.max_json_depth, options.author_org, nullptr} {}
+        env_{store, clock, options.max_json_depth, options.author_org, nullptr} {
+    summary_rules_.sensitive = &options.sensitive_codes;
+    summary_rules_.model = options.consent_model;
+    summary_rules_.national = true;
+    summary_rules_.org = options.author_org;
+    summary_rules_.user = "crs-import";
+  }
 
   // Imports one file from `from` (its checkpointed progress, if any).
   Status ReadFile(const InputFile& file, const FileProgress& from, uint64_t bytes_before) {
@@ -218,6 +228,7 @@ class Reader {
     rejected_in_batch_ = 0;
     recent_.emplace_back(current_->number, std::move(keys_));
     keys_.clear();
+    ForgetCommitted();
     resources_.clear();
     patients_.clear();
     if (!committer_.Push(std::move(current_))) return committer_.error();
@@ -294,7 +305,10 @@ class Reader {
   }
 
   Status Import(Entry entry, int64_t line_no, int64_t entry_no) {
-    std::string key = entry.type + "/" + entry.id;
+    std::optional<std::string> summary_of = SummaryPatient(entry);
+    // A summary is kept as Bundle/scr-<nhs> (docs/summary.md).
+    std::string key = summary_of ? "Bundle/" + api::SummaryId(*summary_of)
+                                 : entry.type + "/" + entry.id;
     // A resource written by a batch not yet committed would be prepared
     // against stale state: commit those first.
     if (keys_.count(key) > 0) {
@@ -303,26 +317,64 @@ class Reader {
     } else if (InFlight(key)) {
       committer_.Drain();
     }
-    std::string type = entry.type, id = entry.id;
-    auto prepared = PrepareImport(env_, std::move(entry));
+    std::optional<access::ConsentDecision> consent;
+    if (entry.type == "Consent") consent = access::ParseConsent(entry.resource);
+    api::SummaryPending pending;
+    if (summary_of) pending = Pending(*summary_of);
+    auto prepared = PrepareImport(env_, summary_rules_, std::move(entry),
+                                  summary_of ? &pending : nullptr);
     if (!prepared.ok()) {
       if (prepared.status().code() == Code::kUnavailable) return prepared.status();
       Reject(line_no, entry_no, prepared.status());
       return Status::Ok();
     }
     Batch& b = Current();
-    if (!prepared->write) {
+    if (prepared->writes.empty()) {
       ++b.counts.unchanged;
       return Status::Ok();
     }
-    keys_.insert(std::move(key));
-    resources_.push_back(type + "/" + id + "/_history/" + std::to_string(prepared->version));
     const std::string& patient = prepared->patient;
     if (!patient.empty() && patient != "*" && patient != "?") patients_.insert(patient);
-    ++b.counts.written;
-    if (type == "Patient") ++b.counts.patients;
-    b.batch.writes.push_back(std::move(*prepared->write));
+    if (prepared->type == "Patient") {
+      ++b.counts.patients;
+      pending_patients_[prepared->id] = b.number;
+    }
+    if (consent) pending_consents_[consent->patient].emplace_back(*consent, b.number);
+    for (store::Write& w : prepared->writes) {
+      keys_.insert(w.type + "/" + w.id);
+      resources_.push_back(w.type + "/" + w.id + "/_history/" +
+                           std::to_string(w.expected_version + 1));
+      ++b.counts.written;
+      b.batch.writes.push_back(std::move(w));
+    }
     return Status::Ok();
+  }
+
+  // What batches not yet committed hold for `patient`: its Patient, and
+  // Consents (as the newest decisions).
+  api::SummaryPending Pending(const std::string& patient) {
+    int64_t committed = committer_.committed();
+    api::SummaryPending p;
+    if (auto it = pending_patients_.find(patient); it != pending_patients_.end()) {
+      p.patient = it->second > committed;
+    }
+    if (auto it = pending_consents_.find(patient); it != pending_consents_.end()) {
+      int64_t order = clock_.NowMs();  // later in the input: later decision
+      for (const auto& [decision, batch] : it->second) {
+        if (batch > committed) p.consents.emplace_back(decision, order++);
+      }
+    }
+    return p;
+  }
+
+  // Forgets the pending Patients and Consents of committed batches.
+  void ForgetCommitted() {
+    int64_t committed = committer_.committed();
+    std::erase_if(pending_patients_, [&](const auto& kv) { return kv.second <= committed; });
+    for (auto it = pending_consents_.begin(); it != pending_consents_.end();) {
+      std::erase_if(it->second, [&](const auto& d) { return d.second <= committed; });
+      it = it->second.empty() ? pending_consents_.erase(it) : std::next(it);
+    }
   }
 
   // Records that everything before `position` is handled, closing the batch
@@ -402,6 +454,12 @@ class Reader {
   std::set<std::string> patients_;        // the audit record's patients
   // Keys of batches pushed but perhaps not committed yet.
   std::deque<std::pair<int64_t, std::unordered_set<std::string>>> recent_;
+  // For summaries prepared before the batches they depend on commit: the
+  // batch that writes each Patient and each patient's Consents.
+  api::SummaryUploadRules summary_rules_;
+  std::unordered_map<std::string, int64_t> pending_patients_;
+  std::unordered_map<std::string, std::vector<std::pair<access::ConsentDecision, int64_t>>>
+      pending_consents_;
 };
 
 }  // namespace

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "access/consent.h"
+#include "access/sensitive.h"
 #include "core/status.h"
 #include "core/time.h"
 #include "import/inputs.h"
@@ -29,6 +31,11 @@ struct ImportOptions {
   std::string checkpoint_path;        // empty: not resumable
   std::string run_id;                 // prefix of the audit records' request ids
   int max_json_depth = 64;
+  // Summary Care Record documents (docs/import.md) are kept as an upload to
+  // a national node keeps them: without these codes, and as the patients'
+  // consent under this model allows.
+  access::SensitiveCodes sensitive_codes = access::SensitiveCodes::Default();
+  access::ConsentModel consent_model = access::ConsentModel::kImplied;
   // Tests only: called on the committing thread after batch `n` (1, 2, ...)
   // is committed and before the checkpoint records it.
   std::function<void(int64_t n)> after_commit;

@@ -26,9 +26,56 @@ bool SameContent(std::string_view stored, std::string_view prepared) {
   return !a.is_null() && a == WithoutVersionMeta(prepared);
 }
 
+bool IsSummaryEntry(const Entry& entry) {
+  if (entry.type != "Bundle" || !entry.resource.is_object()) return false;
+  const json::object& b = entry.resource.get_object();
+  const json::value* type = b.if_contains("type");
+  return type && type->is_string() && type->get_string() == "document" &&
+         api::IsSummaryUpload(b);
+}
+
+// Whether the stored current version of `type/id` holds `body` (ignoring
+// the version meta): then nothing needs writing.
+Result<bool> Unchanged(api::Env& env, const std::string& type, const std::string& id,
+                       int64_t new_version, const std::string& body) {
+  auto r = env.store.Read(type, id);
+  if (!r.ok() && r.status().code() != Code::kNotFound) return r.status();
+  return r.ok() && !r->deleted && r->version + 1 == new_version && SameContent(r->body, body);
+}
+
+Result<PreparedImport> PrepareSummaryImport(api::Env& env, const api::SummaryUploadRules& rules,
+                                            const Entry& entry,
+                                            const api::SummaryPending* pending) {
+  CRS_ASSIGN_OR_RETURN(api::PreparedSummary s,
+                       api::PrepareSummary(env, entry.resource, rules, pending));
+  PreparedImport out;
+  out.summary = true;
+  out.type = s.bundle.type;
+  out.id = s.bundle.id;
+  out.patient = s.nhs;
+  out.version = s.bundle.version;
+  CRS_ASSIGN_OR_RETURN(bool same, Unchanged(env, out.type, out.id, s.bundle.version, s.bundle.body));
+  if (same) {
+    --out.version;
+    return out;
+  }
+  out.writes.push_back(std::move(*s.bundle.write));
+  out.writes.push_back(std::move(*s.provenance.write));
+  return out;
+}
+
 }  // namespace
 
-Result<PreparedImport> PrepareImport(api::Env& env, Entry entry) {
+std::optional<std::string> SummaryPatient(const Entry& entry) {
+  if (!IsSummaryEntry(entry)) return std::nullopt;
+  auto nhs = api::SummarySubject(entry.resource);
+  if (!nhs.ok()) return std::nullopt;
+  return *nhs;
+}
+
+Result<PreparedImport> PrepareImport(api::Env& env, const api::SummaryUploadRules& summary_rules,
+                                     Entry entry, const api::SummaryPending* pending) {
+  if (IsSummaryEntry(entry)) return PrepareSummaryImport(env, summary_rules, entry, pending);
   // An update of an existing Patient must name its version; everything
   // else is a plain PUT. The stored body is kept to spot a re-import.
   std::optional<store::ResourceVersion> current;
@@ -41,17 +88,23 @@ Result<PreparedImport> PrepareImport(api::Env& env, Entry entry) {
   CRS_ASSIGN_OR_RETURN(api::Prepared p, api::PrepareUpdate(env, entry.type, entry.id,
                                                            std::move(entry.resource), if_match));
   PreparedImport out;
+  out.type = entry.type;
+  out.id = entry.id;
   out.version = p.version;
   if (p.write && p.write->access) out.patient = p.write->access->patient;
-  if (p.existed && !current) {
-    auto r = env.store.Read(entry.type, entry.id);
-    if (r.ok() && !r->deleted) current = std::move(*r);
+  if (current) {
+    if (current->version + 1 == p.version && SameContent(current->body, p.body)) {
+      out.version = current->version;
+      return out;
+    }
+  } else if (p.existed) {
+    CRS_ASSIGN_OR_RETURN(bool same, Unchanged(env, entry.type, entry.id, p.version, p.body));
+    if (same) {
+      out.version = p.version - 1;
+      return out;
+    }
   }
-  if (current && current->version + 1 == p.version && SameContent(current->body, p.body)) {
-    out.version = current->version;
-    return out;
-  }
-  out.write = std::move(p.write);
+  if (p.write) out.writes.push_back(std::move(*p.write));
   return out;
 }
 

@@ -13,7 +13,7 @@ namespace {
 TEST(GenCliTest, HelpAndUsageErrors) {
   std::string out;
   EXPECT_EQ(RunCrs({"gen", "--help"}, &out), 0);
-  for (const char* flag : {"--patients", "--seed", "--summaries", "--out"}) {
+  for (const char* flag : {"--patients", "--seed", "--summaries", "--records", "--out"}) {
     EXPECT_NE(out.find(flag), std::string::npos) << flag;
   }
   EXPECT_EQ(RunCrs({"gen"}, &out), 2);
@@ -25,36 +25,53 @@ TEST(GenCliTest, SameSeedSameFile) {
   ServerProcess scratch;  // only for its temporary directory
   std::string a = scratch.data_dir() + "/a.ndjson", b = scratch.data_dir() + "/b.ndjson";
   std::string out;
-  ASSERT_EQ(RunCrs({"gen", "--patients", "500", "--seed", "3", "--summaries", "--out", a}, &out), 0)
+  ASSERT_EQ(RunCrs({"gen", "--patients", "500", "--seed", "3", "--summaries", "--records", "--out",
+                    a}, &out), 0)
       << out;
-  ASSERT_EQ(RunCrs({"gen", "--patients", "500", "--seed", "3", "--summaries", "--out", b}, &out), 0)
+  ASSERT_EQ(RunCrs({"gen", "--patients", "500", "--seed", "3", "--summaries", "--records", "--out",
+                    b}, &out), 0)
       << out;
   std::string first = ReadFile(a);
   EXPECT_FALSE(first.empty());
   EXPECT_EQ(first, ReadFile(b));
-  ASSERT_EQ(RunCrs({"gen", "--patients", "500", "--seed", "3", "--summaries"}, &out), 0);
+  ASSERT_EQ(RunCrs({"gen", "--patients", "500", "--seed", "3", "--summaries", "--records"}, &out), 0);
   EXPECT_EQ(out, first) << "stdout and --out carry the same bytes";
 }
 
 class GenServerTest : public ServerTest {};
 
+// Every resource is stored by a PUT of it, and every summary document is
+// accepted by the Summary Care Record upload (POST /fhir/Bundle).
 TEST_F(GenServerTest, EveryGeneratedResourceIsAccepted) {
   std::string file = server_.data_dir() + "/population.ndjson";
   std::string out;
-  ASSERT_EQ(RunCrs({"gen", "--patients", "700", "--summaries", "--seed", "7", "--out", file}, &out),
+  ASSERT_EQ(RunCrs({"gen", "--patients", "700", "--summaries", "--records", "--seed", "7", "--out",
+                    file}, &out),
             0)
       << out;
   std::istringstream lines(ReadFile(file));
   std::string line;
   int count = 0;
   std::map<std::string, int> types;
+  std::string with_summary, dissented;
+  int dissents = 0;
   while (std::getline(lines, line)) {
     auto v = boost::json::parse(line).as_object();
     std::string type(v.at("resourceType").as_string());
     std::string id(v.at("id").as_string());
-    auto r = Put("/fhir/" + type + "/" + id, line);
-    EXPECT_TRUE(r.status == 200 || r.status == 201)
-        << type << "/" << id << " -> " << r.status << " " << r.body << "\n" << line;
+    if (type == "Bundle") {
+      auto r = Post("/fhir/Bundle", line);
+      EXPECT_EQ(r.status, 201) << id << " -> " << r.body;
+      if (with_summary.empty()) with_summary = id.substr(0, 10);
+    } else {
+      auto r = Put("/fhir/" + type + "/" + id, line);
+      EXPECT_TRUE(r.status == 200 || r.status == 201)
+          << type << "/" << id << " -> " << r.status << " " << r.body << "\n" << line;
+      if (type == "Consent" && line.find("\"deny\"") != std::string::npos) {
+        ++dissents;
+        if (dissented.empty()) dissented = id.substr(0, 10);
+      }
+    }
     ++types[type];
     ++count;
   }
@@ -63,7 +80,16 @@ TEST_F(GenServerTest, EveryGeneratedResourceIsAccepted) {
   EXPECT_GT(types["Condition"], 0);
   EXPECT_GT(types["MedicationStatement"], 0);
   EXPECT_GT(types["AllergyIntolerance"], 0);
-  EXPECT_GT(count, 1500) << "a sample of about 2,000 resources";
+  EXPECT_GT(types["Consent"], 0);
+  EXPECT_EQ(types["Bundle"] + dissents, 700) << "a summary for each patient who did not dissent";
+  EXPECT_GT(types["Bundle"], 650) << "a summary for nearly everyone";
+  EXPECT_GT(count, 2000) << "a sample of about 3,000 resources";
+  ASSERT_FALSE(with_summary.empty());
+  auto summary = Get("/fhir/Patient/" + with_summary + "/$summary");
+  EXPECT_EQ(summary.status, 200) << summary.body;
+  if (!dissented.empty()) {
+    EXPECT_EQ(Get("/fhir/Patient/" + dissented + "/$summary").status, 403) << dissented;
+  }
   auto read = Get("/fhir/Patient/9990000018");
   EXPECT_EQ(read.status, 200);
 }

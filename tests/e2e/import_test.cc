@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <map>
 #include <regex>
 #include <sstream>
@@ -59,7 +60,7 @@ TEST(ImportTest, GeneratedPopulationLoadsAndServes) {
   std::string dir = server.data_dir() + "/data";  // the node's, as Start() runs it
   std::string file = server.data_dir() + "/population.ndjson";
   std::string out;
-  ASSERT_EQ(RunCrs({"gen", "--patients", "500", "--summaries", "--seed", "5", "--out", file}, &out),
+  ASSERT_EQ(RunCrs({"gen", "--patients", "500", "--records", "--seed", "5", "--out", file}, &out),
             0)
       << out;
   auto types = TypesIn(file);
@@ -99,6 +100,87 @@ TEST(ImportTest, GeneratedPopulationLoadsAndServes) {
   ASSERT_EQ(RunCrs({"import", "--data", dir, "--restart", file}, &out), 0) << out;
   EXPECT_NE(out.find("imported 0 resources"), std::string::npos) << out;
   EXPECT_EQ(Scalar(dir, "SELECT count(*) FROM versions"), lines);
+}
+
+// `crs gen --summaries` documents load as uploads do: Bundle/scr-<nhs> and
+// its Provenance, consent applied from the Consents earlier in the same
+// input (even in the same, uncommitted batch), additional information only
+// with the explicit permit; a re-import writes nothing.
+TEST(ImportTest, SummaryDocumentsAreKeptAsTheUploadKeepsThem) {
+  ServerProcess server;
+  std::string dir = server.data_dir() + "/data";
+  std::string file = server.data_dir() + "/population.ndjson";
+  std::string out;
+  ASSERT_EQ(RunCrs({"gen", "--patients", "400", "--summaries", "--seed", "9", "--out", file}, &out),
+            0)
+      << out;
+  // What the input says, per patient.
+  std::set<std::string> documents, dissented, additional, with_problems;
+  {
+    std::ifstream in(file);
+    std::string line;
+    while (std::getline(in, line)) {
+      auto v = boost::json::parse(line).as_object();
+      std::string type(v.at("resourceType").as_string());
+      std::string id(v.at("id").as_string());
+      if (type == "Bundle") {
+        documents.insert(id.substr(0, 10));
+        if (line.find("\"ProblemsHeader\"") != std::string::npos) with_problems.insert(id.substr(0, 10));
+      }
+      if (type == "Consent") {
+        (line.find("\"deny\"") != std::string::npos ? dissented : additional).insert(id.substr(0, 10));
+      }
+    }
+  }
+  ASSERT_GT(documents.size(), 350u);
+  ASSERT_FALSE(dissented.empty());
+  std::string kept_problems, dropped_problems;
+  for (const auto& nhs : with_problems) {
+    if (additional.count(nhs) && kept_problems.empty()) kept_problems = nhs;
+    if (!additional.count(nhs) && dropped_problems.empty()) dropped_problems = nhs;
+  }
+  ASSERT_FALSE(kept_problems.empty());
+  ASSERT_FALSE(dropped_problems.empty());
+
+  // One batch for everything: the documents depend on Patients and Consents
+  // that are not committed yet when they are prepared.
+  ASSERT_EQ(RunCrs({"import", "--data", dir, "--org", "X26", "--batch-size", "5000", file}, &out), 0)
+      << out;
+  int n = static_cast<int>(documents.size());
+  EXPECT_EQ(Scalar(dir, "SELECT count(*) FROM resources WHERE type = 'Bundle' AND id LIKE 'scr-%'"), n);
+  EXPECT_EQ(Scalar(dir, "SELECT count(*) FROM resources WHERE type = 'Provenance' AND id LIKE 'scr-%'"),
+            n);
+  EXPECT_EQ(Scalar(dir, "SELECT count(*) FROM resources WHERE type = 'Bundle' AND id NOT LIKE 'scr-%'"),
+            0)
+      << "a summary document is not also stored as itself";
+
+  ASSERT_TRUE(server.Start());
+  Client client(server.port(), server.SystemToken());
+  auto doc = client.Send("GET", "/fhir/Patient/" + *documents.begin() + "/$summary");
+  ASSERT_EQ(doc.status, 200) << doc.body;
+  auto comp = doc.Json().at("entry").at(0).at("resource");
+  EXPECT_NE(std::string(comp.at("text").at("div").as_string()).find("Summary Care Record"),
+            std::string::npos);
+  auto prov = client.Send("GET", "/fhir/Provenance/scr-" + *documents.begin());
+  ASSERT_EQ(prov.status, 200);
+  EXPECT_NE(prov.body.find("\"X26\""), std::string::npos) << "the importing organisation is the author";
+  // Dissent: nothing held, and the answer says why.
+  for (const auto& nhs : dissented) {
+    EXPECT_EQ(documents.count(nhs), 0u) << nhs;
+    EXPECT_EQ(client.Send("GET", "/fhir/Patient/" + nhs + "/$summary").status, 403) << nhs;
+  }
+  // Problems are additional information: kept only with the permit.
+  auto kept = client.Send("GET", "/fhir/Patient/" + kept_problems + "/$summary");
+  EXPECT_NE(kept.body.find("\"Condition\""), std::string::npos) << kept_problems;
+  auto dropped = client.Send("GET", "/fhir/Patient/" + dropped_problems + "/$summary");
+  ASSERT_EQ(dropped.status, 200);
+  EXPECT_EQ(dropped.body.find("\"Condition\""), std::string::npos) << dropped_problems;
+  ASSERT_EQ(server.Stop(SIGTERM), 0);
+
+  ASSERT_EQ(RunCrs({"import", "--data", dir, "--restart", file}, &out), 0) << out;
+  EXPECT_NE(out.find("imported 0 resources"), std::string::npos) << out;
+  EXPECT_EQ(Scalar(dir, "SELECT max(version) FROM resources"), 1);
+  EXPECT_EQ(RunCrs({"audit", "verify", "--data", dir}, &out), 0) << out;
 }
 
 TEST(ImportTest, BadLinesAreReportedAndGoodOnesLoaded) {
@@ -167,7 +249,7 @@ TEST(ImportTest, InterruptedImportResumesWithoutDuplicates) {
   std::string dir = server.data_dir() + "/data";  // the node's, as Start() runs it
   std::string file = server.data_dir() + "/population.ndjson";
   std::string out;
-  ASSERT_EQ(RunCrs({"gen", "--patients", "300", "--summaries", "--out", file}, &out), 0) << out;
+  ASSERT_EQ(RunCrs({"gen", "--patients", "300", "--records", "--out", file}, &out), 0) << out;
   int lines = 0;
   for (const auto& [type, n] : TypesIn(file)) lines += n;
   ASSERT_GT(lines, 500);

@@ -187,6 +187,50 @@ TEST_F(SummaryTest, AdditionalInformationOnlyWithExplicitConsent) {
   EXPECT_EQ(View(gp_view_).body.find("Type 2 diabetes"), std::string::npos);
 }
 
+// A practice that names the patient as Patient/<nhs> (the Patient entry's id
+// is the NHS number): the references stay; and a document whose every
+// section is left out is stored without sections (R4 forbids an empty list).
+TEST_F(SummaryTest, CanonicalPatientReferencesAndEmptySections) {
+  std::string doc = std::string(R"({"resourceType":"Bundle","type":"document","timestamp":"2026-01-01T00:00:00Z",)"
+      R"("identifier":{"system":"https://tools.ietf.org/html/rfc4122","value":"c4n0n"},"entry":[)"
+      R"({"fullUrl":"urn:uuid:comp","resource":{"resourceType":"Composition","id":"comp","status":"final",)"
+      R"("type":{"coding":[{"system":"http://snomed.info/sct","code":"196981000000101"}]},)"
+      R"("subject":{"reference":"Patient/9990000018"},"date":"2026-01-01T00:00:00Z","title":"GP summary",)"
+      R"("author":[{"display":"The Surgery"}],"section":[)"
+      R"({"title":"Allergies","code":{"coding":[{"code":"AllergiesHeader"}]},"entry":[{"reference":"AllergyIntolerance/al"}]},)"
+      R"({"title":"Problems","code":{"coding":[{"code":"ProblemsHeader"}]},"entry":[{"reference":"Condition/cond"}]}]}},)"
+      R"({"fullUrl":"urn:uuid:pat","resource":{"resourceType":"Patient","id":"9990000018"}},)"
+      R"({"fullUrl":"urn:uuid:al","resource":{"resourceType":"AllergyIntolerance","id":"al",)"
+      R"("code":{"coding":[{"system":"http://snomed.info/sct","code":"91936005"}]},"patient":{"reference":"Patient/9990000018"}}},)"
+      R"({"fullUrl":"urn:uuid:cond","resource":{"resourceType":"Condition","id":"cond",)"
+      R"("code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006"}]},"subject":{"reference":"Patient/9990000018"}}}]})");
+  auto up = Upload(doc);
+  ASSERT_EQ(up.status, 201) << up.body;
+  auto v = View(gp_view_);
+  ASSERT_EQ(v.status, 200) << v.body;
+  std::string allergy;
+  json::value body = v.Json();
+  for (const auto& e : body.at("entry").as_array()) {
+    if (e.at("resource").at("resourceType") == "AllergyIntolerance") {
+      allergy = json::serialize(e.at("resource"));
+    }
+  }
+  EXPECT_NE(allergy.find(R"("patient":{"reference":"Patient/9990000018"})"), std::string::npos)
+      << allergy;
+  EXPECT_EQ(v.body.find("ProblemsHeader"), std::string::npos) << "additional information left out";
+
+  // Only additional information, without the patient's explicit consent.
+  std::string only_problems = doc;
+  size_t a = only_problems.find(R"({"title":"Allergies")");
+  size_t b = only_problems.find(R"({"title":"Problems")");
+  only_problems.erase(a, b - a);
+  auto second = Upload(only_problems);
+  ASSERT_EQ(second.status, 200) << second.body;
+  json::value second_view = View(gp_view_).Json();
+  const json::object& comp = second_view.at("entry").at(0).at("resource").as_object();
+  EXPECT_FALSE(comp.contains("section")) << json::serialize(comp);
+}
+
 TEST_F(SummaryTest, SensitiveCodesNeverLeave) {
   ASSERT_EQ(Post("/fhir/Consent", Consent("urn:opencrs:consent:scr-additional", "permit", "2026-02-01T00:00:00Z"), me_).status, 201);
   ASSERT_EQ(Upload(Document("Amlodipine 5mg")).status, 201);
