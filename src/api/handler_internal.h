@@ -93,6 +93,9 @@ class FhirApi {
   // as if absent) and what it writes must be within the caller's reach (else
   // Forbidden).
   Status CheckWrite(RequestContext& ctx, const Prepared& p, char interaction);
+  // National node: a write making a superseded pointer anything but
+  // superseded is a Conflict (api/access.cc).
+  Status CheckSupersededStays(const Prepared& p);
   // National node (api/pointer_replace.cc): the writes that mark the
   // pointers a DocumentReference's relatesTo `replaces` as superseded, to
   // commit in the same batch as `p`. Unprocessable when a replaced pointer

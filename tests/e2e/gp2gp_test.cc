@@ -195,6 +195,11 @@ TEST_F(FederationGp2gpTest, ReplacingAPointerIsAtomicAndOnlyForItsCustodianOrThe
   json::value x = nat_->Send("GET", "/fhir/DocumentReference/Y12345-x").Json();
   EXPECT_EQ(x.at("status"), "superseded");
   EXPECT_EQ(x.at("meta").at("versionId"), "2");
+  // A superseded pointer does not become current again (its custodian
+  // republishing it is refused), though it may still be deleted.
+  EXPECT_EQ(a_peer.Send("PUT", "/fhir/DocumentReference/Y12345-x", PointerBody("Y12345-x", kOld))
+                .status,
+            409);
 
   // The replaced pointer must exist; nothing is written when it does not.
   r = a_peer.Send("PUT", "/fhir/DocumentReference/Y12345-z",
@@ -432,6 +437,12 @@ TEST_F(FederationGp2gpTest, AStalledTransferFailsOnBothSidesWithAReason) {
   }, 30));
   EXPECT_NE(p.reason.find("not complete within 3 s"), std::string::npos) << p.reason;
   EXPECT_NE(p.reason.find("last error"), std::string::npos) << p.reason;
+  // The operator sees it too, while the node runs.
+  std::string listed;
+  ASSERT_EQ(RunCrs({"transfer", "list", "--data", c_.data_dir() + "/data"}, &listed), 0) << listed;
+  EXPECT_NE(listed.find("from Y12345\tfailed"), std::string::npos) << listed;
+  EXPECT_NE(listed.find("reason: not complete within 3 s"), std::string::npos) << listed;
+  EXPECT_EQ(listed.find(kPatient), std::string::npos) << listed;
 
   // A, back, serves a chunk (the patient is registered with C now) but
   // never hears back: it fails there too, with its own reason.
