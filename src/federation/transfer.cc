@@ -201,6 +201,10 @@ bool Transfers::StepIn(Transfer& t) {
   if (const auto* e = bundle->as_object().if_contains("entry"); e && e->is_array()) {
     n = static_cast<int64_t>(e->as_array().size());
   }
+  if (Status st = NoCollision(*bundle, t.peer); !st.ok()) {
+    Finish(t, "rejected", st.message());
+    return true;
+  }
   if (n > 0) {
     Status st = apply_(json::serialize(*bundle), t.id + "-chunk-" + std::to_string(k));
     if (st.code() == Code::kUnavailable) {
@@ -234,6 +238,27 @@ bool Transfers::StepIn(Transfer& t) {
                           : "");
   }
   return true;
+}
+
+Status Transfers::NoCollision(const json::value& bundle, const std::string& from) {
+  // A record may only replace one that came from the same practice (an
+  // earlier or retried transfer), never one this practice wrote itself.
+  const auto* entries = bundle.as_object().if_contains("entry");
+  if (entries == nullptr || !entries->is_array()) return Status::Ok();
+  for (const auto& e : entries->as_array()) {
+    const json::value* req = e.is_object() ? e.as_object().if_contains("request") : nullptr;
+    std::string_view url = req && req->is_object() ? fhir::StringField(req->as_object(), "url") : "";
+    size_t slash = url.find('/');
+    if (slash == std::string_view::npos) return Status::Invalid("a chunk entry has no Type/id");
+    auto existing = store_.Read(url.substr(0, slash), url.substr(slash + 1));
+    if (!existing.ok() || existing->deleted) continue;
+    auto origin = TransferredFrom(existing->body);
+    if (!origin || origin->first != from) {
+      return Status::Conflict(std::string(url) + " already exists here and did not come from "
+                              "practice " + from);
+    }
+  }
+  return Status::Ok();
 }
 
 bool Transfers::Notify(Transfer& t) {

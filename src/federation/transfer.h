@@ -45,6 +45,8 @@
 #include <thread>
 #include <vector>
 
+#include <boost/json/fwd.hpp>
+
 #include "access/keys.h"
 #include "core/status.h"
 #include "core/time.h"
@@ -109,6 +111,9 @@ class Transfers {
   bool StepIn(Transfer& t);
   bool StepOut(Transfer& t);
   bool Notify(Transfer& t);
+  // Conflict when an entry of `bundle` would overwrite a resource here that
+  // did not come from practice `from`.
+  Status NoCollision(const boost::json::value& bundle, const std::string& from);
   // Records a transient failure and when to try again.
   void Later(Transfer& t, const std::string& error);
   void Finish(Transfer& t, const std::string& state, const std::string& reason);

@@ -408,6 +408,45 @@ TEST_F(FederationGp2gpTest, ARecordMovesWholeOnceWithItsPointersThroughRestartsO
   }));
 }
 
+TEST_F(FederationGp2gpTest, ATransferThatWouldOverwriteTheNewPracticesOwnRecordIsRejected) {
+  ASSERT_TRUE(StartA());
+  ASSERT_TRUE(StartC());
+  ASSERT_EQ(c_client_->Send("PUT", std::string("/fhir/Patient/") + kPatient, PatientAt(kNew)).status,
+            201);
+  auto observation = [](const std::string& id, const std::string& text) {
+    return json::serialize(json::object{
+        {"resourceType", "Observation"}, {"id", id}, {"status", "final"},
+        {"code", json::object{{"text", text}}},
+        {"subject", json::object{{"reference", std::string("Patient/") + kPatient}}}});
+  };
+  ASSERT_EQ(a_client_->Send("PUT", "/fhir/Observation/obs-1", observation("obs-1", "old")).status,
+            201);
+  // C's own record happens to have the id A's would get.
+  ASSERT_EQ(c_client_->Send("PUT", "/fhir/Observation/Y12345-obs-1",
+                            observation("Y12345-obs-1", "mine"))
+                .status,
+            201);
+  ASSERT_EQ(RequestTransfer().status, 202);
+  Progress p;
+  ASSERT_TRUE(Eventually([&] {
+    p = ProgressOf(*c_client_);
+    return p.state == "rejected" || p.state == "accepted" || p.state == "failed";
+  }));
+  EXPECT_EQ(p.state, "rejected");
+  EXPECT_NE(p.reason.find("Observation/Y12345-obs-1 already exists here"), std::string::npos)
+      << p.reason;
+  json::value mine = c_client_->Send("GET", "/fhir/Observation/Y12345-obs-1").Json();
+  EXPECT_EQ(mine.at("code").at("text"), "mine");
+  EXPECT_EQ(mine.at("meta").at("versionId"), "1");
+  // The old practice hears the rejection and its reason.
+  Progress a;
+  EXPECT_TRUE(Eventually([&] {
+    a = ProgressOf(*a_client_);
+    return a.state == "rejected";
+  }));
+  EXPECT_EQ(a.reason, p.reason);
+}
+
 TEST_F(FederationGp2gpTest, AStalledTransferFailsOnBothSidesWithAReason) {
   ASSERT_TRUE(StartA({"--transfer-timeout", "3"}));
   ASSERT_TRUE(StartC({"--transfer-timeout", "3"}));
