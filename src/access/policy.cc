@@ -95,9 +95,13 @@ Status TypeAllowed(const Caller& c, std::string_view type, char i) {
     // relationship) and reads consent decisions.
     if (type == "DocumentReference") return Status::Ok();
     if (type == "Consent" && read) return Status::Ok();
+    // GP2GP: a practice finds another practice's node and keys in the
+    // registry (registrations are checked with Patient/{nhs}/$register).
+    if (type == "Endpoint" && read) return Status::Ok();
     if ((type == "Bundle" || type == "Provenance") && (i == 'c' || i == 'u')) return Status::Ok();
     return Status::Forbidden(
-        "a peer node may only publish pointers, upload summaries and read consent");
+        "a peer node may only publish pointers, upload summaries, read consent and the node "
+        "registry");
   }
   if (type == "AuditEvent") {
     // Rendered from the audit log, never written through the API.
@@ -134,7 +138,11 @@ store::AccessFilter FilterFor(const Caller& c, const PolicyOptions& options, cha
   if (c.is_system()) {
     f.any_patient = true;
     if (c.is_peer_node()) {
-      f.types = std::vector<std::string>{"DocumentReference", "Consent", "Bundle", "Provenance"};
+      f.types = std::vector<std::string>{"DocumentReference", "Consent", "Bundle", "Provenance",
+                                         "Endpoint"};
+      // Its one Patient write is the registration with its own practice
+      // (Patient/{nhs}/$register); TypeAllowed refuses every other.
+      if (i == 'u') f.types->push_back("Patient");
     }
     return f;
   }

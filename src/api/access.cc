@@ -131,6 +131,14 @@ std::string CustodianOf(const std::string& body) {
   return std::string(fhir::StringField(identifier->as_object(), "value"));
 }
 
+// A resource's top-level status ("" when it has none).
+std::string StatusOf(const std::string& body) {
+  boost::system::error_code ec;
+  auto doc = boost::json::parse(body, ec);
+  if (ec || !doc.is_object()) return "";
+  return std::string(fhir::StringField(doc.as_object(), "status"));
+}
+
 // Record-locator pointers on the national node (docs/federation.md): every
 // DocumentReference there is a pointer that belongs to its custodian, with
 // an id in the custodian's namespace "<ODS>-...". Only that organisation
@@ -155,10 +163,25 @@ Status CheckCustodian(const access::Caller& c, const Prepared& p) {
 
 }  // namespace
 
+Status FhirApi::CheckSupersededStays(const Prepared& p) {
+  // A superseded pointer (docs/federation.md, "Replacing a pointer") stays
+  // superseded: its replacement is the current one, and making the old one
+  // current again would show two. Its custodian may still delete it.
+  if (!p.existed || p.existing_deleted || !p.write || p.write->method == store::Method::kDelete) {
+    return Status::Ok();
+  }
+  auto cur = store_.Read("DocumentReference", p.id);
+  if (!cur.ok() || cur->deleted || StatusOf(cur->body) != "superseded") return Status::Ok();
+  if (StatusOf(p.body) == "superseded") return Status::Ok();
+  return Status::Conflict("this pointer has been replaced (status superseded); it cannot become "
+                          "current again");
+}
+
 Status FhirApi::CheckWrite(RequestContext& ctx, const Prepared& p, char interaction) {
   if (!ctx.caller) return Status::Ok();
   if (p.type == "DocumentReference" && options_.policy.national) {
     CRS_RETURN_IF_ERROR(CheckCustodian(*ctx.caller, p));
+    CRS_RETURN_IF_ERROR(CheckSupersededStays(p));
   }
   // The node registry (docs/federation.md) decides whose tokens this node
   // trusts: only its own administrators change it.

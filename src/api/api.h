@@ -35,6 +35,24 @@ struct FederatedRecords {
   std::vector<std::pair<std::string, std::string>> unanswered;  // ODS code, reason
 };
 
+// GP2GP record transfer (docs/federation.md, "GP2GP"), provided by a
+// linked local node's federation layer. Each returns FHIR JSON (a
+// Parameters resource) or a Status that maps onto the response.
+struct TransferHooks {
+  // New practice: start a transfer of `nhs`'s record from practice `from`.
+  std::function<Result<std::string>(const std::string& nhs, const std::string& from)> request;
+  // Either practice: the patient's transfers on this node.
+  std::function<Result<std::string>(const std::string& nhs)> list;
+  // Old practice: chunk `chunk` of transfer `id` for practice `to`.
+  std::function<Result<std::string>(const std::string& to, const std::string& nhs,
+                                    const std::string& id, int64_t chunk)>
+      release;
+  // Old practice: practice `from`'s outcome of transfer `id`.
+  std::function<Status(const std::string& from, const std::string& nhs, const std::string& id,
+                       const std::string& outcome, const std::string& reason)>
+      acknowledge;
+};
+
 // A demo user the UI's sign-in page offers (crs serve --demo).
 struct DemoUser {
   std::string id;     // token `sub`, e.g. demo-gp
@@ -98,6 +116,8 @@ struct ApiOptions {
   std::string org;
   std::vector<std::string> national_issuers;
   std::function<Result<access::ConsentState>(std::string_view patient)> national_consent;
+  // Linked local nodes: GP2GP transfers (unset: the operations answer 400).
+  TransferHooks transfers;
 };
 
 // Creates the handler. `store` and `clock` must outlive it.

@@ -505,6 +505,15 @@ Status FhirApi::Transaction(RequestContext& ctx, std::vector<Entry>& entries,
       }
       prepared[e->index] = std::move(*p);
     }
+    // Pointers replaced by relatesTo are superseded in the same commit,
+    // after every entry's own write.
+    std::vector<store::Write> superseded;
+    for (size_t i : write_entry) {
+      if (Status st = Supersede(ctx, prepared[i], targets, &superseded); !st.ok()) {
+        return EntryError(i, st);
+      }
+    }
+    for (auto& w : superseded) batch.writes.push_back(std::move(w));
     if (batch.writes.empty()) break;
     std::string_view request_id = ctx.request.headers.Get("x-request-id");
     if (!request_id.empty()) batch.idempotency_key = std::string(request_id);
@@ -525,7 +534,17 @@ Status FhirApi::Transaction(RequestContext& ctx, std::vector<Entry>& entries,
       if (committed->already_applied) {
         // A retried transaction (same X-Request-ID) is answered with what
         // its first attempt wrote; nothing is written again.
-        if (committed->applied.size() != write_entry.size()) {
+        // The first commit wrote the entries' writes in order, then (on the
+        // national node) the pointers they superseded, which a replay may
+        // no longer need to supersede.
+        const auto& applied = committed->applied;
+        bool same = applied.size() >= write_entry.size() &&
+                    (applied.size() == write_entry.size() || options_.policy.national);
+        for (size_t i = 0; same && i < applied.size(); ++i) {
+          same = i < write_entry.size() ? applied[i].type == batch.writes[i].type
+                                        : applied[i].type == "DocumentReference";
+        }
+        if (!same) {
           return Status::Conflict("this X-Request-ID was already used for another request");
         }
         for (size_t i = 0; i < write_entry.size(); ++i) {

@@ -201,6 +201,15 @@ Result<FederatedRecords> FhirApi::Federate(RequestContext& ctx, std::string_view
   ref.any_of.push_back(store::ReferenceCond{std::string("Patient"), std::string(patient),
                                             std::nullopt});
   q.all_of.push_back(std::move(ref));
+  // Superseded pointers (replaced by relatesTo, e.g. after a GP2GP
+  // transfer) name records their holder no longer keeps current.
+  store::Predicate current;
+  current.param = "status";
+  current.table = store::IndexTable::kToken;
+  store::TokenCond t;
+  t.code = "current";
+  current.any_of.push_back(t);
+  q.all_of.push_back(std::move(current));
   q.access = FilterOf(ctx, 's');
   std::map<std::string, std::vector<std::string>> by_holder;
   for (int page = 0; page < kMaxPointerPages; ++page) {

@@ -242,6 +242,14 @@ class FhirHandler final : public http::Handler {
     auto not_allowed = [&] {
       SetError(Status(Code::kMethodNotAllowed, m + " is not supported on this URL"), out);
     };
+    // On a practice's node another practice's node may only take part in
+    // GP2GP transfers (docs/federation.md).
+    if (ctx.caller && ctx.caller->is_peer_node() && !api_.options().policy.national &&
+        !(parts.size() == 3 && parts[0] == "Patient" &&
+          (parts[2] == "$gp2gp-release" || parts[2] == "$gp2gp-ack"))) {
+      return SetError(Status::Forbidden("another practice's node may only take part in GP2GP "
+                                        "transfers here"), out);
+    }
     if (parts.empty()) {
       if (m == "POST") return api_.Bundle(ctx, out);
       return not_allowed();
@@ -304,6 +312,13 @@ class FhirHandler final : public http::Handler {
     }
     if (parts[2] == "$summary" && parts.size() == 3 && type == "Patient") {
       return get ? api_.Summary(ctx, id, out) : not_allowed();
+    }
+    if (type == "Patient" && parts.size() == 3 &&
+        (parts[2] == "$gp2gp" || parts[2] == "$gp2gp-release" || parts[2] == "$gp2gp-ack")) {
+      return api_.Gp2gp(ctx, id, parts[2], out);
+    }
+    if (type == "Patient" && parts.size() == 3 && parts[2] == "$register") {
+      return get || m == "POST" ? api_.Register(ctx, id, out) : not_allowed();
     }
     if (parts[2] == "_history") {
       if (parts.size() == 3) return get ? api_.History(ctx, &type, &id, out) : not_allowed();
@@ -488,6 +503,7 @@ void FhirApi::CommitOne(RequestContext& ctx, char interaction, PrepareFn prepare
     if (!p->write) return WriteResult(ctx, *p, out);
     store::WriteBatch batch;
     batch.writes.push_back(*p->write);
+    if (Status st = Supersede(ctx, *p, {}, &batch.writes); !st.ok()) return SetError(st, out);
     if (!request_id.empty()) batch.idempotency_key = std::string(request_id);
     if (options_.audit) {
       // The write's audit record rides in the same transaction: no second fsync.
@@ -517,6 +533,51 @@ void FhirApi::CommitOne(RequestContext& ctx, char interaction, PrepareFn prepare
     return SetError(committed.status(), out);
   }
   SetError(Status::Conflict("too many concurrent writes to this resource; retry"), out);
+}
+
+void FhirApi::Register(RequestContext& ctx, std::string_view nhs_view, http::Response* out) {
+  // POST Patient/{nhs}/$register (national node, docs/federation.md
+  // "GP2GP"): a practice's node records that the patient is now registered
+  // with its practice, as PDS records a new registration.
+  const std::string nhs(nhs_view);
+  ctx.trail.action = "register";
+  if (!options_.policy.national) {
+    return SetError(Status::Invalid("registrations are recorded at the national node"), out);
+  }
+  if (Status st = CheckIdSyntax(nhs); !st.ok()) return SetError(st, out);
+  if (ctx.caller && !ctx.caller->is_peer_node()) {
+    ctx.trail.denied = true;
+    return SetError(Status::Forbidden("$register is for practices' nodes; staff update "
+                                      "Patient.generalPractitioner"), out);
+  }
+  std::string org = ctx.caller ? ctx.caller->node_org : "";
+  if (ctx.request.method == "GET" || ctx.request.method == "HEAD") {
+    // Which practices the patient is registered with — the ODS codes only,
+    // not the demographics: what an old practice checks before it releases
+    // a record (GP2GP).
+    ctx.trail.action = "registration";
+    auto patient = store_.Read("Patient", nhs);
+    if (!patient.ok() || patient->deleted) {
+      if (!patient.ok() && patient.status().code() != Code::kNotFound) {
+        return SetError(patient.status(), out);
+      }
+      return SetError(Status::NotFound("the national node holds no such patient"), out);
+    }
+    ctx.trail.patients.insert(nhs);
+    boost::json::array practices;
+    for (const auto& p : RegisteredPractices(store_, nhs)) {
+      practices.push_back(boost::json::object{{"name", "practice"}, {"valueString", p}});
+    }
+    boost::json::object params{{"resourceType", "Parameters"}};
+    if (!practices.empty()) params["parameter"] = std::move(practices);
+    out->status = 200;
+    out->SetHeader("Content-Type", std::string(kFhirJson));
+    out->body = boost::json::serialize(params);
+    return;
+  }
+  if (org.empty()) return SetError(Status::Invalid("no practice to register with"), out);
+  ctx.trail.note = "registered with " + org;
+  CommitOne(ctx, 'u', [&] { return PrepareRegistration(ctx, nhs, org); }, false, out);
 }
 
 void FhirApi::Create(RequestContext& ctx, std::string_view type, http::Response* out) {

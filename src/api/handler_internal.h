@@ -93,6 +93,27 @@ class FhirApi {
   // as if absent) and what it writes must be within the caller's reach (else
   // Forbidden).
   Status CheckWrite(RequestContext& ctx, const Prepared& p, char interaction);
+  // National node: a write making a superseded pointer anything but
+  // superseded is a Conflict (api/access.cc).
+  Status CheckSupersededStays(const Prepared& p);
+  // National node (api/pointer_replace.cc): the writes that mark the
+  // pointers a DocumentReference's relatesTo `replaces` as superseded, to
+  // commit in the same batch as `p`. Unprocessable when a replaced pointer
+  // does not exist, Forbidden unless the writer is its custodian or the
+  // patient's registered practice, Invalid for a malformed target or one
+  // `also_written` by the same transaction.
+  // GP2GP (api/transfer.cc): Patient/{nhs}/$gp2gp (new practice: start,
+  // list), $gp2gp-release and $gp2gp-ack (old practice; peer nodes only),
+  // $register (national node; peer nodes register their own practice).
+  void Gp2gp(RequestContext& ctx, std::string_view nhs, std::string_view op, http::Response* out);
+  void Register(RequestContext& ctx, std::string_view nhs, http::Response* out);
+  // The write registering `nhs` with practice `org` alone (none when it is
+  // already); NotFound when the patient is not held here.
+  Result<Prepared> PrepareRegistration(RequestContext& ctx, const std::string& nhs,
+                                       const std::string& org);
+  Status Supersede(RequestContext& ctx, const Prepared& p,
+                   const std::set<std::pair<std::string, std::string>>& also_written,
+                   std::vector<store::Write>* writes);
   // Linked local nodes: whether the caller is a national user of another
   // organisation, whose view of patient data the national consent state
   // decides (api/access.cc).
@@ -242,6 +263,12 @@ class FhirApi {
   std::mutex volume_mu_;
   std::map<std::string, Volume> volume_;  // GUARDED_BY(volume_mu_)
 };
+
+// Whether the current Patient/<patient> in `store` names `org` in
+// generalPractitioner (reference Organization/<org> or its ODS identifier).
+bool RegisteredWith(store::Store& store, const std::string& patient, const std::string& org);
+// The ODS codes the current Patient/<patient>'s generalPractitioner names.
+std::vector<std::string> RegisteredPractices(store::Store& store, const std::string& patient);
 
 // Whether a search is a PDS trace: a Patient search with any of
 // _fuzzy-match, _exact-match, _history or _max-results (api/trace.cc).

@@ -277,7 +277,8 @@ void FhirApi::SummaryIndex(RequestContext& ctx, std::string_view nhs, http::Resp
   }
   // The record locator's pointers to the detailed records local nodes
   // hold (docs/federation.md), as far as the caller may know about them.
-  auto parsed = ParseSearch("DocumentReference", {{"patient", "Patient/" + std::string(nhs)}},
+  auto parsed = ParseSearch("DocumentReference", {{"patient", "Patient/" + std::string(nhs)},
+                                                         {"status", "current"}},
                             /*strict=*/false, options_.max_page_size, options_.max_page_size);
   if (!parsed.ok()) return SetError(parsed.status(), out);
   parsed->query.access = FilterOf(ctx, 's');

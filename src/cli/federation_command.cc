@@ -11,6 +11,7 @@
 #include "core/time.h"
 #include "federation/outbox.h"
 #include "federation/registry.h"
+#include "federation/transfer_log.h"
 #include "http/client.h"
 
 namespace crs::cli {
@@ -172,6 +173,41 @@ int RunOutbox(const CLI::App& outbox, const OutboxCommandOptions& o) {
     return *n > 0 || o.all ? 0 : 1;
   }
   return 2;
+}
+
+CLI::App* RegisterTransfer(CLI::App& app, TransferCommandOptions* o) {
+  CLI::App* t = app.add_subcommand("transfer", "GP2GP record transfers this node takes part in");
+  t->require_subcommand(1);
+  CLI::App* list = t->add_subcommand(
+      "list", "Show every transfer: direction, other practice, state, progress, reason");
+  list->add_option("--data", o->data_dir, "Data directory")->capture_default_str();
+  return t;
+}
+
+int RunTransfer(const CLI::App& transfer, const TransferCommandOptions& o) {
+  if (!transfer.got_subcommand("list")) return 2;
+  auto log = federation::TransferLog::Open(o.data_dir);
+  if (!log.ok()) return Fail("transfers: " + log.status().message());
+  auto all = (*log)->List();
+  if (!all.ok()) return Fail(all.status().message());
+  std::cout << all->size() << " transfer(s)\n";
+  // The NHS number is left out: the transfer id names it to whoever may
+  // look it up (GET Patient/<nhs>/$gp2gp).
+  for (const auto& t : *all) {
+    std::cout << t.id << "\t" << (t.direction == "in" ? "from " : "to ") << t.peer << "\t"
+              << t.state << "\t" << t.received << "/" << t.total << " records"
+              << (t.direction == "out" ? " (chunks served " + std::to_string(t.next_chunk) + "/" +
+                                             std::to_string(t.chunks) + ")"
+                                       : "")
+              << "\twithheld " << t.withheld << "\tupdated " << FormatInstant(t.updated_ms)
+              << (t.direction == "in" && federation::TransferLog::Final(t.state) && !t.notified
+                      ? "\t(telling the old practice)"
+                      : "")
+              << "\n";
+    if (!t.reason.empty()) std::cout << "\treason: " << t.reason << "\n";
+    if (!t.last_error.empty()) std::cout << "\tlast error: " << t.last_error << "\n";
+  }
+  return 0;
 }
 
 }  // namespace crs::cli

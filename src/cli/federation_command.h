@@ -29,6 +29,14 @@ struct OutboxCommandOptions {
 CLI::App* RegisterNode(CLI::App& app, NodeCommandOptions* options);
 int RunNode(const CLI::App& node, const NodeCommandOptions& options);
 
+struct TransferCommandOptions {
+  std::string data_dir = "./data";
+};
+
+// Adds `transfer` with subcommand list (GP2GP transfers of this node).
+CLI::App* RegisterTransfer(CLI::App& app, TransferCommandOptions* options);
+int RunTransfer(const CLI::App& transfer, const TransferCommandOptions& options);
+
 // Adds `outbox` with subcommands list, replay.
 CLI::App* RegisterOutbox(CLI::App& app, OutboxCommandOptions* options);
 int RunOutbox(const CLI::App& outbox, const OutboxCommandOptions& options);

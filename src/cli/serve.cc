@@ -20,7 +20,10 @@
 #include "federation/national_consent.h"
 #include "federation/outbox.h"
 #include "federation/publisher.h"
+#include "federation/peer_directory.h"
 #include "federation/registry.h"
+#include "federation/transfer.h"
+#include "federation/transfer_log.h"
 #include "core/time.h"
 #include "http/server.h"
 #include "nhs/nhs_number.h"
@@ -169,6 +172,9 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
   if (auto v = t["upload_summaries"].value<bool>()) o->upload_summaries = *v;
   if (auto v = t["fanout_timeout"].value<int64_t>()) o->fanout_timeout_ms = static_cast<int>(*v);
   if (auto v = t["consent_ttl"].value<int64_t>()) o->consent_ttl_s = static_cast<int>(*v);
+  if (auto v = t["transfer_timeout"].value<int64_t>()) {
+    o->transfer_timeout_s = static_cast<int>(*v);
+  }
   if (auto v = t["max_body"].value<int64_t>()) o->max_body_bytes = static_cast<uint64_t>(*v);
   if (auto v = t["io_threads"].value<int64_t>()) o->io_threads = static_cast<int>(*v);
   if (auto v = t["worker_threads"].value<int64_t>()) o->worker_threads = static_cast<int>(*v);
@@ -195,6 +201,10 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
     *error = "config file " + path + ": fanout_timeout must be 1..600000 (milliseconds)";
     return false;
   }
+  if (o->transfer_timeout_s < 1 || o->transfer_timeout_s > 604800) {
+    *error = "config file " + path + ": transfer_timeout must be 1..604800 (seconds)";
+    return false;
+  }
   if (o->consent_ttl_s < 0 || o->consent_ttl_s > 86400) {
     *error = "config file " + path + ": consent_ttl must be 0..86400 (seconds)";
     return false;
@@ -207,7 +217,8 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
   for (auto& [key, value] : t) {
     static const char* kKnown[] = {"data", "listen", "store", "store_pool", "replicas", "role",
                                    "base_url", "org", "national", "national_jwks",
-                                   "upload_summaries", "fanout_timeout", "consent_ttl", "max_body",
+                                   "upload_summaries", "fanout_timeout", "consent_ttl",
+                                   "transfer_timeout", "max_body",
                                    "io_threads", "worker_threads", "demo", "audience",
                                    "jwks_file", "jwks_issuer", "consent_model", "volume_alert",
                                    "nhs_number_range", "sensitive_codes", "ui"};
@@ -273,6 +284,7 @@ int RunServe(const ServeOptions& o) {
     }
   }
   std::unique_ptr<federation::NodeRegistry> registry;
+  std::unique_ptr<federation::PeerDirectory> peers;
   std::vector<std::string> national_issuers;
   if (o.role == "national") {
     registry = std::make_unique<federation::NodeRegistry>(**store, SystemClock::Get());
@@ -289,12 +301,22 @@ int RunServe(const ServeOptions& o) {
       k.issuer = std::string(access::kNodeIssuerPrefix) + k.kid;
       national_issuers.push_back(k.issuer);
     }
-    auth_options.resolve_key = [keys = std::move(*keys)](std::string_view kid)
+    // Other practices' nodes (GP2GP) are trusted as the national registry
+    // names them, and only as their own services (docs/federation.md).
+    auto directory = federation::PeerDirectory::Create(*node_key, SystemClock::Get(), o.org,
+                                                       o.national_url, o.audience,
+                                                       std::chrono::milliseconds(2000));
+    if (!directory.ok()) {
+      std::fprintf(stderr, "crs: --national: %s\n", directory.status().message().c_str());
+      return 2;
+    }
+    peers = std::move(*directory);
+    auth_options.resolve_key = [keys = std::move(*keys), p = peers.get()](std::string_view kid)
         -> std::optional<access::VerifyKey> {
       for (const auto& k : keys) {
         if (k.kid == kid) return k;
       }
-      return std::nullopt;
+      return p->Resolve(kid);
     };
   }
   auto authenticator = access::Authenticator::Create(*node_key, auth_options, SystemClock::Get());
@@ -400,6 +422,38 @@ int RunServe(const ServeOptions& o) {
       return c->Get(patient);
     };
   }
+  // GP2GP (docs/federation.md): the transfer agent starts once the handler
+  // exists (it commits received chunks through it); requests reach these
+  // hooks only after the server has started, by which time it is set.
+  std::unique_ptr<federation::TransferLog> transfer_log;
+  std::unique_ptr<federation::Transfers> transfers;
+  if (peers) {
+    auto log = federation::TransferLog::Open(o.data_dir);
+    if (!log.ok()) {
+      std::fprintf(stderr, "crs: transfers: %s\n", log.status().message().c_str());
+      return 1;
+    }
+    transfer_log = std::move(*log);
+    auto& t = transfers;
+    api_options.transfers.request = [&t](const std::string& nhs,
+                                         const std::string& from) -> Result<std::string> {
+      CRS_ASSIGN_OR_RETURN(auto started, t->Request(nhs, from));
+      return federation::TransfersJson({started});
+    };
+    api_options.transfers.list = [&t](const std::string& nhs) -> Result<std::string> {
+      CRS_ASSIGN_OR_RETURN(auto all, t->Of(nhs));
+      return federation::TransfersJson(all);
+    };
+    api_options.transfers.release = [&t](const std::string& to, const std::string& nhs,
+                                         const std::string& id, int64_t chunk) {
+      return t->Release(to, nhs, id, chunk);
+    };
+    api_options.transfers.acknowledge = [&t](const std::string& from, const std::string& nhs,
+                                             const std::string& id, const std::string& outcome,
+                                             const std::string& reason) {
+      return t->Acknowledge(from, nhs, id, outcome, reason);
+    };
+  }
   auto handler = api::NewFhirHandler(**store, SystemClock::Get(), api_options);
   std::vector<std::pair<std::string, std::string>> demo_tokens;
   if (o.demo) {
@@ -450,6 +504,47 @@ int RunServe(const ServeOptions& o) {
     }
     publisher = std::move(*pub);
   }
+  federation::NodeToken own_service(*node_key, SystemClock::Get(), o.org, o.audience);
+  if (transfer_log) {
+    federation::TransferOptions to;
+    to.ods = o.org;
+    to.national_url = o.national_url;
+    to.audience = o.audience;
+    to.transfer_timeout = std::chrono::seconds(o.transfer_timeout_s);
+    to.chunk = o.transfer_chunk;
+    // Received chunks are committed through this node's own API, as its own
+    // backend service: validated, indexed, audited, idempotent by key.
+    auto apply = [h = handler.get(), token = &own_service](const std::string& bundle,
+                                                            const std::string& key) -> Status {
+      http::Request request;
+      request.method = "POST";
+      request.path = "/fhir";
+      request.headers.Add("content-type", "application/fhir+json");
+      request.headers.Add("authorization", "Bearer " + token->Get());
+      request.headers.Add("x-request-id", key);
+      request.headers.Add("prefer", "return=minimal");
+      request.body = bundle;
+      http::Response response;
+      h->Handle(request, &response);
+      if (response.hold) {
+        std::promise<Status> audited;
+        response.hold([&audited](Status st) { audited.set_value(st); });
+        if (Status st = audited.get_future().get(); !st.ok()) return Status::Unavailable(st.message());
+      }
+      if (response.status == 200) return Status::Ok();
+      std::string why = "status " + std::to_string(response.status) + ": " +
+                        response.body.substr(0, 300);
+      if (response.status >= 500 || response.status == 409) return Status::Unavailable(why);
+      return Status::Invalid(why);
+    };
+    auto started = federation::Transfers::Start(**store, *transfer_log, outbox.get(), *peers,
+                                                *node_key, SystemClock::Get(), to, apply);
+    if (!started.ok()) {
+      std::fprintf(stderr, "crs: %s\n", started.status().message().c_str());
+      return 2;
+    }
+    transfers = std::move(*started);
+  }
   auto server = http::Server::Start(server_options, *handler);
   if (!server.ok()) {
     std::fprintf(stderr, "crs: %s\n", server.status().message().c_str());
@@ -475,6 +570,7 @@ int RunServe(const ServeOptions& o) {
   spdlog::info("signal {} received: finishing in-flight requests", sig);
   (*server)->Stop();
   server->reset();
+  transfers.reset();
   publisher.reset();
   handler.reset();
   store->reset();  // closes the store cleanly (drains the writer, checkpoints the WAL)

@@ -22,6 +22,8 @@ struct ServeOptions {
   bool upload_summaries = false;  // local GP nodes: keep the national summaries in step
   int fanout_timeout_ms = 3000;  // national node: per-node limit of a federated $everything
   int consent_ttl_s = 60;        // local nodes: how long national consent state is reused
+  int transfer_timeout_s = 600;  // linked local nodes: how long a GP2GP transfer may take
+  int transfer_chunk = 1000;     // records per GP2GP chunk (hidden flag: tests, benchmarks)
   uint64_t max_body_bytes = 32ull << 20;
   int io_threads = 2;
   int worker_threads = 64;

@@ -1,5 +1,7 @@
 #include "federation/pointer.h"
 
+#include "federation/transfer_format.h"
+
 #include <array>
 #include <boost/json.hpp>
 
@@ -104,6 +106,18 @@ std::optional<PointerOp> PointerFor(const store::ResourceVersion& v, std::string
         meta && meta->is_object() ? meta->as_object().if_contains("security") : nullptr;
     if (security && security->is_array() && !security->as_array().empty()) {
       pointer["meta"] = json::object{{"security", *security}};
+    }
+  }
+  // A record transferred from another practice (GP2GP) takes over that
+  // practice's pointer: the national node supersedes it atomically.
+  if (auto from = TransferredFrom(v.body); from && from->first != ods) {
+    size_t slash = from->second.find('/');
+    if (slash != std::string::npos) {
+      std::string old_id = PointerId(from->first, from->second.substr(0, slash),
+                                     from->second.substr(slash + 1));
+      pointer["relatesTo"] = json::array{json::object{
+          {"code", "replaces"},
+          {"target", json::object{{"reference", "DocumentReference/" + old_id}}}}};
     }
   }
   op.body = json::serialize(pointer);

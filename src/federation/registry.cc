@@ -37,6 +37,43 @@ Result<std::string> NodeEndpoint(std::string_view ods, std::string_view base_url
   return json::serialize(endpoint);
 }
 
+std::optional<NodeEntry> ParseNodeEndpoint(std::string_view id, std::string_view body) {
+  if (!id.starts_with("node-")) return std::nullopt;
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const json::object& o = v.as_object();
+  if (fhir::StringField(o, "status") != "active") return std::nullopt;
+  std::string ods;
+  if (const auto* org = o.if_contains("managingOrganization"); org && org->is_object()) {
+    if (const auto* i = org->as_object().if_contains("identifier"); i && i->is_object()) {
+      ods = std::string(fhir::StringField(i->as_object(), "value"));
+    }
+  }
+  if (ods.empty() || id != "node-" + ods) return std::nullopt;
+  std::string jwks;
+  if (const auto* ext = o.if_contains("extension"); ext && ext->is_array()) {
+    for (const auto& e : ext->as_array()) {
+      if (e.is_object() && fhir::StringField(e.as_object(), "url") == kNodeJwksExtension) {
+        jwks = std::string(fhir::StringField(e.as_object(), "valueString"));
+      }
+    }
+  }
+  auto parsed = access::ParseJwks(jwks, "pending");
+  if (!parsed.ok()) {
+    spdlog::warn("node registry: the registered key of node {} is unusable", ods);
+    return std::nullopt;
+  }
+  NodeEntry entry;
+  for (auto& k : *parsed) {
+    k.issuer = std::string(access::kNodeIssuerPrefix) + k.kid;
+    k.node_org = ods;
+    entry.keys.push_back(std::move(k));
+  }
+  entry.node = Node{ods, std::string(fhir::StringField(o, "address"))};
+  return entry;
+}
+
 Status NodeRegistry::Reload() {
   std::map<std::string, access::VerifyKey, std::less<>> keys;
   std::map<std::string, Node, std::less<>> nodes;
@@ -46,38 +83,10 @@ Status NodeRegistry::Reload() {
   while (true) {
     CRS_ASSIGN_OR_RETURN(store::SearchResult page, store_.Search(q));
     for (const auto& m : page.matches) {
-      if (!m.id.starts_with("node-")) continue;
-      boost::system::error_code ec;
-      json::value v = json::parse(m.body, ec);
-      if (ec || !v.is_object()) continue;
-      const json::object& o = v.as_object();
-      if (fhir::StringField(o, "status") != "active") continue;
-      std::string ods;
-      if (const auto* org = o.if_contains("managingOrganization"); org && org->is_object()) {
-        if (const auto* id = org->as_object().if_contains("identifier"); id && id->is_object()) {
-          ods = std::string(fhir::StringField(id->as_object(), "value"));
-        }
-      }
-      if (ods.empty() || m.id != "node-" + ods) continue;
-      std::string jwks;
-      if (const auto* ext = o.if_contains("extension"); ext && ext->is_array()) {
-        for (const auto& e : ext->as_array()) {
-          if (e.is_object() && fhir::StringField(e.as_object(), "url") == kNodeJwksExtension) {
-            jwks = std::string(fhir::StringField(e.as_object(), "valueString"));
-          }
-        }
-      }
-      auto parsed = access::ParseJwks(jwks, "pending");
-      if (!parsed.ok()) {
-        spdlog::warn("node registry: the registered key of node {} is unusable", ods);
-        continue;
-      }
-      for (auto& k : *parsed) {
-        k.issuer = std::string(access::kNodeIssuerPrefix) + k.kid;
-        k.node_org = ods;
-        keys.emplace(k.kid, std::move(k));
-      }
-      nodes[ods] = Node{ods, std::string(fhir::StringField(o, "address"))};
+      auto entry = ParseNodeEndpoint(m.id, m.body);
+      if (!entry) continue;
+      for (auto& k : entry->keys) keys.emplace(k.kid, std::move(k));
+      nodes[entry->node.ods] = entry->node;
     }
     if (page.next_after_rid == 0) break;
     q.after_rid = page.next_after_rid;

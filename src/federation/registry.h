@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "access/jwks.h"
 #include "core/status.h"
@@ -35,6 +36,15 @@ struct Node {
   std::string ods;
   std::string base_url;
 };
+
+// An active registry entry: the node and its verification keys (issuer
+// "urn:opencrs:node:<kid>", node_org its ODS code). nullopt for an entry
+// that is not an active, well-formed node-<ODS> Endpoint with usable keys.
+struct NodeEntry {
+  Node node;
+  std::vector<access::VerifyKey> keys;
+};
+std::optional<NodeEntry> ParseNodeEndpoint(std::string_view id, std::string_view body);
 
 class NodeRegistry {
  public:
