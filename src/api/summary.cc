@@ -116,6 +116,10 @@ void FhirApi::UploadSummary(RequestContext& ctx, const json::value& upload, http
       message += "; " + Counted(built->sensitive_dropped, "sensitive item") +
                  " left out (never held nationally)";
     }
+    if (built->acute_expired_dropped > 0) {
+      message += "; " + Counted(built->acute_expired_dropped, "acute medication item") +
+                 " more than 12 months old left out";
+    }
     if (built->additional_dropped > 0) {
       message += "; " + Counted(built->additional_dropped, "item") +
                  " of additional information left out (the patient has not explicitly "
@@ -156,8 +160,12 @@ void FhirApi::Summary(RequestContext& ctx, std::string_view nhs, http::Response*
   out->SetHeader("Content-Type", std::string(kFhirJson));
   out->SetHeader("ETag", ETagOf(r->version));
   out->SetHeader("Last-Modified", FormatHttpDate(r->last_updated_ms));
-  if (r->body.find("v3-Confidentiality") == std::string::npos) {
-    out->body = std::move(r->body);  // nothing sealed inside: the stored bytes as they are
+  int64_t now = clock_.NowMs();
+  bool aged = MayHoldExpiredAcute(r->body, now);
+  if (!aged && r->body.find("v3-Confidentiality") == std::string::npos) {
+    // Nothing sealed inside and no acute medication past 12 months: the
+    // stored bytes as they are.
+    out->body = std::move(r->body);
     return;
   }
   // Sealed items inside the summary are shown only to whom the access
@@ -170,9 +178,13 @@ void FhirApi::Summary(RequestContext& ctx, std::string_view nhs, http::Response*
   // are removed from the sections either way.
   int withheld = 0;
   std::set<std::string> hidden;
+  std::set<std::string> expired =
+      aged ? ExpiredAcuteItems(doc->get_object(), now) : std::set<std::string>();
   auto shown = [&](const json::object& res) {
     std::string_view type = StringField(res, "resourceType");
     std::string_view rid = StringField(res, "id");
+    // Acute medication more than 12 months old is no longer summary content.
+    if (expired.count(std::string(type) + "/" + std::string(rid))) return false;
     store::AccessFacts facts =
         access::ComputeFacts(type, rid, json::value(res), nullptr, r->access.author_org);
     facts.patient = r->access.patient;

@@ -2,11 +2,14 @@
 #include "fhir/json_util.h"
 
 #include <boost/json.hpp>
+#include <ctime>
 #include <map>
 #include <set>
 
 #include "access/facts.h"
+#include "fhir/index/date_range.h"
 #include "nhs/nhs_number.h"
+#include "core/time.h"
 
 namespace crs::api {
 
@@ -61,6 +64,79 @@ Status CheckCoded(const json::object& r, std::string_view type, size_t index) {
                          ") has no code: every clinical item of a summary must be coded")
       .WithDetail("MISSING_VALUE");
 }
+
+// Acute medication (docs/summary.md): a MedicationRequest whose
+// courseOfTherapyType is "acute", or a MedicationStatement/Request the
+// practice lists under AcuteMedsHeader. Calls `fn(entry, date_ms)` for each
+// with a date (the end of its authoredOn / effective / dateAsserted, the
+// latest given); acute items without any date are not reported.
+template <typename Fn>
+void ForEachDatedAcute(const json::object& bundle, Fn fn) {
+  const json::value* entries = bundle.if_contains("entry");
+  if (!entries || !entries->is_array() || entries->get_array().empty()) return;
+  std::set<std::string> listed;
+  const json::value* comp = entries->get_array()[0].is_object()
+                                ? entries->get_array()[0].get_object().if_contains("resource")
+                                : nullptr;
+  const json::value* sections = comp && comp->is_object() ? comp->get_object().if_contains("section")
+                                                          : nullptr;
+  if (sections && sections->is_array()) {
+    for (const auto& sec : sections->get_array()) {
+      if (!sec.is_object() || SectionCode(sec.get_object()) != "AcuteMedsHeader") continue;
+      const json::value* se = sec.get_object().if_contains("entry");
+      if (!se || !se->is_array()) continue;
+      for (const auto& ref : se->get_array()) {
+        if (ref.is_object()) listed.insert(std::string(StringField(ref.get_object(), "reference")));
+      }
+    }
+  }
+  for (const auto& e : entries->get_array()) {
+    const json::object* eo = e.if_object();
+    const json::value* r = eo ? eo->if_contains("resource") : nullptr;
+    if (!r || !r->is_object()) continue;
+    const json::object& ro = r->get_object();
+    std::string_view type = StringField(ro, "resourceType");
+    if (type != "MedicationStatement" && type != "MedicationRequest") continue;
+    bool acute = listed.count(std::string(StringField(*eo, "fullUrl"))) > 0 ||
+                 listed.count(std::string(type) + "/" + std::string(StringField(ro, "id"))) > 0;
+    if (const json::value* course = ro.if_contains("courseOfTherapyType"); course && course->is_object()) {
+      if (const json::value* codings = course->get_object().if_contains("coding");
+          codings && codings->is_array()) {
+        for (const auto& c : codings->get_array()) {
+          if (c.is_object() && StringField(c.get_object(), "code") == "acute") acute = true;
+        }
+      }
+    }
+    if (!acute) continue;
+    std::optional<int64_t> latest;
+    auto consider = [&](std::string_view text) {
+      if (text.empty()) return;
+      if (auto range = fhir::index::ParseSearchDate(text)) {
+        int64_t end = range->high_ms - 1;
+        if (!latest || end > *latest) latest = end;
+      }
+    };
+    consider(StringField(ro, "authoredOn"));
+    consider(StringField(ro, "effectiveDateTime"));
+    consider(StringField(ro, "dateAsserted"));
+    if (const json::value* period = ro.if_contains("effectivePeriod"); period && period->is_object()) {
+      consider(StringField(period->get_object(), "end"));
+      consider(StringField(period->get_object(), "start"));
+    }
+    if (latest) fn(*eo, *latest);
+  }
+}
+
+// The same moment a year earlier (UTC, calendar year).
+int64_t YearBefore(int64_t ms) {
+  time_t secs = static_cast<time_t>(ms / 1000);
+  std::tm t{};
+  gmtime_r(&secs, &t);
+  return fhir::index::EpochMillis(t.tm_year + 1900 - 1, t.tm_mon + 1, t.tm_mday, t.tm_hour,
+                                  t.tm_min, t.tm_sec, static_cast<int>(ms % 1000));
+}
+
+constexpr std::string_view kAcuteMarker = "urn:opencrs:acute-medication-oldest";
 
 // Every "reference" string in `v`.
 void References(const json::value& v, std::vector<std::string>* out) {
@@ -282,6 +358,21 @@ Result<BuiltSummary> BuildSummary(const json::value& upload, const SummaryRules&
     if (!id.empty()) keys.emplace(type + "/" + id, i);
   }
   std::vector<bool> drop(entries.size(), false);
+  // Acute medication more than 12 months old is not part of the summary.
+  if (rules.now_ms > 0) {
+    int64_t cutoff = YearBefore(rules.now_ms);
+    ForEachDatedAcute(bundle, [&](const json::object& e, int64_t date_ms) {
+      if (date_ms >= cutoff) return;
+      const json::object& r = e.at("resource").get_object();
+      auto it = keys.find(std::string(StringField(r, "resourceType")) + "/" +
+                          std::string(StringField(r, "id")));
+      if (it == keys.end()) it = keys.find(std::string(StringField(e, "fullUrl")));
+      if (it != keys.end() && !drop[it->second]) {
+        drop[it->second] = true;
+        ++out.acute_expired_dropped;
+      }
+    });
+  }
   std::set<std::string> subject_keys;
   for (size_t i = 0; i < entries.size(); ++i) {
     const json::object& r = entries[i].at("resource").get_object();
@@ -296,6 +387,7 @@ Result<BuiltSummary> BuildSummary(const json::value& upload, const SummaryRules&
     }
     CRS_RETURN_IF_ERROR(CheckCoded(r, type, i));
     if (i == 0) continue;
+    if (drop[i]) continue;  // expired acute medication
     if (type == "Patient") {
       std::string nhs = NhsOfPatient(r);
       if (!nhs.empty() && nhs != out.nhs) {
@@ -413,6 +505,18 @@ Result<BuiltSummary> BuildSummary(const json::value& upload, const SummaryRules&
   stored_comp["subject"] = json::object{
       {"reference", "Patient/" + out.nhs},
       {"identifier", json::object{{"system", access::kNhsNumberSystem}, {"value", out.nhs}}}};
+  // The view hides acute items as they pass 12 months (ExpiredAcuteItems);
+  // the oldest one's date lets it skip that work until then.
+  std::optional<int64_t> oldest;
+  ForEachDatedAcute(d, [&](const json::object&, int64_t date_ms) {
+    if (!oldest || date_ms < *oldest) oldest = date_ms;
+  });
+  if (oldest) {
+    json::value* ext = stored_comp.if_contains("extension");
+    if (!ext || !ext->is_array()) ext = &(stored_comp["extension"] = json::array());
+    ext->get_array().push_back(
+        json::object{{"url", kAcuteMarker}, {"valueDateTime", FormatInstant(*oldest)}});
+  }
   stored_comp["text"] = json::object{
       {"status", "generated"},
       {"div", SummaryNarrative(d, [](const json::object&) { return true; })}};
@@ -523,6 +627,33 @@ std::string SummaryNarrative(const json::object& bundle,
   }
   s += "</div>";
   return s;
+}
+
+}  // namespace crs::api
+
+namespace crs::api {
+
+std::set<std::string> ExpiredAcuteItems(const json::object& bundle, int64_t now_ms) {
+  std::set<std::string> out;
+  int64_t cutoff = YearBefore(now_ms);
+  ForEachDatedAcute(bundle, [&](const json::object& e, int64_t date_ms) {
+    if (date_ms >= cutoff) return;
+    const json::object& r = e.at("resource").get_object();
+    out.insert(std::string(StringField(r, "resourceType")) + "/" + std::string(StringField(r, "id")));
+  });
+  return out;
+}
+
+bool MayHoldExpiredAcute(std::string_view body, int64_t now_ms) {
+  size_t at = body.find(kAcuteMarker);
+  if (at == std::string_view::npos) return false;
+  constexpr std::string_view kValue = "\"valueDateTime\":\"";
+  size_t v = body.find(kValue, at);
+  if (v == std::string_view::npos || v - at > 64) return true;  // unexpected shape: look closer
+  v += kValue.size();
+  size_t end = body.find('"', v);
+  auto oldest = ParseFhirDateTime(body.substr(v, end == std::string_view::npos ? 0 : end - v));
+  return !oldest || *oldest < YearBefore(now_ms);
 }
 
 }  // namespace crs::api

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <boost/json/value.hpp>
+#include <cstdint>
 #include <functional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -32,6 +34,9 @@ EntryPart EntryPartOf(std::string_view type);
 struct SummaryRules {
   const access::SensitiveCodes* sensitive = nullptr;  // required
   bool additional = false;  // the patient has explicitly consented to additional information
+  // Acute medication dated more than 12 months before this moment is left
+  // out; 0 keeps it all.
+  int64_t now_ms = 0;
 };
 
 struct BuiltSummary {
@@ -39,6 +44,7 @@ struct BuiltSummary {
   std::string nhs;              // the subject's NHS number
   int sensitive_dropped = 0;    // items (and sections) left out: sensitive codes
   int additional_dropped = 0;   // items (and sections) left out: no explicit consent
+  int acute_expired_dropped = 0;  // acute medication more than 12 months old
   int kept = 0;                 // clinical items kept
 };
 
@@ -57,6 +63,18 @@ Result<std::string> SummarySubject(const boost::json::value& upload);
 //   - the subject becomes Patient/<nhs> throughout; Composition.text gets a
 //     generated narrative (SummaryNarrative).
 Result<BuiltSummary> BuildSummary(const boost::json::value& upload, const SummaryRules& rules);
+
+// Acute medication in a stored summary that is more than 12 months old at
+// `now_ms` ("Type/id" of each): the view leaves it out. Acute: a
+// MedicationRequest with courseOfTherapyType "acute", or an item of an
+// AcuteMedsHeader section; dated by the latest of authoredOn,
+// effective[x] and dateAsserted. Undated items are kept.
+std::set<std::string> ExpiredAcuteItems(const boost::json::object& bundle, int64_t now_ms);
+
+// Whether the stored summary text `body` may hold such items at `now_ms`,
+// without parsing it: BuildSummary records the oldest acute item's date in
+// a Composition extension (urn:opencrs:acute-medication-oldest).
+bool MayHoldExpiredAcute(std::string_view body, int64_t now_ms);
 
 // The narrative (an XHTML div) of a stored summary Bundle; entries for which
 // `shown` answers false are left out. The allergy heading follows the NHS

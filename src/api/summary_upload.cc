@@ -108,6 +108,7 @@ Result<PreparedSummary> PrepareSummary(Env& env, const json::value& upload,
   // the consent model (docs/summary.md).
   SummaryRules build;
   build.sensitive = rules.sensitive;
+  build.now_ms = env.clock.NowMs();
   build.additional = !rules.national ||
                      (consent.ScrAllowed(rules.model) && consent.scr_additional.value_or(false));
   CRS_ASSIGN_OR_RETURN(out.built, BuildSummary(upload, build));

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/time.h"
 #include "e2e/fixture.h"
 
 namespace crs::e2e {
@@ -229,6 +230,41 @@ TEST_F(SummaryTest, CanonicalPatientReferencesAndEmptySections) {
   json::value second_view = View(gp_view_).Json();
   const json::object& comp = second_view.at("entry").at(0).at("resource").as_object();
   EXPECT_FALSE(comp.contains("section")) << json::serialize(comp);
+}
+
+// Acute medication counts for 12 months: an older acute item is left out
+// of the upload (and the answer says so); a recent one and a repeat are held.
+TEST_F(SummaryTest, AcuteMedicationOlderThanTwelveMonthsIsNotHeld) {
+  std::string today = FormatInstant(SystemClock::Get().NowMs()).substr(0, 10);
+  std::string doc = std::string(R"({"resourceType":"Bundle","type":"document","timestamp":"2026-01-01T00:00:00Z",)"
+      R"("identifier":{"system":"https://tools.ietf.org/html/rfc4122","value":"acute1"},"entry":[)"
+      R"({"fullUrl":"urn:uuid:comp","resource":{"resourceType":"Composition","id":"comp","status":"final",)"
+      R"("type":{"coding":[{"system":"http://snomed.info/sct","code":"196981000000101"}]},)"
+      R"("subject":{"reference":"Patient/9990000018"},"date":"2026-01-01T00:00:00Z","title":"GP summary",)"
+      R"("author":[{"display":"The Surgery"}],"section":[)"
+      R"({"title":"Acute","code":{"coding":[{"code":"AcuteMedsHeader"}]},"entry":[{"reference":"urn:uuid:old"},{"reference":"urn:uuid:new"}]},)"
+      R"({"title":"Repeat","code":{"coding":[{"code":"RepeatMedsHeader"}]},"entry":[{"reference":"urn:uuid:rep"}]}]}},)"
+      R"({"fullUrl":"urn:uuid:pat","resource":{"resourceType":"Patient","id":"9990000018"}},)"
+      R"({"fullUrl":"urn:uuid:old","resource":{"resourceType":"MedicationStatement","id":"old","status":"completed",)"
+      R"("medicationCodeableConcept":{"coding":[{"system":"http://snomed.info/sct","code":"39695211000001102","display":"Amoxicillin 500mg capsules"}]},)"
+      R"("subject":{"reference":"Patient/9990000018"},"effectiveDateTime":"2020-03-01"}},)"
+      R"({"fullUrl":"urn:uuid:new","resource":{"resourceType":"MedicationStatement","id":"new","status":"active",)"
+      R"("medicationCodeableConcept":{"coding":[{"system":"http://snomed.info/sct","code":"42109611000001109","display":"Naproxen 250mg tablets"}]},)"
+      R"("subject":{"reference":"Patient/9990000018"},"effectiveDateTime":")") + today + R"("}},)"
+      R"({"fullUrl":"urn:uuid:rep","resource":{"resourceType":"MedicationStatement","id":"rep","status":"active",)"
+      R"("medicationCodeableConcept":{"coding":[{"system":"http://snomed.info/sct","code":"322236009","display":"Ramipril 5mg capsules"}]},)"
+      R"("subject":{"reference":"Patient/9990000018"},"effectiveDateTime":"2015-01-01"}}]})";
+  auto up = Upload(doc);
+  ASSERT_EQ(up.status, 201) << up.body;
+  EXPECT_NE(up.body.find("1 acute medication item more than 12 months old left out"), std::string::npos)
+      << up.body;
+  auto v = View(gp_view_);
+  ASSERT_EQ(v.status, 200);
+  EXPECT_EQ(v.body.find("Amoxicillin"), std::string::npos) << v.body;
+  EXPECT_NE(v.body.find("Naproxen"), std::string::npos);
+  EXPECT_NE(v.body.find("Ramipril"), std::string::npos);
+  EXPECT_NE(v.body.find("urn:opencrs:acute-medication-oldest"), std::string::npos)
+      << "the view's marker for when the naproxen ages out";
 }
 
 TEST_F(SummaryTest, SensitiveCodesNeverLeave) {
