@@ -9,6 +9,7 @@
 #include "access/jwt.h"
 #include "access/keys.h"
 #include "core/time.h"
+#include "core/ids.h"
 #include "federation/outbox.h"
 #include "federation/registry.h"
 #include "federation/transfer_log.h"
@@ -141,8 +142,16 @@ CLI::App* RegisterOutbox(CLI::App& app, OutboxCommandOptions* o) {
       ob->add_subcommand("replay", "Send dead letters again (the running node picks them up)");
   replay->add_option("--data", o->data_dir, "Data directory")->capture_default_str();
   auto* id = replay->add_option("--id", o->id, "The dead letter to replay");
-  auto* all = replay->add_flag("--all", o->all, "Replay every dead letter");
+  auto* transfer = replay->add_option(
+      "--transfer", o->transfer,
+      "The failed GP2GP transfer to ask for again (this practice's; a new transfer of the same "
+      "record from the same practice)");
+  auto* all = replay->add_flag("--all", o->all,
+                               "Replay every dead letter, and ask again for every transfer that "
+                               "failed (not those the practice rejected)");
   id->excludes(all);
+  id->excludes(transfer);
+  transfer->excludes(all);
   return ob;
 }
 
@@ -163,14 +172,60 @@ int RunOutbox(const CLI::App& outbox, const OutboxCommandOptions& o) {
                 << d.method << " " << d.target << "\tattempts " << d.attempts
                 << (d.replay ? "\t(replay pending)" : "") << "\n\t" << d.error << "\n";
     }
+    // Transfers are stateful exchanges rather than messages: the ones that
+    // failed are their dead letters (no NHS numbers: the id names them).
+    auto log = federation::TransferLog::Open(o.data_dir);
+    if (!log.ok()) return Fail("transfers: " + log.status().message());
+    auto failed = (*log)->Failed();
+    if (!failed.ok()) return Fail(failed.status().message());
+    std::cout << failed->size() << " failed transfer(s)\n";
+    for (const auto& t : *failed) {
+      std::cout << t.id << "\t" << FormatInstant(t.updated_ms) << "\t"
+                << (t.direction == "in" ? "from " : "to ") << t.peer << "\t" << t.state
+                << (t.direction == "in" ? "\t(replay: --transfer " + t.id + ")"
+                                        : "\t(the receiving practice asks again)")
+                << "\n\t" << t.reason << "\n";
+    }
     return 0;
   }
   if (outbox.got_subcommand("replay")) {
-    if (o.id <= 0 && !o.all) return Fail("say which: --id N or --all", 2);
-    auto n = (*box)->MarkReplay(o.all ? 0 : o.id);
-    if (!n.ok()) return Fail(n.status().message());
-    std::cout << *n << " dead letter(s) marked for replay\n";
-    return *n > 0 || o.all ? 0 : 1;
+    if (o.id <= 0 && !o.all && o.transfer.empty()) {
+      return Fail("say which: --id N, --transfer ID or --all", 2);
+    }
+    int replayed = 0;
+    if (o.id > 0 || o.all) {
+      auto n = (*box)->MarkReplay(o.all ? 0 : o.id);
+      if (!n.ok()) return Fail(n.status().message());
+      std::cout << *n << " dead letter(s) marked for replay\n";
+      replayed += *n;
+    }
+    if (!o.transfer.empty() || o.all) {
+      auto log = federation::TransferLog::Open(o.data_dir);
+      if (!log.ok()) return Fail("transfers: " + log.status().message());
+      std::vector<std::string> ids;
+      if (!o.transfer.empty()) {
+        ids.push_back(o.transfer);
+      } else {
+        auto failed = (*log)->Failed();
+        if (!failed.ok()) return Fail(failed.status().message());
+        for (const auto& t : *failed) {
+          if (t.direction == "in" && t.state == "failed") ids.push_back(t.id);
+        }
+      }
+      for (const std::string& id : ids) {
+        // Transfer ids are "<this practice's ODS>-<unique id>".
+        std::string ods = id.substr(0, id.find('-'));
+        auto fresh = (*log)->Replay(id, ods + "-" + NewId(), SystemClock::Get().NowMs());
+        if (!fresh.ok()) {
+          if (!o.all) return Fail(fresh.status().message());
+          std::cerr << "crs: " << id << ": " << fresh.status().message() << "\n";
+          continue;
+        }
+        std::cout << "transfer " << id << " asked for again as " << fresh->id << "\n";
+        ++replayed;
+      }
+    }
+    return replayed > 0 || o.all ? 0 : 1;
   }
   return 2;
 }

@@ -22,7 +22,8 @@ struct NodeCommandOptions {
 struct OutboxCommandOptions {
   std::string data_dir = "./data";
   int64_t id = 0;    // replay: one dead letter
-  bool all = false;  // replay: every dead letter
+  bool all = false;      // replay: every dead letter and every failed transfer
+  std::string transfer;  // replay: one failed GP2GP transfer, asked for again
 };
 
 // Adds `node` with subcommands jwks, add, list. Returns the `node` command.

@@ -31,6 +31,10 @@ CREATE TABLE IF NOT EXISTS transfers (
   last_error TEXT NOT NULL,
   notified   INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS transfer_replays (
+  failed TEXT PRIMARY KEY,
+  replay TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS transfer_items (
   transfer TEXT NOT NULL,
   n        INTEGER NOT NULL,
@@ -62,6 +66,9 @@ const std::string kOpen = std::string("SELECT ") + kColumns +
                           " FROM transfers WHERE state NOT IN ('accepted', 'rejected', 'failed') "
                           "OR (direction = 'in' AND notified = 0) ORDER BY created";
 const std::string kList = std::string("SELECT ") + kColumns + " FROM transfers ORDER BY created";
+const std::string kFailed = std::string("SELECT ") + kColumns +
+                            " FROM transfers WHERE state IN ('failed', 'rejected') AND id NOT IN "
+                            "(SELECT failed FROM transfer_replays) ORDER BY created";
 
 void BindTransfer(Stmt* s, const Transfer& t) {
   s->Bind(1, t.id);
@@ -213,6 +220,73 @@ Result<std::vector<Transfer>> TransferLog::Query(const char* sql) {
 }
 
 Result<std::vector<Transfer>> TransferLog::Pending() { return Query(kOpen.c_str()); }
+Result<std::vector<Transfer>> TransferLog::Failed() { return Query(kFailed.c_str()); }
+
+Result<Transfer> TransferLog::Replay(const std::string& id, const std::string& new_id,
+                                     int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  CRS_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
+  auto fail = [&](Status st) -> Result<Transfer> {
+    (void)db_->Exec("ROLLBACK");
+    return st;
+  };
+  auto all = db_->PrepareDynamic(kList);
+  if (!all.ok()) return fail(all.status());
+  std::vector<Transfer> transfers;
+  while (true) {
+    auto row = (*all)->Step();
+    if (!row.ok()) {
+      (*all)->Reset();
+      return fail(row.status());
+    }
+    if (!*row) break;
+    transfers.push_back(ReadTransfer(**all));
+  }
+  (*all)->Reset();
+  const Transfer* old = nullptr;
+  for (const Transfer& t : transfers) {
+    if (t.id == id) old = &t;
+  }
+  if (!old) return fail(Status::NotFound("no transfer " + id));
+  if (old->direction != "in") {
+    return fail(Status::Invalid("transfer " + id + " was sent by this practice: the practice that "
+                                "asked for it asks again"));
+  }
+  if (old->state != "failed" && old->state != "rejected") {
+    return fail(Status::Invalid("transfer " + id + " has not failed (" + old->state + ")"));
+  }
+  auto replayed = db_->Prepare("SELECT replay FROM transfer_replays WHERE failed = ?1");
+  if (!replayed.ok()) return fail(replayed.status());
+  (*replayed)->Bind(1, id);
+  auto found = (*replayed)->Step();
+  std::string by = found.ok() && *found ? std::string((*replayed)->Text(0)) : "";
+  (*replayed)->Reset();
+  if (!by.empty()) return fail(Status::Conflict("transfer " + id + " was replayed already as " + by));
+  for (const Transfer& t : transfers) {
+    if (t.direction == "in" && t.nhs == old->nhs && t.peer == old->peer && !Final(t.state)) {
+      return fail(Status::Conflict("a transfer of this record from " + t.peer +
+                                   " is under way: " + t.id));
+    }
+  }
+  Transfer fresh;
+  fresh.id = new_id;
+  fresh.direction = "in";
+  fresh.nhs = old->nhs;
+  fresh.peer = old->peer;
+  fresh.state = "requested";
+  fresh.created_ms = fresh.updated_ms = now_ms;
+  auto insert = db_->Prepare(kInsert);
+  if (!insert.ok()) return fail(insert.status());
+  BindTransfer(*insert, fresh);
+  if (Status st = Run(*insert); !st.ok()) return fail(st);
+  auto link = db_->Prepare("INSERT INTO transfer_replays (failed, replay) VALUES (?1, ?2)");
+  if (!link.ok()) return fail(link.status());
+  (*link)->Bind(1, id);
+  (*link)->Bind(2, new_id);
+  if (Status st = Run(*link); !st.ok()) return fail(st);
+  CRS_RETURN_IF_ERROR(db_->Exec("COMMIT"));
+  return fresh;
+}
 Result<std::vector<Transfer>> TransferLog::List() { return Query(kList.c_str()); }
 
 Result<std::vector<TransferItem>> TransferLog::Items(const std::string& id, int64_t first,

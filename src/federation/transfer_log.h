@@ -73,6 +73,16 @@ class TransferLog {
   // Transfers still under way or whose outcome the peer has not heard.
   Result<std::vector<Transfer>> Pending();
   Result<std::vector<Transfer>> List();  // all, oldest first
+  // The transfer dead letters: failed or rejected transfers (either
+  // direction) not replayed yet, oldest first.
+  Result<std::vector<Transfer>> Failed();
+  // An operator's replay of failed or rejected transfer `id` of this
+  // (the new) practice: a new transfer `new_id` of the same record from the
+  // same practice, requested now; the running node's worker picks it up.
+  // Invalid for a transfer that is not "in" or has not failed; Conflict
+  // when it was replayed already or another transfer of the record is
+  // under way.
+  Result<Transfer> Replay(const std::string& id, const std::string& new_id, int64_t now_ms);
   // Items [first, first + count) of a transfer's manifest, in order.
   Result<std::vector<TransferItem>> Items(const std::string& id, int64_t first, int64_t count);
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <regex>
 #include <thread>
 
 #include "e2e/harness.h"
@@ -92,12 +93,24 @@ struct Progress {
   bool notified = false;
 };
 
-Progress ProgressOf(Client& client) {
+// The first transfer the node lists for the patient, or the one named `id`.
+Progress ProgressOf(Client& client, const std::string& id = "") {
   Progress p;
   auto r = client.Send("GET", std::string("/fhir/Patient/") + kPatient + "/$gp2gp");
   json::value v = r.Json();
   if (r.status != 200 || !v.is_object() || !v.as_object().contains("parameter")) return p;
-  for (const auto& part : v.at("parameter").at(0).at("part").as_array()) {
+  auto id_of = [](const json::value& t) {
+    for (const auto& part : t.at("part").as_array()) {
+      if (Str(part.at("name")) == "id") return Str(part.at("valueString"));
+    }
+    return std::string();
+  };
+  const json::value* chosen = nullptr;
+  for (const auto& t : v.at("parameter").as_array()) {
+    if (!chosen && (id.empty() || id_of(t) == id)) chosen = &t;
+  }
+  if (!chosen) return p;
+  for (const auto& part : chosen->at("part").as_array()) {
     std::string name = Str(part.at("name"));
     const json::object& o = part.as_object();
     auto num = [&] { return o.at("valueInteger").to_number<int64_t>(); };
@@ -496,6 +509,46 @@ TEST_F(FederationGp2gpTest, AStalledTransferFailsOnBothSidesWithAReason) {
       << a.reason;
   // C told A of its own failure (A never began that one).
   EXPECT_TRUE(Eventually([&] { return ProgressOf(*c_client_).notified; }, 40));
+
+  // Failed transfers are the transfers' dead letters: the operator sees
+  // them in `crs outbox list` and asks again with `crs outbox replay`,
+  // while the node runs; the new transfer completes now that A is back.
+  std::string box;
+  ASSERT_EQ(RunCrs({"outbox", "list", "--data", c_.data_dir() + "/data"}, &box), 0) << box;
+  EXPECT_NE(box.find("1 failed transfer(s)"), std::string::npos) << box;
+  EXPECT_NE(box.find(p.id + "\t"), std::string::npos) << box;
+  EXPECT_NE(box.find("(replay: --transfer " + p.id + ")"), std::string::npos) << box;
+  EXPECT_EQ(box.find(kPatient), std::string::npos) << box;
+  std::string a_box;
+  ASSERT_EQ(RunCrs({"outbox", "list", "--data", a_.data_dir() + "/data"}, &a_box), 0) << a_box;
+  EXPECT_NE(a_box.find("the receiving practice asks again"), std::string::npos) << a_box;
+  std::string refused;
+  EXPECT_EQ(RunCrs({"outbox", "replay", "--data", a_.data_dir() + "/data", "--transfer", a.id},
+                   &refused),
+            1)
+      << refused;
+  std::string replayed;
+  ASSERT_EQ(RunCrs({"outbox", "replay", "--data", c_.data_dir() + "/data", "--transfer", p.id},
+                   &replayed),
+            0)
+      << replayed;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(replayed, m, std::regex("asked for again as (\\S+)"))) << replayed;
+  std::string again = m[1];
+  Progress done;
+  ASSERT_TRUE(Eventually([&] {
+    done = ProgressOf(*c_client_, again);
+    return done.state == "accepted" || done.state == "failed";
+  }, 30));
+  EXPECT_EQ(done.state, "accepted") << done.reason;
+  EXPECT_EQ(done.received, done.total);
+  // Replayed once: not listed any more, and not replayable twice.
+  ASSERT_EQ(RunCrs({"outbox", "list", "--data", c_.data_dir() + "/data"}, &box), 0) << box;
+  EXPECT_NE(box.find("0 failed transfer(s)"), std::string::npos) << box;
+  EXPECT_EQ(RunCrs({"outbox", "replay", "--data", c_.data_dir() + "/data", "--transfer", p.id},
+                   &refused),
+            1);
+  EXPECT_NE(refused.find("replayed already as " + again), std::string::npos) << refused;
 }
 
 }  // namespace
