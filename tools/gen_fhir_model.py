@@ -5,7 +5,8 @@ Reads the official StructureDefinition bundles (profiles-resources.json and
 profiles-types.json, FHIR 4.0.1) and keeps only what the validator and the
 FHIRPath engine need: for every resource type and datatype its kind, base type
 and the snapshot elements with their type codes, Reference/canonical target
-type names, cardinality and content references; for primitives the regex of
+type names, cardinality, content references and the isSummary flag (for
+_summary=true); for primitives the regex of
 the value and the FHIRPath System type the value maps to.
 
 Usage: tools/gen_fhir_model.py [--shared DIR] [--out FILE] [--check]
@@ -145,6 +146,8 @@ def convert_elements(sd, name):
             out["min"] = el["min"]
         if el.get("max", "1") not in ("0", "1"):
             out["many"] = True
+        if el.get("isSummary"):
+            out["summary"] = True
         ref = el.get("contentReference")
         if ref:
             ref = ref[1:] if ref.startswith("#") else ref

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Generates src/fhir/data/search_parameters.json from the official FHIR R4
-definitions (search-parameters.json and, for the list of resource types,
-profiles-resources.json).
+definitions (search-parameters.json; profiles-resources.json for the list of
+resource types and, with valuesets.json, the implicit code systems of token
+parameters over required-bound code elements).
 
 Usage:
   tools/gen_search_params.py [--shared DIR] [--out FILE] [--check]
@@ -17,6 +18,7 @@ Python 3 standard library only.
 import argparse
 import json
 import os
+import re
 import sys
 
 CANONICAL_BASE = "http://hl7.org/fhir/SearchParameter/"
@@ -53,7 +55,62 @@ def resource_types(profiles_path):
     return types
 
 
-def compact_param(sp, by_url, any_target):
+def code_system_of_valuesets(valuesets_path):
+    """ValueSet URL -> the one CodeSystem all of its codes come from, for the
+    value sets that include codes of exactly one system (and no other value
+    set)."""
+    out = {}
+    for vs in load_bundle(valuesets_path):
+        if vs.get("resourceType") != "ValueSet":
+            continue
+        includes = vs.get("compose", {}).get("include", [])
+        systems = {i.get("system") for i in includes}
+        if len(systems) != 1 or None in systems or any(i.get("valueSet") for i in includes):
+            continue
+        out[vs["url"]] = systems.pop()
+    return out
+
+
+def bound_code_elements(profiles_path):
+    """Element path -> CodeSystem URL's value set, for elements of type code
+    with a required binding ("Patient.gender" -> its ValueSet URL)."""
+    out = {}
+    for sd in load_bundle(profiles_path):
+        if sd.get("resourceType") != "StructureDefinition":
+            continue
+        if sd.get("kind") != "resource" or sd.get("derivation") == "constraint":
+            continue
+        for el in sd.get("snapshot", {}).get("element", []):
+            if [t.get("code") for t in el.get("type", [])] != ["code"]:
+                continue
+            binding = el.get("binding", {})
+            if binding.get("strength") != "required" or not binding.get("valueSet"):
+                continue
+            out[el["path"]] = binding["valueSet"].split("|")[0]
+    return out
+
+
+SIMPLE_PATH = re.compile(r"[A-Z][A-Za-z]+(\.[a-z][A-Za-z]*)+")
+
+
+def implicit_systems(sp, bound, vs_systems):
+    """For a token parameter: resource type -> the CodeSystem its values have
+    implicitly, where the expression for that type is a plain path to a code
+    element with a required binding to a single-system value set."""
+    if sp["type"] != "token" or not sp.get("expression"):
+        return {}
+    out = {}
+    for part in sp["expression"].split("|"):
+        part = part.strip()
+        if not SIMPLE_PATH.fullmatch(part):
+            continue
+        system = vs_systems.get(bound.get(part, ""))
+        if system:
+            out[part.split(".")[0]] = system
+    return out
+
+
+def compact_param(sp, by_url, any_target, bound=None, vs_systems=None):
     out = {
         "id": sp["id"],
         "code": sp["code"],
@@ -78,6 +135,9 @@ def compact_param(sp, by_url, any_target):
             out[key] = bool(sp[key])
     if sp.get("xpathUsage", "normal") != "normal":
         out["xpathUsage"] = sp["xpathUsage"]
+    implicit = implicit_systems(sp, bound or {}, vs_systems or {})
+    if implicit:
+        out["implicitSystem"] = dict(sorted(implicit.items()))
     if sp.get("component"):
         components = []
         # Component order is the order of the composite's "$"-separated values.
@@ -113,7 +173,9 @@ def generate(shared):
             seen[key] = p["id"]
 
     any_target = sorted(t for t in types if t != "Parameters")
-    compact = sorted((compact_param(p, by_url, any_target) for p in params),
+    bound = bound_code_elements(os.path.join(r4, "profiles-resources.json"))
+    vs_systems = code_system_of_valuesets(os.path.join(r4, "valuesets.json"))
+    compact = sorted((compact_param(p, by_url, any_target, bound, vs_systems) for p in params),
                      key=lambda p: p["id"])
 
     def dump(v):

@@ -23,8 +23,7 @@ void FhirApi::Capabilities(RequestContext& ctx, http::Response* out) {
     if (type == "Resource" || type == "DomainResource") continue;
     json::array params;
     for (const fhir::SearchParam* sp : fhir::index::IndexRegistry::Get().params().ForType(type)) {
-      if (sp->type == fhir::SearchParamType::kComposite ||
-          sp->type == fhir::SearchParamType::kSpecial || sp->expression.empty()) {
+      if (sp->type == fhir::SearchParamType::kSpecial || sp->expression.empty()) {
         continue;  // not searchable yet: not claimed
       }
       params.push_back(json::object{{"name", sp->code},
@@ -44,6 +43,15 @@ void FhirApi::Capabilities(RequestContext& ctx, http::Response* out) {
         {"conditionalDelete", "single"},
     });
   }
+  // System-level search takes the parameters every type has.
+  json::array system_params;
+  for (const char* code : {"_id", "_lastUpdated", "_tag", "_profile", "_security", "_source"}) {
+    const fhir::SearchParam* sp = fhir::index::IndexRegistry::Get().params().Find("Patient", code);
+    if (sp == nullptr) continue;
+    system_params.push_back(json::object{{"name", sp->code},
+                                         {"definition", sp->url},
+                                         {"type", fhir::SearchParamTypeName(sp->type)}});
+  }
   json::object cs{
       {"resourceType", "CapabilityStatement"},
       {"status", "active"},
@@ -51,8 +59,8 @@ void FhirApi::Capabilities(RequestContext& ctx, http::Response* out) {
       {"publisher", "OpenCRS"},
       {"kind", "instance"},
       {"software", json::object{{"name", "OpenCRS"}, {"version", "0.1.0"}}},
-      {"implementation", json::object{{"description", "OpenCRS Care Records Service"},
-                                      {"url", ctx.base}}},
+      {"implementation",
+       json::object{{"description", "OpenCRS Care Records Service"}, {"url", ctx.base}}},
       {"fhirVersion", "4.0.1"},
       {"format", json::array{"application/fhir+json", "json"}},
       {"patchFormat", json::array{"application/json-patch+json"}},
@@ -61,7 +69,9 @@ void FhirApi::Capabilities(RequestContext& ctx, http::Response* out) {
                    {"resource", std::move(resources)},
                    {"interaction", json::array{json::object{{"code", "transaction"}},
                                                json::object{{"code", "batch"}},
-                                               json::object{{"code", "history-system"}}}},
+                                               json::object{{"code", "history-system"}},
+                                               json::object{{"code", "search-system"}}}},
+                   {"searchParam", std::move(system_params)},
                }}},
   };
   out->status = 200;

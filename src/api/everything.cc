@@ -1,17 +1,19 @@
 // GET /fhir/Patient/{id}/$everything: the patient and every resource in its
 // compartment, as defined by the official CompartmentDefinition/patient
 // (src/fhir/data/compartment_patient.json, tools/gen_compartments.py), paged.
-#include <boost/json.hpp>
 #include <algorithm>
+#include <boost/json.hpp>
 #include <charconv>
 #include <map>
 
+#include "access/facts.h"
 #include "api/handler_internal.h"
 #include "api/outcome.h"
 #include "api/resource_io.h"
 #include "api/search.h"
 #include "core/ids.h"
-#include "access/facts.h"
+#include "core/time.h"
+#include "fhir/index/date_range.h"
 #include "fhir/index/registry.h"
 #include "fhir/json_util.h"
 
@@ -76,6 +78,35 @@ std::string UnansweredOutcome(const std::vector<std::pair<std::string, std::stri
                                       {"issue", std::move(issues)}});
 }
 
+// Per compartment type, the date parameter that holds its date of care
+// (start/end): the first of a short list of parameters meaning that (a
+// MedicationRequest's authoring, the type's `date`, a Condition's onset...). Types with none
+// (Patient, Organization...) are not narrowed by start/end.
+const std::vector<std::pair<std::string, std::string>>& CareDates() {
+  static const auto* kCareDates = [] {
+    auto* out = new std::vector<std::pair<std::string, std::string>>();
+    const auto& registry = fhir::index::IndexRegistry::Get().params();
+    std::vector<std::string> types;
+    for (const auto& [t, code] : access::PatientCompartmentLinks()) {
+      if (std::find(types.begin(), types.end(), t) == types.end()) types.push_back(t);
+    }
+    for (const auto& t : types) {
+      // A MedicationRequest's `date` is its dosage timing; its care date is
+      // when it was authored, so authoredon comes first.
+      for (const char* code : {"authoredon", "date", "effective", "onset-date", "occurrence",
+                               "period", "recorded-date", "created", "issued"}) {
+        const fhir::SearchParam* sp = registry.Find(t, code);
+        if (sp != nullptr && sp->type == fhir::SearchParamType::kDate) {
+          out->emplace_back(t, code);
+          break;
+        }
+      }
+    }
+    return out;
+  }();
+  return *kCareDates;
+}
+
 }  // namespace
 
 void FhirApi::Everything(RequestContext& ctx, std::string_view type, std::string_view id,
@@ -99,6 +130,7 @@ void FhirApi::Everything(RequestContext& ctx, std::string_view type, std::string
   q.links = access::PatientCompartmentLinks();
   q.count = options_.default_page_size;
   std::string type_filter;
+  std::string extra_params;  // _since, start, end for the links
   bool federated = false;
   for (const auto& [k, v] : ctx.params) {
     if (k == "_federated") {
@@ -135,9 +167,40 @@ void FhirApi::Everything(RequestContext& ctx, std::string_view type, std::string
         if (comma == std::string::npos) break;
         start = comma + 1;
       }
+    } else if (k == "_since") {
+      auto ms = ParseFhirDateTime(v);
+      if (!ms || v.find('T') == std::string::npos) {
+        return SetError(Status::Invalid("_since must be an instant, e.g. 2026-01-01T00:00:00Z"),
+                        out);
+      }
+      q.since_ms = *ms;
+      extra_params += "&_since=" + QueryEscape(v);
+    } else if (k == "start" || k == "end") {
+      auto range = fhir::index::ParseSearchDate(v);
+      if (!range) {
+        return SetError(Status::Invalid(k + " must be a date, e.g. 2020 or 2020-01-31"), out);
+      }
+      // Inclusive at the value's precision: end=2020 runs to the end of 2020.
+      if (k == "start") {
+        q.care_low_ms = range->low_ms;
+      } else {
+        q.care_high_ms = range->high_ms;
+      }
+      extra_params += "&" + k + "=" + QueryEscape(v);
     } else if (k != "_format" && ctx.strict) {
       return SetError(Status::Invalid("$everything does not take '" + k + "'"), out);
     }
+  }
+  if (q.care_low_ms && q.care_high_ms && *q.care_low_ms >= *q.care_high_ms) {
+    return SetError(Status::Invalid("start is after end"), out);
+  }
+  if (q.care_low_ms || q.care_high_ms) q.care_dates = CareDates();
+  if (federated && !extra_params.empty()) {
+    // The holders' records are fetched whole by URL; they could not be
+    // narrowed, so the combination is refused rather than half-applied.
+    return SetError(Status::Invalid("_since, start and end are not supported with "
+                                    "_federated=true"),
+                    out);
   }
   q.access = FilterOf(ctx, 's');
   auto result = store_.Compartment(q);
@@ -152,10 +215,10 @@ void FhirApi::Everything(RequestContext& ctx, std::string_view type, std::string
     if (!fetched.ok()) return SetError(fetched.status(), out);
     remote = std::move(*fetched);
   }
-  std::string self = ctx.base + "/Patient/" + std::string(id) + "/$everything?_count=" +
-                     std::to_string(q.count) +
+  std::string self = ctx.base + "/Patient/" + std::string(id) +
+                     "/$everything?_count=" + std::to_string(q.count) +
                      (type_filter.empty() ? "" : "&_type=" + QueryEscape(type_filter)) +
-                     (federated ? "&_federated=true" : "");
+                     extra_params + (federated ? "&_federated=true" : "");
   std::string s = BeginPagedSearchset(self, q.after_rid, result->next_after_rid,
                                       result->matches.size() + remote.records.size());
   bool any = !result->matches.empty() || !remote.records.empty() || !remote.unanswered.empty();

@@ -3,11 +3,13 @@
 // own files.
 #include <boost/json.hpp>
 #include <exception>
+#include <optional>
 
 #include "api/demographics.h"
 #include "api/handler_internal.h"
 #include "api/outcome.h"
 #include "api/resource_io.h"
+#include "api/subset.h"
 #include "api/web_ui.h"
 #include "core/ids.h"
 #include "spdlog/spdlog.h"
@@ -252,7 +254,14 @@ class FhirHandler final : public http::Handler {
     }
     if (parts.empty()) {
       if (m == "POST") return api_.Bundle(ctx, out);
+      if (get) return api_.SystemSearch(ctx, ctx.params, out);
       return not_allowed();
+    }
+    if (parts.size() == 1 && parts[0] == "_search") {
+      if (m != "POST") return not_allowed();
+      auto params = FormSearchParams(ctx, out);
+      if (!params) return;
+      return api_.SystemSearch(ctx, *params, out);
     }
     ctx.trail.type = std::string(parts[0]);
     if (parts.size() > 1) ctx.trail.id = std::string(parts[1]);
@@ -283,17 +292,12 @@ class FhirHandler final : public http::Handler {
     }
     if (parts[1] == "_search" && parts.size() == 2) {
       if (m != "POST") return not_allowed();
-      std::string_view ct = ctx.request.headers.Get("content-type");
-      if (!ct.empty() && !ct.starts_with("application/x-www-form-urlencoded")) {
-        return SetError(Status(Code::kUnsupportedMedia,
-                               "_search needs application/x-www-form-urlencoded"), out);
-      }
-      auto params = ctx.params;
-      for (auto& p : http::ParseQuery(ctx.request.body)) params.push_back(std::move(p));
+      auto params = FormSearchParams(ctx, out);
+      if (!params) return;
       if (type == "DocumentReference") {
-        if (auto nhs = SummaryIndexPatient(params)) return api_.SummaryIndex(ctx, *nhs, out);
+        if (auto nhs = SummaryIndexPatient(*params)) return api_.SummaryIndex(ctx, *nhs, out);
       }
-      return api_.Search(ctx, type, params, out);
+      return api_.Search(ctx, type, *params, out);
     }
     if (parts[1] == "_history" && parts.size() == 2) {
       return get ? api_.History(ctx, &type, nullptr, out) : not_allowed();
@@ -325,6 +329,21 @@ class FhirHandler final : public http::Handler {
       if (parts.size() == 4) return get ? api_.VRead(ctx, type, id, parts[3], out) : not_allowed();
     }
     SetError(Status::NotFound("no such FHIR endpoint"), out);
+  }
+
+  // The parameters of a POST .../_search: the URL's, then the form body's;
+  // nullopt (with `out` filled) when the body is not a form.
+  static std::optional<std::vector<std::pair<std::string, std::string>>> FormSearchParams(
+      RequestContext& ctx, http::Response* out) {
+    std::string_view ct = ctx.request.headers.Get("content-type");
+    if (!ct.empty() && !ct.starts_with("application/x-www-form-urlencoded")) {
+      SetError(Status(Code::kUnsupportedMedia, "_search needs application/x-www-form-urlencoded"),
+               out);
+      return std::nullopt;
+    }
+    auto params = ctx.params;
+    for (auto& p : http::ParseQuery(ctx.request.body)) params.push_back(std::move(p));
+    return params;
   }
 
   std::string BaseUrl(const http::Request& req) const {
@@ -384,6 +403,8 @@ void FhirApi::Read(RequestContext& ctx, std::string_view type, std::string_view 
                    http::Response* out) {
   ctx.trail.action = "read";
   if (Status st = Allow(ctx, type, 'r'); !st.ok()) return SetError(st, out);
+  auto subset = ParseSubsetting(ctx.params);
+  if (!subset.ok()) return SetError(subset.status(), out);
   auto r = store_.Read(type, id);
   // Break-glass and a self-claimed relationship open the record named here.
   if (ctx.caller && r.ok()) ctx.caller->named_patients = {r->access.patient};
@@ -423,13 +444,16 @@ void FhirApi::Read(RequestContext& ctx, std::string_view type, std::string_view 
   out->SetHeader("Content-Type", std::string(kFhirJson));
   out->SetHeader("ETag", etag);
   out->SetHeader("Last-Modified", FormatHttpDate(r->last_updated_ms));
-  out->body = Shown(ctx, type, r->access.patient, r->access.labels, std::move(r->body));
+  out->body = SubsetResource(
+      type, Shown(ctx, type, r->access.patient, r->access.labels, std::move(r->body)), *subset);
 }
 
 void FhirApi::VRead(RequestContext& ctx, std::string_view type, std::string_view id,
                     std::string_view vid, http::Response* out) {
   ctx.trail.action = "vread";
   if (Status st = Allow(ctx, type, 'r'); !st.ok()) return SetError(st, out);
+  auto subset = ParseSubsetting(ctx.params);
+  if (!subset.ok()) return SetError(subset.status(), out);
   auto version = ParseETag(vid);
   if (!version) return SetError(Status::NotFound("no such version"), out);
   auto r = store_.ReadVersion(type, id, *version);
@@ -450,7 +474,8 @@ void FhirApi::VRead(RequestContext& ctx, std::string_view type, std::string_view
   if (type == "Patient" && IsRestrictedPatientBody(r->body)) {
     labels |= store::AccessFacts::kRestricted;
   }
-  out->body = Shown(ctx, type, r->access.patient, labels, std::move(r->body));
+  out->body = SubsetResource(type, Shown(ctx, type, r->access.patient, labels, std::move(r->body)),
+                             *subset);
 }
 
 void FhirApi::WriteResult(RequestContext& ctx, const Prepared& p, http::Response* out) {

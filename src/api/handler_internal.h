@@ -5,17 +5,18 @@
 #include <atomic>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "api/api.h"
-#include "audit/record.h"
 #include "api/interactions.h"
 #include "api/nhs_allocator.h"
+#include "api/search.h"
+#include "audit/record.h"
 #include "http/request.h"
 
 namespace crs::api {
@@ -160,6 +161,10 @@ class FhirApi {
                     uint32_t labels, std::string body);
   void AppendShown(const RequestContext& ctx, std::string_view type, std::string_view patient,
                    uint32_t labels, const std::string& body, std::string* out);
+  // AppendShown, then subset for _summary/_elements (api/subset.h): a
+  // match takes both, an included resource only _summary.
+  void AppendSubset(const RequestContext& ctx, std::string_view type, const store::SearchMatch& m,
+                    const Subsetting& subset, bool match, std::string* out);
   // The opening of a keyset-paged searchset Bundle up to and including its
   // links: `self` is the first page's URL; `cursor` (0: first page) and
   // `next_cursor` (0: last page) are appended as _cursor. The total is given
@@ -201,6 +206,16 @@ class FhirApi {
   void Search(RequestContext& ctx, std::string_view type,
               const std::vector<std::pair<std::string, std::string>>& params,
               http::Response* out);
+  // System-level search (GET /fhir?..., POST /fhir/_search): across the
+  // types `_type` lists, or every type the caller may search.
+  void SystemSearch(RequestContext& ctx,
+                    const std::vector<std::pair<std::string, std::string>>& params,
+                    http::Response* out);
+  // Runs a parsed search and answers its searchset Bundle; `path` is the
+  // search's URL before "?" and `link_params` what the links carry besides
+  // the parsed parameters (system search: _type).
+  void RespondSearch(RequestContext& ctx, ParsedSearch& parsed, const std::string& path,
+                     const std::string& link_params, http::Response* out);
   // A PDS patient trace (api/trace.cc, docs/trace.md): a Patient search
   // that IsTraceSearch() recognises.
   void Trace(RequestContext& ctx, const std::vector<std::pair<std::string, std::string>>& params,

@@ -3,6 +3,7 @@
 // conditional update and delete).
 #include "api/search.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "access/facts.h"
@@ -10,6 +11,7 @@
 #include "api/outcome.h"
 #include "api/resource_io.h"
 #include "core/ids.h"
+#include "fhir/index/registry.h"
 
 namespace crs::api {
 
@@ -49,6 +51,17 @@ std::vector<std::string> NamedPatients(
 
 }  // namespace
 
+void FhirApi::AppendSubset(const RequestContext& ctx, std::string_view type,
+                           const store::SearchMatch& m, const Subsetting& subset, bool match,
+                           std::string* out) {
+  if (!subset.active()) return AppendShown(ctx, type, m.patient, m.labels, m.body, out);
+  std::string shown;
+  AppendShown(ctx, type, m.patient, m.labels, m.body, &shown);
+  // _elements narrows the matches only; included resources come whole
+  // (or in the _summary form asked for).
+  out->append(SubsetResource(type, shown, subset, /*apply_elements=*/match));
+}
+
 void FhirApi::Search(RequestContext& ctx, std::string_view type,
                      const std::vector<std::pair<std::string, std::string>>& params,
                      http::Response* out) {
@@ -74,6 +87,86 @@ void FhirApi::Search(RequestContext& ctx, std::string_view type,
           "(the patient agreed at the point of care) or emergency access; none are included");
     }
   }
+  return RespondSearch(ctx, *parsed, ctx.base + "/" + std::string(type), "", out);
+}
+
+void FhirApi::SystemSearch(RequestContext& ctx,
+                           const std::vector<std::pair<std::string, std::string>>& params,
+                           http::Response* out) {
+  ctx.trail.action = "search";
+  const auto& all_types = fhir::index::IndexRegistry::Get().params().ResourceTypes();
+  std::vector<std::string> types;
+  std::vector<std::pair<std::string, std::string>> rest;
+  std::string type_param;
+  bool has_type = false;
+  for (const auto& [k, v] : params) {
+    if (k != "_type") {
+      rest.emplace_back(k, v);
+      continue;
+    }
+    has_type = true;
+    type_param += (type_param.empty() ? "" : ",") + v;
+    size_t start = 0;
+    while (start <= v.size()) {
+      size_t comma = v.find(',', start);
+      std::string t =
+          v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      start = comma == std::string::npos ? v.size() + 1 : comma + 1;
+      if (!IsStorableType(t)) {
+        return SetError(Status::Invalid("_type: '" + t + "' is not a resource type"), out);
+      }
+      if (std::find(types.begin(), types.end(), t) == types.end()) types.push_back(t);
+    }
+  }
+  // Every listed type must be searchable by the caller, as in type-level
+  // search; without _type, the search spans the types it may search.
+  for (const auto& t : types) {
+    if (Status st = Allow(ctx, t, 's'); !st.ok()) return SetError(st, out);
+  }
+  if (!has_type && ctx.caller) {
+    for (const auto& t : all_types) {
+      if (IsStorableType(t) && Allow(ctx, t, 's').ok()) types.push_back(t);
+    }
+    if (types.empty()) {
+      return SetError(Status::Forbidden("no resource type may be searched with this token"), out);
+    }
+    if (types.size() == all_types.size()) types.clear();  // every type: no narrowing
+  }
+  // Without _type, only the parameters common to every type apply.
+  auto parsed = ParseSystemSearch(has_type ? types : std::vector<std::string>{}, rest, ctx.strict,
+                                  options_.default_page_size, options_.max_page_size);
+  if (!parsed.ok()) return SetError(parsed.status(), out);
+  store::SearchQuery& q = parsed->query;
+  q.types = types;
+  if (ctx.caller) {
+    if (q.explain && !ctx.caller->is_system()) {
+      return SetError(Status::Forbidden("_explain is for backend services (role system)"), out);
+    }
+    ctx.caller->named_patients =
+        types.size() == 1 ? NamedPatients(types.front(), rest) : std::vector<std::string>{};
+    q.access = FilterOf(ctx, 's');
+    const access::Caller& c = *ctx.caller;
+    bool clinical = false;
+    for (const auto& t : types.empty() ? all_types : types) {
+      if (t != "Patient" && !access::PatientLinkParams(t).empty()) clinical = true;
+    }
+    if (options_.policy.national && c.Has(access::kViewClinical) && !c.permission_to_view &&
+        !c.break_glass() && clinical) {
+      parsed->warnings.push_back(
+          "patients' clinical records are shown only with X-Permission-To-View: granted "
+          "(the patient agreed at the point of care) or emergency access; none are included");
+    }
+  }
+  std::string link_params = has_type ? "_type=" + QueryEscape(type_param) : "";
+  return RespondSearch(ctx, *parsed, ctx.base, link_params, out);
+}
+
+void FhirApi::RespondSearch(RequestContext& ctx, ParsedSearch& parsed_search,
+                            const std::string& path, const std::string& link_params,
+                            http::Response* out) {
+  ParsedSearch* parsed = &parsed_search;
+  store::SearchQuery& q = parsed->query;
+  std::string_view type = q.type;
   if (parsed->summary_count) {
     q.count = 0;
     q.want_total = true;
@@ -92,10 +185,14 @@ void FhirApi::Search(RequestContext& ctx, std::string_view type,
       q.count > 0) {
     result->total = static_cast<int64_t>(result->matches.size());
   }
-  std::string base_link = ctx.base + "/" + std::string(type) + "?" + parsed->canonical_params;
+  std::string params = link_params;
+  if (!parsed->canonical_params.empty()) {
+    params += (params.empty() ? "" : "&") + parsed->canonical_params;
+  }
+  std::string base_link = path + "?" + params;
   auto link = [&](const std::string& cursor) {
     std::string url = base_link;
-    if (!parsed->canonical_params.empty()) url += "&";
+    if (!params.empty()) url += "&";
     url += "_count=" + std::to_string(q.count);
     if (!cursor.empty()) url += "&_cursor=" + QueryEscape(cursor);
     return url;
@@ -123,10 +220,11 @@ void FhirApi::Search(RequestContext& ctx, std::string_view type,
   for (const auto& m : result->matches) {
     if (!first) s += ",";
     first = false;
+    std::string_view match_type = m.type.empty() ? type : std::string_view(m.type);
     s += R"({"fullUrl":)";
-    AppendJsonString(ctx.base + "/" + std::string(type) + "/" + m.id, &s);
+    AppendJsonString(ctx.base + "/" + std::string(match_type) + "/" + m.id, &s);
     s += R"(,"resource":)";
-    AppendShown(ctx, type, m.patient, m.labels, m.body, &s);
+    AppendSubset(ctx, match_type, m, parsed->subset, /*match=*/true, &s);
     s += R"(,"search":{"mode":"match"}})";
   }
   for (const auto& m : result->included) {
@@ -135,7 +233,7 @@ void FhirApi::Search(RequestContext& ctx, std::string_view type,
     s += R"({"fullUrl":)";
     AppendJsonString(ctx.base + "/" + m.type + "/" + m.id, &s);
     s += R"(,"resource":)";
-    AppendShown(ctx, m.type, m.patient, m.labels, m.body, &s);
+    AppendSubset(ctx, m.type, m, parsed->subset, /*match=*/false, &s);
     s += R"(,"search":{"mode":"include"}})";
   }
   if (result->included_left_out > 0) {

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/subset.h"
 #include "core/status.h"
 #include "store/search_query.h"
 
@@ -20,6 +21,7 @@ struct ParsedSearch {
   std::string canonical_params;
   bool summary_count = false;          // _summary=count
   bool total_requested = false;        // _total=accurate (or estimate)
+  Subsetting subset;                   // _summary=true|text|data, _elements
 };
 
 // Parses `params` for a search on `type`. Unknown or unsupported parameters
@@ -28,6 +30,15 @@ struct ParsedSearch {
 Result<ParsedSearch> ParseSearch(std::string_view type,
                                  const std::vector<std::pair<std::string, std::string>>& params,
                                  bool strict, int default_count, int max_count);
+
+// Parses `params` for a system-level search (GET /fhir?...) spanning
+// `types` (every resource type when empty; `_type` already taken out). A
+// parameter counts as known only when every spanned type defines it with one
+// parameter type; chains and _has are not supported there.
+Result<ParsedSearch> ParseSystemSearch(
+    const std::vector<std::string>& types,
+    const std::vector<std::pair<std::string, std::string>>& params, bool strict, int default_count,
+    int max_count);
 
 // The _cursor token for the page after a row with sort keys `keys` and
 // position `rid` (a JSON array; plain `rid` when unsorted).

@@ -1,7 +1,10 @@
 // Parsing FHIR search parameters (https://hl7.org/fhir/R4/search.html) into
 // store predicates.
+#include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
+#include <type_traits>
+#include <variant>
 
 #include "api/search.h"
 #include "fhir/index/date_range.h"
@@ -167,6 +170,96 @@ Result<Condition> ReferenceCondition(std::string_view name, std::string_view mod
   return Condition(c);
 }
 
+// Splits on unescaped `sep`, leaving every escape in place (a composite's
+// parts are unescaped once split on both ',' and '$').
+std::vector<std::string> SplitKeepingEscapes(std::string_view v, char sep) {
+  std::vector<std::string> out(1);
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '\\' && i + 1 < v.size()) {
+      out.back().push_back(v[i]);
+      out.back().push_back(v[++i]);
+    } else if (v[i] == sep) {
+      out.emplace_back();
+    } else {
+      out.back().push_back(v[i]);
+    }
+  }
+  return out;
+}
+
+// Removes the escapes of ',', '$' and '\\' (those of '|' stay for SplitBar).
+std::string UnescapeComponent(std::string_view v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '\\' && i + 1 < v.size() &&
+        (v[i + 1] == ',' || v[i + 1] == '$' || v[i + 1] == '\\')) {
+      out.push_back(v[++i]);
+    } else {
+      out.push_back(v[i]);
+    }
+  }
+  return out;
+}
+
+// One composite value, "a$b[$c]": each part in its component's own syntax
+// (a token's system|code, a quantity's prefix and units, a date's prefix).
+Result<Condition> CompositeCondition(std::string_view name, const fhir::SearchParam& sp,
+                                     std::string_view v) {
+  using T = fhir::SearchParamType;
+  auto parts = SplitKeepingEscapes(v, '$');
+  if (parts.size() != sp.component.size()) {
+    std::string form;
+    for (const auto& c : sp.component) form += (form.empty() ? "" : "$") + c.code;
+    return Bad(name, "a composite value has " + std::to_string(sp.component.size()) +
+                         " parts separated by '$' (" + form + ")");
+  }
+  store::CompositeCond out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    std::string part = UnescapeComponent(parts[i]);
+    const fhir::SearchParamComponent& comp = sp.component[i];
+    std::string part_name = std::string(name) + " (" + comp.code + ")";
+    if (part.empty()) return Bad(part_name, "empty component value");
+    Condition c;
+    switch (comp.type) {
+      case T::kToken: {
+        CRS_ASSIGN_OR_RETURN(c, TokenCondition(part_name, "", part));
+        break;
+      }
+      case T::kQuantity:
+      case T::kNumber: {
+        CRS_ASSIGN_OR_RETURN(c, NumberCondition(part_name, part, comp.type == T::kQuantity));
+        break;
+      }
+      case T::kDate: {
+        CRS_ASSIGN_OR_RETURN(c, DateCondition(part_name, part));
+        break;
+      }
+      case T::kString:
+        c = store::StringCond{store::StringCond::Mode::kPrefix, fhir::index::NormalizeString(part)};
+        break;
+      case T::kReference: {
+        CRS_ASSIGN_OR_RETURN(c, ReferenceCondition(part_name, "", part));
+        break;
+      }
+      case T::kUri:
+        c = store::UriCond{store::UriCond::Mode::kEq, part};
+        break;
+      default:
+        return Bad(part_name, "this component type cannot be searched");
+    }
+    std::visit(
+        [&](auto&& x) {
+          using X = std::decay_t<decltype(x)>;
+          if constexpr (std::is_constructible_v<store::ComponentCond, X>) {
+            out.components.emplace_back(std::move(x));
+          }
+        },
+        std::move(c));
+  }
+  if (out.components.size() != parts.size()) return Bad(name, "unsupported component");
+  return Condition(std::move(out));
+}
+
 store::IndexTable TableFor(fhir::SearchParamType type) {
   using T = fhir::SearchParamType;
   switch (type) {
@@ -177,19 +270,58 @@ store::IndexTable TableFor(fhir::SearchParamType type) {
     case T::kQuantity: return store::IndexTable::kQuantity;
     case T::kReference: return store::IndexTable::kReference;
     case T::kUri: return store::IndexTable::kUri;
+    case T::kComposite: return store::IndexTable::kComposite;
     default: return store::IndexTable::kNone;
   }
 }
 
+// The types a search spans: one type, or (system-level search, `type`
+// empty) `types`, or every type when that is empty too.
+struct Scope {
+  std::string_view type;
+  const std::vector<std::string>* types = nullptr;
+
+  bool system() const { return type.empty(); }
+  const std::vector<std::string>& SystemTypes() const {
+    if (types && !types->empty()) return *types;
+    return fhir::index::IndexRegistry::Get().params().ResourceTypes();
+  }
+  bool Spans(std::string_view t) const {
+    if (!system()) return t == type;
+    const auto& all = SystemTypes();
+    return std::find(all.begin(), all.end(), t) != all.end();
+  }
+  // Parameter `code` of the searched type; for a system-level search, of
+  // every type it spans, with one parameter type on all (else nullptr).
+  const fhir::SearchParam* Find(std::string_view code) const {
+    const auto& registry = fhir::index::IndexRegistry::Get().params();
+    if (!system()) return registry.Find(type, code);
+    const fhir::SearchParam* first = nullptr;
+    for (const auto& t : SystemTypes()) {
+      const fhir::SearchParam* sp = registry.Find(t, code);
+      if (!sp || (first && first->type != sp->type)) return nullptr;
+      if (!first) first = sp;
+    }
+    return first;
+  }
+  std::string Name() const { return system() ? "every type searched" : std::string(type); }
+};
+
 // Builds the predicate for one search parameter on `type` (recursing into
 // chains and _has). Returns nullopt with `why` set for a parameter to ignore
 // (unknown or unsupported); Invalid for a malformed one.
-Result<std::optional<Predicate>> BuildPredicate(std::string_view type, const std::string& raw_name,
+Result<std::optional<Predicate>> BuildPredicate(const Scope& scope, const std::string& raw_name,
                                                 const std::string& value, int depth,
                                                 std::string* why) {
   constexpr int kMaxChainDepth = 4;
   const auto& registry = fhir::index::IndexRegistry::Get().params();
+  std::string_view type = scope.type;
   if (depth > kMaxChainDepth) return Bad(raw_name, "chains are limited to 4 levels");
+  if (scope.system() &&
+      (raw_name.starts_with("_has:") || raw_name.find('.') != std::string::npos)) {
+    *why = "chains and _has are not supported in a system-level search";
+    return std::optional<Predicate>();
+  }
   // Reverse chain: _has:Type:reference-param:rest
   if (raw_name.starts_with("_has:")) {
     std::string_view rest = std::string_view(raw_name).substr(5);
@@ -205,7 +337,7 @@ Result<std::optional<Predicate>> BuildPredicate(std::string_view type, const std
       return Bad(raw_name, ref + " is not a reference parameter of " + has_type);
     }
     CRS_ASSIGN_OR_RETURN(std::optional<Predicate> sub,
-                         BuildPredicate(has_type, inner, value, depth + 1, why));
+                         BuildPredicate(Scope{has_type}, inner, value, depth + 1, why));
     if (!sub) return std::optional<Predicate>();
     Predicate pred;
     pred.param = ref;
@@ -248,7 +380,7 @@ Result<std::optional<Predicate>> BuildPredicate(std::string_view type, const std
     }
     if (!registry.IsResourceType(target)) return Bad(raw_name, "unknown resource type " + target);
     CRS_ASSIGN_OR_RETURN(std::optional<Predicate> sub,
-                         BuildPredicate(target, inner, value, depth + 1, why));
+                         BuildPredicate(Scope{target}, inner, value, depth + 1, why));
     if (!sub) return std::optional<Predicate>();
     Predicate pred;
     pred.param = head;
@@ -277,9 +409,9 @@ Result<std::optional<Predicate>> BuildPredicate(std::string_view type, const std
     }
     return std::optional<Predicate>(std::move(pred));
   }
-  const fhir::SearchParam* sp = registry.Find(type, name);
+  const fhir::SearchParam* sp = scope.Find(name);
   if (!sp) {
-    *why = "unknown for " + std::string(type);
+    *why = "unknown for " + scope.Name();
     return std::optional<Predicate>();
   }
   using T = fhir::SearchParamType;
@@ -289,9 +421,18 @@ Result<std::optional<Predicate>> BuildPredicate(std::string_view type, const std
     pred.any_of.push_back(store::MissingCond{value == "true"});
     return std::optional<Predicate>(std::move(pred));
   }
-  if (sp->type == T::kComposite || sp->type == T::kSpecial) {
-    *why = "composite and special parameters are not supported yet";
+  if (sp->type == T::kSpecial) {
+    *why = "special parameters are not supported yet";
     return std::optional<Predicate>();
+  }
+  if (sp->type == T::kComposite) {
+    if (!modifier.empty()) return Bad(raw_name, "composite parameters take only :missing");
+    pred.table = store::IndexTable::kComposite;
+    for (const auto& v : SplitKeepingEscapes(value, ',')) {
+      CRS_ASSIGN_OR_RETURN(Condition c, CompositeCondition(raw_name, *sp, v));
+      pred.any_of.push_back(std::move(c));
+    }
+    return std::optional<Predicate>(std::move(pred));
   }
   auto values = SplitOr(value);
   switch (sp->type) {
@@ -334,8 +475,13 @@ Result<std::optional<Predicate>> BuildPredicate(std::string_view type, const std
         return Bad(raw_name, "token parameters take :not, :text, :of-type or :missing");
       }
       pred.negate = modifier == "not";
+      // Codes bound to one CodeSystem are stored without it; a query naming
+      // that system means them (gender=http://hl7.org/fhir/administrative-gender|male).
+      std::string_view implicit = scope.system() ? std::string_view() : sp->ImplicitSystemFor(type);
       for (auto& v : values) {
         CRS_ASSIGN_OR_RETURN(Condition c, TokenCondition(raw_name, modifier, v));
+        auto& token = std::get<store::TokenCond>(c);
+        if (!implicit.empty() && token.system && *token.system == implicit) token.system = "";
         pred.any_of.push_back(std::move(c));
       }
       break;
@@ -411,11 +557,15 @@ std::string QueryEscape(std::string_view s) {
   return out;
 }
 
-Result<ParsedSearch> ParseSearch(std::string_view type,
-                                 const std::vector<std::pair<std::string, std::string>>& params,
-                                 bool strict, int default_count, int max_count) {
+namespace {
+
+Result<ParsedSearch> ParseIn(const Scope& scope,
+                             const std::vector<std::pair<std::string, std::string>>& params,
+                             bool strict, int default_count, int max_count) {
+  std::string_view type = scope.type;
   ParsedSearch out;
   out.query.type = std::string(type);
+  if (scope.types) out.query.types = *scope.types;
   out.query.count = default_count;
   const auto& registry = fhir::index::IndexRegistry::Get().params();
   auto add_canonical = [&](const std::string& k, const std::string& v) {
@@ -481,8 +631,9 @@ Result<ParsedSearch> ParseSearch(std::string_view type,
           code.erase(0, 1);
         }
         if (code != "_id" && code != "_lastUpdated") {
-          const fhir::SearchParam* sp = registry.Find(type, code);
-          if (!sp || TableFor(sp->type) == store::IndexTable::kNone) {
+          const fhir::SearchParam* sp = scope.Find(code);
+          if (!sp || TableFor(sp->type) == store::IndexTable::kNone ||
+              sp->type == fhir::SearchParamType::kComposite) {
             return Bad(raw_name, "cannot sort by '" + code + "'");
           }
           k.table = TableFor(sp->type);
@@ -514,11 +665,17 @@ Result<ParsedSearch> ParseSearch(std::string_view type,
     if (name == "_summary") {
       if (value == "count") {
         out.summary_count = true;
-        add_canonical(raw_name, value);
-        continue;
+      } else {
+        CRS_ASSIGN_OR_RETURN(Subsetting one, ParseSubsetting({{raw_name, value}}));
+        out.subset.summary = one.summary;
       }
-      if (value == "false") continue;
-      CRS_RETURN_IF_ERROR(ignore(raw_name, "only _summary=count is supported so far"));
+      add_canonical(raw_name, value);
+      continue;
+    }
+    if (name == "_elements") {
+      CRS_ASSIGN_OR_RETURN(Subsetting one, ParseSubsetting({{raw_name, value}}));
+      for (auto& e : one.elements) out.subset.elements.push_back(std::move(e));
+      add_canonical(raw_name, value);
       continue;
     }
     if (name == "_explain") {
@@ -542,7 +699,10 @@ Result<ParsedSearch> ParseSearch(std::string_view type,
           if (c == std::string::npos) break;
           start = c + 1;
         }
-        if (parts.size() == 1 && parts[0] == "*") parts = {std::string(type), "*"};
+        if (parts.size() == 1 && parts[0] == "*") {
+          if (scope.system()) return Bad(raw_name, "_include=* needs a resource type");
+          parts = {std::string(type), "*"};
+        }
         if (parts.size() < 2 || parts.size() > 3) {
           return Bad(raw_name, "expects Type:parameter or Type:parameter:TargetType");
         }
@@ -561,9 +721,9 @@ Result<ParsedSearch> ParseSearch(std::string_view type,
         if (!inc.target_type.empty() && !registry.IsResourceType(inc.target_type)) {
           return Bad(raw_name, "unknown resource type " + inc.target_type);
         }
-        if (!inc.reverse && !inc.iterate && inc.source_type != type) {
-          CRS_RETURN_IF_ERROR(ignore(raw_name, "_include must start from " + std::string(type) +
-                                                   " (or use :iterate)"));
+        if (!inc.reverse && !inc.iterate && !scope.Spans(inc.source_type)) {
+          CRS_RETURN_IF_ERROR(
+              ignore(raw_name, "_include must start from " + scope.Name() + " (or use :iterate)"));
           continue;
         }
         out.query.includes.push_back(std::move(inc));
@@ -571,13 +731,13 @@ Result<ParsedSearch> ParseSearch(std::string_view type,
       add_canonical(raw_name, value);
       continue;
     }
-    if (name == "_elements" || name == "_contained" || name == "_containedType") {
+    if (name == "_contained" || name == "_containedType") {
       CRS_RETURN_IF_ERROR(ignore(raw_name, "not supported yet"));
       continue;
     }
     std::string why;
     CRS_ASSIGN_OR_RETURN(std::optional<Predicate> pred,
-                         BuildPredicate(type, raw_name, value, 0, &why));
+                         BuildPredicate(scope, raw_name, value, 0, &why));
     if (!pred) {
       CRS_RETURN_IF_ERROR(ignore(raw_name, why));
       continue;
@@ -589,6 +749,21 @@ Result<ParsedSearch> ParseSearch(std::string_view type,
     return Status::Invalid("_cursor does not belong to this _sort");
   }
   return out;
+}
+
+}  // namespace
+
+Result<ParsedSearch> ParseSearch(std::string_view type,
+                                 const std::vector<std::pair<std::string, std::string>>& params,
+                                 bool strict, int default_count, int max_count) {
+  return ParseIn(Scope{type}, params, strict, default_count, max_count);
+}
+
+Result<ParsedSearch> ParseSystemSearch(
+    const std::vector<std::string>& types,
+    const std::vector<std::pair<std::string, std::string>>& params, bool strict, int default_count,
+    int max_count) {
+  return ParseIn(Scope{"", &types}, params, strict, default_count, max_count);
 }
 
 std::string SearchCursor(const std::vector<store::SortValue>& keys, int64_t rid) {

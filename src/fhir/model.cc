@@ -170,6 +170,7 @@ Status Model::Impl::LoadElement(std::string_view type_name, const json::object& 
   };
   def.many = flag("many");
   def.system_typed = flag("system");
+  def.summary = flag("summary");
   def.choice = def.path.ends_with("[x]");
   def.content_reference = Str(e, "contentRef");
 

@@ -28,6 +28,7 @@ struct ElementDef {
   int min = 0;
   bool many = false;               // max is not "0"/"1"
   bool choice = false;             // path ends in "[x]"
+  bool summary = false;            // isSummary: part of the _summary=true subset
   std::string content_reference;   // "Questionnaire.item" when the element reuses another's
                                    // definition (contentReference "#Questionnaire.item")
   // Added: R4 types Element.id, Resource.id and Extension.url with a FHIRPath System type

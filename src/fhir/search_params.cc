@@ -139,6 +139,14 @@ Result<SearchParam> ParseParam(const json::value& v, size_t index,
   CRS_ASSIGN_OR_RETURN(p.multiple_and, OptionalBool(*obj, "multipleAnd", where));
   CRS_ASSIGN_OR_RETURN(std::string usage, OptionalString(*obj, "xpathUsage", where));
   if (!usage.empty()) p.xpath_usage = std::move(usage);
+  if (const json::value* implicit = obj->if_contains("implicitSystem")) {
+    const json::object* systems = implicit->if_object();
+    if (systems == nullptr) return Bad(where, "\"implicitSystem\" must be an object");
+    for (const auto& [type, system] : *systems) {
+      if (!system.is_string()) return Bad(where, "\"implicitSystem\" values must be strings");
+      p.implicit_systems.emplace_back(std::string(type), std::string(system.get_string()));
+    }
+  }
   if (const json::value* components = obj->if_contains("component")) {
     const json::array* arr = components->if_array();
     if (arr == nullptr) return Bad(where, "\"component\" must be an array");
@@ -184,6 +192,13 @@ std::string_view SearchParam::ExpressionFor(std::string_view resource_type) cons
     if (IsAbstractBase(entry.first)) common = &entry;
   }
   return common != nullptr ? std::string_view(common->second) : std::string_view();
+}
+
+std::string_view SearchParam::ImplicitSystemFor(std::string_view resource_type) const {
+  for (const auto& [type, system] : implicit_systems) {
+    if (type == resource_type) return system;
+  }
+  return {};
 }
 
 std::vector<std::string_view> SplitTopLevelUnion(std::string_view expression) {

@@ -64,6 +64,11 @@ struct SearchParam {
   std::optional<bool> multiple_and;
   std::vector<SearchParamComponent> component;  // composite parameters, in value order
   std::string xpath_usage = "normal";           // "normal", "phonetic", "nearby", ...
+  // Token parameters over a `code` element with a required binding to a
+  // value set of one CodeSystem: (resource type, that system), e.g.
+  // (Patient, http://hl7.org/fhir/administrative-gender). The stored codes
+  // carry no system; a query naming this one means them.
+  std::vector<std::pair<std::string, std::string>> implicit_systems;
 
   // For each entry of `base`, the part of `expression` that applies to it:
   // the top-level `|` alternatives whose leading type name is that base,
@@ -80,6 +85,10 @@ struct SearchParam {
   // E.g. clinical-patient on "Observation" gives
   // "Observation.subject.where(resolve() is Patient)".
   std::string_view ExpressionFor(std::string_view resource_type) const;
+
+  // The implicit code system of this parameter's values on `resource_type`
+  // (see implicit_systems); empty when there is none.
+  std::string_view ImplicitSystemFor(std::string_view resource_type) const;
 };
 
 class SearchParamRegistry {

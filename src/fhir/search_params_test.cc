@@ -222,6 +222,19 @@ TEST(SearchParamRegistryTest, PatientParameterDetails) {
   EXPECT_EQ(Registry().Find("Patient", "name")->xpath_usage, "normal");
 }
 
+TEST(SearchParamRegistryTest, ImplicitSystemsComeFromRequiredBindings) {
+  const SearchParam* gender = Registry().Find("Patient", "gender");
+  ASSERT_NE(gender, nullptr);
+  EXPECT_EQ(gender->ImplicitSystemFor("Patient"), "http://hl7.org/fhir/administrative-gender");
+  EXPECT_EQ(gender->ImplicitSystemFor("Practitioner"), "http://hl7.org/fhir/administrative-gender");
+  EXPECT_EQ(gender->ImplicitSystemFor("Observation"), "");
+  EXPECT_EQ(Registry().Find("Observation", "status")->ImplicitSystemFor("Observation"),
+            "http://hl7.org/fhir/observation-status");
+  // CodeableConcepts carry their own systems; identifiers have none implied.
+  EXPECT_EQ(Registry().Find("Observation", "code")->ImplicitSystemFor("Observation"), "");
+  EXPECT_EQ(Registry().Find("Patient", "identifier")->ImplicitSystemFor("Patient"), "");
+}
+
 TEST(SearchParamRegistryTest, CompositeComponentsAreResolved) {
   const SearchParam* p = Registry().Find("Observation", "code-value-quantity");
   ASSERT_NE(p, nullptr);

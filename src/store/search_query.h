@@ -68,10 +68,25 @@ struct IdCond {
   std::string id;
 };
 
-using Condition = std::variant<StringCond, TokenCond, DateCond, NumberCond, ReferenceCond,
-                               UriCond, MissingCond, IdCond>;
+// One value of a composite parameter's component, in the component's own
+// type (a token, a quantity, a date...).
+using ComponentCond =
+    std::variant<StringCond, TokenCond, DateCond, NumberCond, ReferenceCond, UriCond>;
 
-enum class IndexTable { kString, kToken, kDate, kNumber, kQuantity, kReference, kUri, kNone };
+// A composite value (code$value): every component's condition must hold on
+// the same tuple (docs/search-index.md, CompositeRow), in component order.
+struct CompositeCond {
+  std::vector<ComponentCond> components;
+};
+
+using Condition = std::variant<StringCond, TokenCond, DateCond, NumberCond, ReferenceCond, UriCond,
+                               MissingCond, IdCond, CompositeCond>;
+
+// clang-format off
+enum class IndexTable {
+  kString, kToken, kDate, kNumber, kQuantity, kReference, kUri, kComposite, kNone
+};
+// clang-format on
 
 struct Predicate {
   std::string param;  // the search parameter's code ("family"); "_id" for IdCond
@@ -137,7 +152,11 @@ struct AccessFilter {
 };
 
 struct SearchQuery {
+  // The resource type searched; empty for a system-level search (GET
+  // /fhir?...), which spans `types` (every type when empty). Parameters of a
+  // system-level search are looked up by code on each resource's own type.
   std::string type;
+  std::vector<std::string> types;
   std::vector<Predicate> all_of;  // AND
   int count = 50;                 // page size; 0: no matches returned (counts only)
   int64_t after_rid = 0;          // keyset cursor: only resources after this position
@@ -169,7 +188,7 @@ inline SearchQuery ReferencingQuery(std::string type, std::string param, std::st
 }
 
 struct SearchMatch {
-  std::string type;  // set for included resources (matches are of the query's type)
+  std::string type;  // the resource's type (matches and included resources alike)
   std::string id;
   int64_t version = 0;
   int64_t last_updated_ms = 0;
@@ -202,6 +221,14 @@ struct CompartmentQuery {
   int count = 50;
   int64_t after_rid = 0;
   std::shared_ptr<const AccessFilter> access;  // null: unrestricted
+  // Only resources whose current version was written at or after this (ms).
+  std::optional<int64_t> since_ms;
+  // Only resources whose date of care overlaps [care_low_ms, care_high_ms):
+  // `care_dates` names, per type, the date parameter holding it; a resource
+  // of such a type without a value is left out, one of another type (the
+  // owner, Organization, Medication...) is kept.
+  std::vector<std::pair<std::string, std::string>> care_dates;
+  std::optional<int64_t> care_low_ms, care_high_ms;
 };
 
 }  // namespace crs::store

@@ -127,6 +127,7 @@ class AccessTest : public ServerTest {
       // names, so a type-wide search may see less -- never more.
       EXPECT_EQ(of_p1, expected);
     }
+    ExpectSystemSearchSees(h, of_p1, expected);
     for (const char* id : {"a1", "a1s", "a1v"}) {
       auto read = Get(std::string("/fhir/AllergyIntolerance/") + id, h);
       if (expected.count(id)) {
@@ -162,6 +163,71 @@ class AccessTest : public ServerTest {
       if (id.rfind("a1", 0) == 0) hist_p1.insert(id);
     }
     EXPECT_TRUE(std::includes(expected.begin(), expected.end(), hist_p1.begin(), hist_p1.end()));
+  }
+
+  // System-level search (GET /fhir?..., POST /fhir/_search) narrows exactly
+  // as the type-level search does: `type_wide` is what the caller saw of
+  // a1, a1s, a1v with no patient named, `named` what it saw naming the patient.
+  void ExpectSystemSearchSees(const Headers& h, const std::set<std::string>& type_wide,
+                              const std::set<std::string>& named) {
+    auto of_p1 = [](const HttpResult& r) {
+      std::set<std::string> out;
+      for (const auto& id : Ids(r, "AllergyIntolerance")) {
+        if (id.rfind("a1", 0) == 0) out.insert(id);
+      }
+      return out;
+    };
+    for (const char* q : {"/fhir?_type=AllergyIntolerance,Patient&_id=a1,a1s,a1v&_total=accurate",
+                          "/fhir?_id=a1,a1s,a1v&_total=accurate"}) {
+      auto sys = Get(q, h);
+      ASSERT_EQ(sys.status, 200) << q << ": " << sys.body;
+      EXPECT_EQ(of_p1(sys), type_wide) << q;
+      EXPECT_EQ(Total(sys), static_cast<int64_t>(type_wide.size())) << q;
+    }
+    // Its audit record names exactly what was shown.
+    auto records = AuditRecords(server_.data_dir() + "/data");
+    ASSERT_FALSE(records.empty());
+    auto rec = json::parse(records.back()).as_object();
+    EXPECT_EQ(rec.at("action").as_string(), "search");
+    std::set<std::string> shown;
+    if (auto* r = rec.if_contains("resources")) {
+      for (const auto& v : r->as_array()) shown.insert(std::string(v.as_string()));
+    }
+    std::set<std::string> want;
+    for (const auto& id : type_wide) want.insert("AllergyIntolerance/" + id);
+    EXPECT_EQ(shown, want);
+    // Paged one by one: the same set, through the cursor.
+    std::set<std::string> paged;
+    std::string next = "/fhir?_id=a1,a1s,a1v&_count=1";
+    for (int pages = 0; !next.empty() && pages < 10; ++pages) {
+      auto page = Get(next, h);
+      ASSERT_EQ(page.status, 200) << page.body;
+      for (const auto& id : of_p1(page)) paged.insert(id);
+      next.clear();
+      auto body = page.Json();
+      for (const auto& l : body.at("link").as_array()) {
+        if (l.at("relation") == "next") {
+          std::string url(l.at("url").as_string());
+          next = url.substr(url.find("/fhir"));
+        }
+      }
+    }
+    EXPECT_EQ(paged, type_wide);
+    // Included resources are filtered too; the patient named by _id opens
+    // what break-glass or a self-claimed relationship may open.
+    auto rev = client_->Send("POST", "/fhir/_search",
+                             "_type=Patient&_id=9990000018&_revinclude=AllergyIntolerance:patient",
+                             [&] {
+                               Headers more = h;
+                               more.emplace_back("Content-Type",
+                                                 "application/x-www-form-urlencoded");
+                               return more;
+                             }());
+    ASSERT_EQ(rev.status, 200) << rev.body;
+    EXPECT_EQ(Ids(rev, "AllergyIntolerance"), named);
+    auto inc = Get("/fhir?_type=AllergyIntolerance&_id=a1,a1s,a1v&_include=AllergyIntolerance:patient", h);
+    ASSERT_EQ(inc.status, 200) << inc.body;
+    EXPECT_EQ(of_p1(inc), type_wide);
   }
 
   Headers As(const std::string& token, Headers more = {}) {

@@ -211,17 +211,33 @@ TEST_F(InteractionsTest, CapabilityStatementClaimsOnlyWhatIsServed) {
   EXPECT_EQ(cs.at("fhirVersion"), "4.0.1");
   auto& resources = cs.at("rest").at(0).at("resource").as_array();
   EXPECT_EQ(resources.size(), 146u);  // every concrete R4 resource type
+  bool composite_claimed = false;
   for (auto& res : resources) {
     std::set<std::string> codes;
     for (auto& i : res.at("interaction").as_array()) codes.insert(std::string(i.at("code").as_string()));
     EXPECT_TRUE(codes.count("search-type"));
     EXPECT_TRUE(codes.count("read"));
     for (auto& p : res.at("searchParam").as_array()) {
-      // Composite and special parameters are not searchable yet, so not claimed.
-      EXPECT_NE(p.at("type"), "composite") << res.at("type");
+      // Special parameters are not searchable yet, so not claimed.
       EXPECT_NE(p.at("type"), "special") << res.at("type");
+      if (res.at("type") == "Observation" && p.at("name") == "code-value-quantity") {
+        composite_claimed = true;
+      }
     }
   }
+  EXPECT_TRUE(composite_claimed);
+  // System-level interactions: transaction, batch, history and search.
+  std::set<std::string> system;
+  for (auto& i : cs.at("rest").at(0).at("interaction").as_array()) {
+    system.insert(std::string(i.at("code").as_string()));
+  }
+  EXPECT_EQ(system, (std::set<std::string>{"transaction", "batch", "history-system", "search-system"}));
+  std::set<std::string> system_params;
+  for (auto& p : cs.at("rest").at(0).at("searchParam").as_array()) {
+    system_params.insert(std::string(p.at("name").as_string()));
+  }
+  EXPECT_EQ(system_params, (std::set<std::string>{"_id", "_lastUpdated", "_tag", "_profile",
+                                                  "_security", "_source"}));
 }
 
 }  // namespace

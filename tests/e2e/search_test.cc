@@ -5,6 +5,7 @@
 #include <functional>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "core/time.h"
 #include "e2e/fixture.h"
@@ -39,7 +40,7 @@ class SearchTest : public ServerTest {
       for (auto& l : b.at("link").as_array()) {
         if (l.at("relation") == "next") {
           std::string url(l.at("url").as_string());
-          next = url.substr(url.find("/fhir/"));
+          next = url.substr(url.find("/fhir"));
         }
       }
     }
@@ -96,6 +97,12 @@ TEST_F(SearchTest, EveryParameterTypeAndModifier) {
       // token forms and modifiers
       {"Patient?gender=female", {a, c}},
       {"Patient?gender:not=female", {b}},
+      // implicit code systems from required bindings
+      {"Patient?gender=http://hl7.org/fhir/administrative-gender|female", {a, c}},
+      {"Patient?gender=http://hl7.org/fhir/administrative-gender|", {a, b, c}},
+      {"Patient?gender=http://example.org/other|female", {}},
+      {"Patient?gender:not=http://hl7.org/fhir/administrative-gender|female", {b}},
+      {"Observation?status=http://hl7.org/fhir/observation-status|final", {o1}},
       {"Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9990000018", {a}},
       {"Patient?identifier=|X1", {}},
       {"Patient?identifier=urn:other|", {b}},
@@ -153,6 +160,16 @@ TEST_F(SearchTest, EveryParameterTypeAndModifier) {
       {"Patient?_has:Observation:patient:value-quantity=gt100", {b}},
       {"Patient?_has:Observation:subject:code=29463-7&gender=male", {}},
       {"Patient?_has:Observation:subject:status=final,preliminary", {a, b}},
+      // composites: every component on the same tuple
+      {"Observation?code-value-quantity=http://loinc.org|29463-7$72.5", {o1}},
+      {"Observation?code-value-quantity=http://loinc.org|29463-7$gt100", {}},
+      {"Observation?code-value-quantity=8302-2$gt100||cm", {o2}},
+      {"Observation?code-value-quantity=8302-2$gt100||kg", {}},
+      {"Observation?code-value-quantity=http://loinc.org|8302-2$gt100,http://loinc.org|29463-7$lt80", {o1, o2}},
+      {"Observation?code-value-quantity=8302-2$gt100&code-value-quantity=29463-7$lt80", {}},
+      {"Observation?code-value-quantity:missing=false", {o1, o2}},
+      {"Observation?code-value-concept:missing=true", {o1, o2}},
+      {"Patient?_has:Observation:subject:code-value-quantity=29463-7$72.5", {a}},
   };
   for (const auto& cs : cases) EXPECT_EQ(Ids("/fhir/" + cs.query), cs.expected) << cs.query;
 
@@ -193,6 +210,13 @@ TEST_F(SearchTest, BadAndUnknownParameters) {
                         "Patient?_cursor=xyz", "Patient?_total=sometimes",
                         "Observation?code.name=x", "Patient?_has:Observation:code:status=final",
                         "Patient?_has:Unicorn:patient:code=1",
+                        "Observation?code-value-quantity=http://loinc.org|8480-6",
+                        "Observation?code-value-quantity=a$1$2",
+                        "Observation?code-value-quantity=http://loinc.org|8480-6$abc",
+                        "Observation?code-value-quantity=$100",
+                        "Observation?code-value-date=1234$notadate",
+                        "Observation?code-value-quantity:exact=a$1",
+                        "Observation?code-value-quantity=a|b|c$1",
                         "Observation?subject:Patient.link:Patient.link:Patient.link:Patient.link:Patient.link:Patient.gender=male"}) {
     auto r = Get(std::string("/fhir/") + q);
     EXPECT_EQ(r.status, 400) << q << ": " << r.body;
@@ -366,6 +390,115 @@ TEST_F(SearchTest, SyntheaDifferential) {
          }
          return false; })},
   };
+  // Composite parameters: every component's condition on the same item (the
+  // Observation itself, or one of its components), computed from the JSON.
+  using Test = std::function<bool(const json::value& item)>;
+  auto items = [](const json::value& r, bool self, bool components) {
+    std::vector<const json::value*> out;
+    if (self) out.push_back(&r);
+    if (auto* c = components ? r.as_object().if_contains("component") : nullptr) {
+      for (auto& x : c->as_array()) out.push_back(&x);
+    }
+    return out;
+  };
+  auto coded = [&](const std::string& system, const std::string& code) -> Test {
+    return [=](const json::value& item) {
+      auto* c = item.as_object().if_contains("code");
+      return c && has_coding(*c, system, code);
+    };
+  };
+  auto quantity = [](const std::function<bool(double)>& ok, const std::string& unit = "") -> Test {
+    return [=](const json::value& item) {
+      auto* q = item.as_object().if_contains("valueQuantity");
+      if (!q || !q->as_object().contains("value")) return false;
+      if (!unit.empty()) {
+        auto* code = q->as_object().if_contains("code");
+        auto* u = q->as_object().if_contains("unit");
+        if (!(code && code->as_string() == unit) && !(u && u->as_string() == unit)) return false;
+      }
+      return ok(q->at("value").to_number<double>());
+    };
+  };
+  auto any_item = [&](bool self, bool components, const std::vector<std::vector<Test>>& any_of) {
+    return expect("Observation", [=, &items](const json::value& r) {
+      for (const json::value* item : items(r, self, components)) {
+        for (const auto& all : any_of) {
+          bool ok = true;
+          for (const auto& t : all) ok = ok && t(*item);
+          if (ok) return true;
+        }
+      }
+      return false;
+    });
+  };
+  const std::string loinc = "http://loinc.org";
+  auto gt = [](double v) { return [v](double x) { return x > v; }; };
+  auto lt = [](double v) { return [v](double x) { return x < v; }; };
+  // A coded value the data has, to search it back by code$value.
+  std::string concept_code, concept_value_system, concept_value;
+  for (auto& [t, r] : resources) {
+    auto* v = t == "Observation" ? r.as_object().if_contains("valueCodeableConcept") : nullptr;
+    if (!v || !v->as_object().contains("coding")) continue;
+    auto& coding = v->at("coding").at(0);
+    concept_code = std::string(r.at("code").at("coding").at(0).at("code").as_string());
+    concept_value_system = str(coding, "system");
+    concept_value = str(coding, "code");
+    break;
+  }
+  ASSERT_FALSE(concept_code.empty());
+  auto concept_is = [&](const std::string& system, const std::string& code) -> Test {
+    return [=](const json::value& item) {
+      auto* v = item.as_object().if_contains("valueCodeableConcept");
+      return v && has_coding(*v, system, code);
+    };
+  };
+  std::vector<Q> composites = {
+      {"Observation?code-value-quantity=http://loinc.org|8302-2$gt150",
+       any_item(true, false, {{coded(loinc, "8302-2"), quantity(gt(150))}})},
+      {"Observation?code-value-quantity=http://loinc.org|29463-7$gt80|http://unitsofmeasure.org|kg",
+       any_item(true, false, {{coded(loinc, "29463-7"), quantity(gt(80), "kg")}})},
+      // Same tuple: the diastolic component above 85, not any component above 85.
+      {"Observation?component-code-value-quantity=http://loinc.org|8462-4$gt85",
+       any_item(false, true, {{coded(loinc, "8462-4"), quantity(gt(85))}})},
+      {"Observation?component-code-value-quantity=8480-6$lt110",
+       any_item(false, true, {{coded("", "8480-6"), quantity(lt(110))}})},
+      // OR within the parameter, AND across repeats.
+      {"Observation?component-code-value-quantity=http://loinc.org|8480-6$gt135,http://loinc.org|8462-4$lt65",
+       any_item(false, true, {{coded(loinc, "8480-6"), quantity(gt(135))},
+                              {coded(loinc, "8462-4"), quantity(lt(65))}})},
+      {"Observation?component-code-value-quantity=http://loinc.org|8480-6$gt120"
+       "&component-code-value-quantity=http://loinc.org|8462-4$lt80",
+       [&] {
+         auto a = any_item(false, true, {{coded(loinc, "8480-6"), quantity(gt(120))}});
+         auto b = any_item(false, true, {{coded(loinc, "8462-4"), quantity(lt(80))}});
+         std::set<std::string> both;
+         for (const auto& id : a) {
+           if (b.count(id)) both.insert(id);
+         }
+         return both;
+       }()},
+      {"Observation?combo-code-value-quantity=http://loinc.org|8480-6$gt130",
+       any_item(true, true, {{coded(loinc, "8480-6"), quantity(gt(130))}})},
+      {"Observation?code-value-concept=" + loinc + "|" + concept_code + "$" + concept_value_system +
+           "|" + concept_value,
+       any_item(true, false, {{coded(loinc, concept_code), concept_is(concept_value_system, concept_value)}})},
+      {"Observation?component-code-value-quantity:missing=false",
+       any_item(false, true, {{[](const json::value& item) {
+                                 auto* c = item.as_object().if_contains("code");
+                                 return c && c->as_object().contains("coding");
+                               }, quantity([](double) { return true; })}})},
+      {"Observation?code-value-quantity:missing=true", [&] {
+         auto with = any_item(true, false, {{[](const json::value& item) {
+                                                return item.at("code").as_object().contains("coding");
+                                              }, [](const json::value& item) {
+                                                return item.as_object().contains("valueQuantity");
+                                              }}});
+         return expect("Observation", [&](const json::value& r) {
+           return !with.count(std::string(r.at("id").as_string()));
+         });
+       }()},
+  };
+  for (auto& c : composites) queries.push_back(std::move(c));
   for (const auto& q : queries) {
     EXPECT_EQ(Ids("/fhir/" + q.query), q.expected) << q.query;
   }
@@ -373,6 +506,18 @@ TEST_F(SearchTest, SyntheaDifferential) {
   EXPECT_GT(queries[2].expected.size(), 10u);
   EXPECT_GT(queries[4].expected.size(), 0u);
   EXPECT_LT(queries[4].expected.size(), queries[2].expected.size());
+  for (size_t i = queries.size() - composites.size(); i < queries.size(); ++i) {
+    EXPECT_GT(queries[i].expected.size(), 0u) << "vacuous: " << queries[i].query;
+  }
+  // The same-tuple rule matters here: many blood pressures have a diastolic
+  // component and some component above 85 (the systolic one).
+  auto diastolic = any_item(false, true, {{coded(loinc, "8462-4")}});
+  auto above = any_item(false, true, {{quantity(gt(85))}});
+  std::set<std::string> loose;
+  for (const auto& id : diastolic) {
+    if (above.count(id)) loose.insert(id);
+  }
+  EXPECT_GT(loose.size(), queries[queries.size() - composites.size() + 2].expected.size());
 }
 
 }  // namespace
@@ -507,6 +652,134 @@ TEST_F(SearchTest, SortWithKeysetPaging) {
   EXPECT_EQ(Get("/fhir/Patient?_sort=birthdate&_cursor=%5B1,2,3%5D").status, 400);
 }
 
+TEST_F(SearchTest, SystemLevelSearch) {
+  // (creation order) type, id, lastUpdated
+  std::vector<std::tuple<std::string, std::string, std::string>> made;
+  auto make = [&](const std::string& type, const std::string& body) {
+    auto r = Post("/fhir/" + type, body);
+    EXPECT_EQ(r.status, 201) << r.body;
+    auto v = r.Json();
+    made.emplace_back(type, std::string(v.at("id").as_string()),
+                      std::string(v.at("meta").at("lastUpdated").as_string()));
+    return std::string(v.at("id").as_string());
+  };
+  const std::string tag = R"("meta":{"tag":[{"system":"urn:t","code":"blue"}]})";
+  std::string p1 = make("Patient", R"({"resourceType":"Patient","gender":"male",)" + tag + "}");
+  std::string p2 = make("Patient", R"({"resourceType":"Patient","gender":"female"})");
+  std::string o1 = make("Observation", R"({"resourceType":"Observation","status":"final",)" + tag +
+                                           R"(,"code":{"text":"x"},"subject":{"reference":"Patient/)" +
+                                           p1 + R"("}})");
+  std::string r1 = make("Person", R"({"resourceType":"Person","gender":"male"})");
+  std::string g1 = make("Organization", R"({"resourceType":"Organization","name":"Org",)" + tag + "}");
+  using S = std::set<std::string>;
+  struct Case { std::string query; S expected; };
+  std::vector<Case> cases = {
+      {"/fhir?_type=Patient,Observation", {p1, p2, o1}},
+      {"/fhir?_type=Patient,Observation&_count=1", {p1, p2, o1}},
+      {"/fhir?_type=Patient&_type=Observation", {p1, p2, o1}},
+      {"/fhir?_tag=urn:t|blue", {p1, o1, g1}},
+      {"/fhir?_tag=urn:t|blue&_count=2", {p1, o1, g1}},
+      {"/fhir?_type=Patient,Organization&_tag=urn:t|blue", {p1, g1}},
+      {"/fhir?_tag:not=urn:t|blue&_type=Patient,Person", {p2, r1}},
+      {"/fhir?_id=" + p2 + "," + o1 + "," + r1, {p2, o1, r1}},
+      {"/fhir?_type=Patient,Person&gender=male", {p1, r1}},
+      {"/fhir?_type=Observation,Organization&_tag:missing=true", {}},
+      {"/fhir?_type=Observation,Patient&_lastUpdated=gt2000-01-01", {p1, p2, o1}},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(Ids(c.query), c.expected) << c.query;
+  }
+  // Paging through the cursor: one page per match.
+  int pages = 0;
+  EXPECT_EQ(Ids("/fhir?_type=Patient,Observation,Person,Organization&_count=1", &pages).size(), 5u);
+  EXPECT_EQ(pages, 5);
+  // Totals, with and without paging; the entries name their own types.
+  auto page = Get("/fhir?_type=Patient,Observation&_total=accurate&_count=1");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(page.Json().at("total").as_int64(), 3);
+  auto count = Get("/fhir?_tag=urn:t|blue&_summary=count").Json();
+  EXPECT_EQ(count.at("total").as_int64(), 3);
+  auto typed = Get("/fhir?_id=" + o1 + "," + g1).Json();
+  S full_urls;
+  for (auto& e : typed.at("entry").as_array()) {
+    std::string url(e.at("fullUrl").as_string());
+    full_urls.insert(url.substr(url.find("/fhir/") + 6));
+  }
+  EXPECT_EQ(full_urls, (S{"Observation/" + o1, "Organization/" + g1}));
+  // _sort by _lastUpdated (descending) and _id, paged by the keyset cursor.
+  auto ordered = [&](const std::string& query) {
+    std::vector<std::string> ids;
+    std::string next = query;
+    for (int n = 0; !next.empty() && n < 20; ++n) {
+      auto b = Get(next).Json();
+      if (!b.is_object() || b.at("resourceType") != "Bundle") {
+        ADD_FAILURE() << next << ": " << json::serialize(b);
+        break;
+      }
+      if (auto* e = b.as_object().if_contains("entry")) {
+        for (auto& x : e->as_array()) ids.push_back(std::string(x.at("resource").at("id").as_string()));
+      }
+      next.clear();
+      for (auto& l : b.at("link").as_array()) {
+        if (l.at("relation") == "next") {
+          std::string url(l.at("url").as_string());
+          next = url.substr(url.find("/fhir"));
+        }
+      }
+    }
+    return ids;
+  };
+  auto by_updated_desc = made;
+  std::stable_sort(by_updated_desc.begin(), by_updated_desc.end(),
+                   [](const auto& a, const auto& b) { return std::get<2>(a) > std::get<2>(b); });
+  std::vector<std::string> want_desc, want_id;
+  for (auto& m : by_updated_desc) want_desc.push_back(std::get<1>(m));
+  for (auto& m : made) want_id.push_back(std::get<1>(m));
+  std::sort(want_id.begin(), want_id.end());
+  EXPECT_EQ(ordered("/fhir?_type=Patient,Observation,Person,Organization&_sort=-_lastUpdated&_count=2"),
+            want_desc);
+  EXPECT_EQ(ordered("/fhir?_type=Patient,Observation,Person,Organization&_sort=_id&_count=2"), want_id);
+  // _include from a listed type.
+  auto inc = Get("/fhir?_type=Observation,Organization&_tag=urn:t|blue&_include=Observation:subject").Json();
+  S matched, included;
+  for (auto& e : inc.at("entry").as_array()) {
+    std::string id(e.at("resource").at("id").as_string());
+    (e.at("search").at("mode") == "match" ? matched : included).insert(id);
+  }
+  EXPECT_EQ(matched, (S{o1, g1}));
+  EXPECT_EQ(included, S{p1});
+  // POST /fhir/_search (form-encoded) is the same search.
+  auto post = client_->Send("POST", "/fhir/_search", "_type=Patient,Person&gender=male",
+                            {{"Content-Type", "application/x-www-form-urlencoded"}});
+  ASSERT_EQ(post.status, 200) << post.body;
+  S posted;
+  auto posted_bundle = post.Json();
+  for (auto& e : posted_bundle.at("entry").as_array()) {
+    posted.insert(std::string(e.at("resource").at("id").as_string()));
+  }
+  EXPECT_EQ(posted, (S{p1, r1}));
+  // A parameter some listed type lacks: a warning, or 400 when strict.
+  auto lenient = Get("/fhir?_type=Patient,Observation&gender=male");
+  ASSERT_EQ(lenient.status, 200);
+  EXPECT_NE(lenient.body.find(R"("mode":"outcome")"), std::string::npos) << lenient.body;
+  EXPECT_EQ(Get("/fhir?gender=male", {{"Prefer", "handling=strict"}}).status, 400);
+  EXPECT_EQ(Get("/fhir?_type=Patient,Observation&gender=male", {{"Prefer", "handling=strict"}}).status,
+            400);
+  for (const char* q : {"/fhir?_type=Unicorn", "/fhir?_type=", "/fhir?_lastUpdated=notadate",
+                        "/fhir?_type=Patient&_sort=colour", "/fhir?_cursor=xyz"}) {
+    auto r = Get(q);
+    EXPECT_EQ(r.status, 400) << q << ": " << r.body;
+  }
+  EXPECT_EQ(client_->Send("PUT", "/fhir/_search", "").status, 405);
+  // The CapabilityStatement says so.
+  auto cs = Get("/fhir/metadata").Json();
+  S system_interactions;
+  for (auto& i : cs.at("rest").at(0).at("interaction").as_array()) {
+    system_interactions.insert(std::string(i.at("code").as_string()));
+  }
+  EXPECT_TRUE(system_interactions.count("search-system"));
+}
+
 }  // namespace
 }  // namespace crs::e2e
 
@@ -593,6 +866,192 @@ TEST_F(SearchTest, PatientEverythingIsTheCompartmentPaged) {
     EXPECT_EQ(e.at("resource").at("resourceType"), "Observation");
   }
   EXPECT_EQ(Get("/fhir/Patient/nobody/$everything").status, 404);
+}
+
+}  // namespace
+}  // namespace crs::e2e
+
+namespace crs::e2e {
+namespace {
+
+std::set<std::string> Keys(const json::value& v) {
+  std::set<std::string> out;
+  for (auto& [k, x] : v.as_object()) out.insert(std::string(k));
+  return out;
+}
+
+bool Subsetted(const json::value& r) {
+  auto* meta = r.as_object().if_contains("meta");
+  auto* tags = meta ? meta->as_object().if_contains("tag") : nullptr;
+  if (!tags) return false;
+  for (auto& t : tags->as_array()) {
+    if (t.at("code") == "SUBSETTED" &&
+        t.at("system") == "http://terminology.hl7.org/CodeSystem/v3-ObservationValue") {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST_F(SearchTest, SummaryAndElementsOnReadVreadAndSearch) {
+  std::string p = CreateId("Patient", R"({"resourceType":"Patient",
+    "text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">Ann</div>"},
+    "name":[{"family":"Ash","given":["Ann"]}],"gender":"female","birthDate":"1970-01-01",
+    "maritalStatus":{"text":"married"},"contact":[{"name":{"family":"Kin"}}],
+    "communication":[{"language":{"text":"English"}}]})");
+  std::string o = CreateId("Observation", R"({"resourceType":"Observation","status":"final",
+    "text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">BP</div>"},
+    "code":{"text":"BP"},"subject":{"reference":"Patient/)" + p + R"("},
+    "referenceRange":[{"text":"normal"}],
+    "component":[{"code":{"text":"sys"},"valueQuantity":{"value":120},"interpretation":[{"text":"N"}]}]})");
+  using S = std::set<std::string>;
+  const std::string read = "/fhir/Patient/" + p;
+  // Which elements each mode keeps follows the definitions' isSummary flags
+  // and cardinalities (Observation.status and .code are mandatory). The
+  // server adds the NHS number (identifier) to a created Patient.
+  struct Case { std::string url; S keys; bool subsetted; };
+  std::vector<Case> cases = {
+      {read + "?_summary=true", {"resourceType", "id", "meta", "identifier", "name", "gender", "birthDate"}, true},
+      {read + "?_summary=text", {"resourceType", "id", "meta", "text"}, true},
+      {read + "?_summary=data", {"resourceType", "id", "meta", "identifier", "name", "gender", "birthDate",
+                                 "maritalStatus", "contact", "communication"}, true},
+      {read + "?_summary=false", {"resourceType", "id", "meta", "identifier", "text", "name", "gender", "birthDate",
+                                  "maritalStatus", "contact", "communication"}, false},
+      {read, {"resourceType", "id", "meta", "identifier", "text", "name", "gender", "birthDate", "maritalStatus",
+              "contact", "communication"}, false},
+      {read + "?_elements=gender,maritalStatus", {"resourceType", "id", "meta", "gender", "maritalStatus"}, true},
+      {read + "?_elements=Patient.name", {"resourceType", "id", "meta", "name"}, true},
+      {read + "/_history/1?_summary=true", {"resourceType", "id", "meta", "identifier", "name", "gender", "birthDate"}, true},
+      {read + "/_history/1?_elements=birthDate", {"resourceType", "id", "meta", "birthDate"}, true},
+      {"/fhir/Observation/" + o + "?_summary=text", {"resourceType", "id", "meta", "text", "status", "code"}, true},
+      {"/fhir/Observation/" + o + "?_elements=subject", {"resourceType", "id", "meta", "status", "code", "subject"}, true},
+      {"/fhir/Observation/" + o + "?_summary=true", {"resourceType", "id", "meta", "status", "code", "subject", "component"}, true},
+  };
+  for (const auto& c : cases) {
+    auto r = Get(c.url);
+    ASSERT_EQ(r.status, 200) << c.url << ": " << r.body;
+    auto v = r.Json();
+    EXPECT_EQ(Keys(v), c.keys) << c.url;
+    EXPECT_EQ(Subsetted(v), c.subsetted) << c.url;
+  }
+  // Inside a kept BackboneElement, the children's own flags apply.
+  auto obs = Get("/fhir/Observation/" + o + "?_summary=true").Json();
+  EXPECT_EQ(Keys(obs.at("component").at(0)), (S{"code", "valueQuantity"}));
+  // Search: matches are subsetted by _elements, included resources are not.
+  auto b = Get("/fhir/Patient?_id=" + p + "&_elements=gender&_revinclude=Observation:subject").Json();
+  int seen = 0;
+  for (auto& e : b.at("entry").as_array()) {
+    auto& r = e.at("resource");
+    if (e.at("search").at("mode") == "match") {
+      EXPECT_EQ(Keys(r), (S{"resourceType", "id", "meta", "gender"}));
+      EXPECT_TRUE(Subsetted(r));
+      ++seen;
+    } else {
+      EXPECT_TRUE(r.as_object().contains("referenceRange"));
+      EXPECT_FALSE(Subsetted(r));
+      ++seen;
+    }
+  }
+  EXPECT_EQ(seen, 2);
+  // _summary=true applies to every entry; the links keep it.
+  auto sum = Get("/fhir/Patient?_id=" + p + "&_summary=true&_revinclude=Observation:subject").Json();
+  for (auto& e : sum.at("entry").as_array()) {
+    EXPECT_TRUE(Subsetted(e.at("resource")));
+    EXPECT_FALSE(e.at("resource").as_object().contains("text"));
+  }
+  std::string self(sum.at("link").at(0).at("url").as_string());
+  EXPECT_NE(self.find("_summary=true"), std::string::npos) << self;
+  // The search no longer warns about _elements.
+  auto elements = Get("/fhir/Patient?_id=" + p + "&_elements=gender");
+  EXPECT_EQ(elements.body.find(R"("mode":"outcome")"), std::string::npos) << elements.body;
+  for (const std::string& bad : std::vector<std::string>{read + "?_summary=maybe", read + "?_elements=",
+                                                         "/fhir/Patient?_summary=everything"}) {
+    EXPECT_EQ(Get(bad).status, 400) << bad;
+  }
+}
+
+TEST_F(SearchTest, EverythingSinceStartAndEnd) {
+  std::vector<std::tuple<std::string, std::string, std::string>> made;  // Type/id, lastUpdated, care date
+  auto make = [&](const std::string& type, const std::string& body, const std::string& care) {
+    auto r = Post("/fhir/" + type, body);
+    EXPECT_EQ(r.status, 201) << r.body;
+    auto v = r.Json();
+    std::string ref = type + "/" + std::string(v.at("id").as_string());
+    made.emplace_back(ref, std::string(v.at("meta").at("lastUpdated").as_string()), care);
+    return std::string(v.at("id").as_string());
+  };
+  std::string p = make("Patient", R"({"resourceType":"Patient","gender":"male"})", "");
+  std::string subject = R"("subject":{"reference":"Patient/)" + p + R"("})";
+  make("Observation", R"({"resourceType":"Observation","status":"final","code":{"text":"a"},)" +
+                          subject + R"(,"effectiveDateTime":"2019-05-01T10:00:00Z"})", "2019-05-01");
+  make("Observation", R"({"resourceType":"Observation","status":"final","code":{"text":"b"},)" +
+                          subject + R"(,"effectiveDateTime":"2021-03-03"})", "2021-03-03");
+  make("Condition", R"({"resourceType":"Condition",)" + subject + R"(,"onsetDateTime":"2020-06-01"})",
+       "2020-06-01");
+  make("MedicationRequest", R"({"resourceType":"MedicationRequest","status":"active","intent":"order",)"
+                            R"("medicationCodeableConcept":{"text":"x"},)" + subject +
+                                R"(,"authoredOn":"2021-01-01"})", "2021-01-01");
+  make("Observation", R"({"resourceType":"Observation","status":"final","code":{"text":"undated"},)" +
+                          subject + "}", "none");
+  // Another patient's record never appears.
+  std::string other = CreateId("Patient", R"({"resourceType":"Patient"})");
+  CreateId("Observation", R"({"resourceType":"Observation","status":"final","code":{"text":"c"},)"
+                          R"("subject":{"reference":"Patient/)" + other +
+                              R"("},"effectiveDateTime":"2020-02-02"})");
+  auto everything = [&](const std::string& params) {
+    std::set<std::string> got;
+    std::string next = "/fhir/Patient/" + p + "/$everything?_count=2" + params;
+    for (int n = 0; !next.empty() && n < 20; ++n) {
+      auto page = Get(next);
+      EXPECT_EQ(page.status, 200) << next << ": " << page.body;
+      if (page.status != 200) break;
+      auto b = page.Json();
+      if (auto* e = b.as_object().if_contains("entry")) {
+        for (auto& x : e->as_array()) {
+          got.insert(std::string(x.at("resource").at("resourceType").as_string()) + "/" +
+                     std::string(x.at("resource").at("id").as_string()));
+        }
+      }
+      next.clear();
+      for (auto& l : b.at("link").as_array()) {
+        if (l.at("relation") == "next") {
+          std::string url(l.at("url").as_string());
+          next = url.substr(url.find("/fhir"));
+        }
+      }
+    }
+    return got;
+  };
+  // Expected from what was written: the patient always (it has no date of
+  // care); dated records whose date falls in [start, end]; undated ones never.
+  auto expected = [&](const std::string& start, const std::string& end, const std::string& since) {
+    std::set<std::string> out;
+    for (auto& [ref, updated, care] : made) {
+      if (!since.empty() && updated < since) continue;
+      if (!care.empty() && (!start.empty() || !end.empty())) {
+        if (care == "none") continue;
+        if (!start.empty() && care.substr(0, start.size()) < start) continue;
+        if (!end.empty() && care.substr(0, end.size()) > end) continue;
+      }
+      out.insert(ref);
+    }
+    return out;
+  };
+  EXPECT_EQ(everything(""), expected("", "", ""));
+  EXPECT_EQ(everything("&start=2020-01-01&end=2020-12-31"), expected("2020-01-01", "2020-12-31", ""));
+  EXPECT_EQ(everything("&start=2021"), expected("2021", "", ""));
+  EXPECT_EQ(everything("&end=2019"), expected("", "2019", ""));
+  EXPECT_EQ(everything("&start=2020-06-01&end=2020-06-01"), expected("2020-06-01", "2020-06-01", ""));
+  EXPECT_EQ(everything("&start=2020-06-01&end=2020-06-01").size(), 2u);
+  std::string since = std::get<1>(made[2]);
+  EXPECT_EQ(everything("&_since=" + since), expected("", "", since));
+  EXPECT_EQ(everything("&_since=" + since + "&start=2021"), expected("2021", "", since));
+  EXPECT_EQ(everything("&_since=2999-01-01T00:00:00Z"), std::set<std::string>{});
+  for (const char* bad : {"?start=notadate", "?_since=2020-01-01", "?start=2021&end=2020",
+                          "?_since=2020-01-01T00:00:00Z&_federated=true"}) {
+    auto r = Get("/fhir/Patient/" + p + "/$everything" + bad);
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+  }
 }
 
 }  // namespace

@@ -398,7 +398,7 @@ class PostgresStore final : public Store {
               SortValueAt(r, i, sql::kSortKeyColumn + static_cast<int>(k)));
         }
       }
-      CRS_ASSIGN_OR_RETURN(SearchMatch m, MatchFromRow(r, i, -1));
+      CRS_ASSIGN_OR_RETURN(SearchMatch m, MatchFromRow(r, i, sql::kMatchTypeColumn));
       result->matches.push_back(std::move(m));
     }
     return sql::LoadIncludes(

@@ -9,7 +9,7 @@
 
 namespace crs::store::postgres {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // Advisory lock keys: migrations, and the writer (one group transaction at
 // a time across every process sharing the database, so that seq order is
@@ -113,6 +113,18 @@ CREATE TABLE audit_checkpoint (
   key_id    text   NOT NULL,
   signature bytea  NOT NULL
 );
+)sql",
+    // 2: composite parameters, as SQLite's version 6 (store/sqlite/schema.h).
+    R"sql(
+CREATE TABLE ix_comp (pid bigint NOT NULL, rid bigint NOT NULL, tup bigint NOT NULL,
+                      comp bigint NOT NULL, system text COLLATE "C" NOT NULL,
+                      code text COLLATE "C" NOT NULL, norm text COLLATE "C" NOT NULL,
+                      exact text COLLATE "C" NOT NULL, val double precision,
+                      unit text COLLATE "C" NOT NULL, lo bigint NOT NULL, hi bigint NOT NULL,
+                      ttype text COLLATE "C" NOT NULL, tid text COLLATE "C" NOT NULL,
+                      url text COLLATE "C" NOT NULL, uri text COLLATE "C" NOT NULL,
+                      PRIMARY KEY (rid, pid, tup, comp));
+CREATE INDEX ix_comp_by_code ON ix_comp (pid, comp, code, system);
 )sql",
 };
 

@@ -1,6 +1,7 @@
 #include "store/postgres/write_ops.h"
 
 #include "store/postgres/schema.h"
+#include "store/sql/composite_rows.h"
 
 namespace crs::store::postgres {
 
@@ -220,7 +221,7 @@ Status PgWriteOps::ReplaceIndex(int64_t rid, std::string_view type, const ix::In
   std::vector<std::string> parts;
   if (had_rows) {
     for (const char* table : {"ix_string", "ix_token", "ix_date", "ix_number", "ix_quantity",
-                              "ix_ref", "ix_uri"}) {
+                              "ix_ref", "ix_uri", "ix_comp"}) {
       parts.push_back(std::string("DELETE FROM ") + table + " WHERE rid = $1");
     }
   }
@@ -295,6 +296,16 @@ Status PgWriteOps::ReplaceIndex(int64_t rid, std::string_view type, const ix::In
                                p.Int(pid).Text(r.uri);
                                return true;
                              }));
+  CRS_RETURN_IF_ERROR(insert(
+      "INSERT INTO ix_comp (pid, tup, comp, system, code, norm, exact, val, unit, lo, hi, ttype, "
+      "tid, url, uri, rid)",
+      sql::ComponentRows(e->composites), [&](const auto& c) -> Result<bool> {
+        CRS_ASSIGN_OR_RETURN(int64_t pid, pid_of(c.param));
+        p.Int(pid).Int(c.tup).Int(c.comp).Text(c.system).Text(c.code).Text(c.norm).Text(c.exact);
+        Opt(p, c.val).Text(c.unit).Int(c.lo).Int(c.hi).Text(c.ttype).Text(c.tid).Text(c.url).Text(
+            c.uri);
+        return true;
+      }));
   return RunParts(&parts, &p, rid);
 }
 

@@ -45,8 +45,9 @@ Status LoadIncludes(const SearchQuery& q, const Dialect& dialect, const RunMatch
   std::set<std::pair<std::string, std::string>> seen;  // (type, id) already in the bundle
   std::vector<Ref> frontier;
   for (const auto& m : result->matches) {
-    seen.insert({q.type, m.id});
-    frontier.push_back({q.type, m.rid, m.id});
+    const std::string& type = m.type.empty() ? q.type : m.type;
+    seen.insert({type, m.id});
+    frontier.push_back({type, m.rid, m.id});
   }
   constexpr int kMaxRounds = 4;
   for (int round = 0; round < kMaxRounds && !frontier.empty(); ++round) {

@@ -75,7 +75,7 @@ class Builder {
   // "FROM <table> x WHERE <predicate `driver`>" over the index rows.
   std::string DriverRows(int driver) {
     const Predicate& d = q_.all_of[driver];
-    return "FROM " + std::string(TableName(d.table)) + " x WHERE x.pid = " + PidOf(d.param) +
+    return "FROM " + std::string(TableName(d.table)) + " x WHERE x.pid " + PidOf(d.param) +
            " AND (" + Ors(d) + ")";
   }
 
@@ -86,14 +86,14 @@ class Builder {
     if (driver >= 0) {
       const Predicate& d = q_.all_of[driver];
       from = "FROM (SELECT DISTINCT x.rid AS rid FROM " + std::string(TableName(d.table)) +
-             " x WHERE x.pid = " + PidOf(d.param) + " AND (" + Ors(d) + ")" +
+             " x WHERE x.pid " + PidOf(d.param) + " AND (" + Ors(d) + ")" +
              (after_rid > 0 ? " AND x.rid > " + Arg(after_rid) : std::string()) +
              ") d JOIN resources r ON r.rid = d.rid ";
     } else {
       from = "FROM resources r ";
     }
     if (join_versions) from += "JOIN versions v ON v.seq = r.cur_seq ";
-    std::string w = "WHERE r.type = " + Arg(q_.type) + " AND r.deleted = 0";
+    std::string w = "WHERE " + TypeSql() + "r.deleted = 0";
     if (after_rid > 0) w += " AND r.rid > " + Arg(after_rid);
     w += Access("r");
     for (size_t i = 0; i < q_.all_of.size(); ++i) {
@@ -127,10 +127,11 @@ class Builder {
       case IndexTable::kQuantity: col = "val"; break;
       case IndexTable::kReference: col = "tid"; break;
       case IndexTable::kUri: col = "uri"; break;
+      case IndexTable::kComposite:
       case IndexTable::kNone: break;
     }
     std::string e = std::string("(SELECT ") + (k.descending ? "max" : "min") + "(x." + col +
-                    ") FROM " + TableName(k.table) + " x WHERE x.rid = r.rid AND x.pid = " +
+                    ") FROM " + TableName(k.table) + " x WHERE x.rid = r.rid AND x.pid " +
                     PidOf(k.param) + ")";
     if (k.descending || d_.nulls_last) return e;
     return "IFNULL(" + e + ", " + Arg(std::string(kNoSortValue)) + ")";
@@ -178,7 +179,28 @@ class Builder {
     return sk + " = " + ValueArg(c, sentinel);
   }
 
-  std::string PidOf(const std::string& code) { return PidOf(q_.type, code); }
+  // "= <the parameter's pid>" on the searched type; a system-level search
+  // takes the parameter of that code on any of its types ("IN (...)"): a
+  // resource's index rows carry only its own type's pids.
+  std::string PidOf(const std::string& code) {
+    if (!q_.type.empty()) return "= " + PidOf(q_.type, code);
+    std::string s = "IN (SELECT pid FROM sp WHERE code = " + Arg(code);
+    if (!q_.types.empty()) s += " AND type IN (" + TypeList() + ")";
+    return s + ")";
+  }
+
+  // "r.type = ? AND " (or IN the system search's types; nothing for all).
+  std::string TypeSql() {
+    if (!q_.type.empty()) return "r.type = " + Arg(q_.type) + " AND ";
+    if (q_.types.empty()) return "";
+    return "r.type IN (" + TypeList() + ") AND ";
+  }
+
+  std::string TypeList() {
+    std::string s;
+    for (const auto& t : q_.types) s += (s.empty() ? "" : ", ") + Arg(t);
+    return s;
+  }
   std::string PidOf(const std::string& type, const std::string& code) {
     return "(SELECT pid FROM sp WHERE type = " + Arg(type) + " AND code = " + Arg(code) + ")";
   }
@@ -207,10 +229,14 @@ class Builder {
     if (std::holds_alternative<MissingCond>(p.any_of.front())) {
       bool missing = std::get<MissingCond>(p.any_of.front()).missing;
       return std::string(missing ? "NOT " : "") + "EXISTS (SELECT 1 FROM " + TableName(p.table) +
-             " x WHERE x.rid = r.rid AND x.pid = " + PidOf(p.param) + ")";
+             " x WHERE x.rid = r.rid AND x.pid " + PidOf(p.param) + ")";
+    }
+    if (p.table == IndexTable::kComposite) {
+      return std::string("r.rid ") + (p.negate ? "NOT IN (" : "IN (") +
+             CompositeSub(p, PidOf(p.param)) + ")";
     }
     const char* table = TableName(p.table);
-    std::string sub = "SELECT x.rid FROM " + std::string(table) + " x WHERE x.pid = " +
+    std::string sub = "SELECT x.rid FROM " + std::string(table) + " x WHERE x.pid " +
                       PidOf(p.param) + " AND (" + Ors(p) + ")";
     return std::string("r.rid ") + (p.negate ? "NOT IN (" : "IN (") + sub + ")";
   }
@@ -218,12 +244,12 @@ class Builder {
   // `p` checked per row of r: an EXISTS over the resource's own index rows.
   std::string CorrelatedSql(const Predicate& p) {
     if (!p.chain.empty() || p.last_updated || p.any_of.empty() || p.table == IndexTable::kNone ||
-        std::holds_alternative<IdCond>(p.any_of.front()) ||
+        p.table == IndexTable::kComposite || std::holds_alternative<IdCond>(p.any_of.front()) ||
         std::holds_alternative<MissingCond>(p.any_of.front())) {
       return PredicateSql(p);
     }
     return std::string(p.negate ? "NOT " : "") + "EXISTS (SELECT 1 FROM " + TableName(p.table) +
-           " x WHERE x.rid = r.rid AND x.pid = " + PidOf(p.param) + " AND (" + Ors(p) + "))";
+           " x WHERE x.rid = r.rid AND x.pid " + PidOf(p.param) + " AND (" + Ors(p) + "))";
   }
 
   // A chain or reverse chain: the inner predicate runs over the other type
@@ -264,10 +290,51 @@ class Builder {
       return std::string(missing ? "NOT " : "") + "EXISTS (SELECT 1 FROM " + TableName(p.table) +
              " x WHERE x.rid = " + alias + ".rid AND x.pid = " + PidOf(type, p.param) + ")";
     }
+    if (p.table == IndexTable::kComposite) {
+      return alias + ".rid " + (p.negate ? "NOT IN (" : "IN (") +
+             CompositeSub(p, "= " + PidOf(type, p.param)) + ")";
+    }
     return alias + ".rid " + (p.negate ? "NOT IN (" : "IN (") + "SELECT x.rid FROM " +
            TableName(p.table) + " x WHERE x.pid = " + PidOf(type, p.param) + " AND (" + Ors(p) +
            "))";
   }
+
+  // The rids with a tuple of composite `p` (pid test `pid`) whose every
+  // component matches, for any of p's values: one ix_comp row per component
+  // (c0, c1, ...), joined on the tuple.
+  std::string CompositeSub(const Predicate& p, const std::string& pid) {
+    size_t n = 0;
+    for (const Condition& c : p.any_of) {
+      if (auto* comp = std::get_if<CompositeCond>(&c)) n = std::max(n, comp->components.size());
+    }
+    if (n == 0) return "SELECT NULL WHERE FALSE";
+    std::string from = "ix_comp c0";
+    for (size_t i = 1; i < n; ++i) {
+      std::string c = "c" + std::to_string(i);
+      from += " JOIN ix_comp " + c + " ON " + c + ".rid = c0.rid AND " + c + ".pid = c0.pid AND " +
+              c + ".tup = c0.tup AND " + c + ".comp = " + std::to_string(i);
+    }
+    std::string ors;
+    for (const Condition& c : p.any_of) {
+      auto* comp = std::get_if<CompositeCond>(&c);
+      if (comp == nullptr || comp->components.size() != n) continue;
+      std::string ands;
+      for (size_t i = 0; i < n; ++i) {
+        cx_ = "c" + std::to_string(i);
+        ands += (i ? " AND (" : "(") +
+                std::visit([this](const auto& v) { return Sql(v); }, comp->components[i]) + ")";
+      }
+      cx_ = "x";
+      ors += (ors.empty() ? "(" : " OR (") + ands + ")";
+    }
+    if (ors.empty()) ors = "FALSE";
+    return "SELECT c0.rid FROM " + from + " WHERE c0.pid " + pid + " AND c0.comp = 0 AND (" + ors +
+           ")";
+  }
+
+  // The alias of the index row the condition SQL tests ("x", or a
+  // composite's component row).
+  const std::string& X() const { return cx_; }
 
   // A cursor value as a bound argument; "no value" of an ascending key is the sentinel.
   std::string ValueArg(const SortValue& v, bool ascending) {
@@ -290,7 +357,7 @@ class Builder {
   // resource row, or no conditions).
   static int Rank(const Predicate& p) {
     if (p.negate || p.last_updated || p.any_of.empty() || p.table == IndexTable::kNone ||
-        !p.chain.empty()) {
+        p.table == IndexTable::kComposite || !p.chain.empty()) {
       return 100;
     }
     const Condition& c = p.any_of.front();
@@ -317,6 +384,8 @@ class Builder {
       case IndexTable::kQuantity: return "ix_quantity";
       case IndexTable::kReference: return "ix_ref";
       case IndexTable::kUri: return "ix_uri";
+      case IndexTable::kComposite:
+        return "ix_comp";
       case IndexTable::kNone: break;
     }
     return "ix_token";
@@ -328,22 +397,25 @@ class Builder {
 
   std::string Sql(const StringCond& c) {
     switch (c.mode) {
-      case StringCond::Mode::kExact: return "x.exact = " + Arg(c.value);
-      case StringCond::Mode::kContains: return Find("x.norm", Arg(c.value)) + " > 0";
+      case StringCond::Mode::kExact:
+        return X() + ".exact = " + Arg(c.value);
+      case StringCond::Mode::kContains:
+        return Find(X() + ".norm", Arg(c.value)) + " > 0";
       case StringCond::Mode::kPrefix:
-        return "x.norm >= " + Arg(c.value) + " AND x.norm < " + Arg(PrefixEnd(c.value, d_));
+        return X() + ".norm >= " + Arg(c.value) + " AND " + X() + ".norm < " +
+               Arg(PrefixEnd(c.value, d_));
     }
     return "FALSE";
   }
 
   std::string Sql(const TokenCond& c) {
     std::string s = "TRUE";
-    if (c.code) s += " AND x.code = " + Arg(*c.code);
-    if (c.system) s += " AND x.system = " + Arg(*c.system);
+    if (c.code) s += " AND " + X() + ".code = " + Arg(*c.code);
+    if (c.system) s += " AND " + X() + ".system = " + Arg(*c.system);
     // :text matches anywhere in the display/text (so "height" finds "Body height").
-    if (c.text) s += " AND " + Find("x.text", Arg(*c.text)) + " > 0";
-    if (c.type_system) s += " AND x.type_system = " + Arg(*c.type_system);
-    if (c.type_code) s += " AND x.type_code = " + Arg(*c.type_code);
+    if (c.text) s += " AND " + Find(X() + ".text", Arg(*c.text)) + " > 0";
+    if (c.type_system) s += " AND " + X() + ".type_system = " + Arg(*c.type_system);
+    if (c.type_code) s += " AND " + X() + ".type_code = " + Arg(*c.type_code);
     return s;
   }
 
@@ -370,10 +442,10 @@ class Builder {
     return "FALSE";
   }
 
-  std::string Sql(const DateCond& c) { return DateSql(c, "x.lo", "x.hi"); }
+  std::string Sql(const DateCond& c) { return DateSql(c, X() + ".lo", X() + ".hi"); }
 
   std::string NumberSql(const NumberCond& c) {
-    std::string v = "x.val";
+    std::string v = X() + ".val";
     switch (c.prefix) {
       case Prefix::kEq: return v + " >= " + Arg(c.low) + " AND " + v + " < " + Arg(c.high);
       case Prefix::kNe: return "NOT (" + v + " >= " + Arg(c.low) + " AND " + v + " < " + Arg(c.high) + ")";
@@ -393,33 +465,37 @@ class Builder {
 
   std::string Sql(const NumberCond& c) {
     std::string s = NumberSql(c);
-    if (!c.system.empty()) s += " AND x.system = " + Arg(c.system);
+    if (!c.system.empty()) s += " AND " + X() + ".system = " + Arg(c.system);
     if (!c.code.empty()) {
       std::string code = Arg(c.code);
-      s += " AND (x.code = " + code + " OR x.unit = " + code + ")";
+      s += " AND (" + X() + ".code = " + code + " OR " + X() + ".unit = " + code + ")";
     }
     return s;
   }
 
   std::string Sql(const ReferenceCond& c) {
     std::string s = "TRUE";
-    if (c.id) s += " AND x.tid = " + Arg(*c.id);
-    if (c.type) s += " AND x.ttype = " + Arg(*c.type);
-    if (c.url) s += " AND x.url = " + Arg(*c.url);
+    if (c.id) s += " AND " + X() + ".tid = " + Arg(*c.id);
+    if (c.type) s += " AND " + X() + ".ttype = " + Arg(*c.type);
+    if (c.url) s += " AND " + X() + ".url = " + Arg(*c.url);
     return s;
   }
 
   std::string Sql(const UriCond& c) {
     switch (c.mode) {
-      case UriCond::Mode::kEq: return "x.uri = " + Arg(c.value);
+      case UriCond::Mode::kEq:
+        return X() + ".uri = " + Arg(c.value);
       case UriCond::Mode::kBelow:
-        return "x.uri >= " + Arg(c.value) + " AND x.uri < " + Arg(PrefixEnd(c.value, d_));
-      case UriCond::Mode::kAbove: return Find(Arg(c.value), "x.uri") + " = 1";
+        return X() + ".uri >= " + Arg(c.value) + " AND " + X() + ".uri < " +
+               Arg(PrefixEnd(c.value, d_));
+      case UriCond::Mode::kAbove:
+        return Find(Arg(c.value), X() + ".uri") + " = 1";
     }
     return "FALSE";
   }
 
   std::string Sql(const MissingCond&) { return "FALSE"; }  // handled per predicate
+  std::string Sql(const CompositeCond&) { return "FALSE"; }  // handled per predicate
   std::string Sql(const IdCond&) { return "FALSE"; }       // handled per predicate
 
   // The 1-based position of `needle` in `haystack`, 0 when absent.
@@ -431,6 +507,7 @@ class Builder {
   const Dialect& d_;
   ArgList args_;
   int depth_ = 0;  // for fresh aliases in chains
+  std::string cx_ = "x";  // see X()
 };
 
 bool NeedsVersionJoin(const SearchQuery& q) {
@@ -447,9 +524,10 @@ CompiledSql CompilePage(const SearchQuery& query, const Dialect& dialect) {
   CompiledSql out;
   if (query.sort.empty()) {
     std::string from_where = b.FromWhere(b.PickDriver(), query.after_rid, /*join_versions=*/true);
-    out.sql = "SELECT r.rid, r.id, r.version, v.last_updated, v.body, r.patient, r.labels, "
-              "r.author_org " + from_where +
-              " ORDER BY r.rid LIMIT " + b.Arg(static_cast<int64_t>(query.count) + 1);
+    out.sql =
+        "SELECT r.rid, r.id, r.version, v.last_updated, v.body, r.patient, r.labels, "
+        "r.author_org, r.type " +
+        from_where + " ORDER BY r.rid LIMIT " + b.Arg(static_cast<int64_t>(query.count) + 1);
     out.args = b.TakeArgs();
     return out;
   }
@@ -460,10 +538,11 @@ CompiledSql CompilePage(const SearchQuery& query, const Dialect& dialect) {
     keys += ", " + b.SortExpr(query.sort[i]) + " AS " + sk;
     order += sk + (query.sort[i].descending ? " DESC NULLS LAST, " : ", ");
   }
-  std::string inner = "SELECT r.rid AS rid, r.id AS id, r.version AS version, "
-                      "v.last_updated AS last_updated, v.body AS body, r.patient AS patient, "
-                      "r.labels AS labels, r.author_org AS author_org" + keys + " " +
-                      b.FromWhere(b.PickDriver(), 0, /*join_versions=*/true);
+  std::string inner =
+      "SELECT r.rid AS rid, r.id AS id, r.version AS version, "
+      "v.last_updated AS last_updated, v.body AS body, r.patient AS patient, "
+      "r.labels AS labels, r.author_org AS author_org, r.type AS type" +
+      keys + " " + b.FromWhere(b.PickDriver(), 0, /*join_versions=*/true);
   std::string where = query.after_sort.empty() ? "" : " WHERE " + b.KeysetSql();
   out.sql = "SELECT * FROM (" + inner + ") page" + where + " ORDER BY " + order + "rid LIMIT " +
             b.Arg(static_cast<int64_t>(query.count) + 1);
@@ -518,6 +597,22 @@ CompiledSql CompileCompartment(const CompartmentQuery& q, const Dialect& dialect
     sql += ")";
   }
   if (q.access) sql += " AND " + AccessSql(*q.access, "r", args);
+  if (q.since_ms) sql += " AND v.last_updated >= " + args.Add(*q.since_ms);
+  if ((q.care_low_ms || q.care_high_ms) && !q.care_dates.empty()) {
+    std::string dated, pairs;
+    for (const auto& [type, code] : q.care_dates) {
+      dated += (dated.empty() ? "" : ", ") + args.Add(type);
+      pairs += std::string(pairs.empty() ? "" : ", ") + "(" + args.Add(type) + ", " +
+               args.Add(code) + ")";
+    }
+    std::string overlap;
+    if (q.care_low_ms) overlap += " AND x.hi > " + args.Add(*q.care_low_ms);
+    if (q.care_high_ms) overlap += " AND x.lo < " + args.Add(*q.care_high_ms);
+    sql += " AND (r.type NOT IN (" + dated +
+           ") OR EXISTS (SELECT 1 FROM ix_date x WHERE "
+           "x.rid = r.rid AND x.pid IN (SELECT pid FROM sp WHERE (type, code) IN (VALUES " +
+           pairs + "))" + overlap + "))";
+  }
   sql += " ORDER BY r.rid LIMIT " + args.Add(static_cast<int64_t>(q.count) + 1);
   return {std::move(sql), args.Take()};
 }

@@ -18,11 +18,11 @@ namespace crs::store::sql {
 
 // The columns of every query that returns matches, in this order:
 // rid, id, version, last_updated, body (compressed), patient, labels,
-// author_org; then the type (compartments, includes) or the sort keys.
+// author_org, type; then (pages) the sort keys.
 inline constexpr int kMatchTypeColumn = 8;
-inline constexpr int kSortKeyColumn = 8;
+inline constexpr int kSortKeyColumn = 9;
 
-// The page query: the match columns (then the sort keys sk0, sk1, ... when
+// The page query: the match columns and the type (then the sort keys sk0, sk1, ... when
 // sorted), in (sort keys..., rid) order, at most query.count + 1 rows.
 CompiledSql CompilePage(const SearchQuery& query, const Dialect& dialect);
 

@@ -1,5 +1,7 @@
 #include "store/sqlite/index_writer.h"
 
+#include "store/sql/composite_rows.h"
+
 namespace crs::store::sqlite {
 
 namespace ix = crs::fhir::index;
@@ -10,7 +12,7 @@ constexpr const char* kDeletes[] = {
     "DELETE FROM ix_string WHERE rid = ?1",   "DELETE FROM ix_token WHERE rid = ?1",
     "DELETE FROM ix_date WHERE rid = ?1",     "DELETE FROM ix_number WHERE rid = ?1",
     "DELETE FROM ix_quantity WHERE rid = ?1", "DELETE FROM ix_ref WHERE rid = ?1",
-    "DELETE FROM ix_uri WHERE rid = ?1",
+    "DELETE FROM ix_uri WHERE rid = ?1",      "DELETE FROM ix_comp WHERE rid = ?1",
 };
 
 // _id and _lastUpdated are answered from the resource and version rows.
@@ -145,6 +147,32 @@ Status IndexWriter::Replace(int64_t rid, std::string_view type, const ix::IndexE
     s->Bind(1, pid);
     s->Bind(2, r.uri);
     s->Bind(3, rid);
+    CRS_RETURN_IF_ERROR(StepDone(s));
+  }
+  for (const auto& c : sql::ComponentRows(e->composites)) {
+    CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, c.param));
+    CRS_ASSIGN_OR_RETURN(
+        Stmt * s,
+        db_.Prepare(
+            "INSERT OR IGNORE INTO ix_comp (pid, rid, tup, comp, system, code, norm, exact, val, "
+            "unit, lo, hi, ttype, tid, url, uri) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"));
+    s->Bind(1, pid);
+    s->Bind(2, rid);
+    s->Bind(3, c.tup);
+    s->Bind(4, c.comp);
+    s->Bind(5, c.system);
+    s->Bind(6, c.code);
+    s->Bind(7, c.norm);
+    s->Bind(8, c.exact);
+    BindOpt(s, 9, c.val);
+    s->Bind(10, c.unit);
+    s->Bind(11, c.lo);
+    s->Bind(12, c.hi);
+    s->Bind(13, c.ttype);
+    s->Bind(14, c.tid);
+    s->Bind(15, c.url);
+    s->Bind(16, c.uri);
     CRS_RETURN_IF_ERROR(StepDone(s));
   }
   return Status::Ok();

@@ -3,7 +3,7 @@
 
 namespace crs::store::sqlite {
 
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 // Migration i (1-based) brings a database from version i-1 to version i.
 inline constexpr const char* kMigrations[] = {
@@ -103,6 +103,21 @@ SELECT 1;
     // allocator's serial: `next` is the first value not yet handed out.
     R"sql(
 CREATE TABLE sequences (name TEXT PRIMARY KEY, next INTEGER NOT NULL) WITHOUT ROWID;
+)sql",
+    // 6: composite parameters (docs/search-index.md, CompositeRow): one row
+    // per component of each tuple; `tup` numbers the resource's tuples and
+    // `comp` is the component's position. The value columns are those of
+    // the component's own table (unused ones empty), so the same conditions
+    // apply: token system/code, string norm/exact, date lo/hi, number and
+    // quantity val/system/code/unit, reference ttype/tid/url, uri.
+    R"sql(
+CREATE TABLE ix_comp (pid INTEGER NOT NULL, rid INTEGER NOT NULL, tup INTEGER NOT NULL,
+                      comp INTEGER NOT NULL, system TEXT NOT NULL, code TEXT NOT NULL,
+                      norm TEXT NOT NULL, exact TEXT NOT NULL, val REAL, unit TEXT NOT NULL,
+                      lo INTEGER NOT NULL, hi INTEGER NOT NULL, ttype TEXT NOT NULL,
+                      tid TEXT NOT NULL, url TEXT NOT NULL, uri TEXT NOT NULL,
+                      PRIMARY KEY (rid, pid, tup, comp)) WITHOUT ROWID;
+CREATE INDEX ix_comp_by_code ON ix_comp (pid, comp, code, system);
 )sql",
 };
 

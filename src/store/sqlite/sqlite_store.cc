@@ -222,7 +222,7 @@ class SqliteStore final : public Store {
             }
           }
         }
-        auto m = MatchFromRow(*s, -1);
+        auto m = MatchFromRow(*s, sql::kMatchTypeColumn);
         if (!m.ok()) {
           inner = m.status();
           break;
