@@ -9,6 +9,9 @@
 #
 #   bash bench/summary.sh                      # N=1000000, 10 s per line
 #   CRS_BENCH_N=20000 DURATION=5s bash bench/summary.sh
+#   CRS_BENCH_KEEP=/tmp/scr-1m bash bench/summary.sh   # keep the loaded node there,
+#                                              # and reuse it when it exists
+#   CONNS=16 ...                               # fewer connections (latency at lower load)
 #
 # Needs: build/crs (CRS=path overrides), wrk, python3, curl. Output in
 # bench/out/summary/ and on stdout.
@@ -24,7 +27,13 @@ THREADS=${THREADS:-2}
 PORT=${PORT:-18200}
 base="http://127.0.0.1:$PORT"
 
-work=$(mktemp -d /tmp/crs-summary-bench-XXXXXX)
+KEEP=${CRS_BENCH_KEEP:-}
+if [[ -n "$KEEP" ]]; then
+  work=$KEEP
+  mkdir -p "$work"
+else
+  work=$(mktemp -d /tmp/crs-summary-bench-XXXXXX)
+fi
 out="$root/bench/out/summary"
 mkdir -p "$out"
 crs_pid=""
@@ -32,7 +41,7 @@ failures=()
 cleanup() {
   [[ -n "$crs_pid" ]] && { kill "$crs_pid" 2>/dev/null || true; wait "$crs_pid" 2>/dev/null || true; }
   cp "$work/crs.err" "$out/crs.err" 2>/dev/null || true
-  rm -rf "$work"
+  [[ -n "$KEEP" ]] || rm -rf "$work"
 }
 trap cleanup EXIT
 fail() { echo "ERROR: $*" >&2; failures+=("$*"); }
@@ -45,6 +54,9 @@ expect_code() {  # want, description, curl args...
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM; load average:$(uptime | sed 's/.*load average://'); N=$N; wrk -t$THREADS -c$CONNS -d$DURATION (after a $WARMUP warm-up)"
 
+if [[ -f "$work/ids.txt" ]]; then
+  echo "reusing the node loaded in $work ($(wc -l <"$work/ids.txt") summaries of practice $(cat "$work/ods.txt"))"
+else
 start=$(date +%s.%N)
 "$CRS" gen --patients "$N" --summaries --seed 1 --out "$work/pop.ndjson"
 echo "gen: $(echo "$(date +%s.%N) - $start" | bc) s, $(wc -l <"$work/pop.ndjson") lines, $(du -h "$work/pop.ndjson" | cut -f1)"
@@ -81,6 +93,8 @@ other = next(o for o in by_practice if o != ods) if len(by_practice) > 1 else "A
 open(sys.argv[2] + "/other.txt", "w").write(other + "\n")
 print(f"{len(documents)} summaries held; practice {ods}: {len(ids)} of them")
 PY
+rm -f "$work/pop.ndjson"
+fi
 ods=$(cat "$work/ods.txt")
 first_id=$(head -1 "$work/ids.txt")
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 
@@ -70,6 +71,26 @@ std::string AuditPathFor(const std::string& path) {
 
 namespace {
 
+// WAL pages between checkpoints: the audit log's and the resource file's.
+constexpr int kAuditCheckpointPages = 300;
+constexpr int kDataCheckpointPages = 10000;
+
+// Run after each commit on the writer connection, with the pages now in the
+// WAL of the database `name`. The resource file ("data") lets its WAL grow
+// to ~40 MB between checkpoints so that checkpoints (which fsync the file)
+// stay rare under writes. The audit log ("main") grows by every request of
+// an audited read workload, and its checkpoint's fsync holds the writer --
+// and every response waiting for its audit record: at 40 MB that took
+// ~25 ms and was the read latency's p99 (60-77 ms for $summary at 64
+// connections); at ~1.2 MB (300 pages) the p99 is 8 ms for the same
+// throughput (bench/RESULTS.md, "Summary Care Record"). PASSIVE: a
+// checkpoint never waits for readers.
+int CheckpointHook(void*, sqlite3* db, const char* name, int pages) {
+  int limit = std::strcmp(name, "main") == 0 ? kAuditCheckpointPages : kDataCheckpointPages;
+  if (pages >= limit) sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  return SQLITE_OK;
+}
+
 class SqliteStore final : public Store {
  public:
   SqliteStore(std::string path, const StoreOptions& options)
@@ -94,8 +115,10 @@ class SqliteStore final : public Store {
     // The writer touches index B-trees all over the file: give it a large
     // page cache, and let the WAL grow to ~40 MB between checkpoints so
     // checkpoints (which fsync the file) stay rare.
-    CRS_RETURN_IF_ERROR(
-        write_db_->Exec("PRAGMA data.cache_size=-524288; PRAGMA wal_autocheckpoint=10000;"));
+    CRS_RETURN_IF_ERROR(write_db_->Exec("PRAGMA data.cache_size=-524288;"));
+    // Checkpoints per file (this replaces SQLite's automatic checkpoint,
+    // which counts the same for every file of the connection).
+    sqlite3_wal_hook(write_db_->raw(), &CheckpointHook, nullptr);
     write_ops_ = std::make_unique<SqliteWriteOps>(*write_db_);
     audit_ops_ = std::make_unique<SqliteAuditOps>(*write_db_);
     writer_ = std::make_unique<sql::GroupWriter>(*write_ops_, *audit_ops_, options_);
