@@ -6,7 +6,8 @@
 # audit chain verifies.
 #
 #   bash bench/import.sh                       # N=1000000 patients, no summaries
-#   N=100000 SUMMARIES=1 bash bench/import.sh  # with allergies, medications, conditions
+#   N=100000 SUMMARIES=1 bash bench/import.sh  # with Summary Care Record documents and consents
+#   N=100000 RECORDS=1 bash bench/import.sh    # with allergies, medications, conditions as resources
 #   CRS=build-bench/crs WORK=/data/bench bash bench/import.sh
 #
 # Needs: build/crs (make build), /usr/bin/time. The population file and the
@@ -19,6 +20,7 @@ CRS=${CRS:-build/crs}
 N=${N:-1000000}
 SEED=${SEED:-1}
 SUMMARIES=${SUMMARIES:-0}
+RECORDS=${RECORDS:-0}
 BATCH=${BATCH:-2000}
 WORK=${WORK:-$(mktemp -d /tmp/crs-import-bench-XXXXXX)}
 mkdir -p "$WORK"
@@ -28,7 +30,8 @@ rm -rf "$data"
 
 gen_args=(gen --patients "$N" --seed "$SEED" --out "$file")
 [ "$SUMMARIES" = 1 ] && gen_args+=(--summaries)
-echo "generating $N patients (summaries: $SUMMARIES) into $file"
+[ "$RECORDS" = 1 ] && gen_args+=(--records)
+echo "generating $N patients (summaries: $SUMMARIES, records: $RECORDS) into $file"
 /usr/bin/time -f "gen: %e s, peak RSS %M KB" "$CRS" "${gen_args[@]}"
 lines=$(wc -l < "$file")
 echo "input: $lines resources, $(du -h "$file" | cut -f1)"

@@ -28,7 +28,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM; patients=$N; wrk -t2 -c64 -d$DURATION"
-"$CRS" gen --patients "$N" --seed 1 --summaries --out "$work/pop.ndjson"
+"$CRS" gen --patients "$N" --seed 1 --records --out "$work/pop.ndjson"
 echo "resources: $(wc -l <"$work/pop.ndjson")"
 python3 bench/ndjson_to_bundles.py "$work/pop.ndjson" "$work/bundles" 1000
 bench_store_start "$work" $((PORT + 2))
