@@ -52,7 +52,7 @@ expect_code() {  # want, description, curl args...
   [[ "$got" == "$want" ]] || fail "$what: HTTP $got, expected $want"
 }
 
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM; load average:$(uptime | sed 's/.*load average://'); N=$N; wrk -t$THREADS -c$CONNS -d$DURATION (after a $WARMUP warm-up)"
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM; load average:$(uptime | sed 's/.*load average://'); N=$N (unless reused); wrk -t$THREADS -c$CONNS -d$DURATION (after a $WARMUP warm-up)"
 
 if [[ -f "$work/ids.txt" ]]; then
   echo "reusing the node loaded in $work ($(wc -l <"$work/ids.txt") summaries of practice $(cat "$work/ods.txt"))"
@@ -123,12 +123,12 @@ print(db.execute("SELECT count(*) FROM audit").fetchone()[0])' "$work/data/crs-a
 run() {  # name, path format
   local name=$1 format=$2
   CRS_BENCH_IDS="$work/ids.txt" CRS_BENCH_FORMAT="$format" \
-    wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s bench/wrk/summary.lua "${auth[@]}" "${ptv[@]}" "$base" \
+    wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s bench/wrk/access.lua "${auth[@]}" "${ptv[@]}" "$base" \
     >/dev/null 2>&1
   local before after
   before=$(audit_count)
   CRS_BENCH_IDS="$work/ids.txt" CRS_BENCH_FORMAT="$format" \
-    wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s bench/wrk/summary.lua \
+    wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s bench/wrk/access.lua \
     "${auth[@]}" "${ptv[@]}" "$base" >"$out/$name.txt" 2>&1
   after=$(audit_count)
   local rps p50 p99 reqs non2xx
