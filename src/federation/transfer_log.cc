@@ -204,6 +204,10 @@ Status TransferLog::Update(const Transfer& t) {
 
 Result<std::vector<Transfer>> TransferLog::Query(const char* sql) {
   std::lock_guard<std::mutex> lock(mu_);
+  return QueryLocked(sql);
+}
+
+Result<std::vector<Transfer>> TransferLog::QueryLocked(const char* sql) {
   CRS_ASSIGN_OR_RETURN(Stmt * s, db_->PrepareDynamic(sql));
   std::vector<Transfer> out;
   while (true) {
@@ -230,21 +234,10 @@ Result<Transfer> TransferLog::Replay(const std::string& id, const std::string& n
     (void)db_->Exec("ROLLBACK");
     return st;
   };
-  auto all = db_->PrepareDynamic(kList);
-  if (!all.ok()) return fail(all.status());
-  std::vector<Transfer> transfers;
-  while (true) {
-    auto row = (*all)->Step();
-    if (!row.ok()) {
-      (*all)->Reset();
-      return fail(row.status());
-    }
-    if (!*row) break;
-    transfers.push_back(ReadTransfer(**all));
-  }
-  (*all)->Reset();
+  auto transfers = QueryLocked(kList.c_str());
+  if (!transfers.ok()) return fail(transfers.status());
   const Transfer* old = nullptr;
-  for (const Transfer& t : transfers) {
+  for (const Transfer& t : *transfers) {
     if (t.id == id) old = &t;
   }
   if (!old) return fail(Status::NotFound("no transfer " + id));
@@ -262,7 +255,7 @@ Result<Transfer> TransferLog::Replay(const std::string& id, const std::string& n
   std::string by = found.ok() && *found ? std::string((*replayed)->Text(0)) : "";
   (*replayed)->Reset();
   if (!by.empty()) return fail(Status::Conflict("transfer " + id + " was replayed already as " + by));
-  for (const Transfer& t : transfers) {
+  for (const Transfer& t : *transfers) {
     if (t.direction == "in" && t.nhs == old->nhs && t.peer == old->peer && !Final(t.state)) {
       return fail(Status::Conflict("a transfer of this record from " + t.peer +
                                    " is under way: " + t.id));

@@ -93,6 +93,7 @@ class TransferLog {
  private:
   explicit TransferLog(std::unique_ptr<store::sqlite::Db> db);
   Result<std::vector<Transfer>> Query(const char* sql);
+  Result<std::vector<Transfer>> QueryLocked(const char* sql);  // mu_ held
   std::mutex mu_;
   std::unique_ptr<store::sqlite::Db> db_;  // GUARDED_BY(mu_)
 };
