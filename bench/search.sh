@@ -5,6 +5,7 @@
 #
 #   CRS_BENCH_PATIENTS=100000 bash bench/search.sh
 #   CRS_BENCH_STORE=postgres bash bench/search.sh   # on PostgreSQL (bench/postgres.sh)
+#   LOAD=import CRS_BENCH_PATIENTS=1000000 bash bench/search.sh  # load with crs import
 #
 # Every request carries a backend-service bearer token (role system, scope
 # system/*.cruds) minted from the server's data dir. CRS=path overrides
@@ -33,6 +34,13 @@ echo "resources: $(wc -l <"$work/pop.ndjson")"
 python3 bench/ndjson_to_bundles.py "$work/pop.ndjson" "$work/bundles" 1000
 bench_store_start "$work" $((PORT + 2))
 echo "store: ${STORE%%@*}"
+LOAD=${LOAD:-http}  # http: transactions of 1,000 through the API; import: crs import first
+if [[ "$LOAD" == import ]]; then
+  start=$(date +%s.%N)
+  "$CRS" import --data "$work/data" --store "$STORE" --report "$work/import-report.txt" \
+    "$work/pop.ndjson" | tail -1
+  echo "imported in $(echo "$(date +%s.%N) - $start" | bc) s"
+fi
 "$CRS" serve --data "$work/data" --listen "127.0.0.1:$PORT" --store "$STORE" "${replica_args[@]}" \
   >"$work/crs.out" 2>"$work/crs.err" &
 crs_pid=$!
@@ -42,12 +50,12 @@ token=$("$CRS" token --data "$work/data" --user bench --role system --org BENCH 
         --scope 'system/*.cruds' --ttl 8h | tail -1)
 auth="Authorization: Bearer $token"
 start=$(date +%s.%N)
-for f in "$work"/bundles/bundle-*.json; do
+[[ "$LOAD" == import ]] || for f in "$work"/bundles/bundle-*.json; do
   code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "$auth" -H 'Content-Type: application/fhir+json' \
     --data-binary @"$f" "http://127.0.0.1:$PORT/fhir")
   [[ "$code" == 200 ]] || { echo "load failed ($code) on $f" >&2; exit 1; }
 done
-echo "loaded in $(echo "$(date +%s.%N) - $start" | bc) s"
+[[ "$LOAD" == import ]] || echo "loaded in $(echo "$(date +%s.%N) - $start" | bc) s"
 
 export CRS_QUERIES="$work/bundles/queries.tsv"
 for kind in identifier family-birthdate patient-conditions; do

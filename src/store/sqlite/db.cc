@@ -1,5 +1,7 @@
 #include "store/sqlite/db.h"
 
+#include <mutex>
+
 #include <sqlite3.h>
 
 namespace crs::store::sqlite {
@@ -62,6 +64,12 @@ bool Stmt::IsInt(int col) const { return sqlite3_column_type(s_, col) == SQLITE_
 bool Stmt::IsReal(int col) const { return sqlite3_column_type(s_, col) == SQLITE_FLOAT; }
 
 Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool create) {
+  // SQLite's memory statistics take a process-wide mutex on every malloc and
+  // free, which the writer and every reader thread then contend for; nothing
+  // here reads them. Must precede SQLite's initialisation (the first open);
+  // if something initialised it earlier the call is refused, harmlessly.
+  static std::once_flag no_memstatus;
+  std::call_once(no_memstatus, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);

@@ -12,14 +12,19 @@ Status Done(Stmt* s) {
 
 }  // namespace
 
+Status SqliteWriteOps::Control(std::string sql) {
+  CRS_ASSIGN_OR_RETURN(Stmt * s, db_.PrepareDynamic(sql));
+  return Done(s);
+}
+
 Status SqliteWriteOps::Savepoint(const char* name) {
-  return db_.Exec(std::string("SAVEPOINT ") + name);
+  return Control(std::string("SAVEPOINT ") + name);
 }
 Status SqliteWriteOps::RollbackTo(const char* name) {
-  return db_.Exec(std::string("ROLLBACK TO ") + name);
+  return Control(std::string("ROLLBACK TO ") + name);
 }
 Status SqliteWriteOps::Release(const char* name) {
-  return db_.Exec(std::string("RELEASE ") + name);
+  return Control(std::string("RELEASE ") + name);
 }
 
 Result<std::optional<std::string>> SqliteWriteOps::FindIdempotency(const std::string& key) {

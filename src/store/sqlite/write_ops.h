@@ -17,9 +17,12 @@ class SqliteWriteOps final : public sql::WriteOps {
   // `db` is the writer connection and must outlive the ops.
   explicit SqliteWriteOps(Db& db) : db_(db), index_(db) {}
 
-  Status Begin() override { return db_.Exec("BEGIN IMMEDIATE"); }
-  Status Commit() override { return db_.Exec("COMMIT"); }
-  void Rollback() override { (void)db_.Exec("ROLLBACK"); }
+  // Transaction control through cached prepared statements: every group
+  // and every batch in it runs these, and sqlite3_exec would parse them
+  // each time.
+  Status Begin() override { return Control("BEGIN IMMEDIATE"); }
+  Status Commit() override { return Control("COMMIT"); }
+  void Rollback() override { (void)Control("ROLLBACK"); }
   Status Savepoint(const char* name) override;
   Status RollbackTo(const char* name) override;
   Status Release(const char* name) override;
@@ -44,6 +47,7 @@ class SqliteWriteOps final : public sql::WriteOps {
   void ForgetCache() override { index_.ForgetCache(); }
 
  private:
+  Status Control(std::string sql);
   Result<int64_t> InsertVersion(int64_t rid, const std::string& type, int64_t version,
                                 int64_t last_updated_ms, Method method, const std::string* body);
   Status SetCurrent(int64_t rid, int64_t version, int64_t seq, bool deleted);
