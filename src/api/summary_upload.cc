@@ -113,9 +113,10 @@ Result<PreparedSummary> PrepareSummary(Env& env, const json::value& upload,
                      (consent.ScrAllowed(rules.model) && consent.scr_additional.value_or(false));
   CRS_ASSIGN_OR_RETURN(out.built, BuildSummary(upload, build));
   std::string id = SummaryId(out.nhs);
-  json::value doc = out.built.document;
-  doc.get_object()["id"] = id;
-  CRS_ASSIGN_OR_RETURN(out.bundle, PrepareUpdate(env, "Bundle", id, std::move(doc), ""));
+  // The document moves into the write (PreparedSummary::built keeps the counts).
+  out.built.document.get_object()["id"] = id;
+  CRS_ASSIGN_OR_RETURN(out.bundle,
+                       PrepareUpdate(env, "Bundle", id, std::move(out.built.document), ""));
   const json::value* upload_identifier = upload.get_object().if_contains("identifier");
   CRS_ASSIGN_OR_RETURN(
       out.provenance,

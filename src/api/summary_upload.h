@@ -50,7 +50,7 @@ struct SummaryUploadRules {
 
 struct PreparedSummary {
   std::string nhs;
-  BuiltSummary built;  // the stored document and the counts of what was kept and left out
+  BuiltSummary built;  // the counts of what was kept and left out (its document moved into `bundle`)
   Prepared bundle;     // Bundle/scr-<nhs>, a new version
   Prepared provenance; // Provenance/scr-<nhs>, naming that version
 };

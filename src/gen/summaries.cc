@@ -120,9 +120,11 @@ void AppendStatus(std::string& b, std::string_view key, std::string_view system,
   b += "\"}]}";
 }
 
-void SnomedConcept(std::string& b, std::string_view code, std::string_view display) {
+// A CodeableConcept of one coding, with the display as its text.
+void Concept(std::string& b, std::string_view system, std::string_view code,
+             std::string_view display) {
   b += "{\"coding\":[{";
-  AppendField(b, "system", kSnomed);
+  AppendField(b, "system", system);
   b += ',';
   AppendField(b, "code", code);
   b += ',';
@@ -130,6 +132,10 @@ void SnomedConcept(std::string& b, std::string_view code, std::string_view displ
   b += "}],";
   AppendField(b, "text", display);
   b += '}';
+}
+
+void SnomedConcept(std::string& b, std::string_view code, std::string_view display) {
+  Concept(b, kSnomed, code, display);
 }
 
 // A concept known only by its text (medicines, some allergies: see
@@ -152,15 +158,7 @@ void LocalConcept(std::string& b, std::string_view text) {
     }
   }
   while (!code.empty() && code.back() == '-') code.pop_back();
-  b += "{\"coding\":[{";
-  AppendField(b, "system", kLocalCodeSystem);
-  b += ',';
-  AppendField(b, "code", code);
-  b += ',';
-  AppendField(b, "display", text);
-  b += "}],";
-  AppendField(b, "text", text);
-  b += '}';
+  Concept(b, kLocalCodeSystem, code, text);
 }
 
 void Subject(std::string& b, std::string_view key, std::string_view nhs) {
