@@ -131,6 +131,8 @@ int Main(int argc, char** argv) {
   CLI::App* mi = RegisterMigrate(app, &migrate_options);
   CopyCommandOptions copy_options;
   CLI::App* cp = RegisterCopy(app, &copy_options);
+  ReindexCommandOptions reindex_options;
+  CLI::App* ri = RegisterReindex(app, &reindex_options);
   NodeCommandOptions node_options;
   CLI::App* nd = RegisterNode(app, &node_options);
   OutboxCommandOptions outbox_options;
@@ -163,6 +165,7 @@ int Main(int argc, char** argv) {
   if (a->parsed()) return RunAudit(audit_options);
   if (mi->parsed()) return RunMigrate(migrate_options);
   if (cp->parsed()) return RunCopy(copy_options);
+  if (ri->parsed()) return RunReindex(reindex_options);
   if (nd->parsed()) return RunNode(*nd, node_options);
   if (ob->parsed()) return RunOutbox(*ob, outbox_options);
   if (tr->parsed()) return RunTransfer(*tr, transfer_options);

@@ -1,9 +1,17 @@
 #include "cli/store_command.h"
 
+#include <signal.h>
+
 #include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 
 #include "cli/node.h"
+#include "core/ids.h"
+#include "core/time.h"
+#include "fhir/model.h"
+#include "import/reindex.h"
 #include "store/store.h"
 
 namespace crs::cli {
@@ -68,6 +76,90 @@ int RunCopy(const CopyCommandOptions& o) {
   }
   std::printf("copied; check with: crs audit verify --data %s --store <the --to URL>\n",
               o.data_dir.c_str());
+  return 0;
+}
+
+namespace {
+
+std::atomic<bool> g_reindex_stop{false};
+
+void OnReindexStop(int) { g_reindex_stop.store(true); }
+
+}  // namespace
+
+CLI::App* RegisterReindex(CLI::App& app, ReindexCommandOptions* o) {
+  CLI::App* r = app.add_subcommand(
+      "reindex",
+      "Re-derive the search index, access facts and legitimate relationships of a stopped\n"
+      "node's current resources from their stored bodies (after an upgrade that changed\n"
+      "how they are extracted; docs/search-index.md). Versions are not touched. Ctrl-C\n"
+      "stops after the batch in hand.");
+  r->add_option("--data", o->data_dir, "Data directory of the node (it must not be running)")
+      ->capture_default_str();
+  r->add_option("--store", o->store_url,
+                "Store URL: sqlite: (the data dir's file), sqlite:PATH or postgres://...")
+      ->capture_default_str();
+  r->add_option("--type", o->types, "Only resources of this type (repeatable; default: all)");
+  r->add_option("--batch-size", o->batch_size, "Resources per transaction")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  return r;
+}
+
+int RunReindex(const ReindexCommandOptions& o) {
+  for (const auto& t : o.types) {
+    if (!fhir::Model::R4().IsResourceType(t) || t == "Resource" || t == "DomainResource") {
+      std::fprintf(stderr, "crs reindex: --type %s is not an R4 resource type\n", t.c_str());
+      return 2;
+    }
+  }
+  auto lock = DataDirLock::Acquire(o.data_dir, "reindex");
+  if (!lock.ok()) {
+    std::fprintf(stderr, "crs reindex: %s\n", lock.status().message().c_str());
+    return 1;
+  }
+  auto store = OpenNodeStore(o.data_dir, o.store_url, /*pool_size=*/2);
+  if (!store.ok()) {
+    std::fprintf(stderr, "crs reindex: %s\n", store.status().message().c_str());
+    return 1;
+  }
+  struct sigaction sa = {};
+  sa.sa_handler = OnReindexStop;
+  sa.sa_flags = SA_RESETHAND;  // a second Ctrl-C kills at once
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  import::ReindexOptions options;
+  options.types = o.types;
+  options.batch_size = o.batch_size;
+  options.run_id = "reindex-" + NewId();
+  auto start = std::chrono::steady_clock::now();
+  auto seconds = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  auto last_shown = start;
+  auto result = import::Reindex(
+      **store, SystemClock::Get(), options,
+      [&](const import::ReindexProgress& p) {
+        auto now = std::chrono::steady_clock::now();
+        if (now - last_shown < std::chrono::seconds(10)) return;
+        last_shown = now;
+        std::fprintf(stderr, "%lld resources (%.0f/s)\n", static_cast<long long>(p.resources),
+                     p.resources / seconds());
+      },
+      &g_reindex_stop);
+  if (!result.ok()) {
+    std::fprintf(stderr, "crs reindex: %s\n", result.status().message().c_str());
+    return 1;
+  }
+  std::printf("reindexed %lld resources in %lld batches, %.1f s (%lld without index rows)\n",
+              static_cast<long long>(result->resources), static_cast<long long>(result->batches),
+              seconds(), static_cast<long long>(result->unindexed));
+  if (g_reindex_stop.load()) {
+    std::fprintf(stderr, "crs reindex: interrupted; run it again (it starts over)\n");
+    return 1;
+  }
   return 0;
 }
 

@@ -1,10 +1,12 @@
 // Store administration: `crs migrate` creates or upgrades a store's schema
 // without serving it (e.g. before rolling out a new version to every node
 // sharing a PostgreSQL database); `crs copy` moves a stopped node's data
-// from SQLite into PostgreSQL.
+// from SQLite into PostgreSQL; `crs reindex` re-derives a stopped node's
+// search index and access facts from its stored resources.
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -35,5 +37,19 @@ CLI::App* RegisterCopy(CLI::App& app, CopyCommandOptions* options);
 // Exit code: 0 when everything was copied, 1 when nothing was (the copy is
 // one transaction), 2 for bad usage.
 int RunCopy(const CopyCommandOptions& options);
+
+struct ReindexCommandOptions {
+  std::string data_dir = "./data";
+  std::string store_url = "sqlite:";
+  std::vector<std::string> types;  // empty: every type
+  int batch_size = 1000;
+};
+
+CLI::App* RegisterReindex(CLI::App& app, ReindexCommandOptions* options);
+
+// Exit code: 0 when every resource was reindexed, 1 when the run failed or
+// was interrupted (batches already committed stay; running it again starts
+// over, which is harmless), 2 for bad usage.
+int RunReindex(const ReindexCommandOptions& options);
 
 }  // namespace crs::cli

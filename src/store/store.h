@@ -36,7 +36,21 @@ namespace crs::store {
 // versions, as if it had never been stored (a patient's withdrawn consent
 // withholds their summary: not stored, not merely hidden). A purge ignores
 // expected_version and succeeds when there is nothing to erase.
-enum class Method : char { kCreate = 'C', kUpdate = 'U', kDelete = 'D', kPatch = 'P', kPurge = 'X' };
+// kReindex is not an interaction either, and never becomes a version: it
+// replaces what the store derives from the current version (search-index
+// rows, access facts, relationships) with the write's `index` and `access`,
+// as `crs reindex` does after the extraction rules change. It applies only
+// when expected_version is still the current, non-deleted version, and is
+// otherwise a no-op (a newer write has derived its own rows); its `body`
+// is ignored.
+enum class Method : char {
+  kCreate = 'C',
+  kUpdate = 'U',
+  kDelete = 'D',
+  kPatch = 'P',
+  kPurge = 'X',
+  kReindex = 'R',
+};
 
 // Who a resource concerns and how it is labelled: what the access layer
 // (src/access/) needs to decide who may see it, stored beside the resource so

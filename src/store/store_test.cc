@@ -300,6 +300,59 @@ TEST_P(StoreContractTest, PurgeErasesEveryVersion) {
   EXPECT_EQ(store_->Read("AllergyIntolerance", "a")->version, 1);
 }
 
+// A reindex replaces the facts derived from the current version without a
+// new version; one naming a version no longer current does nothing.
+TEST_P(StoreContractTest, ReindexRewritesDerivedRowsInPlace) {
+  ASSERT_TRUE(CommitOne(Put("Observation", "o", 0, R"({"v":1})")).ok());  // facts unknown: "?"
+  auto facts = [](std::string patient, uint32_t labels, std::vector<std::string> rel) {
+    auto f = std::make_shared<AccessFacts>();
+    f->patient = std::move(patient);
+    f->labels = labels;
+    f->author_org = "A";
+    f->relationship_orgs = std::move(rel);
+    return f;
+  };
+  Write re = Put("Observation", "o", 1, "");
+  re.method = Method::kReindex;
+  re.access = facts("p1", AccessFacts::kSealed, {});
+  auto r = CommitOne(re);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->applied.size(), 1u);
+  EXPECT_EQ(r->applied[0].version, 1);
+  auto read = store_->Read("Observation", "o");
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->version, 1);
+  EXPECT_EQ(read->body, R"({"v":1})");
+  EXPECT_EQ(read->access.patient, "p1");
+  EXPECT_EQ(read->access.labels, AccessFacts::kSealed);
+  HistoryQuery h;
+  h.type = "Observation";
+  h.id = "o";
+  EXPECT_EQ(store_->History(h)->versions.size(), 1u);
+  // Relationships come from the reindexed facts too.
+  ASSERT_TRUE(CommitOne(Put("Patient", "p1", 0, R"({"v":1})")).ok());
+  EXPECT_FALSE(*store_->HasRelationship("A", "p1"));
+  Write reg = Put("Patient", "p1", 1, "");
+  reg.method = Method::kReindex;
+  reg.access = facts("p1", 0, {"A"});
+  ASSERT_TRUE(CommitOne(reg).ok());
+  EXPECT_TRUE(*store_->HasRelationship("A", "p1"));
+  // Superseded: version 2 was written after the reindex was prepared.
+  Write v2 = Put("Observation", "o", 1, R"({"v":2})");
+  v2.access = facts("p2", 0, {});
+  ASSERT_TRUE(CommitOne(v2).ok());
+  re.access = facts("p3", 0, {});
+  r = CommitOne(re);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->applied[0].version, 2);
+  EXPECT_EQ(store_->Read("Observation", "o")->access.patient, "p2");
+  // Of a resource that does not exist: nothing.
+  Write none = Put("Observation", "absent", 1, "");
+  none.method = Method::kReindex;
+  ASSERT_TRUE(CommitOne(none).ok());
+  EXPECT_EQ(store_->Read("Observation", "absent").status().code(), Code::kNotFound);
+}
+
 // The change feed: every stored version after a seq, oldest first, delete
 // markers included, purged resources gone; a cursor pages through it.
 TEST_P(StoreContractTest, ChangesListEveryVersionInSeqOrder) {

@@ -344,6 +344,20 @@ int64_t StoreScalar(const std::string& data_dir, const std::string& sql) {
   return value;
 }
 
+bool StoreExec(const std::string& data_dir, const std::string& sql) {
+  if (std::string url = PostgresUrlOf(data_dir); !url.empty()) {
+    std::string out;
+    return Psql(url, sql, &out);
+  }
+  std::string dir = data_dir.ends_with("/data") ? data_dir : data_dir + "/data";
+  if (!std::filesystem::exists(dir + "/crs.db")) dir = data_dir;
+  sqlite3* db = nullptr;
+  bool ok = sqlite3_open((dir + "/crs.db").c_str(), &db) == SQLITE_OK &&
+            sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
+  sqlite3_close(db);
+  return ok;
+}
+
 bool AuditLogExec(const std::string& data_dir, const std::string& sqlite_sql,
                   const std::string& postgres_sql) {
   if (std::string url = PostgresUrlOf(data_dir); !url.empty()) {
@@ -394,6 +408,7 @@ int RunCrs(const std::vector<std::string>& args, std::string* out) {
   // A command working on a node's store works on the store that node's
   // server uses.
   bool on_store = !args.empty() && (args[0] == "import" || args[0] == "serve" ||
+                                    args[0] == "reindex" ||
                                     (args[0] == "audit" && args.size() > 1 && args[1] == "verify"));
   bool has_store = std::find(args.begin(), args.end(), "--store") != args.end();
   auto data = std::find(args.begin(), args.end(), "--data");

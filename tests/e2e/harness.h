@@ -100,6 +100,10 @@ int RunCrs(const std::vector<std::string>& args, std::string* out);
 // -1 when it cannot be read.
 int64_t StoreScalar(const std::string& data_dir, const std::string& sql);
 
+// Runs statements (SQL both dialects read alike) on the store of the
+// stopped node whose data dir is `data_dir`; true when they succeeded.
+bool StoreExec(const std::string& data_dir, const std::string& sql);
+
 // Runs a statement on the node's audit log (crs-audit.db, or its PostgreSQL
 // database), in the dialect of each; true when it succeeded.
 bool AuditLogExec(const std::string& data_dir, const std::string& sqlite_sql,

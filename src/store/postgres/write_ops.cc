@@ -166,6 +166,12 @@ Status PgWriteOps::AppendVersion(int64_t rid, const std::string& type, int64_t v
   return Later(sql, std::move(p));
 }
 
+Status PgWriteOps::SetFacts(int64_t rid, const AccessFacts& facts) {
+  return Later("UPDATE resources SET patient = $2, labels = $3, "
+               "author_org = CASE WHEN author_org = '' THEN $4 ELSE author_org END WHERE rid = $1",
+               Params().Int(rid).Text(facts.patient).Int(facts.labels).Text(facts.author_org));
+}
+
 Status PgWriteOps::DeleteRelationships(int64_t rid) {
   return Later("DELETE FROM rel WHERE rid = $1", Params().Int(rid));
 }

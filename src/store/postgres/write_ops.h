@@ -55,6 +55,7 @@ class PgWriteOps final : public sql::WriteOps {
   Status AppendVersion(int64_t rid, const std::string& type, int64_t version,
                        int64_t last_updated_ms, Method method, const std::string* body,
                        const AccessFacts* facts) override;
+  Status SetFacts(int64_t rid, const AccessFacts& facts) override;
   Status DeleteRelationships(int64_t rid) override;
   Status InsertRelationship(const std::string& org, const std::string& patient,
                             int64_t rid) override;

@@ -59,7 +59,8 @@ Result<CommitResult> GroupWriter::Commit(const WriteBatch& batch) {
   pending.batch = &batch;
   pending.compressed.reserve(batch.writes.size());
   for (const Write& w : batch.writes) {
-    pending.compressed.push_back(w.method == Method::kDelete || w.method == Method::kPurge
+    pending.compressed.push_back(w.method == Method::kDelete || w.method == Method::kPurge ||
+                                         w.method == Method::kReindex
                                      ? std::string()
                                      : CompressBody(w.body, options_.compression_level));
   }
@@ -268,6 +269,16 @@ Result<VersionRef> GroupWriter::ApplyWrite(const Write& w, const std::string& co
       CRS_RETURN_IF_ERROR(ops_.DeleteResource(rid));
     }
     return VersionRef{w.type, w.id, 0};
+  }
+  if (w.method == Method::kReindex) {
+    // The rows derived from the current version, replaced in place; a
+    // version no longer current has been superseded by a write that
+    // derived its own.
+    if (!exists || current != w.expected_version) return VersionRef{w.type, w.id, current};
+    if (w.access) CRS_RETURN_IF_ERROR(ops_.SetFacts(rid, *w.access));
+    CRS_RETURN_IF_ERROR(WriteRelationships(rid, /*existed=*/true, w.access.get()));
+    CRS_RETURN_IF_ERROR(ops_.ReplaceIndex(rid, w.type, w.index.get(), /*had_rows=*/true));
+    return VersionRef{w.type, w.id, current};
   }
   if (current != w.expected_version) {
     return Status::Conflict("version conflict on " + w.type + ": expected " +

@@ -61,6 +61,9 @@ class WriteOps {
   virtual Status AppendVersion(int64_t rid, const std::string& type, int64_t version,
                                int64_t last_updated_ms, Method method, const std::string* body,
                                const AccessFacts* facts) = 0;
+  // Sets the resource's patient and labels, and its author_org unless one
+  // is recorded (as AppendVersion does with facts), without a new version.
+  virtual Status SetFacts(int64_t rid, const AccessFacts& facts) = 0;
   virtual Status DeleteRelationships(int64_t rid) = 0;
   virtual Status InsertRelationship(const std::string& org, const std::string& patient,
                                     int64_t rid) = 0;

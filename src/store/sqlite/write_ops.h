@@ -36,6 +36,7 @@ class SqliteWriteOps final : public sql::WriteOps {
   Status AppendVersion(int64_t rid, const std::string& type, int64_t version,
                        int64_t last_updated_ms, Method method, const std::string* body,
                        const AccessFacts* facts) override;
+  Status SetFacts(int64_t rid, const AccessFacts& facts) override;
   Status DeleteRelationships(int64_t rid) override;
   Status InsertRelationship(const std::string& org, const std::string& patient,
                             int64_t rid) override;
@@ -51,7 +52,6 @@ class SqliteWriteOps final : public sql::WriteOps {
   Result<int64_t> InsertVersion(int64_t rid, const std::string& type, int64_t version,
                                 int64_t last_updated_ms, Method method, const std::string* body);
   Status SetCurrent(int64_t rid, int64_t version, int64_t seq, bool deleted);
-  Status SetFacts(int64_t rid, const AccessFacts& facts);
 
   Db& db_;
   IndexWriter index_;
