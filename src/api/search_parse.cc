@@ -482,6 +482,13 @@ Result<std::optional<Predicate>> BuildPredicate(const Scope& scope, const std::s
         CRS_ASSIGN_OR_RETURN(Condition c, TokenCondition(raw_name, modifier, v));
         auto& token = std::get<store::TokenCond>(c);
         if (!implicit.empty() && token.system && *token.system == implicit) token.system = "";
+        // Every stored value of such a parameter has no system (the
+        // parameter is a plain path to the bound code element, checked in
+        // search_params_test), so a bare code means exactly that: an equality
+        // on the whole index prefix, which a count reads without sorting.
+        if (!implicit.empty() && !token.system && token.code && !token.text && !token.type_code) {
+          token.system = "";
+        }
         pred.any_of.push_back(std::move(c));
       }
       break;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -233,6 +234,22 @@ TEST(SearchParamRegistryTest, ImplicitSystemsComeFromRequiredBindings) {
   // CodeableConcepts carry their own systems; identifiers have none implied.
   EXPECT_EQ(Registry().Find("Observation", "code")->ImplicitSystemFor("Observation"), "");
   EXPECT_EQ(Registry().Find("Patient", "identifier")->ImplicitSystemFor("Patient"), "");
+}
+
+// The search layer reads a bare code of such a parameter as "no system"
+// (api/search_parse.cc): that holds because each one's expression for the
+// type is one plain path to a `code` element, whose index rows carry none.
+TEST(SearchParamRegistryTest, ImplicitSystemsAreOnPlainPathsOnly) {
+  const std::regex plain("[A-Z][A-Za-z]+(\\.[a-z][A-Za-z]*)+");
+  int pairs = 0;
+  for (const SearchParam& p : Registry().All()) {
+    for (const auto& [type, system] : p.implicit_systems) {
+      ++pairs;
+      std::string expr(p.ExpressionFor(type));
+      EXPECT_TRUE(std::regex_match(expr, plain)) << p.id << " on " << type << ": " << expr;
+    }
+  }
+  EXPECT_GT(pairs, 100);
 }
 
 TEST(SearchParamRegistryTest, CompositeComponentsAreResolved) {

@@ -266,6 +266,37 @@ TEST_F(AccessTest, TheDecisionIsTheSameOnEveryPath) {
   ExpectSees("backend service", As(system), {"a1"});
 }
 
+// Counts for callers who may see any patient are taken from the index
+// alone, less the labelled matches they may not see: sealed and locked
+// items count only for their author's organisation.
+TEST_F(AccessTest, CountsLeaveOutWhatTheCallerMayNotSee) {
+  ASSERT_EQ(Put("/fhir/AllergyIntolerance/a4s", Allergy("a4s", "9990000026", "91936005", "R"),
+                {{"Authorization", "Bearer " + server_.Token("R8000", "GP2")}})
+                .status,
+            201);
+  auto count = [&](const std::string& org, const std::string& query) {
+    Headers h = {{"Authorization", "Bearer " + server_.Token("system", org, "", {}, {"system/*.cruds"})}};
+    auto r = Get(query + (query.find('?') == std::string::npos ? "?" : "&") + "_summary=count", h);
+    EXPECT_EQ(r.status, 200) << r.body;
+    auto page = Get(query + (query.find('?') == std::string::npos ? "?" : "&") + "_total=accurate&_count=100", h);
+    EXPECT_EQ(Total(page), static_cast<int64_t>(Ids(page, "AllergyIntolerance").size())) << query;
+    return Total(r);
+  };
+  const std::string plain = "/fhir/AllergyIntolerance?code=http://snomed.info/sct|91936005";
+  EXPECT_EQ(count("TEST", plain), 3);  // a1 a2 a3, not GP2's sealed a4s
+  EXPECT_EQ(count("GP2", plain), 4);
+  EXPECT_EQ(count("GP1", plain), 3);
+  EXPECT_EQ(count("TEST", "/fhir/AllergyIntolerance?code=91936005"), 3);
+  EXPECT_EQ(count("TEST", "/fhir/AllergyIntolerance?code=http://snomed.info/sct|111111"), 0);
+  EXPECT_EQ(count("GP1", "/fhir/AllergyIntolerance?code=http://snomed.info/sct|111111"), 1);
+  EXPECT_EQ(count("GP1", "/fhir/AllergyIntolerance?code=http://snomed.info/sct|222222"), 1);
+  EXPECT_EQ(count("GP2", "/fhir/AllergyIntolerance?code=http://snomed.info/sct|222222"), 0);
+  EXPECT_EQ(count("TEST", "/fhir/AllergyIntolerance"), 3);
+  EXPECT_EQ(count("GP1", "/fhir/AllergyIntolerance"), 5);
+  // A bare code of a parameter with an implicit system (gender).
+  EXPECT_EQ(count("TEST", "/fhir/Patient?gender=unknown"), 0);
+}
+
 TEST_F(AccessTest, RelationshipsComeFromRecordsOnFile) {
   std::string hosp = server_.Token("R8000", "HOSP"), gp1 = server_.Token("R8000", "GP1");
   auto by_episode = Get("/fhir/AllergyIntolerance?patient=9990000034", As(hosp, {kPtv}));

@@ -9,7 +9,7 @@
 
 namespace crs::store::postgres {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // Advisory lock keys: migrations, and the writer (one group transaction at
 // a time across every process sharing the database, so that seq order is
@@ -125,6 +125,10 @@ CREATE TABLE ix_comp (pid bigint NOT NULL, rid bigint NOT NULL, tup bigint NOT N
                       url text COLLATE "C" NOT NULL, uri text COLLATE "C" NOT NULL,
                       PRIMARY KEY (rid, pid, tup, comp));
 CREATE INDEX ix_comp_by_code ON ix_comp (pid, comp, code, system);
+)sql",
+    // 3: sealed or locked resources by type, as SQLite's version 7.
+    R"sql(
+CREATE INDEX resources_labelled ON resources (type, rid) WHERE (labels & 3) <> 0;
 )sql",
 };
 
