@@ -6,6 +6,9 @@
 #   CRS_BENCH_PATIENTS=100000 bash bench/search.sh
 #   CRS_BENCH_STORE=postgres bash bench/search.sh   # on PostgreSQL (bench/postgres.sh)
 #   LOAD=import CRS_BENCH_PATIENTS=1000000 bash bench/search.sh  # load with crs import
+#   CONNS=16 bash bench/search.sh                   # fewer connections (latency below saturation)
+#   OBSERVATIONS=3 ...                              # vital signs per patient (default 3: with the
+#                                                   # records, about 5 clinical resources per patient)
 #
 # Every request carries a backend-service bearer token (role system, scope
 # system/*.cruds) minted from the server's data dir. CRS=path overrides
@@ -17,6 +20,8 @@ CRS=${CRS:-build/crs}
 N=${CRS_BENCH_PATIENTS:-100000}
 DURATION=${DURATION:-10s}
 PORT=${PORT:-18090}
+CONNS=${CONNS:-64}
+OBSERVATIONS=${OBSERVATIONS:-3}
 work=$(mktemp -d /tmp/crs-search-bench-XXXXXX)
 crs_pid=""
 source bench/postgres.sh
@@ -28,8 +33,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM; patients=$N; wrk -t2 -c64 -d$DURATION"
-"$CRS" gen --patients "$N" --seed 1 --records --out "$work/pop.ndjson"
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM; patients=$N; wrk -t2 -c$CONNS -d$DURATION"
+"$CRS" gen --patients "$N" --seed 1 --records --observations "$OBSERVATIONS" --out "$work/pop.ndjson"
 echo "resources: $(wc -l <"$work/pop.ndjson")"
 python3 bench/ndjson_to_bundles.py "$work/pop.ndjson" "$work/bundles" 1000
 bench_store_start "$work" $((PORT + 2))
@@ -58,19 +63,30 @@ done
 [[ "$LOAD" == import ]] || echo "loaded in $(echo "$(date +%s.%N) - $start" | bc) s"
 
 export CRS_QUERIES="$work/bundles/queries.tsv"
-for kind in identifier family-birthdate patient-conditions; do
-  CRS_SEARCH=$kind wrk -t2 -c64 -d"$DURATION" --latency -H "$auth" -s bench/wrk/search.lua \
+for kind in identifier family-birthdate patient-conditions patient-observations; do
+  CRS_SEARCH=$kind wrk -t2 -c"$CONNS" -d"$DURATION" --latency -H "$auth" -s bench/wrk/search.lua \
     "http://127.0.0.1:$PORT" >"$work/$kind.txt" 2>&1
   printf '%-20s %10s req/s  p50 %-8s p99 %-8s non-2xx %s\n' "$kind" \
     "$(awk '/Requests\/sec/{print $2}' "$work/$kind.txt")" \
     "$(awk '$1=="50%"{print $2}' "$work/$kind.txt")" "$(awk '$1=="99%"{print $2}' "$work/$kind.txt")" \
     "$(awk '/Non-2xx/{print $5}' "$work/$kind.txt")"
 done
-# Count of a common value: time for one _summary=count over every female patient.
-t0=$(date +%s.%N)
-total=$(curl -s -H "$auth" "http://127.0.0.1:$PORT/fhir/Patient?gender=female&_summary=count" |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
-t1=$(date +%s.%N)
-echo "count gender=female: $total in $(echo "$t1 - $t0" | bc) s"
+# Counts of common values: the best of five single requests each, as index
+# entries counted per second (every request audited, as above).
+count() {
+  local query=$1 best="" total t
+  for _ in 1 2 3 4 5; do
+    t=$(curl -s -o "$work/count.json" -w '%{time_total}' -H "$auth" \
+        "http://127.0.0.1:$PORT/fhir/$query&_summary=count")
+    if [[ -z "$best" ]] || (( $(echo "$t < $best" | bc) )); then best=$t; fi
+  done
+  total=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["total"])' "$work/count.json")
+  printf 'count %-70s %9s matches in %6.4f s: %s entries/s\n' "$query" "$total" "$best" \
+    "$(echo "$total / $best" | bc)"
+}
+count "Patient?gender=female"
+count "Condition?clinical-status=http://terminology.hl7.org/CodeSystem/condition-clinical%7Cactive"
+count "AllergyIntolerance?clinical-status=http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical%7Cactive"
+[[ "$OBSERVATIONS" == 0 ]] || count "Observation?code=http://loinc.org%7C85354-9"
 du -sh "$work/data" | awk '{print "data dir: " $1}'
 if [[ -n "$pg_data" ]]; then du -sh "$pg_data" | awk '{print "PostgreSQL cluster: " $1}'; fi

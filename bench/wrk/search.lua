@@ -1,5 +1,5 @@
 -- Search benchmark requests; CRS_SEARCH selects the query kind:
---   identifier | family-birthdate | patient-conditions
+--   identifier | family-birthdate | patient-conditions | patient-observations
 -- Values come from CRS_QUERIES (queries.tsv: nhs, family, birthDate).
 local kind = os.getenv("CRS_SEARCH") or "identifier"
 local rows = {}
@@ -15,6 +15,8 @@ request = function()
     path = "/fhir/Patient?identifier=" .. esc("https://fhir.nhs.uk/Id/nhs-number|" .. r[1])
   elseif kind == "family-birthdate" then
     path = "/fhir/Patient?family=" .. esc(r[2]) .. "&birthdate=" .. r[3]
+  elseif kind == "patient-observations" then
+    path = "/fhir/Observation?patient=Patient/" .. r[1] .. "&_sort=-date&_count=100"
   else
     path = "/fhir/Condition?patient=Patient/" .. r[1] .. "&_sort=-onset-date&_count=100"
   end

@@ -27,6 +27,11 @@ CLI::App* RegisterGen(CLI::App& app, GenCommandOptions* options) {
   g->add_flag("--records", options->records,
               "Also write each patient's allergies, medications and conditions as separate "
               "resources, as a GP practice's own (local) node holds them");
+  g->add_option("--observations", options->observations,
+                "Also write N vital-sign Observations per patient (weight, height, blood "
+                "pressure, heart rate, temperature, BMI; LOINC and UCUM) over the last five years")
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
   g->add_option("--out", options->out, "Output file (default: stdout)");
   return g;
 }
@@ -46,7 +51,7 @@ int RunGen(const GenCommandOptions& options) {
   std::setvbuf(out, io_buffer.data(), _IOFBF, io_buffer.size());
   bool write_failed = false;
   gen::GenOptions gen_options{options.patients, options.seed, options.summaries,
-                               options.records};
+                               options.records, options.observations};
   Status status = gen::Generate(gen_options, [&](std::string_view resource) {
     if (write_failed) return;
     if (std::fwrite(resource.data(), 1, resource.size(), out) != resource.size() ||

@@ -15,6 +15,7 @@ struct GenCommandOptions {
   std::uint64_t seed = 1;
   bool summaries = false;
   bool records = false;
+  int observations = 0;
   std::string out;  // empty: stdout
 };
 

@@ -10,6 +10,7 @@
 #include "gen/names.h"
 #include "gen/places.h"
 #include "gen/random.h"
+#include "gen/observations.h"
 #include "gen/summaries.h"
 #include "nhs/nhs_number.h"
 
@@ -22,6 +23,7 @@ constexpr std::uint64_t kPatientsPerPractice = 8800;
 // practices and summaries use their own disjoint streams.
 constexpr std::uint64_t kPracticeStream = 1ULL << 62;
 constexpr std::uint64_t kSummaryStream = 1ULL << 61;
+constexpr std::uint64_t kObservationStream = 1ULL << 62;
 
 // Share (per mille) of each five-year age band 0-4, 5-9, ..., 85-89, 90+:
 // the approximate shape of the ONS mid-2022 estimates for England.
@@ -487,6 +489,12 @@ Status Generate(const GenOptions& options, const ResourceSink& sink) {
         const Practice& practice = practices[person.practice];
         EmitSummaryDocument(rng, subject, {practice.ods, practice.name}, summary_buffer, sink);
       }
+    }
+    if (options.observations > 0) {
+      SummarySubject subject{nhs, person.sex, person.age, person.birth_days,
+                             person.death_days >= 0 ? person.death_days : Today()};
+      Rng rng(options.seed, kObservationStream + serial);
+      EmitObservations(rng, subject, options.observations, summary_buffer, sink);
     }
     ++serial;
     return Status::Ok();

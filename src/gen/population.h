@@ -31,6 +31,9 @@ struct GenOptions {
   // Each patient's allergies, medications and conditions as separate
   // resources, as a GP practice's own (local) node holds them (EmitSummaries).
   bool records = false;
+  // Vital-sign Observations per patient, as loose resources
+  // (EmitObservations): for search benchmarks over clinical data.
+  int observations = 0;
 };
 
 // Receives one resource as compact JSON (no trailing newline). The view is

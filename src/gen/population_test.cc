@@ -291,6 +291,74 @@ TEST(PopulationTest, SummariesReferenceTheirPatient) {
   EXPECT_GT(no_known_allergy, 600);
 }
 
+// --observations N: N vital signs per patient after the patient, dated in
+// the five years before the population date and not before birth, with
+// UCUM quantities (blood pressure as two components); the records of
+// --records are unchanged by them.
+TEST(PopulationTest, ObservationsAreVitalSignsOfTheirPatient) {
+  GenOptions with;
+  with.patients = 500;
+  with.seed = 5;
+  with.records = true;
+  with.observations = 3;
+  std::vector<json::object> all;
+  std::string without_text, with_text_records;
+  ASSERT_TRUE(Generate(with, [&](std::string_view r) {
+                auto o = json::parse(r).as_object();
+                if (o.at("resourceType") != "Observation") with_text_records += std::string(r) + "\n";
+                all.push_back(std::move(o));
+              }).ok());
+  GenOptions plain = with;
+  plain.observations = 0;
+  ASSERT_TRUE(Generate(plain, [&](std::string_view r) { without_text += std::string(r) + "\n"; }).ok());
+  EXPECT_EQ(with_text_records, without_text);
+
+  std::map<std::string, std::string> birth, last;  // patient id -> birthDate, last day seen
+  std::map<std::string, int> per_patient, codes;
+  for (const auto& r : all) {
+    if (r.at("resourceType") == "Patient") {
+      birth[Str(r.at("id"))] = Str(r.at("birthDate"));
+      last[Str(r.at("id"))] = r.contains("deceasedDateTime")
+                                  ? Str(r.at("deceasedDateTime")).substr(0, 10)
+                                  : std::string(kPopulationDate);
+    }
+    if (r.at("resourceType") != "Observation") continue;
+    std::string patient = Str(r.at("subject").at("reference")).substr(8);
+    ASSERT_TRUE(birth.count(patient)) << "an Observation precedes its patient";
+    EXPECT_EQ(Str(r.at("id")).rfind(patient + "-o", 0), 0u);
+    ++per_patient[patient];
+    EXPECT_EQ(r.at("status"), "final");
+    std::string date = Str(r.at("effectiveDateTime"));
+    EXPECT_TRUE(std::regex_match(date, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:00Z)"))) << date;
+    EXPECT_GE(date.substr(0, 10), birth[patient]);
+    EXPECT_LE(date.substr(0, 10), last[patient]);
+    int years_before = std::stoi(last[patient].substr(0, 4)) - std::stoi(date.substr(0, 4));
+    EXPECT_LE(years_before, 5) << date << " for " << last[patient];
+    const auto& coding = r.at("code").at("coding").at(0);
+    EXPECT_EQ(coding.at("system"), "http://loinc.org");
+    std::string code = Str(coding.at("code"));
+    ++codes[code];
+    const json::object* quantity = nullptr;
+    if (code == "85354-9") {
+      const auto& components = r.at("component").as_array();
+      ASSERT_EQ(components.size(), 2u);
+      double systolic = components[0].at("valueQuantity").at("value").to_number<double>();
+      double diastolic = components[1].at("valueQuantity").at("value").to_number<double>();
+      EXPECT_GT(systolic, diastolic);
+      quantity = &components[0].at("valueQuantity").as_object();
+    } else {
+      quantity = &r.at("valueQuantity").as_object();
+    }
+    EXPECT_EQ(quantity->at("system"), "http://unitsofmeasure.org");
+    EXPECT_GT(quantity->at("value").to_number<double>(), 0.0);
+  }
+  EXPECT_EQ(per_patient.size(), birth.size());
+  for (const auto& [patient, n] : per_patient) EXPECT_EQ(n, 3) << patient;
+  for (const char* code : {"29463-7", "8302-2", "85354-9", "8867-4", "8310-5", "39156-5"}) {
+    EXPECT_GT(codes[code], 20) << code;
+  }
+}
+
 // --summaries: a GP summary document per patient holding exactly the items
 // --records writes for them, or, for a patient who dissented, a Consent
 // deny and no document.

@@ -45,8 +45,8 @@ class GenServerTest : public ServerTest {};
 TEST_F(GenServerTest, EveryGeneratedResourceIsAccepted) {
   std::string file = server_.data_dir() + "/population.ndjson";
   std::string out;
-  ASSERT_EQ(RunCrs({"gen", "--patients", "700", "--summaries", "--records", "--seed", "7", "--out",
-                    file}, &out),
+  ASSERT_EQ(RunCrs({"gen", "--patients", "700", "--summaries", "--records", "--observations", "2",
+                    "--seed", "7", "--out", file}, &out),
             0)
       << out;
   std::istringstream lines(ReadFile(file));
@@ -81,9 +81,17 @@ TEST_F(GenServerTest, EveryGeneratedResourceIsAccepted) {
   EXPECT_GT(types["MedicationStatement"], 0);
   EXPECT_GT(types["AllergyIntolerance"], 0);
   EXPECT_GT(types["Consent"], 0);
+  EXPECT_EQ(types["Observation"], 1400);
+  // The vital signs answer searches on their values and components.
+  auto bp = Get("/fhir/Observation?component-code-value-quantity=http://loinc.org|8480-6$gt90"
+                "&_summary=count");
+  EXPECT_GT(bp.Json().at("total").as_int64(), 50) << bp.body;
+  auto weights = Get("/fhir/Observation?code-value-quantity=http://loinc.org|29463-7$gt1|"
+                     "http://unitsofmeasure.org|kg&date=ge2019&_summary=count");
+  EXPECT_GT(weights.Json().at("total").as_int64(), 50) << weights.body;
   EXPECT_EQ(types["Bundle"] + dissents, 700) << "a summary for each patient who did not dissent";
   EXPECT_GT(types["Bundle"], 650) << "a summary for nearly everyone";
-  EXPECT_GT(count, 2000) << "a sample of about 3,000 resources";
+  EXPECT_GT(count, 3400) << "a sample of about 4,400 resources";
   ASSERT_FALSE(with_summary.empty());
   auto summary = Get("/fhir/Patient/" + with_summary + "/$summary");
   EXPECT_EQ(summary.status, 200) << summary.body;
