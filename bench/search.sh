@@ -7,6 +7,8 @@
 #   CRS_BENCH_STORE=postgres bash bench/search.sh   # on PostgreSQL (bench/postgres.sh)
 #   LOAD=import CRS_BENCH_PATIENTS=1000000 bash bench/search.sh  # load with crs import
 #   CONNS=16 bash bench/search.sh                   # fewer connections (latency below saturation)
+#   CRS_BENCH_KEEP=/tmp/search-1m LOAD=import ...  # keep the loaded node there (SQLite),
+#                                                   # and reuse it when it exists
 #   OBSERVATIONS=3 ...                              # vital signs per patient (default 3: with the
 #                                                   # records, about 5 clinical resources per patient)
 #
@@ -22,29 +24,44 @@ DURATION=${DURATION:-10s}
 PORT=${PORT:-18090}
 CONNS=${CONNS:-64}
 OBSERVATIONS=${OBSERVATIONS:-3}
-work=$(mktemp -d /tmp/crs-search-bench-XXXXXX)
+KEEP=${CRS_BENCH_KEEP:-}
+LOAD=${LOAD:-http}  # http: transactions of 1,000 through the API; import: crs import first
+if [[ -n "$KEEP" ]]; then
+  [[ "$LOAD" == import && "${CRS_BENCH_STORE:-sqlite}" == sqlite ]] ||
+    { echo "CRS_BENCH_KEEP needs LOAD=import on SQLite" >&2; exit 2; }
+  work=$KEEP
+  mkdir -p "$work"
+else
+  work=$(mktemp -d /tmp/crs-search-bench-XXXXXX)
+fi
+reuse=""
+[[ -n "$KEEP" && -f "$work/loaded" ]] && reuse=1
 crs_pid=""
 source bench/postgres.sh
 cleanup() {
   [[ -n "$crs_pid" ]] && kill "$crs_pid" 2>/dev/null || true
   sleep 0.5
   bench_store_stop
-  rm -rf "$work"
+  [[ -n "$KEEP" ]] || rm -rf "$work"
 }
 trap cleanup EXIT
 
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM; patients=$N; wrk -t2 -c$CONNS -d$DURATION"
-"$CRS" gen --patients "$N" --seed 1 --records --observations "$OBSERVATIONS" --out "$work/pop.ndjson"
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM; load average:$(uptime | sed 's/.*load average://'); patients=$N; wrk -t2 -c$CONNS -d$DURATION"
+if [[ -z "$reuse" ]]; then
+  "$CRS" gen --patients "$N" --seed 1 --records --observations "$OBSERVATIONS" --out "$work/pop.ndjson"
+  python3 bench/ndjson_to_bundles.py "$work/pop.ndjson" "$work/bundles" 1000
+else
+  echo "reusing the node loaded in $work"
+fi
 echo "resources: $(wc -l <"$work/pop.ndjson")"
-python3 bench/ndjson_to_bundles.py "$work/pop.ndjson" "$work/bundles" 1000
 bench_store_start "$work" $((PORT + 2))
 echo "store: ${STORE%%@*}"
-LOAD=${LOAD:-http}  # http: transactions of 1,000 through the API; import: crs import first
-if [[ "$LOAD" == import ]]; then
+if [[ "$LOAD" == import && -z "$reuse" ]]; then
   start=$(date +%s.%N)
   "$CRS" import --data "$work/data" --store "$STORE" --report "$work/import-report.txt" \
     "$work/pop.ndjson" | tail -1
   echo "imported in $(echo "$(date +%s.%N) - $start" | bc) s"
+  [[ -z "$KEEP" ]] || touch "$work/loaded"
 fi
 "$CRS" serve --data "$work/data" --listen "127.0.0.1:$PORT" --store "$STORE" "${replica_args[@]}" \
   >"$work/crs.out" 2>"$work/crs.err" &
