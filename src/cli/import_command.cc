@@ -10,10 +10,16 @@
 #include <ctime>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 
+#include "access/jwt.h"
+#include "access/keys.h"
 #include "cli/node.h"
+#include "core/ids.h"
 #include "core/time.h"
+#include "http/client.h"
 #include "import/importer.h"
+#include "import/remote.h"
 
 namespace crs::cli {
 namespace {
@@ -161,7 +167,8 @@ class ConsoleObserver final : public import::ImportObserver {
 CLI::App* RegisterImport(CLI::App& app, ImportCommandOptions* o) {
   CLI::App* i = app.add_subcommand(
       "import",
-      "Bulk-load FHIR resources (NDJSON files, Bundles, or folders of them) into a stopped node.\n"
+      "Bulk-load FHIR resources (NDJSON files, Bundles, or folders of them) into a stopped node,\n"
+      "or with --server into a running one through its FHIR API.\n"
       "Each resource is stored as a PUT of it would store it (its id kept); bad lines are\n"
       "reported and skipped. Interrupted imports continue where they stopped when run again.\n"
       "Exit codes: 0 everything loaded, 1 some lines rejected (see the report) or the import\n"
@@ -195,72 +202,69 @@ CLI::App* RegisterImport(CLI::App& app, ImportCommandOptions* o) {
   i->add_option("--sensitive-codes", o->sensitive_codes,
                 "Summary Care Record documents: SNOMED CT codes whose items are left out "
                 "(default: the list shipped with crs); as crs serve --sensitive-codes");
+  i->add_option("--server", o->server,
+                "Import into this running node through its FHIR API instead "
+                "(http://host:port or http://host:port/fhir): as transactions of PUTs, "
+                "each write validated, access-checked and audited by the node, which applies "
+                "its own consent model and sensitive codes")
+      ->envname("CRS_SERVER");
+  i->add_option("--token", o->token,
+                "With --server: the bearer token to send (a backend-service token, role system; "
+                "default: one minted with the node key in --data DIR, as crs token does)")
+      ->envname("CRS_TOKEN");
   i->add_option("--stop-after", o->stop_after, "Tests: exit abruptly after N batches")
       ->group("");  // hidden
   return i;
 }
 
-int RunImport(const ImportCommandOptions& o) {
-  auto files = import::ListInputs(o.paths);
-  if (!files.ok()) {
-    std::fprintf(stderr, "crs import: %s\n", files.status().message().c_str());
-    return 2;
-  }
-  access::SensitiveCodes sensitive = access::SensitiveCodes::Default();
-  if (!o.sensitive_codes.empty()) {
-    auto codes = access::SensitiveCodes::Load(o.sensitive_codes);
-    if (!codes.ok()) {
-      std::fprintf(stderr, "crs import: --sensitive-codes: %s\n", codes.status().message().c_str());
-      return 2;
-    }
-    sensitive = std::move(*codes);
-  }
-  auto lock = DataDirLock::Acquire(o.data_dir, "import");
-  if (!lock.ok()) {
-    std::fprintf(stderr, "crs import: %s; stop the node first (crs import loads a stopped node)\n",
-                 lock.status().message().c_str());
-    return 1;
-  }
-  auto store = OpenNodeStore(o.data_dir, o.store_url);
-  if (!store.ok()) {
-    std::fprintf(stderr, "crs import: %s\n", store.status().message().c_str());
-    return 1;
-  }
-  std::string report_path = o.report.empty()
-                                ? (std::filesystem::path(o.data_dir) /
-                                   ("import-report-" + LocalStamp("%Y%m%d-%H%M%S") + ".txt"))
-                                      .string()
-                                : o.report;
-  std::FILE* report = std::fopen(report_path.c_str(), "w");
-  if (report == nullptr) {
-    std::fprintf(stderr, "crs import: cannot write the report %s\n", report_path.c_str());
-    return 1;
-  }
-  std::fprintf(report, "crs import report, %s\n", LocalStamp("%Y-%m-%d %H:%M:%S %z").c_str());
-  for (const auto& f : *files) std::fprintf(report, "input: %s\n", f.path.c_str());
-  std::fprintf(report, "rejected lines (file:line[: entry N]: reason):\n");
+namespace {
 
-  import::ImportOptions io;
-  io.files = *files;
-  io.author_org = o.org;
-  io.batch_size = o.batch_size;
-  io.sensitive_codes = std::move(sensitive);
-  io.consent_model = o.consent_model == "explicit" ? access::ConsentModel::kExplicit
-                                                   : access::ConsentModel::kImplied;
-  io.checkpoint_path = (std::filesystem::path(o.data_dir) / "import-checkpoint.txt").string();
-  io.run_id = "import-" + std::to_string(SystemClock::Get().NowMs());
-  if (o.restart) std::filesystem::remove(io.checkpoint_path);
-  if (o.stop_after > 0) {
-    io.after_commit = [n = o.stop_after](int64_t batch) {
-      if (batch < n) return;
-      std::fprintf(stderr, "crs import: stopping abruptly after batch %lld (--stop-after)\n",
-                   static_cast<long long>(batch));
-      std::_Exit(1);
-    };
+// The bearer token of a remote import: --token as given, or a
+// backend-service token minted with the node key in the data dir, renewed
+// five minutes before it expires.
+class TokenSource {
+ public:
+  TokenSource(const ImportCommandOptions& o) : o_(o) {}
+
+  Status Init() {
+    if (!o_.token.empty()) return Status::Ok();
+    if (!std::filesystem::exists(std::filesystem::path(o_.data_dir) / "keys" / "node-es256.pem")) {
+      return Status::Invalid("--server needs --token, or --data naming the node's data directory "
+                             "(its key signs a token)");
+    }
+    auto key = access::LoadOrCreateNodeKey(o_.data_dir);
+    if (!key.ok()) return key.status();
+    key_ = std::move(*key);
+    return Status::Ok();
   }
-  CatchStopSignals();
-  ConsoleObserver observer(report);
-  auto summary = import::Import(**store, SystemClock::Get(), io, observer, &g_stop);
+
+  Result<std::string> Get() {
+    if (!o_.token.empty()) return o_.token;
+    int64_t now = SystemClock::Get().NowMs() / 1000;
+    if (token_.empty() || now + 300 >= expires_) {
+      access::TokenClaims claims;
+      claims.user = "crs-import";
+      claims.name = "crs import";
+      claims.role = "system";
+      claims.org = o_.org;
+      claims.scopes = {"system/*.cruds"};
+      claims.ttl_seconds = 3600;
+      CRS_ASSIGN_OR_RETURN(token_, access::MintToken(*key_, claims, now));
+      expires_ = now + claims.ttl_seconds;
+    }
+    return token_;
+  }
+
+ private:
+  const ImportCommandOptions& o_;
+  std::optional<access::NodeKey> key_;
+  std::string token_;
+  int64_t expires_ = 0;
+};
+
+// Ends the run: prints and reports the outcome; returns the exit code.
+int Finish(const Result<import::ImportSummary>& summary, ConsoleObserver& observer,
+           std::FILE* report, const std::string& report_path) {
   observer.Done();
   double seconds = observer.Seconds();
   if (!summary.ok()) {
@@ -289,6 +293,117 @@ int RunImport(const ImportCommandOptions& o) {
     return 1;
   }
   return rejected > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+int RunImport(const ImportCommandOptions& o) {
+  auto files = import::ListInputs(o.paths);
+  if (!files.ok()) {
+    std::fprintf(stderr, "crs import: %s\n", files.status().message().c_str());
+    return 2;
+  }
+  bool remote = !o.server.empty();
+  access::SensitiveCodes sensitive = access::SensitiveCodes::Default();
+  if (!o.sensitive_codes.empty() && !remote) {
+    auto codes = access::SensitiveCodes::Load(o.sensitive_codes);
+    if (!codes.ok()) {
+      std::fprintf(stderr, "crs import: --sensitive-codes: %s\n", codes.status().message().c_str());
+      return 2;
+    }
+    sensitive = std::move(*codes);
+  }
+  std::optional<DataDirLock> lock;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<http::Client> client;
+  TokenSource tokens(o);
+  // Where the checkpoint and report go: the data dir, or for a remote
+  // import without one, the current directory.
+  std::string dir = o.data_dir;
+  if (remote) {
+    std::string base = o.server;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    if (!base.ends_with("/fhir")) base += "/fhir";
+    auto c = http::Client::Create(base);
+    if (!c.ok()) {
+      std::fprintf(stderr, "crs import: --server: %s\n", c.status().message().c_str());
+      return 2;
+    }
+    client = std::move(*c);
+    if (Status st = tokens.Init(); !st.ok()) {
+      std::fprintf(stderr, "crs import: %s\n", st.message().c_str());
+      return 2;
+    }
+    if (!std::filesystem::is_directory(dir)) dir = ".";
+  } else {
+    auto held = DataDirLock::Acquire(o.data_dir, "import");
+    if (!held.ok()) {
+      std::fprintf(stderr,
+                   "crs import: %s; stop the node first, or import through its API with "
+                   "--server URL\n",
+                   held.status().message().c_str());
+      return 1;
+    }
+    lock.emplace(std::move(*held));
+    auto opened = OpenNodeStore(o.data_dir, o.store_url);
+    if (!opened.ok()) {
+      std::fprintf(stderr, "crs import: %s\n", opened.status().message().c_str());
+      return 1;
+    }
+    store = std::move(*opened);
+  }
+  std::string report_path =
+      o.report.empty()
+          ? (std::filesystem::path(dir) / ("import-report-" + LocalStamp("%Y%m%d-%H%M%S") + ".txt"))
+                .string()
+          : o.report;
+  std::FILE* report = std::fopen(report_path.c_str(), "w");
+  if (report == nullptr) {
+    std::fprintf(stderr, "crs import: cannot write the report %s\n", report_path.c_str());
+    return 1;
+  }
+  std::fprintf(report, "crs import report, %s\n", LocalStamp("%Y-%m-%d %H:%M:%S %z").c_str());
+  if (remote) std::fprintf(report, "into: %s\n", client->base_url().c_str());
+  for (const auto& f : *files) std::fprintf(report, "input: %s\n", f.path.c_str());
+  std::fprintf(report, "rejected lines (file:line[: entry N]: reason):\n");
+  // A remote import keeps its own checkpoint: the node's data may have
+  // been loaded locally before.
+  std::string checkpoint_path =
+      (std::filesystem::path(dir) / (remote ? "import-checkpoint-remote.txt" : "import-checkpoint.txt"))
+          .string();
+  if (o.restart) std::filesystem::remove(checkpoint_path);
+  CatchStopSignals();
+  ConsoleObserver observer(report);
+
+  if (remote) {
+    import::RemoteOptions ro;
+    ro.files = *files;
+    ro.batch_size = o.batch_size;
+    ro.checkpoint_path = checkpoint_path;
+    ro.run_id = "import-" + NewId();
+    ro.token = [&tokens] { return tokens.Get(); };
+    auto summary = import::ImportRemote(*client, ro, observer, &g_stop);
+    return Finish(summary, observer, report, report_path);
+  }
+  import::ImportOptions io;
+  io.files = *files;
+  io.author_org = o.org;
+  io.batch_size = o.batch_size;
+  io.sensitive_codes = std::move(sensitive);
+  io.consent_model = o.consent_model == "explicit" ? access::ConsentModel::kExplicit
+                                                   : access::ConsentModel::kImplied;
+  io.checkpoint_path = checkpoint_path;
+  io.run_id = "import-" + std::to_string(SystemClock::Get().NowMs());
+  if (o.stop_after > 0) {
+    io.after_commit = [n = o.stop_after](int64_t batch) {
+      if (batch < n) return;
+      std::fprintf(stderr, "crs import: stopping abruptly after batch %lld (--stop-after)\n",
+                   static_cast<long long>(batch));
+      std::_Exit(1);
+    };
+  }
+  auto summary = import::Import(*store, SystemClock::Get(), io, observer, &g_stop);
+  return Finish(summary, observer, report, report_path);
 }
 
 }  // namespace crs::cli

@@ -1,5 +1,5 @@
-// `crs import`: bulk-load NDJSON files and Bundles into a stopped node
-// (docs/import.md).
+// `crs import`: bulk-load NDJSON files and Bundles into a stopped node, or
+// through the FHIR API of a running one (--server) (docs/import.md).
 #pragma once
 
 #include <cstdint>
@@ -23,6 +23,8 @@ struct ImportCommandOptions {
   std::string consent_model = "implied";  // Summary Care Record documents
   std::string sensitive_codes;            // empty: the shipped list
   int64_t stop_after = 0;  // tests (hidden): exit abruptly after this many batches
+  std::string server;      // a running node's base URL: import through its API
+  std::string token;       // with server: the bearer token (default: minted from DIR's node key)
 };
 
 // Adds the `import` subcommand to `app`, parsing into `options` (which must

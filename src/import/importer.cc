@@ -256,21 +256,8 @@ class Reader {
 
   Status ReadJsonFile() {
     if (at_.done) return Status::Ok();
-    CRS_ASSIGN_OR_RETURN(std::string text, ReadWhole(file_->path));
+    CRS_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(file_->path));
     return ReadValue(text, 0, 0, file_->size, at_.position.entry);
-  }
-
-  static Result<std::string> ReadWhole(const std::string& path) {
-    std::string text;
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (f == nullptr) return Status::Unavailable(path + ": " + std::strerror(errno));
-    char buf[1 << 16];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, n);
-    bool failed = std::ferror(f) != 0;
-    std::fclose(f);
-    if (failed) return Status::Unavailable(path + ": read error");
-    return text;
   }
 
   // One line (or a .json file's whole text) starting at byte `start` and
@@ -464,6 +451,25 @@ class Reader {
 
 }  // namespace
 
+Resume ResumeFrom(const Checkpoint& checkpoint, const std::vector<InputFile>& files,
+                  ImportObserver& observer) {
+  Resume r;
+  for (const InputFile& f : files) {
+    FileProgress start;
+    const FileProgress* saved = checkpoint.Find(f.path);
+    if (saved != nullptr && saved->size == f.size && saved->mtime_ns == f.mtime_ns) {
+      start = *saved;
+      r.rejected_earlier += saved->rejected;
+      r.before += saved->done ? f.size : saved->position.offset;
+    } else if (saved != nullptr) {
+      observer.Note(f.path + " changed since the last import: reading it from the start");
+    }
+    r.starts.push_back(start);
+    r.total += f.size;
+  }
+  return r;
+}
+
 Result<ImportSummary> Import(store::Store& store, const Clock& clock, const ImportOptions& options,
                              ImportObserver& observer, const std::atomic<bool>* stop) {
   Checkpoint checkpoint;
@@ -471,23 +477,10 @@ Result<ImportSummary> Import(store::Store& store, const Clock& clock, const Impo
     CRS_ASSIGN_OR_RETURN(checkpoint, Checkpoint::Load(options.checkpoint_path));
   }
   ImportSummary summary;
-  // Where each file starts: its checkpointed progress, unless it changed.
-  std::vector<FileProgress> starts;
-  uint64_t total = 0, before = 0;
-  for (const InputFile& f : options.files) {
-    FileProgress start;
-    const FileProgress* saved = checkpoint.Find(f.path);
-    if (saved != nullptr && saved->size == f.size && saved->mtime_ns == f.mtime_ns) {
-      start = *saved;
-      summary.rejected_earlier += saved->rejected;
-      before += saved->done ? f.size : saved->position.offset;
-    } else if (saved != nullptr) {
-      observer.Note(f.path + " changed since the last import: reading it from the start");
-    }
-    starts.push_back(start);
-    total += f.size;
-  }
-  ImportProgress start{{}, 0, total, before, before};
+  Resume resume = ResumeFrom(checkpoint, options.files, observer);
+  summary.rejected_earlier = resume.rejected_earlier;
+  const std::vector<FileProgress>& starts = resume.starts;
+  ImportProgress start{{}, 0, resume.total, resume.before, resume.before};
   Committer committer(store, checkpoint, options, observer, start);
   Reader reader(store, clock, options, observer, committer, stop);
   Status st = Status::Ok();

@@ -19,6 +19,7 @@
 #include "access/sensitive.h"
 #include "core/status.h"
 #include "core/time.h"
+#include "import/checkpoint.h"
 #include "import/inputs.h"
 #include "store/store.h"
 
@@ -80,6 +81,18 @@ struct ImportSummary {
   int64_t rejected_earlier = 0;  // rejected by earlier runs of a resumed import
   bool interrupted = false;      // *stop was set: the rest is left for the next run
 };
+
+// Where an import of `files` resumes from `checkpoint`: each file's saved
+// progress, unless the file changed since (then it is read from the start,
+// with a note to `observer`).
+struct Resume {
+  std::vector<FileProgress> starts;  // per file, in order
+  uint64_t total = 0;                // bytes in all files
+  uint64_t before = 0;               // bytes done by earlier runs
+  int64_t rejected_earlier = 0;
+};
+Resume ResumeFrom(const Checkpoint& checkpoint, const std::vector<InputFile>& files,
+                  ImportObserver& observer);
 
 // Imports options.files, continuing from the checkpoint when there is one.
 // Rejected lines are reported and skipped; the import stops early (after

@@ -37,6 +37,19 @@ Result<InputFile> Describe(const fs::path& path) {
 
 }  // namespace
 
+Result<std::string> ReadWholeFile(const std::string& path) {
+  std::string text;
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return Status::Unavailable(path + ": " + std::strerror(errno));
+  char buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, n);
+  bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) return Status::Unavailable(path + ": read error");
+  return text;
+}
+
 Result<std::vector<InputFile>> ListInputs(const std::vector<std::string>& paths) {
   std::vector<InputFile> files;
   std::set<std::string> seen;

@@ -35,6 +35,9 @@ struct InputFile {
 // nor a folder.
 Result<std::vector<InputFile>> ListInputs(const std::vector<std::string>& paths);
 
+// The whole contents of `path` (a .json input). Unavailable on I/O errors.
+Result<std::string> ReadWholeFile(const std::string& path);
+
 // Reads an NDJSON file line by line from a byte offset, through a large
 // buffer (no per-line allocation). Lines may be of any length.
 class LineReader {

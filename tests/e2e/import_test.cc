@@ -1,5 +1,6 @@
 // `crs import`: bulk loading into a stopped node -- generated populations,
-// Bundles, bad lines, interruption and resume, and the running-node guard.
+// Bundles, bad lines, interruption and resume, and the running-node guard --
+// and into a running one through its API (--server).
 
 #include <boost/json.hpp>
 #include <filesystem>
@@ -280,6 +281,74 @@ TEST(ImportTest, InterruptedImportResumesWithoutDuplicates) {
   EXPECT_EQ(RunCrs({"audit", "verify", "--data", dir}, &out), 0) << out;
 }
 
+// --server: a running node is loaded through its FHIR API, serving
+// meanwhile; bad lines are reported as for a stopped node, summary
+// documents are kept as uploads, and a rerun finds everything done.
+TEST(ImportTest, IntoARunningNodeThroughItsApi) {
+  ServerProcess server;
+  ASSERT_TRUE(server.Start());
+  std::string dir = server.data_dir() + "/data";
+  std::string file = server.data_dir() + "/population.ndjson";
+  std::string out;
+  ASSERT_EQ(RunCrs({"gen", "--patients", "200", "--summaries", "--observations", "1", "--seed",
+                    "11", "--out", file}, &out),
+            0)
+      << out;
+  std::map<std::string, int> types = TypesIn(file);
+  std::string bad = server.data_dir() + "/bad.ndjson";
+  {
+    std::ofstream f(bad);
+    f << R"({"resourceType":"Organization","id":"Y99999","name":"Late Surgery"})"
+         "\n"  // 1 ok
+      << R"({"resourceType":"Patient" this is not JSON)"
+         "\n"  // 2
+      << R"({"resourceType":"Patient","id":"1234567890","gender":"male"})"
+         "\n"  // 3 NHS number
+      << R"({"resourceType":"Bundle","type":"transaction","entry":[)"  // 4
+      << R"({"resource":{"resourceType":"Organization","id":"Y88888"},"request":{"method":"PUT","url":"Organization/Y88888"}},)"
+      << R"({"request":{"method":"DELETE","url":"Patient/9990000018"}}]})"
+         "\n";
+  }
+  std::string url = "http://127.0.0.1:" + std::to_string(server.port());
+  EXPECT_EQ(RunCrs({"import", "--data", dir, "--server", url, "--batch-size", "150", file, bad},
+                   &out),
+            1)
+      << out;
+  EXPECT_NE(out.find("3 rejected"), std::string::npos) << out;
+  for (const std::string& where : {"bad.ndjson:2: ", "bad.ndjson:3: HTTP 400", "bad.ndjson:4: entry 2: "}) {
+    EXPECT_NE(out.find(where), std::string::npos) << where << " in\n" << out;
+  }
+  Client client(server.port(), server.SystemToken());
+  EXPECT_EQ(Total(client, "/fhir/Patient?_summary=count"), types["Patient"]);
+  EXPECT_EQ(Total(client, "/fhir/Observation?_summary=count"), types["Observation"]);
+  EXPECT_EQ(Total(client, "/fhir/Consent?_summary=count"), types["Consent"]);
+  EXPECT_EQ(Total(client, "/fhir/Organization?_summary=count"), types["Organization"] + 2);
+  // Summary documents became uploads: Bundle/scr-<nhs> with a Provenance.
+  EXPECT_EQ(Total(client, "/fhir/Bundle?_summary=count"), types["Bundle"]);
+  EXPECT_EQ(Total(client, "/fhir/Provenance?_summary=count"), types["Bundle"]);
+  EXPECT_EQ(client.Send("GET", "/fhir/Bundle/scr-9990000018").status, 200);
+  // Every write was the node's own work, audited as the importing service.
+  EXPECT_GT(CountAudit(dir, R"("user":"crs-import")"), 0);
+  EXPECT_GT(CountAudit(dir, R"("action":"transaction")"), 0);
+  EXPECT_GT(CountAudit(dir, R"("action":"summary-upload")"), 0);
+  // The checkpoint has both files done.
+  ASSERT_EQ(RunCrs({"import", "--data", dir, "--server", url, file}, &out), 0) << out;
+  EXPECT_NE(out.find("imported 0 resources"), std::string::npos) << out;
+  // No token and no node key to sign one: a usage error.
+  EXPECT_EQ(RunCrs({"import", "--data", server.data_dir() + "/none", "--server", url, file}, &out),
+            2);
+  EXPECT_NE(out.find("--token"), std::string::npos) << out;
+  // A token that may not write: every line reported, nothing written.
+  std::string reader = server.Token("patient", "", "9990000018");
+  EXPECT_EQ(RunCrs({"import", "--data", dir, "--server", url, "--token", reader, "--restart", bad},
+                   &out),
+            1)
+      << out;
+  EXPECT_NE(out.find("bad.ndjson:1: HTTP 403"), std::string::npos) << out;
+  ASSERT_EQ(server.Stop(SIGTERM), 0);
+  EXPECT_EQ(RunCrs({"audit", "verify", "--data", dir}, &out), 0) << out;
+}
+
 TEST(ImportTest, RefusesARunningNode) {
   ServerProcess server;
   ASSERT_TRUE(server.Start());
@@ -289,6 +358,7 @@ TEST(ImportTest, RefusesARunningNode) {
   std::string out;
   EXPECT_EQ(RunCrs({"import", "--data", server.data_dir() + "/data", file}, &out), 1);
   EXPECT_NE(out.find("in use by crs serve, pid"), std::string::npos) << out;
+  EXPECT_NE(out.find("--server"), std::string::npos) << out;
   // A second server on the same directory is refused the same way.
   std::string serve_out;
   EXPECT_EQ(RunCrs({"serve", "--data", server.data_dir() + "/data", "--listen", "127.0.0.1:0"},
