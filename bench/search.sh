@@ -49,7 +49,9 @@ trap cleanup EXIT
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM; load average:$(uptime | sed 's/.*load average://'); patients=$N; wrk -t2 -c$CONNS -d$DURATION"
 if [[ -z "$reuse" ]]; then
   "$CRS" gen --patients "$N" --seed 1 --records --observations "$OBSERVATIONS" --out "$work/pop.ndjson"
-  python3 bench/ndjson_to_bundles.py "$work/pop.ndjson" "$work/bundles" 1000
+  # Transaction Bundles for the HTTP load; with crs import, the query sample only.
+  python3 bench/ndjson_to_bundles.py "$work/pop.ndjson" "$work/bundles" 1000 \
+    $([[ "$LOAD" == import ]] && echo --queries-only)
 else
   echo "reusing the node loaded in $work"
 fi
