@@ -451,12 +451,15 @@ class Reader {
 
 }  // namespace
 
-Resume ResumeFrom(const Checkpoint& checkpoint, const std::vector<InputFile>& files,
-                  ImportObserver& observer) {
+Result<Resume> ResumeFrom(const std::string& checkpoint_path, const std::vector<InputFile>& files,
+                          ImportObserver& observer) {
   Resume r;
+  if (!checkpoint_path.empty()) {
+    CRS_ASSIGN_OR_RETURN(r.checkpoint, Checkpoint::Load(checkpoint_path));
+  }
   for (const InputFile& f : files) {
     FileProgress start;
-    const FileProgress* saved = checkpoint.Find(f.path);
+    const FileProgress* saved = r.checkpoint.Find(f.path);
     if (saved != nullptr && saved->size == f.size && saved->mtime_ns == f.mtime_ns) {
       start = *saved;
       r.rejected_earlier += saved->rejected;
@@ -472,16 +475,11 @@ Resume ResumeFrom(const Checkpoint& checkpoint, const std::vector<InputFile>& fi
 
 Result<ImportSummary> Import(store::Store& store, const Clock& clock, const ImportOptions& options,
                              ImportObserver& observer, const std::atomic<bool>* stop) {
-  Checkpoint checkpoint;
-  if (!options.checkpoint_path.empty()) {
-    CRS_ASSIGN_OR_RETURN(checkpoint, Checkpoint::Load(options.checkpoint_path));
-  }
+  CRS_ASSIGN_OR_RETURN(Resume resume, ResumeFrom(options.checkpoint_path, options.files, observer));
   ImportSummary summary;
-  Resume resume = ResumeFrom(checkpoint, options.files, observer);
   summary.rejected_earlier = resume.rejected_earlier;
   const std::vector<FileProgress>& starts = resume.starts;
-  ImportProgress start{{}, 0, resume.total, resume.before, resume.before};
-  Committer committer(store, checkpoint, options, observer, start);
+  Committer committer(store, resume.checkpoint, options, observer, resume.Start());
   Reader reader(store, clock, options, observer, committer, stop);
   Status st = Status::Ok();
   uint64_t bytes_before = 0;

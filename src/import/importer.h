@@ -82,17 +82,20 @@ struct ImportSummary {
   bool interrupted = false;      // *stop was set: the rest is left for the next run
 };
 
-// Where an import of `files` resumes from `checkpoint`: each file's saved
-// progress, unless the file changed since (then it is read from the start,
-// with a note to `observer`).
+// Where an import of `files` resumes: the checkpoint at `checkpoint_path`
+// (none when empty or absent) and each file's saved progress, unless the
+// file changed since (then it is read from the start, with a note to
+// `observer`). Invalid when the file is not a checkpoint.
 struct Resume {
+  Checkpoint checkpoint;
   std::vector<FileProgress> starts;  // per file, in order
   uint64_t total = 0;                // bytes in all files
   uint64_t before = 0;               // bytes done by earlier runs
   int64_t rejected_earlier = 0;
+  ImportProgress Start() const { return ImportProgress{{}, 0, total, before, before}; }
 };
-Resume ResumeFrom(const Checkpoint& checkpoint, const std::vector<InputFile>& files,
-                  ImportObserver& observer);
+Result<Resume> ResumeFrom(const std::string& checkpoint_path, const std::vector<InputFile>& files,
+                          ImportObserver& observer);
 
 // Imports options.files, continuing from the checkpoint when there is one.
 // Rejected lines are reported and skipped; the import stops early (after

@@ -377,15 +377,10 @@ class RemoteImporter {
 Result<ImportSummary> ImportRemote(http::Client& client, const RemoteOptions& options,
                                    ImportObserver& observer, const std::atomic<bool>* stop) {
   if (!options.token) return Status::Invalid("a remote import needs a token");
-  Checkpoint checkpoint;
-  if (!options.checkpoint_path.empty()) {
-    CRS_ASSIGN_OR_RETURN(checkpoint, Checkpoint::Load(options.checkpoint_path));
-  }
+  CRS_ASSIGN_OR_RETURN(Resume resume, ResumeFrom(options.checkpoint_path, options.files, observer));
   ImportSummary summary;
-  Resume resume = ResumeFrom(checkpoint, options.files, observer);
   summary.rejected_earlier = resume.rejected_earlier;
-  RemoteImporter importer(client, options, observer, stop, checkpoint,
-                          ImportProgress{{}, 0, resume.total, resume.before, resume.before});
+  RemoteImporter importer(client, options, observer, stop, resume.checkpoint, resume.Start());
   Status st = Status::Ok();
   uint64_t bytes_before = 0;
   for (size_t i = 0; i < options.files.size() && st.ok() && !importer.Stopped(); ++i) {
