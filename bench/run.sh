@@ -15,6 +15,10 @@
 #
 # Every request carries a backend-service bearer token (role system, scope
 # system/*.cruds) minted from the server's data dir; nginx gets the same header.
+# Every read is then audited (issue 5); a last line reads by id again with the
+# server restarted in the foundation's own shape, without tokens, access
+# control or audit (--benchmark-baseline-without-access-control), as the
+# foundation's read target is set.
 #
 # Needs: build/crs (make build; CRS=path overrides), wrk, nginx
 # (scripts/install-deps.sh with CRS_WITH_BENCH=1), python3, curl. Results go
@@ -110,6 +114,12 @@ run nginx-static "http://127.0.0.1:$NGINX_PORT/patient.json"
 run read-by-id "http://127.0.0.1:$PORT" bench/wrk/read.lua
 run create "http://127.0.0.1:$PORT/fhir/Patient" bench/wrk/create.lua
 CRS_BENCH_BODY="$work/allergy.json" run update "http://127.0.0.1:$PORT" bench/wrk/update.lua
-echo "read/nginx ratio: $(echo "scale=3; $(cat "$out/read-by-id.rps") / $(cat "$out/nginx-static.rps")" | bc)"
+kill "$crs_pid" && wait "$crs_pid" 2>/dev/null || true
+"$CRS" serve --data "$work/data" --listen "127.0.0.1:$PORT" --store "$STORE" "${replica_args[@]}" \
+  --benchmark-baseline-without-access-control >"$work/crs.out" 2>"$work/crs.err" &
+crs_pid=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+run read-no-audit "http://127.0.0.1:$PORT" bench/wrk/read.lua
+echo "read/nginx ratio: $(echo "scale=3; $(cat "$out/read-by-id.rps") / $(cat "$out/nginx-static.rps")" | bc) (audited), $(echo "scale=3; $(cat "$out/read-no-audit.rps") / $(cat "$out/nginx-static.rps")" | bc) (without tokens, access control and audit)"
 du -sh "$work/data" | awk '{print "data dir after the run: " $1}'
 if [[ -n "$pg_data" ]]; then du -sh "$pg_data" | awk '{print "PostgreSQL cluster after the run: " $1}'; fi
