@@ -200,7 +200,11 @@ class PostgresStore final : public Store {
         });
   }
 
-  Result<CommitResult> Commit(const WriteBatch& batch) override { return writer_->Commit(batch); }
+  Result<CommitResult> Commit(const WriteBatch& batch) override {
+    Result<CommitResult> out = writer_->Commit(batch);
+    if (out.ok()) replicas_.NoteClientWrite();
+    return out;
+  }
 
   Result<int64_t> ReserveSequence(std::string_view name, int64_t count) override {
     return writer_->ReserveSequence(name, count);
