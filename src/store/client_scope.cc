@@ -1,5 +1,7 @@
 #include "store/client_scope.h"
 
+#include <utility>
+
 namespace crs::store {
 namespace {
 
