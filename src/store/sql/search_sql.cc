@@ -473,7 +473,11 @@ class Builder {
     std::string s = "TRUE";
     if (c.id) s += " AND " + TextEq(X() + ".tid", *c.id, args_);
     if (c.type) s += " AND " + X() + ".ttype = " + Arg(*c.type);
-    if (c.url) s += " AND " + TextEq(X() + ".url", *c.url, args_);
+    if (c.url) {
+      s += " AND " + TextEq(X() + ".url", *c.url, args_);
+      // Lets a generic plan use PostgreSQL's partial index on url (WHERE url <> '').
+      if (!c.url->empty()) s += " AND " + X() + ".url <> ''";
+    }
     return s;
   }
 
