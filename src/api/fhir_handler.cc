@@ -12,6 +12,7 @@
 #include "api/subset.h"
 #include "api/web_ui.h"
 #include "core/ids.h"
+#include "store/client_scope.h"
 #include "spdlog/spdlog.h"
 
 namespace crs::api {
@@ -234,7 +235,15 @@ class FhirHandler final : public http::Handler {
           ctx.caller.get());
       if (!headers.ok()) return SetError(headers, out);
     }
+    // Read-your-writes per client when reads go to replicas: this caller's
+    // reads see its own writes (store/client_scope.h).
+    store::ClientScope client(ctx.caller ? ClientKey(*ctx.caller) : std::string());
     Dispatch(ctx, parts, out);
+  }
+
+  // One client per token subject, issuer and organisation.
+  static std::string ClientKey(const access::Caller& c) {
+    return c.issuer + '\n' + c.user + '\n' + c.org;
   }
 
   void Dispatch(RequestContext& ctx, const std::vector<std::string_view>& parts,

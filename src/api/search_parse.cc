@@ -17,6 +17,12 @@ namespace crs::api {
 
 namespace {
 
+// A query value cut where the index cuts what it stores (fhir/index/
+// normalize.h): values longer than that are matched on the part indexed.
+std::string IndexedExact(std::string_view v) {
+  return std::string(fhir::index::CutUtf8(v, fhir::index::kMaxExactBytes));
+}
+
 using store::Condition;
 using store::Predicate;
 using store::Prefix;
@@ -235,7 +241,8 @@ Result<Condition> CompositeCondition(std::string_view name, const fhir::SearchPa
         break;
       }
       case T::kString:
-        c = store::StringCond{store::StringCond::Mode::kPrefix, fhir::index::NormalizeString(part)};
+        c = store::StringCond{store::StringCond::Mode::kPrefix,
+                              fhir::index::NormalizeForIndex(part)};
         break;
       case T::kReference: {
         CRS_ASSIGN_OR_RETURN(c, ReferenceCondition(part_name, "", part));
@@ -463,8 +470,9 @@ Result<std::optional<Predicate>> BuildPredicate(const Scope& scope, const std::s
         break;
       }
       for (auto& v : values) {
-        std::string text = mode == store::StringCond::Mode::kExact
-                               ? v : fhir::index::NormalizeString(v);
+        std::string text = mode == store::StringCond::Mode::kExact     ? IndexedExact(v)
+                           : mode == store::StringCond::Mode::kPrefix ? fhir::index::NormalizeForIndex(v)
+                                                                       : fhir::index::NormalizeString(v);
         pred.any_of.push_back(store::StringCond{mode, std::move(text)});
       }
       break;
@@ -489,6 +497,8 @@ Result<std::optional<Predicate>> BuildPredicate(const Scope& scope, const std::s
         if (!implicit.empty() && !token.system && token.code && !token.text && !token.type_code) {
           token.system = "";
         }
+        if (token.code) token.code = IndexedExact(*token.code);
+        if (token.system) token.system = IndexedExact(*token.system);
         pred.any_of.push_back(std::move(c));
       }
       break;
@@ -536,7 +546,11 @@ Result<std::optional<Predicate>> BuildPredicate(const Scope& scope, const std::s
       } else if (!modifier.empty()) {
         return Bad(raw_name, "uri parameters take :below, :above or :missing");
       }
-      for (auto& v : values) pred.any_of.push_back(store::UriCond{mode, v});
+      for (auto& v : values) {
+        // :above asks for stored uris that start the value: never cut it.
+        pred.any_of.push_back(
+            store::UriCond{mode, mode == store::UriCond::Mode::kAbove ? v : IndexedExact(v)});
+      }
       break;
     }
     default:

@@ -252,6 +252,14 @@ bool IsValidString(std::string_view s) {
   return true;
 }
 
+size_t FindForbiddenControl(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return i;
+  }
+  return std::string_view::npos;
+}
+
 bool IsValidStringForm(PrimitiveType type, std::string_view s) {
   switch (type) {
     case PrimitiveType::kBase64Binary:

@@ -65,6 +65,11 @@ bool IsValidUuid(std::string_view s);      // urn:uuid: + lower-case 8-4-4-4-12 
 bool IsValidBase64(std::string_view s);    // groups of 4 base64 characters, whitespace between
 bool IsValidString(std::string_view s);    // non-empty, no vertical tab or form feed
 
+// The byte offset of the first character FHIR forbids in every string-form
+// value (R4 "string": code points below U+0020 other than tab, carriage
+// return and line feed), or npos when there is none.
+size_t FindForbiddenControl(std::string_view s);
+
 // True when `s` is a valid lexical form for a string-form `type` (the Is*() above;
 // string and markdown use IsValidString, xhtml only needs to be non-empty). Types whose
 // JSON form is not a string return false.

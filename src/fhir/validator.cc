@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <charconv>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <utility>
 
@@ -426,6 +427,17 @@ void Validator::Primitive(const json::value& value, const ChildView& child) {
   if (text.size() > kMaxStringBytes && *type != PrimitiveType::kBase64Binary &&
       *type != PrimitiveType::kXhtml) {
     Error(IssueType::kTooLong, "The value is longer than the permitted maximum of 1 MiB");
+    return;
+  }
+  // base64Binary's own grammar allows every whitespace (\s); the rest are strings.
+  if (size_t at = FindForbiddenControl(text);
+      at != std::string_view::npos && *type != PrimitiveType::kBase64Binary) {
+    char code[8];
+    std::snprintf(code, sizeof code, "U+%04X", static_cast<unsigned char>(text[at]));
+    Error(IssueType::kValue, "A " + std::string(type_name) + " must not contain control character " +
+                                 code + " (at byte " + std::to_string(at) +
+                                 "); FHIR strings allow only tab, carriage return and line feed "
+                                 "below U+0020");
     return;
   }
   if (!IsValidStringForm(*type, text)) {

@@ -3,13 +3,16 @@
 // are served by the standby once it has replayed the writes they must see;
 // the standby stops and comes back without a failed read; the primary dies,
 // the standby is promoted, and the store carries on writing to it with no
-// acknowledged write lost.
+// acknowledged write lost. Read-your-writes is per client: while the
+// standby is behind, a client's read after its own write goes to the
+// primary, another client's read is still served by the standby.
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <filesystem>
 #include <thread>
 
+#include "store/client_scope.h"
 #include "store/store.h"
 #include "support/test_postgres.h"
 
@@ -127,6 +130,58 @@ TEST_F(PostgresReplicationTest, ReplicaReadsStandbyRestartAndFailover) {
     EXPECT_TRUE(r.ok()) << id << " lost: " << r.status().ToString();
   }
   EXPECT_TRUE(store_->Read("Patient", "after-failover").ok());
+}
+
+TEST_F(PostgresReplicationTest, ReadYourWritesIsPerClient) {
+  StoreOptions o;
+  o.url = "postgres://postgres@127.0.0.1:" + std::to_string(primary_port_) + "/postgres";
+  o.replicas = {standby_url_};
+  o.pool_size = 4;
+  auto opened = OpenStore(o);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  store_ = std::move(*opened);
+
+  ASSERT_TRUE(Put("base").ok());
+  for (int i = 0; i < 200 && ReplicaReads() == 0; ++i) {
+    ASSERT_TRUE(store_->Read("Patient", "base").ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_GT(ReplicaReads(), 0) << "the standby never caught up";
+
+  // The standby stops replaying (it still receives and flushes the WAL, so
+  // synchronous commits are acknowledged): it is behind from now on.
+  ASSERT_TRUE(t::RunSql(standby_url_, "SELECT pg_wal_replay_pause()").ok());
+  {
+    ClientScope a("client-a");
+    ASSERT_TRUE(Put("by-a").ok());
+    int64_t before = ReplicaReads();
+    auto r = store_->Read("Patient", "by-a");
+    EXPECT_TRUE(r.ok()) << "client A missed its own write: " << r.status().ToString();
+    EXPECT_EQ(ReplicaReads(), before) << "client A was answered by the lagging standby";
+  }
+  {
+    // Client B wrote nothing: the standby answers it, without A's write.
+    ClientScope b("client-b");
+    int64_t before = ReplicaReads();
+    EXPECT_TRUE(store_->Read("Patient", "base").ok());
+    EXPECT_EQ(ReplicaReads(), before + 1) << "client B's read went to the primary";
+    EXPECT_EQ(store_->Read("Patient", "by-a").status().code(), Code::kNotFound);
+    // Its own write is then read from the primary.
+    ASSERT_TRUE(Put("by-b").ok());
+    EXPECT_TRUE(store_->Read("Patient", "by-b").ok());
+  }
+  // Outside any client (internal work): every acknowledged write is seen.
+  EXPECT_TRUE(store_->Read("Patient", "by-a").ok());
+  EXPECT_TRUE(store_->Read("Patient", "by-b").ok());
+
+  ASSERT_TRUE(t::RunSql(standby_url_, "SELECT pg_wal_replay_resume()").ok());
+  ClientScope a("client-a");
+  int64_t before = ReplicaReads();
+  for (int i = 0; i < 200 && ReplicaReads() == before; ++i) {
+    ASSERT_TRUE(store_->Read("Patient", "by-a").ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_GT(ReplicaReads(), before) << "client A never returned to the standby";
 }
 
 #endif  // CRS_WITH_POSTGRES

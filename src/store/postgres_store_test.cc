@@ -58,6 +58,44 @@ class PostgresStoreTest : public ::testing::Test {
   std::unique_ptr<Store> store_;
 };
 
+// A database at schema version 2 (value indexes on whole columns) is
+// brought to version 3 (bounded keys, docs/storage.md "Long values") and on
+// to the current version when a store opens it, as `crs migrate` does.
+TEST_F(PostgresStoreTest, MigratesAVersion2Database) {
+  store_.reset();
+  const char* v2 =
+      "DROP INDEX ix_string_by_value; CREATE INDEX ix_string_by_value ON ix_string (pid, norm, rid);"
+      "DROP INDEX ix_string_by_exact; CREATE INDEX ix_string_by_exact ON ix_string (pid, exact);"
+      "DROP INDEX ix_token_by_value;"
+      "CREATE INDEX ix_token_by_value ON ix_token (pid, code, system, rid);"
+      "DROP INDEX ix_ref_by_target; CREATE INDEX ix_ref_by_target ON ix_ref (pid, tid, ttype, rid);"
+      "DROP INDEX ix_ref_by_url; CREATE INDEX ix_ref_by_url ON ix_ref (pid, url) WHERE url <> $$$$;"
+      "DROP INDEX ix_uri_by_value; CREATE INDEX ix_uri_by_value ON ix_uri (pid, uri, rid);"
+      "DROP INDEX ix_comp_by_code; CREATE INDEX ix_comp_by_code ON ix_comp (pid, comp, code, system);"
+      "DROP INDEX resources_labelled;"
+      "UPDATE schema_meta SET value = 2 WHERE key = $$version$$";
+  // (Psql takes no single quotes: $$...$$ quotes the strings.)
+  ASSERT_EQ(Psql(url_, "SELECT value FROM schema_meta"), "4");
+  Psql(url_, v2);
+  ASSERT_EQ(Psql(url_, "SELECT value FROM schema_meta"), "2");
+  const std::string bounded =
+      "SELECT count(*) FROM pg_indexes WHERE schemaname = $$public$$ AND indexdef LIKE ";
+  ASSERT_EQ(Psql(url_, bounded + "$$%\"left\"(%$$"), "0");
+  // ~3 KB of code and of system that do not compress: one index entry too big for version 2.
+  const std::string long_token =
+      "WITH v AS (SELECT string_agg(md5(i::text), $$$$) AS s FROM generate_series(1, 100) i) "
+      "INSERT INTO ix_token SELECT 1, s, s, $$$$, $$$$, $$$$, 1 FROM v RETURNING 1";
+  EXPECT_EQ(Psql(url_, long_token), "") << "version 2 took a 6 KB index entry";
+
+  StoreOptions o;
+  o.url = url_;
+  auto opened = OpenStore(o);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(Psql(url_, "SELECT value FROM schema_meta"), "4");
+  EXPECT_EQ(Psql(url_, bounded + "$$%\"left\"(%, 256)%$$"), "7");
+  EXPECT_EQ(Psql(url_, long_token), "1");
+}
+
 TEST_F(PostgresStoreTest, ReadsAndWritesCarryOnAfterTheSessionsAreKilled) {
   Store& s = *store_;
   auto put = [&](const std::string& id, int64_t expected) {

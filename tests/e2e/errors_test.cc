@@ -88,6 +88,33 @@ TEST_F(ErrorsTest, EveryErrorIsAnOperationOutcomeWithTheRightStatus) {
        400},
       {"Bundle of the wrong type", "POST", "/fhir",
        R"({"resourceType":"Bundle","type":"collection"})", {}, 400},
+      // FHIR strings hold no code point below U+0020 but tab, CR and LF, and
+      // JSON text is UTF-8: both backends refuse alike (PostgreSQL's text
+      // cannot hold NUL at all).
+      {"NUL in an indexed string", "POST", "/fhir/Patient",
+       R"({"resourceType":"Patient","name":[{"family":"Sm\u0000ith"}]})", {}, 400},
+      {"NUL in a long string", "POST", "/fhir/Observation",
+       R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"valueString":"a\u0000"})",
+       {}, 400},
+      {"control character in a uri", "POST", "/fhir/Patient",
+       R"({"resourceType":"Patient","identifier":[{"system":"urn:a\u0001b","value":"1"}]})", {},
+       400},
+      {"escape character in a code", "PUT", "/fhir/Organization/o2",
+       R"({"resourceType":"Organization","id":"o2","name":"A\u001bB"})", {}, 400},
+      {"invalid UTF-8", "POST", "/fhir/Patient",
+       "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Sm\xffith\"}]}", {}, 400},
+      {"overlong UTF-8 NUL", "POST", "/fhir/Patient",
+       "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"a\xc0\x80\"}]}", {}, 400},
+      {"lone surrogate", "POST", "/fhir/Patient",
+       R"({"resourceType":"Patient","name":[{"family":"a\ud800"}]})", {}, 400},
+      {"NUL in a transaction entry", "POST", "/fhir",
+       R"({"resourceType":"Bundle","type":"transaction","entry":[{"resource":
+         {"resourceType":"Patient","name":[{"family":"a\u0000"}]},
+         "request":{"method":"POST","url":"Patient"}}]})",
+       {}, 400},
+      {"NUL through a JSON Patch (the patched resource is invalid)", "PATCH", p1,
+       R"([{"op":"add","path":"/name","value":[{"family":"a\u0000"}]}])",
+       {{"Content-Type", "application/json-patch+json"}, {"If-Match", "W/\"1\""}}, 422},
   };
   for (const auto& c : cases) {
     auto r = client_->Send(c.method, c.path, c.body, c.headers);
@@ -102,6 +129,19 @@ TEST_F(ErrorsTest, EveryErrorIsAnOperationOutcomeWithTheRightStatus) {
   EXPECT_EQ(stored.Json().at("gender"), "male");
   auto history = Get("/fhir/_history").Json();
   EXPECT_EQ(history.at("entry").as_array().size(), 1u) << "a rejected write left something";
+}
+
+TEST_F(ErrorsTest, ControlCharactersAreNamedInTheOutcome) {
+  auto r = Post("/fhir/Patient", R"({"resourceType":"Patient","name":[{"family":"Sm\u0000ith"}]})");
+  ASSERT_EQ(r.status, 400) << r.body;
+  auto issue = r.Json().at("issue").at(0);
+  EXPECT_EQ(issue.at("code"), "invalid");
+  EXPECT_NE(r.body.find("control character U+0000"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("Patient.name[0].family"), std::string::npos) << r.body;
+  // Tab, CR and LF are allowed.
+  EXPECT_EQ(Post("/fhir/Patient",
+                 R"({"resourceType":"Patient","name":[{"family":"a\tb\r\nc"}]})").status,
+            201);
 }
 
 TEST_F(ErrorsTest, GarbageHttpDoesNotCrashTheServer) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -211,6 +212,21 @@ Status PromoteCluster(const std::string& dir) {
     return Status::Unavailable("pg_ctl promote failed in " + dir);
   }
   return Status::Ok();
+}
+
+Result<std::string> RunSql(const std::string& url, const std::string& sql) {
+  if (sql.find('\'') != std::string::npos || url.find('\'') != std::string::npos) {
+    return Status::Invalid("RunSql: no single quotes");
+  }
+  // psql is a client: it needs no particular user, so run it as we are.
+  std::string cmd = "psql -X -q -A -t -v ON_ERROR_STOP=1 -d '" + url + "' -c '" + sql + "' 2>&1";
+  FILE* f = popen(cmd.c_str(), "r");
+  if (f == nullptr) return Status::Unavailable("RunSql: cannot run psql");
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
+  if (pclose(f) != 0) return Status::Unavailable("psql failed: " + out);
+  return out;
 }
 
 int PortOf(const std::string& url) {

@@ -49,6 +49,9 @@ Status StopCluster(const std::string& dir);
 Status RestartCluster(const std::string& dir);
 // Promotes the standby in `dir` to a primary and waits until it is one.
 Status PromoteCluster(const std::string& dir);
+// Runs `sql` (no single quotes) on the server at `url` with psql; its
+// output, unaligned and without headers.
+Result<std::string> RunSql(const std::string& url, const std::string& sql);
 // The port of a postgres://...:PORT/... URL (0 when it names none).
 int PortOf(const std::string& url);
 

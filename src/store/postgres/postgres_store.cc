@@ -97,6 +97,9 @@ SortValue SortValueAt(const Rows& r, int i, int col) {
   return std::string(r.Bytes(i, col));
 }
 
+// Migration 3 (schema.h) indexes left(column, 256); the search SQL must test the same expression.
+static_assert(sql::kPostgres.index_key_chars == 256);
+
 Status Migrate(Conn& c, int* from, int* to) {
   CRS_RETURN_IF_ERROR(c.Exec("BEGIN"));
   Status st = [&]() -> Status {
@@ -197,7 +200,11 @@ class PostgresStore final : public Store {
         });
   }
 
-  Result<CommitResult> Commit(const WriteBatch& batch) override { return writer_->Commit(batch); }
+  Result<CommitResult> Commit(const WriteBatch& batch) override {
+    Result<CommitResult> out = writer_->Commit(batch);
+    if (out.ok()) replicas_.NoteClientWrite();
+    return out;
+  }
 
   Result<int64_t> ReserveSequence(std::string_view name, int64_t count) override {
     return writer_->ReserveSequence(name, count);

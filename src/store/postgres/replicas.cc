@@ -1,11 +1,19 @@
 #include "store/postgres/replicas.h"
 
+#include <algorithm>
 #include <chrono>
+
+#include "store/client_scope.h"
 
 namespace crs::store::postgres {
 namespace {
 
 constexpr int64_t kDownMs = 1000;
+// Clients remembered for read-your-writes: far more than a node's active
+// users, each for far longer than a healthy replica lags (a forgotten
+// client's reads wait for the latest write of anyone it was folded with).
+constexpr size_t kClients = 100000;
+constexpr int64_t kClientTtlMs = 10 * 60 * 1000;
 
 int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -15,8 +23,26 @@ int64_t SteadyMs() {
 
 }  // namespace
 
-ReplicaSet::ReplicaSet(const std::vector<std::string>& urls, int pool_size) {
+ReplicaSet::ReplicaSet(const std::vector<std::string>& urls, int pool_size)
+    : client_lsns_(kClients, kClientTtlMs) {
   for (const auto& url : urls) replicas_.push_back(std::make_unique<Replica>(url, pool_size));
+}
+
+void ReplicaSet::NoteClientWrite() {
+  const std::string& client = ClientScope::Current();
+  if (replicas_.empty() || client.empty()) return;
+  // The writer stored the position after the client's group before waking
+  // it; a later group may have raised it since, which only asks for more.
+  client_lsns_.Note(client, last_write_lsn_.load(), SteadyMs());
+}
+
+uint64_t ReplicaSet::RequiredLsn() const {
+  uint64_t global = last_write_lsn_.load();
+  const std::string& client = ClientScope::Current();
+  if (client.empty()) return global;
+  // The global position is at least every recorded one, and stands in for
+  // one recorded as unknown (UINT64_MAX) once a later write knows its own.
+  return std::min(client_lsns_.Required(client), global);
 }
 
 std::unique_ptr<Conn> ReplicaSet::Acquire(uint64_t lsn, Replica** which) {

@@ -1,9 +1,12 @@
 // Read replicas: hot standbys that answer reads and searches while the
-// primary takes the writes, with read-your-writes. The writer records the
-// primary's WAL position after every group that wrote data; a read goes to
-// a replica only once that replica has replayed at least that far (so no
-// acknowledged write is ever missing from a read), otherwise to the
-// primary. A replica that cannot be reached, or fails a read, leaves the
+// primary takes the writes, with read-your-writes per client. The writer
+// records the primary's WAL position after every group that wrote data;
+// each acknowledged commit made inside a store::ClientScope records that
+// position for its client (NoteClientWrite). A read inside a client's scope
+// goes to a replica only once that replica has replayed the client's own
+// last write; a read outside any scope (internal work) only once it has
+// replayed the latest write of anyone. Otherwise the primary answers, so
+// no client ever misses its own acknowledged write. A replica that cannot be reached, or fails a read, leaves the
 // rotation for a second and the read is answered by the primary.
 //
 // Thread safety: every method may be called from any thread.
@@ -15,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "store/postgres/client_lsns.h"
 #include "store/postgres/pool.h"
 
 namespace crs::store::postgres {
@@ -29,8 +33,12 @@ class ReplicaSet {
   // write; reads must see at least this much.
   std::atomic<uint64_t>& last_write_lsn() { return last_write_lsn_; }
 
-  // Runs `fn` (Conn& -> Result<T>) on a replica that has replayed the
-  // latest write; false in *served when no replica could (the caller then
+  // Records, after an acknowledged commit, that the current client
+  // (store::ClientScope; none: nothing to record) must see that commit.
+  void NoteClientWrite();
+
+  // Runs `fn` (Conn& -> Result<T>) on a replica that has replayed what the
+  // current client must see (see above); false in *served when no replica could (the caller then
   // reads from the primary; the returned value is meaningless).
   template <typename T, typename Fn>
   Result<T> Read(Fn fn, bool* served);
@@ -48,11 +56,14 @@ class ReplicaSet {
 
   // A connection to a replica that has replayed `lsn`, or null.
   std::unique_ptr<Conn> Acquire(uint64_t lsn, Replica** which);
+  // The WAL position a read for the current client must see.
+  uint64_t RequiredLsn() const;
   void Release(Replica* r, std::unique_ptr<Conn> conn, bool failed);
 
   std::vector<std::unique_ptr<Replica>> replicas_;
   std::atomic<uint64_t> next_{0};  // round robin
   std::atomic<uint64_t> last_write_lsn_{0};
+  ClientLsns client_lsns_;
   std::atomic<int64_t> reads_{0};
 };
 
@@ -60,7 +71,7 @@ template <typename T, typename Fn>
 Result<T> ReplicaSet::Read(Fn fn, bool* served) {
   *served = false;
   Replica* r = nullptr;
-  std::unique_ptr<Conn> conn = Acquire(last_write_lsn_.load(), &r);
+  std::unique_ptr<Conn> conn = Acquire(RequiredLsn(), &r);
   if (!conn) return Status::Unavailable("no replica");
   Result<T> out = fn(*conn);
   // A failed read (a lost replica, a query cancelled by recovery) is

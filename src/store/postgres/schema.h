@@ -9,7 +9,7 @@
 
 namespace crs::store::postgres {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 // Advisory lock keys: migrations, and the writer (one group transaction at
 // a time across every process sharing the database, so that seq order is
@@ -126,7 +126,29 @@ CREATE TABLE ix_comp (pid bigint NOT NULL, rid bigint NOT NULL, tup bigint NOT N
                       PRIMARY KEY (rid, pid, tup, comp));
 CREATE INDEX ix_comp_by_code ON ix_comp (pid, comp, code, system);
 )sql",
-    // 3: sealed or locked resources by type, as SQLite's version 7.
+    // 3: the value indexes on text a client writes hold its first 256
+    // characters (at most 1 KB), not the whole text: btree refuses an entry
+    // over ~2.7 KB, which failed the write of a long value. The rows keep
+    // the whole value; the search SQL tests left(column, 256) through the
+    // index and the column itself when the value is that long
+    // (sql::Dialect::index_key_chars). Only indexes change.
+    R"sql(
+DROP INDEX ix_string_by_value;
+CREATE INDEX ix_string_by_value ON ix_string (pid, left(norm, 256), rid);
+DROP INDEX ix_string_by_exact;
+CREATE INDEX ix_string_by_exact ON ix_string (pid, left(exact, 256));
+DROP INDEX ix_token_by_value;
+CREATE INDEX ix_token_by_value ON ix_token (pid, left(code, 256), left(system, 256), rid);
+DROP INDEX ix_ref_by_target;
+CREATE INDEX ix_ref_by_target ON ix_ref (pid, left(tid, 256), ttype, rid);
+DROP INDEX ix_ref_by_url;
+CREATE INDEX ix_ref_by_url ON ix_ref (pid, left(url, 256)) WHERE url <> '';
+DROP INDEX ix_uri_by_value;
+CREATE INDEX ix_uri_by_value ON ix_uri (pid, left(uri, 256), rid);
+DROP INDEX ix_comp_by_code;
+CREATE INDEX ix_comp_by_code ON ix_comp (pid, comp, left(code, 256), left(system, 256));
+)sql",
+    // 4: sealed or locked resources by type, as SQLite's version 7.
     R"sql(
 CREATE INDEX resources_labelled ON resources (type, rid) WHERE (labels & 3) <> 0;
 )sql",

@@ -27,10 +27,19 @@ struct Dialect {
   // True when ascending ORDER BY puts NULLs last (PostgreSQL); false when a
   // sentinel text must stand in for "no value" (SQLite sorts NULLs first).
   bool nulls_last = false;
+  // 0 when text columns are indexed whole (SQLite). Otherwise the indexes on
+  // text a client writes (search values, uris, references) hold only
+  // left(column, index_key_chars): PostgreSQL's btree refuses an entry over
+  // ~2.7 KB (store/postgres/schema.h, migration 3), and conditions on those
+  // columns are written against that expression (TextEq, TextPrefix) so the
+  // index serves them.
+  int index_key_chars = 0;
 };
 
 inline constexpr Dialect kSqlite{};
-inline constexpr Dialect kPostgres{'$', "strpos", "\xf4\x8f\xbf\xbf", true};
+// 256 characters are at most 1 KB in UTF-8: two such keys and the bigints
+// stay under the btree limit.
+inline constexpr Dialect kPostgres{'$', "strpos", "\xf4\x8f\xbf\xbf", true, 256};
 
 using SqlArg = std::variant<int64_t, double, std::string>;
 
@@ -55,5 +64,16 @@ class ArgList {
   const Dialect& dialect_;
   std::vector<SqlArg> values_;
 };
+
+// Text column `col` as its index holds it: `col`, or "left(col, N)".
+std::string IndexKey(const std::string& col, const Dialect& d);
+
+// "col equals v", in a form the column's index serves: on a bounded key,
+// the key against v's first N characters, and the whole column as well only
+// when v is long enough for the key to be ambiguous.
+std::string TextEq(const std::string& col, const std::string& v, ArgList& args);
+
+// "col starts with p" as a range (Dialect::prefix_end), likewise.
+std::string TextPrefix(const std::string& col, const std::string& p, ArgList& args);
 
 }  // namespace crs::store::sql

@@ -82,8 +82,10 @@ Status LoadIncludes(const SearchQuery& q, const Dialect& dialect, const RunMatch
           std::string pid = PidClause(inc, args);
           std::string ttype = args.Add(t);
           if (!union_sql.empty()) union_sql += " UNION ";
+          // Ids are shorter than the index key (fhir::IsValidId): key equals id iff tid does.
           union_sql += "SELECT x.rid FROM ix_ref x WHERE " + pid + " AND x.ttype = " + ttype +
-                       " AND x.tid IN (" + List(tids, args) + ")";
+                       " AND " + IndexKey("x.tid", args.dialect()) + " IN (" + List(tids, args) +
+                       ")";
         }
         sql = std::string("SELECT ") + kColumns + " WHERE r.deleted = 0 AND r.rid IN (" +
               union_sql + ")";

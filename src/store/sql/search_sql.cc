@@ -5,12 +5,6 @@
 namespace crs::store::sql {
 namespace {
 
-// Upper bound for a prefix range: every string starting with `p` sorts
-// before it (see Dialect::prefix_end).
-std::string PrefixEnd(const std::string& p, const Dialect& d) {
-  return p + std::string(d.prefix_end);
-}
-
 }  // namespace
 
 std::string AccessSql(const AccessFilter& f, const std::string& a, ArgList& args) {
@@ -258,8 +252,11 @@ class Builder {
   std::string ChainSql(const Predicate& p, const std::string& type, const std::string& alias) {
     std::string t = "t" + std::to_string(++depth_);
     if (!p.chain_type.empty()) {
+      // Resource ids are at most 64 characters (fhir::IsValidId), shorter
+      // than the index key, so the key equals an id only when tid does.
       return alias + ".rid IN (SELECT x.rid FROM ix_ref x WHERE x.pid = " + PidOf(type, p.param) +
-             " AND x.ttype = " + Arg(p.chain_type) + " AND x.tid IN (SELECT " + t + ".id FROM resources " +
+             " AND x.ttype = " + Arg(p.chain_type) + " AND " + IndexKey("x.tid", d_) + " IN (SELECT " + t +
+             ".id FROM resources " +
              t + " WHERE " + t + ".type = " + Arg(p.chain_type) + " AND " + t + ".deleted = 0" +
              Access(t) + " AND " + PredicateSql(p.chain.front(), p.chain_type, t) + "))";
     }
@@ -399,20 +396,19 @@ class Builder {
   std::string Sql(const StringCond& c) {
     switch (c.mode) {
       case StringCond::Mode::kExact:
-        return X() + ".exact = " + Arg(c.value);
+        return TextEq(X() + ".exact", c.value, args_);
       case StringCond::Mode::kContains:
         return Find(X() + ".norm", Arg(c.value)) + " > 0";
       case StringCond::Mode::kPrefix:
-        return X() + ".norm >= " + Arg(c.value) + " AND " + X() + ".norm < " +
-               Arg(PrefixEnd(c.value, d_));
+        return TextPrefix(X() + ".norm", c.value, args_);
     }
     return "FALSE";
   }
 
   std::string Sql(const TokenCond& c) {
     std::string s = "TRUE";
-    if (c.code) s += " AND " + X() + ".code = " + Arg(*c.code);
-    if (c.system) s += " AND " + X() + ".system = " + Arg(*c.system);
+    if (c.code) s += " AND " + TextEq(X() + ".code", *c.code, args_);
+    if (c.system) s += " AND " + TextEq(X() + ".system", *c.system, args_);
     // :text matches anywhere in the display/text (so "height" finds "Body height").
     if (c.text) s += " AND " + Find(X() + ".text", Arg(*c.text)) + " > 0";
     if (c.type_system) s += " AND " + X() + ".type_system = " + Arg(*c.type_system);
@@ -476,19 +472,22 @@ class Builder {
 
   std::string Sql(const ReferenceCond& c) {
     std::string s = "TRUE";
-    if (c.id) s += " AND " + X() + ".tid = " + Arg(*c.id);
+    if (c.id) s += " AND " + TextEq(X() + ".tid", *c.id, args_);
     if (c.type) s += " AND " + X() + ".ttype = " + Arg(*c.type);
-    if (c.url) s += " AND " + X() + ".url = " + Arg(*c.url);
+    if (c.url) {
+      s += " AND " + TextEq(X() + ".url", *c.url, args_);
+      // Lets a generic plan use PostgreSQL's partial index on url (WHERE url <> '').
+      if (!c.url->empty()) s += " AND " + X() + ".url <> ''";
+    }
     return s;
   }
 
   std::string Sql(const UriCond& c) {
     switch (c.mode) {
       case UriCond::Mode::kEq:
-        return X() + ".uri = " + Arg(c.value);
+        return TextEq(X() + ".uri", c.value, args_);
       case UriCond::Mode::kBelow:
-        return X() + ".uri >= " + Arg(c.value) + " AND " + X() + ".uri < " +
-               Arg(PrefixEnd(c.value, d_));
+        return TextPrefix(X() + ".uri", c.value, args_);
       case UriCond::Mode::kAbove:
         return Find(Arg(c.value), X() + ".uri") + " = 1";
     }
@@ -602,7 +601,7 @@ CompiledSql CompileCompartment(const CompartmentQuery& q, const Dialect& dialect
       "JOIN versions v ON v.seq = r.cur_seq WHERE r.deleted = 0 AND r.rid > " +
       args.Add(q.after_rid) + " AND ((r.type = " + owner_type + " AND r.id = " + owner_id + ")";
   if (!links.empty()) {
-    sql += " OR r.rid IN (SELECT x.rid FROM ix_ref x WHERE x.tid = " + owner_id +
+    sql += " OR r.rid IN (SELECT x.rid FROM ix_ref x WHERE " + TextEq("x.tid", q.id, args) +
            " AND x.ttype = " + owner_type +
            " AND x.pid IN (SELECT pid FROM sp WHERE (type, code) IN (VALUES " + links + ")))";
   }
