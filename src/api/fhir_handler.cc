@@ -149,7 +149,7 @@ class FhirHandler final : public http::Handler {
       // The response leaves only once its audit record is durable.
       if (info.caller) api_.AddPatternAlerts(*info.caller, &info.trail);
       auto record = api_.MakeAuditRecord(request, info.caller.get(), info.trail, out->status);
-      std::vector<store::AuditInput> inputs{audit::ToAuditInput(record, info.trail.alert_org)};
+      std::vector<store::AuditInput> inputs{audit::ToAuditInput(record, info.trail.alert_to)};
       store::Store* store = &api_.store();
       out->hold = [store, inputs = std::move(inputs)](std::function<void(Status)> release) mutable {
         store->AppendAudit(std::move(inputs), std::move(release));
