@@ -50,6 +50,7 @@ struct AuditTrail {
 // What a routed request leaves behind for its audit record.
 struct RouteInfo {
   bool is_fhir = false;  // a /fhir request (service endpoints are not audited)
+  bool audited_outside_fhir = false;  // a demo token request: audited too
   std::shared_ptr<access::Caller> caller;
   AuditTrail trail;
 };
