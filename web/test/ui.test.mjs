@@ -298,9 +298,11 @@ test("emergency access: the patient sees it with the reason and reports it; the 
     await page.getByRole("link", { name: /check digit/ }).waitFor();
     await expectAccessible(page, "alerts with a filter error");
     await page.getByLabel("Patient's NHS number (optional)").fill("");
+    // Dr Tom Reid's two emergency accesses, and the patient's report of one
+    // of them (a report is about the access reported).
     await page.getByLabel("User name or id (optional)").fill("reid");
     await page.getByRole("button", { name: "Apply filters" }).click();
-    await page.getByText("2 alerts", { exact: true }).waitFor();
+    await page.getByText("3 alerts", { exact: true }).waitFor();
     await page.getByLabel("User name or id (optional)").fill("");
     await page.getByLabel("Alert type").selectOption("patient-reported");
     await page.getByRole("button", { name: "Apply filters" }).click();
