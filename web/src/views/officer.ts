@@ -22,7 +22,13 @@ interface Filters {
   to: string; // yyyy-mm-dd (inclusive), or ""
 }
 
-let filters: Filters = { status: "open", type: "", patient: "", user: "", from: "", to: "" };
+const NO_FILTERS: Filters = { status: "open", type: "", patient: "", user: "", from: "", to: "" };
+let filters: Filters = NO_FILTERS;
+
+// Sign-out: the next user of this tab must not inherit this one's filters.
+export function forgetFilters(): void {
+  filters = NO_FILTERS;
+}
 
 function filterForm(f: Filters, cursor: string): [string, string][] {
   const form: [string, string][] = [["alert", "true"], ["_count", String(ALERT_PAGE)]];
