@@ -5,7 +5,7 @@
 // dates. The patient's log tells automated accesses apart from people.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { expectAccessible, launch, openPage, screenshot } from "./browser.mjs";
+import { expectAccessible, launch, openPage, renderDelay, screenshot } from "./browser.mjs";
 import { startServer } from "./server.mjs";
 
 let server;
@@ -138,6 +138,10 @@ test("every kind of alert appears with its name, and each type filter is the ser
     assert.ok(rows.length >= 1, `${label}: at least one alert`);
     for (const r of rows) assert.ok(r.includes(label), `${label} filter showed: ${r}`);
   }
+  // The filtered list is drawn within 100 ms of the server's answer (issue 8).
+  const ms = await renderDelay(page, "/fhir/AuditEvent/_search", "alerts");
+  console.log(`render alerts: ${ms.toFixed(1)} ms after its response`);
+  assert.ok(ms >= 0 && ms < 100, `the alert list rendered ${ms} ms after its response`);
 
   // By keyboard alone: a part of a user's name, Enter in the field applies.
   await page.getByLabel("Alert type").selectOption("");

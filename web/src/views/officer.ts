@@ -8,7 +8,7 @@ import { h, replace } from "../dom";
 import { formatDateTime, formatNhsNumber, nhsDigits, nhsNumberError, roleName } from "../format";
 import type { User } from "../session";
 import {
-  backLink, button, checked, heading, inset, loading, nhsNumberField, notice, radios, showErrors, showView, submitButton, summaryList, tag, textArea, textField, value,
+  backLink, button, checked, heading, inset, loading, nhsNumberField, notice, radios, rendered, showErrors, showView, submitButton, summaryList, tag, textArea, textField, value,
 } from "../ui";
 
 // The alert list's filters, all applied by the server (docs/audit.md,
@@ -204,6 +204,7 @@ async function loadList(user: User, list: HTMLElement): Promise<void> {
   try {
     await show("");
     replace(list, status, table, more);
+    rendered("alerts");
   } catch (e) {
     replace(list, h("p", { class: "nhsuk-body", role: "alert" }, e instanceof ApiError ? e.message : "The alerts could not be loaded"));
   }
