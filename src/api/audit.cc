@@ -14,6 +14,7 @@
 #include "api/search.h"
 #include "audit/audit_event.h"
 #include "core/ids.h"
+#include "fhir/index/date_range.h"
 
 namespace crs::api {
 
@@ -37,6 +38,65 @@ std::optional<int64_t> ParsePositive(std::string_view s) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size() || v < 1) return std::nullopt;
   return v;
+}
+
+// One filter of the alert list (docs/audit.md, "Alerts") into `q`.
+Status ParseAlertFilter(std::string_view name, std::string_view value, store::AuditQuery* q) {
+  auto bad = [&](std::string_view why) {
+    return Status::Invalid("search parameter '" + std::string(name) + "': " + std::string(why));
+  };
+  if (name == "reviewed") {
+    // The older spelling of status=open.
+    if (value != "false") return bad("takes the value false");
+    q->unreviewed_only = true;
+  } else if (name == "status") {
+    if (value == "open") {
+      q->unreviewed_only = true;
+    } else if (value == "reviewed") {
+      q->reviewed_only = true;
+    } else if (value != "open,reviewed" && value != "reviewed,open") {
+      return bad("open or reviewed");
+    }
+  } else if (name == "code") {
+    if (q->code_masks.size() >= 8) return bad("given too often");
+    int64_t mask = 0;
+    size_t start = 0;
+    while (start <= value.size()) {
+      size_t comma = std::min(value.find(',', start), value.size());
+      int64_t bit = audit::AlertBit(value.substr(start, comma - start));
+      if (bit == 0) {
+        return bad("alert codes are break-glass, self-claimed, sealed-access, vip, volume and "
+                   "patient-reported");
+      }
+      mask |= bit;
+      start = comma + 1;
+    }
+    q->code_masks.push_back(mask);
+  } else if (name == "date") {
+    std::string_view prefix = value.size() > 2 && value[0] >= 'a' && value[0] <= 'z'
+                                  ? value.substr(0, 2) : std::string_view();
+    auto range = fhir::index::ParseSearchDate(value.substr(prefix.size()));
+    if (!range) return bad("not a valid date, dateTime or instant");
+    if (prefix.empty() || prefix == "eq") {
+      q->from_ms = std::max(q->from_ms, range->low_ms);
+      q->to_ms = std::min(q->to_ms, range->high_ms);
+    } else if (prefix == "ge") {
+      q->from_ms = std::max(q->from_ms, range->low_ms);
+    } else if (prefix == "gt") {
+      q->from_ms = std::max(q->from_ms, range->high_ms);
+    } else if (prefix == "le") {
+      q->to_ms = std::min(q->to_ms, range->high_ms);
+    } else if (prefix == "lt") {
+      q->to_ms = std::min(q->to_ms, range->low_ms);
+    } else {
+      return bad("takes the prefixes eq, ge, gt, le and lt");
+    }
+  } else if (name == "user") {
+    if (value.empty() || value.size() > 200) return bad("a user id or part of a name");
+    if (!q->user.empty()) return bad("given more than once");
+    q->user = std::string(value);
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -170,23 +230,22 @@ void FhirApi::AuditEvents(RequestContext& ctx, const std::vector<std::string_vie
     return SetError(Status::NotFound("no such FHIR endpoint"), out);
   }
 
-  // GET /fhir/AuditEvent?patient=NHS | ?alert=true[&reviewed=false] [&_count] [&_cursor]
+  // GET /fhir/AuditEvent?patient=NHS | ?alert=true[&filters] [&_count] [&_cursor]
   ctx.trail.action = "search";
   store::AuditQuery q;
   q.count = options_.default_page_size;
   std::string self;
+  bool wants_alerts = false;
+  bool alert_filters = false;  // a filter only the alert list takes
   for (const auto& [k, v] : ctx.params) {
     if (k == "patient" || k == "entity" || k == "patient:Patient") {
       q.patient = v.starts_with("Patient/") ? v.substr(8) : v;
       self += "&patient=" + QueryEscape(q.patient);
     } else if (k == "alert") {
       if (v != "true") return SetError(Status::Invalid("alert takes the value true"), out);
+      wants_alerts = true;
       q.alert_org = caller ? caller->org : "";
       self += "&alert=true";
-    } else if (k == "reviewed") {
-      if (v != "false") return SetError(Status::Invalid("reviewed takes the value false"), out);
-      q.unreviewed_only = true;
-      self += "&reviewed=false";
     } else if (k == "_count") {
       auto n = ParsePositive(v);
       if (!n) return SetError(Status::Invalid("_count must be a positive whole number"), out);
@@ -195,28 +254,36 @@ void FhirApi::AuditEvents(RequestContext& ctx, const std::vector<std::string_vie
       auto n = ParsePositive(v);
       if (!n) return SetError(Status::Invalid("_cursor is not a valid page token"), out);
       q.before_seq = *n;
+    } else if (k == "reviewed" || k == "status" || k == "code" || k == "date" || k == "user") {
+      if (Status st = ParseAlertFilter(k, v, &q); !st.ok()) return SetError(st, out);
+      alert_filters = true;
+      self += "&" + k + "=" + QueryEscape(v);
     } else if (k != "_format") {
       return SetError(Status::Invalid("AuditEvent is searched by patient, or alert=true "
-                                      "(privacy officers); '" + k + "' is not supported"), out);
+                                      "(privacy officers) with status, code, date, user and "
+                                      "patient; '" + k + "' is not supported"), out);
     }
   }
-  bool wants_alerts = std::any_of(ctx.params.begin(), ctx.params.end(),
-                                  [](const auto& kv) { return kv.first == "alert"; });
   if (wants_alerts && !officer) {
     ctx.trail.denied = true;
     return SetError(Status::Forbidden("alerts are for privacy officers (X0900)"), out);
   }
-  if (q.patient.empty() == q.alert_org.empty()) {
+  if (wants_alerts && q.alert_org.empty()) {
+    ctx.trail.denied = true;
+    return SetError(Status::Forbidden("alerts go to an organisation; the token names none"), out);
+  }
+  if (alert_filters && !wants_alerts) {
+    return SetError(Status::Invalid("status, code, date and user filter the alert list: "
+                                    "give alert=true"), out);
+  }
+  if (q.patient.empty() && !wants_alerts) {
     return SetError(Status::Invalid(caller && caller->is_patient()
                                         ? "search your access log with patient=<your NHS number>"
                                         : "give either patient=<NHS number> or alert=true"),
                     out);
   }
-  if (!q.alert_org.empty() && !officer) {
-    ctx.trail.denied = true;
-    return SetError(Status::Forbidden("alerts are for privacy officers (X0900)"), out);
-  }
-  if (!q.patient.empty() && !any_patient && !(caller->is_patient() && caller->patient == q.patient)) {
+  if (!q.patient.empty() && !wants_alerts && !any_patient &&
+      !(caller->is_patient() && caller->patient == q.patient)) {
     ctx.trail.denied = true;
     return SetError(Status::Forbidden("a patient may see only their own access log"), out);
   }
@@ -236,7 +303,7 @@ void FhirApi::AuditEvents(RequestContext& ctx, const std::vector<std::string_vie
     s += R"({"fullUrl":)";
     AppendJsonString(ctx.base + "/AuditEvent/" + std::to_string(stored.seq), &s);
     s += R"(,"resource":)" + event + R"(,"search":{"mode":"match"})";
-    if (!q.alert_org.empty()) {
+    if (wants_alerts) {
       // Whether (and by which record) the alert was reviewed.
       s += R"(,"response":{"status":")" +
            std::string(stored.reviewed_by ? "reviewed" : "open") + "\"";

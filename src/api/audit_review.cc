@@ -134,7 +134,8 @@ void FhirApi::ReportAccess(RequestContext& ctx, std::string_view seq_text, http:
   ctx.trail.patients.insert(caller->patient);
   ctx.trail.reports = *seq;
   ctx.trail.alerts.insert(std::string(audit::kAlertPatientReported));
-  ctx.trail.alert_org = rec->org;  // the accessing organisation's privacy officer
+  // The accessing organisation's privacy officer, about the accessing user.
+  ctx.trail.alert_to = audit::AlertRouting{rec->org, rec->user, rec->user_name};
   SetOutcome(200,
              OperationOutcomeJson("information", "informational",
                                   "reported to the privacy officer of " + rec->org),

@@ -146,11 +146,13 @@ class FhirHandler final : public http::Handler {
     if (info.is_fhir) out->SetHeader("Cache-Control", "no-store");
     if (request.method == "HEAD") out->body.clear();
     Count(out->status);
-    if (info.is_fhir && api_.options().audit && !info.trail.audited) {
+    bool audited = info.is_fhir || info.audited_outside_fhir;
+    if (audited && api_.options().audit && !info.trail.audited) {
       // The response leaves only once its audit record is durable.
       if (info.caller) api_.AddPatternAlerts(*info.caller, &info.trail);
       auto record = api_.MakeAuditRecord(request, info.caller.get(), info.trail, out->status);
-      std::vector<store::AuditInput> inputs{audit::ToAuditInput(record, info.trail.alert_org)};
+      if (info.audited_outside_fhir) record.purpose.clear();  // no purpose of use: no data seen
+      std::vector<store::AuditInput> inputs{audit::ToAuditInput(record, info.trail.alert_to)};
       store::Store* store = &api_.store();
       out->hold = [store, inputs = std::move(inputs)](std::function<void(Status)> release) mutable {
         store->AppendAudit(std::move(inputs), std::move(release));
@@ -177,7 +179,10 @@ class FhirHandler final : public http::Handler {
     }
     if (path == "/metrics") return Metrics(out);
     if (path != "/fhir" && !path.starts_with("/fhir/")) {
-      return ServeWeb(api_.options(), req, out);  // the web UI (docs/ui.md)
+      DemoSignIn sign_in;
+      ServeWeb(api_.options(), req, out, &sign_in);  // the web UI (docs/ui.md)
+      if (sign_in.asked) DemoTokenTrail(sign_in, info);
+      return;
     }
     info->is_fhir = true;
     RequestContext ctx{req, BaseUrl(req), PreferReturn::kRepresentation, false, {}};
@@ -192,6 +197,20 @@ class FhirHandler final : public http::Handler {
     }
     info->caller = std::move(ctx.caller);
     info->trail = std::move(ctx.trail);
+  }
+
+  // Issuing a demo token is audited like a request: the record names the
+  // user, role and organisation of the token issued (no patient).
+  static void DemoTokenTrail(const DemoSignIn& sign_in, RouteInfo* info) {
+    info->audited_outside_fhir = true;
+    info->trail.action = "demo-token";
+    if (sign_in.issued == nullptr) return;
+    auto caller = std::make_shared<access::Caller>();
+    caller->user = sign_in.issued->id;
+    caller->name = sign_in.issued->name;
+    caller->role = sign_in.issued->role;
+    caller->org = sign_in.issued->org;
+    info->caller = std::move(caller);
   }
 
   void RouteFhir(RequestContext& ctx, http::Response* out) {

@@ -42,13 +42,15 @@ struct AuditTrail {
   std::string review_outcome;  // alert-review: the officer's conclusion
   int64_t reports = 0;   // patient-report: the seq of the access reported
   std::string note;      // alert-review, patient-report: free text
-  // Whose privacy officer the alerts go to (empty: the caller's organisation).
-  std::string alert_org;
+  // Whose privacy officer the alerts go to and about whom (empty: the
+  // caller's organisation, the caller).
+  audit::AlertRouting alert_to;
 };
 
 // What a routed request leaves behind for its audit record.
 struct RouteInfo {
   bool is_fhir = false;  // a /fhir request (service endpoints are not audited)
+  bool audited_outside_fhir = false;  // a demo token request: audited too
   std::shared_ptr<access::Caller> caller;
   AuditTrail trail;
 };

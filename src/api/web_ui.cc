@@ -111,7 +111,8 @@ void DemoUsers(const ApiOptions& options, http::Response* out) {
 }
 
 // POST /demo/token {"user": "<id>"}: a token for that demo user.
-void DemoToken(const ApiOptions& options, const http::Request& request, http::Response* out) {
+void DemoToken(const ApiOptions& options, const http::Request& request, http::Response* out,
+               DemoSignIn* sign_in) {
   auto body = ParseJsonBody(request.body, 4);
   if (!body.ok()) return SetError(body.status(), out);
   const json::object* o = body->if_object();
@@ -127,6 +128,7 @@ void DemoToken(const ApiOptions& options, const http::Request& request, http::Re
     out->status = 200;
     out->SetHeader("Content-Type", "application/json");
     out->body = json::serialize(answer);
+    sign_in->issued = &u;
     return;
   }
   SetError(Status::NotFound("no such demo user"), out);
@@ -143,7 +145,10 @@ void SetUiSecurityHeaders(http::Response* out) {
   out->SetHeader("Cross-Origin-Resource-Policy", "same-origin");
 }
 
-void ServeWeb(const ApiOptions& options, const http::Request& request, http::Response* out) {
+void ServeWeb(const ApiOptions& options, const http::Request& request, http::Response* out,
+              DemoSignIn* sign_in) {
+  DemoSignIn ignored;
+  if (sign_in == nullptr) sign_in = &ignored;
   const std::string& m = request.method;
   bool get = m == "GET" || m == "HEAD";
   std::string_view path = request.path;
@@ -155,8 +160,9 @@ void ServeWeb(const ApiOptions& options, const http::Request& request, http::Res
       SetError(Status(Code::kMethodNotAllowed, "/demo/users takes GET"), out);
     }
   } else if (demo && path == "/demo/token") {
+    sign_in->asked = true;
     if (m == "POST") {
-      DemoToken(options, request, out);
+      DemoToken(options, request, out, sign_in);
     } else {
       SetError(Status(Code::kMethodNotAllowed, "/demo/token takes POST"), out);
     }

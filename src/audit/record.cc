@@ -212,12 +212,33 @@ Result<AuditRecord> FromJson(std::string_view text) {
   return r;
 }
 
-store::AuditInput ToAuditInput(const AuditRecord& record, std::string alert_org) {
+int64_t AlertBit(std::string_view code) {
+  static const std::pair<std::string_view, int64_t> kBits[] = {
+      {kAlertBreakGlass, store::kAlertBitBreakGlass},
+      {kAlertSelfClaimed, store::kAlertBitSelfClaimed},
+      {kAlertSealedAccess, store::kAlertBitSealedAccess},
+      {kAlertVip, store::kAlertBitVip},
+      {kAlertVolume, store::kAlertBitVolume},
+      {kAlertPatientReported, store::kAlertBitPatientReported},
+  };
+  for (const auto& [name, bit] : kBits) {
+    if (name == code) return bit;
+  }
+  return 0;
+}
+
+store::AuditInput ToAuditInput(const AuditRecord& record, const AlertRouting& routing) {
   store::AuditInput in;
   in.time_ms = record.time_ms;
   in.record = ToJson(record);
   in.patients = record.patients;
-  if (!record.alerts.empty()) in.alert_org = alert_org.empty() ? record.org : std::move(alert_org);
+  if (!record.alerts.empty()) {
+    in.alert_org = routing.org.empty() ? record.org : routing.org;
+    bool other_user = !routing.user.empty() || !routing.user_name.empty();
+    in.alert_user = other_user ? routing.user : record.user;
+    in.alert_user_name = other_user ? routing.user_name : record.user_name;
+    for (const auto& code : record.alerts) in.alert_codes |= AlertBit(code);
+  }
   in.reviews_alert = record.reviews;
   return in;
 }

@@ -72,9 +72,24 @@ std::string ToJson(const AuditRecord& record);
 // are ignored (newer writers may add some).
 Result<AuditRecord> FromJson(std::string_view json);
 
-// The store input for `record`: its JSON, its patients, an alert for
-// `alert_org` (default: record.org) when it carries alerts, and the alert it
-// reviews.
-store::AuditInput ToAuditInput(const AuditRecord& record, std::string alert_org = {});
+// The alert index's bit for an alert code (store::kAlertBit*), 0 for a
+// code it does not know.
+int64_t AlertBit(std::string_view code);
+
+// Where a record's alert goes and whose access it is about, when not the
+// record's own organisation and user: a patient's report goes to the
+// privacy officer of the organisation that made the reported access, about
+// the user who made it.
+struct AlertRouting {
+  std::string org;
+  std::string user;
+  std::string user_name;
+};
+
+// The store input for `record`: its JSON, its patients, when it carries
+// alerts an alert for `routing.org` (default: record.org) about
+// `routing.user` (default: record.user) with the alerts' bits, and the alert
+// it reviews.
+store::AuditInput ToAuditInput(const AuditRecord& record, const AlertRouting& routing = {});
 
 }  // namespace crs::audit

@@ -237,6 +237,78 @@ TEST_P(AuditStoreTest, AlertsByOrganisationAndReview) {
   EXPECT_EQ(store_->QueryAudit(mine)->records.size(), 4u);
 }
 
+TEST_P(AuditStoreTest, AlertFiltersSelectBeforePaging) {
+  auto alert = [](std::string text, int64_t time, int64_t codes, std::string user,
+                  std::string name, std::vector<std::string> patients) {
+    AuditInput in = Rec(std::move(text), std::move(patients), "ORG1");
+    in.time_ms = time;
+    in.alert_codes = codes;
+    in.alert_user = std::move(user);
+    in.alert_user_name = std::move(name);
+    return in;
+  };
+  ASSERT_TRUE(Append({alert("a1", 1000, kAlertBitBreakGlass, "u1", "Dr Tom REID", {"p1"}),
+                      alert("a2", 2000, kAlertBitVip | kAlertBitSealedAccess, "u2", "Ann 50%_",
+                            {"p2"}),
+                      alert("a3", 3000, kAlertBitVolume, "u1", "Dr Tom REID", {"p1", "p2"}),
+                      alert("a4", 4000, kAlertBitBreakGlass, "u3", "", {"p2"}),
+                      Rec("other-org", {"p1"}, "ORG2"), Rec("plain", {"p1"})})
+                  .ok());
+  ASSERT_TRUE(Append({Rec("review-a3", {}, "", 3)}).ok());
+  auto texts = [&](AuditQuery q) {
+    // Every page, one record at a time: paging follows the filters.
+    q.alert_org = "ORG1";
+    q.count = 1;
+    std::vector<std::string> out;
+    for (int i = 0; i < 10; ++i) {
+      auto page = store_->QueryAudit(q);
+      EXPECT_TRUE(page.ok()) << page.status().ToString();
+      if (!page.ok()) break;
+      for (const auto& r : page->records) out.push_back(r.record);
+      if (page->next_before_seq == 0) break;
+      q.before_seq = page->next_before_seq;
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  AuditQuery q;
+  EXPECT_EQ(texts(q), (V{"a4", "a3", "a2", "a1"}));
+  q.code_masks = {kAlertBitBreakGlass};
+  EXPECT_EQ(texts(q), (V{"a4", "a1"}));
+  q.code_masks = {kAlertBitVip | kAlertBitVolume};
+  EXPECT_EQ(texts(q), (V{"a3", "a2"}));
+  q.code_masks = {kAlertBitVip, kAlertBitSealedAccess};
+  EXPECT_EQ(texts(q), (V{"a2"}));
+  q.code_masks = {kAlertBitVip, kAlertBitVolume};
+  EXPECT_EQ(texts(q), V{});
+  q = AuditQuery{};
+  q.user = "u1";
+  EXPECT_EQ(texts(q), (V{"a3", "a1"}));
+  q.user = "tom reid";  // part of the name, any case
+  EXPECT_EQ(texts(q), (V{"a3", "a1"}));
+  q.user = "50%_";  // LIKE's wildcards are plain characters
+  EXPECT_EQ(texts(q), (V{"a2"}));
+  q.user = "5%";
+  EXPECT_EQ(texts(q), V{});
+  q = AuditQuery{};
+  q.from_ms = 2000;
+  q.to_ms = 4000;
+  EXPECT_EQ(texts(q), (V{"a3", "a2"}));
+  q = AuditQuery{};
+  q.patient = "p1";
+  EXPECT_EQ(texts(q), (V{"a3", "a1"}));
+  q.unreviewed_only = true;
+  EXPECT_EQ(texts(q), (V{"a1"}));
+  q = AuditQuery{};
+  q.reviewed_only = true;
+  EXPECT_EQ(texts(q), (V{"a3"}));
+  // Filters belong to alert queries.
+  AuditQuery bad;
+  bad.patient = "p1";
+  bad.user = "u1";
+  EXPECT_EQ(store_->QueryAudit(bad).status().code(), Code::kInvalid);
+}
+
 TEST_P(AuditStoreTest, ConcurrentAppendsAndCommitsFormOneTotalOrder) {
   constexpr int kThreads = 8, kEach = 200;
   std::atomic<int> acked{0}, failed{0};

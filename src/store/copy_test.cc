@@ -73,7 +73,7 @@ class CopyStoreTest : public ::testing::Test {
     purge.writes.push_back({"Observation", "o2", 0, 4000, Method::kPurge, "", nullptr, nullptr});
     ASSERT_TRUE(s.Commit(purge).ok());
     ASSERT_TRUE(s.ReserveSequence("nhs-number:test", 5).ok());
-    ASSERT_TRUE(Append(s, {{5000, R"({"alert":1})", {"9990000018"}, "GP1", 0},
+    ASSERT_TRUE(Append(s, {{5000, R"({"alert":1})", {"9990000018"}, "GP1", 0, kAlertBitVip, "u1", "Dr Who"},
                            {6000, R"({"b":2})", {}, "", 0}})
                     .ok());
     ASSERT_TRUE(Append(s, {{7000, R"({"review":1})", {}, "", 2}}).ok());  // reviews seq 2
@@ -158,6 +158,13 @@ TEST_F(CopyStoreTest, SqliteToPostgresKeepsEveryVersionAndTheAuditChain) {
   ASSERT_TRUE(alerts.ok());
   ASSERT_EQ(alerts->records.size(), 1u);
   EXPECT_EQ(alerts->records[0].reviewed_by, 4);
+  // The alert index's filter columns came along.
+  AuditQuery vip{"", "GP1"};
+  vip.code_masks = {kAlertBitVip};
+  vip.user = "WHO";
+  EXPECT_EQ(s.QueryAudit(vip)->records.size(), 1u);
+  vip.code_masks = {kAlertBitVolume};
+  EXPECT_EQ(s.QueryAudit(vip)->records.size(), 0u);
   EXPECT_EQ(s.QueryAudit({"9990000018", "", false, 0, 50})->records.size(), 2u);
   // It carries on: counters, idempotency keys, ids and the chain continue.
   EXPECT_EQ(*s.ReserveSequence("nhs-number:test", 1), 5);

@@ -73,9 +73,10 @@ TEST_F(PostgresStoreTest, MigratesAVersion2Database) {
       "DROP INDEX ix_uri_by_value; CREATE INDEX ix_uri_by_value ON ix_uri (pid, uri, rid);"
       "DROP INDEX ix_comp_by_code; CREATE INDEX ix_comp_by_code ON ix_comp (pid, comp, code, system);"
       "DROP INDEX resources_labelled;"
+      "ALTER TABLE audit_alert DROP COLUMN codes, DROP COLUMN user_id, DROP COLUMN user_name;"
       "UPDATE schema_meta SET value = 2 WHERE key = $$version$$";
   // (Psql takes no single quotes: $$...$$ quotes the strings.)
-  ASSERT_EQ(Psql(url_, "SELECT value FROM schema_meta"), "4");
+  ASSERT_EQ(Psql(url_, "SELECT value FROM schema_meta"), "5");
   Psql(url_, v2);
   ASSERT_EQ(Psql(url_, "SELECT value FROM schema_meta"), "2");
   const std::string bounded =
@@ -91,7 +92,7 @@ TEST_F(PostgresStoreTest, MigratesAVersion2Database) {
   o.url = url_;
   auto opened = OpenStore(o);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  EXPECT_EQ(Psql(url_, "SELECT value FROM schema_meta"), "4");
+  EXPECT_EQ(Psql(url_, "SELECT value FROM schema_meta"), "5");
   EXPECT_EQ(Psql(url_, bounded + "$$%\"left\"(%, 256)%$$"), "7");
   EXPECT_EQ(Psql(url_, long_token), "1");
 }

@@ -118,7 +118,22 @@ struct AuditInput {
   std::vector<std::string> patients;  // patient ids (NHS numbers) it concerns; indexed
   std::string alert_org;              // non-empty: an alert for this org's privacy officer
   int64_t reviews_alert = 0;          // non-zero: this record marks alert <seq> reviewed
+  // Alerts only, for the alert list's filters (AuditQuery): the alert codes
+  // as kAlertBit* flags, and the user whose access raised it (id and name).
+  int64_t alert_codes = 0;
+  std::string alert_user;
+  std::string alert_user_name;
 };
+
+// The alert codes as the alert index keeps them (audit_alert.codes, a bit
+// set; docs/audit.md): break-glass, self-claimed, sealed-access, vip,
+// volume, patient-reported. audit/record.h maps the codes onto these.
+inline constexpr int64_t kAlertBitBreakGlass = 1;
+inline constexpr int64_t kAlertBitSelfClaimed = 2;
+inline constexpr int64_t kAlertBitSealedAccess = 4;
+inline constexpr int64_t kAlertBitVip = 8;
+inline constexpr int64_t kAlertBitVolume = 16;
+inline constexpr int64_t kAlertBitPatientReported = 32;
 
 struct WriteBatch {
   std::vector<Write> writes;
@@ -192,13 +207,23 @@ struct AuditCheckpoint {
 };
 
 // Records about one patient, or alerts for one organisation, newest first.
-// Exactly one of `patient` and `alert_org` is set.
+// At least one of `patient` and `alert_org` is set; with both, the alerts
+// concerning that patient.
 struct AuditQuery {
   std::string patient;
   std::string alert_org;
   bool unreviewed_only = false;  // alerts only: skip reviewed ones
   int64_t before_seq = 0;        // keyset cursor: only seq < this (0: newest)
   int count = 50;
+  // Alerts only; every filter set must hold:
+  bool reviewed_only = false;    // skip open ones
+  // Each entry: the alert carries at least one of these kAlertBit* codes.
+  std::vector<int64_t> code_masks;
+  // The user whose access raised the alert: their id equals this, or their
+  // name contains it (ASCII letters in either case).
+  std::string user;
+  int64_t from_ms = INT64_MIN;  // record time >= this
+  int64_t to_ms = INT64_MAX;    // record time < this
 };
 
 struct AuditPage {
@@ -268,8 +293,9 @@ class Store {
   virtual void AppendAudit(std::vector<AuditInput> records,
                            std::function<void(Status)> done) = 0;
 
-  // Records concerning query.patient, or alerts for query.alert_org.
-  // Invalid unless exactly one of them is set.
+  // Records concerning query.patient, or alerts for query.alert_org (with
+  // the query's filters). Invalid when neither is set, or when a filter
+  // is set without alert_org.
   virtual Result<AuditPage> QueryAudit(const AuditQuery& query) = 0;
 
   // One record. NotFound when there is no record `seq`.

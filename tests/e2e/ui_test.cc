@@ -147,6 +147,52 @@ TEST(DemoSignInTest, ListsTheDemoUsersAndIssuesTheirTokens) {
   EXPECT_EQ(c.Send("GET", "/demo/token").status, 405);
 }
 
+TEST(DemoSignInTest, IssuingATokenIsAudited) {
+  ServerProcess demo;
+  ASSERT_TRUE(demo.Start({"--demo"}));
+  Client c(demo.port(), "");
+  std::string data = demo.data_dir() + "/data";
+  size_t before = AuditRecords(data).size();
+  ASSERT_EQ(c.Send("GET", "/demo/users").status, 200);
+  ASSERT_EQ(c.Send("POST", "/demo/token", R"({"user":"demo-privacy"})",
+                   {{"Content-Type", "application/json"}}).status,
+            200);
+  ASSERT_EQ(c.Send("POST", "/demo/token", R"({"user":"demo-patient"})",
+                   {{"Content-Type", "application/json"}}).status,
+            200);
+  ASSERT_EQ(c.Send("POST", "/demo/token", R"({"user":"root"})",
+                   {{"Content-Type", "application/json"}}).status,
+            404);
+  // The answers were sent once their records were durable: one record per
+  // token request (the list of users is not one).
+  auto records = AuditRecords(data);
+  ASSERT_EQ(records.size(), before + 3);
+  json::value officer = json::parse(records[before]);
+  EXPECT_EQ(officer.at("action"), "demo-token");
+  EXPECT_EQ(officer.at("user"), "demo-privacy");
+  EXPECT_EQ(officer.at("user_name"), "Lee Morgan");
+  EXPECT_EQ(officer.at("role"), "R0001");
+  EXPECT_EQ(officer.at("org"), "RXX01");
+  EXPECT_EQ(officer.at("method"), "POST");
+  EXPECT_EQ(officer.at("status").as_int64(), 200);
+  EXPECT_EQ(officer.at("outcome"), "allowed");
+  EXPECT_FALSE(officer.as_object().contains("purpose")) << records[before];
+  EXPECT_FALSE(officer.as_object().contains("patients")) << records[before];
+  // A patient's token: who and their role, never their NHS number.
+  json::value patient = json::parse(records[before + 1]);
+  EXPECT_EQ(patient.at("user"), "demo-patient");
+  EXPECT_EQ(patient.at("role"), "patient");
+  EXPECT_EQ(records[before + 1].find("9990000018"), std::string::npos) << records[before + 1];
+  json::value refused = json::parse(records[before + 2]);
+  EXPECT_EQ(refused.at("action"), "demo-token");
+  EXPECT_FALSE(refused.as_object().contains("user")) << records[before + 2];
+  EXPECT_EQ(refused.at("outcome"), "error");
+  // The chain still verifies with them in it.
+  ASSERT_EQ(demo.Stop(SIGTERM), 0);
+  std::string out;
+  EXPECT_EQ(RunCrs({"audit", "verify", "--data", data}, &out), 0) << out;
+}
+
 // ---------------------------------------------------------------------------
 
 const char* kPatient =

@@ -30,7 +30,8 @@ interface Options {
   method?: string;
   headers?: Record<string, string>;
   json?: unknown;
-  form?: Record<string, string>;
+  // A form body; pairs when a name repeats (date=ge...&date=le...).
+  form?: Record<string, string> | [string, string][];
 }
 
 async function request(url: string, opts: Options = {}): Promise<Response> {

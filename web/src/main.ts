@@ -5,8 +5,8 @@ import { setOnUnauthorised } from "./api";
 import { h, replace } from "./dom";
 import { roleName } from "./format";
 import * as session from "./session";
-import { traceView } from "./views/clinician";
-import { officerHome } from "./views/officer";
+import { forgetTraces, traceView } from "./views/clinician";
+import { forgetFilters, officerHome } from "./views/officer";
 import { patientHome } from "./views/patient";
 import { signInView } from "./views/signin";
 
@@ -24,6 +24,9 @@ function header(s: session.Session | null): void {
 
 function signOut(message = ""): void {
   session.clear();
+  // What the views kept in memory for going back goes with the token.
+  forgetTraces();
+  forgetFilters();
   header(null);
   void signInView(home, message);
 }

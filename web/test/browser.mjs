@@ -29,7 +29,7 @@ export async function openPage(browser, base) {
   const origin = new URL(base).origin;
   page.on("request", (r) => {
     const url = r.url();
-    if (/[?&](patient|family|given|birthdate|address-postalcode|identifier)=/.test(url)) problems.push(`search criteria in a URL: ${url}`);
+    if (/[?&](patient|family|given|birthdate|address-postalcode|identifier|user)=/.test(url)) problems.push(`search criteria in a URL: ${url}`);
     if (!url.startsWith(origin) && !url.startsWith("data:") && !url.startsWith("blob:")) problems.push(`request to another origin: ${url}`);
   });
   page.on("console", (m) => {

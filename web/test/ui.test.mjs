@@ -86,6 +86,29 @@ test("sign-in page, token sign-in and sign-out", async () => {
   await done(s);
 });
 
+test("signing out forgets the searches and filters of the user who signed out", async () => {
+  const s = await session("Dr Asha Patel");
+  const { page } = s;
+  await trace(page, "Smith", "14", "7", "1945");
+  await page.getByRole("cell", { name: "SMITH, Jane Mary (Mrs)", exact: true }).waitFor();
+  await page.locator("#crs-user").getByRole("button", { name: "Sign out" }).click();
+  await signIn(page, "Jo Hughes");
+  await page.getByRole("heading", { name: "Find a patient" }).waitFor();
+  assert.equal(await page.getByLabel("Last name").inputValue(), "", "the last user's criteria are gone");
+  assert.equal(await page.getByText("SMITH", { exact: false }).count(), 0, "the last user's results are gone");
+  await page.locator("#crs-user").getByRole("button", { name: "Sign out" }).click();
+  await signIn(page, "Lee Morgan");
+  await page.getByLabel("Patient's NHS number (optional)").fill("9990000042");
+  await page.getByLabel("User name or id (optional)").fill("reid");
+  await page.getByRole("button", { name: "Apply filters" }).click();
+  await page.locator("#crs-user").getByRole("button", { name: "Sign out" }).click();
+  await signIn(page, "Lee Morgan");
+  await page.getByRole("heading", { name: /Alerts to review/ }).waitFor();
+  assert.equal(await page.getByLabel("Patient's NHS number (optional)").inputValue(), "", "filters start afresh");
+  assert.equal(await page.getByLabel("User name or id (optional)").inputValue(), "");
+  await done(s);
+});
+
 test("keyboard only: sign in and trace", async () => {
   const s = await session();
   const { page } = s;
@@ -298,9 +321,11 @@ test("emergency access: the patient sees it with the reason and reports it; the 
     await page.getByRole("link", { name: /check digit/ }).waitFor();
     await expectAccessible(page, "alerts with a filter error");
     await page.getByLabel("Patient's NHS number (optional)").fill("");
+    // Dr Tom Reid's two emergency accesses, and the patient's report of one
+    // of them (a report is about the access reported).
     await page.getByLabel("User name or id (optional)").fill("reid");
     await page.getByRole("button", { name: "Apply filters" }).click();
-    await page.getByText("2 alerts", { exact: true }).waitFor();
+    await page.getByText("3 alerts", { exact: true }).waitFor();
     await page.getByLabel("User name or id (optional)").fill("");
     await page.getByLabel("Alert type").selectOption("patient-reported");
     await page.getByRole("button", { name: "Apply filters" }).click();

@@ -2,22 +2,11 @@
 
 #include <algorithm>
 
+#include "store/sql/audit_query.h"
+
 namespace crs::store::postgres {
 namespace {
 
-constexpr const char* kByPatient =
-    "SELECT a.seq, a.time, a.record, a.hash, al.org, al.reviewed_by "
-    "FROM audit_patient p JOIN audit a ON a.seq = p.seq "
-    "LEFT JOIN audit_alert al ON al.seq = a.seq "
-    "WHERE p.patient = $1 AND p.seq < $2 ORDER BY p.seq DESC LIMIT $3";
-constexpr const char* kAlerts =
-    "SELECT a.seq, a.time, a.record, a.hash, al.org, al.reviewed_by "
-    "FROM audit_alert al JOIN audit a ON a.seq = al.seq "
-    "WHERE al.org = $1 AND al.seq < $2 ORDER BY al.seq DESC LIMIT $3";
-constexpr const char* kOpenAlerts =
-    "SELECT a.seq, a.time, a.record, a.hash, al.org, al.reviewed_by "
-    "FROM audit_alert al JOIN audit a ON a.seq = al.seq "
-    "WHERE al.org = $1 AND al.seq < $2 AND al.reviewed_by = 0 ORDER BY al.seq DESC LIMIT $3";
 constexpr const char* kReadOne =
     "SELECT a.seq, a.time, a.record, a.hash, al.org, al.reviewed_by "
     "FROM audit a LEFT JOIN audit_alert al ON al.seq = a.seq WHERE a.seq = $1";
@@ -44,15 +33,8 @@ StoredAudit FromRow(const Rows& r, int i, bool with_alert) {
 }  // namespace
 
 Result<AuditPage> QueryAuditIn(Conn& c, const AuditQuery& q) {
-  if (q.patient.empty() == q.alert_org.empty()) {
-    return Status::Invalid("an audit query names a patient or an organisation");
-  }
-  const char* sql = !q.patient.empty() ? kByPatient : q.unreviewed_only ? kOpenAlerts : kAlerts;
-  // One more row than asked: is there a next page?
-  CRS_ASSIGN_OR_RETURN(Rows r, c.Query(sql, Params()
-                                                .Text(!q.patient.empty() ? q.patient : q.alert_org)
-                                                .Int(q.before_seq > 0 ? q.before_seq : INT64_MAX)
-                                                .Int(std::max(q.count, 0) + int64_t{1})));
+  CRS_ASSIGN_OR_RETURN(sql::CompiledSql query, sql::CompileAuditQuery(q, sql::kPostgres));
+  CRS_ASSIGN_OR_RETURN(Rows r, c.Query(query.sql, Params(query.args)));
   AuditPage page;
   for (int i = 0; i < r.size(); ++i) {
     if (static_cast<int>(page.records.size()) == q.count) {

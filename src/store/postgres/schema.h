@@ -9,7 +9,7 @@
 
 namespace crs::store::postgres {
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 // Advisory lock keys: migrations, and the writer (one group transaction at
 // a time across every process sharing the database, so that seq order is
@@ -151,6 +151,32 @@ CREATE INDEX ix_comp_by_code ON ix_comp (pid, comp, left(code, 256), left(system
     // 4: sealed or locked resources by type, as SQLite's version 7.
     R"sql(
 CREATE INDEX resources_labelled ON resources (type, rid) WHERE (labels & 3) <> 0;
+)sql",
+    // 5: the alert list's filters (docs/audit.md), as the SQLite audit
+    // file's version 2 (store/sqlite/schema.h): each alert's codes as a bit
+    // set (store::kAlertBit*), and the user whose access raised it (for a
+    // patient's report, the user of the access reported), filled in from
+    // the records.
+    R"sql(
+ALTER TABLE audit_alert ADD COLUMN codes bigint NOT NULL DEFAULT 0,
+  ADD COLUMN user_id text COLLATE "C" NOT NULL DEFAULT '',
+  ADD COLUMN user_name text COLLATE "C" NOT NULL DEFAULT '';
+UPDATE audit_alert al SET codes = x.codes, user_id = x.user_id, user_name = lower(x.user_name)
+FROM (
+  SELECT a.seq,
+         (SELECT coalesce(sum(DISTINCT CASE c WHEN 'break-glass' THEN 1 WHEN 'self-claimed' THEN 2
+                                       WHEN 'sealed-access' THEN 4 WHEN 'vip' THEN 8
+                                       WHEN 'volume' THEN 16 WHEN 'patient-reported' THEN 32
+                                       ELSE 0 END), 0)
+            FROM json_array_elements_text(coalesce(j.rec->'alerts', '[]'::json)) c) AS codes,
+         coalesce(r.rec->>'user', j.rec->>'user', '') AS user_id,
+         coalesce(r.rec->>'user_name', j.rec->>'user_name', '') COLLATE "C" AS user_name
+  FROM audit_alert al2 JOIN audit a ON a.seq = al2.seq
+  CROSS JOIN LATERAL (SELECT convert_from(a.record, 'UTF8')::json AS rec) j
+  LEFT JOIN LATERAL (SELECT convert_from(ra.record, 'UTF8')::json AS rec FROM audit ra
+                     WHERE ra.seq = (j.rec->>'reports')::bigint) r ON true
+) x
+WHERE x.seq = al.seq;
 )sql",
 };
 

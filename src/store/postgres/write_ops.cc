@@ -1,6 +1,7 @@
 #include "store/postgres/write_ops.h"
 
 #include "store/postgres/schema.h"
+#include "store/sql/audit_query.h"
 #include "store/sql/composite_rows.h"
 
 namespace crs::store::postgres {
@@ -340,8 +341,11 @@ Status PgAuditOps::Insert(int64_t seq, const AuditInput& in, std::string_view ha
                                       Params().Text(patient).Int(seq)));
   }
   if (!in.alert_org.empty()) {
-    CRS_RETURN_IF_ERROR(writes_.Later("INSERT INTO audit_alert (seq, org) VALUES ($1, $2)",
-                                      Params().Int(seq).Text(in.alert_org)));
+    CRS_RETURN_IF_ERROR(writes_.Later("INSERT INTO audit_alert (seq, org, codes, user_id, user_name) "
+                                      "VALUES ($1, $2, $3, $4, $5)",
+                                      Params().Int(seq).Text(in.alert_org).Int(in.alert_codes)
+                                          .Text(in.alert_user)
+                                          .Text(sql::FoldUserName(in.alert_user_name))));
   }
   if (in.reviews_alert > 0) {
     // The first review wins; a second review is still in the chain.

@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include "store/audit_chain.h"
+#include "store/sql/audit_query.h"
 #include "store/sqlite/db.h"
+#include "store/sqlite/search_sql.h"
 
 namespace crs::store::sqlite {
 namespace {
@@ -14,7 +16,8 @@ constexpr const char* kLastCheckpoint =
 constexpr const char* kInsert = "INSERT INTO audit (seq, time, record, hash) VALUES (?1, ?2, ?3, ?4)";
 constexpr const char* kInsertPatient =
     "INSERT OR IGNORE INTO audit_patient (patient, seq) VALUES (?1, ?2)";
-constexpr const char* kInsertAlert = "INSERT INTO audit_alert (seq, org) VALUES (?1, ?2)";
+constexpr const char* kInsertAlert =
+    "INSERT INTO audit_alert (seq, org, codes, user_id, user_name) VALUES (?1, ?2, ?3, ?4, ?5)";
 // The first review wins; a second review is still in the chain.
 constexpr const char* kReview =
     "UPDATE audit_alert SET reviewed_by = ?1 WHERE seq = ?2 AND reviewed_by = 0";
@@ -22,19 +25,6 @@ constexpr const char* kInsertCheckpoint =
     "INSERT OR IGNORE INTO audit_checkpoint (seq, time, head, key_id, signature) "
     "VALUES (?1, ?2, ?3, ?4, ?5)";
 
-constexpr const char* kByPatient =
-    "SELECT a.seq, a.time, a.record, a.hash, al.org, al.reviewed_by "
-    "FROM audit_patient p JOIN audit a ON a.seq = p.seq "
-    "LEFT JOIN audit_alert al ON al.seq = a.seq "
-    "WHERE p.patient = ?1 AND p.seq < ?2 ORDER BY p.seq DESC LIMIT ?3";
-constexpr const char* kAlerts =
-    "SELECT a.seq, a.time, a.record, a.hash, al.org, al.reviewed_by "
-    "FROM audit_alert al JOIN audit a ON a.seq = al.seq "
-    "WHERE al.org = ?1 AND al.seq < ?2 ORDER BY al.seq DESC LIMIT ?3";
-constexpr const char* kOpenAlerts =
-    "SELECT a.seq, a.time, a.record, a.hash, al.org, al.reviewed_by "
-    "FROM audit_alert al JOIN audit a ON a.seq = al.seq "
-    "WHERE al.org = ?1 AND al.seq < ?2 AND al.reviewed_by = 0 ORDER BY al.seq DESC LIMIT ?3";
 constexpr const char* kReadOne =
     "SELECT a.seq, a.time, a.record, a.hash, al.org, al.reviewed_by "
     "FROM audit a LEFT JOIN audit_alert al ON al.seq = a.seq WHERE a.seq = ?1";
@@ -104,6 +94,10 @@ Status SqliteAuditOps::Insert(int64_t seq, const AuditInput& in, std::string_vie
     CRS_ASSIGN_OR_RETURN(Stmt * a, db_.Prepare(kInsertAlert));
     a->Bind(1, seq);
     a->Bind(2, in.alert_org);
+    a->Bind(3, in.alert_codes);
+    a->Bind(4, in.alert_user);
+    std::string user_name = sql::FoldUserName(in.alert_user_name);  // bound without a copy
+    a->Bind(5, user_name);
     CRS_RETURN_IF_ERROR(Done(a));
   }
   if (in.reviews_alert > 0) {
@@ -130,14 +124,9 @@ Status SqliteAuditOps::Commit() { return db_.Exec("COMMIT"); }
 void SqliteAuditOps::Rollback() { (void)db_.Exec("ROLLBACK"); }
 
 Result<AuditPage> QueryAuditIn(Db& db, const AuditQuery& q) {
-  if (q.patient.empty() == q.alert_org.empty()) {
-    return Status::Invalid("an audit query names a patient or an organisation");
-  }
-  const char* sql = !q.patient.empty() ? kByPatient : q.unreviewed_only ? kOpenAlerts : kAlerts;
-  CRS_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
-  s->Bind(1, !q.patient.empty() ? q.patient : q.alert_org);
-  s->Bind(2, q.before_seq > 0 ? q.before_seq : INT64_MAX);
-  s->Bind(3, static_cast<int64_t>(std::max(q.count, 0)) + 1);  // one more: is there a next page?
+  CRS_ASSIGN_OR_RETURN(CompiledSql query, sql::CompileAuditQuery(q, sql::kSqlite));
+  CRS_ASSIGN_OR_RETURN(Stmt * s, db.PrepareDynamic(query.sql));
+  BindArgs(s, query.args);
   AuditPage page;
   while (true) {
     auto row = s->Step();

@@ -133,7 +133,9 @@ CREATE INDEX resources_labelled ON resources (type, rid) WHERE (labels & 3) <> 0
 // `audit_patient` and `audit_alert` are indexes derived from the appended
 // records; `audit_alert.reviewed_by` is the seq of the record that reviewed
 // the alert (that record is itself in the chain). `audit_checkpoint` holds
-// the signed chain heads. Created if missing; version 1.
+// the signed chain heads. Created if missing as version 1, then brought up
+// to kAuditSchemaVersion by kAuditMigrations; the file's version is its
+// `PRAGMA user_version` (0 counts as 1: files from before versioning).
 inline constexpr const char* kAuditSchema = R"sql(
 CREATE TABLE IF NOT EXISTS audit (
   seq    INTEGER PRIMARY KEY,
@@ -158,5 +160,39 @@ CREATE TABLE IF NOT EXISTS audit_checkpoint (
   signature BLOB    NOT NULL
 );
 )sql";
+
+inline constexpr int kAuditSchemaVersion = 2;
+
+// kAuditMigrations[i] brings the audit file from version i + 1 to i + 2.
+inline constexpr const char* kAuditMigrations[] = {
+    // 2: the alert list's filters (docs/audit.md): each alert's codes as a
+    // bit set (store::kAlertBit*), and the user whose access raised it (for
+    // a patient's report, the user of the access reported; the name in
+    // ASCII lower case), filled in from the records. PostgreSQL's version 5.
+    R"sql(
+ALTER TABLE audit_alert ADD COLUMN codes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE audit_alert ADD COLUMN user_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_alert ADD COLUMN user_name TEXT NOT NULL DEFAULT '';
+UPDATE audit_alert SET
+  codes = (SELECT coalesce(sum(DISTINCT CASE c.value WHEN 'break-glass' THEN 1
+                               WHEN 'self-claimed' THEN 2 WHEN 'sealed-access' THEN 4
+                               WHEN 'vip' THEN 8 WHEN 'volume' THEN 16
+                               WHEN 'patient-reported' THEN 32 ELSE 0 END), 0)
+             FROM audit a, json_each(CAST(a.record AS TEXT), '$.alerts') c
+            WHERE a.seq = audit_alert.seq),
+  user_id = coalesce((SELECT json_extract(CAST(r.record AS TEXT), '$.user')
+                        FROM audit a JOIN audit r
+                          ON r.seq = json_extract(CAST(a.record AS TEXT), '$.reports')
+                       WHERE a.seq = audit_alert.seq),
+                     (SELECT json_extract(CAST(a.record AS TEXT), '$.user') FROM audit a
+                       WHERE a.seq = audit_alert.seq), ''),
+  user_name = lower(coalesce((SELECT json_extract(CAST(r.record AS TEXT), '$.user_name')
+                                FROM audit a JOIN audit r
+                                  ON r.seq = json_extract(CAST(a.record AS TEXT), '$.reports')
+                               WHERE a.seq = audit_alert.seq),
+                             (SELECT json_extract(CAST(a.record AS TEXT), '$.user_name')
+                                FROM audit a WHERE a.seq = audit_alert.seq), ''));
+)sql",
+};
 
 }  // namespace crs::store::sqlite

@@ -408,6 +408,35 @@ class SqliteStore final : public Store {
     return Status::Ok();
   }
 
+  // The audit file's own versions (schema.h kAuditMigrations), in one
+  // transaction that reads the version too, so a second process opening the
+  // file meanwhile finds the work done.
+  static Status MigrateAudit(Db& db) {
+    CRS_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+    Status st = [&]() -> Status {
+      CRS_ASSIGN_OR_RETURN(Stmt * get, db.Prepare("PRAGMA main.user_version"));
+      CRS_ASSIGN_OR_RETURN(bool row, get->Step());
+      int64_t current = std::max<int64_t>(row ? get->Int(0) : 0, 1);
+      get->Reset();
+      if (current > kAuditSchemaVersion) {
+        return Status::Unavailable("audit log schema version " + std::to_string(current) +
+                                   " is newer than this binary supports (" +
+                                   std::to_string(kAuditSchemaVersion) + ")");
+      }
+      for (int64_t v = current + 1; v <= kAuditSchemaVersion; ++v) {
+        CRS_RETURN_IF_ERROR(db.Exec(kAuditMigrations[v - 2]));
+        // user_version lives in the file's header, written by this transaction.
+        CRS_RETURN_IF_ERROR(db.Exec("PRAGMA main.user_version = " + std::to_string(v)));
+      }
+      return Status::Ok();
+    }();
+    if (!st.ok()) {
+      (void)db.Exec("ROLLBACK");
+      return st;
+    }
+    return db.Exec("COMMIT");
+  }
+
   Result<std::unique_ptr<Db>> Acquire() {
     {
       std::lock_guard<std::mutex> lock(pool_mu_);
@@ -431,7 +460,10 @@ class SqliteStore final : public Store {
   // connection's cache for a file whenever that file changes).
   Result<std::unique_ptr<Db>> Connect(bool create) {
     CRS_ASSIGN_OR_RETURN(auto db, Db::Open(audit_path_, create));
-    if (create) CRS_RETURN_IF_ERROR(db->Exec(kAuditSchema));
+    if (create) {
+      CRS_RETURN_IF_ERROR(db->Exec(kAuditSchema));
+      CRS_RETURN_IF_ERROR(MigrateAudit(*db));
+    }
     CRS_RETURN_IF_ERROR(db->Attach(path_, "data"));
     return db;
   }

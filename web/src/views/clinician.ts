@@ -28,6 +28,12 @@ interface TraceCriteria {
 let lastCriteria: TraceCriteria | null = null;
 let lastResults: BundleEntry[] = [];
 
+// Sign-out: the next user of this tab must not see this one's searches.
+export function forgetTraces(): void {
+  lastCriteria = null;
+  lastResults = [];
+}
+
 function dateInput(): HTMLElement {
   const part = (id: string, label: string, width: number) =>
     h(

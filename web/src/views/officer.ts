@@ -8,27 +8,38 @@ import { h, replace } from "../dom";
 import { formatDateTime, formatNhsNumber, nhsDigits, nhsNumberError, roleName } from "../format";
 import type { User } from "../session";
 import {
-  backLink, button, checked, heading, inset, loading, nhsNumberField, notice, radios, showErrors, showView, submitButton, summaryList, tag, textArea, textField, value,
+  backLink, button, checked, heading, inset, loading, nhsNumberField, notice, radios, rendered, showErrors, showView, submitButton, summaryList, tag, textArea, textField, value,
 } from "../ui";
 
+// The alert list's filters, all applied by the server (docs/audit.md,
+// "Alerts"): they travel in the POST body, never in a URL.
 interface Filters {
   status: "open" | "all";
-  type: string;
+  type: string; // an alert code, or ""
   patient: string; // NHS number digits, or ""
-  user: string; // part of the user's name or id, or ""
+  user: string; // the user's id or part of their name, or ""
+  from: string; // yyyy-mm-dd, or ""
+  to: string; // yyyy-mm-dd (inclusive), or ""
 }
 
-let filters: Filters = { status: "open", type: "", patient: "", user: "" };
+const NO_FILTERS: Filters = { status: "open", type: "", patient: "", user: "", from: "", to: "" };
+let filters: Filters = NO_FILTERS;
 
-function matches(a: Alert, f: Filters): boolean {
-  const x = a.access;
-  if (f.type && !x.alerts.includes(f.type)) return false;
-  if (f.patient && !x.patients.includes(f.patient)) return false;
-  if (f.user) {
-    const needle = f.user.toLowerCase();
-    if (!`${x.userName} ${x.user}`.toLowerCase().includes(needle)) return false;
-  }
-  return true;
+// Sign-out: the next user of this tab must not inherit this one's filters.
+export function forgetFilters(): void {
+  filters = NO_FILTERS;
+}
+
+function filterForm(f: Filters, cursor: string): [string, string][] {
+  const form: [string, string][] = [["alert", "true"], ["_count", String(ALERT_PAGE)]];
+  if (f.status === "open") form.push(["status", "open"]);
+  if (f.type) form.push(["code", f.type]);
+  if (f.patient) form.push(["patient", f.patient]);
+  if (f.user) form.push(["user", f.user]);
+  if (f.from) form.push(["date", `ge${f.from}`]);
+  if (f.to) form.push(["date", `le${f.to}`]);
+  if (cursor) form.push(["_cursor", cursor]);
+  return form;
 }
 
 interface Alert {
@@ -82,22 +93,37 @@ export async function officerHome(user: User, message = ""): Promise<void> {
       h("div", { class: "nhsuk-grid-column-one-half" }, nhsNumberField("filter-patient", "Patient's NHS number (optional)")),
       h("div", { class: "nhsuk-grid-column-one-half" }, textField("filter-user", "User name or id (optional)", { width: 20 })),
     ),
+    h(
+      "div",
+      { class: "nhsuk-grid-row" },
+      h("div", { class: "nhsuk-grid-column-one-half" }, textField("filter-from", "From date (optional)", { type: "date" })),
+      h("div", { class: "nhsuk-grid-column-one-half" }, textField("filter-to", "To date (optional)", { type: "date" })),
+    ),
     submitButton("Apply filters", "secondary"),
   );
   const restore = (id: string, v: string) => ((form.querySelector(`#${id}`) as HTMLInputElement).value = v);
   restore("filter-patient", filters.patient ? formatNhsNumber(filters.patient) : "");
   restore("filter-user", filters.user);
+  restore("filter-from", filters.from);
+  restore("filter-to", filters.to);
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const patient = value(form, "filter-patient");
+    const from = value(form, "filter-from");
+    const to = value(form, "filter-to");
+    const errors: { field: string; message: string }[] = [];
     const error = nhsNumberError(patient);
-    showErrors(form, error ? [{ field: "filter-patient", message: error }] : []);
-    if (error) return;
+    if (error) errors.push({ field: "filter-patient", message: error });
+    if (from && to && from > to) errors.push({ field: "filter-to", message: "The to date must be the same as or after the from date" });
+    showErrors(form, errors);
+    if (errors.length) return;
     filters = {
       status: value(form, "filter-status") === "all" ? "all" : "open",
       type: value(form, "filter-type"),
       patient: nhsDigits(patient),
-      user: value(form, "filter-user"),
+      user: value(form, "filter-user").trim(),
+      from,
+      to,
     };
     void loadList(user, list);
   });
@@ -137,8 +163,7 @@ function alertRow(user: User, a: Alert): HTMLElement {
   );
 }
 
-// The alerts a page at a time (newest first); the filters apply to the
-// pages loaded so far.
+// The alerts matching the filters, a page at a time (newest first).
 async function loadList(user: User, list: HTMLElement): Promise<void> {
   replace(list, loading("Loading alerts…"));
   const tbody = h("tbody", { class: "nhsuk-table__body" });
@@ -153,16 +178,14 @@ async function loadList(user: User, list: HTMLElement): Promise<void> {
   const more = h("div");
   let shown = 0;
   const show = async (cursor: string): Promise<void> => {
-    const form: Record<string, string> = { alert: "true", _count: String(ALERT_PAGE) };
-    if (filters.status === "open") form.reviewed = "false";
-    if (cursor) form._cursor = cursor;
-    const b = await call<Bundle>("/fhir/AuditEvent/_search", { form });
-    const alerts = parseAlerts(b).filter((a) => matches(a, filters));
+    const b = await call<Bundle>("/fhir/AuditEvent/_search", { form: filterForm(filters, cursor) });
+    const alerts = parseAlerts(b);
     const next = nextCursor(b);
     tbody.append(...alerts.map((a) => alertRow(user, a)));
     shown += alerts.length;
     table.hidden = shown === 0;
-    const none = filters.status === "open" ? "There are no open alerts" : "There are no alerts";
+    const filtered = filters.type || filters.patient || filters.user || filters.from || filters.to;
+    const none = (filters.status === "open" ? "There are no open alerts" : "There are no alerts") + (filtered ? " matching the filters" : "");
     status.textContent = (shown === 0 ? none : shown === 1 ? "1 alert" : `${shown} alerts`) + (next ? ". Older alerts follow." : "");
     replace(more, next ? button("Show older alerts", async () => {
       replace(more, loading("Loading older alerts…"));
@@ -181,6 +204,7 @@ async function loadList(user: User, list: HTMLElement): Promise<void> {
   try {
     await show("");
     replace(list, status, table, more);
+    rendered("alerts");
   } catch (e) {
     replace(list, h("p", { class: "nhsuk-body", role: "alert" }, e instanceof ApiError ? e.message : "The alerts could not be loaded"));
   }
