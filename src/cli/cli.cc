@@ -37,6 +37,12 @@ int Main(int argc, char** argv) {
   s->add_option("--replica", serve.replicas,
                 "PostgreSQL hot standby answering reads and searches (repeatable): "
                 "postgres://user@host:port/db");
+  s->add_option("--replica-max-lag", serve.replica_max_lag_ms,
+                "PostgreSQL: milliseconds a replica may lag and still answer reads; a read "
+                "needs every write acknowledged longer ago (and the caller's own), or the "
+                "primary answers it")
+      ->check(CLI::Range(0, 3600000))
+      ->capture_default_str();
   s->add_option("--store-pool", serve.store_pool,
                 "PostgreSQL: the most reader connections open at once")
       ->check(CLI::Range(1, 1000))

@@ -47,7 +47,8 @@ DataDirLock::~DataDirLock() {
 Result<std::unique_ptr<store::Store>> OpenNodeStore(const std::string& data_dir,
                                                     const std::string& store_url,
                                                     int pool_size,
-                                                    std::vector<std::string> replicas) {
+                                                    std::vector<std::string> replicas,
+                                                    int64_t replica_max_lag_ms) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec)
@@ -57,6 +58,7 @@ Result<std::unique_ptr<store::Store>> OpenNodeStore(const std::string& data_dir,
   options.data_dir = data_dir;
   options.pool_size = pool_size;
   options.replicas = std::move(replicas);
+  options.replica_max_lag_ms = replica_max_lag_ms;
   // The audit log's checkpoints are signed with the node's audit key.
   auto key = audit::SigningKey::LoadOrCreate(data_dir);
   if (!key.ok()) return Status(key.status().code(), "audit key: " + key.status().message());

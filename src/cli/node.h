@@ -40,6 +40,7 @@ class DataDirLock {
 Result<std::unique_ptr<store::Store>> OpenNodeStore(const std::string& data_dir,
                                                     const std::string& store_url,
                                                     int pool_size = 16,
-                                                    std::vector<std::string> replicas = {});
+                                                    std::vector<std::string> replicas = {},
+                                                    int64_t replica_max_lag_ms = 5000);
 
 }  // namespace crs::cli

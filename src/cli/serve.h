@@ -13,6 +13,7 @@ struct ServeOptions {
   std::string store_url = "sqlite:";
   int store_pool = 16;  // PostgreSQL reader connections
   std::vector<std::string> replicas;  // PostgreSQL read replicas (URLs)
+  int replica_max_lag_ms = 5000;      // a replica further behind answers nobody
   std::string role = "national";
   std::string base_url;  // empty: derived from the Host header
   // Federation (docs/federation.md).

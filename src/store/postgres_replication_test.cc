@@ -184,6 +184,47 @@ TEST_F(PostgresReplicationTest, ReadYourWritesIsPerClient) {
   EXPECT_GT(ReplicaReads(), before) << "client A never returned to the standby";
 }
 
+// A replica further behind than replica_max_lag_ms answers nobody, not
+// even a client that wrote nothing; once it catches up it answers again.
+TEST_F(PostgresReplicationTest, ALaggingReplicaLeavesTheRotation) {
+  StoreOptions o;
+  o.url = "postgres://postgres@127.0.0.1:" + std::to_string(primary_port_) + "/postgres";
+  o.replicas = {standby_url_};
+  o.pool_size = 4;
+  o.replica_max_lag_ms = 300;
+  auto opened = OpenStore(o);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  store_ = std::move(*opened);
+  ClientScope reader("reader");  // never writes
+  ASSERT_TRUE(Put("base").ok());
+  for (int i = 0; i < 200 && ReplicaReads() == 0; ++i) {
+    ASSERT_TRUE(store_->Read("Patient", "base").ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_GT(ReplicaReads(), 0) << "the standby never caught up";
+
+  ASSERT_TRUE(t::RunSql(standby_url_, "SELECT pg_wal_replay_pause()").ok());
+  {
+    ClientScope writer("writer");
+    ASSERT_TRUE(Put("late").ok());
+  }
+  // Seen by a read at once; older than the bound 300 ms later.
+  (void)store_->Read("Patient", "base");
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  int64_t before = ReplicaReads();
+  auto r = store_->Read("Patient", "late");
+  EXPECT_TRUE(r.ok()) << "a write older than the lag bound was missed: " << r.status().ToString();
+  EXPECT_TRUE(store_->Read("Patient", "base").ok());
+  EXPECT_EQ(ReplicaReads(), before) << "the lagging standby still answered";
+
+  ASSERT_TRUE(t::RunSql(standby_url_, "SELECT pg_wal_replay_resume()").ok());
+  for (int i = 0; i < 200 && ReplicaReads() == before; ++i) {
+    ASSERT_TRUE(store_->Read("Patient", "late").ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_GT(ReplicaReads(), before) << "the standby never returned to the rotation";
+}
+
 #endif  // CRS_WITH_POSTGRES
 
 }  // namespace

@@ -341,6 +341,11 @@ struct StoreOptions {
   // (read-your-writes); the primary answers otherwise. Audit reads always go
   // to the primary.
   std::vector<std::string> replicas;
+  // PostgreSQL: the most a replica may lag and still answer anyone: a read
+  // needs every write acknowledged this long ago (and the caller's own
+  // writes, whenever made), or the primary answers it. A replica that falls
+  // further behind is out of rotation until it catches up.
+  int64_t replica_max_lag_ms = 5000;
   // zstd level for resource bodies (1 = fastest).
   int compression_level = 3;
   // Signs audit checkpoints: returns the 64-byte Ed25519 signature of a

@@ -138,7 +138,7 @@ class PostgresStore final : public Store {
   explicit PostgresStore(const StoreOptions& options)
       : options_(options),
         pool_(options.url, options.pool_size),
-        replicas_(options.replicas, options.pool_size),
+        replicas_(options.replicas, options.pool_size, options.replica_max_lag_ms),
         writer_conn_(options.url) {}
 
   ~PostgresStore() override {

@@ -23,8 +23,8 @@ int64_t SteadyMs() {
 
 }  // namespace
 
-ReplicaSet::ReplicaSet(const std::vector<std::string>& urls, int pool_size)
-    : client_lsns_(kClients, kClientTtlMs) {
+ReplicaSet::ReplicaSet(const std::vector<std::string>& urls, int pool_size, int64_t max_lag_ms)
+    : client_lsns_(kClients, kClientTtlMs), max_lag_ms_(std::max<int64_t>(max_lag_ms, 0)) {
   for (const auto& url : urls) replicas_.push_back(std::make_unique<Replica>(url, pool_size));
 }
 
@@ -36,13 +36,30 @@ void ReplicaSet::NoteClientWrite() {
   client_lsns_.Note(client, last_write_lsn_.load(), SteadyMs());
 }
 
-uint64_t ReplicaSet::RequiredLsn() const {
+uint64_t ReplicaSet::StalenessFloor(int64_t now_ms) {
+  uint64_t current = last_write_lsn_.load();
+  std::lock_guard<std::mutex> lock(seen_mu_);
+  // UINT64_MAX (position unknown) is never a floor: such reads go to the
+  // primary through the global rule anyway until a later write is known.
+  if (current != UINT64_MAX && current > floor_ &&
+      (seen_.empty() || seen_.back().second < current)) {
+    seen_.emplace_back(now_ms, current);
+  }
+  while (!seen_.empty() && seen_.front().first <= now_ms - max_lag_ms_) {
+    floor_ = std::max(floor_, seen_.front().second);
+    seen_.pop_front();
+  }
+  return floor_;
+}
+
+uint64_t ReplicaSet::RequiredLsn() {
   uint64_t global = last_write_lsn_.load();
   const std::string& client = ClientScope::Current();
   if (client.empty()) return global;
   // The global position is at least every recorded one, and stands in for
   // one recorded as unknown (UINT64_MAX) once a later write knows its own.
-  return std::min(client_lsns_.Required(client), global);
+  uint64_t own = std::min(client_lsns_.Required(client), global);
+  return std::max(own, std::min(StalenessFloor(SteadyMs()), global));
 }
 
 std::unique_ptr<Conn> ReplicaSet::Acquire(uint64_t lsn, Replica** which) {

@@ -6,15 +6,20 @@
 // goes to a replica only once that replica has replayed the client's own
 // last write; a read outside any scope (internal work) only once it has
 // replayed the latest write of anyone. Otherwise the primary answers, so
-// no client ever misses its own acknowledged write. A replica that cannot be reached, or fails a read, leaves the
-// rotation for a second and the read is answered by the primary.
+// no client ever misses its own acknowledged write. Every read also needs
+// the writes acknowledged more than `max_lag_ms` ago, so a replica that falls
+// that far behind answers nobody until it catches up. A replica that cannot
+// be reached, or fails a read, leaves the rotation for a second and the read
+// is answered by the primary.
 //
 // Thread safety: every method may be called from any thread.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -25,7 +30,7 @@ namespace crs::store::postgres {
 
 class ReplicaSet {
  public:
-  ReplicaSet(const std::vector<std::string>& urls, int pool_size);
+  ReplicaSet(const std::vector<std::string>& urls, int pool_size, int64_t max_lag_ms);
 
   bool empty() const { return replicas_.empty(); }
 
@@ -57,7 +62,11 @@ class ReplicaSet {
   // A connection to a replica that has replayed `lsn`, or null.
   std::unique_ptr<Conn> Acquire(uint64_t lsn, Replica** which);
   // The WAL position a read for the current client must see.
-  uint64_t RequiredLsn() const;
+  uint64_t RequiredLsn();
+  // The latest write position first seen at least max_lag_ms ago: every
+  // read must see it. Positions are timed when a read first sees them, so
+  // the bound is never stricter than max_lag_ms after the write.
+  uint64_t StalenessFloor(int64_t now_ms);
   void Release(Replica* r, std::unique_ptr<Conn> conn, bool failed);
 
   std::vector<std::unique_ptr<Replica>> replicas_;
@@ -65,6 +74,12 @@ class ReplicaSet {
   std::atomic<uint64_t> last_write_lsn_{0};
   ClientLsns client_lsns_;
   std::atomic<int64_t> reads_{0};
+  const int64_t max_lag_ms_;
+  std::mutex seen_mu_;  // a leaf
+  // Write positions in the order reads first saw them, with when: those
+  // younger than max_lag_ms, and the floor they leave behind.
+  std::deque<std::pair<int64_t, uint64_t>> seen_;  // GUARDED_BY(seen_mu_)
+  uint64_t floor_ = 0;                             // GUARDED_BY(seen_mu_)
 };
 
 template <typename T, typename Fn>
