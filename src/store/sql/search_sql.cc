@@ -243,8 +243,11 @@ class Builder {
         std::holds_alternative<MissingCond>(p.any_of.front())) {
       return PredicateSql(p);
     }
+    // On the driver's rid (d.rid), not the resource row's: the check then
+    // runs before the candidate's resource row is read, so candidates it
+    // rejects cost no read of the (large, cold) resources table.
     return std::string(p.negate ? "NOT " : "") + "EXISTS (SELECT 1 FROM " + TableName(p.table) +
-           " x WHERE x.rid = r.rid AND x.pid " + PidOf(p.param) + " AND (" + Ors(p) + "))";
+           " x WHERE x.rid = d.rid AND x.pid " + PidOf(p.param) + " AND (" + Ors(p) + "))";
   }
 
   // A chain or reverse chain: the inner predicate runs over the other type
