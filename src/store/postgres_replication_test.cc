@@ -58,6 +58,24 @@ class PostgresReplicationTest : public ::testing::Test {
     return store_->Commit(b).status();
   }
   int64_t ReplicaReads() { return store_->Stats()->replica_reads; }
+  // Opens the store on the primary with the standby as its replica, writes
+  // Patient/base and waits until the standby has answered a read of it.
+  void OpenWithStandby(int64_t max_lag_ms = 5000) {
+    StoreOptions o;
+    o.url = "postgres://postgres@127.0.0.1:" + std::to_string(primary_port_) + "/postgres";
+    o.replicas = {standby_url_};
+    o.pool_size = 4;
+    o.replica_max_lag_ms = max_lag_ms;
+    auto opened = OpenStore(o);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    store_ = std::move(*opened);
+    ASSERT_TRUE(Put("base").ok());
+    for (int i = 0; i < 200 && ReplicaReads() == 0; ++i) {
+      ASSERT_TRUE(store_->Read("Patient", "base").ok());
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_GT(ReplicaReads(), 0) << "the standby never caught up";
+  }
 
   std::string dir_, standby_url_;
   int primary_port_ = 0, standby_port_ = 0;
@@ -133,20 +151,7 @@ TEST_F(PostgresReplicationTest, ReplicaReadsStandbyRestartAndFailover) {
 }
 
 TEST_F(PostgresReplicationTest, ReadYourWritesIsPerClient) {
-  StoreOptions o;
-  o.url = "postgres://postgres@127.0.0.1:" + std::to_string(primary_port_) + "/postgres";
-  o.replicas = {standby_url_};
-  o.pool_size = 4;
-  auto opened = OpenStore(o);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  store_ = std::move(*opened);
-
-  ASSERT_TRUE(Put("base").ok());
-  for (int i = 0; i < 200 && ReplicaReads() == 0; ++i) {
-    ASSERT_TRUE(store_->Read("Patient", "base").ok());
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ASSERT_GT(ReplicaReads(), 0) << "the standby never caught up";
+  ASSERT_NO_FATAL_FAILURE(OpenWithStandby());
 
   // The standby stops replaying (it still receives and flushes the WAL, so
   // synchronous commits are acknowledged): it is behind from now on.
@@ -187,21 +192,8 @@ TEST_F(PostgresReplicationTest, ReadYourWritesIsPerClient) {
 // A replica further behind than replica_max_lag_ms answers nobody, not
 // even a client that wrote nothing; once it catches up it answers again.
 TEST_F(PostgresReplicationTest, ALaggingReplicaLeavesTheRotation) {
-  StoreOptions o;
-  o.url = "postgres://postgres@127.0.0.1:" + std::to_string(primary_port_) + "/postgres";
-  o.replicas = {standby_url_};
-  o.pool_size = 4;
-  o.replica_max_lag_ms = 300;
-  auto opened = OpenStore(o);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  store_ = std::move(*opened);
+  ASSERT_NO_FATAL_FAILURE(OpenWithStandby(/*max_lag_ms=*/300));
   ClientScope reader("reader");  // never writes
-  ASSERT_TRUE(Put("base").ok());
-  for (int i = 0; i < 200 && ReplicaReads() == 0; ++i) {
-    ASSERT_TRUE(store_->Read("Patient", "base").ok());
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ASSERT_GT(ReplicaReads(), 0) << "the standby never caught up";
 
   ASSERT_TRUE(t::RunSql(standby_url_, "SELECT pg_wal_replay_pause()").ok());
   {
