@@ -422,6 +422,12 @@ Result<std::optional<Predicate>> BuildPredicate(const Scope& scope, const std::s
     return std::optional<Predicate>();
   }
   using T = fhir::SearchParamType;
+  // _text, _content and _query have no expression: nothing is indexed for
+  // them, so a predicate on them would silently match nothing.
+  if (sp->expression.empty()) {
+    *why = "not supported yet (no full-text search)";
+    return std::optional<Predicate>();
+  }
   pred.table = TableFor(sp->type);
   if (modifier == "missing") {
     if (value != "true" && value != "false") return Bad(raw_name, ":missing takes true or false");
