@@ -79,6 +79,12 @@ struct ApiOptions {
   // Audit every /fhir request (set by `crs serve`; tests of lower layers may
   // turn it off). The node id names this node in AuditEvent.source.
   bool audit = false;
+  // Extract search-index rows on every write. Off only for the create
+  // benchmark's baseline (`crs serve --benchmark-baseline-without-search-
+  // index`, bench/run.sh): what indexing costs a create, measured in the
+  // same run. Resources written so are found by no search until `crs
+  // reindex`.
+  bool search_index = true;
   std::string node_id = "opencrs";
   // A user opening more distinct patients than this in an hour raises a
   // "volume" alert (0: never).

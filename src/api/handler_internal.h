@@ -80,7 +80,7 @@ class FhirApi {
 
   Env env(const RequestContext& ctx) {
     return Env{store_, clock_, options_.max_json_depth, ctx.caller ? ctx.caller->org : "",
-               &nhs_numbers_};
+               &nhs_numbers_, options_.search_index};
   }
 
   // Access control (api/access.cc); all are no-ops when ctx.caller is null.

@@ -85,7 +85,8 @@ Prepared MakeWrite(Env& env, std::string_view type, std::string_view id, int64_t
   std::shared_ptr<const store::AccessFacts> facts;
   if (method != store::Method::kDelete) {
     p.body = StampResource(resource.as_object(), id, p.version, p.last_updated_ms);
-    auto entries = fhir::index::ExtractIndex(resource);
+    Result<fhir::index::IndexEntries> entries = Status::Invalid("not indexed");
+    if (env.search_index) entries = fhir::index::ExtractIndex(resource);
     // Extraction only fails for a type without search parameters; store the
     // resource unindexed rather than refuse it.
     if (entries.ok()) {

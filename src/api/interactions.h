@@ -27,6 +27,9 @@ struct Env {
   // Allocates the NHS numbers of Patients created without one; null: such
   // creates are refused (Unavailable).
   NhsNumberAllocator* nhs_numbers = nullptr;
+  // False only for `crs serve --benchmark-baseline-without-search-index`:
+  // writes carry no search-index rows (ApiOptions::search_index).
+  bool search_index = true;
 };
 
 // A write ready to commit and the response it will produce.

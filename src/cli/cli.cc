@@ -106,6 +106,10 @@ int Main(int argc, char** argv) {
   s->add_flag("--benchmark-baseline-without-access-control", serve.benchmark_baseline,
               "Benchmarks only: no tokens, access control or audit (loopback only)")
       ->group("");  // hidden: never for real use
+  s->add_flag("--benchmark-baseline-without-search-index", serve.benchmark_without_index,
+              "Benchmarks only: writes extract no search-index rows (loopback only; "
+              "`crs reindex` afterwards)")
+      ->group("");  // hidden: never for real use
   s->add_option("--volume-alert", serve.volume_alert,
                 "Alert the privacy officer when one user opens more distinct patients than "
                 "this in an hour (0: never)")

@@ -334,11 +334,14 @@ int RunServe(const ServeOptions& o) {
                                          : access::ConsentModel::kImplied;
   bool loopback = server_options.host == "127.0.0.1" || server_options.host == "::1" ||
                   server_options.host == "localhost";
-  if (o.benchmark_baseline && !loopback) {
-    std::fprintf(stderr, "crs: the benchmark baseline serves without access control; "
-                         "it listens on loopback only\n");
+  if ((o.benchmark_baseline || o.benchmark_without_index) && !loopback) {
+    std::fprintf(stderr, "crs: a benchmark baseline listens on loopback only\n");
     return 2;
   }
+  if (o.benchmark_without_index) {
+    spdlog::warn("benchmark baseline: writes are NOT indexed for search on this node");
+  }
+  api_options.search_index = !o.benchmark_without_index;
   if (o.benchmark_baseline) {
     spdlog::warn("benchmark baseline: NO access control and NO audit on this node");
   }

@@ -47,6 +47,7 @@ struct ServeOptions {
   // audit, to measure their cost in the same run. Refused unless listening
   // on a loopback address.
   bool benchmark_baseline = false;
+  bool benchmark_without_index = false;
 };
 
 // Loads options from a TOML file (keys as in docs/configuration.md), leaving

@@ -9,7 +9,9 @@
 #include <set>
 #include <thread>
 
+#include "fhir/index/index_entries.h"
 #include "store/body_codec.h"
+#include "store/search_query.h"
 #include "support/test_postgres.h"
 
 namespace crs::store {
@@ -351,6 +353,86 @@ TEST_P(StoreContractTest, ReindexRewritesDerivedRowsInPlace) {
   none.method = Method::kReindex;
   ASSERT_TRUE(CommitOne(none).ok());
   EXPECT_EQ(store_->Read("Observation", "absent").status().code(), Code::kNotFound);
+}
+
+// The search-index rows a group writes are those of each resource's last
+// write: an update or a delete in the same batch as the create supersedes
+// its rows, and a batch that fails takes only its own rows with it, not
+// those of the batches committed with it (the SQLite writer queues rows for
+// the whole group and inserts them just before COMMIT).
+TEST_P(StoreContractTest, IndexRowsAreThoseOfTheLastWriteOfTheGroup) {
+  auto named = [](const std::string& id, int64_t expected, const std::string& family,
+                  Method method = Method::kCreate) {
+    Write w{"Patient", id, expected, 1000, method, "{}", nullptr, nullptr};
+    if (method == Method::kDelete) return w;
+    auto index = std::make_shared<fhir::index::IndexEntries>();
+    index->resource_type = "Patient";
+    index->strings.push_back({"family", family, family});
+    index->tokens.push_back({"identifier", "urn:test", id + "-" + family, "", "", ""});
+    w.index = index;
+    return w;
+  };
+  auto found = [&](const std::string& family) {
+    SearchQuery q;
+    q.type = "Patient";
+    q.want_total = true;
+    Predicate p;
+    p.param = "family";
+    p.table = IndexTable::kString;
+    p.any_of.push_back(StringCond{StringCond::Mode::kExact, family});
+    q.all_of.push_back(p);
+    auto r = store_->Search(q);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::set<std::string> ids;
+    if (!r.ok()) return ids;
+    for (const auto& m : r->matches) ids.insert(m.id);
+    EXPECT_EQ(r->total.value_or(-1), static_cast<int64_t>(ids.size()));
+    return ids;
+  };
+  WriteBatch b;
+  b.writes.push_back(named("a", 0, "old"));
+  b.writes.push_back(named("b", 0, "old"));
+  b.writes.push_back(named("a", 1, "new", Method::kUpdate));
+  b.writes.push_back(named("c", 0, "gone"));
+  b.writes.push_back(named("c", 1, "", Method::kDelete));
+  b.writes.push_back(named("d", 0, "twice"));
+  b.writes.push_back(named("d", 1, "between", Method::kUpdate));
+  b.writes.push_back(named("d", 2, "twice", Method::kUpdate));
+  auto r = store_->Commit(b);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(found("old"), (std::set<std::string>{"b"}));
+  EXPECT_EQ(found("new"), (std::set<std::string>{"a"}));
+  EXPECT_EQ(found("gone"), std::set<std::string>{});
+  EXPECT_EQ(found("between"), std::set<std::string>{});
+  EXPECT_EQ(found("twice"), (std::set<std::string>{"d"}));
+  // Batches committed together: the one that fails (its second write
+  // conflicts) leaves no rows; the others keep theirs.
+  std::set<std::string> kept;
+  for (int round = 0; round < 8; ++round) {
+    std::string n = std::to_string(round);
+    std::vector<WriteBatch> batches(4);
+    batches[0].writes.push_back(named("good1-" + n, 0, "kept"));
+    batches[1].writes.push_back(named("bad-" + n, 0, "kept"));
+    batches[1].writes.push_back(named("a", 0, "kept"));  // exists: conflict
+    batches[2].writes.push_back(named("good2-" + n, 0, "kept"));
+    batches[3].writes.push_back(named("b", round + 1, "kept", Method::kUpdate));
+    std::vector<Result<CommitResult>> results(4, Status::Internal(""));
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 4; ++i) {
+      threads.emplace_back([&, i] { results[i] = store_->Commit(batches[i]); });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_TRUE(results[0].ok());
+    EXPECT_EQ(results[1].status().code(), Code::kConflict);
+    EXPECT_TRUE(results[2].ok());
+    EXPECT_TRUE(results[3].ok()) << results[3].status().ToString();
+    kept.insert({"good1-" + n, "good2-" + n});
+  }
+  kept.insert("b");
+  EXPECT_EQ(found("kept"), kept);
+  EXPECT_EQ(found("old"), std::set<std::string>{});
+  Reopen();
+  EXPECT_EQ(found("kept"), kept);
 }
 
 // The change feed: every stored version after a seq, oldest first, delete

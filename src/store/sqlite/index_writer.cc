@@ -1,5 +1,8 @@
 #include "store/sqlite/index_writer.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include "store/sql/composite_rows.h"
 
 namespace crs::store::sqlite {
@@ -33,7 +36,228 @@ void BindOpt(Stmt* s, int i, const std::optional<double>& v) {
   }
 }
 
+// Multi-row INSERT OR IGNORE statements for one table: the same column list
+// with 1, 4, 16 or 64 value tuples. The texts live for the process, so the
+// statement cache (keyed by the text's address) keeps one statement each.
+class ChunkedInsert {
+ public:
+  static constexpr size_t kSizes[] = {64, 16, 4, 1};
+
+  ChunkedInsert(const char* head, int columns) : columns_(columns) {
+    std::string tuple = "(";
+    for (int c = 0; c < columns; ++c) tuple += c == 0 ? "?" : ",?";
+    tuple += ")";
+    for (size_t i = 0; i < std::size(kSizes); ++i) {
+      std::string sql = std::string("INSERT OR IGNORE INTO ") + head + " VALUES ";
+      for (size_t n = 0; n < kSizes[i]; ++n) sql += (n == 0 ? "" : ",") + tuple;
+      sql_[i] = std::move(sql);
+    }
+  }
+
+  // Inserts rows[0..n) in chunks; bind(stmt, first_parameter, row) binds
+  // one row's columns.
+  template <typename Row, typename BindRow>
+  Status Run(Db& db, const std::vector<Row>& rows, BindRow bind) const {
+    size_t at = 0;
+    while (at < rows.size()) {
+      size_t left = rows.size() - at;
+      size_t k = 0;
+      while (kSizes[k] > left) ++k;
+      CRS_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql_[k].c_str()));
+      for (size_t n = 0; n < kSizes[k]; ++n) {
+        bind(s, static_cast<int>(n) * columns_ + 1, rows[at + n]);
+      }
+      CRS_RETURN_IF_ERROR(StepDone(s));
+      at += kSizes[k];
+    }
+    return Status::Ok();
+  }
+
+ private:
+  int columns_;
+  std::string sql_[std::size(kSizes)];
+};
+
+template <typename T>
+int Cmp(const T& a, const T& b) {
+  return a < b ? -1 : (b < a ? 1 : 0);
+}
+
 }  // namespace
+
+IndexWriter::Position IndexWriter::Now(int64_t rid) const {
+  Position p;
+  p.rid = rid;
+  p.at[0] = strings_.size();
+  p.at[1] = tokens_.size();
+  p.at[2] = dates_.size();
+  p.at[3] = numbers_.size();
+  p.at[4] = quantities_.size();
+  p.at[5] = references_.size();
+  p.at[6] = uris_.size();
+  p.kills = kills_.size();
+  return p;
+}
+
+void IndexWriter::TruncateTo(const Position& p) {
+  strings_.resize(p.at[0]);
+  tokens_.resize(p.at[1]);
+  dates_.resize(p.at[2]);
+  numbers_.resize(p.at[3]);
+  quantities_.resize(p.at[4]);
+  references_.resize(p.at[5]);
+  uris_.resize(p.at[6]);
+  kills_.resize(p.kills);
+}
+
+void IndexWriter::Mark() { marks_.push_back(Now(0)); }
+
+void IndexWriter::RollbackTo() {
+  if (!marks_.empty()) TruncateTo(marks_.back());
+}
+
+void IndexWriter::Release() {
+  if (!marks_.empty()) marks_.pop_back();
+}
+
+void IndexWriter::Discard() {
+  TruncateTo(Position{});
+  marks_.clear();
+}
+
+// Each table's rows are sorted in the order of its primary key (or, for the
+// rowid tables, of its value index), then inserted.
+Status IndexWriter::Flush() {
+  static const ChunkedInsert kString("ix_string (pid, norm, exact, rid)", 4);
+  static const ChunkedInsert kToken(
+      "ix_token (pid, system, code, text, type_system, type_code, rid)", 7);
+  static const ChunkedInsert kDate("ix_date (pid, lo, hi, rid)", 4);
+  static const ChunkedInsert kNumber("ix_number (pid, val, lo, hi, rid)", 5);
+  static const ChunkedInsert kQuantity("ix_quantity (pid, system, code, unit, val, lo, hi, rid)",
+                                       8);
+  static const ChunkedInsert kRef("ix_ref (pid, ttype, tid, url, rid)", 5);
+  static const ChunkedInsert kUri("ix_uri (pid, uri, rid)", 3);
+  // Superseded rows: for each resource, the queue positions before which
+  // its rows are dead (the last Replace that superseded them).
+  std::unordered_map<int64_t, const Position*> dead;
+  for (const Position& k : kills_) dead[k.rid] = &k;
+  Status st = Status::Ok();
+  int queue = 0;
+  auto run = [&](auto& rows, const ChunkedInsert& insert, auto less, auto bind) {
+    int q = queue++;
+    if (!st.ok() || rows.empty()) return;
+    if (!dead.empty()) {
+      size_t kept = 0;
+      for (size_t i = 0; i < rows.size(); ++i) {
+        auto it = dead.find(rows[i].rid);
+        if (it != dead.end() && i < it->second->at[q]) continue;
+        rows[kept++] = rows[i];
+      }
+      rows.resize(kept);
+    }
+    std::sort(rows.begin(), rows.end(), less);
+    st = insert.Run(db_, rows, bind);
+  };
+  run(strings_, kString,
+      [](const auto& a, const auto& b) {
+        if (int c = Cmp(a.pid, b.pid)) return c < 0;
+        if (int c = a.row->normalized.compare(b.row->normalized)) return c < 0;
+        if (int c = a.row->exact.compare(b.row->exact)) return c < 0;
+        return a.rid < b.rid;
+      },
+      [](Stmt* s, int i, const auto& q) {
+        s->Bind(i, q.pid);
+        s->Bind(i + 1, q.row->normalized);
+        s->Bind(i + 2, q.row->exact);
+        s->Bind(i + 3, q.rid);
+      });
+  run(tokens_, kToken,
+      [](const auto& a, const auto& b) {
+        if (int c = Cmp(a.pid, b.pid)) return c < 0;
+        if (int c = a.row->code.compare(b.row->code)) return c < 0;
+        if (int c = a.row->system.compare(b.row->system)) return c < 0;
+        return a.rid < b.rid;
+      },
+      [](Stmt* s, int i, const auto& q) {
+        s->Bind(i, q.pid);
+        s->Bind(i + 1, q.row->system);
+        s->Bind(i + 2, q.row->code);
+        s->Bind(i + 3, q.row->text);
+        s->Bind(i + 4, q.row->type_system);
+        s->Bind(i + 5, q.row->type_code);
+        s->Bind(i + 6, q.rid);
+      });
+  run(dates_, kDate,
+      [](const auto& a, const auto& b) {
+        if (int c = Cmp(a.pid, b.pid)) return c < 0;
+        if (int c = Cmp(a.row->low_ms, b.row->low_ms)) return c < 0;
+        if (int c = Cmp(a.row->high_ms, b.row->high_ms)) return c < 0;
+        return a.rid < b.rid;
+      },
+      [](Stmt* s, int i, const auto& q) {
+        s->Bind(i, q.pid);
+        s->Bind(i + 1, q.row->low_ms);
+        s->Bind(i + 2, q.row->high_ms);
+        s->Bind(i + 3, q.rid);
+      });
+  run(numbers_, kNumber,
+      [](const auto& a, const auto& b) {
+        if (int c = Cmp(a.pid, b.pid)) return c < 0;
+        if (int c = Cmp(a.row->value, b.row->value)) return c < 0;
+        return a.rid < b.rid;
+      },
+      [](Stmt* s, int i, const auto& q) {
+        s->Bind(i, q.pid);
+        BindOpt(s, i + 1, q.row->value);
+        s->BindDouble(i + 2, q.row->low);
+        s->BindDouble(i + 3, q.row->high);
+        s->Bind(i + 4, q.rid);
+      });
+  run(quantities_, kQuantity,
+      [](const auto& a, const auto& b) {
+        if (int c = Cmp(a.pid, b.pid)) return c < 0;
+        if (int c = Cmp(a.row->value, b.row->value)) return c < 0;
+        return a.rid < b.rid;
+      },
+      [](Stmt* s, int i, const auto& q) {
+        s->Bind(i, q.pid);
+        s->Bind(i + 1, q.row->system);
+        s->Bind(i + 2, q.row->code);
+        s->Bind(i + 3, q.row->unit);
+        BindOpt(s, i + 4, q.row->value);
+        s->BindDouble(i + 5, q.row->low);
+        s->BindDouble(i + 6, q.row->high);
+        s->Bind(i + 7, q.rid);
+      });
+  run(references_, kRef,
+      [](const auto& a, const auto& b) {
+        if (int c = Cmp(a.pid, b.pid)) return c < 0;
+        if (int c = a.row->target_id.compare(b.row->target_id)) return c < 0;
+        if (int c = a.row->target_type.compare(b.row->target_type)) return c < 0;
+        if (int c = a.row->url.compare(b.row->url)) return c < 0;
+        return a.rid < b.rid;
+      },
+      [](Stmt* s, int i, const auto& q) {
+        s->Bind(i, q.pid);
+        s->Bind(i + 1, q.row->target_type);
+        s->Bind(i + 2, q.row->target_id);
+        s->Bind(i + 3, q.row->url);
+        s->Bind(i + 4, q.rid);
+      });
+  run(uris_, kUri,
+      [](const auto& a, const auto& b) {
+        if (int c = Cmp(a.pid, b.pid)) return c < 0;
+        if (int c = a.row->uri.compare(b.row->uri)) return c < 0;
+        return a.rid < b.rid;
+      },
+      [](Stmt* s, int i, const auto& q) {
+        s->Bind(i, q.pid);
+        s->Bind(i + 1, q.row->uri);
+        s->Bind(i + 2, q.rid);
+      });
+  Discard();
+  return st;
+}
 
 Result<int64_t> IndexWriter::Pid(std::string_view type, std::string_view code) {
   std::pair<const char*, const char*> key(type.data(), code.data());
@@ -59,6 +283,9 @@ Result<int64_t> IndexWriter::Pid(std::string_view type, std::string_view code) {
 Status IndexWriter::Replace(int64_t rid, std::string_view type, const ix::IndexEntries* e,
                             bool had_rows) {
   if (had_rows) {
+    // Rows of this resource still queued by an earlier write of the group
+    // are superseded; its stored rows go now.
+    kills_.push_back(Now(rid));
     for (const char* sql : kDeletes) {
       CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(sql));
       s->Bind(1, rid);
@@ -69,86 +296,35 @@ Status IndexWriter::Replace(int64_t rid, std::string_view type, const ix::IndexE
   type = e->resource_type;  // the registry's copy: a stable address for the pid cache
   for (const auto& r : e->strings) {
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(
-        "INSERT OR IGNORE INTO ix_string (pid, norm, exact, rid) VALUES (?1, ?2, ?3, ?4)"));
-    s->Bind(1, pid);
-    s->Bind(2, r.normalized);
-    s->Bind(3, r.exact);
-    s->Bind(4, rid);
-    CRS_RETURN_IF_ERROR(StepDone(s));
+    strings_.push_back({pid, rid, &r});
   }
   for (const auto& r : e->tokens) {
     if (Skipped(r.param)) continue;
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(
-        "INSERT OR IGNORE INTO ix_token (pid, system, code, text, type_system, type_code, rid) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
-    s->Bind(1, pid);
-    s->Bind(2, r.system);
-    s->Bind(3, r.code);
-    s->Bind(4, r.text);
-    s->Bind(5, r.type_system);
-    s->Bind(6, r.type_code);
-    s->Bind(7, rid);
-    CRS_RETURN_IF_ERROR(StepDone(s));
+    tokens_.push_back({pid, rid, &r});
   }
   for (const auto& r : e->dates) {
     if (Skipped(r.param)) continue;
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(
-        "INSERT OR IGNORE INTO ix_date (pid, lo, hi, rid) VALUES (?1, ?2, ?3, ?4)"));
-    s->Bind(1, pid);
-    s->Bind(2, r.low_ms);
-    s->Bind(3, r.high_ms);
-    s->Bind(4, rid);
-    CRS_RETURN_IF_ERROR(StepDone(s));
+    dates_.push_back({pid, rid, &r});
   }
   for (const auto& r : e->numbers) {
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(
-        "INSERT OR IGNORE INTO ix_number (pid, val, lo, hi, rid) VALUES (?1, ?2, ?3, ?4, ?5)"));
-    s->Bind(1, pid);
-    BindOpt(s, 2, r.value);
-    s->BindDouble(3, r.low);
-    s->BindDouble(4, r.high);
-    s->Bind(5, rid);
-    CRS_RETURN_IF_ERROR(StepDone(s));
+    numbers_.push_back({pid, rid, &r});
   }
   for (const auto& r : e->quantities) {
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(
-        "INSERT OR IGNORE INTO ix_quantity (pid, system, code, unit, val, lo, hi, rid) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
-    s->Bind(1, pid);
-    s->Bind(2, r.system);
-    s->Bind(3, r.code);
-    s->Bind(4, r.unit);
-    BindOpt(s, 5, r.value);
-    s->BindDouble(6, r.low);
-    s->BindDouble(7, r.high);
-    s->Bind(8, rid);
-    CRS_RETURN_IF_ERROR(StepDone(s));
+    quantities_.push_back({pid, rid, &r});
   }
   for (const auto& r : e->references) {
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(
-        "INSERT OR IGNORE INTO ix_ref (pid, ttype, tid, url, rid) VALUES (?1, ?2, ?3, ?4, ?5)"));
-    s->Bind(1, pid);
-    s->Bind(2, r.target_type);
-    s->Bind(3, r.target_id);
-    s->Bind(4, r.url);
-    s->Bind(5, rid);
-    CRS_RETURN_IF_ERROR(StepDone(s));
+    references_.push_back({pid, rid, &r});
   }
   for (const auto& r : e->uris) {
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    CRS_ASSIGN_OR_RETURN(Stmt * s,
-                         db_.Prepare("INSERT OR IGNORE INTO ix_uri (pid, uri, rid) VALUES (?1, ?2, ?3)"));
-    s->Bind(1, pid);
-    s->Bind(2, r.uri);
-    s->Bind(3, rid);
-    CRS_RETURN_IF_ERROR(StepDone(s));
+    uris_.push_back({pid, rid, &r});
   }
+  // Composite rows are few and keyed by rid first: inserted at once.
   for (const auto& c : sql::ComponentRows(e->composites)) {
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, c.param));
     CRS_ASSIGN_OR_RETURN(

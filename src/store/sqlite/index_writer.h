@@ -2,6 +2,21 @@
 // ix_* tables, replacing its previous rows. Used only by the writer thread,
 // inside the transaction that stores the version.
 //
+// Rows are not inserted one statement each: Replace queues them and Flush
+// (called once per group commit, just before COMMIT) sorts each table's
+// rows by its key and inserts them with multi-row statements. Opening the
+// table's cursors, the statement's setup and its halt are then paid once per
+// chunk rather than once per row, and neighbouring keys land on the same
+// B-tree pages; a group of creates or a bulk import writes a few thousand to
+// tens of thousands of rows per flush.
+//
+// The queue follows the transaction: Mark at each SAVEPOINT, RollbackTo
+// drops what was queued after it, Release forgets the mark, Discard drops
+// everything (ROLLBACK). A Replace of a resource with rows (an update, a
+// delete) deletes its stored rows at once and supersedes its rows still
+// queued by earlier writes of the group, undone with the savepoint like the
+// rest.
+//
 // Thread safety: not thread-safe; owned by the SQLite store's writer.
 #pragma once
 
@@ -10,6 +25,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "core/status.h"
 #include "fhir/index/index_entries.h"
@@ -22,16 +38,45 @@ class IndexWriter {
   explicit IndexWriter(Db& db) : db_(db) {}
 
   // Deletes every row of resource `rid` (when `had_rows`: a new resource has
-  // none, which saves the lookups), then inserts `entries` (null: none).
+  // none, which saves the lookups), then queues `entries` (null: none) for
+  // the next Flush. `entries` must stay alive and unchanged until then.
   Status Replace(int64_t rid, std::string_view type, const fhir::index::IndexEntries* entries,
                  bool had_rows);
 
-  // Drops cached parameter ids; call when a transaction that may have
-  // created some is rolled back.
+  // Inserts the queued rows. Must run before the transaction commits and
+  // before anything reads the index on this connection; an error fails the
+  // whole transaction (the caller rolls it back).
+  Status Flush();
+
+  // The queue's savepoints (see above).
+  void Mark();
+  void RollbackTo();
+  void Release();
+  void Discard();
+
+  // Drops the cached parameter ids; call when a transaction or savepoint
+  // that may have created some is rolled back.
   void ForgetCache() { pids_.clear(); }
 
  private:
+  template <typename R>
+  struct Queued {
+    int64_t pid;
+    int64_t rid;
+    const R* row;
+  };
+  static constexpr int kQueues = 7;
+  // The queue lengths at one moment: a savepoint, or a Replace that
+  // superseded `rid`'s earlier queued rows (those before `at`).
+  struct Position {
+    int64_t rid = 0;
+    size_t at[kQueues] = {};
+    size_t kills = 0;
+  };
+
   Result<int64_t> Pid(std::string_view type, std::string_view code);
+  Position Now(int64_t rid) const;
+  void TruncateTo(const Position& p);
 
   Db& db_;
   struct PairHash {
@@ -42,6 +87,16 @@ class IndexWriter {
   // Keyed by the addresses of the type and code strings, which IndexEntries
   // takes from the process-wide registry (stable for the process).
   std::unordered_map<std::pair<const char*, const char*>, int64_t, PairHash> pids_;
+
+  std::vector<Queued<fhir::index::StringRow>> strings_;
+  std::vector<Queued<fhir::index::TokenRow>> tokens_;
+  std::vector<Queued<fhir::index::DateRow>> dates_;
+  std::vector<Queued<fhir::index::NumberRow>> numbers_;
+  std::vector<Queued<fhir::index::QuantityRow>> quantities_;
+  std::vector<Queued<fhir::index::ReferenceRow>> references_;
+  std::vector<Queued<fhir::index::UriRow>> uris_;
+  std::vector<Position> kills_;  // superseded rows, in queue order
+  std::vector<Position> marks_;  // one per open savepoint
 };
 
 }  // namespace crs::store::sqlite

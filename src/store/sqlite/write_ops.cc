@@ -17,13 +17,23 @@ Status SqliteWriteOps::Control(std::string sql) {
   return Done(s);
 }
 
+Status SqliteWriteOps::Commit() {
+  // A failed flush leaves the transaction to the caller's Rollback.
+  CRS_RETURN_IF_ERROR(index_.Flush());
+  return Control("COMMIT");
+}
+
 Status SqliteWriteOps::Savepoint(const char* name) {
-  return Control(std::string("SAVEPOINT ") + name);
+  CRS_RETURN_IF_ERROR(Control(std::string("SAVEPOINT ") + name));
+  index_.Mark();
+  return Status::Ok();
 }
 Status SqliteWriteOps::RollbackTo(const char* name) {
+  index_.RollbackTo();
   return Control(std::string("ROLLBACK TO ") + name);
 }
 Status SqliteWriteOps::Release(const char* name) {
+  index_.Release();
   return Control(std::string("RELEASE ") + name);
 }
 

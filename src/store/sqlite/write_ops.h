@@ -21,8 +21,12 @@ class SqliteWriteOps final : public sql::WriteOps {
   // and every batch in it runs these, and sqlite3_exec would parse them
   // each time.
   Status Begin() override { return Control("BEGIN IMMEDIATE"); }
-  Status Commit() override { return Control("COMMIT"); }
-  void Rollback() override { (void)Control("ROLLBACK"); }
+  // Inserts the queued index rows (IndexWriter), then commits.
+  Status Commit() override;
+  void Rollback() override {
+    index_.Discard();
+    (void)Control("ROLLBACK");
+  }
   Status Savepoint(const char* name) override;
   Status RollbackTo(const char* name) override;
   Status Release(const char* name) override;
