@@ -9,7 +9,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libssl-dev libsqlite3-dev libzstd-dev libutf8proc-dev
+  libssl-dev libsqlite3-dev libzstd-dev libutf8proc-dev libjemalloc-dev
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libpq-dev postgresql-15
   libgtest-dev libgmock-dev libbenchmark-dev
