@@ -63,7 +63,7 @@ bool Stmt::IsNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE
 bool Stmt::IsInt(int col) const { return sqlite3_column_type(s_, col) == SQLITE_INTEGER; }
 bool Stmt::IsReal(int col) const { return sqlite3_column_type(s_, col) == SQLITE_FLOAT; }
 
-Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool create) {
+Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool create, int page_size) {
   // SQLite's memory statistics take a process-wide mutex on every malloc and
   // free, which the writer and every reader thread then contend for; nothing
   // here reads them. Must precede SQLite's initialisation (the first open);
@@ -76,6 +76,10 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool create) {
   std::unique_ptr<Db> db(new Db(raw));
   if (rc != SQLITE_OK) return SqliteStatus(rc, "open " + path, raw);
   sqlite3_busy_timeout(raw, 10000);
+  // Before journal_mode=WAL, which writes the first page of a new file.
+  if (page_size > 0) {
+    CRS_RETURN_IF_ERROR(db->Exec("PRAGMA page_size=" + std::to_string(page_size) + ";"));
+  }
   // WAL: readers never wait for the writer. synchronous=FULL: every commit
   // is fsynced, so an acknowledged write survives power loss.
   CRS_RETURN_IF_ERROR(db->Exec(

@@ -48,7 +48,10 @@ class Stmt {
 class Db {
  public:
   // Opens `path` (creating it when `create`). Applies the connection pragmas.
-  static Result<std::unique_ptr<Db>> Open(const std::string& path, bool create);
+  // `page_size` (bytes, 0: SQLite's default, 4096) applies to a file that
+  // has no page yet; an existing file keeps its own.
+  static Result<std::unique_ptr<Db>> Open(const std::string& path, bool create,
+                                          int page_size = 0);
   ~Db();
 
   // Attaches the database file `path` as schema `name` (created if missing)

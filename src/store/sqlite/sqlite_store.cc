@@ -73,6 +73,14 @@ std::string AuditPathFor(const std::string& path) {
 
 namespace {
 
+// The audit log's page size, for a new file. Every audited request inserts
+// one row into audit_patient at a random place (its patient), so each group
+// commit writes one page per request to the WAL and the checkpoint copies it
+// again: with 4 KB pages an audited read wrote ~11 KB; with 1 KB pages ~4.3
+// KB, and served 15-20% more reads (bench/RESULTS.md, issue 5). A file
+// created before keeps its 4 KB pages.
+constexpr int kAuditPageSize = 1024;
+
 // WAL pages between checkpoints: the audit log's and the resource file's.
 constexpr int kAuditCheckpointPages = 300;
 constexpr int kDataCheckpointPages = 10000;
@@ -84,7 +92,8 @@ constexpr int kDataCheckpointPages = 10000;
 // grows by every request of an audited read workload; a checkpoint on the
 // writer holds every response waiting for its audit record for the time of
 // its fsync (~25 ms at 40 MB: that was the audited read's p99), so past
-// ~1.2 MB (300 pages) the audit checkpoint is handed to a thread of its own
+// 300 pages (300 KB; 1.2 MB in a file with 4 KB pages) the audit checkpoint
+// is handed to a thread of its own
 // with its own connection (AuditCheckpointer below); bench/RESULTS.md,
 // "Summary Care Record", has the measurements.
 int CheckpointHook(void* store, sqlite3* db, const char* name, int pages);
@@ -459,7 +468,7 @@ class SqliteStore final : public Store {
   // invalidate the resource readers' page caches (SQLite drops a
   // connection's cache for a file whenever that file changes).
   Result<std::unique_ptr<Db>> Connect(bool create) {
-    CRS_ASSIGN_OR_RETURN(auto db, Db::Open(audit_path_, create));
+    CRS_ASSIGN_OR_RETURN(auto db, Db::Open(audit_path_, create, create ? kAuditPageSize : 0));
     if (create) {
       CRS_RETURN_IF_ERROR(db->Exec(kAuditSchema));
       CRS_RETURN_IF_ERROR(MigrateAudit(*db));
