@@ -124,6 +124,13 @@ class SqliteStore final : public Store {
     // page cache, and let the WAL grow to ~40 MB between checkpoints so
     // checkpoints (which fsync the file) stay rare.
     CRS_RETURN_IF_ERROR(write_db_->Exec("PRAGMA data.cache_size=-524288;"));
+    // The audit log's cache on the writer stays small (2 MB): the writer
+    // only appends to it and inserts one audit_patient row per request, and
+    // SQLite walked the whole page-cache hash table of this file at the end
+    // of every commit (pcache1TruncateUnsafe under sqlite3PagerCommitPhase-
+    // Two: half of the writer's CPU under audited reads with the 32 MB
+    // default; 8% with 2 MB; bench/RESULTS.md, issue 5).
+    CRS_RETURN_IF_ERROR(write_db_->Exec("PRAGMA main.cache_size=-2000;"));
     // Checkpoints per file (this replaces SQLite's automatic checkpoint,
     // which counts the same for every file of the connection).
     CRS_ASSIGN_OR_RETURN(checkpoint_db_, Connect(/*create=*/false));
