@@ -192,11 +192,12 @@ std::vector<std::string> AlertsFor(const Caller& c, const store::AccessFilter& f
                                    const std::function<bool(std::string_view)>& related) {
   std::vector<std::string> alerts;
   if (c.is_patient()) return alerts;  // a patient reading their own record alerts nobody
+  // The relationship look-up (a query) only when an alert hangs on it.
   bool bound = PatientUsable(facts.patient);
-  bool has_relationship = bound && related(facts.patient);
-  if (bound && !has_relationship && type != "Patient") {
+  if (bound && type != "Patient" && (c.break_glass() || c.self_claimed) &&
+      !related(facts.patient)) {
     if (c.break_glass()) alerts.push_back("break-glass");
-    else if (c.self_claimed) alerts.push_back("self-claimed");
+    else alerts.push_back("self-claimed");
   }
   if ((facts.labels & store::AccessFacts::kSealed) && facts.author_org != c.org) {
     alerts.push_back("sealed-access");

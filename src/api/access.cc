@@ -16,6 +16,10 @@ namespace {
 // The types a caller's SMART scopes let it read or search (null: no limit).
 std::optional<std::vector<std::string>> ScopedTypes(const access::Caller& c) {
   if (!c.scope_allows) return std::nullopt;
+  // A wildcard grant (system/*.rs, user/*.r...) reaches every type: no
+  // narrowing, without testing ~150 types and copying their names on every
+  // request (6% of an audited read's CPU).
+  if (c.scope_allows("*", 'r') || c.scope_allows("*", 's')) return std::nullopt;
   std::vector<std::string> types;
   const auto& all = fhir::Model::R4().ResourceTypes();
   for (const auto& t : all) {
