@@ -18,7 +18,9 @@
 # Every read is then audited (issue 5); a last line reads by id again with the
 # server restarted in the foundation's own shape, without tokens, access
 # control or audit (--benchmark-baseline-without-access-control), as the
-# foundation's read target is set.
+# foundation's read target is set; a last create line runs without search-
+# index extraction (--benchmark-baseline-without-search-index), the baseline
+# of issue 3's bound on what indexing may cost a create.
 #
 # Needs: build/crs (make build; CRS=path overrides), wrk, nginx
 # (scripts/install-deps.sh with CRS_WITH_BENCH=1), python3, curl. Results go
@@ -120,6 +122,16 @@ kill "$crs_pid" && wait "$crs_pid" 2>/dev/null || true
 crs_pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
 run read-no-audit "http://127.0.0.1:$PORT" bench/wrk/read.lua
+# Create again with tokens, access control and audit, but without search-index
+# extraction (--benchmark-baseline-without-search-index): what indexing costs a
+# create, in the same run (issue 3: it may cost at most half the throughput).
+kill "$crs_pid" && wait "$crs_pid" 2>/dev/null || true
+"$CRS" serve --data "$work/data" --listen "127.0.0.1:$PORT" --store "$STORE" "${replica_args[@]}" \
+  --benchmark-baseline-without-search-index >"$work/crs.out" 2>"$work/crs.err" &
+crs_pid=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+run create-no-index "http://127.0.0.1:$PORT/fhir/Patient" bench/wrk/create.lua
+echo "create with / without search-index extraction: $(echo "scale=3; $(cat "$out/create.rps") / $(cat "$out/create-no-index.rps")" | bc)"
 echo "read/nginx ratio: $(echo "scale=3; $(cat "$out/read-by-id.rps") / $(cat "$out/nginx-static.rps")" | bc) (audited), $(echo "scale=3; $(cat "$out/read-no-audit.rps") / $(cat "$out/nginx-static.rps")" | bc) (without tokens, access control and audit)"
 du -sh "$work/data" | awk '{print "data dir after the run: " $1}'
 if [[ -n "$pg_data" ]]; then du -sh "$pg_data" | awk '{print "PostgreSQL cluster after the run: " $1}'; fi
