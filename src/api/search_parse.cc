@@ -505,7 +505,8 @@ Result<std::optional<Predicate>> BuildPredicate(const Scope& scope, const std::s
     return std::optional<Predicate>(std::move(pred));
   }
   if (sp->type == T::kSpecial) {
-    if (name != fhir::index::kNearParam || type != "Location") {
+    // near is R4's only special parameter (Location's); any other would be new.
+    if (name != fhir::index::kNearParam) {
       *why = "special parameters other than Location near are not supported";
       return std::optional<Predicate>();
     }

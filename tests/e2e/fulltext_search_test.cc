@@ -293,6 +293,7 @@ TEST_F(NearSearchTest, LocationsWithinTheDistance) {
       {"/fhir/Location?near=51.5|-0.12|2|km,53.97|-1.08|1|km", {"ldn", "york"}},
       {"/fhir/Location?near=53.8018|-1.5519|40|km&_id=york,ldn", {"york"}},
       {"/fhir/Location?near:missing=true", {"none"}},
+      {"/fhir?_type=Location&near=53.97|-1.08|1|km", {"york"}},
   };
   for (const auto& c : cases) {
     auto r = Get(c.query);
