@@ -2,6 +2,7 @@
 // Location's special parameter `near`, through the real server on both
 // stores: exact result sets, combined with other parameters, counts and
 // access control.
+#include <fstream>
 #include <set>
 
 #include "e2e/fixture.h"
@@ -250,10 +251,27 @@ TEST_F(FullTextOffTest, AnExistingStoreNeedsAReindexFirst) {
   auto r = Get("/fhir/Organization?_content=surgery");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Ids(r), S({"GP1"}));
+  // crs import --fulltext keeps it complete and indexes what it loads.
+  ASSERT_EQ(server_.Stop(SIGTERM), 0);
+  std::string file = server_.data_dir() + "/orgs.ndjson";
+  {
+    std::ofstream f(file);
+    f << R"({"resourceType":"Organization","id":"GP2","name":"Harehills Medical Practice"})" << "\n";
+  }
+  ASSERT_EQ(RunCrs({"import", "--data", server_.data_dir() + "/data", "--fulltext", file}, &out), 0)
+      << out;
+  ASSERT_TRUE(server_.Start({"--fulltext"}));
+  client_ = std::make_unique<Client>(server_.port(), server_.SystemToken());
+  EXPECT_EQ(Ids(Get("/fhir/Organization?_content=harehills")), S({"GP2"}));
+  EXPECT_EQ(Ids(Get("/fhir/Organization?_content=surgery,practice")), S({"GP1", "GP2"}));
   // Served once without it, the index is incomplete again.
   ASSERT_EQ(server_.Stop(SIGTERM), 0);
   ASSERT_TRUE(server_.Start());
   ASSERT_EQ(server_.Stop(SIGTERM), 0);
+  EXPECT_FALSE(server_.Start({"--fulltext"}));
+  // And so it is after an import without it.
+  ASSERT_EQ(RunCrs({"reindex", "--data", server_.data_dir() + "/data", "--fulltext"}, &out), 0) << out;
+  ASSERT_EQ(RunCrs({"import", "--data", server_.data_dir() + "/data", file}, &out), 0) << out;
   EXPECT_FALSE(server_.Start({"--fulltext"}));
 }
 
