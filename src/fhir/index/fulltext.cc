@@ -180,6 +180,7 @@ Result<std::vector<FullTextTerm>> ParseFullTextQuery(std::string_view v) {
       continue;
     }
     std::string_view chunk;
+    FullTextTerm term;
     if (v[i] == '"') {
       size_t close = v.find('"', i + 1);
       if (close == std::string_view::npos) return Status::Invalid("a quoted phrase is not closed");
@@ -187,7 +188,7 @@ Result<std::vector<FullTextTerm>> ParseFullTextQuery(std::string_view v) {
       i = close + 1;
       // "heart att"* : the phrase's last word is a prefix.
       if (i < v.size() && v[i] == '*') {
-        chunk = v.substr(close - chunk.size(), chunk.size() + 2);  // phrase, quote and '*'
+        term.prefix = true;
         ++i;
       }
     } else {
@@ -196,13 +197,12 @@ Result<std::vector<FullTextTerm>> ParseFullTextQuery(std::string_view v) {
       chunk = v.substr(i, end - i);
       i = end;
     }
-    FullTextTerm term;
-    std::string_view body = chunk;
-    while (!body.empty() && (body.back() == '*' || body.back() == '"')) {
-      if (body.back() == '*') term.prefix = true;
-      body.remove_suffix(1);
+    // diab* and "heart att*": a trailing '*' makes the last word a prefix.
+    while (!chunk.empty() && chunk.back() == '*') {
+      term.prefix = true;
+      chunk.remove_suffix(1);
     }
-    term.words = FullTextWords(body);
+    term.words = FullTextWords(chunk);
     if (term.words.empty()) continue;  // punctuation alone
     terms.push_back(std::move(term));
     if (terms.size() > kMaxFullTextTerms) {
