@@ -16,10 +16,14 @@ bool WordByte(unsigned char c) {
 }
 
 // Appends the words of `text` to `out` (space-separated), counting them in
-// `*count` and stopping at kMaxFullTextWords.
+// `*count` and stopping at kMaxFullTextWords words or kMaxFullTextBytes.
 void AppendWords(std::string_view text, std::string* out, size_t* count) {
   if (*count >= kMaxFullTextWords) return;
   for (std::string& w : FullTextWords(text)) {
+    if (out->size() + 1 + w.size() > kMaxFullTextBytes) {
+      *count = kMaxFullTextWords;  // full: no later (shorter) word either
+      return;
+    }
     if (!out->empty()) out->push_back(' ');
     out->append(w);
     if (++*count >= kMaxFullTextWords) return;

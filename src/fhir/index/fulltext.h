@@ -26,8 +26,10 @@ namespace crs::fhir::index {
 // Longest word kept, in bytes (cut at a character boundary).
 inline constexpr size_t kMaxFullTextWordBytes = 100;
 // Most words indexed per column of one resource (PostgreSQL keeps word
-// positions up to 16,383); the rest of a longer text is not indexed.
+// positions up to 16,383), and most bytes of words (a PostgreSQL tsvector
+// holds at most 1 MB); the rest of a longer text is not indexed.
 inline constexpr size_t kMaxFullTextWords = 16383;
+inline constexpr size_t kMaxFullTextBytes = 512 * 1024;
 
 // The words of `text` (normalised, split, each cut to kMaxFullTextWordBytes).
 std::vector<std::string> FullTextWords(std::string_view text);

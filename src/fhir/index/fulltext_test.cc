@@ -51,6 +51,12 @@ TEST(ExtractFullTextTest, LongTextsAreCut) {
   FullTextRow row = ExtractFullText(o);
   EXPECT_EQ(std::count(row.narrative.begin(), row.narrative.end(), ' ') + 1,
             static_cast<long>(kMaxFullTextWords));
+  // Long distinct words: cut by bytes first.
+  std::string wide;
+  for (int i = 0; i < 10000; ++i) wide += std::string(90, 'x') + std::to_string(i) + " ";
+  row = ExtractFullText(boost::json::object{{"resourceType", "Basic"}, {"id", wide}});
+  EXPECT_LE(row.content.size(), kMaxFullTextBytes);
+  EXPECT_GT(row.content.size(), kMaxFullTextBytes - 100);
 }
 
 TEST(ParseFullTextQueryTest, WordsPhrasesAndPrefixes) {
