@@ -12,7 +12,8 @@ TEST(FullTextSqlTest, Fts5AndTsQueryForms) {
   TextCond b = Cond({{{"blood", "pressure"}, false}, {{"o'x\"y\\"}, true}});
   EXPECT_EQ(Fts5Query({&a, &b}, "content"),
             R"S({content} : (("heart" AND "att" *) OR ("blood pressure" AND "o'x""y\" *)))S");
-  EXPECT_EQ(TsQuery({&a, &b}), R"S(('heart' & 'att':*) | (('blood' <-> 'pressure') & 'o''x"y\\':*))S");
+  EXPECT_EQ(TsQuery({&a, &b}),
+            R"S(('heart' & 'att':*) | (('blood' <-> 'pressure') & 'o''x"y\\':*))S");
   TextCond c = Cond({{{"right", "wri"}, true}});
   EXPECT_EQ(Fts5Query({&c}, "narrative"), R"S({narrative} : (("right wri" *)))S");
   EXPECT_EQ(TsQuery({&c}), "(('right' <-> 'wri':*))");

@@ -62,11 +62,9 @@ class FullTextSearchTest : public ServerTest {
     ASSERT_EQ(Put("/fhir/Patient/9990000018", PatientJson("9990000018", "GP1")).status, 201);
     ASSERT_EQ(Put("/fhir/Patient/9990000026", PatientJson("9990000026", "GP2")).status, 201);
     // c1..c3 belong to 9990000018, c4 to 9990000026.
-    Put1("c1", "9990000018", "Chronic <b>asthma</b>, well controlled &amp; stable",
-         "Asthma");
+    Put1("c1", "9990000018", "Chronic <b>asthma</b>, well controlled &amp; stable", "Asthma");
     Put1("c2", "9990000018", "Type 2 diabetes mellitus since 2015", "Diabetes");
-    Put1("c3", "9990000018", "Café-au-lait spots; Fracture of the right wrist",
-         "Wrist fracture");
+    Put1("c3", "9990000018", "Café-au-lait spots; Fracture of the right wrist", "Wrist fracture");
     Put1("c4", "9990000026", "Chronic asthma (childhood onset)", "Asthma in remission");
   }
 
@@ -155,7 +153,8 @@ TEST_F(FullTextSearchTest, LongTextsAreIndexedUpToTheLimits) {
   std::string wide;
   for (int i = 0; i < 7000; ++i) wide += std::string(95, 'y') + std::to_string(i) + " ";
   auto r = Put("/fhir/Condition/long", R"({"resourceType":"Condition","id":"long",
-      "subject":{"reference":"Patient/9990000018"},"note":[{"text":")" + note + R"("},
+      "subject":{"reference":"Patient/9990000018"},"note":[{"text":")" +
+                                           note + R"("},
       {"text":")" + wide + R"("}]})");
   ASSERT_EQ(r.status, 201) << r.body.substr(0, 500);
   EXPECT_EQ(Search("/fhir/Condition?_content=wheeze"), S({"long"}));
@@ -221,7 +220,7 @@ TEST_F(FullTextSearchTest, TheCapabilityStatementClaimsThem) {
   std::set<std::string> condition, location, bundle;
   json::value cs = r.Json();
   for (const auto& res : cs.at("rest").at(0).at("resource").as_array()) {
-    std::set<std::string>* into = res.at("type") == "Condition" ? &condition
+    std::set<std::string>* into = res.at("type") == "Condition"  ? &condition
                                   : res.at("type") == "Location" ? &location
                                   : res.at("type") == "Bundle"   ? &bundle
                                                                  : nullptr;
@@ -248,7 +247,8 @@ TEST_F(FullTextOffTest, FullTextParametersAreIgnoredOrRefused) {
   auto lenient = Get("/fhir/Organization?_text=nothing");
   ASSERT_EQ(lenient.status, 200) << lenient.body;
   EXPECT_EQ(Ids(lenient), S({"GP1"}));  // the parameter was ignored
-  EXPECT_NE(lenient.body.find("full-text search is not enabled"), std::string::npos) << lenient.body;
+  EXPECT_NE(lenient.body.find("full-text search is not enabled"), std::string::npos)
+      << lenient.body;
   auto strict = Get("/fhir/Organization?_content=nothing", {{"Prefer", "handling=strict"}});
   EXPECT_EQ(strict.status, 400) << strict.body;
   EXPECT_EQ(OutcomeCode(strict), "invalid");
@@ -266,7 +266,8 @@ TEST_F(FullTextOffTest, AnExistingStoreNeedsAReindexFirst) {
   ASSERT_EQ(server_.Stop(SIGTERM), 0);
   ASSERT_FALSE(server_.Start({"--fulltext"})) << "served an incomplete full-text index";
   std::string out;
-  ASSERT_EQ(RunCrs({"reindex", "--data", server_.data_dir() + "/data", "--fulltext"}, &out), 0) << out;
+  ASSERT_EQ(RunCrs({"reindex", "--data", server_.data_dir() + "/data", "--fulltext"}, &out), 0)
+      << out;
   ASSERT_TRUE(server_.Start({"--fulltext"}));
   client_ = std::make_unique<Client>(server_.port(), server_.SystemToken());
   auto r = Get("/fhir/Organization?_content=surgery");
@@ -277,7 +278,8 @@ TEST_F(FullTextOffTest, AnExistingStoreNeedsAReindexFirst) {
   std::string file = server_.data_dir() + "/orgs.ndjson";
   {
     std::ofstream f(file);
-    f << R"({"resourceType":"Organization","id":"GP2","name":"Harehills Medical Practice"})" << "\n";
+    f << R"({"resourceType":"Organization","id":"GP2","name":"Harehills Medical Practice"})"
+      << "\n";
   }
   ASSERT_EQ(RunCrs({"import", "--data", server_.data_dir() + "/data", "--fulltext", file}, &out), 0)
       << out;
@@ -291,7 +293,8 @@ TEST_F(FullTextOffTest, AnExistingStoreNeedsAReindexFirst) {
   ASSERT_EQ(server_.Stop(SIGTERM), 0);
   EXPECT_FALSE(server_.Start({"--fulltext"}));
   // And so it is after an import without it.
-  ASSERT_EQ(RunCrs({"reindex", "--data", server_.data_dir() + "/data", "--fulltext"}, &out), 0) << out;
+  ASSERT_EQ(RunCrs({"reindex", "--data", server_.data_dir() + "/data", "--fulltext"}, &out), 0)
+      << out;
   ASSERT_EQ(RunCrs({"import", "--data", server_.data_dir() + "/data", file}, &out), 0) << out;
   EXPECT_FALSE(server_.Start({"--fulltext"}));
 }
@@ -322,7 +325,7 @@ TEST_F(NearSearchTest, LocationsWithinTheDistance) {
       {"/fhir/Location?near=53.8018|-1.5519|2.3", {"lgi", "sj"}},  // km by default
       {"/fhir/Location?near=53.8018|-1.5519|2100|m", {"lgi"}},
       {"/fhir/Location?near=53.8018|-1.5519|2300|m", {"lgi", "sj"}},
-      {"/fhir/Location?near=53.8018|-1.5519|1.3|[mi_i]", {"lgi"}},  // 2.09 km
+      {"/fhir/Location?near=53.8018|-1.5519|1.3|[mi_i]", {"lgi"}},        // 2.09 km
       {"/fhir/Location?near=53.8018|-1.5519|1.4|[mi_i]", {"lgi", "sj"}},  // 2.25 km
       {"/fhir/Location?near=53.8018|-1.5519|35|km", {"lgi", "sj"}},
       {"/fhir/Location?near=53.8018|-1.5519|37|km", {"lgi", "sj", "york"}},

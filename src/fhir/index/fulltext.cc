@@ -65,7 +65,7 @@ bool DecodeReference(std::string_view ref, std::string* out) {
   if (digits.empty() || digits.size() > 8) return false;
   uint32_t cp = 0;
   for (char c : digits) {
-    int d = c >= '0' && c <= '9'             ? c - '0'
+    int d = c >= '0' && c <= '9'          ? c - '0'
             : hex && c >= 'a' && c <= 'f' ? c - 'a' + 10
             : hex && c >= 'A' && c <= 'F' ? c - 'A' + 10
                                           : -1;
@@ -117,8 +117,8 @@ std::vector<std::string> FullTextWords(std::string_view text) {
     size_t start = i;
     while (i < norm.size() && WordByte(static_cast<unsigned char>(norm[i]))) ++i;
     if (i > start) {
-      words.emplace_back(CutUtf8(std::string_view(norm).substr(start, i - start),
-                                 kMaxFullTextWordBytes));
+      words.emplace_back(
+          CutUtf8(std::string_view(norm).substr(start, i - start), kMaxFullTextWordBytes));
     }
   }
   return words;

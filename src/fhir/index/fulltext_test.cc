@@ -1,7 +1,8 @@
 #include "fhir/index/fulltext.h"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+
+#include <boost/json.hpp>
 
 namespace crs::fhir::index {
 namespace {
@@ -18,10 +19,11 @@ TEST(FullTextWordsTest, FoldsAndSplitsLikeTheStringParameters) {
 }
 
 TEST(XhtmlToTextTest, TagsBreakWordsAndEntitiesAreDecoded) {
-  EXPECT_EQ(FullTextWords(XhtmlToText(
-                "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Fish &amp; chips</p><td>a</td>"
-                "<td>b</td><!-- hidden note --> &lt;x&gt; caf&#233; &#xE9;t&#xe9; &bogus; &nbsp;</div>")),
-            (Words{"fish", "chips", "a", "b", "x", "cafe", "ete", "bogus"}));
+  EXPECT_EQ(
+      FullTextWords(XhtmlToText(
+          "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Fish &amp; chips</p><td>a</td>"
+          "<td>b</td><!-- hidden note --> &lt;x&gt; caf&#233; &#xE9;t&#xe9; &bogus; &nbsp;</div>")),
+      (Words{"fish", "chips", "a", "b", "x", "cafe", "ete", "bogus"}));
   EXPECT_EQ(XhtmlToText("a &#0; &#xD800; &#99999999; b"), "a &#0; &#xD800; &#99999999; b");
   EXPECT_EQ(XhtmlToText("unclosed <b"), "unclosed  ");
 }
@@ -37,9 +39,10 @@ TEST(ExtractFullTextTest, NarrativeAndEveryStringValue) {
     "contained":[{"resourceType":"Binary","data":"QUJDREVGRw=="}]})J");
   FullTextRow row = ExtractFullText(r);
   EXPECT_EQ(row.narrative, "chronic asthma");
-  EXPECT_EQ(row.content,
-            "c1 generated chronic asthma http snomed info sct 195967001 asthma asthma disorder years "
-            "uses a blue inhaler");
+  EXPECT_EQ(
+      row.content,
+      "c1 generated chronic asthma http snomed info sct 195967001 asthma asthma disorder years "
+      "uses a blue inhaler");
   EXPECT_EQ(ExtractFullText(boost::json::parse(R"({"resourceType":"Binary","data":"QUJD"})")),
             FullTextRow{});
 }
@@ -64,10 +67,10 @@ TEST(ParseFullTextQueryTest, WordsPhrasesAndPrefixes) {
   auto q = ParseFullTextQuery(R"Q(Heart  "blood Pressure" diab* "right wri"* "o'brien")Q");
   ASSERT_TRUE(q.ok()) << q.status().ToString();
   EXPECT_EQ(*q, (std::vector<T>{{{"heart"}, false},
-                                 {{"blood", "pressure"}, false},
-                                 {{"diab"}, true},
-                                 {{"right", "wri"}, true},
-                                 {{"o", "brien"}, false}}));
+                                {{"blood", "pressure"}, false},
+                                {{"diab"}, true},
+                                {{"right", "wri"}, true},
+                                {{"o", "brien"}, false}}));
   // A word that splits is a phrase; a '*' inside quotes is a prefix too.
   EXPECT_EQ(*ParseFullTextQuery("café-au-lait"), (std::vector<T>{{{"cafe", "au", "lait"}, false}}));
   EXPECT_EQ(*ParseFullTextQuery("\"heart att*\""), (std::vector<T>{{{"heart", "att"}, true}}));

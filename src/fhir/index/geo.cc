@@ -15,9 +15,9 @@ double Degrees(double rad) { return rad * 180.0 / std::numbers::pi; }
 
 double HaversineKm(double lat1, double lon1, double lat2, double lon2) {
   double dlat = Radians(lat2 - lat1), dlon = Radians(lon2 - lon1);
-  double a = std::sin(dlat / 2) * std::sin(dlat / 2) +
-             std::cos(Radians(lat1)) * std::cos(Radians(lat2)) * std::sin(dlon / 2) *
-                 std::sin(dlon / 2);
+  double a = std::sin(dlat / 2) * std::sin(dlat / 2) + std::cos(Radians(lat1)) *
+                                                           std::cos(Radians(lat2)) *
+                                                           std::sin(dlon / 2) * std::sin(dlon / 2);
   return 2 * kEarthRadiusKm * std::asin(std::min(1.0, std::sqrt(a)));
 }
 

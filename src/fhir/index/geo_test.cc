@@ -39,7 +39,8 @@ TEST(GeoTest, TheChordTestAgreesWithHaversineAndTheBoxHoldsTheCircle) {
           // A point at distance f*km, bearing i*5 degrees (spherical destination formula).
           double d = f * km / kEarthRadiusKm, brg = i * 5 * M_PI / 180;
           double p1 = c[0] * M_PI / 180, l1 = c[1] * M_PI / 180;
-          double p2 = std::asin(std::sin(p1) * std::cos(d) + std::cos(p1) * std::sin(d) * std::cos(brg));
+          double p2 =
+              std::asin(std::sin(p1) * std::cos(d) + std::cos(p1) * std::sin(d) * std::cos(brg));
           double l2 = l1 + std::atan2(std::sin(brg) * std::sin(d) * std::cos(p1),
                                       std::cos(d) - std::sin(p1) * std::sin(p2));
           double lat = p2 * 180 / M_PI, lon = std::remainder(l2 * 180 / M_PI, 360.0);
