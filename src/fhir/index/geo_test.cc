@@ -47,7 +47,9 @@ TEST(GeoTest, TheChordTestAgreesWithHaversineAndTheBoxHoldsTheCircle) {
           bool inside = HaversineKm(c[0], c[1], lat, lon) <= km;
           EXPECT_EQ(inside, f < 1) << c[0] << "," << c[1] << " " << km << " km x" << f;
           EXPECT_EQ(WithinByChord(c[0], c[1], lat, lon, km), inside);
-          if (inside) EXPECT_TRUE(InBox(box, lat, lon)) << lat << "," << lon << " " << km << " km";
+          if (inside) {
+            EXPECT_TRUE(InBox(box, lat, lon)) << lat << "," << lon << " " << km << " km";
+          }
         }
       }
     }
