@@ -5,6 +5,7 @@
 
 #include "api/handler_internal.h"
 #include "api/outcome.h"
+#include "fhir/index/geo.h"
 #include "fhir/index/registry.h"
 #include "fhir/model.h"
 
@@ -16,6 +17,8 @@ void FhirApi::Capabilities(RequestContext& ctx, http::Response* out) {
   static const char* kTypeInteractions[] = {"read",   "vread",          "update",
                                             "patch",  "delete",         "history-instance",
                                             "history-type", "create", "search-type"};
+  // _text and _content only when the store keeps the full-text index.
+  bool fulltext = store_.KeepsFullText();
   json::array interactions;
   for (const char* code : kTypeInteractions) interactions.push_back(json::object{{"code", code}});
   json::array resources;
@@ -23,9 +26,12 @@ void FhirApi::Capabilities(RequestContext& ctx, http::Response* out) {
     if (type == "Resource" || type == "DomainResource") continue;
     json::array params;
     for (const fhir::SearchParam* sp : fhir::index::IndexRegistry::Get().params().ForType(type)) {
-      if (sp->type == fhir::SearchParamType::kSpecial || sp->expression.empty()) {
-        continue;  // not searchable yet: not claimed
-      }
+      bool searched =
+          sp->type == fhir::SearchParamType::kSpecial
+              ? type == "Location" && sp->code == fhir::index::kNearParam
+              : !sp->expression.empty() ||
+                    (fulltext && (sp->code == "_text" || sp->code == "_content"));
+      if (!searched) continue;  // not claimed
       params.push_back(json::object{{"name", sp->code},
                                     {"definition", sp->url},
                                     {"type", fhir::SearchParamTypeName(sp->type)}});
@@ -45,7 +51,9 @@ void FhirApi::Capabilities(RequestContext& ctx, http::Response* out) {
   }
   // System-level search takes the parameters every type has.
   json::array system_params;
-  for (const char* code : {"_id", "_lastUpdated", "_tag", "_profile", "_security", "_source"}) {
+  for (const char* code :
+       {"_id", "_lastUpdated", "_tag", "_profile", "_security", "_source", "_content"}) {
+    if (std::string_view(code) == "_content" && !fulltext) continue;
     const fhir::SearchParam* sp = fhir::index::IndexRegistry::Get().params().Find("Patient", code);
     if (sp == nullptr) continue;
     system_params.push_back(json::object{{"name", sp->code},

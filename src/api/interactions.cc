@@ -9,6 +9,7 @@
 #include "api/resource_io.h"
 #include "core/ids.h"
 #include "fhir/index/extract.h"
+#include "fhir/index/fulltext.h"
 #include "fhir/json_patch.h"
 
 namespace crs::api {
@@ -90,6 +91,7 @@ Prepared MakeWrite(Env& env, std::string_view type, std::string_view id, int64_t
     // Extraction only fails for a type without search parameters; store the
     // resource unindexed rather than refuse it.
     if (entries.ok()) {
+      if (env.store.KeepsFullText()) entries->fulltext = fhir::index::ExtractFullText(resource);
       index = std::make_shared<const fhir::index::IndexEntries>(std::move(*entries));
     }
     facts = std::make_shared<const store::AccessFacts>(

@@ -69,7 +69,7 @@ void FhirApi::Search(RequestContext& ctx, std::string_view type,
   if (Status st = Allow(ctx, type, 's'); !st.ok()) return SetError(st, out);
   if (IsTraceSearch(type, params)) return Trace(ctx, params, out);
   auto parsed = ParseSearch(type, params, ctx.strict, options_.default_page_size,
-                            options_.max_page_size);
+                            options_.max_page_size, store_.KeepsFullText());
   if (!parsed.ok()) return SetError(parsed.status(), out);
   store::SearchQuery& q = parsed->query;
   if (ctx.caller) {
@@ -134,7 +134,8 @@ void FhirApi::SystemSearch(RequestContext& ctx,
   }
   // Without _type, only the parameters common to every type apply.
   auto parsed = ParseSystemSearch(has_type ? types : std::vector<std::string>{}, rest, ctx.strict,
-                                  options_.default_page_size, options_.max_page_size);
+                                  options_.default_page_size, options_.max_page_size,
+                                  store_.KeepsFullText());
   if (!parsed.ok()) return SetError(parsed.status(), out);
   store::SearchQuery& q = parsed->query;
   q.types = types;
@@ -265,7 +266,7 @@ Result<std::vector<std::string>> FhirApi::ConditionalMatches(RequestContext& ctx
                                                              std::string_view query) {
   auto params = http::ParseQuery(query);
   if (params.empty()) return Status::Invalid("conditional criteria are empty");
-  auto parsed = ParseSearch(type, params, /*strict=*/true, 2, 2);
+  auto parsed = ParseSearch(type, params, /*strict=*/true, 2, 2, store_.KeepsFullText());
   if (!parsed.ok()) return parsed.status();
   // Criteria match only what the caller may see: a conditional operation
   // never reveals, changes or collides with a hidden resource.

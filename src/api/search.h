@@ -27,9 +27,12 @@ struct ParsedSearch {
 // Parses `params` for a search on `type`. Unknown or unsupported parameters
 // become warnings, or Invalid when `strict`. Malformed values, unknown
 // modifiers and modifiers a parameter type does not have are Invalid.
+// `fulltext`: the store keeps a full-text index (store::Store::KeepsFullText),
+// so _text and _content are searched; otherwise they are unsupported.
 Result<ParsedSearch> ParseSearch(std::string_view type,
                                  const std::vector<std::pair<std::string, std::string>>& params,
-                                 bool strict, int default_count, int max_count);
+                                 bool strict, int default_count, int max_count,
+                                 bool fulltext = false);
 
 // Parses `params` for a system-level search (GET /fhir?...) spanning
 // `types` (every resource type when empty; `_type` already taken out). A
@@ -38,7 +41,7 @@ Result<ParsedSearch> ParseSearch(std::string_view type,
 Result<ParsedSearch> ParseSystemSearch(
     const std::vector<std::string>& types,
     const std::vector<std::pair<std::string, std::string>>& params, bool strict, int default_count,
-    int max_count);
+    int max_count, bool fulltext = false);
 
 // The _cursor token for the page after a row with sort keys `keys` and
 // position `rid` (a JSON array; plain `rid` when unsorted).

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
+#include <cmath>
 #include <type_traits>
 #include <variant>
 
 #include "api/search.h"
 #include "fhir/index/date_range.h"
+#include "fhir/index/fulltext.h"
+#include "fhir/index/geo.h"
 #include "fhir/index/normalize.h"
 #include "fhir/index/numbers.h"
 #include "fhir/index/phonetic.h"
@@ -278,8 +281,64 @@ store::IndexTable TableFor(fhir::SearchParamType type) {
     case T::kReference: return store::IndexTable::kReference;
     case T::kUri: return store::IndexTable::kUri;
     case T::kComposite: return store::IndexTable::kComposite;
+    case T::kSpecial: return store::IndexTable::kGeo;  // Location.near, the only one searched
     default: return store::IndexTable::kNone;
   }
+}
+
+// _text / _content = value: each comma-separated alternative a TextCond.
+Result<std::optional<Predicate>> TextPredicate(const std::string& raw_name, const std::string& name,
+                                               const std::string& value) {
+  Predicate pred;
+  pred.param = name;
+  pred.table = store::IndexTable::kText;
+  for (const auto& alternative : SplitOr(value)) {
+    auto terms = fhir::index::ParseFullTextQuery(alternative);
+    if (!terms.ok()) return Bad(raw_name, terms.status().message());
+    store::TextCond c;
+    for (auto& t : *terms) c.terms.push_back(store::TextCond::Term{std::move(t.words), t.prefix});
+    pred.any_of.push_back(std::move(c));
+  }
+  return std::optional<Predicate>(std::move(pred));
+}
+
+// near = latitude|longitude|distance|units (R4 Location-near): degrees
+// (WGS84); the distance in km, m, [mi_i] (or mi) or [nmi_i]; kilometres
+// when no units are given, kDefaultNearKm when no distance is.
+Result<Condition> NearCondition(std::string_view name, std::string_view v) {
+  constexpr double kDefaultNearKm = 5;
+  constexpr double kMaxNearKm = 20037.6;  // half the Earth's circumference: everywhere
+  auto parts = SplitBar(v);
+  if (parts.size() < 2 || parts.size() > 4) {
+    return Bad(name, "near takes latitude|longitude|distance|units");
+  }
+  auto number = [](const std::string& s, double* out) {
+    if (s.empty()) return false;
+    const char* end = s.data() + s.size();
+    auto [p, ec] = std::from_chars(s.data(), end, *out);
+    return ec == std::errc() && p == end && std::isfinite(*out);
+  };
+  store::GeoCond g;
+  if (!number(parts[0], &g.latitude) || g.latitude < -90 || g.latitude > 90) {
+    return Bad(name, "the latitude must be a number of degrees from -90 to 90");
+  }
+  if (!number(parts[1], &g.longitude) || g.longitude < -180 || g.longitude > 180) {
+    return Bad(name, "the longitude must be a number of degrees from -180 to 180");
+  }
+  g.km = kDefaultNearKm;
+  if (parts.size() >= 3 && !parts[2].empty()) {
+    double d = 0;
+    if (!number(parts[2], &d) || d < 0) return Bad(name, "the distance must be a number, 0 or more");
+    std::string units = parts.size() == 4 && !parts[3].empty() ? parts[3] : "km";
+    double km_per_unit = units == "km"                     ? 1.0
+                         : units == "m"                    ? 0.001
+                         : units == "[mi_i]" || units == "mi" ? 1.609344
+                         : units == "[nmi_i]"              ? 1.852
+                                                           : -1;
+    if (km_per_unit < 0) return Bad(name, "distance units must be km, m, [mi_i] or [nmi_i]");
+    g.km = std::min(d * km_per_unit, kMaxNearKm);
+  }
+  return Condition(g);
 }
 
 // The types a search spans: one type, or (system-level search, `type`
@@ -287,6 +346,7 @@ store::IndexTable TableFor(fhir::SearchParamType type) {
 struct Scope {
   std::string_view type;
   const std::vector<std::string>* types = nullptr;
+  bool fulltext = false;  // the store keeps a full-text index (_text, _content)
 
   bool system() const { return type.empty(); }
   const std::vector<std::string>& SystemTypes() const {
@@ -344,7 +404,7 @@ Result<std::optional<Predicate>> BuildPredicate(const Scope& scope, const std::s
       return Bad(raw_name, ref + " is not a reference parameter of " + has_type);
     }
     CRS_ASSIGN_OR_RETURN(std::optional<Predicate> sub,
-                         BuildPredicate(Scope{has_type}, inner, value, depth + 1, why));
+                         BuildPredicate(Scope{has_type, nullptr, scope.fulltext}, inner, value, depth + 1, why));
     if (!sub) return std::optional<Predicate>();
     Predicate pred;
     pred.param = ref;
@@ -387,7 +447,7 @@ Result<std::optional<Predicate>> BuildPredicate(const Scope& scope, const std::s
     }
     if (!registry.IsResourceType(target)) return Bad(raw_name, "unknown resource type " + target);
     CRS_ASSIGN_OR_RETURN(std::optional<Predicate> sub,
-                         BuildPredicate(Scope{target}, inner, value, depth + 1, why));
+                         BuildPredicate(Scope{target, nullptr, scope.fulltext}, inner, value, depth + 1, why));
     if (!sub) return std::optional<Predicate>();
     Predicate pred;
     pred.param = head;
@@ -422,10 +482,20 @@ Result<std::optional<Predicate>> BuildPredicate(const Scope& scope, const std::s
     return std::optional<Predicate>();
   }
   using T = fhir::SearchParamType;
-  // _text, _content and _query have no expression: nothing is indexed for
-  // them, so a predicate on them would silently match nothing.
+  if (name == "_text" || name == "_content") {
+    // No expression: answered from the full-text index, which a node keeps
+    // only when started with --fulltext.
+    if (!scope.fulltext) {
+      *why = "full-text search is not enabled on this server (crs serve --fulltext)";
+      return std::optional<Predicate>();
+    }
+    if (!modifier.empty()) return Bad(raw_name, name + " takes no modifier");
+    return TextPredicate(raw_name, name, value);
+  }
+  // _query has no expression: nothing is indexed for it, so a predicate on
+  // it would silently match nothing.
   if (sp->expression.empty()) {
-    *why = "not supported yet (no full-text search)";
+    *why = "not supported";
     return std::optional<Predicate>();
   }
   pred.table = TableFor(sp->type);
@@ -435,8 +505,18 @@ Result<std::optional<Predicate>> BuildPredicate(const Scope& scope, const std::s
     return std::optional<Predicate>(std::move(pred));
   }
   if (sp->type == T::kSpecial) {
-    *why = "special parameters are not supported yet";
-    return std::optional<Predicate>();
+    // near is R4's only special parameter (Location's); any other would be new.
+    if (name != fhir::index::kNearParam) {
+      *why = "special parameters other than Location near are not supported";
+      return std::optional<Predicate>();
+    }
+    if (!modifier.empty()) return Bad(raw_name, "near takes no modifier but :missing");
+    pred.table = store::IndexTable::kGeo;
+    for (auto& v : SplitOr(value)) {
+      CRS_ASSIGN_OR_RETURN(Condition c, NearCondition(raw_name, v));
+      pred.any_of.push_back(std::move(c));
+    }
+    return std::optional<Predicate>(std::move(pred));
   }
   if (sp->type == T::kComposite) {
     if (!modifier.empty()) return Bad(raw_name, "composite parameters take only :missing");
@@ -660,7 +740,8 @@ Result<ParsedSearch> ParseIn(const Scope& scope,
         if (code != "_id" && code != "_lastUpdated") {
           const fhir::SearchParam* sp = scope.Find(code);
           if (!sp || TableFor(sp->type) == store::IndexTable::kNone ||
-              sp->type == fhir::SearchParamType::kComposite) {
+              sp->type == fhir::SearchParamType::kComposite ||
+              sp->type == fhir::SearchParamType::kSpecial || sp->expression.empty()) {
             return Bad(raw_name, "cannot sort by '" + code + "'");
           }
           k.table = TableFor(sp->type);
@@ -782,15 +863,15 @@ Result<ParsedSearch> ParseIn(const Scope& scope,
 
 Result<ParsedSearch> ParseSearch(std::string_view type,
                                  const std::vector<std::pair<std::string, std::string>>& params,
-                                 bool strict, int default_count, int max_count) {
-  return ParseIn(Scope{type}, params, strict, default_count, max_count);
+                                 bool strict, int default_count, int max_count, bool fulltext) {
+  return ParseIn(Scope{type, nullptr, fulltext}, params, strict, default_count, max_count);
 }
 
 Result<ParsedSearch> ParseSystemSearch(
     const std::vector<std::string>& types,
     const std::vector<std::pair<std::string, std::string>>& params, bool strict, int default_count,
-    int max_count) {
-  return ParseIn(Scope{"", &types}, params, strict, default_count, max_count);
+    int max_count, bool fulltext) {
+  return ParseIn(Scope{"", &types, fulltext}, params, strict, default_count, max_count);
 }
 
 std::string SearchCursor(const std::vector<store::SortValue>& keys, int64_t rid) {

@@ -43,6 +43,9 @@ int Main(int argc, char** argv) {
                 "primary answers it")
       ->check(CLI::Range(0, 3600000))
       ->capture_default_str();
+  s->add_flag("--fulltext", serve.fulltext,
+              "Keep a full-text index so that searches take _text and _content (costs write "
+              "throughput and disk). An existing store needs `crs reindex --fulltext` first");
   s->add_option("--store-pool", serve.store_pool,
                 "PostgreSQL: the most reader connections open at once")
       ->check(CLI::Range(1, 1000))

@@ -182,6 +182,9 @@ CLI::App* RegisterImport(CLI::App& app, ImportCommandOptions* o) {
   i->add_option("--store", o->store_url,
                 "Store URL: sqlite: (the data dir's file), sqlite:PATH or postgres://...")
       ->capture_default_str();
+  i->add_flag("--fulltext", o->fulltext,
+              "The node keeps a full-text index (crs serve --fulltext): index the imported "
+              "resources' text too. Without it a node's full-text index is marked incomplete");
   i->add_option("--org", o->org,
                 "ODS code of the organisation the data comes from (author of the resources, "
                 "and the audit records' organisation)")
@@ -345,7 +348,8 @@ int RunImport(const ImportCommandOptions& o) {
       return 1;
     }
     lock.emplace(std::move(*held));
-    auto opened = OpenNodeStore(o.data_dir, o.store_url);
+    auto opened = OpenNodeStore(o.data_dir, o.store_url, 16, {}, 5000,
+                                o.fulltext ? store::FullTextMode::kOn : store::FullTextMode::kOff);
     if (!opened.ok()) {
       std::fprintf(stderr, "crs import: %s\n", opened.status().message().c_str());
       return 1;

@@ -15,6 +15,7 @@ namespace crs::cli {
 struct ImportCommandOptions {
   std::string data_dir = "./data";
   std::string store_url = "sqlite:";
+  bool fulltext = false;  // the node keeps a full-text index (crs serve --fulltext)
   std::vector<std::string> paths;
   std::string org = "IMPORT";
   std::string report;  // empty: DIR/import-report-<time>.txt

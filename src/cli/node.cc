@@ -48,7 +48,8 @@ Result<std::unique_ptr<store::Store>> OpenNodeStore(const std::string& data_dir,
                                                     const std::string& store_url,
                                                     int pool_size,
                                                     std::vector<std::string> replicas,
-                                                    int64_t replica_max_lag_ms) {
+                                                    int64_t replica_max_lag_ms,
+                                                    store::FullTextMode fulltext) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec)
@@ -59,6 +60,7 @@ Result<std::unique_ptr<store::Store>> OpenNodeStore(const std::string& data_dir,
   options.pool_size = pool_size;
   options.replicas = std::move(replicas);
   options.replica_max_lag_ms = replica_max_lag_ms;
+  options.fulltext = fulltext;
   // The audit log's checkpoints are signed with the node's audit key.
   auto key = audit::SigningKey::LoadOrCreate(data_dir);
   if (!key.ok()) return Status(key.status().code(), "audit key: " + key.status().message());

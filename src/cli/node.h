@@ -41,6 +41,8 @@ Result<std::unique_ptr<store::Store>> OpenNodeStore(const std::string& data_dir,
                                                     const std::string& store_url,
                                                     int pool_size = 16,
                                                     std::vector<std::string> replicas = {},
-                                                    int64_t replica_max_lag_ms = 5000);
+                                                    int64_t replica_max_lag_ms = 5000,
+                                                    store::FullTextMode fulltext =
+                                                        store::FullTextMode::kUntouched);
 
 }  // namespace crs::cli

@@ -180,6 +180,7 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
   if (auto v = t["worker_threads"].value<int64_t>()) o->worker_threads = static_cast<int>(*v);
   if (auto v = t["store_pool"].value<int64_t>()) o->store_pool = static_cast<int>(*v);
   if (auto v = t["replica_max_lag"].value<int64_t>()) o->replica_max_lag_ms = static_cast<int>(*v);
+  if (auto v = t["fulltext"].value<bool>()) o->fulltext = *v;
   if (auto* list = t["replicas"].as_array()) {
     o->replicas.clear();
     for (const auto& item : *list) {
@@ -216,7 +217,7 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
     return false;
   }
   for (auto& [key, value] : t) {
-    static const char* kKnown[] = {"data", "listen", "store", "store_pool", "replicas", "replica_max_lag", "role",
+    static const char* kKnown[] = {"data", "listen", "store", "store_pool", "replicas", "replica_max_lag", "fulltext", "role",
                                    "base_url", "org", "national", "national_jwks",
                                    "upload_summaries", "fanout_timeout", "consent_ttl",
                                    "transfer_timeout", "max_body",
@@ -258,7 +259,8 @@ int RunServe(const ServeOptions& o) {
     return 1;
   }
   auto store = OpenNodeStore(o.data_dir, o.store_url, o.store_pool, o.replicas,
-                             o.replica_max_lag_ms);
+                             o.replica_max_lag_ms,
+                             o.fulltext ? store::FullTextMode::kOn : store::FullTextMode::kOff);
   if (!store.ok()) {
     std::fprintf(stderr, "crs: %s\n", store.status().message().c_str());
     return 1;

@@ -100,6 +100,10 @@ CLI::App* RegisterReindex(CLI::App& app, ReindexCommandOptions* o) {
                 "Store URL: sqlite: (the data dir's file), sqlite:PATH or postgres://...")
       ->capture_default_str();
   r->add_option("--type", o->types, "Only resources of this type (repeatable; default: all)");
+  r->add_flag("--fulltext", o->fulltext,
+              "Also build the full-text index (_text, _content) that `crs serve --fulltext` "
+              "keeps; a run over every type marks it complete. Without it the index is dropped "
+              "from the resources reindexed and marked incomplete");
   r->add_option("--batch-size", o->batch_size, "Resources per transaction")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
@@ -118,7 +122,8 @@ int RunReindex(const ReindexCommandOptions& o) {
     std::fprintf(stderr, "crs reindex: %s\n", lock.status().message().c_str());
     return 1;
   }
-  auto store = OpenNodeStore(o.data_dir, o.store_url, /*pool_size=*/2);
+  auto store = OpenNodeStore(o.data_dir, o.store_url, /*pool_size=*/2, {}, 5000,
+                             o.fulltext ? store::FullTextMode::kRebuild : store::FullTextMode::kOff);
   if (!store.ok()) {
     std::fprintf(stderr, "crs reindex: %s\n", store.status().message().c_str());
     return 1;

@@ -43,6 +43,7 @@ struct ReindexCommandOptions {
   std::string store_url = "sqlite:";
   std::vector<std::string> types;  // empty: every type
   int batch_size = 1000;
+  bool fulltext = false;  // also (re)build the full-text index
 };
 
 CLI::App* RegisterReindex(CLI::App& app, ReindexCommandOptions* options);

@@ -8,6 +8,7 @@
 #include "access/facts.h"
 #include "audit/record.h"
 #include "fhir/index/extract.h"
+#include "fhir/index/fulltext.h"
 
 namespace crs::import {
 namespace {
@@ -24,7 +25,9 @@ struct Prepared {
 };
 
 // The kReindex writes for `matches[begin, end)`.
-Prepared Prepare(const std::vector<store::SearchMatch>& matches, size_t begin, size_t end) {
+// With `fulltext`, also the full-text rows.
+Prepared Prepare(const std::vector<store::SearchMatch>& matches, size_t begin, size_t end,
+                 bool fulltext) {
   Prepared out;
   out.writes.reserve(end - begin);
   json::parse_options opts;
@@ -45,6 +48,7 @@ Prepared Prepare(const std::vector<store::SearchMatch>& matches, size_t begin, s
     w.method = store::Method::kReindex;
     auto entries = fhir::index::ExtractIndex(resource);
     if (entries.ok()) {
+      if (fulltext) entries->fulltext = fhir::index::ExtractFullText(resource);
       w.index = std::make_shared<const fhir::index::IndexEntries>(std::move(*entries));
     } else {
       ++out.unindexed;  // as a write stores it: unindexed rather than refused
@@ -57,11 +61,12 @@ Prepared Prepare(const std::vector<store::SearchMatch>& matches, size_t begin, s
 }
 
 // Prepares a page on two threads (extraction is the costly part).
-Prepared PreparePage(const std::vector<store::SearchMatch>& matches) {
+Prepared PreparePage(const std::vector<store::SearchMatch>& matches, bool fulltext) {
   size_t half = matches.size() / 2;
-  if (half < 64) return Prepare(matches, 0, matches.size());
-  auto second = std::async(std::launch::async, Prepare, std::cref(matches), half, matches.size());
-  Prepared out = Prepare(matches, 0, half);
+  if (half < 64) return Prepare(matches, 0, matches.size(), fulltext);
+  auto second = std::async(std::launch::async, Prepare, std::cref(matches), half, matches.size(),
+                           fulltext);
+  Prepared out = Prepare(matches, 0, half, fulltext);
   Prepared rest = second.get();
   if (!rest.status.ok() && out.status.ok()) out.status = rest.status;
   out.unindexed += rest.unindexed;
@@ -94,6 +99,7 @@ Result<ReindexProgress> Reindex(store::Store& store, const Clock& clock,
                                 const std::function<void(const ReindexProgress&)>& progress,
                                 const std::atomic<bool>* stop) {
   ReindexProgress p;
+  bool stopped = false;
   store::SearchQuery q;
   q.types = options.types;  // a system-level scan: no predicates, storage order
   q.count = std::max(1, options.batch_size);
@@ -106,7 +112,11 @@ Result<ReindexProgress> Reindex(store::Store& store, const Clock& clock,
     in_flight.reset();
     return st;
   };
-  while (stop == nullptr || !stop->load()) {
+  while (true) {
+    if (stop != nullptr && stop->load()) {
+      stopped = true;
+      break;
+    }
     q.after_rid = p.last_rid;
     auto page = store.Search(q);
     if (!page.ok()) {
@@ -114,7 +124,7 @@ Result<ReindexProgress> Reindex(store::Store& store, const Clock& clock,
       return page.status();
     }
     if (page->matches.empty()) break;
-    Prepared prepared = PreparePage(page->matches);
+    Prepared prepared = PreparePage(page->matches, store.KeepsFullText());
     if (!prepared.status.ok()) {
       (void)finish_commit();
       return prepared.status;
@@ -137,6 +147,11 @@ Result<ReindexProgress> Reindex(store::Store& store, const Clock& clock,
   }
   CRS_RETURN_IF_ERROR(finish_commit());
   if (p.batches > 0 && progress) progress(p);
+  // Every current resource now has its full-text rows (docs/storage.md,
+  // "Full-text index"): nodes started with --fulltext may use the store.
+  if (!stopped && options.types.empty() && store.KeepsFullText()) {
+    CRS_RETURN_IF_ERROR(store.MarkFullTextComplete());
+  }
   return p;
 }
 

@@ -108,7 +108,7 @@ TEST_F(CopyStoreTest, SqliteToPostgresKeepsEveryVersionAndTheAuditChain) {
   ASSERT_TRUE(CopyStore(Options("sqlite:"), Options(pg_url_),
                         [&](const std::string& t, int64_t) { tables.push_back(t); })
                   .ok());
-  EXPECT_EQ(tables.size(), 18u);  // sql::CopiedTables(), ix_comp included
+  EXPECT_EQ(tables.size(), 19u);  // sql::CopiedTables(), ix_comp and ix_geo included
 
   auto pg = OpenStore(Options(pg_url_));
   ASSERT_TRUE(pg.ok()) << pg.status().ToString();

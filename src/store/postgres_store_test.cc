@@ -72,11 +72,11 @@ TEST_F(PostgresStoreTest, MigratesAVersion2Database) {
       "DROP INDEX ix_ref_by_url; CREATE INDEX ix_ref_by_url ON ix_ref (pid, url) WHERE url <> $$$$;"
       "DROP INDEX ix_uri_by_value; CREATE INDEX ix_uri_by_value ON ix_uri (pid, uri, rid);"
       "DROP INDEX ix_comp_by_code; CREATE INDEX ix_comp_by_code ON ix_comp (pid, comp, code, system);"
-      "DROP INDEX resources_labelled;"
+      "DROP INDEX resources_labelled; DROP TABLE ix_text; DROP TABLE ix_geo;"
       "ALTER TABLE audit_alert DROP COLUMN codes, DROP COLUMN user_id, DROP COLUMN user_name;"
       "UPDATE schema_meta SET value = 2 WHERE key = $$version$$";
   // (Psql takes no single quotes: $$...$$ quotes the strings.)
-  ASSERT_EQ(Psql(url_, "SELECT value FROM schema_meta"), "5");
+  ASSERT_EQ(Psql(url_, "SELECT value FROM schema_meta"), "6");
   Psql(url_, v2);
   ASSERT_EQ(Psql(url_, "SELECT value FROM schema_meta"), "2");
   const std::string bounded =
@@ -92,7 +92,7 @@ TEST_F(PostgresStoreTest, MigratesAVersion2Database) {
   o.url = url_;
   auto opened = OpenStore(o);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  EXPECT_EQ(Psql(url_, "SELECT value FROM schema_meta"), "5");
+  EXPECT_EQ(Psql(url_, "SELECT value FROM schema_meta"), "6");
   EXPECT_EQ(Psql(url_, bounded + "$$%\"left\"(%, 256)%$$"), "7");
   EXPECT_EQ(Psql(url_, long_token), "1");
 }

@@ -79,12 +79,33 @@ struct CompositeCond {
   std::vector<ComponentCond> components;
 };
 
+// _text (the narrative) and _content (all the resource's text): every term
+// must match (AND). A term is adjacent words in this order (one word, or a
+// quoted phrase); with `prefix` its last word matches as a prefix. Words are
+// fhir::index::FullTextWords (normalised, no separators).
+struct TextCond {
+  struct Term {
+    std::vector<std::string> words;
+    bool prefix = false;
+  };
+  std::vector<Term> terms;
+};
+
+// near (Location.position): positions within `km` of (latitude, longitude),
+// by great-circle distance.
+struct GeoCond {
+  double latitude = 0, longitude = 0;
+  double km = 0;
+};
+
 using Condition = std::variant<StringCond, TokenCond, DateCond, NumberCond, ReferenceCond, UriCond,
-                               MissingCond, IdCond, CompositeCond>;
+                               MissingCond, IdCond, CompositeCond, TextCond, GeoCond>;
 
 // clang-format off
 enum class IndexTable {
-  kString, kToken, kDate, kNumber, kQuantity, kReference, kUri, kComposite, kNone
+  kString, kToken, kDate, kNumber, kQuantity, kReference, kUri, kComposite, kNone,
+  kText,  // ix_text: `param` "_text" searches the narrative column, "_content" the content
+  kGeo    // ix_geo
 };
 // clang-format on
 

@@ -319,11 +319,37 @@ class Store {
   virtual Result<std::vector<AuditCheckpoint>> ScanAuditCheckpoints(int64_t after_seq,
                                                                     int limit) = 0;
 
+  // Whether writes keep the full-text index (StoreOptions::fulltext kOn or
+  // kRebuild): callers then fill IndexEntries::fulltext, and searches may
+  // use _text and _content. Constant for the store's life.
+  virtual bool KeepsFullText() const = 0;
+
+  // Records that every current resource has its full-text rows (`crs
+  // reindex` calls it after a complete pass), so that nodes started with
+  // --fulltext accept the store. Invalid when the store does not keep the
+  // index.
+  virtual Status MarkFullTextComplete() = 0;
+
   // OK when the store can serve requests (used by /readyz).
   virtual Status Ping() = 0;
 
   virtual Result<StoreStats> Stats() = 0;
 };
+
+// The full-text index (_text, _content; docs/storage.md "Full-text index").
+enum class FullTextMode {
+  kUntouched,  // writes keep no full-text rows and the index's state is left
+               // as it is: only for tools that write no resources
+  kOff,      // writes keep no full-text rows; the index is marked incomplete
+  kOn,       // writes keep them; opening fails (Unavailable) while the index
+             // is incomplete and the store holds resources: run crs reindex
+  kRebuild,  // writes keep them and opening never fails (crs reindex)
+};
+
+// Why a store opened with FullTextMode::kOn refused an incomplete index.
+inline constexpr std::string_view kFullTextIncomplete =
+    "the full-text index is incomplete (the store holds resources written without it): stop the "
+    "node and run `crs reindex --fulltext` first";
 
 struct StoreOptions {
   // "sqlite:" (the default file inside data_dir), "sqlite:PATH", or
@@ -346,6 +372,7 @@ struct StoreOptions {
   // writes, whenever made), or the primary answers it. A replica that falls
   // further behind is out of rotation until it catches up.
   int64_t replica_max_lag_ms = 5000;
+  FullTextMode fulltext = FullTextMode::kUntouched;
   // zstd level for resource bodies (1 = fastest).
   int compression_level = 3;
   // Signs audit checkpoints: returns the 64-byte Ed25519 signature of a

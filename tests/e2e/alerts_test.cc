@@ -207,7 +207,7 @@ TEST_F(AlertFilterTest, TheIndexIsRebuiltFromTheRecords) {
                            "ALTER TABLE audit_alert DROP COLUMN user_name;"
                            "PRAGMA user_version = 1;",
                            "ALTER TABLE audit_alert DROP COLUMN codes, DROP COLUMN user_id,"
-                           " DROP COLUMN user_name;"
+                           " DROP COLUMN user_name; DROP TABLE ix_text; DROP TABLE ix_geo;"
                            "UPDATE schema_meta SET value = 4 WHERE key = 'version';"));
   ASSERT_TRUE(server_.Start());
   client_ = std::make_unique<Client>(server_.port(), server_.SystemToken());

@@ -218,8 +218,14 @@ TEST_F(InteractionsTest, CapabilityStatementClaimsOnlyWhatIsServed) {
     EXPECT_TRUE(codes.count("search-type"));
     EXPECT_TRUE(codes.count("read"));
     for (auto& p : res.at("searchParam").as_array()) {
-      // Special parameters are not searchable yet, so not claimed.
-      EXPECT_NE(p.at("type"), "special") << res.at("type");
+      // Of the special parameters only Location's near is searched, so claimed.
+      if (p.at("type") == "special") {
+        EXPECT_TRUE(res.at("type") == "Location" && p.at("name") == "near") << res.at("type");
+      }
+      // Full text only with crs serve --fulltext; _query never.
+      EXPECT_NE(p.at("name"), "_text") << res.at("type");
+      EXPECT_NE(p.at("name"), "_content") << res.at("type");
+      EXPECT_NE(p.at("name"), "_query") << res.at("type");
       if (res.at("type") == "Observation" && p.at("name") == "code-value-quantity") {
         composite_claimed = true;
       }

@@ -204,13 +204,18 @@ TEST_F(SearchTest, BadAndUnknownParameters) {
   EXPECT_NE(lenient.body.find(R"("mode":"outcome")"), std::string::npos) << lenient.body;
   EXPECT_NE(lenient.body.find("colour"), std::string::npos);
   EXPECT_EQ(Get("/fhir/Patient?colour=blue", {{"Prefer", "handling=strict"}}).status, 400);
-  // Standard parameters without an expression (full text) are not matched
-  // against nothing: they are ignored with the same warning.
+  // Full text on a node without the index (crs serve --fulltext), and
+  // _query, are not matched against nothing: they are ignored with the same
+  // warning.
   for (const char* q : {"/fhir/Patient?_content=smith", "/fhir/Patient?_text=smith",
-                        "/fhir/Patient?_content:missing=true"}) {
+                        "/fhir/Patient?_content:missing=true", "/fhir/Patient?_query=x"}) {
     auto r = Get(q);
     ASSERT_EQ(r.status, 200) << q;
-    EXPECT_NE(r.body.find("no full-text search"), std::string::npos) << q << ": " << r.body;
+    EXPECT_NE(r.body.find(std::string(q).find("_query") != std::string::npos
+                              ? "'_query' was ignored: not supported"
+                              : "full-text search is not enabled"),
+              std::string::npos)
+        << q << ": " << r.body;
     EXPECT_EQ(Get(q, {{"Prefer", "handling=strict"}}).status, 400) << q;
   }
   for (const char* q : {"Patient?birthdate=notadate", "Patient?gender:exact=x",

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "fhir/fhirpath/fhirpath.h"
+#include "fhir/index/geo.h"
 #include "fhir/index/registry.h"
 #include "fhir/index/type_provider_adapter.h"
 #include "fhir/index/value_rows.h"
@@ -164,6 +165,23 @@ class Extractor {
   internal::RowContext row_ctx_;
 };
 
+// Location.position for the special parameter `near`, which has no
+// expression the registry compiles: latitude and longitude in range, or
+// nothing.
+void AddPosition(const json::value& resource, IndexEntries* out) {
+  const json::value* pos = resource.get_object().if_contains("position");
+  const json::object* p = pos != nullptr ? pos->if_object() : nullptr;
+  if (p == nullptr) return;
+  const json::value* lat = p->if_contains("latitude");
+  const json::value* lon = p->if_contains("longitude");
+  if (lat == nullptr || lon == nullptr || !lat->is_number() || !lon->is_number()) return;
+  double la = lat->to_number<double>(), lo = lon->to_number<double>();
+  if (!(la >= -90 && la <= 90 && lo >= -180 && lo <= 180)) return;
+  out->geo.push_back(GeoRow{kNearParam, la, lo});
+  out->present.insert(std::lower_bound(out->present.begin(), out->present.end(), kNearParam),
+                      kNearParam);
+}
+
 }  // namespace
 
 Result<IndexEntries> ExtractIndex(const json::value& resource) {
@@ -197,6 +215,7 @@ Result<IndexEntries> ExtractIndex(const IndexRegistry& registry, const json::val
   SortUnique(&out.references);
   SortUnique(&out.uris);
   SortUnique(&out.composites);
+  if (type == "Location") AddPosition(resource, &out);
   if (stats != nullptr) ++stats->resources;
   return out;
 }

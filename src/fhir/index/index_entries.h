@@ -132,6 +132,24 @@ struct CompositeRow {
   friend auto operator<=>(const CompositeRow&, const CompositeRow&) = default;
 };
 
+// A position (Location.position, WGS84 degrees) for the special parameter
+// `near` (geo.h).
+struct GeoRow {
+  std::string_view param;
+  double latitude = 0;
+  double longitude = 0;
+  friend auto operator<=>(const GeoRow&, const GeoRow&) = default;
+};
+
+// The words of a resource for _text (`narrative`) and _content (`content`),
+// each column the words joined by one space (fulltext.h). Filled only when
+// the store keeps a full-text index (ExtractFullText).
+struct FullTextRow {
+  std::string narrative;
+  std::string content;
+  friend bool operator==(const FullTextRow&, const FullTextRow&) = default;
+};
+
 // A parameter whose expression failed on this resource (it is then skipped; the
 // write still succeeds).
 struct IndexWarning {
@@ -149,6 +167,10 @@ struct IndexEntries {
   std::vector<ReferenceRow> references;
   std::vector<UriRow> uris;
   std::vector<CompositeRow> composites;
+  std::vector<GeoRow> geo;
+  // Not filled by ExtractIndex: set by the writer's caller when the store
+  // keeps a full-text index (store::Store::KeepsFullText).
+  std::optional<FullTextRow> fulltext;
   // Codes of the parameters that produced at least one row (any table), sorted:
   // answers :missing. A parameter in `warnings` is absent here.
   std::vector<std::string_view> present;
@@ -157,7 +179,7 @@ struct IndexEntries {
   // Rows in all tables (composite rows count once each).
   size_t RowCount() const {
     return strings.size() + tokens.size() + dates.size() + numbers.size() + quantities.size() +
-           references.size() + uris.size() + composites.size();
+           references.size() + uris.size() + composites.size() + geo.size();
   }
 };
 

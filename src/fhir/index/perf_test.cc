@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "fhir/index/extract.h"
+#include "fhir/index/fulltext.h"
 #include "fhir/index/registry.h"
 #include "fhir/index/test_support.h"
 
@@ -93,6 +94,35 @@ TEST(PerfTest, ExtractionTimings) {
               << std::setprecision(1) << std::setw(8) << us << " us CPU/resource  " << rows
               << " rows, " << json::serialize(c.resource).size() << " bytes\n";
     EXPECT_GT(rows, 0u) << c.label;
+  }
+}
+
+// ExtractFullText runs on writes only when the node keeps the full-text
+// index (crs serve --fulltext), on top of ExtractIndex.
+TEST(PerfTest, FullTextExtractionTimings) {
+  CRS_REQUIRE_SHARED_DATA();
+  struct Case {
+    const char* label;
+    json::value resource;
+  };
+  Case cases[] = {
+      {"Synthea Patient", SyntheaResource("Patient")},
+      {"Synthea Observation", SyntheaResource("Observation")},
+      {"Synthea ExplanationOfBenefit", SyntheaResource("ExplanationOfBenefit")},
+      {"official Patient-example", testing::ReadExample("Patient-example.json")},
+  };
+  for (const Case& c : cases) {
+    FullTextRow row;
+    for (int i = 0; i < 50; ++i) row = ExtractFullText(c.resource);
+    constexpr int kIterations = 2000;
+    double start = ThreadCpuMicros();
+    for (int i = 0; i < kIterations; ++i) row = ExtractFullText(c.resource);
+    double us = (ThreadCpuMicros() - start) / kIterations;
+    std::cout << std::left << std::setw(40) << c.label << std::right << std::fixed
+              << std::setprecision(1) << std::setw(8) << us << " us CPU/resource  "
+              << row.content.size() << " bytes of words, " << row.narrative.size()
+              << " of narrative\n";
+    EXPECT_FALSE(row.content.empty()) << c.label;
   }
 }
 

@@ -156,6 +156,7 @@ class PostgresStore final : public Store {
       CRS_ASSIGN_OR_RETURN(auto conn, Conn::Open(options_.url));
       int from = 0, to = 0;
       CRS_RETURN_IF_ERROR(Migrate(*conn, &from, &to));
+      CRS_RETURN_IF_ERROR(CheckFullText(*conn));
     }
     write_ops_ = std::make_unique<PgWriteOps>(
         writer_conn_, replicas_.empty() ? nullptr : &replicas_.last_write_lsn());
@@ -273,6 +274,42 @@ class PostgresStore final : public Store {
                                                             int limit) override {
     return WithConn<std::vector<AuditCheckpoint>>(
         [&](Conn& c) { return ScanAuditCheckpointsIn(c, after_seq, limit); });
+  }
+
+  // schema_meta 'fulltext' is 1 while every current resource has its
+  // full-text rows (docs/storage.md, "Full-text index"), as on SQLite.
+  Status CheckFullText(Conn& c) {
+    CRS_ASSIGN_OR_RETURN(Rows r, c.QueryOnce("SELECT value FROM schema_meta WHERE key = 'fulltext'",
+                                             Params()));
+    bool complete = r.size() && r.Int(0, 0) == 1;
+    if (options_.fulltext == FullTextMode::kUntouched) return Status::Ok();
+    if (options_.fulltext == FullTextMode::kOff) {
+      if (!complete) return Status::Ok();
+      // Writes from now on keep no rows: the index stops being complete.
+      return c.QueryOnce("UPDATE schema_meta SET value = 0 WHERE key = 'fulltext'", Params())
+          .status();
+    }
+    if (complete || options_.fulltext == FullTextMode::kRebuild) return Status::Ok();
+    CRS_ASSIGN_OR_RETURN(Rows any, c.QueryOnce("SELECT 1 FROM resources WHERE deleted = 0 LIMIT 1",
+                                               Params()));
+    if (any.size()) return Status::Unavailable(std::string(kFullTextIncomplete));
+    return MarkComplete(c);
+  }
+
+  static Status MarkComplete(Conn& c) {
+    return c.QueryOnce("INSERT INTO schema_meta VALUES ('fulltext', 1) "
+                       "ON CONFLICT (key) DO UPDATE SET value = 1", Params())
+        .status();
+  }
+
+  bool KeepsFullText() const override {
+    return options_.fulltext == FullTextMode::kOn || options_.fulltext == FullTextMode::kRebuild;
+  }
+
+  Status MarkFullTextComplete() override {
+    if (!KeepsFullText()) return Status::Invalid("this store does not keep a full-text index");
+    CRS_ASSIGN_OR_RETURN(auto conn, Conn::Open(options_.url));
+    return MarkComplete(*conn);
   }
 
   Status Ping() override {

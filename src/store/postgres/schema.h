@@ -9,7 +9,7 @@
 
 namespace crs::store::postgres {
 
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 // Advisory lock keys: migrations, and the writer (one group transaction at
 // a time across every process sharing the database, so that seq order is
@@ -177,6 +177,25 @@ FROM (
                      WHERE ra.seq = (j.rec->>'reports')::bigint) r ON true
 ) x
 WHERE x.seq = al.seq;
+)sql",
+    // 6: full text and positions, as SQLite's version 8. The tsvectors are
+    // built by crs from fhir::index::FullTextWords (word:position literals),
+    // not by a text search configuration, so both backends split and fold
+    // words the same way. No unique key on rid, like the other index
+    // tables: one statement deletes a resource's old row and inserts its
+    // new one (PgWriteOps::ReplaceIndex), and a unique index would see both.
+    R"sql(
+CREATE TABLE ix_text (rid bigint NOT NULL, narrative tsvector NOT NULL,
+                      content tsvector NOT NULL);
+CREATE INDEX ix_text_by_rid ON ix_text (rid);
+CREATE INDEX ix_text_narrative ON ix_text USING gin (narrative);
+CREATE INDEX ix_text_content ON ix_text USING gin (content);
+CREATE TABLE ix_geo (pid bigint NOT NULL, lat double precision NOT NULL,
+                     lon double precision NOT NULL, ux double precision NOT NULL,
+                     uy double precision NOT NULL, uz double precision NOT NULL,
+                     rid bigint NOT NULL);
+CREATE INDEX ix_geo_by_position ON ix_geo (pid, lat, lon);
+CREATE INDEX ix_geo_by_rid ON ix_geo (rid, pid);
 )sql",
 };
 

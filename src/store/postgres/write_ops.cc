@@ -1,5 +1,8 @@
 #include "store/postgres/write_ops.h"
 
+#include <algorithm>
+
+#include "fhir/index/geo.h"
 #include "store/postgres/schema.h"
 #include "store/sql/audit_query.h"
 #include "store/sql/composite_rows.h"
@@ -201,6 +204,35 @@ Result<int64_t> PgWriteOps::Pid(std::string_view type, std::string_view code) {
   return pid;
 }
 
+namespace {
+
+// tsvector input text for space-separated full-text words
+// (fhir/index/fulltext.h): each word quoted, with its position, so that
+// PostgreSQL stores exactly these words (no text search parser or
+// dictionary runs) and phrases can match adjacent positions.
+std::string TsVectorText(std::string_view words) {
+  std::string out;
+  out.reserve(words.size() * 2);
+  size_t pos = 0, i = 0;
+  while (i < words.size()) {
+    size_t end = words.find(' ', i);
+    if (end == std::string_view::npos) end = words.size();
+    if (end > i) {
+      if (!out.empty()) out.push_back(' ');
+      out.push_back('\'');
+      for (char c : words.substr(i, end - i)) {
+        if (c == '\'' || c == '\\') out.push_back(c);
+        out.push_back(c);
+      }
+      out += "':" + std::to_string(std::min<size_t>(++pos, 16383));
+    }
+    i = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
 // Queues `parts` as one statement of data-modifying CTEs with `params` ($1
 // is the rid), then starts afresh.
 Status PgWriteOps::RunParts(std::vector<std::string>* parts, Params* params, int64_t rid) {
@@ -228,7 +260,10 @@ Status PgWriteOps::ReplaceIndex(int64_t rid, std::string_view type, const ix::In
   std::vector<std::string> parts;
   if (had_rows) {
     for (const char* table : {"ix_string", "ix_token", "ix_date", "ix_number", "ix_quantity",
-                              "ix_ref", "ix_uri", "ix_comp"}) {
+                              "ix_ref", "ix_uri", "ix_comp", "ix_geo",
+                              // also when the node keeps no full-text index:
+                              // rows are then never stale, only missing
+                              "ix_text"}) {
       parts.push_back(std::string("DELETE FROM ") + table + " WHERE rid = $1");
     }
   }
@@ -313,6 +348,21 @@ Status PgWriteOps::ReplaceIndex(int64_t rid, std::string_view type, const ix::In
             c.uri);
         return true;
       }));
+  CRS_RETURN_IF_ERROR(insert("INSERT INTO ix_geo (pid, lat, lon, ux, uy, uz, rid)", e->geo,
+                             [&](const auto& r) -> Result<bool> {
+                               CRS_ASSIGN_OR_RETURN(int64_t pid, pid_of(r.param));
+                               ix::UnitVector u = ix::ToUnitVector(r.latitude, r.longitude);
+                               p.Int(pid).Double(r.latitude).Double(r.longitude).Double(u.x)
+                                   .Double(u.y).Double(u.z);
+                               return true;
+                             }));
+  if (e->fulltext) {
+    int n = p.size();
+    p.Text(TsVectorText(e->fulltext->narrative)).Text(TsVectorText(e->fulltext->content));
+    parts.push_back("INSERT INTO ix_text (rid, narrative, content) VALUES ($1, CAST($" +
+                    std::to_string(n + 1) + " AS tsvector), CAST($" + std::to_string(n + 2) +
+                    " AS tsvector))");
+  }
   return RunParts(&parts, &p, rid);
 }
 

@@ -34,12 +34,15 @@ struct Dialect {
   // columns are written against that expression (TextEq, TextPrefix) so the
   // index serves them.
   int index_key_chars = 0;
+  // Full-text conditions (sql/fulltext_sql.h): an FTS5 table matched with
+  // MATCH (SQLite, false), or tsvector columns matched with @@ (PostgreSQL).
+  bool tsvector = false;
 };
 
 inline constexpr Dialect kSqlite{};
 // 256 characters are at most 1 KB in UTF-8: two such keys and the bigints
 // stay under the btree limit.
-inline constexpr Dialect kPostgres{'$', "strpos", "\xf4\x8f\xbf\xbf", true, 256};
+inline constexpr Dialect kPostgres{'$', "strpos", "\xf4\x8f\xbf\xbf", true, 256, true};
 
 using SqlArg = std::variant<int64_t, double, std::string>;
 

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "fhir/index/geo.h"
+#include "store/sql/fulltext_sql.h"
+
 namespace crs::store::sql {
 namespace {
 
@@ -77,7 +80,9 @@ class Builder {
   // the row source: its matching rids, joined to their resources.
   std::string FromWhere(int driver, int64_t after_rid, bool join_versions) {
     std::string from;
-    if (driver >= 0) {
+    if (driver >= 0 && q_.all_of[driver].table == IndexTable::kText) {
+      from = "FROM (" + TextRidsSql(q_.all_of[driver], args_) + ") d JOIN resources r ON r.rid = d.rid ";
+    } else if (driver >= 0) {
       const Predicate& d = q_.all_of[driver];
       from = "FROM (SELECT DISTINCT x.rid AS rid FROM " + std::string(TableName(d.table)) +
              " x WHERE x.pid " + PidOf(d.param) + " AND (" + Ors(d) + ")" +
@@ -123,7 +128,9 @@ class Builder {
       case IndexTable::kReference: col = "tid"; break;
       case IndexTable::kUri: col = "uri"; break;
       case IndexTable::kComposite:
-      case IndexTable::kNone: break;
+      case IndexTable::kNone:
+      case IndexTable::kText:
+      case IndexTable::kGeo: break;  // not sortable (search_parse refuses them)
     }
     std::string e = std::string("(SELECT ") + (k.descending ? "max" : "min") + "(x." + col +
                     ") FROM " + TableName(k.table) + " x WHERE x.rid = r.rid AND x.pid " +
@@ -230,6 +237,9 @@ class Builder {
       return std::string("r.rid ") + (p.negate ? "NOT IN (" : "IN (") +
              CompositeSub(p, PidOf(p.param)) + ")";
     }
+    if (p.table == IndexTable::kText) {
+      return std::string("r.rid ") + (p.negate ? "NOT IN (" : "IN (") + TextRidsSql(p, args_) + ")";
+    }
     const char* table = TableName(p.table);
     std::string sub = "SELECT x.rid FROM " + std::string(table) + " x WHERE x.pid " +
                       PidOf(p.param) + " AND (" + Ors(p) + ")";
@@ -239,7 +249,8 @@ class Builder {
   // `p` checked per row of r: an EXISTS over the resource's own index rows.
   std::string CorrelatedSql(const Predicate& p) {
     if (!p.chain.empty() || p.last_updated || p.any_of.empty() || p.table == IndexTable::kNone ||
-        p.table == IndexTable::kComposite || std::holds_alternative<IdCond>(p.any_of.front()) ||
+        p.table == IndexTable::kComposite || p.table == IndexTable::kText ||
+        std::holds_alternative<IdCond>(p.any_of.front()) ||
         std::holds_alternative<MissingCond>(p.any_of.front())) {
       return PredicateSql(p);
     }
@@ -294,6 +305,9 @@ class Builder {
     if (p.table == IndexTable::kComposite) {
       return alias + ".rid " + (p.negate ? "NOT IN (" : "IN (") +
              CompositeSub(p, "= " + PidOf(type, p.param)) + ")";
+    }
+    if (p.table == IndexTable::kText) {
+      return alias + ".rid " + (p.negate ? "NOT IN (" : "IN (") + TextRidsSql(p, args_) + ")";
     }
     return alias + ".rid " + (p.negate ? "NOT IN (" : "IN (") + "SELECT x.rid FROM " +
            TableName(p.table) + " x WHERE x.pid = " + PidOf(type, p.param) + " AND (" + Ors(p) +
@@ -363,6 +377,9 @@ class Builder {
     }
     const Condition& c = p.any_of.front();
     if (std::holds_alternative<MissingCond>(c)) return 100;
+    // Words are usually rarer than a resource type's common codes.
+    if (std::holds_alternative<TextCond>(c)) return 3;
+    if (std::holds_alternative<GeoCond>(c)) return 4;
     if (auto* t = std::get_if<TokenCond>(&c)) return t->code ? 1 : 6;
     if (std::holds_alternative<ReferenceCond>(c)) return 2;
     if (auto* d = std::get_if<DateCond>(&c)) {
@@ -387,6 +404,8 @@ class Builder {
       case IndexTable::kUri: return "ix_uri";
       case IndexTable::kComposite:
         return "ix_comp";
+      case IndexTable::kText: return "ix_text";
+      case IndexTable::kGeo: return "ix_geo";
       case IndexTable::kNone: break;
     }
     return "ix_token";
@@ -497,6 +516,24 @@ class Builder {
     return "FALSE";
   }
 
+  // The bounding box (an index range on lat, and lon unless the circle
+  // wraps), then the exact great-circle test as a chord between unit vectors
+  // (fhir/index/geo.h).
+  std::string Sql(const GeoCond& c) {
+    namespace ix = fhir::index;
+    ix::GeoBox box = ix::BoundingBox(c.latitude, c.longitude, c.km);
+    std::string s = X() + ".lat >= " + Arg(box.min_lat) + " AND " + X() + ".lat <= " + Arg(box.max_lat);
+    if (!box.all_longitudes) {
+      s += " AND " + X() + ".lon >= " + Arg(box.min_lon) + " AND " + X() + ".lon <= " + Arg(box.max_lon);
+    }
+    ix::UnitVector u = ix::ToUnitVector(c.latitude, c.longitude);
+    std::string dx = "(" + X() + ".ux - " + Arg(u.x) + ")", dy = "(" + X() + ".uy - " + Arg(u.y) + ")",
+                dz = "(" + X() + ".uz - " + Arg(u.z) + ")";
+    return s + " AND " + dx + " * " + dx + " + " + dy + " * " + dy + " + " + dz + " * " + dz +
+           " <= " + Arg(ix::ChordSquaredForKm(c.km));
+  }
+
+  std::string Sql(const TextCond&) { return "FALSE"; }  // handled per predicate (TextRidsSql)
   std::string Sql(const MissingCond&) { return "FALSE"; }  // handled per predicate
   std::string Sql(const CompositeCond&) { return "FALSE"; }  // handled per predicate
   std::string Sql(const IdCond&) { return "FALSE"; }       // handled per predicate
@@ -557,6 +594,8 @@ CompiledSql CompileCount(const SearchQuery& query, const Dialect& dialect) {
   Builder b(query, dialect);
   CompiledSql out;
   int driver = b.PickDriver();
+  // ix_text rows carry no parameter id (hence no type): counted through resources.
+  if (driver >= 0 && query.all_of[driver].table == IndexTable::kText) driver = -1;
   if (driver >= 0 && query.all_of.size() == 1 && !query.access) {
     // Index rows exist only for current, non-deleted resources of the
     // parameter's type, so a lone predicate is counted from the index alone.

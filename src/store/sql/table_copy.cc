@@ -43,6 +43,12 @@ const std::vector<TableSpec>& CopiedTables() {
         {"val", K::kDouble}, {"unit", K::kText}, {"lo", K::kInt}, {"hi", K::kInt},
         {"ttype", K::kText}, {"tid", K::kText}, {"url", K::kText}, {"uri", K::kText}},
        nullptr},
+      {"ix_geo",
+       {{"pid", K::kInt}, {"lat", K::kDouble}, {"lon", K::kDouble}, {"ux", K::kDouble},
+        {"uy", K::kDouble}, {"uz", K::kDouble}, {"rid", K::kInt}},
+       nullptr},
+      // ix_text is not copied: FTS5 rows do not convert to tsvectors. The
+      // copy's full-text index is incomplete until `crs reindex --fulltext`.
       {"rel", {{"org", K::kText}, {"patient", K::kText}, {"rid", K::kInt}}, nullptr},
       {"sequences", {{"name", K::kText}, {"next", K::kInt}}, nullptr},
       {"audit",

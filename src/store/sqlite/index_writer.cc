@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 
+#include "fhir/index/geo.h"
 #include "store/sql/composite_rows.h"
 
 namespace crs::store::sqlite {
@@ -16,6 +17,10 @@ constexpr const char* kDeletes[] = {
     "DELETE FROM ix_date WHERE rid = ?1",     "DELETE FROM ix_number WHERE rid = ?1",
     "DELETE FROM ix_quantity WHERE rid = ?1", "DELETE FROM ix_ref WHERE rid = ?1",
     "DELETE FROM ix_uri WHERE rid = ?1",      "DELETE FROM ix_comp WHERE rid = ?1",
+    "DELETE FROM ix_geo WHERE rid = ?1",
+    // Also when the node keeps no full-text index: rows are then never
+    // stale, only missing (which `crs reindex --fulltext` fills).
+    "DELETE FROM ix_text WHERE rowid = ?1",
 };
 
 // _id and _lastUpdated are answered from the resource and version rows.
@@ -324,7 +329,8 @@ Status IndexWriter::Replace(int64_t rid, std::string_view type, const ix::IndexE
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
     uris_.push_back({pid, rid, &r});
   }
-  // Composite rows are few and keyed by rid first: inserted at once.
+  // Composite, position and full-text rows are few per resource and keyed
+  // by rid first: inserted at once.
   for (const auto& c : sql::ComponentRows(e->composites)) {
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, c.param));
     CRS_ASSIGN_OR_RETURN(
@@ -349,6 +355,28 @@ Status IndexWriter::Replace(int64_t rid, std::string_view type, const ix::IndexE
     s->Bind(14, c.tid);
     s->Bind(15, c.url);
     s->Bind(16, c.uri);
+    CRS_RETURN_IF_ERROR(StepDone(s));
+  }
+  for (const auto& r : e->geo) {
+    CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
+    CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(
+        "INSERT INTO ix_geo (pid, lat, lon, ux, uy, uz, rid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+    fhir::index::UnitVector u = fhir::index::ToUnitVector(r.latitude, r.longitude);
+    s->Bind(1, pid);
+    s->BindDouble(2, r.latitude);
+    s->BindDouble(3, r.longitude);
+    s->BindDouble(4, u.x);
+    s->BindDouble(5, u.y);
+    s->BindDouble(6, u.z);
+    s->Bind(7, rid);
+    CRS_RETURN_IF_ERROR(StepDone(s));
+  }
+  if (e->fulltext) {
+    CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(
+        "INSERT INTO ix_text (rowid, narrative, content) VALUES (?1, ?2, ?3)"));
+    s->Bind(1, rid);
+    s->Bind(2, e->fulltext->narrative);
+    s->Bind(3, e->fulltext->content);
     CRS_RETURN_IF_ERROR(StepDone(s));
   }
   return Status::Ok();

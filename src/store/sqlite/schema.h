@@ -3,7 +3,7 @@
 
 namespace crs::store::sqlite {
 
-inline constexpr int kSchemaVersion = 7;
+inline constexpr int kSchemaVersion = 8;
 
 // Migration i (1-based) brings a database from version i-1 to version i.
 inline constexpr const char* kMigrations[] = {
@@ -124,6 +124,21 @@ CREATE INDEX ix_comp_by_code ON ix_comp (pid, comp, code, system);
     // (sql::CompileCount) instead of joining every match to its resource.
     R"sql(
 CREATE INDEX resources_labelled ON resources (type, rid) WHERE (labels & 3) <> 0;
+)sql",
+    // 8: full text (_text, _content; docs/storage.md "Full-text index"): one
+    // FTS5 row per resource, rowid = rid, written only when the node keeps
+    // the index (crs serve --fulltext; schema_meta 'fulltext' says whether it
+    // is complete). The columns hold fhir::index::FullTextWords joined by
+    // spaces, which the `ascii` tokenizer splits back exactly.
+    // Positions (Location.position) for the special parameter `near`: the
+    // degrees for the bounding box and the unit vector for the exact
+    // great-circle test (fhir/index/geo.h).
+    R"sql(
+CREATE VIRTUAL TABLE ix_text USING fts5(narrative, content, tokenize = 'ascii');
+CREATE TABLE ix_geo (pid INTEGER NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL,
+                     ux REAL NOT NULL, uy REAL NOT NULL, uz REAL NOT NULL, rid INTEGER NOT NULL);
+CREATE INDEX ix_geo_by_position ON ix_geo (pid, lat, lon);
+CREATE INDEX ix_geo_by_rid ON ix_geo (rid, pid);
 )sql",
 };
 

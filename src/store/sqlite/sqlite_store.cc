@@ -118,6 +118,7 @@ class SqliteStore final : public Store {
       // Migrations run on the resource file alone.
       CRS_ASSIGN_OR_RETURN(auto db, Db::Open(path_, /*create=*/true));
       CRS_RETURN_IF_ERROR(Migrate(*db));
+      CRS_RETURN_IF_ERROR(CheckFullText(*db));
     }
     CRS_ASSIGN_OR_RETURN(write_db_, Connect(/*create=*/true));
     // The writer touches index B-trees all over the file: give it a large
@@ -393,6 +394,37 @@ class SqliteStore final : public Store {
     out.type = type;
     out.id = id;
     return out;
+  }
+
+  // schema_meta 'fulltext' is 1 while every current resource has its
+  // full-text rows (docs/storage.md, "Full-text index").
+  Status CheckFullText(Db& db) {
+    CRS_ASSIGN_OR_RETURN(Stmt * get, db.Prepare("SELECT value FROM schema_meta WHERE key = 'fulltext'"));
+    CRS_ASSIGN_OR_RETURN(bool row, get->Step());
+    bool complete = row && get->Int(0) == 1;
+    get->Reset();
+    if (options_.fulltext == FullTextMode::kUntouched) return Status::Ok();
+    if (options_.fulltext == FullTextMode::kOff) {
+      // Writes from now on keep no rows: the index stops being complete.
+      return complete ? db.Exec("UPDATE schema_meta SET value = 0 WHERE key = 'fulltext'")
+                      : Status::Ok();
+    }
+    if (complete || options_.fulltext == FullTextMode::kRebuild) return Status::Ok();
+    CRS_ASSIGN_OR_RETURN(Stmt * any, db.Prepare("SELECT 1 FROM resources WHERE deleted = 0 LIMIT 1"));
+    CRS_ASSIGN_OR_RETURN(bool has, any->Step());
+    any->Reset();
+    if (has) return Status::Unavailable(std::string(kFullTextIncomplete));
+    return db.Exec("INSERT OR REPLACE INTO schema_meta VALUES ('fulltext', 1)");
+  }
+
+  bool KeepsFullText() const override {
+    return options_.fulltext == FullTextMode::kOn || options_.fulltext == FullTextMode::kRebuild;
+  }
+
+  Status MarkFullTextComplete() override {
+    if (!KeepsFullText()) return Status::Invalid("this store does not keep a full-text index");
+    CRS_ASSIGN_OR_RETURN(auto db, Db::Open(path_, /*create=*/false));
+    return db->Exec("INSERT OR REPLACE INTO schema_meta VALUES ('fulltext', 1)");
   }
 
   static Status Migrate(Db& db) {
