@@ -191,9 +191,14 @@ CLI::App* RegisterImport(CLI::App& app, ImportCommandOptions* o) {
       ->capture_default_str();
   i->add_option("--report", o->report,
                 "File listing rejected lines (default: DIR/import-report-<time>.txt)");
-  i->add_option("--batch-size", o->batch_size, "Resources per transaction")
-      ->check(CLI::Range(1, 100000))
-      ->capture_default_str();
+  i->add_option("--batch-size", o->batch_size,
+                "Resources per transaction (default 20,000, or 64 MB of JSON; with --server "
+                "500 per request)")
+      ->check(CLI::Range(1, 100000));
+  i->add_option("--batch-bytes", o->batch_bytes,
+                "Close a transaction once its resources hold this many bytes of JSON "
+                "(default 64 MB; local imports)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 34));
   i->add_flag("--restart", o->restart,
               "Start over instead of continuing an interrupted import (already stored "
               "resources are not written again)");
@@ -382,7 +387,7 @@ int RunImport(const ImportCommandOptions& o) {
   if (remote) {
     import::RemoteOptions ro;
     ro.files = *files;
-    ro.batch_size = o.batch_size;
+    if (o.batch_size > 0) ro.batch_size = o.batch_size;
     ro.checkpoint_path = checkpoint_path;
     ro.run_id = "import-" + NewId();
     ro.token = [&tokens] { return tokens.Get(); };
@@ -392,7 +397,8 @@ int RunImport(const ImportCommandOptions& o) {
   import::ImportOptions io;
   io.files = *files;
   io.author_org = o.org;
-  io.batch_size = o.batch_size;
+  if (o.batch_size > 0) io.batch_size = o.batch_size;
+  if (o.batch_bytes > 0) io.batch_bytes = static_cast<size_t>(o.batch_bytes);
   io.sensitive_codes = std::move(sensitive);
   io.consent_model = o.consent_model == "explicit" ? access::ConsentModel::kExplicit
                                                    : access::ConsentModel::kImplied;

@@ -19,7 +19,8 @@ struct ImportCommandOptions {
   std::vector<std::string> paths;
   std::string org = "IMPORT";
   std::string report;  // empty: DIR/import-report-<time>.txt
-  int batch_size = 2000;
+  int batch_size = 0;  // 0: the default of the local or remote import
+  int64_t batch_bytes = 0;  // 0: the local import's default (64 MB)
   bool restart = false;    // ignore (and replace) the checkpoint
   std::string consent_model = "implied";  // Summary Care Record documents
   std::string sensitive_codes;            // empty: the shipped list

@@ -38,6 +38,7 @@ struct Batch {
   std::map<std::string, FileProgress> progress;  // per file, as of the batch's end
   ImportCounts counts;
   uint64_t bytes_done = 0;
+  size_t body_bytes = 0;  // of the writes' JSON bodies
 };
 
 // Commits batches on two threads, so that one batch is compressed (in
@@ -332,6 +333,7 @@ class Reader {
       resources_.push_back(w.type + "/" + w.id + "/_history/" +
                            std::to_string(w.expected_version + 1));
       ++b.counts.written;
+      b.body_bytes += w.body.size();
       b.batch.writes.push_back(std::move(w));
     }
     return Status::Ok();
@@ -371,7 +373,7 @@ class Reader {
     MarkProgress(offset);
     Batch& b = Current();
     int64_t items = b.counts.written + b.counts.unchanged + rejected_in_batch_;
-    if (items >= options_.batch_size) return Flush();
+    if (items >= options_.batch_size || b.body_bytes >= options_.batch_bytes) return Flush();
     return Status::Ok();
   }
 
@@ -402,7 +404,7 @@ class Reader {
     if (!current_) {
       current_ = std::make_unique<Batch>();
       current_->number = ++batches_;
-      current_->batch.writes.reserve(static_cast<size_t>(options_.batch_size));
+      current_->batch.writes.reserve(static_cast<size_t>(std::min(options_.batch_size, 4096)));
     }
     return *current_;
   }

@@ -28,7 +28,12 @@ namespace crs::import {
 struct ImportOptions {
   std::vector<InputFile> files;       // from ListInputs
   std::string author_org = "IMPORT";  // AccessFacts::author_org and the audit record's org
-  int batch_size = 2000;              // resources (lines, entries) per WriteBatch
+  // Resources (lines, entries) per WriteBatch, and the most bytes of JSON a
+  // batch holds (whichever comes first). Large transactions matter: rows
+  // land all over the index B-trees, and a page is written to the WAL once
+  // per transaction however many rows it took (docs/import.md).
+  int batch_size = 20000;
+  size_t batch_bytes = 64 << 20;
   std::string checkpoint_path;        // empty: not resumable
   std::string run_id;                 // prefix of the audit records' request ids
   int max_json_depth = 64;
