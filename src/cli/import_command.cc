@@ -354,7 +354,8 @@ int RunImport(const ImportCommandOptions& o) {
     }
     lock.emplace(std::move(*held));
     auto opened = OpenNodeStore(o.data_dir, o.store_url, 16, {}, 5000,
-                                o.fulltext ? store::FullTextMode::kOn : store::FullTextMode::kOff);
+                                o.fulltext ? store::FullTextMode::kOn : store::FullTextMode::kOff,
+                                /*bulk_load=*/true);
     if (!opened.ok()) {
       std::fprintf(stderr, "crs import: %s\n", opened.status().message().c_str());
       return 1;

@@ -49,7 +49,8 @@ Result<std::unique_ptr<store::Store>> OpenNodeStore(const std::string& data_dir,
                                                     int pool_size,
                                                     std::vector<std::string> replicas,
                                                     int64_t replica_max_lag_ms,
-                                                    store::FullTextMode fulltext) {
+                                                    store::FullTextMode fulltext,
+                                                    bool bulk_load) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec)
@@ -61,6 +62,7 @@ Result<std::unique_ptr<store::Store>> OpenNodeStore(const std::string& data_dir,
   options.replicas = std::move(replicas);
   options.replica_max_lag_ms = replica_max_lag_ms;
   options.fulltext = fulltext;
+  options.bulk_load = bulk_load;
   // The audit log's checkpoints are signed with the node's audit key.
   auto key = audit::SigningKey::LoadOrCreate(data_dir);
   if (!key.ok()) return Status(key.status().code(), "audit key: " + key.status().message());

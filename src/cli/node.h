@@ -43,6 +43,7 @@ Result<std::unique_ptr<store::Store>> OpenNodeStore(const std::string& data_dir,
                                                     std::vector<std::string> replicas = {},
                                                     int64_t replica_max_lag_ms = 5000,
                                                     store::FullTextMode fulltext =
-                                                        store::FullTextMode::kUntouched);
+                                                        store::FullTextMode::kUntouched,
+                                                    bool bulk_load = false);
 
 }  // namespace crs::cli

@@ -123,7 +123,8 @@ int RunReindex(const ReindexCommandOptions& o) {
     return 1;
   }
   auto store = OpenNodeStore(o.data_dir, o.store_url, /*pool_size=*/2, {}, 5000,
-                             o.fulltext ? store::FullTextMode::kRebuild : store::FullTextMode::kOff);
+                             o.fulltext ? store::FullTextMode::kRebuild : store::FullTextMode::kOff,
+                             /*bulk_load=*/true);
   if (!store.ok()) {
     std::fprintf(stderr, "crs reindex: %s\n", store.status().message().c_str());
     return 1;

@@ -359,6 +359,11 @@ struct StoreOptions {
   std::string data_dir = "./data";
   // Group commit: the most batches one transaction may carry.
   int max_group = 256;
+  // A bulk writer (`crs import`, `crs reindex` on a stopped node): SQLite's
+  // writer keeps a page cache of a quarter of the machine's memory (at most
+  // 4 GB) instead of 512 MB and lets the resource file's WAL grow to ~1 GB
+  // between checkpoints instead of ~40 MB (docs/storage.md).
+  bool bulk_load = false;
   // PostgreSQL: the most reader connections open at once (the writer has
   // one more of its own), per server.
   int pool_size = 16;
