@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 #include <cstdint>
 
+#include <utf8proc.h>
+
 #include "fhir/index/normalize.h"
 
 namespace crs::fhir::index {
@@ -27,24 +29,6 @@ void AppendWords(std::string_view text, std::string* out, size_t* count) {
     if (!out->empty()) out->push_back(' ');
     out->append(w);
     if (++*count >= kMaxFullTextWords) return;
-  }
-}
-
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
   }
 }
 
@@ -73,7 +57,9 @@ bool DecodeReference(std::string_view ref, std::string* out) {
     cp = cp * (hex ? 16 : 10) + static_cast<uint32_t>(d);
   }
   if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-  AppendUtf8(cp, out);
+  utf8proc_uint8_t bytes[4];
+  utf8proc_ssize_t n = utf8proc_encode_char(static_cast<utf8proc_int32_t>(cp), bytes);
+  out->append(reinterpret_cast<const char*>(bytes), static_cast<size_t>(n));
   return true;
 }
 
