@@ -116,20 +116,19 @@ run nginx-static "http://127.0.0.1:$NGINX_PORT/patient.json"
 run read-by-id "http://127.0.0.1:$PORT" bench/wrk/read.lua
 run create "http://127.0.0.1:$PORT/fhir/Patient" bench/wrk/create.lua
 CRS_BENCH_BODY="$work/allergy.json" run update "http://127.0.0.1:$PORT" bench/wrk/update.lua
-kill "$crs_pid" && wait "$crs_pid" 2>/dev/null || true
-"$CRS" serve --data "$work/data" --listen "127.0.0.1:$PORT" --store "$STORE" "${replica_args[@]}" \
-  --benchmark-baseline-without-access-control >"$work/crs.out" 2>"$work/crs.err" &
-crs_pid=$!
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+restart() {  # the server again on the same data, with extra serve flags
+  kill "$crs_pid" && wait "$crs_pid" 2>/dev/null || true
+  "$CRS" serve --data "$work/data" --listen "127.0.0.1:$PORT" --store "$STORE" "${replica_args[@]}" \
+    "$@" >"$work/crs.out" 2>"$work/crs.err" &
+  crs_pid=$!
+  for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+}
+restart --benchmark-baseline-without-access-control
 run read-no-audit "http://127.0.0.1:$PORT" bench/wrk/read.lua
 # Create again with tokens, access control and audit, but without search-index
 # extraction (--benchmark-baseline-without-search-index): what indexing costs a
 # create, in the same run (issue 3: it may cost at most half the throughput).
-kill "$crs_pid" && wait "$crs_pid" 2>/dev/null || true
-"$CRS" serve --data "$work/data" --listen "127.0.0.1:$PORT" --store "$STORE" "${replica_args[@]}" \
-  --benchmark-baseline-without-search-index >"$work/crs.out" 2>"$work/crs.err" &
-crs_pid=$!
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+restart --benchmark-baseline-without-search-index
 run create-no-index "http://127.0.0.1:$PORT/fhir/Patient" bench/wrk/create.lua
 echo "create with / without search-index extraction: $(echo "scale=3; $(cat "$out/create.rps") / $(cat "$out/create-no-index.rps")" | bc)"
 echo "read/nginx ratio: $(echo "scale=3; $(cat "$out/read-by-id.rps") / $(cat "$out/nginx-static.rps")" | bc) (audited), $(echo "scale=3; $(cat "$out/read-no-audit.rps") / $(cat "$out/nginx-static.rps")" | bc) (without tokens, access control and audit)"
