@@ -1,5 +1,6 @@
 #include "nhs/nhs_number.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 
@@ -198,6 +199,15 @@ Result<NhsNumberRange> ParseNhsNumberRange(std::string_view text) {
   CRS_ASSIGN_OR_RETURN(std::uint64_t valid, ValidNhsNumbersInRange(range));
   if (valid == 0) return Status::Invalid("the NHS number range holds no valid NHS number");
   return range;
+}
+
+Result<std::uint64_t> SerialOfNhsNumber(std::uint64_t number, const NhsNumberRange& range) {
+  CRS_ASSIGN_OR_RETURN(std::optional<StemSpan> span, StemsOf(range));
+  if (!span || number < range.first || number > range.last) {
+    return Status::Invalid("the NHS number is outside the range");
+  }
+  std::uint64_t stem = std::clamp(number / 10, span->lo, span->hi + 1);
+  return ValidStemsBelow(stem) - ValidStemsBelow(span->lo);
 }
 
 Result<std::string> NhsNumberFromSerial(std::uint64_t serial, const NhsNumberRange& range) {

@@ -76,4 +76,10 @@ Result<NhsNumberRange> ParseNhsNumberRange(std::string_view text);
 Result<std::string> NhsNumberFromSerial(std::uint64_t serial,
                                         const NhsNumberRange& range = kTestNhsNumberRange);
 
+// The inverse: how many valid numbers of `range` lie below `number`, i.e.
+// the serial NhsNumberFromSerial maps to `number` when it is valid.
+// Invalid for a bad range or a number outside it.
+Result<std::uint64_t> SerialOfNhsNumber(std::uint64_t number,
+                                        const NhsNumberRange& range = kTestNhsNumberRange);
+
 }  // namespace crs::nhs

@@ -308,6 +308,25 @@ class SqliteStore final : public Store {
     return result;
   }
 
+  Result<std::optional<std::string>> LastIdBetween(std::string_view type, std::string_view lo,
+                                                   std::string_view hi) override {
+    std::optional<std::string> last;
+    Status st = WithReader([&](Db* conn) -> Status {
+      CRS_ASSIGN_OR_RETURN(Stmt * s, conn->Prepare(
+          "SELECT id FROM resources WHERE type = ?1 AND id >= ?2 AND id <= ?3 "
+          "ORDER BY id DESC LIMIT 1"));
+      s->Bind(1, type);
+      s->Bind(2, lo);
+      s->Bind(3, hi);
+      CRS_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (row) last = std::string(s->Text(0));
+      s->Reset();
+      return Status::Ok();
+    });
+    if (!st.ok()) return st;
+    return last;
+  }
+
   Result<bool> HasRelationship(std::string_view org, std::string_view patient) override {
     bool found = false;
     Status st = WithReader([&](Db* conn) -> Status {
