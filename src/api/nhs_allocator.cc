@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace crs::api {
 
@@ -26,36 +27,60 @@ Result<uint64_t> NhsNumberAllocator::NextSerial() {
   return static_cast<uint64_t>(next_++);
 }
 
-// Moves the counter past the greatest number of the range a Patient already
-// has: reserving the gap consumes it, so the next block starts above.
-Status NhsNumberAllocator::SkipTaken() {
-  char lo[16], hi[16];
-  std::snprintf(lo, sizeof(lo), "%010llu", static_cast<unsigned long long>(range_.first));
+// Moves the counter to the first free number at or after `serial` (taken:
+// a Patient has it), walking the taken ones 1,000 per index query rather
+// than one read each; reserving the gap consumes it, so the next block
+// starts there.
+Status NhsNumberAllocator::SkipTaken(uint64_t serial) {
+  char hi[16];
   std::snprintf(hi, sizeof(hi), "%010llu", static_cast<unsigned long long>(range_.last));
-  CRS_ASSIGN_OR_RETURN(std::optional<std::string> last, store_.LastIdBetween("Patient", lo, hi));
-  if (!last || last->size() != 10) return Status::Ok();
-  CRS_ASSIGN_OR_RETURN(uint64_t taken, nhs::SerialOfNhsNumber(std::stoull(*last), range_));
+  constexpr int kChunk = 1000;
+  // `free` ends at the first free serial, or one past the range's last
+  // (every later call then hears at once that the range is exhausted).
+  uint64_t free = serial;
+  bool exhausted = false;
+  while (!exhausted) {
+    auto number = nhs::NhsNumberFromSerial(free, range_);
+    if (!number.ok()) break;
+    CRS_ASSIGN_OR_RETURN(std::vector<std::string> taken,
+                         store_.IdsBetween("Patient", *number, hi, kChunk));
+    bool found = false;  // *number is free
+    for (const std::string& id : taken) {
+      if (id < *number) continue;  // not a number of the range (ids sort as text)
+      if (id != *number) {
+        found = true;
+        break;
+      }
+      auto next = nhs::NhsNumberFromSerial(++free, range_);
+      if (!next.ok()) {
+        exhausted = true;
+        break;
+      }
+      *number = *next;
+    }
+    if (found || static_cast<int>(taken.size()) < kChunk) break;
+  }
   std::lock_guard<std::mutex> lock(mu_);
-  int64_t past = static_cast<int64_t>(taken) + 1;  // the first serial above `last`
-  if (next_ >= past) return Status::Ok();
-  if (end_ >= past) {  // within the current block
-    next_ = past;
+  int64_t target = static_cast<int64_t>(free);
+  if (next_ >= target) return Status::Ok();
+  if (end_ >= target) {  // within the current block
+    next_ = target;
     return Status::Ok();
   }
   // The counter stands at end_ or above (other processes reserve too): a
-  // reservation of past - end_ values ends at `past` or above, where the
-  // next block starts.
-  CRS_ASSIGN_OR_RETURN(int64_t first, store_.ReserveSequence(sequence_, past - end_));
+  // reservation of target - end_ values ends at `target` or above, where
+  // the next block starts.
+  CRS_ASSIGN_OR_RETURN(int64_t first, store_.ReserveSequence(sequence_, target - end_));
   (void)first;
-  next_ = end_;  // the rest of the current block lies below `past`
+  next_ = end_;  // the rest of the current block lies below `target`
   return Status::Ok();
 }
 
 Result<std::string> NhsNumberAllocator::Next() {
-  // Skips are rare once the counter has jumped past the numbers an import
-  // or a PUT took (SkipTaken, on the first collision); a long run of them
-  // means something fills the range from elsewhere, and the caller should
-  // hear.
+  // Skips are rare once the counter has moved past the run of numbers an
+  // import or PUTs took (SkipTaken, on the first collision); a long run of
+  // them means something fills the range from elsewhere, and the caller
+  // should hear.
   constexpr int kMaxSkips = 100000;
   bool jumped = false;
   for (int skipped = 0; skipped < kMaxSkips; ++skipped) {
@@ -65,7 +90,7 @@ Result<std::string> NhsNumberAllocator::Next() {
     if (!existing.ok() && existing.status().code() == Code::kNotFound) return number;
     if (!existing.ok()) return existing.status();
     if (!jumped) {
-      CRS_RETURN_IF_ERROR(SkipTaken());
+      CRS_RETURN_IF_ERROR(SkipTaken(serial + 1));
       jumped = true;
     }
   }

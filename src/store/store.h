@@ -279,13 +279,12 @@ class Store {
   // Invalid when count < 1 or name is empty; Unavailable on I/O failure.
   virtual Result<int64_t> ReserveSequence(std::string_view name, int64_t count) = 0;
 
-  // The greatest id, in byte order, of a resource of `type` (current or
-  // deleted) with lo <= id <= hi; nullopt when there is none. An index
-  // look-up on the primary. The NHS-number allocator jumps past the numbers
-  // an import or another writer took (api/nhs_allocator.h).
-  virtual Result<std::optional<std::string>> LastIdBetween(std::string_view type,
-                                                           std::string_view lo,
-                                                           std::string_view hi) = 0;
+  // The ids, in byte order, of the first `limit` resources of `type`
+  // (current or deleted) with lo <= id <= hi. An index range on the
+  // primary. The NHS-number allocator walks past the numbers an import or
+  // another writer took with it (api/nhs_allocator.h).
+  virtual Result<std::vector<std::string>> IdsBetween(std::string_view type, std::string_view lo,
+                                                      std::string_view hi, int limit) = 0;
 
   // Whether some current resource gives organisation `org` a legitimate
   // relationship with `patient` (AccessFacts::relationship_orgs).

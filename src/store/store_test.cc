@@ -435,24 +435,24 @@ TEST_P(StoreContractTest, IndexRowsAreThoseOfTheLastWriteOfTheGroup) {
   EXPECT_EQ(found("kept"), kept);
 }
 
-// The greatest id of a type within bounds, deleted resources included.
-TEST_P(StoreContractTest, LastIdBetweenFindsTheGreatestIdOfTheType) {
-  ASSERT_TRUE(CommitOne(Put("Patient", "9990000018", 0, "{}")).ok());
+// The ids of a type within bounds, in order, deleted resources included.
+TEST_P(StoreContractTest, IdsBetweenListsIdsOfTheTypeInOrder) {
   ASSERT_TRUE(CommitOne(Put("Patient", "9990000026", 0, "{}")).ok());
+  ASSERT_TRUE(CommitOne(Put("Patient", "9990000018", 0, "{}")).ok());
+  ASSERT_TRUE(CommitOne(Put("Patient", "9990000042", 0, "{}")).ok());
   ASSERT_TRUE(CommitOne(Put("Observation", "9990000034", 0, "{}")).ok());
-  ASSERT_TRUE(CommitOne(Put("Patient", "abc", 0, "{}")).ok());
   Write del = Put("Patient", "9990000026", 1, "");
   del.method = Method::kDelete;
   ASSERT_TRUE(CommitOne(del).ok());
-  auto last = store_->LastIdBetween("Patient", "9990000000", "9999999999");
-  ASSERT_TRUE(last.ok()) << last.status().ToString();
-  EXPECT_EQ(last->value_or(""), "9990000026");
-  last = store_->LastIdBetween("Patient", "9990000000", "9990000020");
-  ASSERT_TRUE(last.ok());
-  EXPECT_EQ(last->value_or(""), "9990000018");
-  last = store_->LastIdBetween("Patient", "0000000000", "0999999999");
-  ASSERT_TRUE(last.ok());
-  EXPECT_FALSE(last->has_value());
+  auto ids = store_->IdsBetween("Patient", "9990000000", "9999999999", 10);
+  ASSERT_TRUE(ids.ok()) << ids.status().ToString();
+  EXPECT_EQ(*ids, (std::vector<std::string>{"9990000018", "9990000026", "9990000042"}));
+  ids = store_->IdsBetween("Patient", "9990000019", "9999999999", 1);
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(*ids, (std::vector<std::string>{"9990000026"}));
+  ids = store_->IdsBetween("Patient", "0000000000", "0999999999", 10);
+  ASSERT_TRUE(ids.ok());
+  EXPECT_TRUE(ids->empty());
 }
 
 // The change feed: every stored version after a seq, oldest first, delete

@@ -239,17 +239,17 @@ class PostgresStore final : public Store {
     });
   }
 
-  Result<std::optional<std::string>> LastIdBetween(std::string_view type, std::string_view lo,
-                                                   std::string_view hi) override {
-    return WithConn<std::optional<std::string>>(
-        [&](Conn& c) -> Result<std::optional<std::string>> {
-          CRS_ASSIGN_OR_RETURN(
-              Rows r, c.Query("SELECT id FROM resources WHERE type = $1 AND id >= $2 AND id <= $3 "
-                              "ORDER BY id DESC LIMIT 1",
-                              Params().Text(type).Text(lo).Text(hi)));
-          if (r.size() == 0) return std::optional<std::string>();
-          return std::optional<std::string>(std::string(r.Bytes(0, 0)));
-        });
+  Result<std::vector<std::string>> IdsBetween(std::string_view type, std::string_view lo,
+                                              std::string_view hi, int limit) override {
+    return WithConn<std::vector<std::string>>([&](Conn& c) -> Result<std::vector<std::string>> {
+      CRS_ASSIGN_OR_RETURN(
+          Rows r, c.Query("SELECT id FROM resources WHERE type = $1 AND id >= $2 AND id <= $3 "
+                          "ORDER BY id LIMIT $4",
+                          Params().Text(type).Text(lo).Text(hi).Int(limit)));
+      std::vector<std::string> ids;
+      for (int i = 0; i < r.size(); ++i) ids.emplace_back(r.Bytes(i, 0));
+      return ids;
+    });
   }
 
   Result<bool> HasRelationship(std::string_view org, std::string_view patient) override {

@@ -308,23 +308,31 @@ class SqliteStore final : public Store {
     return result;
   }
 
-  Result<std::optional<std::string>> LastIdBetween(std::string_view type, std::string_view lo,
-                                                   std::string_view hi) override {
-    std::optional<std::string> last;
+  Result<std::vector<std::string>> IdsBetween(std::string_view type, std::string_view lo,
+                                              std::string_view hi, int limit) override {
+    std::vector<std::string> ids;
     Status st = WithReader([&](Db* conn) -> Status {
       CRS_ASSIGN_OR_RETURN(Stmt * s, conn->Prepare(
           "SELECT id FROM resources WHERE type = ?1 AND id >= ?2 AND id <= ?3 "
-          "ORDER BY id DESC LIMIT 1"));
+          "ORDER BY id LIMIT ?4"));
       s->Bind(1, type);
       s->Bind(2, lo);
       s->Bind(3, hi);
-      CRS_ASSIGN_OR_RETURN(bool row, s->Step());
-      if (row) last = std::string(s->Text(0));
+      s->Bind(4, static_cast<int64_t>(limit));
+      while (true) {
+        auto row = s->Step();
+        if (!row.ok()) {
+          s->Reset();
+          return row.status();
+        }
+        if (!*row) break;
+        ids.emplace_back(s->Text(0));
+      }
       s->Reset();
       return Status::Ok();
     });
     if (!st.ok()) return st;
-    return last;
+    return ids;
   }
 
   Result<bool> HasRelationship(std::string_view org, std::string_view patient) override {
