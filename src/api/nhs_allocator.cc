@@ -1,5 +1,6 @@
 #include "api/nhs_allocator.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -32,6 +33,13 @@ Result<uint64_t> NhsNumberAllocator::NextSerial() {
 // than one read each; reserving the gap consumes it, so the next block
 // starts there.
 Status NhsNumberAllocator::SkipTaken(uint64_t serial) {
+  // One walk at a time: the requests that collided meanwhile find the
+  // counter moved already.
+  std::lock_guard<std::mutex> walking(walk_mu_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (walked_to_ > serial) return Status::Ok();
+  }
   char hi[16];
   std::snprintf(hi, sizeof(hi), "%010llu", static_cast<unsigned long long>(range_.last));
   constexpr int kChunk = 1000;
@@ -61,6 +69,7 @@ Status NhsNumberAllocator::SkipTaken(uint64_t serial) {
     if (found || static_cast<int>(taken.size()) < kChunk) break;
   }
   std::lock_guard<std::mutex> lock(mu_);
+  walked_to_ = std::max(walked_to_, free);
   int64_t target = static_cast<int64_t>(free);
   if (next_ >= target) return Status::Ok();
   if (end_ >= target) {  // within the current block

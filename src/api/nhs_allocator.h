@@ -54,6 +54,8 @@ class NhsNumberAllocator {
   std::mutex mu_;
   int64_t next_ = 0;  // GUARDED_BY(mu_): next serial of the reserved block
   int64_t end_ = 0;   // GUARDED_BY(mu_): one past the block's last serial
+  std::mutex walk_mu_;       // held by SkipTaken
+  uint64_t walked_to_ = 0;   // GUARDED_BY(mu_): the highest serial a walk reached
 };
 
 }  // namespace crs::api
