@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Foundation benchmark: read by id, create, update against a store of N
 # Patients, and nginx serving the same Patient bytes as a static file in the
-# same run, all with wrk (keep-alive, 64 connections, 2 threads).
+# same run, all with wrk (keep-alive, 64 connections, 2 threads; each line
+# after a 3 s warm-up that is not counted).
 #
 #   bash bench/run.sh            # N=100000, 10 s per run
 #   CRS_BENCH_N=20000 DURATION=5s bash bench/run.sh
@@ -101,6 +102,10 @@ run() {  # name, url, [lua script]
   local name=$1 url=$2 script=${3:-}
   local args=(-t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -H "$auth")
   [[ -n "$script" ]] && args+=(-s "$script")
+  # A 3 s warm-up first, not counted: a server's first second (cold caches,
+  # the NHS-number allocator's walk past the loaded Patients) is not its
+  # steady state.
+  wrk "${args[@]/-d$DURATION/-d3s}" "$url" >/dev/null 2>&1 || true
   wrk "${args[@]}" "$url" >"$out/$name.txt" 2>&1
   local rps p50 p99 non2xx
   rps=$(awk '/Requests\/sec/{print $2}' "$out/$name.txt")
