@@ -95,12 +95,14 @@ warm() {
 # Prints one line and leaves req/s in $out/$name.rps and requests in $out/$name.count.
 run() {
   local name=$1 prefix=$2 one=$3; shift 3
-  local faults0 faults1
+  local faults0 faults1 cpu0 cpu1
   faults0=$(minor_faults)
+  cpu0=$(cpu_ticks)
   CRS_BENCH_N=$N CRS_BENCH_PATH=$prefix CRS_BENCH_ONE=$one \
     wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s bench/wrk/access.lua "$@" "$base" \
     >"$out/$name.txt" 2>&1
   faults1=$(minor_faults)
+  cpu1=$(cpu_ticks)
   local rps p50 p99 reqs non2xx sockerr
   rps=$(awk '/Requests\/sec/{print $2}' "$out/$name.txt")
   p50=$(awk '$1=="50%"{print $2}' "$out/$name.txt")
@@ -108,9 +110,11 @@ run() {
   reqs=$(awk '/requests in/{print $1}' "$out/$name.txt")
   non2xx=$(awk '/Non-2xx/{print $5}' "$out/$name.txt")
   sockerr=$(awk '/Socket errors/{sub(/.*Socket errors: /, ""); print}' "$out/$name.txt")
-  printf '%-28s %10s req/s   p50 %-8s p99 %-8s requests %-9s non-2xx %-4s faults/req %s\n' \
+  # Server CPU per request: less sensitive than req/s to a busy machine.
+  printf '%-28s %10s req/s   p50 %-8s p99 %-8s requests %-9s non-2xx %-4s faults/req %-5s cpu/req %s us\n' \
     "$name" "$rps" "$p50" "$p99" "$reqs" "${non2xx:-0}" \
-    "$(echo "scale=2; ($faults1 - $faults0) / ${reqs:-1}" | bc)"
+    "$(echo "scale=2; ($faults1 - $faults0) / ${reqs:-1}" | bc)" \
+    "$(echo "($cpu1 - $cpu0) * 1000000 / $(getconf CLK_TCK) / ${reqs:-1}" | bc)"
   [[ -n "$rps" ]] || fail "$name: wrk printed no figures (see $out/$name.txt)"
   [[ -z "$non2xx" ]] || fail "$name: $non2xx non-2xx responses"
   [[ -z "$sockerr" ]] || fail "$name: socket errors: $sockerr"
@@ -120,6 +124,8 @@ run() {
 
 # The server's minor page faults so far (field 10 of /proc/PID/stat).
 minor_faults() { awk '{print $10}' "/proc/$crs_pid/stat"; }
+# The server's CPU time so far (user + system), in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$crs_pid/stat"; }
 
 ratio() { echo "scale=3; $(cat "$out/$1.rps") / $(cat "$out/$2.rps")" | bc; }
 

@@ -39,6 +39,7 @@ int RunVerify(const AuditCommandOptions& o) {
   store::StoreOptions so;
   so.url = o.store_url;
   so.data_dir = o.data_dir;
+  so.audit_index_owner = false;  // the node may be running: its index is its own
   auto store = store::OpenStore(so);
   if (!store.ok()) {
     std::fprintf(stderr, "crs audit verify: cannot open the store: %s\n",

@@ -3,13 +3,20 @@
 // and the patient and alert indexes answer newest first with stable paging.
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <future>
+#include <map>
 #include <thread>
 
 #include "store/audit_chain.h"
+#include "store/sqlite/audit_sql.h"
+#include "store/sqlite/db.h"
+#include "store/sqlite/schema.h"
 #include "store/store.h"
 #include "support/test_postgres.h"
 
@@ -367,6 +374,31 @@ TEST_P(AuditStoreTest, ConcurrentAppendsAndCommitsFormOneTotalOrder) {
   }
 }
 
+// A record rolled back with its batch leaves nothing in the patient index:
+// the next record takes its seq, and must not be listed for the patient of
+// the one that never landed.
+TEST_P(AuditStoreTest, RolledBackRecordsLeaveNoPatientEntries) {
+  WriteBatch ok;
+  Write w;
+  w.type = "Patient";
+  w.id = "9990000018";
+  w.body = "{}";
+  ok.writes.push_back(w);
+  ok.audit.push_back(Rec("create", {"pa"}));
+  ASSERT_TRUE(store_->Commit(ok).ok());
+  WriteBatch conflict;
+  conflict.writes.push_back(w);  // expected_version 0, but it exists
+  conflict.audit.push_back(Rec("lost", {"pa"}));
+  EXPECT_EQ(store_->Commit(conflict).status().code(), Code::kConflict);
+  ASSERT_TRUE(Append({Rec("other", {"pb"})}).ok());
+  AuditQuery a;
+  a.patient = "pa";
+  EXPECT_EQ(Texts(store_->QueryAudit(a)->records), (std::vector<std::string>{"create"}));
+  AuditQuery b;
+  b.patient = "pb";
+  EXPECT_EQ(Texts(store_->QueryAudit(b)->records), (std::vector<std::string>{"other"}));
+}
+
 TEST_P(AuditStoreTest, AcknowledgedAppendSurvivesReopen) {
   std::promise<Status> p;
   store_->AppendAudit({Rec("x")}, [&p](Status st) { p.set_value(st); });
@@ -377,6 +409,205 @@ TEST_P(AuditStoreTest, AcknowledgedAppendSurvivesReopen) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, AuditStoreTest, ::testing::ValuesIn(::crs::testing::StoreBackends()),
                          [](const auto& info) { return info.param == "sqlite:" ? "sqlite" : info.param; });
+
+// SQLite's patient index in runs (docs/audit.md, "The patient index").
+class AuditIndexRunsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/crs-audit-runs-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    Open(dir_);
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+    if (!copy_.empty()) std::filesystem::remove_all(copy_);
+  }
+  void Open(const std::string& dir) {
+    store_.reset();
+    StoreOptions o;
+    o.data_dir = dir;
+    o.audit_checkpoint_interval_ms = 10;  // the idle writer wakes every 10 ms
+    auto s = OpenStore(o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(*s);
+  }
+  Status Append(std::vector<AuditInput> records) {
+    std::promise<Status> p;
+    auto f = p.get_future();
+    store_->AppendAudit(std::move(records), [&p](Status st) { p.set_value(std::move(st)); });
+    return f.get();
+  }
+  // A JSON record naming `patient`, as the server writes them.
+  static AuditInput Rec(int64_t n, const std::string& patient) {
+    AuditInput in;
+    in.time_ms = 1000;
+    in.record = R"({"v":1,"action":"read","n":)" + std::to_string(n) + R"(,"patients":[")" +
+                patient + R"("]})";
+    in.patients = {patient};
+    return in;
+  }
+  // Every seq listed for `patient`, newest first, through the Store.
+  std::vector<int64_t> Seqs(const std::string& patient) {
+    std::vector<int64_t> out;
+    AuditQuery q;
+    q.patient = patient;
+    q.count = 1000;
+    while (true) {
+      auto page = store_->QueryAudit(q);
+      EXPECT_TRUE(page.ok()) << page.status().ToString();
+      if (!page.ok()) break;
+      for (const auto& r : page->records) out.push_back(r.seq);
+      if (page->next_before_seq == 0) break;
+      q.before_seq = page->next_before_seq;
+    }
+    return out;
+  }
+  // One integer from the audit file, read beside the store.
+  int64_t Sql(const std::string& dir, const std::string& sql) {
+    sqlite3* db = nullptr;
+    int64_t value = -1;
+    if (sqlite3_open_v2((dir + "/crs-audit.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
+        SQLITE_OK) {
+      sqlite3_stmt* s = nullptr;
+      if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK &&
+          sqlite3_step(s) == SQLITE_ROW) {
+        value = sqlite3_column_int64(s, 0);
+      }
+      sqlite3_finalize(s);
+    }
+    sqlite3_close(db);
+    return value;
+  }
+
+  std::string dir_, copy_;
+  std::unique_ptr<Store> store_;
+};
+
+// More than kFanIn runs' worth of records: the level-0 runs are merged
+// into a level-1 run while records keep arriving, the merged runs' rows are
+// deleted, and every patient's list stays exact (no record lost, none twice).
+TEST_F(AuditIndexRunsTest, RunsMergeWithoutLosingOrRepeatingEntries) {
+  constexpr int kPatients = 37;
+  const int64_t total = (sqlite::SqliteAuditOps::kFanIn + 2) *
+                        static_cast<int64_t>(sqlite::SqliteAuditOps::kRunEntries);
+  std::map<std::string, std::vector<int64_t>> expected;
+  for (int64_t first = 1; first <= total; first += 512) {
+    std::vector<AuditInput> batch;
+    for (int64_t n = first; n < first + 512 && n <= total; ++n) {
+      std::string patient = "p" + std::to_string(n % kPatients);
+      batch.push_back(Rec(n, patient));
+      expected[patient].insert(expected[patient].begin(), n);  // newest first
+    }
+    ASSERT_TRUE(Append(std::move(batch)).ok());
+  }
+  // The idle writer finishes the merge and the deletions.
+  auto settled = [&] {
+    return Sql(dir_, "SELECT count(*) FROM audit_run WHERE state <> 1") == 0 &&
+           Sql(dir_, "SELECT count(*) FROM audit_run WHERE level = 1") == 1;
+  };
+  for (int i = 0; i < 600 && !settled(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(settled());
+  // The merged run holds one row per record of the seqs it covers (one
+  // patient each), at least kFanIn full runs' worth.
+  int64_t merged = Sql(dir_, "SELECT count(*) FROM audit_pidx WHERE run = "
+                             "(SELECT run FROM audit_run WHERE level = 1)");
+  EXPECT_EQ(merged, Sql(dir_, "SELECT last_seq - first_seq + 1 FROM audit_run WHERE level = 1"));
+  EXPECT_GE(merged, sqlite::SqliteAuditOps::kFanIn *
+                        static_cast<int64_t>(sqlite::SqliteAuditOps::kRunEntries));
+  // No rows of merged runs are left behind.
+  EXPECT_EQ(Sql(dir_, "SELECT count(*) FROM audit_pidx WHERE run NOT IN "
+                      "(SELECT run FROM audit_run)"),
+            0);
+  EXPECT_EQ(Sql(dir_, "SELECT count(*) FROM audit_pidx"), total);
+  for (const auto& [patient, seqs] : expected) EXPECT_EQ(Seqs(patient), seqs) << patient;
+}
+
+// The entries the writer keeps in memory are not lost when the process
+// dies before writing them: the next open re-reads them from the records.
+// The copy of a live store's files stands for the files a kill -9 leaves.
+TEST_F(AuditIndexRunsTest, KeptEntriesAreRecoveredFromTheRecordsAfterACrash) {
+  ASSERT_TRUE(Append({Rec(1, "pa"), Rec(2, "pb")}).ok());
+  ASSERT_TRUE(Append({Rec(3, "pa")}).ok());
+  char tmpl[] = "/tmp/crs-audit-runs-copy-XXXXXX";
+  copy_ = mkdtemp(tmpl);
+  for (const auto& f : std::filesystem::directory_iterator(dir_)) {
+    std::filesystem::copy(f.path(), copy_ + "/" + f.path().filename().string());
+  }
+  // The image has the records but not yet their index rows.
+  ASSERT_EQ(Sql(copy_, "SELECT count(*) FROM audit"), 3);
+  ASSERT_EQ(Sql(copy_, "SELECT count(*) FROM audit_pidx"), 0);
+  Open(copy_);
+  EXPECT_EQ(Seqs("pa"), (std::vector<int64_t>{3, 1}));
+  EXPECT_EQ(Seqs("pb"), (std::vector<int64_t>{2}));
+  ASSERT_TRUE(Append({Rec(4, "pb")}).ok());
+  store_.reset();  // a clean stop writes the kept entries as a run
+  EXPECT_EQ(Sql(copy_, "SELECT count(*) FROM audit_pidx"), 4);
+  EXPECT_EQ(Sql(copy_, "SELECT value FROM audit_meta WHERE key = 'pidx_covered'"), 4);
+  Open(copy_);
+  EXPECT_EQ(Seqs("pb"), (std::vector<int64_t>{4, 2}));
+}
+
+// The writer's kept entries follow its transactions: entries of records
+// rolled back (a savepoint, a failed commit) never reach a run, so the seq
+// the next record takes is not listed for the lost record's patient.
+TEST(SqliteAuditOpsTest, KeptEntriesFollowTheTransactions) {
+  char tmpl[] = "/tmp/crs-audit-ops-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  {
+    auto db = sqlite::Db::Open(dir + "/a.db", /*create=*/true);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_TRUE((*db)->Exec(sqlite::kAuditSchema).ok());
+    for (const char* m : sqlite::kAuditMigrations) ASSERT_TRUE((*db)->Exec(m).ok());
+    sqlite::SqliteAuditOps ops(**db, /*owner=*/true);
+    ASSERT_TRUE(ops.Recover().ok());
+    auto rec = [](const std::string& patient) {
+      AuditInput in;
+      in.record = "{}";
+      in.patients = {patient};
+      return in;
+    };
+    auto rows = [&] {
+      std::vector<std::string> out;
+      auto s = (*db)->Prepare("SELECT patient || seq FROM audit_patient ORDER BY seq, patient");
+      EXPECT_TRUE(s.ok());
+      while (s.ok() && *(*s)->Step()) out.emplace_back((*s)->Text(0));
+      if (s.ok()) (*s)->Reset();
+      return out;
+    };
+    // A savepoint rolled back after record 2: only record 1's entry lands.
+    ASSERT_TRUE(ops.Begin().ok());
+    ASSERT_TRUE(ops.Insert(1, rec("pa"), "h1").ok());
+    ASSERT_TRUE((*db)->Exec("SAVEPOINT batch").ok());
+    ASSERT_TRUE(ops.Insert(2, rec("pb"), "h2").ok());
+    ASSERT_TRUE((*db)->Exec("ROLLBACK TO batch; RELEASE batch").ok());
+    ops.Forget(1);  // what AuditAppender::Restore does
+    ASSERT_TRUE(ops.BeforeCommit(/*force=*/true).ok());
+    ASSERT_TRUE(ops.Commit().ok());
+    ops.AfterCommit(true);
+    EXPECT_EQ(rows(), (std::vector<std::string>{"pa1"}));
+    EXPECT_EQ(ops.kept(), 0u);
+    // A transaction that fails after writing its run keeps its entries
+    // until the next one finds its records were never committed.
+    ASSERT_TRUE(ops.Begin().ok());
+    ASSERT_TRUE(ops.Insert(2, rec("pc"), "h2").ok());
+    ASSERT_TRUE(ops.BeforeCommit(/*force=*/true).ok());
+    ops.Rollback();
+    ops.AfterCommit(false);
+    EXPECT_EQ(ops.kept(), 1u);
+    ops.Forget(1);  // what AuditAppender::BeginGroup does with the head it reads
+    EXPECT_EQ(ops.kept(), 0u);
+    ASSERT_TRUE(ops.Begin().ok());
+    ASSERT_TRUE(ops.Insert(2, rec("pd"), "h2").ok());
+    ASSERT_TRUE(ops.BeforeCommit(/*force=*/true).ok());
+    ASSERT_TRUE(ops.Commit().ok());
+    ops.AfterCommit(true);
+    EXPECT_EQ(rows(), (std::vector<std::string>{"pa1", "pd2"}));
+  }
+  std::filesystem::remove_all(dir);
+}
 
 // Known answers (Python hashlib) for hash(n) = SHA-256(hash(n-1) || seq BE64
 // || record): the format in docs/audit.md, independent of the code that

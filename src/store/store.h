@@ -371,6 +371,12 @@ struct StoreOptions {
   // 4 GB) instead of 512 MB and lets the resource file's WAL grow to ~1 GB
   // between checkpoints instead of ~40 MB (docs/storage.md).
   bool bulk_load = false;
+  // SQLite keeps part of the audit patient index in the writer's memory
+  // until it writes a run (docs/audit.md, "The patient index"); at open it
+  // re-derives what the last process left unwritten, and it writes runs.
+  // False for a tool that may open a live node's store without the node's
+  // lock (`crs audit verify`): it then leaves the index to the node.
+  bool audit_index_owner = true;
   // PostgreSQL: the most reader connections open at once (the writer has
   // one more of its own), per server.
   int pool_size = 16;

@@ -198,13 +198,33 @@ TEST_F(AlertFilterTest, UnknownValuesAreRefused) {
 
 TEST_F(AlertFilterTest, TheIndexIsRebuiltFromTheRecords) {
   // A store from before the filter columns: the columns gone, the schema a
-  // version back. Starting again migrates and fills them from the records.
+  // version back (on SQLite also before the patient index in runs: a
+  // (patient, seq) table). Starting again migrates and fills them from the
+  // records, and the patient index keeps every entry.
+  Headers patient = With(server_.Token("patient", "", "9990000018"), {});
+  auto ids = [&] {
+    auto log = Get("/fhir/AuditEvent?patient=9990000018&_count=100", patient);
+    EXPECT_EQ(log.status, 200) << log.body;
+    std::vector<std::string> out;
+    auto doc = boost::json::parse(log.body);
+    for (const auto& e : doc.at("entry").as_array()) {
+      out.emplace_back(e.at("resource").at("id").as_string());
+    }
+    return out;
+  };
+  std::vector<std::string> before = ids();
+  ASSERT_GE(before.size(), 3u);
   ASSERT_EQ(server_.Stop(SIGTERM), 0);
   std::string data = server_.data_dir() + "/data";
   ASSERT_TRUE(AuditLogExec(data,
                            "ALTER TABLE audit_alert DROP COLUMN codes;"
                            "ALTER TABLE audit_alert DROP COLUMN user_id;"
                            "ALTER TABLE audit_alert DROP COLUMN user_name;"
+                           "DROP VIEW audit_patient;"
+                           "CREATE TABLE audit_patient (patient TEXT NOT NULL, seq INTEGER NOT "
+                           "NULL, PRIMARY KEY (patient, seq)) WITHOUT ROWID;"
+                           "INSERT INTO audit_patient SELECT patient, seq FROM audit_pidx;"
+                           "DROP TABLE audit_pidx; DROP TABLE audit_run; DROP TABLE audit_meta;"
                            "PRAGMA user_version = 1;",
                            "ALTER TABLE audit_alert DROP COLUMN codes, DROP COLUMN user_id,"
                            " DROP COLUMN user_name; DROP TABLE ix_text; DROP TABLE ix_geo;"
@@ -216,6 +236,11 @@ TEST_F(AlertFilterTest, TheIndexIsRebuiltFromTheRecords) {
   // The patient's report is about the access reported: dr-ae's.
   EXPECT_EQ(Alerts("user=dr-ae"), (Kinds{"patient-reported", "self-claimed", "break-glass"}));
   EXPECT_EQ(Alerts("user=nurse-x"), Kinds{"break-glass"});
+  // The list read before the restart is still there, after the records the
+  // reads since appended (the patient's own first read among them).
+  std::vector<std::string> after = ids();
+  ASSERT_GT(after.size(), before.size());
+  EXPECT_EQ(std::vector<std::string>(after.end() - before.size(), after.end()), before);
 }
 
 }  // namespace

@@ -16,13 +16,14 @@ int64_t AuditAppender::Now() const {
 
 Status AuditAppender::Init() {
   CRS_ASSIGN_OR_RETURN(checkpoint_seq_, ops_.LastCheckpointSeq());
-  return Status::Ok();
+  return ops_.Recover();
 }
 
 Status AuditAppender::BeginGroup() {
   pending_cp_seq_ = 0;
   CRS_RETURN_IF_ERROR(ops_.Head(&head_seq_, &head_hash_));
   if (head_seq_ == 0) head_hash_ = AuditZeroHash();
+  ops_.Forget(head_seq_);  // kept from a transaction that did not commit
   return Status::Ok();
 }
 
@@ -30,6 +31,7 @@ void AuditAppender::Restore(Mark mark) {
   head_seq_ = mark.seq;
   head_hash_ = std::move(mark.hash);
   if (pending_cp_seq_ > head_seq_) pending_cp_seq_ = 0;
+  ops_.Forget(head_seq_);
 }
 
 Status AuditAppender::Append(const std::vector<AuditInput>& records) {
@@ -65,6 +67,7 @@ Status AuditAppender::MaybeCheckpoint(bool force) {
 }
 
 void AuditAppender::EndGroup(bool committed) {
+  ops_.AfterCommit(committed);
   if (committed) {
     appended_seq_ = std::max(appended_seq_, head_seq_);
     if (pending_cp_seq_ > 0) {
@@ -80,13 +83,13 @@ bool AuditAppender::CheckpointPending() const {
 }
 
 Status AuditAppender::CheckpointIdle(bool force) {
-  if (!CheckpointPending()) return Status::Ok();
-  if (!force && Now() - checkpoint_time_ < options_.audit_checkpoint_interval_ms) {
-    return Status::Ok();
-  }
+  bool checkpoint = CheckpointPending() &&
+                    (force || Now() - checkpoint_time_ >= options_.audit_checkpoint_interval_ms);
+  if (!checkpoint && !ops_.IdleWork()) return Status::Ok();
   CRS_RETURN_IF_ERROR(ops_.Begin());
   Status st = BeginGroup();
-  if (st.ok()) st = MaybeCheckpoint(/*force=*/true);
+  if (st.ok() && checkpoint) st = MaybeCheckpoint(/*force=*/true);
+  if (st.ok()) st = ops_.BeforeCommit(/*force=*/true);
   if (st.ok()) st = ops_.Commit();
   if (!st.ok()) ops_.Rollback();
   EndGroup(st.ok());

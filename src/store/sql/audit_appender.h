@@ -31,6 +31,25 @@ class AuditWriteOps {
   virtual Status Begin() = 0;
   virtual Status Commit() = 0;
   virtual void Rollback() = 0;
+
+  // A backend that derives its query indexes lazily (SQLite's patient index
+  // runs) gets these; the default derives everything in Insert.
+  // Called once after migrations: re-derive what the last process left.
+  virtual Status Recover() { return Status::Ok(); }
+  // Records after `seq` were not committed (a rolled-back savepoint, or a
+  // transaction that failed): forget what Insert kept of them.
+  virtual void Forget(int64_t seq) { (void)seq; }
+  // Inside the open transaction, just before it commits: write what is
+  // due (`force`: everything kept so far, so a query sees it).
+  virtual Status BeforeCommit(bool force) {
+    (void)force;
+    return Status::Ok();
+  }
+  // The transaction BeforeCommit wrote into committed (true) or failed.
+  virtual void AfterCommit(bool committed) { (void)committed; }
+  // Work left for an idle writer (BeforeCommit(true) in a transaction of
+  // its own does it).
+  virtual bool IdleWork() const { return false; }
 };
 
 class AuditAppender {
@@ -62,6 +81,10 @@ class AuditAppender {
   // yet covered. No-op without a signer.
   Status MaybeCheckpoint(bool force);
 
+  // Just before the open transaction commits: the backend's deferred index
+  // work (AuditWriteOps::BeforeCommit; `force_index`: all of it).
+  Status BeforeCommit(bool force_index) { return ops_.BeforeCommit(force_index); }
+
   // The transaction holding the appends committed (true) or failed.
   void EndGroup(bool committed);
 
@@ -69,8 +92,9 @@ class AuditAppender {
   bool CheckpointPending() const;
 
   // Writes a checkpoint of the head in a transaction of its own if one is
-  // pending and (unless `force`) due by time: for an idle writer, and with
-  // `force` at a clean shutdown.
+  // pending and (unless `force`) due by time, and the backend's deferred
+  // index work if any: for an idle writer, and with `force` at a clean
+  // shutdown.
   Status CheckpointIdle(bool force);
 
  private:

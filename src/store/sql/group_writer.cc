@@ -81,6 +81,14 @@ Result<int64_t> GroupWriter::ReserveSequence(std::string_view name, int64_t coun
   return pending.sequence_first;
 }
 
+Status GroupWriter::SyncAuditIndex() {
+  WriteBatch none;
+  Pending pending;
+  pending.batch = &none;
+  pending.sync_audit_index = true;
+  return Enqueue(&pending).status();
+}
+
 void GroupWriter::AppendAudit(std::vector<AuditInput> records, std::function<void(Status)> done) {
   Status refused;
   {
@@ -188,6 +196,11 @@ void GroupWriter::CommitGroup(const std::vector<Pending*>& group,
   }
   Status audit_status = AppendQueuedAudit(audit);
   (void)audit_.MaybeCheckpoint(/*force=*/false);  // failure: the next group retries
+  bool sync_index = std::any_of(group.begin(), group.end(),
+                                [](const Pending* p) { return p->sync_audit_index; });
+  // The deferred audit index rows. A failure leaves them kept for the next
+  // group; a caller waiting on SyncAuditIndex hears of it.
+  Status indexed = audit_.BeforeCommit(sync_index);
   Status commit = ops_.Commit();
   audit_.EndGroup(commit.ok());
   if (!commit.ok()) {
@@ -197,7 +210,12 @@ void GroupWriter::CommitGroup(const std::vector<Pending*>& group,
     Answer(audit, Status::Unavailable(commit.message()));
     return;
   }
-  for (size_t i = 0; i < group.size(); ++i) group[i]->promise.set_value(std::move(results[i]));
+  for (size_t i = 0; i < group.size(); ++i) {
+    if (group[i]->sync_audit_index && !indexed.ok()) {
+      results[i] = Status::Unavailable("audit index: " + indexed.message());
+    }
+    group[i]->promise.set_value(std::move(results[i]));
+  }
   Answer(audit, audit_status);
 }
 

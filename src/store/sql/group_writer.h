@@ -97,6 +97,9 @@ class GroupWriter {
   Result<CommitResult> Commit(const WriteBatch& batch);
   Result<int64_t> ReserveSequence(std::string_view name, int64_t count);
   void AppendAudit(std::vector<AuditInput> records, std::function<void(Status)> done);
+  // Returns once the audit query indexes hold every record committed before
+  // the call (AuditWriteOps::BeforeCommit(true) in the next group).
+  Status SyncAuditIndex();
 
  private:
   struct Pending {
@@ -110,6 +113,8 @@ class GroupWriter {
     std::string sequence;
     int64_t sequence_count = 0;
     int64_t sequence_first = 0;
+    // SyncAuditIndex: no batch; the group writes all deferred index rows.
+    bool sync_audit_index = false;
   };
   struct PendingAudit {
     std::vector<AuditInput> records;

@@ -14,8 +14,46 @@ constexpr const char* kHead = "SELECT seq, hash FROM audit ORDER BY seq DESC LIM
 constexpr const char* kLastCheckpoint =
     "SELECT seq FROM audit_checkpoint ORDER BY seq DESC LIMIT 1";
 constexpr const char* kInsert = "INSERT INTO audit (seq, time, record, hash) VALUES (?1, ?2, ?3, ?4)";
-constexpr const char* kInsertPatient =
-    "INSERT OR IGNORE INTO audit_patient (patient, seq) VALUES (?1, ?2)";
+// The patient index's runs (SqliteAuditOps).
+constexpr const char* kInsertRunRow =
+    "INSERT OR IGNORE INTO audit_pidx (run, patient, seq) VALUES (?1, ?2, ?3)";
+constexpr const char* kNextRun = "SELECT coalesce(max(run), 0) + 1 FROM audit_run";
+constexpr const char* kInsertRun =
+    "INSERT INTO audit_run (run, level, state, first_seq, last_seq) VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr const char* kSetCovered =
+    "INSERT OR REPLACE INTO audit_meta (key, value) VALUES ('pidx_covered', ?1)";
+constexpr const char* kCovered = "SELECT value FROM audit_meta WHERE key = 'pidx_covered'";
+constexpr const char* kRecoverPatients =
+    "SELECT a.seq, p.value FROM audit a, json_each(CASE WHEN json_valid(CAST(a.record AS TEXT)) "
+    "THEN CAST(a.record AS TEXT) ELSE '{}' END, '$.patients') p "
+    "WHERE a.seq > ?1 AND p.type = 'text' ORDER BY a.seq";
+constexpr const char* kLastSeq = "SELECT coalesce(max(seq), 0) FROM audit";
+constexpr const char* kBuildingRun =
+    "SELECT run FROM audit_run WHERE state = 0 ORDER BY run LIMIT 1";
+constexpr const char* kFullLevel =
+    "SELECT level FROM audit_run WHERE state = 1 AND merged_into = 0 AND level < ?1 "
+    "GROUP BY level HAVING count(*) >= ?2 ORDER BY level LIMIT 1";
+constexpr const char* kMergeSources =
+    "SELECT run, first_seq, last_seq FROM audit_run WHERE state = 1 AND merged_into = 0 "
+    "AND level = ?1 ORDER BY run LIMIT ?2";
+constexpr const char* kMarkSource = "UPDATE audit_run SET merged_into = ?1 WHERE run = ?2";
+constexpr const char* kSourcesOf =
+    "SELECT run FROM audit_run WHERE merged_into = ?1 AND state = 1 ORDER BY run";
+constexpr const char* kLastRowOf =
+    "SELECT patient, seq FROM audit_pidx WHERE run = ?1 ORDER BY patient DESC, seq DESC LIMIT 1";
+constexpr const char* kRunRowsAfter =
+    "SELECT patient, seq FROM audit_pidx WHERE run = ?1 AND (patient, seq) > (?2, ?3) "
+    "ORDER BY patient, seq LIMIT ?4";
+constexpr const char* kFinishMerge =
+    "UPDATE audit_run SET state = CASE WHEN run = ?1 THEN 1 ELSE 2 END "
+    "WHERE run = ?1 OR merged_into = ?1";
+constexpr const char* kDeadRun = "SELECT run FROM audit_run WHERE state = 2 ORDER BY run LIMIT 1";
+constexpr const char* kRowAtOffset =
+    "SELECT patient, seq FROM audit_pidx WHERE run = ?1 ORDER BY patient, seq LIMIT 1 OFFSET ?2";
+constexpr const char* kDeleteRowsBefore =
+    "DELETE FROM audit_pidx WHERE run = ?1 AND (patient, seq) < (?2, ?3)";
+constexpr const char* kDeleteRunRows = "DELETE FROM audit_pidx WHERE run = ?1";
+constexpr const char* kDeleteRun = "DELETE FROM audit_run WHERE run = ?1";
 constexpr const char* kInsertAlert =
     "INSERT INTO audit_alert (seq, org, codes, user_id, user_name) VALUES (?1, ?2, ?3, ?4, ?5)";
 // The first review wins; a second review is still in the chain.
@@ -84,12 +122,9 @@ Status SqliteAuditOps::Insert(int64_t seq, const AuditInput& in, std::string_vie
   ins->BindBlob(3, in.record);
   ins->BindBlob(4, hash);
   CRS_RETURN_IF_ERROR(Done(ins));
-  for (const std::string& patient : in.patients) {
-    CRS_ASSIGN_OR_RETURN(Stmt * p, db_.Prepare(kInsertPatient));
-    p->Bind(1, patient);
-    p->Bind(2, seq);
-    CRS_RETURN_IF_ERROR(Done(p));
-  }
+  // The patient index rows wait in memory for the run (BeforeCommit).
+  for (const std::string& patient : in.patients) kept_.push_back({patient, seq});
+  last_seq_ = seq;
   if (!in.alert_org.empty()) {
     CRS_ASSIGN_OR_RETURN(Stmt * a, db_.Prepare(kInsertAlert));
     a->Bind(1, seq);
@@ -117,6 +152,322 @@ Status SqliteAuditOps::InsertCheckpoint(const AuditCheckpoint& cp) {
   s->Bind(4, cp.key_id);
   s->BindBlob(5, cp.signature);
   return Done(s);
+}
+
+// --- The patient index in runs -------------------------------------------
+
+Status SqliteAuditOps::Recover() {
+  {
+    CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kCovered));
+    CRS_ASSIGN_OR_RETURN(bool row, s->Step());
+    covered_ = row ? s->Int(0) : 0;
+    s->Reset();
+  }
+  if (!owner_) {
+    last_seq_ = covered_;
+    return Status::Ok();
+  }
+  {
+    CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kLastSeq));
+    CRS_ASSIGN_OR_RETURN(bool row, s->Step());
+    last_seq_ = row ? s->Int(0) : 0;
+    s->Reset();
+  }
+  // The records a stopped (or killed) process appended after its last run.
+  kept_.clear();
+  CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kRecoverPatients));
+  s->Bind(1, covered_);
+  while (true) {
+    auto row = s->Step();
+    if (!row.ok()) {
+      s->Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    kept_.push_back({std::string(s->Text(1)), s->Int(0)});
+  }
+  s->Reset();
+  merge_work_ = true;
+  return Status::Ok();
+}
+
+void SqliteAuditOps::Forget(int64_t seq) {
+  while (!kept_.empty() && kept_.back().seq > seq) kept_.pop_back();
+  last_seq_ = std::min(last_seq_, seq);
+}
+
+bool SqliteAuditOps::IdleWork() const {
+  return !kept_.empty() || last_seq_ > covered_ || merge_work_;
+}
+
+Result<int64_t> SqliteAuditOps::NextRun() {
+  CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kNextRun));
+  CRS_ASSIGN_OR_RETURN(bool row, s->Step());
+  int64_t run = row ? s->Int(0) : 1;
+  s->Reset();
+  return run;
+}
+
+// The kept entries as a new level-0 run, in key order, and the covered mark.
+Status SqliteAuditOps::WriteRun() {
+  if (!kept_.empty()) {
+    std::vector<const Entry*> sorted;
+    sorted.reserve(kept_.size());
+    for (const Entry& e : kept_) sorted.push_back(&e);
+    std::sort(sorted.begin(), sorted.end(), [](const Entry* a, const Entry* b) {
+      return a->patient != b->patient ? a->patient < b->patient : a->seq < b->seq;
+    });
+    CRS_ASSIGN_OR_RETURN(int64_t run, NextRun());
+    for (const Entry* e : sorted) {
+      CRS_ASSIGN_OR_RETURN(Stmt * ins, db_.Prepare(kInsertRunRow));
+      ins->Bind(1, run);
+      ins->Bind(2, e->patient);
+      ins->Bind(3, e->seq);
+      CRS_RETURN_IF_ERROR(Done(ins));
+    }
+    CRS_ASSIGN_OR_RETURN(Stmt * r, db_.Prepare(kInsertRun));
+    r->Bind(1, run);
+    r->Bind(2, int64_t{0});
+    r->Bind(3, int64_t{1});
+    r->Bind(4, kept_.front().seq);
+    r->Bind(5, kept_.back().seq);
+    CRS_RETURN_IF_ERROR(Done(r));
+    merge_work_ = true;
+  }
+  CRS_ASSIGN_OR_RETURN(Stmt * c, db_.Prepare(kSetCovered));
+  // Never backwards (a tool that is not the owner appends after the node).
+  writing_covered_ = std::max(covered_, last_seq_);
+  c->Bind(1, writing_covered_);
+  CRS_RETURN_IF_ERROR(Done(c));
+  return Status::Ok();
+}
+
+Status SqliteAuditOps::BeforeCommit(bool force) {
+  writing_covered_ = 0;
+  bool write_run = kept_.size() >= kRunEntries || (force && last_seq_ > covered_);
+  if (!owner_) merge_work_ = false;  // merging is the node's
+  if (!write_run && !merge_work_) return Status::Ok();
+  // All or nothing: a failure leaves no half run (the entries stay kept).
+  CRS_RETURN_IF_ERROR(db_.Exec("SAVEPOINT audit_index"));
+  Status st = write_run ? WriteRun() : Status::Ok();
+  bool more = false;
+  if (st.ok() && merge_work_) st = MergeStep(force ? kMergeStepForced : kMergeStep, &more);
+  if (!st.ok()) {
+    (void)db_.Exec("ROLLBACK TO audit_index");
+    writing_covered_ = 0;
+    merge_work_ = owner_;
+  } else {
+    merge_work_ = more && owner_;
+  }
+  (void)db_.Exec("RELEASE audit_index");
+  return st;
+}
+
+void SqliteAuditOps::AfterCommit(bool committed) {
+  if (committed && writing_covered_ > 0) {
+    // Everything kept up to the run's last record is in it now.
+    int64_t upto = writing_covered_;
+    kept_.erase(kept_.begin(),
+                std::find_if(kept_.begin(), kept_.end(),
+                             [upto](const Entry& e) { return e.seq > upto; }));
+    covered_ = std::max(covered_, upto);
+  }
+  if (!committed && owner_) merge_work_ = true;  // the step's progress was rolled back
+  writing_covered_ = 0;
+}
+
+Status SqliteAuditOps::MergeStep(int budget, bool* more) {
+  *more = false;
+  CRS_ASSIGN_OR_RETURN(Stmt * b, db_.Prepare(kBuildingRun));
+  CRS_ASSIGN_OR_RETURN(bool building, b->Step());
+  int64_t target = building ? b->Int(0) : 0;
+  b->Reset();
+  if (!building) {
+    bool started = false;
+    CRS_RETURN_IF_ERROR(StartMerge(&started));
+    if (started) {
+      *more = true;  // copied from the next step on
+      return Status::Ok();
+    }
+  } else {
+    bool done = false;
+    CRS_RETURN_IF_ERROR(CopyMerged(target, budget, &done));
+    *more = true;  // done or not: the sources' rows are still to delete
+  }
+  bool deleting = false;
+  CRS_RETURN_IF_ERROR(DeleteMerged(budget, &deleting));
+  *more = *more || deleting;
+  return Status::Ok();
+}
+
+// Picks the oldest kFanIn live runs of the lowest full level and makes
+// them the sources of a new run one level up, not yet live.
+Status SqliteAuditOps::StartMerge(bool* started) {
+  *started = false;
+  CRS_ASSIGN_OR_RETURN(Stmt * f, db_.Prepare(kFullLevel));
+  f->Bind(1, static_cast<int64_t>(kMaxLevel));
+  f->Bind(2, static_cast<int64_t>(kFanIn));
+  CRS_ASSIGN_OR_RETURN(bool full, f->Step());
+  int64_t level = full ? f->Int(0) : 0;
+  f->Reset();
+  if (!full) return Status::Ok();
+  std::vector<int64_t> sources;
+  int64_t first = INT64_MAX, last = 0;
+  {
+    CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kMergeSources));
+    s->Bind(1, level);
+    s->Bind(2, static_cast<int64_t>(kFanIn));
+    while (true) {
+      auto row = s->Step();
+      if (!row.ok()) {
+        s->Reset();
+        return row.status();
+      }
+      if (!*row) break;
+      sources.push_back(s->Int(0));
+      first = std::min(first, s->Int(1));
+      last = std::max(last, s->Int(2));
+    }
+    s->Reset();
+  }
+  CRS_ASSIGN_OR_RETURN(int64_t target, NextRun());
+  CRS_ASSIGN_OR_RETURN(Stmt * r, db_.Prepare(kInsertRun));
+  r->Bind(1, target);
+  r->Bind(2, level + 1);
+  r->Bind(3, int64_t{0});
+  r->Bind(4, first);
+  r->Bind(5, last);
+  CRS_RETURN_IF_ERROR(Done(r));
+  for (int64_t run : sources) {
+    CRS_ASSIGN_OR_RETURN(Stmt * m, db_.Prepare(kMarkSource));
+    m->Bind(1, target);
+    m->Bind(2, run);
+    CRS_RETURN_IF_ERROR(Done(m));
+  }
+  *started = true;
+  return Status::Ok();
+}
+
+// Copies up to `budget` rows of the sources of `target` into it, in key
+// order after the last row it holds (a k-way merge, each source read a
+// slice at a time); when the sources are exhausted the target goes live and
+// the sources are marked for deletion in the same transaction.
+Status SqliteAuditOps::CopyMerged(int64_t target, int budget, bool* done) {
+  constexpr int kSlice = 256;
+  struct Source {
+    int64_t run = 0;
+    std::vector<Entry> rows;
+    size_t next = 0;
+    bool exhausted = false;
+  };
+  Entry cursor{"", INT64_MIN};
+  {
+    CRS_ASSIGN_OR_RETURN(Stmt * l, db_.Prepare(kLastRowOf));
+    l->Bind(1, target);
+    CRS_ASSIGN_OR_RETURN(bool row, l->Step());
+    if (row) cursor = {std::string(l->Text(0)), l->Int(1)};
+    l->Reset();
+  }
+  std::vector<Source> sources;
+  {
+    CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kSourcesOf));
+    s->Bind(1, target);
+    while (true) {
+      auto row = s->Step();
+      if (!row.ok()) {
+        s->Reset();
+        return row.status();
+      }
+      if (!*row) break;
+      sources.push_back({s->Int(0), {}, 0, false});
+    }
+    s->Reset();
+  }
+  // Reads the next slice of `src` after `after`.
+  auto refill = [&](Source& src, const Entry& after) -> Status {
+    src.rows.clear();
+    src.next = 0;
+    CRS_ASSIGN_OR_RETURN(Stmt * q, db_.Prepare(kRunRowsAfter));
+    q->Bind(1, src.run);
+    q->Bind(2, after.patient);
+    q->Bind(3, after.seq);
+    q->Bind(4, static_cast<int64_t>(kSlice));
+    while (true) {
+      auto row = q->Step();
+      if (!row.ok()) {
+        q->Reset();
+        return row.status();
+      }
+      if (!*row) break;
+      src.rows.push_back({std::string(q->Text(0)), q->Int(1)});
+    }
+    q->Reset();
+    src.exhausted = src.rows.size() < static_cast<size_t>(kSlice);
+    return Status::Ok();
+  };
+  for (Source& src : sources) CRS_RETURN_IF_ERROR(refill(src, cursor));
+  auto less = [](const Entry& a, const Entry& b) {
+    return a.patient != b.patient ? a.patient < b.patient : a.seq < b.seq;
+  };
+  int copied = 0;
+  while (copied < budget) {
+    Source* best = nullptr;
+    for (Source& src : sources) {
+      if (src.next < src.rows.size() && (best == nullptr ||
+                                          less(src.rows[src.next], best->rows[best->next]))) {
+        best = &src;
+      }
+    }
+    if (best == nullptr) break;  // every source is exhausted
+    Entry e = std::move(best->rows[best->next++]);
+    CRS_ASSIGN_OR_RETURN(Stmt * ins, db_.Prepare(kInsertRunRow));
+    ins->Bind(1, target);
+    ins->Bind(2, e.patient);
+    ins->Bind(3, e.seq);
+    CRS_RETURN_IF_ERROR(Done(ins));
+    ++copied;
+    if (best->next == best->rows.size() && !best->exhausted) {
+      CRS_RETURN_IF_ERROR(refill(*best, e));
+    }
+  }
+  *done = std::all_of(sources.begin(), sources.end(), [](const Source& src) {
+    return src.exhausted && src.next == src.rows.size();
+  });
+  if (!*done) return Status::Ok();
+  CRS_ASSIGN_OR_RETURN(Stmt * fin, db_.Prepare(kFinishMerge));
+  fin->Bind(1, target);
+  return Done(fin);
+}
+
+// Deletes up to about `budget` rows of a merged run; its run row goes with
+// its last rows.
+Status SqliteAuditOps::DeleteMerged(int budget, bool* more) {
+  *more = false;
+  CRS_ASSIGN_OR_RETURN(Stmt * d, db_.Prepare(kDeadRun));
+  CRS_ASSIGN_OR_RETURN(bool dead, d->Step());
+  int64_t run = dead ? d->Int(0) : 0;
+  d->Reset();
+  if (!dead) return Status::Ok();
+  *more = true;
+  CRS_ASSIGN_OR_RETURN(Stmt * at, db_.Prepare(kRowAtOffset));
+  at->Bind(1, run);
+  at->Bind(2, static_cast<int64_t>(budget));
+  CRS_ASSIGN_OR_RETURN(bool row, at->Step());
+  Entry bound = row ? Entry{std::string(at->Text(0)), at->Int(1)} : Entry{};
+  at->Reset();
+  if (row) {
+    CRS_ASSIGN_OR_RETURN(Stmt * del, db_.Prepare(kDeleteRowsBefore));
+    del->Bind(1, run);
+    del->Bind(2, bound.patient);
+    del->Bind(3, bound.seq);
+    return Done(del);
+  }
+  CRS_ASSIGN_OR_RETURN(Stmt * all, db_.Prepare(kDeleteRunRows));
+  all->Bind(1, run);
+  CRS_RETURN_IF_ERROR(Done(all));
+  CRS_ASSIGN_OR_RETURN(Stmt * gone, db_.Prepare(kDeleteRun));
+  gone->Bind(1, run);
+  return Done(gone);
 }
 
 Status SqliteAuditOps::Begin() { return db_.Exec("BEGIN IMMEDIATE"); }

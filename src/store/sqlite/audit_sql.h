@@ -18,11 +18,34 @@ class Db;
 
 // The audit appender's statements on the SQLite writer connection.
 //
+// The patient index (docs/audit.md, "The patient index") is written in
+// runs: Insert keeps each record's (patient, seq) entries in memory, and
+// BeforeCommit writes them, sorted, as one run of rows keyed (run, patient,
+// seq) once kRunEntries are kept (or when forced: a query's
+// SyncAuditIndex, an idle writer, a clean stop), so the rows of a run land
+// on consecutive pages instead of one random page per record. Each
+// BeforeCommit also does a bounded step of merging: kFanIn runs of one
+// level become one run of the next, up to kMaxLevel, so a patient's lookup
+// probes a few dozen runs at most. After a crash the entries kept in memory
+// are re-read from the records (Recover).
+//
 // Thread safety: owned by the writer thread; not shared.
 class SqliteAuditOps final : public sql::AuditWriteOps {
  public:
-  // `db` is the writer connection and must outlive the ops.
-  explicit SqliteAuditOps(Db& db) : db_(db) {}
+  // Entries kept before they are written as a run; runs merged per level;
+  // the level whose runs are never merged.
+  static constexpr size_t kRunEntries = 4096;
+  static constexpr int kFanIn = 16;
+  static constexpr int kMaxLevel = 3;
+  // Index rows merged (and as many deleted) per commit: under load, and
+  // forced (idle writer or query).
+  static constexpr int kMergeStep = 1024;
+  static constexpr int kMergeStepForced = 16384;
+
+  // `db` is the writer connection and must outlive the ops. Not `owner`
+  // (StoreOptions::audit_index_owner): runs hold only the entries of
+  // records this process appends, and nothing is re-derived at open.
+  SqliteAuditOps(Db& db, bool owner) : db_(db), owner_(owner), merge_work_(owner) {}
   Status Head(int64_t* seq, std::string* hash) override;
   Result<int64_t> LastCheckpointSeq() override;
   Status Insert(int64_t seq, const AuditInput& in, std::string_view hash) override;
@@ -30,9 +53,35 @@ class SqliteAuditOps final : public sql::AuditWriteOps {
   Status Begin() override;
   Status Commit() override;
   void Rollback() override;
+  Status Recover() override;
+  void Forget(int64_t seq) override;
+  Status BeforeCommit(bool force) override;
+  void AfterCommit(bool committed) override;
+  bool IdleWork() const override;
+
+  // For tests: entries kept in memory, not yet in a run.
+  size_t kept() const { return kept_.size(); }
 
  private:
+  struct Entry {
+    std::string patient;
+    int64_t seq = 0;
+  };
+  Status WriteRun();
+  // One bounded step of merging and of deleting merged runs; *more: work is left.
+  Status MergeStep(int budget, bool* more);
+  Status StartMerge(bool* started);
+  Status CopyMerged(int64_t target, int budget, bool* done);
+  Status DeleteMerged(int budget, bool* more);
+  Result<int64_t> NextRun();
+
   Db& db_;
+  const bool owner_;
+  std::vector<Entry> kept_;       // seq order
+  int64_t last_seq_ = 0;          // last record Insert saw (with or without patients)
+  int64_t covered_ = 0;           // every record up to here is in a run (committed)
+  int64_t writing_covered_ = 0;   // covered once the open transaction commits; 0: none
+  bool merge_work_;               // a merge may be due (checked in MergeStep)
 };
 
 // Reader-side queries (any connection). See Store for the contracts.

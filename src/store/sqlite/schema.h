@@ -176,7 +176,7 @@ CREATE TABLE IF NOT EXISTS audit_checkpoint (
 );
 )sql";
 
-inline constexpr int kAuditSchemaVersion = 2;
+inline constexpr int kAuditSchemaVersion = 3;
 
 // kAuditMigrations[i] brings the audit file from version i + 1 to i + 2.
 inline constexpr const char* kAuditMigrations[] = {
@@ -207,6 +207,34 @@ UPDATE audit_alert SET
                                WHERE a.seq = audit_alert.seq),
                              (SELECT json_extract(CAST(a.record AS TEXT), '$.user_name')
                                 FROM audit a WHERE a.seq = audit_alert.seq), ''));
+)sql",
+    // 3: the patient index as sorted runs (docs/audit.md, "The patient
+    // index"). A (patient, seq) row per record and patient, inserted at its
+    // patient's place, dirtied a random page per audited request; the writer
+    // now keeps a group's entries in memory (store/sqlite/audit_sql.h) and
+    // writes them as a run: rows keyed (run, patient, seq), appended in
+    // order. Runs of one level are merged into one of the next level a few
+    // rows per commit. `audit_run.state` is 1 for a run queries use, 0 for a
+    // merge's target still being written, 2 for a merged run whose rows are
+    // still being deleted; `merged_into` names the target of a source run.
+    // `audit_patient` becomes a view over the live runs, so queries read as
+    // before. `audit_meta` 'pidx_covered': every record up to that seq is in
+    // a run; the writer re-reads the records after it at start.
+    R"sql(
+CREATE TABLE audit_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE audit_run (run INTEGER PRIMARY KEY, level INTEGER NOT NULL, state INTEGER NOT NULL,
+                        first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,
+                        merged_into INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE audit_pidx (run INTEGER NOT NULL, patient TEXT NOT NULL, seq INTEGER NOT NULL,
+                         PRIMARY KEY (run, patient, seq)) WITHOUT ROWID;
+INSERT INTO audit_run (run, level, state, first_seq, last_seq)
+  SELECT 1, 3, 1, min(seq), max(seq) FROM audit_patient HAVING count(*) > 0;
+INSERT INTO audit_pidx (run, patient, seq) SELECT 1, patient, seq FROM audit_patient
+  ORDER BY patient, seq;
+INSERT INTO audit_meta VALUES ('pidx_covered', (SELECT coalesce(max(seq), 0) FROM audit));
+DROP TABLE audit_patient;
+CREATE VIEW audit_patient AS
+  SELECT patient, seq FROM audit_pidx WHERE run IN (SELECT run FROM audit_run WHERE state = 1);
 )sql",
 };
 

@@ -157,7 +157,7 @@ class SqliteStore final : public Store {
     checkpointer_ = std::thread([this] { CheckpointLoop(); });
     sqlite3_wal_hook(write_db_->raw(), &CheckpointHook, this);
     write_ops_ = std::make_unique<SqliteWriteOps>(*write_db_);
-    audit_ops_ = std::make_unique<SqliteAuditOps>(*write_db_);
+    audit_ops_ = std::make_unique<SqliteAuditOps>(*write_db_, options_.audit_index_owner);
     writer_ = std::make_unique<sql::GroupWriter>(*write_ops_, *audit_ops_, options_);
     return writer_->Start();
   }
@@ -355,6 +355,9 @@ class SqliteStore final : public Store {
   }
 
   Result<AuditPage> QueryAudit(const AuditQuery& q) override {
+    // The newest records' patient entries may still be in the writer's
+    // memory (docs/audit.md, "The patient index").
+    if (!q.patient.empty()) CRS_RETURN_IF_ERROR(writer_->SyncAuditIndex());
     return ReadWith([&](Db* conn) { return QueryAuditIn(*conn, q); });
   }
   Result<StoredAudit> ReadAudit(int64_t seq) override {
