@@ -74,12 +74,13 @@ std::string AuditPathFor(const std::string& path) {
 
 namespace {
 
-// The audit log's page size, for a new file. Every audited request inserts
-// one row into audit_patient at a random place (its patient), so each group
-// commit writes one page per request to the WAL and the checkpoint copies it
+// The audit log's page size, for a new file. When every audited request
+// inserted one patient-index row at a random place (its patient), each group
+// commit wrote one page per request to the WAL and the checkpoint copied it
 // again: with 4 KB pages an audited read wrote ~11 KB; with 1 KB pages ~4.3
-// KB, and served 15-20% more reads (bench/RESULTS.md, issue 5). A file
-// created before keeps its 4 KB pages.
+// KB, and served 15-20% more reads. The index is now written in sorted runs
+// (audit_sql.h) and 4 KB pages measured the same (bench/RESULTS.md, issue
+// 5). A file created before keeps its 4 KB pages.
 constexpr int kAuditPageSize = 1024;
 
 // WAL pages between checkpoints: the audit log's and the resource file's.
@@ -145,7 +146,7 @@ class SqliteStore final : public Store {
                                         std::to_string(WriterCacheKib(options_.bulk_load)) + ";"));
     data_checkpoint_pages_ = options_.bulk_load ? kBulkDataCheckpointPages : kDataCheckpointPages;
     // The audit log's cache on the writer stays small (2 MB): the writer
-    // only appends to it and inserts one audit_patient row per request, and
+    // only appends to it (records, and patient-index runs), and
     // SQLite walked the whole page-cache hash table of this file at the end
     // of every commit (pcache1TruncateUnsafe under sqlite3PagerCommitPhase-
     // Two: half of the writer's CPU under audited reads with the 32 MB
