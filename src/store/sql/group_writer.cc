@@ -50,6 +50,9 @@ GroupWriter::~GroupWriter() {
 
 Status GroupWriter::Start() {
   CRS_RETURN_IF_ERROR(audit_.Init());
+  // What the last process left for the audit index (entries it kept in
+  // memory when it died) goes in now, so the index is whole from the start.
+  CRS_RETURN_IF_ERROR(audit_.CheckpointIdle(/*force=*/false));
   thread_ = std::thread([this] { Loop(); });
   return Status::Ok();
 }
