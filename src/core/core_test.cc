@@ -14,6 +14,9 @@ TEST(TimeTest, FormatsInstantsAndHttpDates) {
   EXPECT_EQ(FormatInstant(0), "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(FormatInstant(1795255445123), "2026-11-21T10:04:05.123Z");
   EXPECT_EQ(FormatHttpDate(1795255445123), "Sat, 21 Nov 2026 10:04:05 GMT");
+  EXPECT_EQ(FormatInstant(-1), "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(FormatInstant(-61000000000000), "0036-12-26T11:33:20.000Z");
+  EXPECT_EQ(FormatHttpDate(1772348645000), "Sun, 01 Mar 2026 07:04:05 GMT");
 }
 
 TEST(TimeTest, ParsesFhirDateTimes) {
@@ -32,7 +35,15 @@ TEST(IdsTest, NewIdsAreUniqueValidUuids) {
   for (int i = 0; i < 10000; ++i) {
     std::string id = NewId();
     ASSERT_EQ(id.size(), 36u);
+    for (size_t i = 0; i < id.size(); ++i) {
+      if (i == 8 || i == 13 || i == 18 || i == 23) {
+        ASSERT_EQ(id[i], '-') << id;
+      } else {
+        ASSERT_TRUE((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')) << id;
+      }
+    }
     EXPECT_EQ(id[14], '4');
+    EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos) << id;
     EXPECT_TRUE(seen.insert(id).second);
   }
 }

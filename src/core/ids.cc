@@ -1,6 +1,6 @@
 #include "core/ids.h"
 
-#include <cstdio>
+#include <cstdint>
 #include <random>
 
 namespace crs {
@@ -14,12 +14,17 @@ std::string NewId() {
   uint64_t hi = rng(), lo = rng();
   hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
   lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
-  char buf[37];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
-                static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
-                static_cast<unsigned>(lo >> 48),
-                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
-  return buf;
+  // 8-4-4-4-12 lower-case hex digits: hi's 16, then lo's 16 (one per request:
+  // by hand, not snprintf).
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  size_t at = 0;
+  for (int nibble = 0; nibble < 32; ++nibble) {
+    if (at == 8 || at == 13 || at == 18 || at == 23) ++at;
+    uint64_t word = nibble < 16 ? hi : lo;
+    out[at++] = kHex[(word >> (60 - 4 * (nibble % 16))) & 0xf];
+  }
+  return out;
 }
 
 }  // namespace crs

@@ -46,15 +46,45 @@ const SystemClock& SystemClock::Get() {
   return clock;
 }
 
+namespace {
+
+// Appends `value` as exactly `width` decimal digits (zero-padded; values
+// outside the width keep their low digits, as no caller passes one).
+void AppendDigits(std::string* out, int value, int width) {
+  char digits[8];
+  for (int i = width - 1; i >= 0; --i) {
+    digits[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  out->append(digits, width);
+}
+
+}  // namespace
+
+// Both formatters run for every audited request (the record's time, the
+// Last-Modified header): digits by hand, not snprintf (~2% of a read's CPU).
 std::string FormatInstant(int64_t ms) {
   std::time_t secs = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
   int frac = static_cast<int>(ms - static_cast<int64_t>(secs) * 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-  return buf;
+  std::string out;
+  out.reserve(24);
+  AppendDigits(&out, tm.tm_year + 1900, 4);
+  out += '-';
+  AppendDigits(&out, tm.tm_mon + 1, 2);
+  out += '-';
+  AppendDigits(&out, tm.tm_mday, 2);
+  out += 'T';
+  AppendDigits(&out, tm.tm_hour, 2);
+  out += ':';
+  AppendDigits(&out, tm.tm_min, 2);
+  out += ':';
+  AppendDigits(&out, tm.tm_sec, 2);
+  out += '.';
+  AppendDigits(&out, frac, 3);
+  out += 'Z';
+  return out;
 }
 
 std::string FormatHttpDate(int64_t ms) {
@@ -64,11 +94,23 @@ std::string FormatHttpDate(int64_t ms) {
   static const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
   static const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
-                tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                tm.tm_sec);
-  return buf;
+  std::string out;
+  out.reserve(29);
+  out += kDays[tm.tm_wday];
+  out += ", ";
+  AppendDigits(&out, tm.tm_mday, 2);
+  out += ' ';
+  out += kMonths[tm.tm_mon];
+  out += ' ';
+  AppendDigits(&out, tm.tm_year + 1900, 4);
+  out += ' ';
+  AppendDigits(&out, tm.tm_hour, 2);
+  out += ':';
+  AppendDigits(&out, tm.tm_min, 2);
+  out += ':';
+  AppendDigits(&out, tm.tm_sec, 2);
+  out += " GMT";
+  return out;
 }
 
 std::optional<int64_t> ParseFhirDateTime(std::string_view s) {
