@@ -385,11 +385,8 @@ struct StoreOptions {
   // further behind is out of rotation until it catches up.
   int64_t replica_max_lag_ms = 5000;
   FullTextMode fulltext = FullTextMode::kUntouched;
-  // zstd level for resource bodies (1 = fastest). 1 rather than zstd's
-  // default 3: on a 1 KB Patient it takes about half the time (7.8 against
-  // 14.3 us) for a 2.5% larger body; Synthea Patients of 3.3 KB, 17% less
-  // time for 1.4% more bytes (bench/RESULTS.md, session 7).
-  int compression_level = 1;
+  // zstd level for resource bodies (1 = fastest).
+  int compression_level = 3;
   // Signs audit checkpoints: returns the 64-byte Ed25519 signature of a
   // message (audit/signing.h). Unset: no checkpoints are written (tests,
   // read-only tools). Called on the writer thread.
