@@ -112,25 +112,34 @@ Prepared MakeWrite(Env& env, std::string_view type, std::string_view id, int64_t
 
 }  // namespace
 
-Result<std::string> NewResourceId(Env& env, std::string_view type, const json::value& resource) {
+Result<std::string> NewResourceId(Env& env, std::string_view type, const json::value& resource,
+                                  bool* allocated) {
+  if (allocated != nullptr) *allocated = false;
   if (type != "Patient") return NewId();
   CRS_ASSIGN_OR_RETURN(std::string number, NhsNumberOf(resource));
   if (!number.empty()) return number;
   if (env.nhs_numbers == nullptr) return Status::Unavailable("no NHS numbers to allocate");
-  return env.nhs_numbers->Next();
+  CRS_ASSIGN_OR_RETURN(number, env.nhs_numbers->Next());
+  if (allocated != nullptr) *allocated = true;
+  return number;
 }
 
 Result<Prepared> PrepareCreate(Env& env, std::string_view type, json::value resource,
                                std::string id) {
   CRS_RETURN_IF_ERROR(CheckResource(resource, type));
+  bool allocated = false;
   if (id.empty()) {
-    CRS_ASSIGN_OR_RETURN(id, NewResourceId(env, type, resource));
+    CRS_ASSIGN_OR_RETURN(id, NewResourceId(env, type, resource, &allocated));
   }
   if (type == "Patient") {
     CRS_RETURN_IF_ERROR(CheckPatientId(id));
     CRS_RETURN_IF_ERROR(BindNhsNumber(resource, id));
-    // An allocated number was free when allocated; one the client sent may
-    // not be (then this create is refused rather than retried).
+  }
+  if (type == "Patient" && !allocated) {
+    // An allocated number was free when allocated (the allocator read it;
+    // a create that takes it meanwhile makes this commit a Conflict, which
+    // is retried with a new number); one the client sent may not be (then
+    // this create is refused rather than retried).
     auto existing = env.store.Read(type, id);
     if (existing.ok()) {
       return Status::Conflict("a Patient with this NHS number already exists" +

@@ -70,9 +70,11 @@ Result<Prepared> PreparePatch(Env& env, std::string_view type, std::string_view 
 
 // The id of a new resource of `type`: for a Patient, the NHS number its
 // identifier carries or, without one, a newly allocated number; otherwise a
-// fresh random id.
+// fresh random id. `allocated` (optional) tells whether the number was
+// newly allocated: the allocator has then seen that no Patient holds it.
 Result<std::string> NewResourceId(Env& env, std::string_view type,
-                                  const boost::json::value& resource);
+                                  const boost::json::value& resource,
+                                  bool* allocated = nullptr);
 
 // Parses an ETag / If-Match value (W/"3", "3", 3) into a version.
 std::optional<int64_t> ParseETag(std::string_view etag);

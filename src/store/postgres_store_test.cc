@@ -76,7 +76,7 @@ TEST_F(PostgresStoreTest, MigratesAVersion2Database) {
       "ALTER TABLE audit_alert DROP COLUMN codes, DROP COLUMN user_id, DROP COLUMN user_name;"
       "UPDATE schema_meta SET value = 2 WHERE key = $$version$$";
   // (Psql takes no single quotes: $$...$$ quotes the strings.)
-  ASSERT_EQ(Psql(url_, "SELECT value FROM schema_meta"), "6");
+  ASSERT_EQ(Psql(url_, "SELECT value FROM schema_meta"), "7");
   Psql(url_, v2);
   ASSERT_EQ(Psql(url_, "SELECT value FROM schema_meta"), "2");
   const std::string bounded =
@@ -88,13 +88,25 @@ TEST_F(PostgresStoreTest, MigratesAVersion2Database) {
       "INSERT INTO ix_token SELECT 1, s, s, $$$$, $$$$, $$$$, 1 FROM v RETURNING 1";
   EXPECT_EQ(Psql(url_, long_token), "") << "version 2 took a 6 KB index entry";
 
+  // A Patient's name row that its family row repeats (version 7 deletes
+  // it), and one that nothing repeats.
+  Psql(url_,
+       "INSERT INTO sp (type, code) VALUES ($$Patient$$, $$name$$), ($$Patient$$, $$family$$);"
+       "INSERT INTO ix_string SELECT pid, $$brown$$, $$Brown$$, 5 FROM sp;"
+       "INSERT INTO ix_string SELECT pid, $$mrs$$, $$Mrs$$, 5 FROM sp WHERE code = $$name$$");
+  const std::string names =
+      "SELECT string_agg(x.exact, $$,$$ ORDER BY x.exact) FROM ix_string x JOIN sp USING (pid) "
+      "WHERE sp.code = $$name$$ AND x.rid = 5";
+  ASSERT_EQ(Psql(url_, names), "Brown,Mrs");
+
   StoreOptions o;
   o.url = url_;
   auto opened = OpenStore(o);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  EXPECT_EQ(Psql(url_, "SELECT value FROM schema_meta"), "6");
+  EXPECT_EQ(Psql(url_, "SELECT value FROM schema_meta"), "7");
   EXPECT_EQ(Psql(url_, bounded + "$$%\"left\"(%, 256)%$$"), "7");
   EXPECT_EQ(Psql(url_, long_token), "1");
+  EXPECT_EQ(Psql(url_, names), "Mrs");
 }
 
 TEST_F(PostgresStoreTest, ReadsAndWritesCarryOnAfterTheSessionsAreKilled) {

@@ -9,7 +9,7 @@
 
 namespace crs::store::postgres {
 
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 
 // Advisory lock keys: migrations, and the writer (one group transaction at
 // a time across every process sharing the database, so that seq order is
@@ -196,6 +196,27 @@ CREATE TABLE ix_geo (pid bigint NOT NULL, lat double precision NOT NULL,
                      rid bigint NOT NULL);
 CREATE INDEX ix_geo_by_position ON ix_geo (pid, lat, lon);
 CREATE INDEX ix_geo_by_rid ON ix_geo (rid, pid);
+)sql",
+    // 7: covered index rows no longer stored, as SQLite's version 9
+    // (store/sql/covered_rows.h).
+    R"sql(
+DELETE FROM ix_string WHERE pid IN (SELECT pid FROM sp WHERE type = 'Patient' AND code = 'name')
+  AND EXISTS (SELECT 1 FROM ix_string c WHERE c.rid = ix_string.rid AND c.norm = ix_string.norm
+                 AND c.exact = ix_string.exact
+                 AND c.pid IN (SELECT pid FROM sp WHERE type = 'Patient'
+                                 AND code IN ('family', 'given')));
+DELETE FROM ix_string WHERE pid IN (SELECT pid FROM sp WHERE type = 'Patient' AND code = 'address')
+  AND EXISTS (SELECT 1 FROM ix_string c WHERE c.rid = ix_string.rid AND c.norm = ix_string.norm
+                 AND c.exact = ix_string.exact
+                 AND c.pid IN (SELECT pid FROM sp WHERE type = 'Patient'
+                                 AND code IN ('address-city', 'address-country',
+                                              'address-postalcode', 'address-state')));
+DELETE FROM ix_token WHERE pid IN (SELECT pid FROM sp WHERE type = 'Patient' AND code = 'telecom')
+  AND EXISTS (SELECT 1 FROM ix_token c WHERE c.rid = ix_token.rid AND c.system = ix_token.system
+                 AND c.code = ix_token.code AND c.text = ix_token.text
+                 AND c.type_system = ix_token.type_system AND c.type_code = ix_token.type_code
+                 AND c.pid IN (SELECT pid FROM sp WHERE type = 'Patient'
+                                 AND code IN ('email', 'phone')));
 )sql",
 };
 

@@ -6,6 +6,7 @@
 #include "store/postgres/schema.h"
 #include "store/sql/audit_query.h"
 #include "store/sql/composite_rows.h"
+#include "store/sql/covered_rows.h"
 
 namespace crs::store::postgres {
 
@@ -293,6 +294,7 @@ Status PgWriteOps::ReplaceIndex(int64_t rid, std::string_view type, const ix::In
   auto pid_of = [&](std::string_view param) { return Pid(type, param); };
   CRS_RETURN_IF_ERROR(insert("INSERT INTO ix_string (pid, norm, exact, rid)", e->strings,
                              [&](const auto& r) -> Result<bool> {
+                               if (sql::Covered(type, *e, r)) return false;
                                CRS_ASSIGN_OR_RETURN(int64_t pid, pid_of(r.param));
                                p.Int(pid).Text(r.normalized).Text(r.exact);
                                return true;
@@ -300,7 +302,7 @@ Status PgWriteOps::ReplaceIndex(int64_t rid, std::string_view type, const ix::In
   CRS_RETURN_IF_ERROR(insert(
       "INSERT INTO ix_token (pid, system, code, text, type_system, type_code, rid)", e->tokens,
       [&](const auto& r) -> Result<bool> {
-        if (Skipped(r.param)) return false;
+        if (Skipped(r.param) || sql::Covered(type, *e, r)) return false;
         CRS_ASSIGN_OR_RETURN(int64_t pid, pid_of(r.param));
         p.Int(pid).Text(r.system).Text(r.code).Text(r.text).Text(r.type_system).Text(r.type_code);
         return true;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "fhir/index/geo.h"
+#include "store/sql/covered_rows.h"
 #include "store/sql/fulltext_sql.h"
 
 namespace crs::store::sql {
@@ -183,12 +184,34 @@ class Builder {
 
   // "= <the parameter's pid>" on the searched type; a system-level search
   // takes the parameter of that code on any of its types ("IN (...)"): a
-  // resource's index rows carry only its own type's pids.
+  // resource's index rows carry only its own type's pids. A covered
+  // parameter (covered_rows.h) also reads the rows of the parameters
+  // covering it.
   std::string PidOf(const std::string& code) {
-    if (!q_.type.empty()) return "= " + PidOf(q_.type, code);
-    std::string s = "IN (SELECT pid FROM sp WHERE code = " + Arg(code);
+    if (!q_.type.empty()) return PidTest(q_.type, code);
+    std::string s = "IN (SELECT pid FROM sp WHERE (code = " + Arg(code);
+    for (const CoveredParam& c : CoveredParams()) {
+      if (c.code != code) continue;
+      s += " OR (type = " + Arg(std::string(c.type)) + " AND code IN (" + CodeList(c.by) + "))";
+    }
+    s += ")";
     if (!q_.types.empty()) s += " AND type IN (" + TypeList() + ")";
     return s + ")";
+  }
+
+  // The test on x.pid for parameter `code` of `type`: "= (...)", or
+  // "IN (...)" for a covered parameter.
+  std::string PidTest(const std::string& type, const std::string& code) {
+    std::span<const std::string_view> by = CoveringParams(type, code);
+    if (by.empty()) return "= " + PidOf(type, code);
+    return "IN (SELECT pid FROM sp WHERE type = " + Arg(type) + " AND code IN (" + Arg(code) +
+           ", " + CodeList(by) + "))";
+  }
+
+  std::string CodeList(std::span<const std::string_view> codes) {
+    std::string s;
+    for (std::string_view c : codes) s += (s.empty() ? "" : ", ") + Arg(std::string(c));
+    return s;
   }
 
   // "r.type = ? AND " (or IN the system search's types; nothing for all).
@@ -300,7 +323,7 @@ class Builder {
     if (std::holds_alternative<MissingCond>(p.any_of.front())) {
       bool missing = std::get<MissingCond>(p.any_of.front()).missing;
       return std::string(missing ? "NOT " : "") + "EXISTS (SELECT 1 FROM " + TableName(p.table) +
-             " x WHERE x.rid = " + alias + ".rid AND x.pid = " + PidOf(type, p.param) + ")";
+             " x WHERE x.rid = " + alias + ".rid AND x.pid " + PidTest(type, p.param) + ")";
     }
     if (p.table == IndexTable::kComposite) {
       return alias + ".rid " + (p.negate ? "NOT IN (" : "IN (") +
@@ -310,7 +333,7 @@ class Builder {
       return alias + ".rid " + (p.negate ? "NOT IN (" : "IN (") + TextRidsSql(p, args_) + ")";
     }
     return alias + ".rid " + (p.negate ? "NOT IN (" : "IN (") + "SELECT x.rid FROM " +
-           TableName(p.table) + " x WHERE x.pid = " + PidOf(type, p.param) + " AND (" + Ors(p) +
+           TableName(p.table) + " x WHERE x.pid " + PidTest(type, p.param) + " AND (" + Ors(p) +
            "))";
   }
 

@@ -5,6 +5,7 @@
 
 #include "fhir/index/geo.h"
 #include "store/sql/composite_rows.h"
+#include "store/sql/covered_rows.h"
 
 namespace crs::store::sqlite {
 
@@ -300,11 +301,12 @@ Status IndexWriter::Replace(int64_t rid, std::string_view type, const ix::IndexE
   if (!e) return Status::Ok();
   type = e->resource_type;  // the registry's copy: a stable address for the pid cache
   for (const auto& r : e->strings) {
+    if (sql::Covered(type, *e, r)) continue;
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
     strings_.push_back({pid, rid, &r});
   }
   for (const auto& r : e->tokens) {
-    if (Skipped(r.param)) continue;
+    if (Skipped(r.param) || sql::Covered(type, *e, r)) continue;
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
     tokens_.push_back({pid, rid, &r});
   }

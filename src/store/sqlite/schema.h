@@ -3,7 +3,7 @@
 
 namespace crs::store::sqlite {
 
-inline constexpr int kSchemaVersion = 8;
+inline constexpr int kSchemaVersion = 9;
 
 // Migration i (1-based) brings a database from version i-1 to version i.
 inline constexpr const char* kMigrations[] = {
@@ -139,6 +139,30 @@ CREATE TABLE ix_geo (pid INTEGER NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL,
                      ux REAL NOT NULL, uy REAL NOT NULL, uz REAL NOT NULL, rid INTEGER NOT NULL);
 CREATE INDEX ix_geo_by_position ON ix_geo (pid, lat, lon);
 CREATE INDEX ix_geo_by_rid ON ix_geo (rid, pid);
+)sql",
+    // 9: a Patient's name, address and telecom rows that a family / given,
+    // address-city / -country / -postalcode / -state, or phone / email row
+    // of the same resource repeats are no longer stored (store/sql/
+    // covered_rows.h; searches read the covering rows too): those written
+    // before go. PostgreSQL's version 7.
+    R"sql(
+DELETE FROM ix_string WHERE pid IN (SELECT pid FROM sp WHERE type = 'Patient' AND code = 'name')
+  AND EXISTS (SELECT 1 FROM ix_string c WHERE c.rid = ix_string.rid AND c.norm = ix_string.norm
+                 AND c.exact = ix_string.exact
+                 AND c.pid IN (SELECT pid FROM sp WHERE type = 'Patient'
+                                 AND code IN ('family', 'given')));
+DELETE FROM ix_string WHERE pid IN (SELECT pid FROM sp WHERE type = 'Patient' AND code = 'address')
+  AND EXISTS (SELECT 1 FROM ix_string c WHERE c.rid = ix_string.rid AND c.norm = ix_string.norm
+                 AND c.exact = ix_string.exact
+                 AND c.pid IN (SELECT pid FROM sp WHERE type = 'Patient'
+                                 AND code IN ('address-city', 'address-country',
+                                              'address-postalcode', 'address-state')));
+DELETE FROM ix_token WHERE pid IN (SELECT pid FROM sp WHERE type = 'Patient' AND code = 'telecom')
+  AND EXISTS (SELECT 1 FROM ix_token c WHERE c.rid = ix_token.rid AND c.system = ix_token.system
+                 AND c.code = ix_token.code AND c.text = ix_token.text
+                 AND c.type_system = ix_token.type_system AND c.type_code = ix_token.type_code
+                 AND c.pid IN (SELECT pid FROM sp WHERE type = 'Patient'
+                                 AND code IN ('email', 'phone')));
 )sql",
 };
 

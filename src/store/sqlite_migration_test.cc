@@ -1,0 +1,81 @@
+// SQLite schema migrations that rewrite rows (store/sqlite/schema.h), run on
+// a database put back to the version before.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <string>
+
+#include "store/store.h"
+
+namespace crs::store {
+namespace {
+
+class SqliteMigrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/crs-migrate-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  void Open() {
+    StoreOptions o;
+    o.data_dir = dir_;
+    auto s = OpenStore(o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+  }
+  // Runs `sql` on the closed store's file; the first column of the last
+  // row, as text.
+  std::string Sql(const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open((dir_ + "/crs.db").c_str(), &db), SQLITE_OK);
+    std::string out;
+    auto keep = [](void* o, int n, char** v, char**) {
+      *static_cast<std::string*>(o) = n > 0 && v[0] ? v[0] : "";
+      return 0;
+    };
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), keep, &out, &error), SQLITE_OK)
+        << (error ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+    return out;
+  }
+
+  std::string dir_;
+};
+
+// Version 9: a Patient's name, address and telecom rows that a family /
+// given, address-* or phone / email row of the same resource repeats go.
+TEST_F(SqliteMigrationTest, Version9DropsCoveredRows) {
+  Open();
+  Sql("INSERT INTO sp (type, code) VALUES ('Patient', 'name'), ('Patient', 'family'), "
+      "('Patient', 'telecom'), ('Patient', 'phone'), ('Practitioner', 'name'), "
+      "('Practitioner', 'family');"
+      // Patient 5: Brown is its family name, Mrs is not; Patient 6's Brown
+      // is not a family name of 6; a Practitioner keeps every row.
+      "INSERT INTO ix_string SELECT pid, 'brown', 'Brown', 5 FROM sp WHERE type = 'Patient' "
+      "  AND code IN ('name', 'family');"
+      "INSERT INTO ix_string SELECT pid, 'mrs', 'Mrs', 5 FROM sp WHERE code = 'name' "
+      "  AND type = 'Patient';"
+      "INSERT INTO ix_string SELECT pid, 'brown', 'Brown', 6 FROM sp WHERE code = 'name' "
+      "  AND type = 'Patient';"
+      "INSERT INTO ix_string SELECT pid, 'brown', 'Brown', 7 FROM sp WHERE type = 'Practitioner';"
+      "INSERT INTO ix_token SELECT pid, '0113', '', '', '', '', 5 FROM sp WHERE type = 'Patient' "
+      "  AND code IN ('telecom', 'phone');"
+      "INSERT INTO ix_token SELECT pid, '0114', '', '', '', '', 5 FROM sp WHERE code = 'telecom';"
+      "UPDATE schema_meta SET value = 8 WHERE key = 'version';");
+  Open();
+  EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'version'"), "9");
+  EXPECT_EQ(Sql("SELECT group_concat(x.rid || ':' || sp.type || '.' || sp.code || '=' || x.exact, ' ') "
+                "FROM (SELECT * FROM ix_string ORDER BY rid, pid, exact) x JOIN sp USING (pid)"),
+            "5:Patient.name=Mrs 5:Patient.family=Brown 6:Patient.name=Brown "
+            "7:Practitioner.name=Brown 7:Practitioner.family=Brown");
+  EXPECT_EQ(Sql("SELECT group_concat(sp.code || '=' || x.code, ' ') "
+                "FROM (SELECT * FROM ix_token ORDER BY pid, code) x JOIN sp USING (pid)"),
+            "telecom=0114 phone=0113");
+}
+
+}  // namespace
+}  // namespace crs::store
