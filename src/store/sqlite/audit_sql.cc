@@ -1,6 +1,8 @@
 #include "store/sqlite/audit_sql.h"
 
 #include <algorithm>
+#include <functional>
+#include <optional>
 
 #include "store/audit_chain.h"
 #include "store/sql/audit_query.h"
@@ -83,6 +85,31 @@ Status Done(Stmt* s) {
   return r.ok() ? Status::Ok() : r.status();
 }
 
+// Steps `s` through every row, calling `fn` on each, then resets it.
+Status EachRow(Stmt* s, const std::function<void(const Stmt&)>& fn) {
+  while (true) {
+    auto row = s->Step();
+    if (!row.ok()) {
+      s->Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    fn(*s);
+  }
+  s->Reset();
+  return Status::Ok();
+}
+
+// The first column of the first row of `s` (nullopt: no row), then resets it.
+Result<std::optional<int64_t>> FirstInt(Stmt* s) {
+  std::optional<int64_t> value;
+  auto row = s->Step();
+  if (row.ok() && *row) value = s->Int(0);
+  s->Reset();
+  if (!row.ok()) return row.status();
+  return value;
+}
+
 StoredAudit FromRow(const Stmt& s, bool with_alert) {
   StoredAudit a;
   a.seq = s.Int(0);
@@ -157,36 +184,23 @@ Status SqliteAuditOps::InsertCheckpoint(const AuditCheckpoint& cp) {
 // --- The patient index in runs -------------------------------------------
 
 Status SqliteAuditOps::Recover() {
-  {
-    CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kCovered));
-    CRS_ASSIGN_OR_RETURN(bool row, s->Step());
-    covered_ = row ? s->Int(0) : 0;
-    s->Reset();
-  }
+  CRS_ASSIGN_OR_RETURN(Stmt * covered, db_.Prepare(kCovered));
+  CRS_ASSIGN_OR_RETURN(auto covered_seq, FirstInt(covered));
+  covered_ = covered_seq.value_or(0);
   if (!owner_) {
     last_seq_ = covered_;
     return Status::Ok();
   }
-  {
-    CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kLastSeq));
-    CRS_ASSIGN_OR_RETURN(bool row, s->Step());
-    last_seq_ = row ? s->Int(0) : 0;
-    s->Reset();
-  }
+  CRS_ASSIGN_OR_RETURN(Stmt * last, db_.Prepare(kLastSeq));
+  CRS_ASSIGN_OR_RETURN(auto last_seq, FirstInt(last));
+  last_seq_ = last_seq.value_or(0);
   // The records a stopped (or killed) process appended after its last run.
   kept_.clear();
   CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kRecoverPatients));
   s->Bind(1, covered_);
-  while (true) {
-    auto row = s->Step();
-    if (!row.ok()) {
-      s->Reset();
-      return row.status();
-    }
-    if (!*row) break;
-    kept_.push_back({std::string(s->Text(1)), s->Int(0)});
-  }
-  s->Reset();
+  CRS_RETURN_IF_ERROR(EachRow(s, [this](const Stmt& row) {
+    kept_.push_back({std::string(row.Text(1)), row.Int(0)});
+  }));
   merge_work_ = true;
   return Status::Ok();
 }
@@ -202,10 +216,8 @@ bool SqliteAuditOps::IdleWork() const {
 
 Result<int64_t> SqliteAuditOps::NextRun() {
   CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kNextRun));
-  CRS_ASSIGN_OR_RETURN(bool row, s->Step());
-  int64_t run = row ? s->Int(0) : 1;
-  s->Reset();
-  return run;
+  CRS_ASSIGN_OR_RETURN(auto run, FirstInt(s));
+  return run.value_or(1);
 }
 
 // The kept entries as a new level-0 run, in key order, and the covered mark.
@@ -279,9 +291,7 @@ void SqliteAuditOps::AfterCommit(bool committed) {
 Status SqliteAuditOps::MergeStep(int budget, bool* more) {
   *more = false;
   CRS_ASSIGN_OR_RETURN(Stmt * b, db_.Prepare(kBuildingRun));
-  CRS_ASSIGN_OR_RETURN(bool building, b->Step());
-  int64_t target = building ? b->Int(0) : 0;
-  b->Reset();
+  CRS_ASSIGN_OR_RETURN(auto building, FirstInt(b));
   if (!building) {
     bool started = false;
     CRS_RETURN_IF_ERROR(StartMerge(&started));
@@ -291,7 +301,7 @@ Status SqliteAuditOps::MergeStep(int budget, bool* more) {
     }
   } else {
     bool done = false;
-    CRS_RETURN_IF_ERROR(CopyMerged(target, budget, &done));
+    CRS_RETURN_IF_ERROR(CopyMerged(*building, budget, &done));
     *more = true;  // done or not: the sources' rows are still to delete
   }
   bool deleting = false;
@@ -307,29 +317,19 @@ Status SqliteAuditOps::StartMerge(bool* started) {
   CRS_ASSIGN_OR_RETURN(Stmt * f, db_.Prepare(kFullLevel));
   f->Bind(1, static_cast<int64_t>(kMaxLevel));
   f->Bind(2, static_cast<int64_t>(kFanIn));
-  CRS_ASSIGN_OR_RETURN(bool full, f->Step());
-  int64_t level = full ? f->Int(0) : 0;
-  f->Reset();
+  CRS_ASSIGN_OR_RETURN(auto full, FirstInt(f));
   if (!full) return Status::Ok();
+  int64_t level = *full;
   std::vector<int64_t> sources;
   int64_t first = INT64_MAX, last = 0;
-  {
-    CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kMergeSources));
-    s->Bind(1, level);
-    s->Bind(2, static_cast<int64_t>(kFanIn));
-    while (true) {
-      auto row = s->Step();
-      if (!row.ok()) {
-        s->Reset();
-        return row.status();
-      }
-      if (!*row) break;
-      sources.push_back(s->Int(0));
-      first = std::min(first, s->Int(1));
-      last = std::max(last, s->Int(2));
-    }
-    s->Reset();
-  }
+  CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kMergeSources));
+  s->Bind(1, level);
+  s->Bind(2, static_cast<int64_t>(kFanIn));
+  CRS_RETURN_IF_ERROR(EachRow(s, [&](const Stmt& row) {
+    sources.push_back(row.Int(0));
+    first = std::min(first, row.Int(1));
+    last = std::max(last, row.Int(2));
+  }));
   CRS_ASSIGN_OR_RETURN(int64_t target, NextRun());
   CRS_ASSIGN_OR_RETURN(Stmt * r, db_.Prepare(kInsertRun));
   r->Bind(1, target);
@@ -369,20 +369,10 @@ Status SqliteAuditOps::CopyMerged(int64_t target, int budget, bool* done) {
     l->Reset();
   }
   std::vector<Source> sources;
-  {
-    CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kSourcesOf));
-    s->Bind(1, target);
-    while (true) {
-      auto row = s->Step();
-      if (!row.ok()) {
-        s->Reset();
-        return row.status();
-      }
-      if (!*row) break;
-      sources.push_back({s->Int(0), {}, 0, false});
-    }
-    s->Reset();
-  }
+  CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kSourcesOf));
+  s->Bind(1, target);
+  CRS_RETURN_IF_ERROR(
+      EachRow(s, [&](const Stmt& row) { sources.push_back({row.Int(0), {}, 0, false}); }));
   // Reads the next slice of `src` after `after`.
   auto refill = [&](Source& src, const Entry& after) -> Status {
     src.rows.clear();
@@ -392,16 +382,9 @@ Status SqliteAuditOps::CopyMerged(int64_t target, int budget, bool* done) {
     q->Bind(2, after.patient);
     q->Bind(3, after.seq);
     q->Bind(4, static_cast<int64_t>(kSlice));
-    while (true) {
-      auto row = q->Step();
-      if (!row.ok()) {
-        q->Reset();
-        return row.status();
-      }
-      if (!*row) break;
-      src.rows.push_back({std::string(q->Text(0)), q->Int(1)});
-    }
-    q->Reset();
+    CRS_RETURN_IF_ERROR(EachRow(q, [&](const Stmt& row) {
+      src.rows.push_back({std::string(row.Text(0)), row.Int(1)});
+    }));
     src.exhausted = src.rows.size() < static_cast<size_t>(kSlice);
     return Status::Ok();
   };
@@ -444,10 +427,9 @@ Status SqliteAuditOps::CopyMerged(int64_t target, int budget, bool* done) {
 Status SqliteAuditOps::DeleteMerged(int budget, bool* more) {
   *more = false;
   CRS_ASSIGN_OR_RETURN(Stmt * d, db_.Prepare(kDeadRun));
-  CRS_ASSIGN_OR_RETURN(bool dead, d->Step());
-  int64_t run = dead ? d->Int(0) : 0;
-  d->Reset();
+  CRS_ASSIGN_OR_RETURN(auto dead, FirstInt(d));
   if (!dead) return Status::Ok();
+  int64_t run = *dead;
   *more = true;
   CRS_ASSIGN_OR_RETURN(Stmt * at, db_.Prepare(kRowAtOffset));
   at->Bind(1, run);
