@@ -151,6 +151,7 @@ Status SqliteAuditOps::Insert(int64_t seq, const AuditInput& in, std::string_vie
   CRS_RETURN_IF_ERROR(Done(ins));
   // The patient index rows wait in memory for the run (BeforeCommit).
   for (const std::string& patient : in.patients) kept_.push_back({patient, seq});
+  merge_debt_ += static_cast<int64_t>(in.patients.size()) * kMergeRowsPerEntry;
   last_seq_ = seq;
   if (!in.alert_org.empty()) {
     CRS_ASSIGN_OR_RETURN(Stmt * a, db_.Prepare(kInsertAlert));
@@ -263,7 +264,12 @@ Status SqliteAuditOps::BeforeCommit(bool force) {
   CRS_RETURN_IF_ERROR(db_.Exec("SAVEPOINT audit_index"));
   Status st = write_run ? WriteRun() : Status::Ok();
   bool more = false;
-  if (st.ok() && merge_work_) st = MergeStep(force ? kMergeStepForced : kMergeStep, &more);
+  if (st.ok() && merge_work_) {
+    int64_t budget = std::clamp<int64_t>(merge_debt_, force ? kMergeStepForced : kMergeStep,
+                                         kMergeStepMax);
+    st = MergeStep(static_cast<int>(budget), &more);
+    if (st.ok()) merge_debt_ = std::max<int64_t>(0, merge_debt_ - budget);
+  }
   if (!st.ok()) {
     (void)db_.Exec("ROLLBACK TO audit_index");
     writing_covered_ = 0;

@@ -37,10 +37,15 @@ class SqliteAuditOps final : public sql::AuditWriteOps {
   static constexpr size_t kRunEntries = 4096;
   static constexpr int kFanIn = 16;
   static constexpr int kMaxLevel = 3;
-  // Index rows merged (and as many deleted) per commit: under load, and
-  // forced (idle writer or query).
+  // Index rows merged (and as many deleted) per commit: at least this many
+  // under load, and forced (idle writer or query); more while entries
+  // arrive faster than that (a bulk import's records name 20,000 patients
+  // each), up to kMergeStepMax, so merging keeps pace with writing.
   static constexpr int kMergeStep = 1024;
   static constexpr int kMergeStepForced = 16384;
+  static constexpr int kMergeStepMax = 65536;
+  // Merge work each entry brings: a copy per level it climbs.
+  static constexpr int kMergeRowsPerEntry = kMaxLevel;
 
   // `db` is the writer connection and must outlive the ops. Not `owner`
   // (StoreOptions::audit_index_owner): runs hold only the entries of
@@ -82,6 +87,7 @@ class SqliteAuditOps final : public sql::AuditWriteOps {
   int64_t covered_ = 0;           // every record up to here is in a run (committed)
   int64_t writing_covered_ = 0;   // covered once the open transaction commits; 0: none
   bool merge_work_;               // a merge may be due (checked in MergeStep)
+  int64_t merge_debt_ = 0;        // merge rows owed for the entries written
 };
 
 // Reader-side queries (any connection). See Store for the contracts.
