@@ -94,6 +94,7 @@ Status GroupWriter::SyncAuditIndex() {
 
 void GroupWriter::AppendAudit(std::vector<AuditInput> records, std::function<void(Status)> done) {
   Status refused;
+  bool wake = true;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closing_) {
@@ -103,13 +104,20 @@ void GroupWriter::AppendAudit(std::vector<AuditInput> records, std::function<voi
     } else {
       audit_queued_ += records.size();
       audit_queue_.push_back({std::move(records), std::move(done)});
+      // A gathering writer needs waking only once the group is full.
+      wake = !gathering_ || audit_queued_ >= options_.audit_commit_group;
     }
   }
   if (!refused.ok()) {
     if (done) done(refused);
     return;
   }
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
+}
+
+bool GroupWriter::GatherAudit() const {
+  return options_.audit_commit_delay_us > 0 && !closing_ && queue_.empty() &&
+         audit_queued_ >= 2 && audit_queued_ < options_.audit_commit_group;
 }
 
 // Queues `pending` for the writer and waits until its group is durable.
@@ -143,6 +151,15 @@ void GroupWriter::Loop() {
         continue;
       }
       if (queue_.empty() && audit_queue_.empty()) return;  // closing and drained
+      if (GatherAudit()) {
+        // Reads of concurrent requests: let more of their records join
+        // this commit (StoreOptions::audit_commit_delay_us).
+        gathering_ = true;
+        cv_.wait_for(lock, std::chrono::microseconds(options_.audit_commit_delay_us), [this] {
+          return closing_ || !queue_.empty() || audit_queued_ >= options_.audit_commit_group;
+        });
+        gathering_ = false;
+      }
       while (!queue_.empty() && static_cast<int>(group.size()) < options_.max_group) {
         group.push_back(queue_.front());
         queue_.pop_front();

@@ -127,6 +127,9 @@ class GroupWriter {
 
   Result<CommitResult> Enqueue(Pending* pending);
   void Loop();
+  // Whether the writer, woken with mu_ held, should wait for more audit
+  // records before committing (StoreOptions::audit_commit_delay_us).
+  bool GatherAudit() const;
   void CommitGroup(const std::vector<Pending*>& group, std::vector<PendingAudit>& audit);
   static void Answer(std::vector<PendingAudit>& audit, const Status& status);
   Status AppendQueuedAudit(const std::vector<PendingAudit>& audit);
@@ -146,6 +149,7 @@ class GroupWriter {
   std::deque<PendingAudit> audit_queue_;  // GUARDED_BY(mu_)
   size_t audit_queued_ = 0;               // records in audit_queue_; GUARDED_BY(mu_)
   bool closing_ = false;                  // GUARDED_BY(mu_)
+  bool gathering_ = false;                // the writer waits for a fuller group; GUARDED_BY(mu_)
 };
 
 }  // namespace crs::store::sql
