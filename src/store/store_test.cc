@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <set>
 #include <thread>
@@ -437,6 +438,74 @@ TEST_P(StoreContractTest, ReindexRewritesDerivedRowsInPlace) {
   none.method = Method::kReindex;
   ASSERT_TRUE(CommitOne(none).ok());
   EXPECT_EQ(store_->Read("Observation", "absent").status().code(), Code::kNotFound);
+}
+
+// A relationship answer follows every committed write however often it was
+// asked before (the SQLite store caches the answers), and a batch that
+// fails leaves the answers as they were.
+TEST_P(StoreContractTest, RelationshipAnswersFollowEveryWrite) {
+  auto at = [](std::string version, std::vector<std::string> orgs) {
+    Write w = Put("Patient", "p1", version == "1" ? 0 : std::stoll(version) - 1,
+                  R"({"v":)" + version + "}");
+    auto f = std::make_shared<AccessFacts>();
+    f->patient = "p1";
+    f->relationship_orgs = std::move(orgs);
+    w.access = f;
+    return w;
+  };
+  auto related = [this](const char* org) {
+    auto r = store_->HasRelationship(org, "p1");
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() && *r;
+  };
+  EXPECT_FALSE(related("A"));
+  ASSERT_TRUE(CommitOne(at("1", {"A"})).ok());
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(related("A"));
+    EXPECT_FALSE(related("B"));
+  }
+  // Registered elsewhere.
+  ASSERT_TRUE(CommitOne(at("2", {"B"})).ok());
+  EXPECT_FALSE(related("A"));
+  EXPECT_TRUE(related("B"));
+  // A batch that fails (its second write is stale) changes nothing.
+  WriteBatch failing;
+  failing.writes.push_back(at("3", {"C"}));
+  failing.writes.push_back(Put("Patient", "p1", 7, R"({"v":9})"));
+  EXPECT_FALSE(store_->Commit(failing).ok());
+  EXPECT_FALSE(related("C"));
+  EXPECT_TRUE(related("B"));
+  // Unchanged by a write of another patient's resource.
+  Write other = Put("Patient", "p2", 0, R"({"v":1})");
+  ASSERT_TRUE(CommitOne(other).ok());
+  EXPECT_TRUE(related("B"));
+  // A delete drops the relationship.
+  Write gone = Put("Patient", "p1", 2, "");
+  gone.method = Method::kDelete;
+  ASSERT_TRUE(CommitOne(gone).ok());
+  EXPECT_FALSE(related("B"));
+  // Questions asked from many threads while the registration moves: once a
+  // commit returns, no thread gets the old answer.
+  ASSERT_TRUE(CommitOne(at("4", {"D"})).ok());
+  std::atomic<bool> moved{false}, stop{false}, wrong{false};
+  std::vector<std::thread> askers;
+  for (int t = 0; t < 4; ++t) {
+    askers.emplace_back([&] {
+      while (!stop) {
+        bool after = moved.load();
+        auto d = store_->HasRelationship("D", "p1");
+        if (after && d.ok() && *d) wrong = true;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(CommitOne(at("5", {"E"})).ok());
+  moved = true;
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  stop = true;
+  for (auto& t : askers) t.join();
+  EXPECT_FALSE(wrong);
+  EXPECT_TRUE(related("E"));
 }
 
 // The search-index rows a group writes are those of each resource's last

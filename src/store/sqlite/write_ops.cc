@@ -20,7 +20,10 @@ Status SqliteWriteOps::Control(std::string sql) {
 Status SqliteWriteOps::Commit() {
   // A failed flush leaves the transaction to the caller's Rollback.
   CRS_RETURN_IF_ERROR(index_.Flush());
-  return Control("COMMIT");
+  Status st = Control("COMMIT");
+  // A failed COMMIT is followed by Rollback(), which bumps.
+  if (st.ok()) EndRelChanges();
+  return st;
 }
 
 Status SqliteWriteOps::Savepoint(const char* name) {
@@ -159,7 +162,9 @@ Status SqliteWriteOps::SetFacts(int64_t rid, const AccessFacts& facts) {
 Status SqliteWriteOps::DeleteRelationships(int64_t rid) {
   CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare("DELETE FROM rel WHERE rid = ?1"));
   s->Bind(1, rid);
-  return Done(s);
+  CRS_RETURN_IF_ERROR(Done(s));
+  if (db_.Changes() > 0) rel_changed_ = true;
+  return Status::Ok();
 }
 
 Status SqliteWriteOps::InsertRelationship(const std::string& org, const std::string& patient,
@@ -169,7 +174,9 @@ Status SqliteWriteOps::InsertRelationship(const std::string& org, const std::str
   s->Bind(1, org);
   s->Bind(2, patient);
   s->Bind(3, rid);
-  return Done(s);
+  CRS_RETURN_IF_ERROR(Done(s));
+  if (db_.Changes() > 0) rel_changed_ = true;
+  return Status::Ok();
 }
 
 Status SqliteWriteOps::DeleteResource(int64_t rid) {

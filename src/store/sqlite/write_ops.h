@@ -4,6 +4,8 @@
 // Thread safety: owned by the writer thread; not shared.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 
 #include "store/sql/group_writer.h"
@@ -17,6 +19,11 @@ class SqliteWriteOps final : public sql::WriteOps {
   // `db` is the writer connection and must outlive the ops.
   explicit SqliteWriteOps(Db& db) : db_(db), index_(db) {}
 
+  // Bumped after every transaction that changed a `rel` row has ended
+  // (committed or not): readers cache relationship answers tagged with the
+  // value they read before their query (SqliteStore::HasRelationship).
+  const std::atomic<uint64_t>& rel_generation() const { return rel_generation_; }
+
   // Transaction control through cached prepared statements: every group
   // and every batch in it runs these, and sqlite3_exec would parse them
   // each time.
@@ -26,6 +33,7 @@ class SqliteWriteOps final : public sql::WriteOps {
   void Rollback() override {
     index_.Discard();
     (void)Control("ROLLBACK");
+    EndRelChanges();
   }
   Status Savepoint(const char* name) override;
   Status RollbackTo(const char* name) override;
@@ -53,12 +61,18 @@ class SqliteWriteOps final : public sql::WriteOps {
 
  private:
   Status Control(std::string sql);
+  void EndRelChanges() {
+    if (rel_changed_) rel_generation_.fetch_add(1, std::memory_order_release);
+    rel_changed_ = false;
+  }
   Result<int64_t> InsertVersion(int64_t rid, const std::string& type, int64_t version,
                                 int64_t last_updated_ms, Method method, const std::string* body);
   Status SetCurrent(int64_t rid, int64_t version, int64_t seq, bool deleted);
 
   Db& db_;
   IndexWriter index_;
+  bool rel_changed_ = false;  // a rel row changed in the open transaction
+  std::atomic<uint64_t> rel_generation_{0};
 };
 
 }  // namespace crs::store::sqlite
