@@ -17,8 +17,17 @@ constexpr const char* kLastCheckpoint =
     "SELECT seq FROM audit_checkpoint ORDER BY seq DESC LIMIT 1";
 constexpr const char* kInsert = "INSERT INTO audit (seq, time, record, hash) VALUES (?1, ?2, ?3, ?4)";
 // The patient index's runs (SqliteAuditOps).
-constexpr const char* kInsertRunRow =
-    "INSERT OR IGNORE INTO audit_pidx (run, patient, seq) VALUES (?1, ?2, ?3)";
+// A run's rows go in with statements of 64, 16, 4 or 1 rows (one statement
+// step per row cost more than the B-tree insert itself).
+const std::string& InsertRunRowsSql(size_t rows) {
+  auto build = [](int tuples) {
+    std::string s = "INSERT OR IGNORE INTO audit_pidx (run, patient, seq) VALUES (?, ?, ?)";
+    for (int i = 1; i < tuples; ++i) s += ", (?, ?, ?)";
+    return s;
+  };
+  static const std::string sql[] = {build(1), build(4), build(16), build(64)};
+  return sql[rows >= 64 ? 3 : rows >= 16 ? 2 : rows >= 4 ? 1 : 0];
+}
 constexpr const char* kNextRun = "SELECT coalesce(max(run), 0) + 1 FROM audit_run";
 constexpr const char* kInsertRun =
     "INSERT INTO audit_run (run, level, state, first_seq, last_seq) VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -231,13 +240,7 @@ Status SqliteAuditOps::WriteRun() {
       return a->patient != b->patient ? a->patient < b->patient : a->seq < b->seq;
     });
     CRS_ASSIGN_OR_RETURN(int64_t run, NextRun());
-    for (const Entry* e : sorted) {
-      CRS_ASSIGN_OR_RETURN(Stmt * ins, db_.Prepare(kInsertRunRow));
-      ins->Bind(1, run);
-      ins->Bind(2, e->patient);
-      ins->Bind(3, e->seq);
-      CRS_RETURN_IF_ERROR(Done(ins));
-    }
+    CRS_RETURN_IF_ERROR(InsertRunRows(run, sorted));
     CRS_ASSIGN_OR_RETURN(Stmt * r, db_.Prepare(kInsertRun));
     r->Bind(1, run);
     r->Bind(2, int64_t{0});
@@ -252,6 +255,23 @@ Status SqliteAuditOps::WriteRun() {
   writing_covered_ = std::max(covered_, last_seq_);
   c->Bind(1, writing_covered_);
   CRS_RETURN_IF_ERROR(Done(c));
+  return Status::Ok();
+}
+
+Status SqliteAuditOps::InsertRunRows(int64_t run, const std::vector<const Entry*>& rows) {
+  size_t i = 0;
+  while (i < rows.size()) {
+    size_t left = rows.size() - i;
+    size_t n = left >= 64 ? 64 : left >= 16 ? 16 : left >= 4 ? 4 : 1;
+    CRS_ASSIGN_OR_RETURN(Stmt * ins, db_.Prepare(InsertRunRowsSql(n).c_str()));
+    int arg = 1;
+    for (size_t k = 0; k < n; ++k, ++i) {
+      ins->Bind(arg++, run);
+      ins->Bind(arg++, rows[i]->patient);
+      ins->Bind(arg++, rows[i]->seq);
+    }
+    CRS_RETURN_IF_ERROR(Done(ins));
+  }
   return Status::Ok();
 }
 
@@ -359,7 +379,10 @@ Status SqliteAuditOps::StartMerge(bool* started) {
 // slice at a time); when the sources are exhausted the target goes live and
 // the sources are marked for deletion in the same transaction.
 Status SqliteAuditOps::CopyMerged(int64_t target, int budget, bool* done) {
-  constexpr int kSlice = 256;
+  // Sources are read a slice at a time; the rows a step copies come about
+  // evenly from each (patients are spread over every run), so a slice of
+  // its share keeps the rows read close to the rows copied.
+  const int slice = std::clamp(budget / kFanIn + 16, 32, 4096);
   struct Source {
     int64_t run = 0;
     std::vector<Entry> rows;
@@ -387,17 +410,19 @@ Status SqliteAuditOps::CopyMerged(int64_t target, int budget, bool* done) {
     q->Bind(1, src.run);
     q->Bind(2, after.patient);
     q->Bind(3, after.seq);
-    q->Bind(4, static_cast<int64_t>(kSlice));
+    q->Bind(4, static_cast<int64_t>(slice));
     CRS_RETURN_IF_ERROR(EachRow(q, [&](const Stmt& row) {
       src.rows.push_back({std::string(row.Text(0)), row.Int(1)});
     }));
-    src.exhausted = src.rows.size() < static_cast<size_t>(kSlice);
+    src.exhausted = src.rows.size() < static_cast<size_t>(slice);
     return Status::Ok();
   };
   for (Source& src : sources) CRS_RETURN_IF_ERROR(refill(src, cursor));
   auto less = [](const Entry& a, const Entry& b) {
     return a.patient != b.patient ? a.patient < b.patient : a.seq < b.seq;
   };
+  std::vector<Entry> merged;
+  merged.reserve(static_cast<size_t>(budget));
   int copied = 0;
   while (copied < budget) {
     Source* best = nullptr;
@@ -408,17 +433,16 @@ Status SqliteAuditOps::CopyMerged(int64_t target, int budget, bool* done) {
       }
     }
     if (best == nullptr) break;  // every source is exhausted
-    Entry e = std::move(best->rows[best->next++]);
-    CRS_ASSIGN_OR_RETURN(Stmt * ins, db_.Prepare(kInsertRunRow));
-    ins->Bind(1, target);
-    ins->Bind(2, e.patient);
-    ins->Bind(3, e.seq);
-    CRS_RETURN_IF_ERROR(Done(ins));
+    merged.push_back(std::move(best->rows[best->next++]));
     ++copied;
     if (best->next == best->rows.size() && !best->exhausted) {
-      CRS_RETURN_IF_ERROR(refill(*best, e));
+      CRS_RETURN_IF_ERROR(refill(*best, merged.back()));
     }
   }
+  std::vector<const Entry*> rows;
+  rows.reserve(merged.size());
+  for (const Entry& e : merged) rows.push_back(&e);
+  CRS_RETURN_IF_ERROR(InsertRunRows(target, rows));
   *done = std::all_of(sources.begin(), sources.end(), [](const Source& src) {
     return src.exhausted && src.next == src.rows.size();
   });

@@ -73,6 +73,8 @@ class SqliteAuditOps final : public sql::AuditWriteOps {
     int64_t seq = 0;
   };
   Status WriteRun();
+  // Inserts `rows` (in key order) into run `run`.
+  Status InsertRunRows(int64_t run, const std::vector<const Entry*>& rows);
   // One bounded step of merging and of deleting merged runs; *more: work is left.
   Status MergeStep(int budget, bool* more);
   Status StartMerge(bool* started);
