@@ -405,9 +405,10 @@ struct StoreOptions {
   int64_t audit_checkpoint_records = 100000;
   // Commit delay for audit records (the analogue of PostgreSQL's
   // commit_delay): when the writer wakes to records of concurrent requests
-  // (at least two queued, no write batch among them), it waits up to this
-  // long for audit_commit_group of them, so that one commit and one fsync
-  // serve many reads. A lone request is never delayed. 0: off.
+  // (at least two queued, no write batch among them), it waits while more
+  // keep arriving, at most this long and for at most audit_commit_group of
+  // them, so that one commit and one fsync serve many reads
+  // (docs/storage.md, "Write path"). A lone request is never delayed. 0: off.
   int64_t audit_commit_delay_us = 1000;
   size_t audit_commit_group = 64;
   // Clock for checkpoint times and intervals (ms since the epoch); unset: system clock.

@@ -104,8 +104,8 @@ void GroupWriter::AppendAudit(std::vector<AuditInput> records, std::function<voi
     } else {
       audit_queued_ += records.size();
       audit_queue_.push_back({std::move(records), std::move(done)});
-      // A gathering writer needs waking only once the group is full.
-      wake = !gathering_ || audit_queued_ >= options_.audit_commit_group;
+      // A gathering writer needs waking only once its target is reached.
+      wake = gather_target_ == 0 || audit_queued_ >= gather_target_;
     }
   }
   if (!refused.ok()) {
@@ -118,6 +118,30 @@ void GroupWriter::AppendAudit(std::vector<AuditInput> records, std::function<voi
 bool GroupWriter::GatherAudit() const {
   return options_.audit_commit_delay_us > 0 && !closing_ && queue_.empty() &&
          audit_queued_ >= 2 && audit_queued_ < options_.audit_commit_group;
+}
+
+// Waits for more audit records while they keep coming: up to twice the last
+// audit group (so groups grow while requests keep arriving), checking every
+// kGatherSlice that some arrived, for at most audit_commit_delay_us in all.
+// When the requests in flight have all queued their records, the next slice
+// brings none and the group commits: few concurrent clients lose at most
+// one slice, many gain a commit shared by up to audit_commit_group reads.
+void GroupWriter::GatherAuditLocked(std::unique_lock<std::mutex>& lock) {
+  constexpr auto kGatherSlice = std::chrono::microseconds(100);
+  const size_t target = std::min(options_.audit_commit_group,
+                                 std::max<size_t>(2, 2 * last_audit_group_));
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::microseconds(options_.audit_commit_delay_us);
+  gather_target_ = target;
+  auto reached = [&] { return closing_ || !queue_.empty() || audit_queued_ >= target; };
+  while (!reached()) {
+    size_t before = audit_queued_;
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) break;
+    cv_.wait_until(lock, std::min(deadline, now + kGatherSlice), reached);
+    if (audit_queued_ == before) break;  // none came within the slice
+  }
+  gather_target_ = 0;
 }
 
 // Queues `pending` for the writer and waits until its group is durable.
@@ -151,15 +175,7 @@ void GroupWriter::Loop() {
         continue;
       }
       if (queue_.empty() && audit_queue_.empty()) return;  // closing and drained
-      if (GatherAudit()) {
-        // Reads of concurrent requests: let more of their records join
-        // this commit (StoreOptions::audit_commit_delay_us).
-        gathering_ = true;
-        cv_.wait_for(lock, std::chrono::microseconds(options_.audit_commit_delay_us), [this] {
-          return closing_ || !queue_.empty() || audit_queued_ >= options_.audit_commit_group;
-        });
-        gathering_ = false;
-      }
+      if (GatherAudit()) GatherAuditLocked(lock);
       while (!queue_.empty() && static_cast<int>(group.size()) < options_.max_group) {
         group.push_back(queue_.front());
         queue_.pop_front();
@@ -171,6 +187,7 @@ void GroupWriter::Loop() {
         audit_queue_.pop_front();
       }
       audit_queued_ -= taken;
+      if (group.empty()) last_audit_group_ = taken;
     }
     CommitGroup(group, audit);
     group.clear();

@@ -130,6 +130,7 @@ class GroupWriter {
   // Whether the writer, woken with mu_ held, should wait for more audit
   // records before committing (StoreOptions::audit_commit_delay_us).
   bool GatherAudit() const;
+  void GatherAuditLocked(std::unique_lock<std::mutex>& lock);
   void CommitGroup(const std::vector<Pending*>& group, std::vector<PendingAudit>& audit);
   static void Answer(std::vector<PendingAudit>& audit, const Status& status);
   Status AppendQueuedAudit(const std::vector<PendingAudit>& audit);
@@ -149,7 +150,10 @@ class GroupWriter {
   std::deque<PendingAudit> audit_queue_;  // GUARDED_BY(mu_)
   size_t audit_queued_ = 0;               // records in audit_queue_; GUARDED_BY(mu_)
   bool closing_ = false;                  // GUARDED_BY(mu_)
-  bool gathering_ = false;                // the writer waits for a fuller group; GUARDED_BY(mu_)
+  // While the writer gathers audit records: how many it waits for (0: it
+  // does not gather, every record wakes it). GUARDED_BY(mu_)
+  size_t gather_target_ = 0;
+  size_t last_audit_group_ = 0;  // records of the last audit-only group; GUARDED_BY(mu_)
 };
 
 }  // namespace crs::store::sql
