@@ -6,6 +6,7 @@
 
 #include "store/audit_chain.h"
 #include "store/sql/audit_query.h"
+#include "store/sqlite/chunked_insert.h"
 #include "store/sqlite/db.h"
 #include "store/sqlite/search_sql.h"
 
@@ -17,17 +18,6 @@ constexpr const char* kLastCheckpoint =
     "SELECT seq FROM audit_checkpoint ORDER BY seq DESC LIMIT 1";
 constexpr const char* kInsert = "INSERT INTO audit (seq, time, record, hash) VALUES (?1, ?2, ?3, ?4)";
 // The patient index's runs (SqliteAuditOps).
-// A run's rows go in with statements of 64, 16, 4 or 1 rows (one statement
-// step per row cost more than the B-tree insert itself).
-const std::string& InsertRunRowsSql(size_t rows) {
-  auto build = [](int tuples) {
-    std::string s = "INSERT OR IGNORE INTO audit_pidx (run, patient, seq) VALUES (?, ?, ?)";
-    for (int i = 1; i < tuples; ++i) s += ", (?, ?, ?)";
-    return s;
-  };
-  static const std::string sql[] = {build(1), build(4), build(16), build(64)};
-  return sql[rows >= 64 ? 3 : rows >= 16 ? 2 : rows >= 4 ? 1 : 0];
-}
 constexpr const char* kNextRun = "SELECT coalesce(max(run), 0) + 1 FROM audit_run";
 constexpr const char* kInsertRun =
     "INSERT INTO audit_run (run, level, state, first_seq, last_seq) VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -259,20 +249,12 @@ Status SqliteAuditOps::WriteRun() {
 }
 
 Status SqliteAuditOps::InsertRunRows(int64_t run, const std::vector<const Entry*>& rows) {
-  size_t i = 0;
-  while (i < rows.size()) {
-    size_t left = rows.size() - i;
-    size_t n = left >= 64 ? 64 : left >= 16 ? 16 : left >= 4 ? 4 : 1;
-    CRS_ASSIGN_OR_RETURN(Stmt * ins, db_.Prepare(InsertRunRowsSql(n).c_str()));
-    int arg = 1;
-    for (size_t k = 0; k < n; ++k, ++i) {
-      ins->Bind(arg++, run);
-      ins->Bind(arg++, rows[i]->patient);
-      ins->Bind(arg++, rows[i]->seq);
-    }
-    CRS_RETURN_IF_ERROR(Done(ins));
-  }
-  return Status::Ok();
+  static const ChunkedInsert kRunRows("audit_pidx (run, patient, seq)", 3);
+  return kRunRows.Run(db_, rows, [run](Stmt* s, int at, const Entry* e) {
+    s->Bind(at, run);
+    s->Bind(at + 1, e->patient);
+    s->Bind(at + 2, e->seq);
+  });
 }
 
 Status SqliteAuditOps::BeforeCommit(bool force) {
