@@ -515,6 +515,23 @@ TEST_F(IdentityTest, CacheServesSamePrincipalUntilExp) {
   EXPECT_EQ(fourth.status().message(), "token expired");
 }
 
+TEST_F(IdentityTest, CacheServesOnlyTheExactTokenItVerified) {
+  std::string token = MintToken(*node_, Clinician(), kNow).value();
+  ASSERT_TRUE(Auth(token).ok());
+  ASSERT_EQ(auth_->CachedTokens(), 1u);
+  // The cached token with one byte changed anywhere, a prefix of it, and
+  // it with bytes appended: each is verified afresh and refused.
+  for (size_t at : {size_t{0}, token.find('.') + 3, token.size() - 2}) {
+    std::string other = token;
+    other[at] = other[at] == 'A' ? 'B' : 'A';
+    EXPECT_FALSE(Auth(other).ok()) << "byte " << at;
+  }
+  EXPECT_FALSE(Auth(token.substr(0, token.size() - 1)).ok());
+  EXPECT_FALSE(Auth(token + "AA").ok());
+  EXPECT_EQ(auth_->CachedTokens(), 1u);
+  EXPECT_TRUE(Auth(token).ok());
+}
+
 TEST_F(IdentityTest, CacheIsBounded) {
   AuthOptions options;
   options.cache_entries = 16;

@@ -365,12 +365,9 @@ Result<std::shared_ptr<const Principal>> Authenticator::Authenticate(
     std::string_view authorization) const {
   CRS_ASSIGN_OR_RETURN(std::string_view token, BearerToken(authorization));
   int64_t now_ms = impl_->clock->NowMs();
-  std::optional<crypto::Sha256Digest> digest = crypto::Sha256(token);
-  if (digest) {
-    if (std::shared_ptr<const Principal> hit = impl_->cache.Find(*digest, now_ms)) return hit;
-  }
+  if (std::shared_ptr<const Principal> hit = impl_->cache.Find(token, now_ms)) return hit;
   CRS_ASSIGN_OR_RETURN(std::shared_ptr<const Principal> principal, impl_->Verify(token, now_ms));
-  if (digest && now_ms < principal->expires_ms) impl_->cache.Insert(*digest, principal);
+  if (now_ms < principal->expires_ms) impl_->cache.Insert(token, principal);
   return principal;
 }
 

@@ -1,6 +1,7 @@
 #include "audit/record.h"
 
 #include <boost/json.hpp>
+#include <charconv>
 
 #include "core/time.h"
 
@@ -31,6 +32,19 @@ void AppendString(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
   for (size_t i = 0; i < s.size();) {
+    // Runs of printable ASCII other than '"' and '\\' (nearly every field)
+    // are copied whole.
+    size_t run = i;
+    while (run < s.size()) {
+      unsigned char r = static_cast<unsigned char>(s[run]);
+      if (r < 0x20 || r >= 0x80 || r == '"' || r == '\\') break;
+      ++run;
+    }
+    if (run > i) {
+      out.append(s.data() + i, run - i);
+      i = run;
+      continue;
+    }
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c == '"' || c == '\\') {
       out.push_back('\\');
@@ -40,9 +54,6 @@ void AppendString(std::string& out, std::string_view s) {
       out += "\\u00";
       out.push_back(kHex[c >> 4]);
       out.push_back(kHex[c & 15]);
-      ++i;
-    } else if (c < 0x80) {
-      out.push_back(static_cast<char>(c));
       ++i;
     } else if (size_t n = Utf8Length(s, i); n > 0) {
       out.append(s.substr(i, n));
@@ -57,7 +68,10 @@ void AppendString(std::string& out, std::string_view s) {
 
 class Writer {
  public:
-  Writer() { out_ = "{\"v\":1"; }
+  Writer() {
+    out_.reserve(512);  // a read's record is 300-400 bytes
+    out_ = "{\"v\":1";
+  }
   void Str(std::string_view key, std::string_view v) {
     if (v.empty()) return;
     Key(key);
@@ -71,7 +85,9 @@ class Writer {
   void Int(std::string_view key, int64_t v) {
     if (v == 0) return;
     Key(key);
-    out_ += std::to_string(v);
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, end);
   }
   void List(std::string_view key, const std::vector<std::string>& v) {
     if (v.empty()) return;
