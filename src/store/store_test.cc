@@ -11,12 +11,17 @@
 #include <thread>
 
 #include <boost/json.hpp>
+#include <zstd.h>
 
 #include "fhir/index/extract.h"
 #include "fhir/index/index_entries.h"
 #include "store/body_codec.h"
 #include "store/search_query.h"
 #include "support/test_postgres.h"
+
+// The embedded compression dictionary (store/body_codec.cc).
+extern "C" const char crs_body_dictionary[];
+extern "C" const unsigned long crs_body_dictionary_size;
 
 namespace crs::store {
 namespace {
@@ -687,6 +692,46 @@ TEST(BodyCodecTest, RoundTripsAndRejectsCorruption) {
   packed[packed.size() / 2] ^= 0x55;
   auto bad = DecompressBody(packed);
   EXPECT_TRUE(!bad.ok() || *bad != body);
+}
+
+TEST(BodyCodecTest, CompressesWithTheBuiltInDictionaryAndReadsBodiesWithoutIt) {
+  EXPECT_EQ(BodyDictionaryId(), 0x43525301u);
+  const std::string body =
+      R"({"resourceType":"Patient","id":"9990000018","meta":{"versionId":"2",)"
+      R"("lastUpdated":"2026-11-21T17:12:10.208Z"},"identifier":[{"system":)"
+      R"("https://fhir.nhs.uk/Id/nhs-number","value":"9990000018"}],"active":true,)"
+      R"("name":[{"use":"official","family":"Brown","given":["Oliver","Jack"]}],)"
+      R"("telecom":[{"system":"phone","value":"0113 496 0000","use":"home"}],)"
+      R"("gender":"male","birthDate":"1987-04-12","address":[{"use":"home",)"
+      R"("line":["12 Park Road"],"city":"Leeds","postalCode":"LS1 4AB"}],)"
+      R"("generalPractitioner":[{"reference":"Organization/Y12345"}]})";
+  std::string packed = CompressBody(body, 3);
+  EXPECT_EQ(ZSTD_getDictID_fromFrame(packed.data(), packed.size()), BodyDictionaryId());
+  // What the dictionary is for: a small resource shares most of its bytes
+  // with every other one.
+  std::string plain(ZSTD_compressBound(body.size()), '\0');
+  plain.resize(ZSTD_compress(plain.data(), plain.size(), body.data(), body.size(), 3));
+  EXPECT_LT(packed.size() * 10, plain.size() * 6) << packed.size() << " vs " << plain.size();
+  auto back = DecompressBody(packed);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, body);
+  // Bodies stored before the dictionary (frames without one) still read.
+  auto old = DecompressBody(plain);
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(*old, body);
+  // A frame naming another dictionary is refused, not decoded wrongly.
+  std::string other(crs_body_dictionary, crs_body_dictionary_size);
+  other[4] ^= 0x01;  // the dictionary id, bytes 4-7 of its header
+  ZSTD_CDict* cdict = ZSTD_createCDict(other.data(), other.size(), 3);
+  ASSERT_NE(cdict, nullptr);
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  std::string foreign(ZSTD_compressBound(body.size()), '\0');
+  foreign.resize(ZSTD_compress_usingCDict(cctx, foreign.data(), foreign.size(), body.data(),
+                                          body.size(), cdict));
+  ZSTD_freeCCtx(cctx);
+  ZSTD_freeCDict(cdict);
+  EXPECT_NE(ZSTD_getDictID_fromFrame(foreign.data(), foreign.size()), 0u);
+  EXPECT_FALSE(DecompressBody(foreign).ok());
 }
 
 TEST(OpenStoreTest, RejectsUnknownSchemes) {

@@ -9,7 +9,7 @@
 
 namespace crs::store::postgres {
 
-inline constexpr int kSchemaVersion = 7;
+inline constexpr int kSchemaVersion = 8;
 
 // Advisory lock keys: migrations, and the writer (one group transaction at
 // a time across every process sharing the database, so that seq order is
@@ -217,6 +217,12 @@ DELETE FROM ix_token WHERE pid IN (SELECT pid FROM sp WHERE type = 'Patient' AND
                  AND c.type_system = ix_token.type_system AND c.type_code = ix_token.type_code
                  AND c.pid IN (SELECT pid FROM sp WHERE type = 'Patient'
                                  AND code IN ('email', 'phone')));
+)sql",
+    // 8: bodies compressed with the built-in zstd dictionary, as SQLite's
+    // version 10 (store/body_codec.h): only the version changes, so that
+    // binaries that cannot read dictionary frames refuse the database.
+    R"sql(
+SELECT 1;
 )sql",
 };
 
