@@ -5,9 +5,11 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -607,6 +609,89 @@ TEST(SqliteAuditOpsTest, KeptEntriesFollowTheTransactions) {
     ASSERT_TRUE(ops.Commit().ok());
     ops.AfterCommit(true);
     EXPECT_EQ(rows(), (std::vector<std::string>{"pa1", "pd2"}));
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// A merge in small steps, each continuing where the last committed one
+// stopped reading: a step whose transaction is rolled back is redone from
+// the runs, and the merged run ends with every entry exactly once, in order.
+TEST(SqliteAuditOpsTest, MergeStepsResumeAfterARolledBackStep) {
+  char tmpl[] = "/tmp/crs-audit-merge-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  {
+    auto db = sqlite::Db::Open(dir + "/a.db", /*create=*/true);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_TRUE((*db)->Exec(sqlite::kAuditSchema).ok());
+    for (const char* m : sqlite::kAuditMigrations) ASSERT_TRUE((*db)->Exec(m).ok());
+    sqlite::SqliteAuditOps ops(**db, /*owner=*/true);
+    ASSERT_TRUE(ops.Recover().ok());
+    auto one = [&](const std::string& sql) {
+      auto s = (*db)->PrepareDynamic(sql);
+      EXPECT_TRUE(s.ok());
+      if (!s.ok() || !*(*s)->Step()) return std::string();
+      std::string v((*s)->Text(0));
+      (*s)->Reset();
+      return v;
+    };
+    // kFanIn forced runs of 100 entries (patients spread over every run):
+    // the last one starts a merge, and the forced steps leave no debt, so
+    // the steps below copy kMergeStep rows each.
+    constexpr int kPerRun = 100;
+    const int runs = sqlite::SqliteAuditOps::kFanIn;
+    int64_t seq = 0;
+    std::vector<std::string> expected;
+    for (int r = 0; r < runs; ++r) {
+      ASSERT_TRUE(ops.Begin().ok());
+      for (int i = 0; i < kPerRun; ++i) {
+        AuditInput in;
+        in.record = "{}";
+        char patient[16];
+        std::snprintf(patient, sizeof patient, "p%03d", (i * 7 + r) % 97);
+        in.patients = {patient};
+        ++seq;
+        ASSERT_TRUE(ops.Insert(seq, in, "h").ok());
+        expected.push_back(std::string(patient) + ":" + std::to_string(seq));
+      }
+      ASSERT_TRUE(ops.BeforeCommit(/*force=*/true).ok());
+      ASSERT_TRUE(ops.Commit().ok());
+      ops.AfterCommit(true);
+    }
+    ASSERT_EQ(one("SELECT count(*) FROM audit_run WHERE state = 0 AND level = 1"), "1");
+    auto step = [&](bool commit) {
+      ASSERT_TRUE(ops.Begin().ok());
+      ASSERT_TRUE(ops.BeforeCommit(/*force=*/false).ok());
+      if (commit) {
+        ASSERT_TRUE(ops.Commit().ok());
+      } else {
+        ops.Rollback();
+      }
+      ops.AfterCommit(commit);
+    };
+    const std::string target_rows =
+        "SELECT count(*) FROM audit_pidx WHERE run = (SELECT run FROM audit_run WHERE level = 1)";
+    step(true);
+    EXPECT_EQ(one(target_rows), std::to_string(sqlite::SqliteAuditOps::kMergeStep));
+    step(false);  // its copies are undone with it
+    EXPECT_EQ(one(target_rows), std::to_string(sqlite::SqliteAuditOps::kMergeStep));
+    for (int i = 0; i < 100 && one("SELECT count(*) FROM audit_run WHERE state <> 1") != "0"; ++i) {
+      step(i % 3 != 1);  // every third step fails too
+    }
+    ASSERT_EQ(one("SELECT count(*) FROM audit_run WHERE state <> 1"), "0");
+    std::sort(expected.begin(), expected.end(), [](const std::string& a, const std::string& b) {
+      size_t ca = a.find(':'), cb = b.find(':');
+      if (a.compare(0, ca, b, 0, cb) != 0) return a.compare(0, ca, b, 0, cb) < 0;
+      return std::stoll(a.substr(ca + 1)) < std::stoll(b.substr(cb + 1));
+    });
+    std::vector<std::string> merged;
+    auto s = (*db)->Prepare(
+        "SELECT patient || ':' || seq FROM audit_pidx WHERE run = "
+        "(SELECT run FROM audit_run WHERE level = 1) ORDER BY patient, seq");
+    ASSERT_TRUE(s.ok());
+    while (*(*s)->Step()) merged.emplace_back((*s)->Text(0));
+    (*s)->Reset();
+    EXPECT_EQ(merged, expected);
+    EXPECT_EQ(one("SELECT count(*) FROM audit_pidx"), std::to_string(runs * kPerRun));
   }
   std::filesystem::remove_all(dir);
 }

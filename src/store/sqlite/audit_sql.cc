@@ -275,6 +275,8 @@ Status SqliteAuditOps::BeforeCommit(bool force) {
   if (!st.ok()) {
     (void)db_.Exec("ROLLBACK TO audit_index");
     writing_covered_ = 0;
+    pending_target_ = 0;  // the step's copies are undone
+    pending_sources_.clear();
     merge_work_ = owner_;
   } else {
     merge_work_ = more && owner_;
@@ -284,6 +286,10 @@ Status SqliteAuditOps::BeforeCommit(bool force) {
 }
 
 void SqliteAuditOps::AfterCommit(bool committed) {
+  read_target_ = committed ? pending_target_ : 0;
+  read_sources_ = committed ? std::move(pending_sources_) : std::vector<Source>();
+  pending_target_ = 0;
+  pending_sources_.clear();
   if (committed && writing_covered_ > 0) {
     // Everything kept up to the run's last record is in it now.
     int64_t upto = writing_covered_;
@@ -358,32 +364,13 @@ Status SqliteAuditOps::StartMerge(bool* started) {
 
 // Copies up to `budget` rows of the sources of `target` into it, in key
 // order after the last row it holds (a k-way merge, each source read a
-// slice at a time); when the sources are exhausted the target goes live and
-// the sources are marked for deletion in the same transaction.
+// slice at a time, from where the last committed step stopped); when the
+// sources are exhausted the target goes live and the sources are marked for
+// deletion in the same transaction.
 Status SqliteAuditOps::CopyMerged(int64_t target, int budget, bool* done) {
-  // Sources are read a slice at a time; the rows a step copies come about
-  // evenly from each (patients are spread over every run), so a slice of
-  // its share keeps the rows read close to the rows copied.
-  const int slice = std::clamp(budget / kFanIn + 16, 32, 4096);
-  struct Source {
-    int64_t run = 0;
-    std::vector<Entry> rows;
-    size_t next = 0;
-    bool exhausted = false;
-  };
-  Entry cursor{"", INT64_MIN};
-  {
-    CRS_ASSIGN_OR_RETURN(Stmt * l, db_.Prepare(kLastRowOf));
-    l->Bind(1, target);
-    CRS_ASSIGN_OR_RETURN(bool row, l->Step());
-    if (row) cursor = {std::string(l->Text(0)), l->Int(1)};
-    l->Reset();
-  }
+  const int slice = std::clamp(budget / kFanIn + 16, kMergeSlice, 4096);
   std::vector<Source> sources;
-  CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kSourcesOf));
-  s->Bind(1, target);
-  CRS_RETURN_IF_ERROR(
-      EachRow(s, [&](const Stmt& row) { sources.push_back({row.Int(0), {}, 0, false}); }));
+  Entry cursor{"", INT64_MIN};
   // Reads the next slice of `src` after `after`.
   auto refill = [&](Source& src, const Entry& after) -> Status {
     src.rows.clear();
@@ -399,7 +386,22 @@ Status SqliteAuditOps::CopyMerged(int64_t target, int budget, bool* done) {
     src.exhausted = src.rows.size() < static_cast<size_t>(slice);
     return Status::Ok();
   };
-  for (Source& src : sources) CRS_RETURN_IF_ERROR(refill(src, cursor));
+  if (read_target_ == target) {
+    sources = std::move(read_sources_);  // where the last committed step stopped
+  } else {
+    CRS_ASSIGN_OR_RETURN(Stmt * l, db_.Prepare(kLastRowOf));
+    l->Bind(1, target);
+    CRS_ASSIGN_OR_RETURN(bool row, l->Step());
+    if (row) cursor = {std::string(l->Text(0)), l->Int(1)};
+    l->Reset();
+    CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kSourcesOf));
+    s->Bind(1, target);
+    CRS_RETURN_IF_ERROR(
+        EachRow(s, [&](const Stmt& row) { sources.push_back({row.Int(0), {}, 0, false}); }));
+    for (Source& src : sources) CRS_RETURN_IF_ERROR(refill(src, cursor));
+  }
+  read_target_ = 0;
+  read_sources_.clear();
   auto less = [](const Entry& a, const Entry& b) {
     return a.patient != b.patient ? a.patient < b.patient : a.seq < b.seq;
   };
@@ -428,7 +430,13 @@ Status SqliteAuditOps::CopyMerged(int64_t target, int budget, bool* done) {
   *done = std::all_of(sources.begin(), sources.end(), [](const Source& src) {
     return src.exhausted && src.next == src.rows.size();
   });
-  if (!*done) return Status::Ok();
+  if (!*done) {
+    pending_target_ = target;  // kept if this transaction commits
+    pending_sources_ = std::move(sources);
+    return Status::Ok();
+  }
+  pending_target_ = 0;
+  pending_sources_.clear();
   CRS_ASSIGN_OR_RETURN(Stmt * fin, db_.Prepare(kFinishMerge));
   fin->Bind(1, target);
   return Done(fin);

@@ -40,8 +40,13 @@ class SqliteAuditOps final : public sql::AuditWriteOps {
   // Index rows merged (and as many deleted) per commit: at least this many
   // under load, and forced (idle writer or query); more while entries
   // arrive faster than that (a bulk import's records name 20,000 patients
-  // each), up to kMergeStepMax, so merging keeps pace with writing.
-  static constexpr int kMergeStep = 1024;
+  // each), up to kMergeStepMax, so merging keeps pace with writing. Small,
+  // because a group that merges makes every reader in it wait; a step
+  // continues where the last one stopped reading (read_sources_), so small
+  // steps read no more than large ones.
+  static constexpr int kMergeStep = 256;
+  // Rows read from a merge source at a time (more for a larger step).
+  static constexpr int kMergeSlice = 256;
   static constexpr int kMergeStepForced = 16384;
   static constexpr int kMergeStepMax = 65536;
   // Merge work each entry brings: a copy per level it climbs.
@@ -72,6 +77,13 @@ class SqliteAuditOps final : public sql::AuditWriteOps {
     std::string patient;
     int64_t seq = 0;
   };
+  // A merge source's rows read but not yet copied (CopyMerged).
+  struct Source {
+    int64_t run = 0;
+    std::vector<Entry> rows;
+    size_t next = 0;
+    bool exhausted = false;
+  };
   Status WriteRun();
   // Inserts `rows` (in key order) into run `run`.
   Status InsertRunRows(int64_t run, const std::vector<const Entry*>& rows);
@@ -90,6 +102,15 @@ class SqliteAuditOps final : public sql::AuditWriteOps {
   int64_t writing_covered_ = 0;   // covered once the open transaction commits; 0: none
   bool merge_work_;               // a merge may be due (checked in MergeStep)
   int64_t merge_debt_ = 0;        // merge rows owed for the entries written
+  // Where the merge into run `read_target_` stands after the last committed
+  // step: each source's rows read past the target's last row, so the next
+  // step reads no row twice. 0: not known (read afresh from the runs). The
+  // open transaction's step leaves its position in pending_*; AfterCommit
+  // keeps it if the transaction committed.
+  int64_t read_target_ = 0;
+  std::vector<Source> read_sources_;
+  int64_t pending_target_ = 0;
+  std::vector<Source> pending_sources_;
 };
 
 // Reader-side queries (any connection). See Store for the contracts.
