@@ -554,146 +554,150 @@ TEST_F(AuditIndexRunsTest, KeptEntriesAreRecoveredFromTheRecordsAfterACrash) {
   EXPECT_EQ(Seqs("pb"), (std::vector<int64_t>{4, 2}));
 }
 
+// An audit file at the current schema on one connection, and the writer's
+// patient-index operations on it.
+class SqliteAuditOpsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/crs-audit-ops-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    auto db = sqlite::Db::Open(dir_ + "/a.db", /*create=*/true);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(*db);
+    ASSERT_TRUE(db_->Exec(sqlite::kAuditSchema).ok());
+    for (const char* m : sqlite::kAuditMigrations) ASSERT_TRUE(db_->Exec(m).ok());
+    ops_ = std::make_unique<sqlite::SqliteAuditOps>(*db_, /*owner=*/true);
+    ASSERT_TRUE(ops_->Recover().ok());
+  }
+  void TearDown() override {
+    ops_.reset();
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::string dir_;
+  std::unique_ptr<sqlite::Db> db_;
+  std::unique_ptr<sqlite::SqliteAuditOps> ops_;
+};
+
 // The writer's kept entries follow its transactions: entries of records
 // rolled back (a savepoint, a failed commit) never reach a run, so the seq
 // the next record takes is not listed for the lost record's patient.
-TEST(SqliteAuditOpsTest, KeptEntriesFollowTheTransactions) {
-  char tmpl[] = "/tmp/crs-audit-ops-XXXXXX";
-  std::string dir = mkdtemp(tmpl);
-  {
-    auto db = sqlite::Db::Open(dir + "/a.db", /*create=*/true);
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    ASSERT_TRUE((*db)->Exec(sqlite::kAuditSchema).ok());
-    for (const char* m : sqlite::kAuditMigrations) ASSERT_TRUE((*db)->Exec(m).ok());
-    sqlite::SqliteAuditOps ops(**db, /*owner=*/true);
-    ASSERT_TRUE(ops.Recover().ok());
-    auto rec = [](const std::string& patient) {
-      AuditInput in;
-      in.record = "{}";
-      in.patients = {patient};
-      return in;
-    };
-    auto rows = [&] {
-      std::vector<std::string> out;
-      auto s = (*db)->Prepare("SELECT patient || seq FROM audit_patient ORDER BY seq, patient");
-      EXPECT_TRUE(s.ok());
-      while (s.ok() && *(*s)->Step()) out.emplace_back((*s)->Text(0));
-      if (s.ok()) (*s)->Reset();
-      return out;
-    };
-    // A savepoint rolled back after record 2: only record 1's entry lands.
-    ASSERT_TRUE(ops.Begin().ok());
-    ASSERT_TRUE(ops.Insert(1, rec("pa"), "h1").ok());
-    ASSERT_TRUE((*db)->Exec("SAVEPOINT batch").ok());
-    ASSERT_TRUE(ops.Insert(2, rec("pb"), "h2").ok());
-    ASSERT_TRUE((*db)->Exec("ROLLBACK TO batch; RELEASE batch").ok());
-    ops.Forget(1);  // what AuditAppender::Restore does
-    ASSERT_TRUE(ops.BeforeCommit(/*force=*/true).ok());
-    ASSERT_TRUE(ops.Commit().ok());
-    ops.AfterCommit(true);
-    EXPECT_EQ(rows(), (std::vector<std::string>{"pa1"}));
-    EXPECT_EQ(ops.kept(), 0u);
-    // A transaction that fails after writing its run keeps its entries
-    // until the next one finds its records were never committed.
-    ASSERT_TRUE(ops.Begin().ok());
-    ASSERT_TRUE(ops.Insert(2, rec("pc"), "h2").ok());
-    ASSERT_TRUE(ops.BeforeCommit(/*force=*/true).ok());
-    ops.Rollback();
-    ops.AfterCommit(false);
-    EXPECT_EQ(ops.kept(), 1u);
-    ops.Forget(1);  // what AuditAppender::BeginGroup does with the head it reads
-    EXPECT_EQ(ops.kept(), 0u);
-    ASSERT_TRUE(ops.Begin().ok());
-    ASSERT_TRUE(ops.Insert(2, rec("pd"), "h2").ok());
-    ASSERT_TRUE(ops.BeforeCommit(/*force=*/true).ok());
-    ASSERT_TRUE(ops.Commit().ok());
-    ops.AfterCommit(true);
-    EXPECT_EQ(rows(), (std::vector<std::string>{"pa1", "pd2"}));
-  }
-  std::filesystem::remove_all(dir);
+TEST_F(SqliteAuditOpsTest, KeptEntriesFollowTheTransactions) {
+  auto rec = [](const std::string& patient) {
+    AuditInput in;
+    in.record = "{}";
+    in.patients = {patient};
+    return in;
+  };
+  auto rows = [&] {
+    std::vector<std::string> out;
+    auto s = db_->Prepare("SELECT patient || seq FROM audit_patient ORDER BY seq, patient");
+    EXPECT_TRUE(s.ok());
+    while (s.ok() && *(*s)->Step()) out.emplace_back((*s)->Text(0));
+    if (s.ok()) (*s)->Reset();
+    return out;
+  };
+  // A savepoint rolled back after record 2: only record 1's entry lands.
+  ASSERT_TRUE(ops_->Begin().ok());
+  ASSERT_TRUE(ops_->Insert(1, rec("pa"), "h1").ok());
+  ASSERT_TRUE(db_->Exec("SAVEPOINT batch").ok());
+  ASSERT_TRUE(ops_->Insert(2, rec("pb"), "h2").ok());
+  ASSERT_TRUE(db_->Exec("ROLLBACK TO batch; RELEASE batch").ok());
+  ops_->Forget(1);  // what AuditAppender::Restore does
+  ASSERT_TRUE(ops_->BeforeCommit(/*force=*/true).ok());
+  ASSERT_TRUE(ops_->Commit().ok());
+  ops_->AfterCommit(true);
+  EXPECT_EQ(rows(), (std::vector<std::string>{"pa1"}));
+  EXPECT_EQ(ops_->kept(), 0u);
+  // A transaction that fails after writing its run keeps its entries
+  // until the next one finds its records were never committed.
+  ASSERT_TRUE(ops_->Begin().ok());
+  ASSERT_TRUE(ops_->Insert(2, rec("pc"), "h2").ok());
+  ASSERT_TRUE(ops_->BeforeCommit(/*force=*/true).ok());
+  ops_->Rollback();
+  ops_->AfterCommit(false);
+  EXPECT_EQ(ops_->kept(), 1u);
+  ops_->Forget(1);  // what AuditAppender::BeginGroup does with the head it reads
+  EXPECT_EQ(ops_->kept(), 0u);
+  ASSERT_TRUE(ops_->Begin().ok());
+  ASSERT_TRUE(ops_->Insert(2, rec("pd"), "h2").ok());
+  ASSERT_TRUE(ops_->BeforeCommit(/*force=*/true).ok());
+  ASSERT_TRUE(ops_->Commit().ok());
+  ops_->AfterCommit(true);
+  EXPECT_EQ(rows(), (std::vector<std::string>{"pa1", "pd2"}));
 }
 
 // A merge in small steps, each continuing where the last committed one
 // stopped reading: a step whose transaction is rolled back is redone from
 // the runs, and the merged run ends with every entry exactly once, in order.
-TEST(SqliteAuditOpsTest, MergeStepsResumeAfterARolledBackStep) {
-  char tmpl[] = "/tmp/crs-audit-merge-XXXXXX";
-  std::string dir = mkdtemp(tmpl);
-  {
-    auto db = sqlite::Db::Open(dir + "/a.db", /*create=*/true);
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    ASSERT_TRUE((*db)->Exec(sqlite::kAuditSchema).ok());
-    for (const char* m : sqlite::kAuditMigrations) ASSERT_TRUE((*db)->Exec(m).ok());
-    sqlite::SqliteAuditOps ops(**db, /*owner=*/true);
-    ASSERT_TRUE(ops.Recover().ok());
-    auto one = [&](const std::string& sql) {
-      auto s = (*db)->PrepareDynamic(sql);
-      EXPECT_TRUE(s.ok());
-      if (!s.ok() || !*(*s)->Step()) return std::string();
-      std::string v((*s)->Text(0));
-      (*s)->Reset();
-      return v;
-    };
-    // kFanIn forced runs of 100 entries (patients spread over every run):
-    // the last one starts a merge, and the forced steps leave no debt, so
-    // the steps below copy kMergeStep rows each.
-    constexpr int kPerRun = 100;
-    const int runs = sqlite::SqliteAuditOps::kFanIn;
-    int64_t seq = 0;
-    std::vector<std::string> expected;
-    for (int r = 0; r < runs; ++r) {
-      ASSERT_TRUE(ops.Begin().ok());
-      for (int i = 0; i < kPerRun; ++i) {
-        AuditInput in;
-        in.record = "{}";
-        char patient[16];
-        std::snprintf(patient, sizeof patient, "p%03d", (i * 7 + r) % 97);
-        in.patients = {patient};
-        ++seq;
-        ASSERT_TRUE(ops.Insert(seq, in, "h").ok());
-        expected.push_back(std::string(patient) + ":" + std::to_string(seq));
-      }
-      ASSERT_TRUE(ops.BeforeCommit(/*force=*/true).ok());
-      ASSERT_TRUE(ops.Commit().ok());
-      ops.AfterCommit(true);
-    }
-    ASSERT_EQ(one("SELECT count(*) FROM audit_run WHERE state = 0 AND level = 1"), "1");
-    auto step = [&](bool commit) {
-      ASSERT_TRUE(ops.Begin().ok());
-      ASSERT_TRUE(ops.BeforeCommit(/*force=*/false).ok());
-      if (commit) {
-        ASSERT_TRUE(ops.Commit().ok());
-      } else {
-        ops.Rollback();
-      }
-      ops.AfterCommit(commit);
-    };
-    const std::string target_rows =
-        "SELECT count(*) FROM audit_pidx WHERE run = (SELECT run FROM audit_run WHERE level = 1)";
-    step(true);
-    EXPECT_EQ(one(target_rows), std::to_string(sqlite::SqliteAuditOps::kMergeStep));
-    step(false);  // its copies are undone with it
-    EXPECT_EQ(one(target_rows), std::to_string(sqlite::SqliteAuditOps::kMergeStep));
-    for (int i = 0; i < 100 && one("SELECT count(*) FROM audit_run WHERE state <> 1") != "0"; ++i) {
-      step(i % 3 != 1);  // every third step fails too
-    }
-    ASSERT_EQ(one("SELECT count(*) FROM audit_run WHERE state <> 1"), "0");
-    std::sort(expected.begin(), expected.end(), [](const std::string& a, const std::string& b) {
-      size_t ca = a.find(':'), cb = b.find(':');
-      if (a.compare(0, ca, b, 0, cb) != 0) return a.compare(0, ca, b, 0, cb) < 0;
-      return std::stoll(a.substr(ca + 1)) < std::stoll(b.substr(cb + 1));
-    });
-    std::vector<std::string> merged;
-    auto s = (*db)->Prepare(
-        "SELECT patient || ':' || seq FROM audit_pidx WHERE run = "
-        "(SELECT run FROM audit_run WHERE level = 1) ORDER BY patient, seq");
-    ASSERT_TRUE(s.ok());
-    while (*(*s)->Step()) merged.emplace_back((*s)->Text(0));
+TEST_F(SqliteAuditOpsTest, MergeStepsResumeAfterARolledBackStep) {
+  auto one = [&](const std::string& sql) {
+    auto s = db_->PrepareDynamic(sql);
+    EXPECT_TRUE(s.ok());
+    if (!s.ok() || !*(*s)->Step()) return std::string();
+    std::string v((*s)->Text(0));
     (*s)->Reset();
-    EXPECT_EQ(merged, expected);
-    EXPECT_EQ(one("SELECT count(*) FROM audit_pidx"), std::to_string(runs * kPerRun));
+    return v;
+  };
+  // kFanIn forced runs of 100 entries (patients spread over every run):
+  // the last one starts a merge, and the forced steps leave no debt, so
+  // the steps below copy kMergeStep rows each.
+  constexpr int kPerRun = 100;
+  const int runs = sqlite::SqliteAuditOps::kFanIn;
+  int64_t seq = 0;
+  std::vector<std::string> expected;
+  for (int r = 0; r < runs; ++r) {
+    ASSERT_TRUE(ops_->Begin().ok());
+    for (int i = 0; i < kPerRun; ++i) {
+      AuditInput in;
+      in.record = "{}";
+      char patient[16];
+      std::snprintf(patient, sizeof patient, "p%03d", (i * 7 + r) % 97);
+      in.patients = {patient};
+      ++seq;
+      ASSERT_TRUE(ops_->Insert(seq, in, "h").ok());
+      expected.push_back(std::string(patient) + ":" + std::to_string(seq));
+    }
+    ASSERT_TRUE(ops_->BeforeCommit(/*force=*/true).ok());
+    ASSERT_TRUE(ops_->Commit().ok());
+    ops_->AfterCommit(true);
   }
-  std::filesystem::remove_all(dir);
+  ASSERT_EQ(one("SELECT count(*) FROM audit_run WHERE state = 0 AND level = 1"), "1");
+  auto step = [&](bool commit) {
+    ASSERT_TRUE(ops_->Begin().ok());
+    ASSERT_TRUE(ops_->BeforeCommit(/*force=*/false).ok());
+    if (commit) {
+      ASSERT_TRUE(ops_->Commit().ok());
+    } else {
+      ops_->Rollback();
+    }
+    ops_->AfterCommit(commit);
+  };
+  const std::string target_rows =
+      "SELECT count(*) FROM audit_pidx WHERE run = (SELECT run FROM audit_run WHERE level = 1)";
+  step(true);
+  EXPECT_EQ(one(target_rows), std::to_string(sqlite::SqliteAuditOps::kMergeStep));
+  step(false);  // its copies are undone with it
+  EXPECT_EQ(one(target_rows), std::to_string(sqlite::SqliteAuditOps::kMergeStep));
+  for (int i = 0; i < 100 && one("SELECT count(*) FROM audit_run WHERE state <> 1") != "0"; ++i) {
+    step(i % 3 != 1);  // every third step fails too
+  }
+  ASSERT_EQ(one("SELECT count(*) FROM audit_run WHERE state <> 1"), "0");
+  std::sort(expected.begin(), expected.end(), [](const std::string& a, const std::string& b) {
+    size_t ca = a.find(':'), cb = b.find(':');
+    if (a.compare(0, ca, b, 0, cb) != 0) return a.compare(0, ca, b, 0, cb) < 0;
+    return std::stoll(a.substr(ca + 1)) < std::stoll(b.substr(cb + 1));
+  });
+  std::vector<std::string> merged;
+  auto s = db_->Prepare(
+      "SELECT patient || ':' || seq FROM audit_pidx WHERE run = "
+      "(SELECT run FROM audit_run WHERE level = 1) ORDER BY patient, seq");
+  ASSERT_TRUE(s.ok());
+  while (*(*s)->Step()) merged.emplace_back((*s)->Text(0));
+  (*s)->Reset();
+  EXPECT_EQ(merged, expected);
+  EXPECT_EQ(one("SELECT count(*) FROM audit_pidx"), std::to_string(runs * kPerRun));
 }
 
 // Known answers (Python hashlib) for hash(n) = SHA-256(hash(n-1) || seq BE64
