@@ -1,12 +1,17 @@
 #include "audit/read_ahead.h"
 
+#include "core/thread_name.h"
+
 namespace crs::audit {
 
 AuditReadAhead::AuditReadAhead(store::Store& store, int64_t after_seq, int64_t snapshot_rows)
     : store_(store) {
   filling_ = &batches_[0];
   for (int i = 1; i < kBatches; ++i) free_.push_back(&batches_[i]);
-  reader_ = std::thread([this, after_seq, snapshot_rows] { ReadLoop(after_seq, snapshot_rows); });
+  reader_ = std::thread([this, after_seq, snapshot_rows] {
+    SetThreadName("crs-audit-read");
+    ReadLoop(after_seq, snapshot_rows);
+  });
 }
 
 AuditReadAhead::~AuditReadAhead() {

@@ -1,10 +1,15 @@
 #include <gtest/gtest.h>
 
+#include <pthread.h>
+
 #include <set>
+#include <string>
+#include <thread>
 
 #include "core/base64.h"
 #include "core/ids.h"
 #include "core/status.h"
+#include "core/thread_name.h"
 #include "core/time.h"
 
 namespace crs {
@@ -63,6 +68,34 @@ TEST(StatusTest, MapsCodesToHttp) {
   Result<int> r = Status::Gone("x");
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kGone);
+}
+
+// The name the kernel holds for the calling thread.
+std::string CurrentThreadName() {
+  char buf[16] = {};
+  pthread_getname_np(pthread_self(), buf, sizeof(buf));
+  return buf;
+}
+
+TEST(ThreadNameTest, NamesTheCallingThreadOnlyAndCutsLongNames) {
+  std::string before = CurrentThreadName();
+  std::thread t([] {
+    SetThreadName("crs-test");
+    EXPECT_EQ(CurrentThreadName(), "crs-test");
+    SetThreadName("crs-a-name-longer-than-fifteen");
+    EXPECT_EQ(CurrentThreadName(), "crs-a-name-long");
+  });
+  t.join();
+  EXPECT_EQ(CurrentThreadName(), before);  // the test's own thread kept its name
+}
+
+TEST(ThreadNameTest, NamesAPoolThreadOnce) {
+  std::thread t([] {
+    NameThisThreadOnce("crs-first");
+    NameThisThreadOnce("crs-second");
+    EXPECT_EQ(CurrentThreadName(), "crs-first");
+  });
+  t.join();
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "access/jwt.h"
+#include "core/thread_name.h"
 #include "fhir/json_util.h"
 #include "spdlog/spdlog.h"
 
@@ -81,7 +82,10 @@ Result<std::unique_ptr<NationalConsent>> NationalConsent::Start(const access::No
   // Any entry cached from now on is younger than the TTL, so the first look
   // for changes needs to go back no further.
   n->watermark_ = FormatInstant(clock.NowMs() - n->options_.ttl.count() * 1000 - kOverlapMs);
-  n->poller_ = std::thread([p = n.get()] { p->PollLoop(); });
+  n->poller_ = std::thread([p = n.get()] {
+    SetThreadName("crs-consent");
+    p->PollLoop();
+  });
   return n;
 }
 

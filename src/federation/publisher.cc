@@ -8,6 +8,7 @@
 
 #include "access/jwt.h"
 #include "audit/record.h"
+#include "core/thread_name.h"
 #include "fhir/json_util.h"
 #include "federation/gp_summary.h"
 #include "federation/pointer.h"
@@ -57,7 +58,10 @@ Result<std::unique_ptr<Publisher>> Publisher::Start(store::Store& store, Outbox&
   std::unique_ptr<Publisher> p(
       new Publisher(store, outbox, key, clock, std::move(options), std::move(client)));
   CRS_ASSIGN_OR_RETURN(p->stats_.cursor, outbox.Cursor(kFeed));
-  p->thread_ = std::thread([raw = p.get()] { raw->Run(); });
+  p->thread_ = std::thread([raw = p.get()] {
+    SetThreadName("crs-publish");
+    raw->Run();
+  });
   return p;
 }
 

@@ -7,6 +7,7 @@
 
 #include "access/facts.h"
 #include "core/ids.h"
+#include "core/thread_name.h"
 #include "federation/pointer.h"
 #include "federation/transfer_format.h"
 #include "fhir/json_util.h"
@@ -77,7 +78,10 @@ Result<std::unique_ptr<Transfers>> Transfers::Start(store::Store& store, Transfe
   std::unique_ptr<Transfers> t(new Transfers(store, log, outbox, peers, key, clock,
                                              std::move(options), std::move(apply),
                                              std::move(national)));
-  t->thread_ = std::thread([raw = t.get()] { raw->Run(); });
+  t->thread_ = std::thread([raw = t.get()] {
+    SetThreadName("crs-transfer");
+    raw->Run();
+  });
   return t;
 }
 

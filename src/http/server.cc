@@ -12,6 +12,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/thread_name.h"
+
 namespace crs::http {
 namespace {
 
@@ -81,7 +83,10 @@ class ServerImpl final : public Server {
     DoAccept();
     for (auto& ioc : contexts_) {
       guards_.emplace_back(net::make_work_guard(*ioc));
-      threads_.emplace_back([ctx = ioc.get()] { ctx->run(); });
+      threads_.emplace_back([ctx = ioc.get()] {
+        SetThreadName("crs-http");
+        ctx->run();
+      });
     }
     return Status::Ok();
   }
@@ -273,6 +278,7 @@ void Session::Dispatch(Request request, bool keep_alive) {
   }
   net::post(server_.workers(), [self = shared_from_this(), request = std::move(request),
                                 keep_alive]() mutable {
+    NameThisThreadOnce("crs-worker");
     auto response = std::make_shared<Response>();
     self->server_.handler().Handle(request, response.get());
     if (response->hold) return self->Hold(std::move(*response), keep_alive);

@@ -21,6 +21,7 @@
 #include "api/resource_io.h"
 #include "api/summary_doc.h"
 #include "audit/record.h"
+#include "core/thread_name.h"
 #include "import/checkpoint.h"
 #include "import/prepare.h"
 
@@ -56,7 +57,12 @@ class Committer {
         observer_(observer),
         checkpoint_(checkpoint),
         progress_(start) {
-    for (int i = 0; i < kThreads; ++i) threads_.emplace_back([this] { Run(); });
+    for (int i = 0; i < kThreads; ++i) {
+      threads_.emplace_back([this] {
+        SetThreadName("crs-import");
+        Run();
+      });
+    }
   }
 
   ~Committer() { Finish(); }

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/thread_name.h"
 #include "store/body_codec.h"
 #include "store/postgres/audit_reads.h"
 #include "store/postgres/pg.h"
@@ -163,7 +164,10 @@ class PostgresStore final : public Store {
     audit_ops_ = std::make_unique<PgAuditOps>(writer_conn_, *write_ops_);
     writer_ = std::make_unique<sql::GroupWriter>(*write_ops_, *audit_ops_, options_);
     CRS_RETURN_IF_ERROR(writer_->Start());
-    analyzer_ = std::thread([this] { AnalyzeLoop(); });
+    analyzer_ = std::thread([this] {
+      SetThreadName("crs-analyze");
+      AnalyzeLoop();
+    });
     return Status::Ok();
   }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/thread_name.h"
 #include "store/body_codec.h"
 
 namespace crs::store::sql {
@@ -53,7 +54,10 @@ Status GroupWriter::Start() {
   // What the last process left for the audit index (entries it kept in
   // memory when it died) goes in now, so the index is whole from the start.
   CRS_RETURN_IF_ERROR(audit_.CheckpointIdle(/*force=*/false));
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    SetThreadName("crs-writer");
+    Loop();
+  });
   return Status::Ok();
 }
 

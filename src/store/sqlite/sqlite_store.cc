@@ -12,6 +12,7 @@
 #include <mutex>
 #include <unistd.h>
 
+#include "core/thread_name.h"
 #include "store/body_codec.h"
 #include "store/sqlite/audit_sql.h"
 #include "store/sqlite/db.h"
@@ -156,7 +157,10 @@ class SqliteStore final : public Store {
     // Checkpoints per file (this replaces SQLite's automatic checkpoint,
     // which counts the same for every file of the connection).
     CRS_ASSIGN_OR_RETURN(checkpoint_db_, Connect(/*create=*/false));
-    checkpointer_ = std::thread([this] { CheckpointLoop(); });
+    checkpointer_ = std::thread([this] {
+      SetThreadName("crs-checkpoint");
+      CheckpointLoop();
+    });
     sqlite3_wal_hook(write_db_->raw(), &CheckpointHook, this);
     write_ops_ = std::make_unique<SqliteWriteOps>(*write_db_);
     audit_ops_ = std::make_unique<SqliteAuditOps>(*write_db_, options_.audit_index_owner);
