@@ -86,7 +86,10 @@ namespace {
 constexpr int kAuditPageSize = 1024;
 
 // WAL pages between checkpoints: the audit log's and the resource file's.
-constexpr int kAuditCheckpointPages = 300;
+// Once past the mark every commit asks for a checkpoint until one restarts
+// the WAL: at 300 a checkpoint (two fsyncs) came every few groups; 4,096
+// raised the audited reads' p99 (docs/storage.md).
+constexpr int kAuditCheckpointPages = 1024;
 constexpr int kDataCheckpointPages = 10000;
 // A bulk writer's (StoreOptions::bulk_load): ~1 GB. Its transactions touch
 // index pages all over the file; a longer WAL lets a checkpoint copy each
@@ -112,7 +115,7 @@ int64_t WriterCacheKib(bool bulk) {
 // grows by every request of an audited read workload; a checkpoint on the
 // writer holds every response waiting for its audit record for the time of
 // its fsync (~25 ms at 40 MB: that was the audited read's p99), so past
-// 300 pages (300 KB; 1.2 MB in a file with 4 KB pages) the audit checkpoint
+// 1,024 pages (1 MB; 4 MB in a file with 4 KB pages) the audit checkpoint
 // is handed to a thread of its own
 // with its own connection (AuditCheckpointer below); bench/RESULTS.md,
 // "Summary Care Record", has the measurements.
