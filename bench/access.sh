@@ -27,6 +27,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+source bench/threads.sh
 CRS=${CRS:-build/crs}
 N=${CRS_BENCH_N:-100000}
 DURATION=${DURATION:-10s}
@@ -98,13 +99,13 @@ run() {
   local faults0 faults1 cpu0 cpu1
   faults0=$(minor_faults)
   cpu0=$(cpu_ticks)
-  thread_ticks >"$out/$name.threads0"
+  thread_ticks "$crs_pid" >"$out/$name.threads0"
   CRS_BENCH_N=$N CRS_BENCH_PATH=$prefix CRS_BENCH_ONE=$one \
     wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s bench/wrk/access.lua "$@" "$base" \
     >"$out/$name.txt" 2>&1
   faults1=$(minor_faults)
   cpu1=$(cpu_ticks)
-  thread_ticks >"$out/$name.threads1"
+  thread_ticks "$crs_pid" >"$out/$name.threads1"
   local rps p50 p99 reqs non2xx sockerr
   rps=$(awk '/Requests\/sec/{print $2}' "$out/$name.txt")
   p50=$(awk '$1=="50%"{print $2}' "$out/$name.txt")
@@ -120,10 +121,8 @@ run() {
   # The same split by thread (src/core/thread_name.h): crs-http parses,
   # decides and answers, crs-writer appends the audit records, crs-checkpoint
   # copies the audit log's WAL into its file.
-  printf '  %-26s %s\n' "cpu/req by thread (us)" "$(awk -v reqs="${reqs:-1}" -v tck="$(getconf CLK_TCK)" '
-    FNR == NR { before[$1] = $2; next }
-    { d = ($2 - before[$1]) * 1000000 / tck / reqs; if (d >= 0.5) printf "%s %.0f  ", $1, d }' \
-    "$out/$name.threads0" "$out/$name.threads1")"
+  printf '  %-26s %s\n' "cpu/req by thread (us)" \
+    "$(thread_split "$out/$name.threads0" "$out/$name.threads1" "${reqs:-1}")"
   [[ -n "$rps" ]] || fail "$name: wrk printed no figures (see $out/$name.txt)"
   [[ -z "$non2xx" ]] || fail "$name: $non2xx non-2xx responses"
   [[ -z "$sockerr" ]] || fail "$name: socket errors: $sockerr"
@@ -135,11 +134,6 @@ run() {
 minor_faults() { awk '{print $10}' "/proc/$crs_pid/stat"; }
 # The server's CPU time so far (user + system), in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$crs_pid/stat"; }
-# The same per thread name ("name ticks" lines; the names have no spaces).
-thread_ticks() {
-  cat /proc/"$crs_pid"/task/*/stat 2>/dev/null |
-    awk '{n = $2; gsub(/[()]/, "", n); t[n] += $14 + $15} END {for (n in t) print n, t[n]}' | sort
-}
 
 ratio() { echo "scale=3; $(cat "$out/$1.rps") / $(cat "$out/$2.rps")" | bc; }
 

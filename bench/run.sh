@@ -44,6 +44,7 @@ mkdir -p "$out" "$work/www" "$work/logs"
 chmod 755 "$work" "$work/www"  # nginx workers run as www-data
 crs_pid=""
 source bench/postgres.sh
+source bench/threads.sh
 cleanup() {
   [[ -n "$crs_pid" ]] && kill "$crs_pid" 2>/dev/null || true
   sleep 0.5
@@ -106,13 +107,21 @@ run() {  # name, url, [lua script]
   # the NHS-number allocator's walk past the loaded Patients) is not its
   # steady state.
   wrk "${args[@]/-d$DURATION/-d3s}" "$url" >/dev/null 2>&1 || true
+  thread_ticks "$crs_pid" >"$out/$name.threads0"
   wrk "${args[@]}" "$url" >"$out/$name.txt" 2>&1
-  local rps p50 p99 non2xx
+  thread_ticks "$crs_pid" >"$out/$name.threads1"
+  local rps p50 p99 non2xx reqs
   rps=$(awk '/Requests\/sec/{print $2}' "$out/$name.txt")
   p50=$(awk '$1=="50%"{print $2}' "$out/$name.txt")
   p99=$(awk '$1=="99%"{print $2}' "$out/$name.txt")
   non2xx=$(awk '/Non-2xx/{print $5}' "$out/$name.txt")
+  reqs=$(awk '/requests in/{print $1}' "$out/$name.txt")
   printf '%-14s %10s req/s   p50 %-8s p99 %-8s non-2xx %s\n' "$name" "$rps" "$p50" "$p99" "${non2xx:-0}"
+  # The server's CPU per request by thread (not for nginx's line).
+  if [[ "$url" == *":$PORT"* ]]; then
+    printf '  %-28s %s\n' "cpu/req by thread (us)" \
+      "$(thread_split "$out/$name.threads0" "$out/$name.threads1" "${reqs:-1}")"
+  fi
   echo "$rps" >"$out/$name.rps"
 }
 

@@ -1,0 +1,16 @@
+# Sourced by the benchmarks: the server's CPU time split by thread name
+# (src/core/thread_name.h: crs-http, crs-worker, crs-writer, ...), so a
+# line shows which thread a request's cost lands on.
+#
+#   thread_ticks PID >FILE                 # "name ticks" lines (user + system)
+#   thread_split BEFORE AFTER REQUESTS     # "name us ..." per request, >= 0.5 us
+thread_ticks() {
+  cat /proc/"$1"/task/*/stat 2>/dev/null |
+    awk '{n = $2; gsub(/[()]/, "", n); t[n] += $14 + $15} END {for (n in t) print n, t[n]}' | sort
+}
+thread_split() {
+  awk -v reqs="${3:-1}" -v tck="$(getconf CLK_TCK)" '
+    FNR == NR { before[$1] = $2; next }
+    { d = ($2 - before[$1]) * 1000000 / tck / reqs; if (d >= 0.5) printf "%s %.0f  ", $1, d }' \
+    "$1" "$2"
+}
