@@ -1,6 +1,8 @@
 #include "api/nhs_allocator.h"
 
 #include <algorithm>
+#include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -9,23 +11,79 @@
 namespace crs::api {
 
 NhsNumberAllocator::NhsNumberAllocator(store::Store& store, nhs::NhsNumberRange range,
-                                       int64_t block)
-    : store_(store), range_(range), sequence_(SequenceName(range)), block_(block < 1 ? 1 : block) {}
+                                       int64_t block, int64_t recheck_ms)
+    : store_(store),
+      range_(range),
+      sequence_(SequenceName(range)),
+      block_(block < 1 ? 1 : block),
+      recheck_ms_(recheck_ms) {}
 
 std::string NhsNumberAllocator::SequenceName(const nhs::NhsNumberRange& range) {
   return "nhs-number:" + std::to_string(range.first) + "-" + std::to_string(range.last);
 }
 
-Result<uint64_t> NhsNumberAllocator::NextSerial() {
+namespace {
+
+int64_t NowMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+Status NhsNumberAllocator::CheckBlock() {
+  taken_.clear();
+  checked_ms_ = NowMs();
+  block_checked_ = true;
+  auto lo = nhs::NhsNumberFromSerial(static_cast<uint64_t>(next_), range_);
+  if (!lo.ok()) return Status::Ok();  // past the range: Next says so
+  // The block's last number inside the range.
+  std::string hi;
+  for (int64_t s = end_ - 1; s >= next_ && hi.empty(); --s) {
+    auto n = nhs::NhsNumberFromSerial(static_cast<uint64_t>(s), range_);
+    if (n.ok()) hi = *n;
+  }
+  // At most end_ - next_ valid numbers lie in [lo, hi]; more ids than that
+  // means ids that are not numbers of the range (none a create would make):
+  // then this block falls back to a read per number.
+  const int limit = static_cast<int>(end_ - next_) + 1;
+  CRS_ASSIGN_OR_RETURN(std::vector<std::string> ids, store_.IdsBetween("Patient", *lo, hi, limit));
+  if (static_cast<int>(ids.size()) >= limit) {
+    block_checked_ = false;
+    return Status::Ok();
+  }
+  for (const std::string& id : ids) {
+    uint64_t number = 0;
+    auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), number);
+    if (ec != std::errc() || end != id.data() + id.size()) continue;
+    auto serial = nhs::SerialOfNhsNumber(number, range_);
+    if (serial.ok()) taken_.push_back(*serial);
+  }
+  std::sort(taken_.begin(), taken_.end());
+  return Status::Ok();
+}
+
+Result<uint64_t> NhsNumberAllocator::NextSerial(Check* check) {
   std::lock_guard<std::mutex> lock(mu_);
   if (next_ == end_) {
-    // Holding the lock across the reservation: the other callers need its
-    // block anyway, and one reservation serves the next `block_` of them.
+    // Holding the lock across the reservation and its check: the other
+    // callers need its block anyway, and one reservation serves the next
+    // `block_` of them.
     CRS_ASSIGN_OR_RETURN(int64_t first, store_.ReserveSequence(sequence_, block_));
     next_ = first;
     end_ = first + block_;
+    CRS_RETURN_IF_ERROR(CheckBlock());
+  } else if (NowMs() - checked_ms_ >= recheck_ms_) {
+    CRS_RETURN_IF_ERROR(CheckBlock());  // the block's rest, again
   }
-  return static_cast<uint64_t>(next_++);
+  uint64_t serial = static_cast<uint64_t>(next_++);
+  if (!block_checked_) {
+    *check = Check::kUnknown;
+  } else {
+    *check = std::binary_search(taken_.begin(), taken_.end(), serial) ? Check::kTaken
+                                                                       : Check::kFree;
+  }
+  return serial;
 }
 
 // Moves the counter to the first free number at or after `serial` (taken:
@@ -93,11 +151,15 @@ Result<std::string> NhsNumberAllocator::Next() {
   constexpr int kMaxSkips = 100000;
   bool jumped = false;
   for (int skipped = 0; skipped < kMaxSkips; ++skipped) {
-    CRS_ASSIGN_OR_RETURN(uint64_t serial, NextSerial());
+    Check check = Check::kUnknown;
+    CRS_ASSIGN_OR_RETURN(uint64_t serial, NextSerial(&check));
     CRS_ASSIGN_OR_RETURN(std::string number, nhs::NhsNumberFromSerial(serial, range_));
-    auto existing = store_.Read("Patient", number);
-    if (!existing.ok() && existing.status().code() == Code::kNotFound) return number;
-    if (!existing.ok()) return existing.status();
+    if (check == Check::kFree) return number;
+    if (check == Check::kUnknown) {
+      auto existing = store_.Read("Patient", number);
+      if (!existing.ok() && existing.status().code() == Code::kNotFound) return number;
+      if (!existing.ok()) return existing.status();
+    }
     if (!jumped) {
       CRS_RETURN_IF_ERROR(SkipTaken(serial + 1));
       jumped = true;

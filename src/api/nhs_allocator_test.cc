@@ -134,6 +134,26 @@ TEST_F(NhsNumberAllocatorTest, WalksPastARunOfTakenNumbersAtOnce) {
   for (const auto& n : got) EXPECT_GT(n, number(120002));
 }
 
+// A block is checked once when it is reserved: a number a PUT takes after
+// the check is handed out (the create's commit then conflicts and the API
+// retries with the next number; DemographicsTest.PostAllocates... covers
+// that) until the check is older than the recheck interval.
+TEST_F(NhsNumberAllocatorTest, ChecksTheBlockOnceAndAgainWhenTheCheckIsOld) {
+  auto number = [](uint64_t serial) { return *nhs::NhsNumberFromSerial(serial); };
+  PutPatient(number(2));
+  NhsNumberAllocator trusting(*store_, nhs::kTestNhsNumberRange, 16, /*recheck_ms=*/3600000);
+  EXPECT_EQ(*trusting.Next(), number(0));
+  PutPatient(number(1));  // after the check
+  EXPECT_EQ(*trusting.Next(), number(1));
+  EXPECT_EQ(*trusting.Next(), number(3));  // taken at the check
+
+  NhsNumberAllocator fresh(*store_, nhs::kTestNhsNumberRange, 16, /*recheck_ms=*/0);
+  EXPECT_EQ(*fresh.Next(), number(16));  // the next block
+  PutPatient(number(17));
+  PutPatient(number(18));
+  EXPECT_EQ(*fresh.Next(), number(19));
+}
+
 TEST(NhsSerialTest, SerialOfNumberInvertsNumberFromSerial) {
   for (uint64_t serial : {0ull, 1ull, 7ull, 1000ull, 150000ull, 900000ull}) {
     auto n = nhs::NhsNumberFromSerial(serial);
