@@ -32,11 +32,17 @@ int64_t NowMs() {
 }  // namespace
 
 Status NhsNumberAllocator::CheckBlock() {
+  // Until the query answers, the block's numbers are read one by one (a
+  // failed check leaves it so, and the next call checks again).
   taken_.clear();
-  checked_ms_ = NowMs();
-  block_checked_ = true;
+  block_checked_ = false;
+  checked_ms_ = 0;
   auto lo = nhs::NhsNumberFromSerial(static_cast<uint64_t>(next_), range_);
-  if (!lo.ok()) return Status::Ok();  // past the range: Next says so
+  if (!lo.ok()) {  // past the range: Next says so
+    block_checked_ = true;
+    checked_ms_ = NowMs();
+    return Status::Ok();
+  }
   // The block's last number inside the range.
   std::string hi;
   for (int64_t s = end_ - 1; s >= next_ && hi.empty(); --s) {
@@ -47,11 +53,10 @@ Status NhsNumberAllocator::CheckBlock() {
   // means ids that are not numbers of the range (none a create would make):
   // then this block falls back to a read per number.
   const int limit = static_cast<int>(end_ - next_) + 1;
+  const int64_t now = NowMs();
   CRS_ASSIGN_OR_RETURN(std::vector<std::string> ids, store_.IdsBetween("Patient", *lo, hi, limit));
-  if (static_cast<int>(ids.size()) >= limit) {
-    block_checked_ = false;
-    return Status::Ok();
-  }
+  checked_ms_ = now;
+  if (static_cast<int>(ids.size()) >= limit) return Status::Ok();
   for (const std::string& id : ids) {
     uint64_t number = 0;
     auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), number);
@@ -60,6 +65,7 @@ Status NhsNumberAllocator::CheckBlock() {
     if (serial.ok()) taken_.push_back(*serial);
   }
   std::sort(taken_.begin(), taken_.end());
+  block_checked_ = true;
   return Status::Ok();
 }
 
