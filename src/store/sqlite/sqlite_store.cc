@@ -14,6 +14,7 @@
 
 #include "core/thread_name.h"
 #include "store/body_codec.h"
+#include "store/relationship_cache.h"
 #include "store/sqlite/audit_sql.h"
 #include "store/sqlite/db.h"
 #include "store/sqlite/write_ops.h"
@@ -348,23 +349,10 @@ class SqliteStore final : public Store {
   // with the writer's relationship generation read before its query: a
   // transaction that changes `rel` bumps the generation once it has ended,
   // before its writes are acknowledged, so a tagged answer is current while
-  // the generation is unchanged.
+  // the generation is unchanged (store/relationship_cache.h).
   Result<bool> HasRelationship(std::string_view org, std::string_view patient) override {
     const uint64_t generation = write_ops_->rel_generation().load(std::memory_order_acquire);
-    std::string key;
-    key.reserve(org.size() + 1 + patient.size());
-    key.append(org).push_back('\x1f');
-    key.append(patient);
-    {
-      std::unordered_map<std::string, bool> stale;  // freed outside the lock
-      std::lock_guard<std::mutex> lock(rel_cache_mu_);
-      if (rel_cache_generation_ != generation) {
-        stale.swap(rel_cache_);
-        rel_cache_generation_ = generation;
-      } else if (auto it = rel_cache_.find(key); it != rel_cache_.end()) {
-        return it->second;
-      }
-    }
+    if (std::optional<bool> known = rel_cache_.Find(generation, org, patient)) return *known;
     bool found = false;
     Status st = WithReader([&](Db* conn) -> Status {
       CRS_ASSIGN_OR_RETURN(Stmt * s, conn->Prepare(
@@ -376,10 +364,7 @@ class SqliteStore final : public Store {
       return Status::Ok();
     });
     if (!st.ok()) return st;
-    std::lock_guard<std::mutex> lock(rel_cache_mu_);
-    if (rel_cache_generation_ == generation && rel_cache_.size() < kRelCacheEntries) {
-      rel_cache_.emplace(std::move(key), found);
-    }
+    rel_cache_.Put(generation, org, patient, found);
     return found;
   }
 
@@ -655,12 +640,7 @@ class SqliteStore final : public Store {
   bool checkpoint_wanted_ = false;  // GUARDED_BY(checkpoint_mu_)
   bool checkpoint_stop_ = false;    // GUARDED_BY(checkpoint_mu_)
 
-  // HasRelationship's answers for rel_cache_generation_ (see there).
-  // Lock order: rel_cache_mu_ is a leaf.
-  static constexpr size_t kRelCacheEntries = 1 << 16;  // then uncached until the next change
-  std::mutex rel_cache_mu_;
-  uint64_t rel_cache_generation_ = 0;                   // GUARDED_BY(rel_cache_mu_)
-  std::unordered_map<std::string, bool> rel_cache_;     // GUARDED_BY(rel_cache_mu_)
+  RelationshipCache rel_cache_;  // HasRelationship's answers (see there)
 
   // Lock order: pool_mu_ is a leaf.
   std::mutex pool_mu_;
