@@ -514,16 +514,16 @@ TEST_F(AuditIndexRunsTest, RunsMergeWithoutLosingOrRepeatingEntries) {
   ASSERT_TRUE(settled());
   // The merged run holds one row per record of the seqs it covers (one
   // patient each), at least kFanIn full runs' worth.
-  int64_t merged = Sql(dir_, "SELECT count(*) FROM audit_pidx WHERE run = "
+  int64_t merged = Sql(dir_, "SELECT sum(n) FROM audit_pblk WHERE run = "
                              "(SELECT run FROM audit_run WHERE level = 1)");
   EXPECT_EQ(merged, Sql(dir_, "SELECT last_seq - first_seq + 1 FROM audit_run WHERE level = 1"));
   EXPECT_GE(merged, sqlite::SqliteAuditOps::kFanIn *
                         static_cast<int64_t>(sqlite::SqliteAuditOps::kRunEntries));
   // No rows of merged runs are left behind.
-  EXPECT_EQ(Sql(dir_, "SELECT count(*) FROM audit_pidx WHERE run NOT IN "
+  EXPECT_EQ(Sql(dir_, "SELECT count(*) FROM audit_pblk WHERE run NOT IN "
                       "(SELECT run FROM audit_run)"),
             0);
-  EXPECT_EQ(Sql(dir_, "SELECT count(*) FROM audit_pidx"), total);
+  EXPECT_EQ(Sql(dir_, "SELECT sum(n) FROM audit_pblk"), total);
   for (const auto& [patient, seqs] : expected) EXPECT_EQ(Seqs(patient), seqs) << patient;
 }
 
@@ -540,15 +540,15 @@ TEST_F(AuditIndexRunsTest, KeptEntriesAreRecoveredFromTheRecordsAfterACrash) {
   }
   // The image has the records but not yet their index rows.
   ASSERT_EQ(Sql(copy_, "SELECT count(*) FROM audit"), 3);
-  ASSERT_EQ(Sql(copy_, "SELECT count(*) FROM audit_pidx"), 0);
+  ASSERT_EQ(Sql(copy_, "SELECT coalesce(sum(n), 0) FROM audit_pblk"), 0);
   Open(copy_);
   // Written as a run as the store opens: the file is whole for any reader.
-  EXPECT_EQ(Sql(copy_, "SELECT count(*) FROM audit_pidx"), 3);
+  EXPECT_EQ(Sql(copy_, "SELECT sum(n) FROM audit_pblk"), 3);
   EXPECT_EQ(Seqs("pa"), (std::vector<int64_t>{3, 1}));
   EXPECT_EQ(Seqs("pb"), (std::vector<int64_t>{2}));
   ASSERT_TRUE(Append({Rec(4, "pb")}).ok());
   store_.reset();  // a clean stop writes the kept entries as a run
-  EXPECT_EQ(Sql(copy_, "SELECT count(*) FROM audit_pidx"), 4);
+  EXPECT_EQ(Sql(copy_, "SELECT sum(n) FROM audit_pblk"), 4);
   EXPECT_EQ(Sql(copy_, "SELECT value FROM audit_meta WHERE key = 'pidx_covered'"), 4);
   Open(copy_);
   EXPECT_EQ(Seqs("pb"), (std::vector<int64_t>{4, 2}));
@@ -675,7 +675,7 @@ TEST_F(SqliteAuditOpsTest, MergeStepsResumeAfterARolledBackStep) {
     ops_->AfterCommit(commit);
   };
   const std::string target_rows =
-      "SELECT count(*) FROM audit_pidx WHERE run = (SELECT run FROM audit_run WHERE level = 1)";
+      "SELECT sum(n) FROM audit_pblk WHERE run = (SELECT run FROM audit_run WHERE level = 1)";
   step(true);
   EXPECT_EQ(one(target_rows), std::to_string(sqlite::SqliteAuditOps::kMergeStep));
   step(false);  // its copies are undone with it
@@ -689,15 +689,205 @@ TEST_F(SqliteAuditOpsTest, MergeStepsResumeAfterARolledBackStep) {
     if (a.compare(0, ca, b, 0, cb) != 0) return a.compare(0, ca, b, 0, cb) < 0;
     return std::stoll(a.substr(ca + 1)) < std::stoll(b.substr(cb + 1));
   });
+  // The target's blocks, in key order, each keyed by its last entry, hold
+  // every entry once, in order; only the last block is not full.
   std::vector<std::string> merged;
   auto s = db_->Prepare(
-      "SELECT patient || ':' || seq FROM audit_pidx WHERE run = "
-      "(SELECT run FROM audit_run WHERE level = 1) ORDER BY patient, seq");
+      "SELECT last_patient, last_seq, n, entries FROM audit_pblk WHERE run = "
+      "(SELECT run FROM audit_run WHERE level = 1) ORDER BY last_patient, last_seq");
   ASSERT_TRUE(s.ok());
-  while (*(*s)->Step()) merged.emplace_back((*s)->Text(0));
+  std::vector<int64_t> sizes;
+  while (*(*s)->Step()) {
+    std::vector<sqlite::PatientEntry> block;
+    ASSERT_TRUE(sqlite::DecodeBlock((*s)->Blob(3), &block).ok());
+    ASSERT_EQ(static_cast<int64_t>(block.size()), (*s)->Int(2));
+    ASSERT_FALSE(block.empty());
+    EXPECT_EQ(block.back().patient, (*s)->Text(0));
+    EXPECT_EQ(block.back().seq, (*s)->Int(1));
+    sizes.push_back((*s)->Int(2));
+    for (const auto& e : block) merged.push_back(e.patient + ":" + std::to_string(e.seq));
+  }
   (*s)->Reset();
   EXPECT_EQ(merged, expected);
-  EXPECT_EQ(one("SELECT count(*) FROM audit_pidx"), std::to_string(runs * kPerRun));
+  ASSERT_FALSE(sizes.empty());
+  sizes.pop_back();
+  for (int64_t n : sizes) EXPECT_EQ(n, static_cast<int64_t>(sqlite::kBlockEntries));
+  EXPECT_EQ(one("SELECT sum(n) FROM audit_pblk"), std::to_string(runs * kPerRun));
+}
+
+// A block's text form: any patient id (separators, digits, UTF-8) comes
+// back as written; a block that does not parse is refused and adds nothing.
+TEST(AuditPatientBlockTest, EncodesAndDecodes) {
+  std::vector<sqlite::PatientEntry> in = {
+      {"", 1}, {"12", 34}, {"a:b;9", 2}, {"p", 9007199254740993}, {"\xc3\xbc", 5}};
+  std::vector<const sqlite::PatientEntry*> ptrs;
+  for (const auto& e : in) ptrs.push_back(&e);
+  std::string block;
+  sqlite::EncodeBlock(ptrs.data(), ptrs.size(), &block);
+  EXPECT_EQ(block.substr(0, 13), "0:1;2:1234;5:");
+  std::vector<sqlite::PatientEntry> out = {{"kept", 7}};
+  ASSERT_TRUE(sqlite::DecodeBlock(block, &out).ok());
+  ASSERT_EQ(out.size(), in.size() + 1);
+  std::vector<sqlite::PatientEntry> sorted = in;
+  std::sort(sorted.begin(), sorted.end(), sqlite::EntryLess);
+  for (size_t i = 0; i < in.size(); ++i) {
+    EXPECT_EQ(out[i + 1].patient, sorted[i].patient);
+    EXPECT_EQ(out[i + 1].seq, sorted[i].seq);
+  }
+  for (std::string bad : {"3:ab1;", "x:a1;", "2:ab12", "2:ab;", "2:ab-;", "9:ab1;", "1:a1;2"}) {
+    std::vector<sqlite::PatientEntry> none = {{"kept", 7}};
+    EXPECT_FALSE(sqlite::DecodeBlock(bad, &none).ok()) << bad;
+    EXPECT_EQ(none.size(), 1u) << bad;
+  }
+}
+
+// Migration 4 turns the (run, patient, seq) rows of version 3 into blocks
+// in the form EncodeBlock writes, keyed by their last entry, and
+// `audit_patient` reads the live runs' entries as the view did.
+TEST(AuditPatientBlockTest, MigrationFourWritesTheBlocksTheWriterWould) {
+  char tmpl[] = "/tmp/crs-audit-pblk-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  {
+    auto opened = sqlite::Db::Open(dir + "/a.db", /*create=*/true);
+    ASSERT_TRUE(opened.ok());
+    sqlite::Db& db = **opened;
+    ASSERT_TRUE(db.Exec(sqlite::kAuditSchema).ok());
+    ASSERT_TRUE(db.Exec(sqlite::kAuditMigrations[0]).ok());
+    ASSERT_TRUE(db.Exec(sqlite::kAuditMigrations[1]).ok());
+    // Run 1: 600 entries over odd ids; run 2: three; run 3: merged away.
+    std::vector<sqlite::PatientEntry> live, run2;
+    std::string sql =
+        "INSERT INTO audit_run (run, level, state, first_seq, last_seq) VALUES "
+        "(1, 1, 1, 1, 600), (2, 0, 1, 601, 603), (3, 0, 2, 1, 5);"
+        "INSERT INTO audit_pidx (run, patient, seq) VALUES ";
+    const char* names[] = {"9990000018", "a:b;9", "\xc3\xbc", "p"};
+    for (int seq = 1; seq <= 600; ++seq) {
+      live.push_back({names[seq % 4], seq});
+      sql += "(1, '" + live.back().patient + "', " + std::to_string(seq) + "),";
+    }
+    for (int seq = 601; seq <= 603; ++seq) {
+      live.push_back({"q" + std::to_string(seq % 2), seq});
+      run2.push_back(live.back());
+      sql += "(2, '" + live.back().patient + "', " + std::to_string(seq) + "),";
+    }
+    sql += "(3, 'gone', 1), (3, 'gone', 2);";
+    ASSERT_TRUE(db.Exec(sql).ok());
+    ASSERT_TRUE(db.Exec(sqlite::kAuditMigrations[2]).ok());
+    auto ints = [&](const char* q) {
+      std::vector<int64_t> out;
+      auto s = db.Prepare(q);
+      EXPECT_TRUE(s.ok());
+      while (s.ok() && *(*s)->Step()) out.push_back((*s)->Int(0));
+      if (s.ok()) (*s)->Reset();
+      return out;
+    };
+    EXPECT_EQ(ints("SELECT n FROM audit_pblk WHERE run = 1 ORDER BY last_patient, last_seq"),
+              (std::vector<int64_t>{256, 256, 88}));
+    EXPECT_EQ(ints("SELECT n FROM audit_pblk WHERE run = 3"), (std::vector<int64_t>{2}));
+    // Byte for byte the writer's form, and keyed by the last entry.
+    std::sort(run2.begin(), run2.end(), sqlite::EntryLess);
+    std::vector<const sqlite::PatientEntry*> ptrs;
+    for (const auto& e : run2) ptrs.push_back(&e);
+    std::string expected_block;
+    sqlite::EncodeBlock(ptrs.data(), ptrs.size(), &expected_block);
+    auto b = db.Prepare("SELECT entries, last_patient, last_seq FROM audit_pblk WHERE run = 2");
+    ASSERT_TRUE(b.ok());
+    ASSERT_TRUE(*(*b)->Step());
+    EXPECT_EQ((*b)->Blob(0), expected_block);
+    EXPECT_EQ((*b)->Text(1), run2.back().patient);
+    EXPECT_EQ((*b)->Int(2), run2.back().seq);
+    (*b)->Reset();
+    // Every live entry once through the virtual table; the merged run's not.
+    std::vector<std::string> got, want;
+    auto all = db.Prepare("SELECT patient, seq FROM audit_patient");
+    ASSERT_TRUE(all.ok());
+    while (*(*all)->Step()) {
+      got.push_back(std::string((*all)->Text(0)) + "/" + std::to_string((*all)->Int(1)));
+    }
+    (*all)->Reset();
+    for (const auto& e : live) want.push_back(e.patient + "/" + std::to_string(e.seq));
+    std::sort(got.begin(), got.end());
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(ints("SELECT count(*) FROM sqlite_schema WHERE name IN ('audit_pidx', 'audit_patient')"),
+              (std::vector<int64_t>{0}));
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// `audit_patient` answers every form of constraint the queries use (a
+// patient, seq bounds, one seq, either order) as a scan of all the rows
+// would, across runs and block boundaries.
+TEST_F(SqliteAuditOpsTest, PatientTableAnswersAsAFullScanWould) {
+  // Three forced runs of 300 records, each naming one or two patients.
+  std::vector<sqlite::PatientEntry> all;
+  int64_t seq = 0;
+  for (int r = 0; r < 3; ++r) {
+    ASSERT_TRUE(ops_->Begin().ok());
+    for (int i = 0; i < 300; ++i) {
+      AuditInput in;
+      in.record = "{}";
+      ++seq;
+      in.patients = {"p" + std::to_string(seq % 5)};
+      if (seq % 7 == 0) in.patients.push_back("x" + std::to_string(seq % 3));
+      if (seq % 11 == 0) in.patients.push_back(in.patients.front());  // named twice
+      for (const auto& p : in.patients) all.push_back({p, seq});
+      ASSERT_TRUE(ops_->Insert(seq, in, "h").ok());
+    }
+    ASSERT_TRUE(ops_->BeforeCommit(/*force=*/true).ok());
+    ASSERT_TRUE(ops_->Commit().ok());
+    ops_->AfterCommit(true);
+  }
+  std::sort(all.begin(), all.end(), sqlite::EntryLess);
+  all.erase(std::unique(all.begin(), all.end(),
+                        [](const auto& a, const auto& b) {
+                          return a.patient == b.patient && a.seq == b.seq;
+                        }),
+            all.end());
+  auto query = [&](const std::string& sql) {
+    std::vector<int64_t> out;
+    auto s = db_->PrepareDynamic(sql);
+    EXPECT_TRUE(s.ok()) << sql;
+    while (s.ok() && *(*s)->Step()) out.push_back((*s)->Int(0));
+    if (s.ok()) (*s)->Reset();
+    return out;
+  };
+  auto expect = [&](const std::string& patient, int64_t lo, int64_t hi, bool desc) {
+    std::vector<int64_t> out;
+    for (const auto& e : all) {
+      if (e.patient == patient && e.seq >= lo && e.seq <= hi) out.push_back(e.seq);
+    }
+    if (desc) std::reverse(out.begin(), out.end());
+    return out;
+  };
+  for (std::string p : {"p0", "p3", "x1", "none"}) {
+    std::string where = "SELECT seq FROM audit_patient WHERE patient = '" + p + "'";
+    EXPECT_EQ(query(where + " ORDER BY seq DESC"), expect(p, 1, seq, true)) << p;
+    EXPECT_EQ(query(where + " ORDER BY seq"), expect(p, 1, seq, false)) << p;
+    EXPECT_EQ(query(where + " AND seq < 450 ORDER BY seq DESC"), expect(p, 1, 449, true)) << p;
+    EXPECT_EQ(query(where + " AND seq <= 450 AND seq > 280 ORDER BY seq"),
+              expect(p, 281, 450, false))
+        << p;
+    EXPECT_EQ(query(where + " AND seq >= 599.5 AND seq < 700.5 ORDER BY seq"),
+              expect(p, 600, 700, false))
+        << p;
+    for (int64_t one : {int64_t{1}, int64_t{300}, int64_t{301}, int64_t{455}, seq, seq + 1}) {
+      EXPECT_EQ(query(where + " AND seq = " + std::to_string(one)), expect(p, one, one, false))
+          << p << " " << one;
+    }
+    EXPECT_TRUE(query(where + " AND seq = 2.5").empty());
+    // As SQLite compares: every integer sorts before text.
+    EXPECT_EQ(query(where + " AND seq < 'text' ORDER BY seq"), expect(p, 1, seq, false));
+    EXPECT_TRUE(query(where + " AND seq > 'text'").empty());
+    EXPECT_EQ(query(where + " AND seq < '301' ORDER BY seq"), expect(p, 1, 300, false));
+  }
+  EXPECT_TRUE(query("SELECT seq FROM audit_patient WHERE patient = NULL").empty());
+  // The correlated form the alert list's patient filter uses.
+  EXPECT_EQ(query("SELECT a.seq FROM audit a WHERE EXISTS (SELECT 1 FROM audit_patient p "
+                  "WHERE p.patient = 'x2' AND p.seq = a.seq) ORDER BY a.seq"),
+            expect("x2", 1, seq, false));
+  EXPECT_EQ(query("SELECT count(*) FROM audit_patient"),
+            std::vector<int64_t>{static_cast<int64_t>(all.size())});
 }
 
 // Known answers (Python hashlib) for hash(n) = SHA-256(hash(n-1) || seq BE64

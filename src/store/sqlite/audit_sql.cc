@@ -6,7 +6,6 @@
 
 #include "store/audit_chain.h"
 #include "store/sql/audit_query.h"
-#include "store/sqlite/chunked_insert.h"
 #include "store/sqlite/db.h"
 #include "store/sqlite/search_sql.h"
 
@@ -41,19 +40,24 @@ constexpr const char* kMarkSource = "UPDATE audit_run SET merged_into = ?1 WHERE
 constexpr const char* kSourcesOf =
     "SELECT run FROM audit_run WHERE merged_into = ?1 AND state = 1 ORDER BY run";
 constexpr const char* kLastRowOf =
-    "SELECT patient, seq FROM audit_pidx WHERE run = ?1 ORDER BY patient DESC, seq DESC LIMIT 1";
-constexpr const char* kRunRowsAfter =
-    "SELECT patient, seq FROM audit_pidx WHERE run = ?1 AND (patient, seq) > (?2, ?3) "
-    "ORDER BY patient, seq LIMIT ?4";
+    "SELECT last_patient, last_seq FROM audit_pblk WHERE run = ?1 "
+    "ORDER BY last_patient DESC, last_seq DESC LIMIT 1";
+// The blocks of a run that hold entries after (?2, ?3), at most ?4.
+constexpr const char* kRunBlocksAfter =
+    "SELECT entries FROM audit_pblk WHERE run = ?1 AND (last_patient, last_seq) > (?2, ?3) "
+    "ORDER BY last_patient, last_seq LIMIT ?4";
+constexpr const char* kInsertBlock =
+    "INSERT INTO audit_pblk (run, last_patient, last_seq, n, entries) VALUES (?1, ?2, ?3, ?4, ?5)";
 constexpr const char* kFinishMerge =
     "UPDATE audit_run SET state = CASE WHEN run = ?1 THEN 1 ELSE 2 END "
     "WHERE run = ?1 OR merged_into = ?1";
 constexpr const char* kDeadRun = "SELECT run FROM audit_run WHERE state = 2 ORDER BY run LIMIT 1";
-constexpr const char* kRowAtOffset =
-    "SELECT patient, seq FROM audit_pidx WHERE run = ?1 ORDER BY patient, seq LIMIT 1 OFFSET ?2";
-constexpr const char* kDeleteRowsBefore =
-    "DELETE FROM audit_pidx WHERE run = ?1 AND (patient, seq) < (?2, ?3)";
-constexpr const char* kDeleteRunRows = "DELETE FROM audit_pidx WHERE run = ?1";
+constexpr const char* kBlockAtOffset =
+    "SELECT last_patient, last_seq FROM audit_pblk WHERE run = ?1 "
+    "ORDER BY last_patient, last_seq LIMIT 1 OFFSET ?2";
+constexpr const char* kDeleteBlocksBefore =
+    "DELETE FROM audit_pblk WHERE run = ?1 AND (last_patient, last_seq) < (?2, ?3)";
+constexpr const char* kDeleteRunBlocks = "DELETE FROM audit_pblk WHERE run = ?1";
 constexpr const char* kDeleteRun = "DELETE FROM audit_run WHERE run = ?1";
 constexpr const char* kInsertAlert =
     "INSERT INTO audit_alert (seq, org, codes, user_id, user_name) VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -226,9 +230,14 @@ Status SqliteAuditOps::WriteRun() {
     std::vector<const Entry*> sorted;
     sorted.reserve(kept_.size());
     for (const Entry& e : kept_) sorted.push_back(&e);
-    std::sort(sorted.begin(), sorted.end(), [](const Entry* a, const Entry* b) {
-      return a->patient != b->patient ? a->patient < b->patient : a->seq < b->seq;
-    });
+    std::sort(sorted.begin(), sorted.end(),
+              [](const Entry* a, const Entry* b) { return EntryLess(*a, *b); });
+    // A record naming a patient twice has one entry.
+    sorted.erase(std::unique(sorted.begin(), sorted.end(),
+                             [](const Entry* a, const Entry* b) {
+                               return a->seq == b->seq && a->patient == b->patient;
+                             }),
+                 sorted.end());
     CRS_ASSIGN_OR_RETURN(int64_t run, NextRun());
     CRS_RETURN_IF_ERROR(InsertRunRows(run, sorted));
     CRS_ASSIGN_OR_RETURN(Stmt * r, db_.Prepare(kInsertRun));
@@ -249,12 +258,21 @@ Status SqliteAuditOps::WriteRun() {
 }
 
 Status SqliteAuditOps::InsertRunRows(int64_t run, const std::vector<const Entry*>& rows) {
-  static const ChunkedInsert kRunRows("audit_pidx (run, patient, seq)", 3);
-  return kRunRows.Run(db_, rows, [run](Stmt* s, int at, const Entry* e) {
-    s->Bind(at, run);
-    s->Bind(at + 1, e->patient);
-    s->Bind(at + 2, e->seq);
-  });
+  std::string block;
+  for (size_t at = 0; at < rows.size(); at += kBlockEntries) {
+    size_t n = std::min(kBlockEntries, rows.size() - at);
+    block.clear();
+    EncodeBlock(rows.data() + at, n, &block);
+    const Entry& last = *rows[at + n - 1];
+    CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kInsertBlock));
+    s->Bind(1, run);
+    s->Bind(2, last.patient);
+    s->Bind(3, last.seq);
+    s->Bind(4, static_cast<int64_t>(n));
+    s->BindBlob(5, block);
+    CRS_RETURN_IF_ERROR(Done(s));
+  }
+  return Status::Ok();
 }
 
 Status SqliteAuditOps::BeforeCommit(bool force) {
@@ -368,22 +386,33 @@ Status SqliteAuditOps::StartMerge(bool* started) {
 // sources are exhausted the target goes live and the sources are marked for
 // deletion in the same transaction.
 Status SqliteAuditOps::CopyMerged(int64_t target, int budget, bool* done) {
-  const int slice = std::clamp(budget / kFanIn + 16, kMergeSlice, 4096);
+  // Whole blocks, so the target's blocks are full but for the last.
+  budget = static_cast<int>((budget + kBlockEntries - 1) / kBlockEntries * kBlockEntries);
+  const int slice_blocks =
+      std::clamp(budget / kFanIn + 16, kMergeSlice, 4096) / static_cast<int>(kBlockEntries) + 1;
   std::vector<Source> sources;
   Entry cursor{"", INT64_MIN};
-  // Reads the next slice of `src` after `after`.
+  // Reads the next slice of `src`'s entries after `after`.
   auto refill = [&](Source& src, const Entry& after) -> Status {
     src.rows.clear();
     src.next = 0;
-    CRS_ASSIGN_OR_RETURN(Stmt * q, db_.Prepare(kRunRowsAfter));
+    CRS_ASSIGN_OR_RETURN(Stmt * q, db_.Prepare(kRunBlocksAfter));
     q->Bind(1, src.run);
     q->Bind(2, after.patient);
     q->Bind(3, after.seq);
-    q->Bind(4, static_cast<int64_t>(slice));
+    q->Bind(4, static_cast<int64_t>(slice_blocks));
+    int blocks = 0;
+    Status decoded = Status::Ok();
     CRS_RETURN_IF_ERROR(EachRow(q, [&](const Stmt& row) {
-      src.rows.push_back({std::string(row.Text(0)), row.Int(1)});
+      ++blocks;
+      if (decoded.ok()) decoded = DecodeBlock(row.Blob(0), &src.rows);
     }));
-    src.exhausted = src.rows.size() < static_cast<size_t>(slice);
+    CRS_RETURN_IF_ERROR(decoded);
+    // The first block may hold entries up to `after`, copied already.
+    auto first = std::find_if(src.rows.begin(), src.rows.end(),
+                              [&](const Entry& e) { return EntryLess(after, e); });
+    src.rows.erase(src.rows.begin(), first);
+    src.exhausted = blocks < slice_blocks;
     return Status::Ok();
   };
   if (read_target_ == target) {
@@ -402,9 +431,7 @@ Status SqliteAuditOps::CopyMerged(int64_t target, int budget, bool* done) {
   }
   read_target_ = 0;
   read_sources_.clear();
-  auto less = [](const Entry& a, const Entry& b) {
-    return a.patient != b.patient ? a.patient < b.patient : a.seq < b.seq;
-  };
+  auto less = EntryLess;
   std::vector<Entry> merged;
   merged.reserve(static_cast<size_t>(budget));
   int copied = 0;
@@ -417,8 +444,11 @@ Status SqliteAuditOps::CopyMerged(int64_t target, int budget, bool* done) {
       }
     }
     if (best == nullptr) break;  // every source is exhausted
-    merged.push_back(std::move(best->rows[best->next++]));
-    ++copied;
+    Entry& e = best->rows[best->next++];
+    if (merged.empty() || EntryLess(merged.back(), e)) {
+      merged.push_back(std::move(e));
+      ++copied;
+    }
     if (best->next == best->rows.size() && !best->exhausted) {
       CRS_RETURN_IF_ERROR(refill(*best, merged.back()));
     }
@@ -442,8 +472,8 @@ Status SqliteAuditOps::CopyMerged(int64_t target, int budget, bool* done) {
   return Done(fin);
 }
 
-// Deletes up to about `budget` rows of a merged run; its run row goes with
-// its last rows.
+// Deletes the blocks of up to about `budget` entries of a merged run; its
+// run row goes with its last block.
 Status SqliteAuditOps::DeleteMerged(int budget, bool* more) {
   *more = false;
   CRS_ASSIGN_OR_RETURN(Stmt * d, db_.Prepare(kDeadRun));
@@ -451,20 +481,20 @@ Status SqliteAuditOps::DeleteMerged(int budget, bool* more) {
   if (!dead) return Status::Ok();
   int64_t run = *dead;
   *more = true;
-  CRS_ASSIGN_OR_RETURN(Stmt * at, db_.Prepare(kRowAtOffset));
+  CRS_ASSIGN_OR_RETURN(Stmt * at, db_.Prepare(kBlockAtOffset));
   at->Bind(1, run);
-  at->Bind(2, static_cast<int64_t>(budget));
+  at->Bind(2, std::max<int64_t>(1, budget / static_cast<int64_t>(kBlockEntries)));
   CRS_ASSIGN_OR_RETURN(bool row, at->Step());
   Entry bound = row ? Entry{std::string(at->Text(0)), at->Int(1)} : Entry{};
   at->Reset();
   if (row) {
-    CRS_ASSIGN_OR_RETURN(Stmt * del, db_.Prepare(kDeleteRowsBefore));
+    CRS_ASSIGN_OR_RETURN(Stmt * del, db_.Prepare(kDeleteBlocksBefore));
     del->Bind(1, run);
     del->Bind(2, bound.patient);
     del->Bind(3, bound.seq);
     return Done(del);
   }
-  CRS_ASSIGN_OR_RETURN(Stmt * all, db_.Prepare(kDeleteRunRows));
+  CRS_ASSIGN_OR_RETURN(Stmt * all, db_.Prepare(kDeleteRunBlocks));
   all->Bind(1, run);
   CRS_RETURN_IF_ERROR(Done(all));
   CRS_ASSIGN_OR_RETURN(Stmt * gone, db_.Prepare(kDeleteRun));

@@ -10,6 +10,7 @@
 
 #include "core/status.h"
 #include "store/sql/audit_appender.h"
+#include "store/sqlite/audit_pblk.h"
 #include "store/store.h"
 
 namespace crs::store::sqlite {
@@ -20,10 +21,10 @@ class Db;
 //
 // The patient index (docs/audit.md, "The patient index") is written in
 // runs: Insert keeps each record's (patient, seq) entries in memory, and
-// BeforeCommit writes them, sorted, as one run of rows keyed (run, patient,
-// seq) once kRunEntries are kept (or when forced: a query's
-// SyncAuditIndex, an idle writer, a clean stop), so the rows of a run land
-// on consecutive pages instead of one random page per record. Each
+// BeforeCommit writes them, sorted, as one run of blocks of kBlockEntries
+// (store/sqlite/audit_pblk.h) once kRunEntries are kept (or when forced: a query's
+// SyncAuditIndex, an idle writer, a clean stop), so a run costs a few
+// rows on consecutive pages instead of a random page per record. Each
 // BeforeCommit also does a bounded step of merging: kFanIn runs of one
 // level become one run of the next, up to kMaxLevel, so a patient's lookup
 // probes a few dozen runs at most. After a crash the entries kept in memory
@@ -73,10 +74,7 @@ class SqliteAuditOps final : public sql::AuditWriteOps {
   size_t kept() const { return kept_.size(); }
 
  private:
-  struct Entry {
-    std::string patient;
-    int64_t seq = 0;
-  };
+  using Entry = PatientEntry;
   // A merge source's rows read but not yet copied (CopyMerged).
   struct Source {
     int64_t run = 0;
@@ -85,7 +83,7 @@ class SqliteAuditOps final : public sql::AuditWriteOps {
     bool exhausted = false;
   };
   Status WriteRun();
-  // Inserts `rows` (in key order) into run `run`.
+  // Appends `rows` (in key order) to run `run` as blocks.
   Status InsertRunRows(int64_t run, const std::vector<const Entry*>& rows);
   // One bounded step of merging and of deleting merged runs; *more: work is left.
   Status MergeStep(int budget, bool* more);

@@ -4,6 +4,8 @@
 
 #include <sqlite3.h>
 
+#include "store/sqlite/audit_pblk.h"
+
 namespace crs::store::sqlite {
 
 Status SqliteStatus(int rc, std::string_view what, sqlite3* db) {
@@ -76,6 +78,9 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool create, int p
   std::unique_ptr<Db> db(new Db(raw));
   if (rc != SQLITE_OK) return SqliteStatus(rc, "open " + path, raw);
   sqlite3_busy_timeout(raw, 10000);
+  // The audit log's patient index reads as the table `audit_patient`.
+  rc = RegisterAuditPatientTable(raw);
+  if (rc != SQLITE_OK) return SqliteStatus(rc, "register audit_patient", raw);
   // Before journal_mode=WAL, which writes the first page of a new file.
   if (page_size > 0) {
     CRS_RETURN_IF_ERROR(db->Exec("PRAGMA page_size=" + std::to_string(page_size) + ";"));

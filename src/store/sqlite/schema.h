@@ -207,7 +207,7 @@ CREATE TABLE IF NOT EXISTS audit_checkpoint (
 );
 )sql";
 
-inline constexpr int kAuditSchemaVersion = 3;
+inline constexpr int kAuditSchemaVersion = 4;
 
 // kAuditMigrations[i] brings the audit file from version i + 1 to i + 2.
 inline constexpr const char* kAuditMigrations[] = {
@@ -266,6 +266,28 @@ INSERT INTO audit_meta VALUES ('pidx_covered', (SELECT coalesce(max(seq), 0) FRO
 DROP TABLE audit_patient;
 CREATE VIEW audit_patient AS
   SELECT patient, seq FROM audit_pidx WHERE run IN (SELECT run FROM audit_run WHERE state = 1);
+)sql",
+    // 4: the patient index in blocks (store/sqlite/audit_pblk.h): a run's
+    // entries, in key order, 256 to a row keyed by the block's last entry,
+    // so the writer inserts, merges and deletes a row per 256 entries.
+    // `audit_patient` becomes the virtual table over the live runs' blocks
+    // that every connection registers (the view is dropped). The entries'
+    // text form is the one EncodeBlock writes.
+    R"sql(
+CREATE TABLE audit_pblk (run INTEGER NOT NULL, last_patient TEXT NOT NULL,
+                         last_seq INTEGER NOT NULL, n INTEGER NOT NULL, entries BLOB NOT NULL,
+                         PRIMARY KEY (run, last_patient, last_seq)) WITHOUT ROWID;
+INSERT INTO audit_pblk (run, last_patient, last_seq, n, entries)
+  SELECT run, patient, seq, n, entries FROM (
+    SELECT run, max(i), patient, seq, count(*) AS n,
+           group_concat(printf('%d:%s%d;', length(CAST(patient AS BLOB)), patient, seq), '')
+             AS entries
+      FROM (SELECT run, patient, seq,
+                   row_number() OVER (PARTITION BY run ORDER BY patient, seq) - 1 AS i
+              FROM audit_pidx)
+     GROUP BY run, i / 256);
+DROP VIEW audit_patient;
+DROP TABLE audit_pidx;
 )sql",
 };
 

@@ -6,7 +6,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <thread>
-#include <unordered_map>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -525,14 +524,19 @@ class SqliteStore final : public Store {
 
   // The audit file's own versions (schema.h kAuditMigrations), in one
   // transaction that reads the version too, so a second process opening the
-  // file meanwhile finds the work done.
+  // file meanwhile finds the work done. Version 1's schema is applied only
+  // at version 0 (a new file): its `audit_patient` table would hide the
+  // virtual table of that name from version 4 on.
   static Status MigrateAudit(Db& db) {
     CRS_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
     Status st = [&]() -> Status {
       CRS_ASSIGN_OR_RETURN(Stmt * get, db.Prepare("PRAGMA main.user_version"));
       CRS_ASSIGN_OR_RETURN(bool row, get->Step());
-      int64_t current = std::max<int64_t>(row ? get->Int(0) : 0, 1);
+      int64_t version = row ? get->Int(0) : 0;
       get->Reset();
+      // Version 0: new, or from before versioning (its tables completed).
+      if (version == 0) CRS_RETURN_IF_ERROR(db.Exec(kAuditSchema));
+      int64_t current = std::max<int64_t>(version, 1);
       if (current > kAuditSchemaVersion) {
         return Status::Unavailable("audit log schema version " + std::to_string(current) +
                                    " is newer than this binary supports (" +
@@ -575,10 +579,7 @@ class SqliteStore final : public Store {
   // connection's cache for a file whenever that file changes).
   Result<std::unique_ptr<Db>> Connect(bool create) {
     CRS_ASSIGN_OR_RETURN(auto db, Db::Open(audit_path_, create, create ? kAuditPageSize : 0));
-    if (create) {
-      CRS_RETURN_IF_ERROR(db->Exec(kAuditSchema));
-      CRS_RETURN_IF_ERROR(MigrateAudit(*db));
-    }
+    if (create) CRS_RETURN_IF_ERROR(MigrateAudit(*db));
     CRS_RETURN_IF_ERROR(db->Attach(path_, "data"));
     return db;
   }
