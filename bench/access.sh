@@ -28,6 +28,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 source bench/threads.sh
+need_tools wrk curl python3
 CRS=${CRS:-build/crs}
 N=${CRS_BENCH_N:-100000}
 DURATION=${DURATION:-10s}

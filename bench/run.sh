@@ -45,6 +45,7 @@ chmod 755 "$work" "$work/www"  # nginx workers run as www-data
 crs_pid=""
 source bench/postgres.sh
 source bench/threads.sh
+need_tools wrk curl
 cleanup() {
   [[ -n "$crs_pid" ]] && kill "$crs_pid" 2>/dev/null || true
   sleep 0.5
