@@ -130,10 +130,17 @@ bool GroupWriter::GatherAudit() const {
 // When the requests in flight have all queued their records, the next slice
 // brings none and the group commits: few concurrent clients lose at most
 // one slice, many gain a commit shared by up to audit_commit_group reads.
-void GroupWriter::GatherAuditLocked(std::unique_lock<std::mutex>& lock) {
+//
+// Nor more than half the reads in flight (`in_flight`, at least
+// kGatherFloor): a group that gathers every client leaves the request
+// threads with nothing to do while it commits, and its clients then all
+// come back at once (a convoy). Two halves take turns instead: one commits
+// while the other's requests are served (docs/storage.md, "Write path").
+void GroupWriter::GatherAuditLocked(std::unique_lock<std::mutex>& lock, size_t in_flight) {
   constexpr auto kGatherSlice = std::chrono::microseconds(100);
-  const size_t target = std::min(options_.audit_commit_group,
-                                 std::max<size_t>(2, 2 * last_audit_group_));
+  const size_t target =
+      std::min({options_.audit_commit_group, std::max<size_t>(2, 2 * last_audit_group_),
+                std::max(kGatherFloor, in_flight / 2)});
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::microseconds(options_.audit_commit_delay_us);
   gather_target_ = target;
@@ -179,7 +186,9 @@ void GroupWriter::Loop() {
         continue;
       }
       if (queue_.empty() && audit_queue_.empty()) return;  // closing and drained
-      if (GatherAudit()) GatherAuditLocked(lock);
+      // The reads in flight, as far as the writer can tell: the last group's
+      // (their clients are back or coming back) and those queued since.
+      if (GatherAudit()) GatherAuditLocked(lock, last_audit_group_ + audit_queued_);
       while (!queue_.empty() && static_cast<int>(group.size()) < options_.max_group) {
         group.push_back(queue_.front());
         queue_.pop_front();

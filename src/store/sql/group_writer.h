@@ -124,13 +124,16 @@ class GroupWriter {
   // one transaction takes at most kMaxGroupAudit of them.
   static constexpr size_t kMaxQueuedAudit = 1 << 20;
   static constexpr size_t kMaxGroupAudit = 1 << 16;
+  // The smallest group a gathering writer waits for, however few reads are
+  // in flight: below it, commits cost more than the turns gain.
+  static constexpr size_t kGatherFloor = 8;
 
   Result<CommitResult> Enqueue(Pending* pending);
   void Loop();
   // Whether the writer, woken with mu_ held, should wait for more audit
   // records before committing (StoreOptions::audit_commit_delay_us).
   bool GatherAudit() const;
-  void GatherAuditLocked(std::unique_lock<std::mutex>& lock);
+  void GatherAuditLocked(std::unique_lock<std::mutex>& lock, size_t in_flight);
   void CommitGroup(const std::vector<Pending*>& group, std::vector<PendingAudit>& audit);
   static void Answer(std::vector<PendingAudit>& audit, const Status& status);
   Status AppendQueuedAudit(const std::vector<PendingAudit>& audit);

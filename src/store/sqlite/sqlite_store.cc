@@ -87,9 +87,12 @@ constexpr int kAuditPageSize = 1024;
 
 // WAL pages between checkpoints: the audit log's and the resource file's.
 // Once past the mark every commit asks for a checkpoint until one restarts
-// the WAL: at 300 a checkpoint (two fsyncs) came every few groups; 4,096
-// raised the audited reads' p99 (docs/storage.md).
-constexpr int kAuditCheckpointPages = 1024;
+// the WAL: at 300 a checkpoint (two fsyncs) came every few groups. 4,096
+// (4 MB, SQLite's own default size) against 1,024: 3-5% more audited reads
+// at 64 connections once groups stopped gathering every client, the
+// checkpointer's CPU per read 1.1 us against 2.0, p99 ~5 ms against ~3.7
+// (docs/storage.md; bench/RESULTS.md, issue 5, session 14).
+constexpr int kAuditCheckpointPages = 4096;
 constexpr int kDataCheckpointPages = 10000;
 // A bulk writer's (StoreOptions::bulk_load): ~1 GB. Its transactions touch
 // index pages all over the file; a longer WAL lets a checkpoint copy each
@@ -115,7 +118,7 @@ int64_t WriterCacheKib(bool bulk) {
 // grows by every request of an audited read workload; a checkpoint on the
 // writer holds every response waiting for its audit record for the time of
 // its fsync (~25 ms at 40 MB: that was the audited read's p99), so past
-// 1,024 pages (1 MB; 4 MB in a file with 4 KB pages) the audit checkpoint
+// 4,096 pages (4 MB; 16 MB in a file with 4 KB pages) the audit checkpoint
 // is handed to a thread of its own
 // with its own connection (AuditCheckpointer below); bench/RESULTS.md,
 // "Summary Care Record", has the measurements.
