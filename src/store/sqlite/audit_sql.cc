@@ -380,8 +380,8 @@ Status SqliteAuditOps::StartMerge(bool* started) {
   return Status::Ok();
 }
 
-// Copies up to `budget` rows of the sources of `target` into it, in key
-// order after the last row it holds (a k-way merge, each source read a
+// Copies up to `budget` entries (rounded up to whole blocks) of the sources
+// of `target` into it, in key order after the last entry it holds (a k-way merge, each source read a
 // slice at a time, from where the last committed step stopped); when the
 // sources are exhausted the target goes live and the sources are marked for
 // deletion in the same transaction.

@@ -38,7 +38,7 @@ class SqliteAuditOps final : public sql::AuditWriteOps {
   static constexpr size_t kRunEntries = 4096;
   static constexpr int kFanIn = 16;
   static constexpr int kMaxLevel = 3;
-  // Index rows merged (and as many deleted) per commit: at least this many
+  // Index entries merged (and as many deleted) per commit, in whole blocks: at least this many
   // under load, and forced (idle writer or query); more while entries
   // arrive faster than that (a bulk import's records name 20,000 patients
   // each), up to kMergeStepMax, so merging keeps pace with writing. Small,
@@ -46,7 +46,7 @@ class SqliteAuditOps final : public sql::AuditWriteOps {
   // continues where the last one stopped reading (read_sources_), so small
   // steps read no more than large ones.
   static constexpr int kMergeStep = 256;
-  // Rows read from a merge source at a time (more for a larger step).
+  // Entries read from a merge source at a time (more for a larger step).
   static constexpr int kMergeSlice = 256;
   static constexpr int kMergeStepForced = 16384;
   static constexpr int kMergeStepMax = 65536;

@@ -77,21 +77,22 @@ std::string AuditPathFor(const std::string& path) {
 namespace {
 
 // The audit log's page size, for a new file. When every audited request
-// inserted one patient-index row at a random place (its patient), each group
-// commit wrote one page per request to the WAL and the checkpoint copied it
-// again: with 4 KB pages an audited read wrote ~11 KB; with 1 KB pages ~4.3
-// KB, and served 15-20% more reads. The index is now written in sorted runs
-// (audit_sql.h) and 4 KB pages measured the same (bench/RESULTS.md, issue
-// 5). A file created before keeps its 4 KB pages.
-constexpr int kAuditPageSize = 1024;
+// inserted one patient-index row at a random place (its patient), 1 KB pages
+// wrote less per read than 4 KB (~4.3 KB against ~11) and were the default.
+// The index is now appended in sorted runs (audit_sql.h) and groups of ~30
+// records commit together, so 4 KB pages take fewer WAL frames per record:
+// 3-7% more audited reads (bench/RESULTS.md, issue 5, session 14). A file
+// keeps the page size it was created with.
+constexpr int kAuditPageSize = 4096;
 
 // WAL pages between checkpoints: the audit log's and the resource file's.
 // Once past the mark every commit asks for a checkpoint until one restarts
 // the WAL: at 300 a checkpoint (two fsyncs) came every few groups. 4,096
-// (4 MB, SQLite's own default size) against 1,024: 3-5% more audited reads
-// at 64 connections once groups stopped gathering every client, the
-// checkpointer's CPU per read 1.1 us against 2.0, p99 ~5 ms against ~3.7
-// (docs/storage.md; bench/RESULTS.md, issue 5, session 14).
+// (16 MB with the 4 KB pages of new audit files, 4 MB with 1 KB pages)
+// against 1,024: 3-5% more audited reads at 64 connections once groups
+// stopped gathering every client, the checkpointer's CPU per read 1.1 us
+// against 2.0, p99 ~5 ms against ~3.7 (docs/storage.md; bench/RESULTS.md,
+// issue 5, session 14).
 constexpr int kAuditCheckpointPages = 4096;
 constexpr int kDataCheckpointPages = 10000;
 // A bulk writer's (StoreOptions::bulk_load): ~1 GB. Its transactions touch
@@ -118,7 +119,7 @@ int64_t WriterCacheKib(bool bulk) {
 // grows by every request of an audited read workload; a checkpoint on the
 // writer holds every response waiting for its audit record for the time of
 // its fsync (~25 ms at 40 MB: that was the audited read's p99), so past
-// 4,096 pages (4 MB; 16 MB in a file with 4 KB pages) the audit checkpoint
+// 4,096 pages (16 MB; 4 MB in a file with 1 KB pages) the audit checkpoint
 // is handed to a thread of its own
 // with its own connection (AuditCheckpointer below); bench/RESULTS.md,
 // "Summary Care Record", has the measurements.
