@@ -381,10 +381,10 @@ Status SqliteAuditOps::StartMerge(bool* started) {
 }
 
 // Copies up to `budget` entries (rounded up to whole blocks) of the sources
-// of `target` into it, in key order after the last entry it holds (a k-way merge, each source read a
-// slice at a time, from where the last committed step stopped); when the
-// sources are exhausted the target goes live and the sources are marked for
-// deletion in the same transaction.
+// of `target` into it, in key order after the last entry it holds (a k-way
+// merge, each source read a slice at a time, from where the last committed
+// step stopped); when the sources are exhausted the target goes live and the
+// sources are marked for deletion in the same transaction.
 Status SqliteAuditOps::CopyMerged(int64_t target, int budget, bool* done) {
   // Whole blocks, so the target's blocks are full but for the last.
   budget = static_cast<int>((budget + kBlockEntries - 1) / kBlockEntries * kBlockEntries);

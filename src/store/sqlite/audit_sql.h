@@ -38,8 +38,8 @@ class SqliteAuditOps final : public sql::AuditWriteOps {
   static constexpr size_t kRunEntries = 4096;
   static constexpr int kFanIn = 16;
   static constexpr int kMaxLevel = 3;
-  // Index entries merged (and as many deleted) per commit, in whole blocks: at least this many
-  // under load, and forced (idle writer or query); more while entries
+  // Index entries merged (and as many deleted) per commit, in whole blocks:
+  // at least this many under load, and forced (idle writer or query); more while entries
   // arrive faster than that (a bulk import's records name 20,000 patients
   // each), up to kMergeStepMax, so merging keeps pace with writing. Small,
   // because a group that merges makes every reader in it wait; a step
