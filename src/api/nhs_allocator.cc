@@ -31,64 +31,96 @@ int64_t NowMs() {
 
 }  // namespace
 
-Status NhsNumberAllocator::CheckBlock() {
+Status NhsNumberAllocator::CheckBlock(Block* block) {
   // Until the query answers, the block's numbers are read one by one (a
   // failed check leaves it so, and the next call checks again).
-  taken_.clear();
-  block_checked_ = false;
-  checked_ms_ = 0;
-  auto lo = nhs::NhsNumberFromSerial(static_cast<uint64_t>(next_), range_);
+  block->taken.clear();
+  block->checked = false;
+  block->checked_ms = 0;
+  auto lo = nhs::NhsNumberFromSerial(static_cast<uint64_t>(block->next), range_);
   if (!lo.ok()) {  // past the range: Next says so
-    block_checked_ = true;
-    checked_ms_ = NowMs();
+    block->checked = true;
+    block->checked_ms = NowMs();
     return Status::Ok();
   }
   // The block's last number inside the range.
   std::string hi;
-  for (int64_t s = end_ - 1; s >= next_ && hi.empty(); --s) {
+  for (int64_t s = block->end - 1; s >= block->next && hi.empty(); --s) {
     auto n = nhs::NhsNumberFromSerial(static_cast<uint64_t>(s), range_);
     if (n.ok()) hi = *n;
   }
-  // At most end_ - next_ valid numbers lie in [lo, hi]; more ids than that
+  // At most end - next valid numbers lie in [lo, hi]; more ids than that
   // means ids that are not numbers of the range (none a create would make):
   // then this block falls back to a read per number.
-  const int limit = static_cast<int>(end_ - next_) + 1;
+  const int limit = static_cast<int>(block->end - block->next) + 1;
   const int64_t now = NowMs();
   CRS_ASSIGN_OR_RETURN(std::vector<std::string> ids, store_.IdsBetween("Patient", *lo, hi, limit));
-  checked_ms_ = now;
+  block->checked_ms = now;
   if (static_cast<int>(ids.size()) >= limit) return Status::Ok();
   for (const std::string& id : ids) {
     uint64_t number = 0;
     auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), number);
     if (ec != std::errc() || end != id.data() + id.size()) continue;
     auto serial = nhs::SerialOfNhsNumber(number, range_);
-    if (serial.ok()) taken_.push_back(*serial);
+    if (serial.ok()) block->taken.push_back(*serial);
   }
-  std::sort(taken_.begin(), taken_.end());
-  block_checked_ = true;
+  std::sort(block->taken.begin(), block->taken.end());
+  block->checked = true;
   return Status::Ok();
 }
 
-Result<uint64_t> NhsNumberAllocator::NextSerial(Check* check) {
+Result<NhsNumberAllocator::Block> NhsNumberAllocator::ReserveBlock() {
+  CRS_ASSIGN_OR_RETURN(int64_t first, store_.ReserveSequence(sequence_, block_));
+  Block block;
+  block.next = first;
+  block.end = first + block_;
+  // A failed check is not the reservation's failure: the block's numbers
+  // are then read one by one.
+  (void)CheckBlock(&block);
+  return block;
+}
+
+void NhsNumberAllocator::Refill() {
+  auto block = ReserveBlock();
   std::lock_guard<std::mutex> lock(mu_);
-  if (next_ == end_) {
-    // Holding the lock across the reservation and its check: the other
-    // callers need its block anyway, and one reservation serves the next
-    // `block_` of them.
-    CRS_ASSIGN_OR_RETURN(int64_t first, store_.ReserveSequence(sequence_, block_));
-    next_ = first;
-    end_ = first + block_;
-    CRS_RETURN_IF_ERROR(CheckBlock());
-  } else if (NowMs() - checked_ms_ >= recheck_ms_) {
-    CRS_RETURN_IF_ERROR(CheckBlock());  // the block's rest, again
+  refilling_ = false;
+  // A failed reservation leaves no spare: the call that empties the current
+  // block then reserves itself and reports the store's error.
+  if (block.ok() && !spare_) spare_ = std::move(*block);
+}
+
+Result<uint64_t> NhsNumberAllocator::NextSerial(Check* check) {
+  uint64_t serial = 0;
+  bool refill = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (current_.next == current_.end) {
+      if (spare_) {
+        current_ = std::move(*spare_);
+        spare_.reset();
+      } else {
+        // Nothing reserved ahead (the first call, or the spare is late):
+        // reserve here, holding the lock, since every caller needs a block.
+        CRS_ASSIGN_OR_RETURN(current_, ReserveBlock());
+      }
+    }
+    if (NowMs() - current_.checked_ms >= recheck_ms_) {
+      (void)CheckBlock(&current_);  // the block's rest, again (or a failed check)
+    }
+    serial = static_cast<uint64_t>(current_.next++);
+    if (!current_.checked) {
+      *check = Check::kUnknown;
+    } else {
+      *check = std::binary_search(current_.taken.begin(), current_.taken.end(), serial)
+                   ? Check::kTaken
+                   : Check::kFree;
+    }
+    if (!spare_ && !refilling_ && current_.end - current_.next <= block_ / 2) {
+      refilling_ = true;
+      refill = true;
+    }
   }
-  uint64_t serial = static_cast<uint64_t>(next_++);
-  if (!block_checked_) {
-    *check = Check::kUnknown;
-  } else {
-    *check = std::binary_search(taken_.begin(), taken_.end(), serial) ? Check::kTaken
-                                                                       : Check::kFree;
-  }
+  if (refill) Refill();
   return serial;
 }
 
@@ -135,17 +167,27 @@ Status NhsNumberAllocator::SkipTaken(uint64_t serial) {
   std::lock_guard<std::mutex> lock(mu_);
   walked_to_ = std::max(walked_to_, free);
   int64_t target = static_cast<int64_t>(free);
-  if (next_ >= target) return Status::Ok();
-  if (end_ >= target) {  // within the current block
-    next_ = target;
+  if (current_.next >= target) return Status::Ok();
+  if (current_.end >= target) {  // within the current block
+    current_.next = target;
     return Status::Ok();
   }
-  // The counter stands at end_ or above (other processes reserve too): a
-  // reservation of target - end_ values ends at `target` or above, where
-  // the next block starts.
-  CRS_ASSIGN_OR_RETURN(int64_t first, store_.ReserveSequence(sequence_, target - end_));
+  current_.next = current_.end;  // the rest of the current block lies below `target`
+  int64_t reserved_to = current_.end;
+  if (spare_) {
+    if (spare_->end >= target) {  // within the spare
+      spare_->next = std::max(spare_->next, target);
+      return Status::Ok();
+    }
+    reserved_to = spare_->end;
+    spare_.reset();  // all of it below `target`
+  }
+  // The counter stands at reserved_to or above (other processes reserve
+  // too, and so may a refill under way, whose block's check then finds its
+  // numbers taken): a reservation of target - reserved_to values ends at
+  // `target` or above, where the next block starts.
+  CRS_ASSIGN_OR_RETURN(int64_t first, store_.ReserveSequence(sequence_, target - reserved_to));
   (void)first;
-  next_ = end_;  // the rest of the current block lies below `target`
   return Status::Ok();
 }
 

@@ -18,12 +18,17 @@
 // into the range (crs gen and crs import use the test range too) costs a
 // few queries once, not one read per number per create. Numbers of a block
 // left unused when the process stops are never issued; the range is large.
+// The next block is reserved and checked ahead, by the call that finds the
+// current one half used and outside the lock, so that the other callers do
+// not wait on the reservation's commit: when they did, every create of a
+// busy node stalled once per block (bench/RESULTS.md, session 15).
 //
 // Thread safety: Next() may be called from any thread.
 #pragma once
 
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,11 +60,23 @@ class NhsNumberAllocator {
  private:
   // What the block's check says of a serial's number.
   enum class Check { kFree, kTaken, kUnknown };
+  // A reserved run of serials [next, end) and what its check found.
+  struct Block {
+    int64_t next = 0;
+    int64_t end = 0;
+    std::vector<uint64_t> taken;  // sorted; serials of the block found taken
+    int64_t checked_ms = 0;       // when the block was last checked
+    bool checked = false;         // false: read each number instead
+  };
   // The next serial of the reserved block and what its check said.
   Result<uint64_t> NextSerial(Check* check);
-  // Fills taken_ with the serials in [next_, end_) that name a Patient.
-  // Called with mu_ held.
-  Status CheckBlock();
+  // Reserves the next block of the counter and checks it. Needs no lock.
+  Result<Block> ReserveBlock();
+  // Fills block->taken with the serials in [next, end) that name a Patient.
+  // A store read; `block` is either not shared yet or guarded by mu_.
+  Status CheckBlock(Block* block);
+  // Reserves and checks the spare block, then offers it (outside mu_).
+  void Refill();
   Status SkipTaken(uint64_t serial);
 
   store::Store& store_;
@@ -68,13 +85,11 @@ class NhsNumberAllocator {
   const int64_t block_;
   const int64_t recheck_ms_;
   std::mutex mu_;
-  int64_t next_ = 0;  // GUARDED_BY(mu_): next serial of the reserved block
-  int64_t end_ = 0;   // GUARDED_BY(mu_): one past the block's last serial
-  std::vector<uint64_t> taken_;  // GUARDED_BY(mu_): sorted; serials of the block found taken
-  int64_t checked_ms_ = 0;       // GUARDED_BY(mu_): when the block was last checked
-  bool block_checked_ = false;   // GUARDED_BY(mu_): false: read each number instead
-  std::mutex walk_mu_;       // held by SkipTaken
-  uint64_t walked_to_ = 0;   // GUARDED_BY(mu_): the highest serial a walk reached
+  Block current_;               // GUARDED_BY(mu_): the block numbers come from
+  std::optional<Block> spare_;  // GUARDED_BY(mu_): reserved ahead, next in line
+  bool refilling_ = false;      // GUARDED_BY(mu_): a call is reserving the spare
+  std::mutex walk_mu_;          // held by SkipTaken
+  uint64_t walked_to_ = 0;      // GUARDED_BY(mu_): the highest serial a walk reached
 };
 
 }  // namespace crs::api

@@ -87,9 +87,26 @@ TEST_F(NhsNumberAllocatorTest, SkipsTakenNumbersAndContinuesAfterRestart) {
   NhsNumberAllocator again(*store_, nhs::kTestNhsNumberRange, 4);
   auto next = again.Next();
   ASSERT_TRUE(next.ok());
-  // The rest of the first block was reserved, so it is never used: the new
-  // process starts at the next block (serial 4: 9990000050).
-  EXPECT_EQ(*next, "9990000050");
+  // The rest of the first block was reserved, and so was the block after it
+  // (reserved ahead once the first was half used): neither is ever used, and
+  // the new process starts at the third block (serial 8).
+  EXPECT_EQ(*next, *nhs::NhsNumberFromSerial(8));
+}
+
+// The next block is reserved while the current one still has numbers, so
+// that no caller waits on a reservation's commit when a block runs out
+// (every create of a busy node did, once per block).
+TEST_F(NhsNumberAllocatorTest, ReservesTheNextBlockBeforeTheCurrentRunsOut) {
+  auto number = [](uint64_t serial) { return *nhs::NhsNumberFromSerial(serial); };
+  NhsNumberAllocator alloc(*store_, nhs::kTestNhsNumberRange, 16);
+  for (uint64_t serial = 0; serial < 8; ++serial) EXPECT_EQ(*alloc.Next(), number(serial));
+  // Half of the first block is used: the second (16-31) is reserved too.
+  const std::string counter = NhsNumberAllocator::SequenceName(nhs::kTestNhsNumberRange);
+  auto peek = store_->ReserveSequence(counter, 1);
+  ASSERT_TRUE(peek.ok());
+  EXPECT_EQ(*peek, 32);
+  // The numbers continue without a gap into the block reserved ahead.
+  for (uint64_t serial = 8; serial < 20; ++serial) EXPECT_EQ(*alloc.Next(), number(serial));
 }
 
 // A population imported into the range (crs gen + crs import use the test
