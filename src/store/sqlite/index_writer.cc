@@ -48,6 +48,21 @@ int Cmp(const T& a, const T& b) {
   return a < b ? -1 : (b < a ? 1 : 0);
 }
 
+// The first 8 bytes of `s` as a big-endian integer, zero-padded: two
+// strings whose prefixes differ compare as their prefixes do under SQLite's
+// BINARY collation (memcmp, then length), so sorting compares these first
+// and reads the strings only on a tie. Sorting a bulk import's flush (~400k
+// rows) by following each row's pointer was ~15% of the writer (perf).
+uint64_t PrefixKey(std::string_view s) {
+  uint64_t k = 0;
+  size_t n = std::min<size_t>(8, s.size());
+  for (size_t i = 0; i < n; ++i) k |= uint64_t{static_cast<unsigned char>(s[i])} << (56 - 8 * i);
+  return k;
+}
+
+// An int64's order as a uint64's.
+uint64_t OrderKey(int64_t v) { return static_cast<uint64_t>(v) ^ (uint64_t{1} << 63); }
+
 }  // namespace
 
 IndexWriter::Position IndexWriter::Now(int64_t rid) const {
@@ -126,6 +141,7 @@ Status IndexWriter::Flush() {
   run(strings_, kString,
       [](const auto& a, const auto& b) {
         if (int c = Cmp(a.pid, b.pid)) return c < 0;
+        if (a.key != b.key) return a.key < b.key;
         if (int c = a.row->normalized.compare(b.row->normalized)) return c < 0;
         if (int c = a.row->exact.compare(b.row->exact)) return c < 0;
         return a.rid < b.rid;
@@ -139,6 +155,7 @@ Status IndexWriter::Flush() {
   run(tokens_, kToken,
       [](const auto& a, const auto& b) {
         if (int c = Cmp(a.pid, b.pid)) return c < 0;
+        if (a.key != b.key) return a.key < b.key;
         if (int c = a.row->code.compare(b.row->code)) return c < 0;
         if (int c = a.row->system.compare(b.row->system)) return c < 0;
         return a.rid < b.rid;
@@ -155,7 +172,7 @@ Status IndexWriter::Flush() {
   run(dates_, kDate,
       [](const auto& a, const auto& b) {
         if (int c = Cmp(a.pid, b.pid)) return c < 0;
-        if (int c = Cmp(a.row->low_ms, b.row->low_ms)) return c < 0;
+        if (a.key != b.key) return a.key < b.key;  // low_ms itself
         if (int c = Cmp(a.row->high_ms, b.row->high_ms)) return c < 0;
         return a.rid < b.rid;
       },
@@ -197,6 +214,7 @@ Status IndexWriter::Flush() {
   run(references_, kRef,
       [](const auto& a, const auto& b) {
         if (int c = Cmp(a.pid, b.pid)) return c < 0;
+        if (a.key != b.key) return a.key < b.key;
         if (int c = a.row->target_id.compare(b.row->target_id)) return c < 0;
         if (int c = a.row->target_type.compare(b.row->target_type)) return c < 0;
         if (int c = a.row->url.compare(b.row->url)) return c < 0;
@@ -212,6 +230,7 @@ Status IndexWriter::Flush() {
   run(uris_, kUri,
       [](const auto& a, const auto& b) {
         if (int c = Cmp(a.pid, b.pid)) return c < 0;
+        if (a.key != b.key) return a.key < b.key;
         if (int c = a.row->uri.compare(b.row->uri)) return c < 0;
         return a.rid < b.rid;
       },
@@ -262,33 +281,33 @@ Status IndexWriter::Replace(int64_t rid, std::string_view type, const ix::IndexE
   for (const auto& r : e->strings) {
     if (sql::Covered(type, *e, r)) continue;
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    strings_.push_back({pid, rid, &r});
+    strings_.push_back({pid, rid, PrefixKey(r.normalized), &r});
   }
   for (const auto& r : e->tokens) {
     if (Skipped(r.param) || sql::Covered(type, *e, r)) continue;
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    tokens_.push_back({pid, rid, &r});
+    tokens_.push_back({pid, rid, PrefixKey(r.code), &r});
   }
   for (const auto& r : e->dates) {
     if (Skipped(r.param)) continue;
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    dates_.push_back({pid, rid, &r});
+    dates_.push_back({pid, rid, OrderKey(r.low_ms), &r});
   }
   for (const auto& r : e->numbers) {
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    numbers_.push_back({pid, rid, &r});
+    numbers_.push_back({pid, rid, 0, &r});  // compared by value
   }
   for (const auto& r : e->quantities) {
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    quantities_.push_back({pid, rid, &r});
+    quantities_.push_back({pid, rid, 0, &r});  // compared by value
   }
   for (const auto& r : e->references) {
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    references_.push_back({pid, rid, &r});
+    references_.push_back({pid, rid, PrefixKey(r.target_id), &r});
   }
   for (const auto& r : e->uris) {
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    uris_.push_back({pid, rid, &r});
+    uris_.push_back({pid, rid, PrefixKey(r.uri), &r});
   }
   // Composite, position and full-text rows are few per resource and keyed
   // by rid first: inserted at once.

@@ -59,10 +59,14 @@ class IndexWriter {
   void ForgetCache() { pids_.clear(); }
 
  private:
+  // A queued row: its parameter and resource, the first bytes of its sort
+  // value as a big-endian integer (Flush compares these first, without
+  // following `row`), and the row itself.
   template <typename R>
   struct Queued {
     int64_t pid;
     int64_t rid;
+    uint64_t key;
     const R* row;
   };
   static constexpr int kQueues = 7;
