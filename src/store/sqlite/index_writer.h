@@ -59,9 +59,10 @@ class IndexWriter {
   void ForgetCache() { pids_.clear(); }
 
  private:
-  // A queued row: its parameter and resource, the first bytes of its sort
-  // value as a big-endian integer (Flush compares these first, without
-  // following `row`), and the row itself.
+  // A queued row: its parameter and resource, its value's sort key (the
+  // first bytes of a string as a big-endian integer, a date's lower bound, a
+  // number's order; Flush sorts by pid, key and rid without following
+  // `row`), and the row itself.
   template <typename R>
   struct Queued {
     int64_t pid;
