@@ -137,10 +137,13 @@ Status PgWriteOps::FindResource(const std::string& type, const std::string& id, 
   return Status::Ok();
 }
 
-Result<int64_t> PgWriteOps::InsertResource(const std::string& type, const std::string& id) {
-  CRS_ASSIGN_OR_RETURN(Rows r, Q("INSERT INTO resources (type, id, version, cur_seq, deleted) "
-                                 "VALUES ($1, $2, 0, 0, 0) RETURNING rid",
-                                 Params().Text(type).Text(id)));
+Result<int64_t> PgWriteOps::InsertResource(const std::string& type, const std::string& id,
+                                           const AccessFacts& facts) {
+  CRS_ASSIGN_OR_RETURN(Rows r, Q("INSERT INTO resources (type, id, version, cur_seq, deleted, "
+                                 "patient, labels, author_org) "
+                                 "VALUES ($1, $2, 0, 0, 0, $3, $4, $5) RETURNING rid",
+                                 Params().Text(type).Text(id).Text(facts.patient)
+                                     .Int(facts.labels).Text(facts.author_org)));
   if (r.size() == 0) return Status::Internal("resource insert returned no row");
   return r.Int(0, 0);
 }

@@ -51,7 +51,8 @@ class PgWriteOps final : public sql::WriteOps {
   Result<int64_t> AdvanceSequence(const std::string& name, int64_t count) override;
   Status FindResource(const std::string& type, const std::string& id, int64_t* rid,
                       int64_t* version) override;
-  Result<int64_t> InsertResource(const std::string& type, const std::string& id) override;
+  Result<int64_t> InsertResource(const std::string& type, const std::string& id,
+                                 const AccessFacts& facts) override;
   Status AppendVersion(int64_t rid, const std::string& type, int64_t version,
                        int64_t last_updated_ms, Method method, const std::string* body,
                        const AccessFacts* facts) override;

@@ -355,17 +355,20 @@ Result<VersionRef> GroupWriter::ApplyWrite(const Write& w, const std::string& co
   }
   bool is_delete = w.method == Method::kDelete;
   int64_t version = current + 1;
-  if (!exists) {
-    CRS_ASSIGN_OR_RETURN(rid, ops_.InsertResource(w.type, w.id));
-  }
   // The access facts: a delete keeps the last ones (its history stays
   // governed by them); a new resource without any is visible to no caller
   // restricted to patients (patient "?").
   static const AccessFacts kUnknown{"?", 0, "", {}};
   const AccessFacts* facts = is_delete ? nullptr : w.access.get();
   if (facts == nullptr && !exists) facts = &kUnknown;
+  if (!exists) {
+    // Born with its facts: the version below leaves them (and their index
+    // entries) alone.
+    CRS_ASSIGN_OR_RETURN(rid, ops_.InsertResource(w.type, w.id, *facts));
+  }
   CRS_RETURN_IF_ERROR(ops_.AppendVersion(rid, w.type, version, w.last_updated_ms, w.method,
-                                         is_delete ? nullptr : &compressed, facts));
+                                         is_delete ? nullptr : &compressed,
+                                         exists ? facts : nullptr));
   CRS_RETURN_IF_ERROR(WriteRelationships(rid, exists, facts));
   CRS_RETURN_IF_ERROR(ops_.ReplaceIndex(rid, w.type, is_delete ? nullptr : w.index.get(),
                                         /*had_rows=*/exists));

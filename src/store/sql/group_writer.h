@@ -52,8 +52,11 @@ class WriteOps {
   // The resource's rid and current version; rid 0 when it does not exist.
   virtual Status FindResource(const std::string& type, const std::string& id, int64_t* rid,
                               int64_t* version) = 0;
-  // A new resource row (version 0, not yet pointing at a version); its rid.
-  virtual Result<int64_t> InsertResource(const std::string& type, const std::string& id) = 0;
+  // A new resource row with its access facts (version 0, not yet pointing
+  // at a version); its rid. The row is born with its patient, labels and
+  // author_org so that its first version rewrites no index entry.
+  virtual Result<int64_t> InsertResource(const std::string& type, const std::string& id,
+                                         const AccessFacts& facts) = 0;
   // Inserts version `version` of resource `rid` (`body` null: a delete
   // marker) and makes it the current one; with `facts`, also sets the
   // resource's patient and labels, and its author_org unless one is

@@ -88,11 +88,16 @@ Status SqliteWriteOps::FindResource(const std::string& type, const std::string& 
   return Status::Ok();
 }
 
-Result<int64_t> SqliteWriteOps::InsertResource(const std::string& type, const std::string& id) {
+Result<int64_t> SqliteWriteOps::InsertResource(const std::string& type, const std::string& id,
+                                               const AccessFacts& facts) {
   CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(
-      "INSERT INTO resources (type, id, version, cur_seq, deleted) VALUES (?1, ?2, 0, 0, 0)"));
+      "INSERT INTO resources (type, id, version, cur_seq, deleted, patient, labels, author_org) "
+      "VALUES (?1, ?2, 0, 0, 0, ?3, ?4, ?5)"));
   s->Bind(1, type);
   s->Bind(2, id);
+  s->Bind(3, facts.patient);
+  s->Bind(4, static_cast<int64_t>(facts.labels));
+  s->Bind(5, facts.author_org);
   CRS_RETURN_IF_ERROR(Done(s));
   return db_.LastInsertRowid();
 }
@@ -121,6 +126,16 @@ Status SqliteWriteOps::AppendVersion(int64_t rid, const std::string& type, int64
                                      int64_t last_updated_ms, Method method,
                                      const std::string* body, const AccessFacts* facts) {
   CRS_ASSIGN_OR_RETURN(int64_t seq, InsertVersion(rid, type, version, last_updated_ms, method, body));
+  if (!facts && version == 1 && body) {
+    // The row InsertResource has just made, with its facts and deleted = 0:
+    // only columns no index covers change, so SQLite rewrites no index
+    // entry (it updates every index on a column in the SET list).
+    CRS_ASSIGN_OR_RETURN(Stmt * s,
+                         db_.Prepare("UPDATE resources SET version = 1, cur_seq = ?1 WHERE rid = ?2"));
+    s->Bind(1, seq);
+    s->Bind(2, rid);
+    return Done(s);
+  }
   if (!facts) return SetCurrent(rid, version, seq, body == nullptr);
   // One UPDATE for the version and the facts: the row is found and
   // rewritten once, not twice, on every write.
