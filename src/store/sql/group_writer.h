@@ -60,7 +60,10 @@ class WriteOps {
   // Inserts version `version` of resource `rid` (`body` null: a delete
   // marker) and makes it the current one; with `facts`, also sets the
   // resource's patient and labels, and its author_org unless one is
-  // recorded. Returns the version's seq.
+  // recorded. Version 1 always follows InsertResource in the same
+  // transaction, whose row already has its facts: the caller passes none,
+  // and a backend may then set only the version columns. Returns the
+  // version's seq.
   virtual Status AppendVersion(int64_t rid, const std::string& type, int64_t version,
                                int64_t last_updated_ms, Method method, const std::string* body,
                                const AccessFacts* facts) = 0;
