@@ -50,7 +50,7 @@ Result<std::unique_ptr<store::Store>> OpenNodeStore(const std::string& data_dir,
                                                     std::vector<std::string> replicas,
                                                     int64_t replica_max_lag_ms,
                                                     store::FullTextMode fulltext,
-                                                    bool bulk_load) {
+                                                    bool bulk_load, bool defer_index) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec)
@@ -63,6 +63,7 @@ Result<std::unique_ptr<store::Store>> OpenNodeStore(const std::string& data_dir,
   options.replica_max_lag_ms = replica_max_lag_ms;
   options.fulltext = fulltext;
   options.bulk_load = bulk_load;
+  options.defer_index = defer_index;
   // The audit log's checkpoints are signed with the node's audit key.
   auto key = audit::SigningKey::LoadOrCreate(data_dir);
   if (!key.ok()) return Status(key.status().code(), "audit key: " + key.status().message());

@@ -36,7 +36,8 @@ class DataDirLock {
 // Opens the node's store (store_url, "sqlite:" for the data dir's file) with
 // the node's audit signing key (created on first use), as `crs serve` runs
 // it. The caller should hold the DataDirLock. `pool_size` and `replicas`:
-// PostgreSQL reader connections per server, and read replicas.
+// PostgreSQL reader connections per server, and read replicas. `bulk_load`
+// and `defer_index`: StoreOptions'.
 Result<std::unique_ptr<store::Store>> OpenNodeStore(const std::string& data_dir,
                                                     const std::string& store_url,
                                                     int pool_size = 16,
@@ -44,6 +45,7 @@ Result<std::unique_ptr<store::Store>> OpenNodeStore(const std::string& data_dir,
                                                     int64_t replica_max_lag_ms = 5000,
                                                     store::FullTextMode fulltext =
                                                         store::FullTextMode::kUntouched,
-                                                    bool bulk_load = false);
+                                                    bool bulk_load = false,
+                                                    bool defer_index = false);
 
 }  // namespace crs::cli

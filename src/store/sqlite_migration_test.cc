@@ -67,7 +67,7 @@ TEST_F(SqliteMigrationTest, Version9DropsCoveredRows) {
       "INSERT INTO ix_token SELECT pid, '0114', '', '', '', '', 5 FROM sp WHERE code = 'telecom';"
       "UPDATE schema_meta SET value = 8 WHERE key = 'version';");
   Open();
-  EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'version'"), "10");
+  EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'version'"), "11");
   EXPECT_EQ(Sql("SELECT group_concat(x.rid || ':' || sp.type || '.' || sp.code || '=' || x.exact, ' ') "
                 "FROM (SELECT * FROM ix_string ORDER BY rid, pid, exact) x JOIN sp USING (pid)"),
             "5:Patient.name=Mrs 5:Patient.family=Brown 6:Patient.name=Brown "

@@ -337,6 +337,16 @@ class Store {
   // index.
   virtual Status MarkFullTextComplete() = 0;
 
+  // A store opened with StoreOptions::defer_index: puts the search-index
+  // rows its writes deferred into the index, calling `progress` now and
+  // then (a table's name, rows done, rows in all). Until then searches miss
+  // them. Other stores: nothing to do.
+  virtual Status FinishBulkLoad(
+      const std::function<void(std::string_view table, int64_t done, int64_t total)>& progress) {
+    (void)progress;
+    return Status::Ok();
+  }
+
   // OK when the store can serve requests (used by /readyz).
   virtual Status Ping() = 0;
 
@@ -371,6 +381,12 @@ struct StoreOptions {
   // 4 GB) instead of 512 MB and lets the resource file's WAL grow to ~1 GB
   // between checkpoints instead of ~40 MB (docs/storage.md).
   bool bulk_load = false;
+  // SQLite, with bulk_load (`crs import` on a stopped node): writes keep
+  // their largest search-index rows aside as sorted runs, and
+  // FinishBulkLoad merges them into the index in key order
+  // (store/sqlite/index_runs.h). Opened without it, a store with runs left
+  // by an interrupted import merges them before it serves.
+  bool defer_index = false;
   // SQLite keeps part of the audit patient index in the writer's memory
   // until it writes a run (docs/audit.md, "The patient index"); at open it
   // re-derives what the last process left unwritten, and it writes runs.

@@ -88,6 +88,14 @@ Result<int64_t> GroupWriter::ReserveSequence(std::string_view name, int64_t coun
   return pending.sequence_first;
 }
 
+Status GroupWriter::RunExclusive(std::function<Status()> job) {
+  WriteBatch none;
+  Pending pending;
+  pending.batch = &none;
+  pending.job = std::move(job);
+  return Enqueue(&pending).status();
+}
+
 Status GroupWriter::SyncAuditIndex() {
   WriteBatch none;
   Pending pending;
@@ -190,8 +198,10 @@ void GroupWriter::Loop() {
       // (their clients are back or coming back) and those queued since.
       if (GatherAudit()) GatherAuditLocked(lock, last_audit_group_ + audit_queued_);
       while (!queue_.empty() && static_cast<int>(group.size()) < options_.max_group) {
+        if (queue_.front()->job && !group.empty()) break;  // a job runs alone
         group.push_back(queue_.front());
         queue_.pop_front();
+        if (group.back()->job) break;
       }
       size_t taken = 0;
       while (!audit_queue_.empty() && taken < kMaxGroupAudit) {
@@ -202,7 +212,17 @@ void GroupWriter::Loop() {
       audit_queued_ -= taken;
       if (group.empty()) last_audit_group_ = taken;
     }
-    CommitGroup(group, audit);
+    if (group.size() == 1 && group[0]->job) {
+      Status done = group[0]->job();
+      ops_.ForgetCache();  // the job may have rolled back what it created
+      if (done.ok()) {
+        group[0]->promise.set_value(CommitResult{});
+      } else {
+        group[0]->promise.set_value(done);
+      }
+      group.clear();
+    }
+    if (!group.empty() || !audit.empty()) CommitGroup(group, audit);
     group.clear();
     audit.clear();
   }

@@ -106,6 +106,11 @@ class GroupWriter {
   // Returns once the audit query indexes hold every record committed before
   // the call (AuditWriteOps::BeforeCommit(true) in the next group).
   Status SyncAuditIndex();
+  // Runs `job` on the writer thread between groups, alone (no transaction
+  // is open; the job opens its own), and returns its status. For work that
+  // needs the write connection to itself, e.g. merging a bulk import's
+  // index runs (store/sqlite/index_runs.h).
+  Status RunExclusive(std::function<Status()> job);
 
  private:
   struct Pending {
@@ -121,6 +126,8 @@ class GroupWriter {
     int64_t sequence_first = 0;
     // SyncAuditIndex: no batch; the group writes all deferred index rows.
     bool sync_audit_index = false;
+    // RunExclusive: no batch; runs alone.
+    std::function<Status()> job;
   };
   struct PendingAudit {
     std::vector<AuditInput> records;

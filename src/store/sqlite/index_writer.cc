@@ -8,6 +8,7 @@
 #include "store/sql/composite_rows.h"
 #include "store/sql/covered_rows.h"
 #include "store/sqlite/chunked_insert.h"
+#include "store/sqlite/index_runs.h"
 
 namespace crs::store::sqlite {
 
@@ -137,21 +138,89 @@ Status IndexWriter::Flush() {
     if (a.key != b.key) return a.key < b.key;
     return a.rid < b.rid;
   };
+  auto drop_dead = [&](auto& rows, int q) {
+    if (dead.empty()) return;
+    size_t kept = 0;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      auto it = dead.find(rows[i].rid);
+      if (it != dead.end() && i < it->second->at[q]) continue;
+      rows[kept++] = rows[i];
+    }
+    rows.resize(kept);
+  };
   auto run = [&](auto& rows, const ChunkedInsert& insert, auto bind) {
     int q = queue++;
     if (!st.ok() || rows.empty()) return;
-    if (!dead.empty()) {
-      size_t kept = 0;
-      for (size_t i = 0; i < rows.size(); ++i) {
-        auto it = dead.find(rows[i].rid);
-        if (it != dead.end() && i < it->second->at[q]) continue;
-        rows[kept++] = rows[i];
-      }
-      rows.resize(kept);
-    }
+    drop_dead(rows, q);
     std::sort(rows.begin(), rows.end(), less);
     st = insert.Run(db_, rows, bind);
   };
+  // Deferred: the rows sorted in full key order (ties in the first bytes
+  // follow the pointers now) and stored as one run. `fields` fills a row's
+  // primary-key columns (index_runs.h).
+  auto defer = [&](auto& rows, RunTable table, auto fields) {
+    int q = queue++;
+    if (!st.ok() || rows.empty()) return;
+    drop_dead(rows, q);
+    if (rows.empty()) return;
+    std::sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) {
+      if (a.pid != b.pid) return a.pid < b.pid;
+      if (a.key != b.key) return a.key < b.key;
+      RunField fa[kMaxRunFields], fb[kMaxRunFields];
+      fields(a, fa);
+      fields(b, fb);
+      return CompareRunRows(table, fa, fb) < 0;
+    });
+    run_.clear();
+    RunField f[kMaxRunFields];
+    for (const auto& r : rows) {
+      fields(r, f);
+      EncodeRunRow(table, f, &run_);
+    }
+    st = StoreRun(db_, table, static_cast<int64_t>(rows.size()), run_);
+  };
+  if (defer_) {
+    defer(strings_, kRunString, [](const auto& q, RunField* f) {
+      f[0].i = q.pid;
+      f[1].s = q.row->normalized;
+      f[2].s = q.row->exact;
+      f[3].i = q.rid;
+    });
+    defer(tokens_, kRunToken, [](const auto& q, RunField* f) {
+      f[0].i = q.pid;
+      f[1].s = q.row->code;
+      f[2].s = q.row->system;
+      f[3].i = q.rid;
+      f[4].s = q.row->text;
+      f[5].s = q.row->type_system;
+      f[6].s = q.row->type_code;
+    });
+    defer(dates_, kRunDate, [](const auto& q, RunField* f) {
+      f[0].i = q.pid;
+      f[1].i = q.row->low_ms;
+      f[2].i = q.row->high_ms;
+      f[3].i = q.rid;
+    });
+    queue = 5;  // numbers and quantities are inserted below
+    defer(references_, kRunRef, [](const auto& q, RunField* f) {
+      f[0].i = q.pid;
+      f[1].s = q.row->target_id;
+      f[2].s = q.row->target_type;
+      f[3].s = q.row->url;
+      f[4].i = q.rid;
+    });
+    defer(uris_, kRunUri, [](const auto& q, RunField* f) {
+      f[0].i = q.pid;
+      f[1].s = q.row->uri;
+      f[2].i = q.rid;
+    });
+    queue = 0;  // the inserts below find these queues empty
+    strings_.clear();
+    tokens_.clear();
+    dates_.clear();
+    references_.clear();
+    uris_.clear();
+  }
   run(strings_, kString,
       [](Stmt* s, int i, const auto& q) {
         s->Bind(i, q.pid);
@@ -240,6 +309,7 @@ Status IndexWriter::Replace(int64_t rid, std::string_view type, const ix::IndexE
     // Rows of this resource still queued by an earlier write of the group
     // are superseded; its stored rows go now.
     kills_.push_back(Now(rid));
+    if (defer_) CRS_RETURN_IF_ERROR(KillRunRows(db_, rid));
     for (const char* sql : kDeletes) {
       CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(sql));
       s->Bind(1, rid);

@@ -37,6 +37,12 @@ class IndexWriter {
  public:
   explicit IndexWriter(Db& db) : db_(db) {}
 
+  // Deferred (a bulk import; store/sqlite/index_runs.h): Flush stores the
+  // string, token, date, reference and uri rows as sorted runs instead of
+  // inserting them, and Replace of a resource with rows also kills its rows
+  // in the runs stored before.
+  void set_defer(bool defer) { defer_ = defer; }
+
   // Deletes every row of resource `rid` (when `had_rows`: a new resource has
   // none, which saves the lookups), then queues `entries` (null: none) for
   // the next Flush. `entries` must stay alive and unchanged until then.
@@ -84,6 +90,8 @@ class IndexWriter {
   void TruncateTo(const Position& p);
 
   Db& db_;
+  bool defer_ = false;
+  std::string run_;  // a run's body being encoded (reused)
   struct PairHash {
     size_t operator()(const std::pair<const char*, const char*>& p) const {
       return std::hash<const void*>()(p.first) * 31 + std::hash<const void*>()(p.second);

@@ -3,7 +3,7 @@
 
 namespace crs::store::sqlite {
 
-inline constexpr int kSchemaVersion = 10;
+inline constexpr int kSchemaVersion = 11;
 
 // Migration i (1-based) brings a database from version i-1 to version i.
 inline constexpr const char* kMigrations[] = {
@@ -170,6 +170,17 @@ DELETE FROM ix_token WHERE pid IN (SELECT pid FROM sp WHERE type = 'Patient' AND
     // that cannot read dictionary frames from opening it. PostgreSQL's 8.
     R"sql(
 SELECT 1;
+)sql",
+    // 11: deferred index rows of a bulk import (store/sqlite/index_runs.h,
+    // docs/storage.md "Index runs"): each run holds one transaction's rows
+    // of one ix_* table (`tbl`: string 0, token 1, date 2, ref 3, uri 4),
+    // sorted and encoded; `ix_run_kills` names resources whose rows in runs
+    // up to seq `last` are superseded. Both are empty but during an import.
+    // AUTOINCREMENT: a kill's `last` must never cover a later run.
+    R"sql(
+CREATE TABLE IF NOT EXISTS ix_runs (seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl INTEGER NOT NULL,
+                                    rows INTEGER NOT NULL, body BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS ix_run_kills (rid INTEGER PRIMARY KEY, last INTEGER NOT NULL);
 )sql",
 };
 

@@ -16,6 +16,7 @@
 #include "store/relationship_cache.h"
 #include "store/sqlite/audit_sql.h"
 #include "store/sqlite/db.h"
+#include "store/sqlite/index_runs.h"
 #include "store/sqlite/write_ops.h"
 #include "store/sql/group_writer.h"
 #include "store/sqlite/schema.h"
@@ -170,6 +171,19 @@ class SqliteStore final : public Store {
     });
     sqlite3_wal_hook(write_db_->raw(), &CheckpointHook, this);
     write_ops_ = std::make_unique<SqliteWriteOps>(*write_db_);
+    defer_index_ = options_.bulk_load && options_.defer_index;
+    write_ops_->set_defer_index(defer_index_);
+    // Runs an interrupted bulk import left: merged before anyone searches
+    // (a bulk importer goes on adding to them; a tool that may open a live
+    // node's store without its lock writes nothing).
+    if (!defer_index_ && options_.audit_index_owner) {
+      CRS_ASSIGN_OR_RETURN(bool runs, HasRuns(*write_db_));
+      if (runs) {
+        std::fprintf(stderr,
+                     "crs: completing the search index that an interrupted import left\n");
+        CRS_RETURN_IF_ERROR(MergeRuns(*write_db_, "data", nullptr));
+      }
+    }
     audit_ops_ = std::make_unique<SqliteAuditOps>(*write_db_, options_.audit_index_owner);
     writer_ = std::make_unique<sql::GroupWriter>(*write_ops_, *audit_ops_, options_);
     return writer_->Start();
@@ -491,6 +505,16 @@ class SqliteStore final : public Store {
     return options_.fulltext == FullTextMode::kOn || options_.fulltext == FullTextMode::kRebuild;
   }
 
+  Status FinishBulkLoad(const std::function<void(std::string_view, int64_t, int64_t)>& progress)
+      override {
+    if (!defer_index_) return Status::Ok();
+    return writer_->RunExclusive([&] {
+      return MergeRuns(*write_db_, "data", [&](const MergeProgress& p) {
+        if (progress) progress(p.table, p.done, p.total);
+      });
+    });
+  }
+
   Status MarkFullTextComplete() override {
     if (!KeepsFullText()) return Status::Invalid("this store does not keep a full-text index");
     CRS_ASSIGN_OR_RETURN(auto db, Db::Open(path_, /*create=*/false));
@@ -635,6 +659,7 @@ class SqliteStore final : public Store {
   // once Init() returns; declared first so that they outlive writer_.
   std::unique_ptr<Db> write_db_;
   std::unique_ptr<SqliteWriteOps> write_ops_;
+  bool defer_index_ = false;  // StoreOptions::defer_index, with bulk_load
   std::unique_ptr<SqliteAuditOps> audit_ops_;
   std::unique_ptr<sql::GroupWriter> writer_;
   std::unique_ptr<Db> checkpoint_db_;  // used by checkpointer_ only

@@ -19,6 +19,9 @@ class SqliteWriteOps final : public sql::WriteOps {
   // `db` is the writer connection and must outlive the ops.
   explicit SqliteWriteOps(Db& db) : db_(db), index_(db) {}
 
+  // StoreOptions::defer_index (IndexWriter::set_defer).
+  void set_defer_index(bool defer) { index_.set_defer(defer); }
+
   // Bumped after every transaction that changed a `rel` row has ended
   // (committed or not): readers cache relationship answers tagged with the
   // value they read before their query (SqliteStore::HasRelationship).
