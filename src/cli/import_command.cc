@@ -103,18 +103,7 @@ class ConsoleObserver final : public import::ImportObserver {
 
   void Committed(const import::ImportProgress& p) override {
     std::lock_guard<std::mutex> lock(mu_);
-    auto now = std::chrono::steady_clock::now();
-    auto every = tty_ ? std::chrono::milliseconds(200) : std::chrono::milliseconds(10000);
-    if (now - last_ < every) return;
-    last_ = now;
-    std::string line = Line(p, Seconds());
-    if (tty_) {
-      std::fprintf(stderr, "\r\033[K%s", line.c_str());
-      shown_ = true;
-    } else {
-      std::fprintf(stderr, "%s\n", line.c_str());
-    }
-    std::fflush(stderr);
+    if (Due(false)) Show(Line(p, Seconds()));
   }
 
   void Done() {
@@ -126,19 +115,9 @@ class ConsoleObserver final : public import::ImportObserver {
   // import's progress.
   void Indexing(std::string_view table, int64_t done, int64_t total) {
     std::lock_guard<std::mutex> lock(mu_);
-    auto now = std::chrono::steady_clock::now();
-    auto every = tty_ ? std::chrono::milliseconds(200) : std::chrono::milliseconds(10000);
-    if (now - last_ < every && done < total) return;
-    last_ = now;
-    std::string line = "building the search index: " + std::string(table) + " " +
-                       Grouped(done) + " of " + Grouped(total) + " rows";
-    if (tty_) {
-      std::fprintf(stderr, "\r\033[K%s", line.c_str());
-      shown_ = true;
-    } else {
-      std::fprintf(stderr, "%s\n", line.c_str());
-    }
-    std::fflush(stderr);
+    if (!Due(done >= total)) return;
+    Show("building the search index: " + std::string(table) + " " + Grouped(done) + " of " +
+         Grouped(total) + " rows");
   }
 
   double Seconds() const {
@@ -167,6 +146,25 @@ class ConsoleObserver final : public import::ImportObserver {
  private:
   static constexpr int64_t kMaxShown = 100;
 
+  // Whether a progress line is due (five a second on a terminal, one every
+  // ten seconds otherwise; `always` for a last one). Under mu_.
+  bool Due(bool always) {
+    auto now = std::chrono::steady_clock::now();
+    auto every = tty_ ? std::chrono::milliseconds(200) : std::chrono::milliseconds(10000);
+    if (!always && now - last_ < every) return false;
+    last_ = now;
+    return true;
+  }
+  // Redraws the progress line on a terminal, prints it otherwise. Under mu_.
+  void Show(const std::string& line) {
+    if (tty_) {
+      std::fprintf(stderr, "\r\033[K%s", line.c_str());
+      shown_ = true;
+    } else {
+      std::fprintf(stderr, "%s\n", line.c_str());
+    }
+    std::fflush(stderr);
+  }
   void ClearLine() {
     if (shown_) std::fprintf(stderr, "\r\033[K");
     shown_ = false;

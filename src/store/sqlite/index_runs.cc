@@ -75,6 +75,19 @@ int GetVarint(std::string_view in, size_t* at, uint64_t* v) {
   return -1;
 }
 
+// Steps `s` to the end, calling `row` at each row; resets it.
+template <typename F>
+Status EachRow(Stmt* s, F row) {
+  while (true) {
+    auto more = s->Step();
+    if (!more.ok() || !*more) {
+      s->Reset();
+      return more.ok() ? Status::Ok() : more.status();
+    }
+    row();
+  }
+}
+
 Status StepDone(Stmt* s) {
   auto r = s->Step();
   s->Reset();
@@ -199,26 +212,21 @@ Status MergeTableInTransaction(Db& db, const std::string& schema, RunTable t,
                                       "AND sql IS NOT NULL ORDER BY name"));
       q->Bind(1, std::string_view(spec.name));
       std::vector<std::string> names;
-      while (true) {
-        auto more = q->Step();
-        if (!more.ok()) {
-          q->Reset();
-          return more.status();
-        }
-        if (!*more) break;
+      bool odd = false;
+      CRS_RETURN_IF_ERROR(EachRow(q, [&] {
         names.emplace_back(q->Text(0));
         // "CREATE [UNIQUE] INDEX name ON ..." -> "... INDEX schema.name ON ...",
         // so that it is built in the resource file whatever the search order.
         std::string sql(q->Text(1));
         size_t at = sql.find("INDEX ");
         if (at == std::string::npos) {
-          q->Reset();
-          return Status::Internal("unexpected index definition on " + std::string(spec.name));
+          odd = true;
+          return;
         }
         sql.insert(at + 6, schema + ".");
         rebuild.push_back(std::move(sql));
-      }
-      q->Reset();
+      }));
+      if (odd) return Status::Internal("unexpected index definition on " + std::string(spec.name));
       for (const auto& name : names) {
         CRS_RETURN_IF_ERROR(db.Exec("DROP INDEX " + schema + "." + name));
       }
@@ -391,34 +399,14 @@ Status MergeAll(Db& db, const std::string& schema,
   Kills kills;
   {
     CRS_ASSIGN_OR_RETURN(Stmt * s, db.Prepare("SELECT rid, last FROM ix_run_kills"));
-    while (true) {
-      auto row = s->Step();
-      if (!row.ok()) {
-        s->Reset();
-        return row.status();
-      }
-      if (!*row) break;
-      kills[s->Int(0)] = s->Int(1);
-    }
-    s->Reset();
+    CRS_RETURN_IF_ERROR(EachRow(s, [&] { kills[s->Int(0)] = s->Int(1); }));
   }
   for (int t = 0; t < kRunTables; ++t) {
     std::vector<std::pair<int64_t, int64_t>> runs;  // seq, rows
-    {
-      CRS_ASSIGN_OR_RETURN(Stmt * s,
-                           db.Prepare("SELECT seq, rows FROM ix_runs WHERE tbl = ?1 ORDER BY seq"));
-      s->Bind(1, static_cast<int64_t>(t));
-      while (true) {
-        auto row = s->Step();
-        if (!row.ok()) {
-          s->Reset();
-          return row.status();
-        }
-        if (!*row) break;
-        runs.emplace_back(s->Int(0), s->Int(1));
-      }
-      s->Reset();
-    }
+    CRS_ASSIGN_OR_RETURN(Stmt * s,
+                         db.Prepare("SELECT seq, rows FROM ix_runs WHERE tbl = ?1 ORDER BY seq"));
+    s->Bind(1, static_cast<int64_t>(t));
+    CRS_RETURN_IF_ERROR(EachRow(s, [&] { runs.emplace_back(s->Int(0), s->Int(1)); }));
     if (runs.empty()) continue;
     CRS_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
     Status st =
