@@ -242,6 +242,8 @@ TEST_F(DeferredIndexTest, MergedRowsAreThoseOfDirectWrites) {
       std::string id = "p" + std::to_string(c * 50 + i);
       writes.push_back(Named(id, 0, "fam" + std::to_string((i * 7 + c) % 13), Method::kCreate));
     }
+    // A row longer than a run reader's buffer (1 MB at most).
+    if (c == 1) writes.push_back(Named("long", 0, std::string(1536 * 1024, 'z'), Method::kCreate));
     CommitBoth(writes);
   }
   CommitBoth({Named("p3", 1, "renamed", Method::kUpdate), Named("p60", 1, "", Method::kDelete),

@@ -235,8 +235,10 @@ Status MergeTableInTransaction(Db& db, const std::string& schema, RunTable t,
 
   Status st = Status::Ok();
   {
-    // 256 MB of read buffers at most, shared by the runs.
-    size_t buffer = std::clamp<size_t>((size_t{256} << 20) / runs.size(), 16 << 10, 1 << 20);
+    // 256 MB of read buffers at most, shared by the runs (4 KB each for more
+    // than 65,536 runs, as an import with tiny batches makes; a longer row
+    // grows its buffer).
+    size_t buffer = std::clamp<size_t>((size_t{256} << 20) / runs.size(), 4 << 10, 1 << 20);
     std::vector<std::unique_ptr<RunReader>> readers;
     readers.reserve(runs.size());
     std::vector<RunReader*> heap;
