@@ -221,13 +221,13 @@ TEST(ImportTest, BadLinesAreReportedAndGoodOnesLoaded) {
   std::string out;
   EXPECT_EQ(RunCrs({"import", "--data", dir, "--report", report, dir + "/in"}, &out), 1) << out;
   std::string text = ReadFile(report);
-  for (const std::string& where :
+  for (const char* where :
        {"a.ndjson:2: ", "a.ndjson:3: INVALID_RESOURCE_ID", "a.ndjson:5: ", "a.ndjson:6: ",
         "a.ndjson:7: ", "a.ndjson:9: entry 2: ", "b.json: entry 2: "}) {
     EXPECT_NE(text.find(where), std::string::npos) << where << " in\n" << text;
     EXPECT_NE(out.find(where), std::string::npos) << where << " on stderr:\n" << out;
   }
-  for (const std::string& good :
+  for (const char* good :
        {"a.ndjson:1:", "a.ndjson:4:", "a.ndjson:8:", "a.ndjson:9: entry 1", "a.ndjson:9: entry 3",
         "b.json: entry 1"}) {
     EXPECT_EQ(text.find(good), std::string::npos) << good << " in\n" << text;
@@ -294,7 +294,9 @@ TEST(ImportTest, InterruptedImportResumesWithoutDuplicates) {
   EXPECT_LT(first_run, lines);
   // On SQLite its index rows wait in runs (store/sqlite/index_runs.h) for
   // the run that completes the import.
-  if (!OnPostgres()) EXPECT_GT(Scalar(dir, "SELECT count(*) FROM ix_runs"), 0);
+  if (!OnPostgres()) {
+    EXPECT_GT(Scalar(dir, "SELECT count(*) FROM ix_runs"), 0);
+  }
   ASSERT_EQ(RunCrs({"import", "--data", dir, "--batch-size", "100", file}, &out), 0) << out;
   std::smatch m;
   ASSERT_TRUE(
@@ -358,7 +360,7 @@ TEST(ImportTest, IntoARunningNodeThroughItsApi) {
             1)
       << out;
   EXPECT_NE(out.find("3 rejected"), std::string::npos) << out;
-  for (const std::string& where : {"bad.ndjson:2: ", "bad.ndjson:3: HTTP 400", "bad.ndjson:4: entry 2: "}) {
+  for (const char* where : {"bad.ndjson:2: ", "bad.ndjson:3: HTTP 400", "bad.ndjson:4: entry 2: "}) {
     EXPECT_NE(out.find(where), std::string::npos) << where << " in\n" << out;
   }
   Client client(server.port(), server.SystemToken());
