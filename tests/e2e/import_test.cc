@@ -316,7 +316,10 @@ TEST(ImportTest, InterruptedImportResumesWithoutDuplicates) {
     for (const char* table : {"ix_string", "ix_token", "ix_date", "ix_ref", "ix_uri"}) {
       std::string count = std::string("SELECT count(*) FROM ") + table;
       EXPECT_EQ(Scalar(dir, count), Scalar(fresh, count)) << table;
-      EXPECT_GT(Scalar(fresh, count), table == std::string("ix_uri") ? -1 : 0) << table;
+      // A generated population has no uri rows; the other tables must have some.
+      if (table != std::string("ix_uri")) {
+        EXPECT_GT(Scalar(fresh, count), 0) << table;
+      }
     }
   }
   // A third run finds the file done.

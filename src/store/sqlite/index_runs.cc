@@ -19,6 +19,7 @@ struct TableSpec {
   const char* name;
   int columns;
   bool text[kMaxRunFields];
+  int rid;  // the column holding the resource's rid
   const ChunkedInsert& insert;
 };
 
@@ -31,25 +32,13 @@ const TableSpec& Spec(RunTable t) {
   static const ChunkedInsert kRef("ix_ref (pid, tid, ttype, url, rid)", 5);
   static const ChunkedInsert kUri("ix_uri (pid, uri, rid)", 3);
   static const TableSpec kSpecs[kRunTables] = {
-      {"ix_string", 4, {false, true, true, false}, kString},
-      {"ix_token", 7, {false, true, true, false, true, true, true}, kToken},
-      {"ix_date", 4, {false, false, false, false}, kDate},
-      {"ix_ref", 5, {false, true, true, true, false}, kRef},
-      {"ix_uri", 3, {false, true, false}, kUri},
+      {"ix_string", 4, {false, true, true, false}, 3, kString},
+      {"ix_token", 7, {false, true, true, false, true, true, true}, 3, kToken},
+      {"ix_date", 4, {false, false, false, false}, 3, kDate},
+      {"ix_ref", 5, {false, true, true, true, false}, 4, kRef},
+      {"ix_uri", 3, {false, true, false}, 2, kUri},
   };
   return kSpecs[t];
-}
-
-// The position of `rid` among a table's columns.
-int RidColumn(RunTable t) {
-  switch (t) {
-    case kRunRef:
-      return 4;
-    case kRunUri:
-      return 2;
-    default:
-      return 3;
-  }
 }
 
 void PutVarint(uint64_t v, std::string* out) {
@@ -253,7 +242,7 @@ Status MergeTableInTransaction(Db& db, const std::string& schema, RunTable t,
       return CompareRunRows(t, a->fields(), b->fields()) > 0;
     };
     std::make_heap(heap.begin(), heap.end(), after);
-    const int rid_column = RidColumn(t);
+    const int rid_column = spec.rid;
     constexpr size_t kChunkBytes = 1 << 20;
     std::string out;
     out.reserve(kChunkBytes + 4096);
