@@ -17,6 +17,7 @@
 #include "fhir/index/date_range.h"
 #include "fhir/index/normalize.h"
 #include "fhir/index/phonetic.h"
+#include "fhir/index/trace_keys.h"
 #include "nhs/trace.h"
 #include "store/store.h"
 
@@ -257,15 +258,43 @@ store::Predicate TokenPred(std::string param, std::vector<std::string> codes) {
 // One index query's predicates (AND).
 using Query = std::vector<store::Predicate>;
 
+// A predicate on trace keys (fhir/index/trace_keys.h): any of `prefixes`.
+store::Predicate KeyPred(std::string_view param, const std::vector<std::string>& prefixes) {
+  store::Predicate p = Pred(std::string(param), store::IndexTable::kString);
+  for (const auto& prefix : prefixes) {
+    p.any_of.push_back(store::StringCond{store::StringCond::Mode::kPrefix, prefix});
+  }
+  return p;
+}
+
+// The day of an exact trace's single `birthdate=[eq]YYYY-MM-DD`, or "".
+std::string ExactDay(const TraceRequest& t) {
+  if (t.birth.size() != 1 || t.birth.front().prefix != store::Prefix::kEq) return "";
+  std::string_view d = t.query.birth_date;
+  if (d.starts_with("eq")) d.remove_prefix(2);
+  return fhir::index::IsFullDate(d) ? std::string(d) : "";
+}
+
 // The index queries whose union holds every patient the trace could match,
 // in stages: a fuzzy trace runs a later stage only when the earlier ones
-// found no match.
-std::vector<std::vector<Query>> CandidateQueries(const TraceRequest& t) {
+// found no match. With `keys` (every Patient has its trace keys) a trace on
+// one full birth date seeks the day's patients sharing a family name, a
+// name's sound or a postcode district; otherwise it reads everyone born
+// that day and checks each.
+std::vector<std::vector<Query>> CandidateQueries(const TraceRequest& t, bool keys) {
   const tr::TraceQuery& q = t.query;
   std::vector<std::vector<Query>> out(1);
   if (!t.fuzzy) {
     std::vector<store::Predicate> all;
+    std::string day = keys && !q.family.empty() ? ExactDay(t) : "";
+    if (!day.empty()) {
+      // The family up to any wildcard, born that day; first, so it drives.
+      std::string family = q.family.substr(0, q.family.find('*'));
+      all.push_back(KeyPred(fhir::index::kTraceFamily,
+                            {fhir::index::TraceKey(day, fhir::index::NormalizeString(family))}));
+    }
     for (const auto& c : t.birth) {
+      if (!day.empty()) break;  // in the key
       all.push_back(Pred("birthdate", store::IndexTable::kDate));
       all.back().any_of.push_back(c);
     }
@@ -275,7 +304,7 @@ std::vector<std::vector<Query>> CandidateQueries(const TraceRequest& t) {
     }
     // Gender is checked on the resource: as a token it would drive the
     // query (half of all patients) ahead of the birth date.
-    if (!q.family.empty()) all.push_back(PrefixPred("family", q.family));
+    if (!q.family.empty() && day.empty()) all.push_back(PrefixPred("family", q.family));
     for (const auto& g : q.given) all.push_back(PrefixPred("given", g));
     if (q.family.empty() && !q.email.empty()) {
       std::string lower = q.email;
@@ -300,19 +329,43 @@ std::vector<std::vector<Query>> CandidateQueries(const TraceRequest& t) {
   if (auto swapped = tr::SwapDayMonth(q.birth_date)) days.push_back(*swapped);
   std::vector<std::string> names = q.given;
   names.push_back(q.family);
-  // One query per day: SQLite cannot drive a query by an OR of two ranges.
-  // 1. Born on the day (or with day and month swapped), sharing the sound of
-  //    any queried name in any position: typos, transposed names, old names.
-  for (const auto& day : days) out[0].push_back({DayPred({day}), PhoneticPred(names)});
-  // 2. Born on the day, living (or having lived) in the postcode's district:
-  //    a name too mistyped to share its sound.
-  std::string pc = tr::NormalizePostcode(q.postcode);
+  // The postcode's district as a prefix of the normalised postcode ("ls1 ").
+  std::string pc = tr::NormalizePostcode(q.postcode), district;
   if (pc.size() >= 2) {
     std::string outward = pc.size() > 4 ? pc.substr(0, pc.size() - 3) : pc;
-    std::string prefix = fhir::index::NormalizeString(outward) + (pc.size() > 4 ? " " : "");
-    store::Predicate p = Pred("address-postalcode", store::IndexTable::kString);
-    p.any_of.push_back(store::StringCond{store::StringCond::Mode::kPrefix, prefix});
-    for (const auto& day : days) out[0].push_back({DayPred({day}), p});
+    district = fhir::index::NormalizeString(outward) + (pc.size() > 4 ? " " : "");
+  }
+  // 1. Born on the day (or with day and month swapped), sharing the sound of
+  //    any queried name in any position: typos, transposed names, old names.
+  // 2. Born on the day, living (or having lived) in the postcode's district:
+  //    a name too mistyped to share its sound.
+  if (keys) {
+    // Each one query over the keys of both days.
+    std::vector<std::string> sounds;
+    for (const auto& name : names) {
+      for (auto& key : fhir::index::PhoneticKeys(name)) sounds.push_back(std::move(key));
+    }
+    std::sort(sounds.begin(), sounds.end());
+    sounds.erase(std::unique(sounds.begin(), sounds.end()), sounds.end());
+    std::vector<std::string> prefixes;
+    for (const auto& day : days) {
+      for (const auto& key : sounds) prefixes.push_back(fhir::index::TraceKey(day, key));
+    }
+    if (!prefixes.empty()) out[0].push_back({KeyPred(fhir::index::kTraceSound, prefixes)});
+    if (!district.empty()) {
+      prefixes.clear();
+      for (const auto& day : days) prefixes.push_back(fhir::index::TraceKey(day, district));
+      out[0].push_back({KeyPred(fhir::index::kTracePostcode, prefixes)});
+    }
+  } else {
+    // One query per day: SQLite cannot drive a query by an OR of two date
+    // ranges.
+    for (const auto& day : days) out[0].push_back({DayPred({day}), PhoneticPred(names)});
+    if (!district.empty()) {
+      store::Predicate p = Pred("address-postalcode", store::IndexTable::kString);
+      p.any_of.push_back(store::StringCond{store::StringCond::Mode::kPrefix, district});
+      for (const auto& day : days) out[0].push_back({DayPred({day}), p});
+    }
   }
   // 3. Sounding like the family (and first given) name, born within a year
   //    either side: a wrong day, month or year of birth. (No gender: a token
@@ -363,7 +416,7 @@ void FhirApi::Trace(RequestContext& ctx,
   std::vector<std::pair<double, store::SearchMatch*>> scored;
   bool overflow = false;
   std::string today = Today(clock_.NowMs());
-  for (auto& stage : CandidateQueries(t)) {
+  for (auto& stage : CandidateQueries(t, store_.TraceKeysComplete())) {
     if (t.fuzzy && !scored.empty()) break;
     for (auto& preds : stage) {
       store::SearchQuery q;

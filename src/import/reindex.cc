@@ -1,5 +1,6 @@
 #include "import/reindex.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <future>
 #include <memory>
@@ -151,6 +152,13 @@ Result<ReindexProgress> Reindex(store::Store& store, const Clock& clock,
   // "Full-text index"): nodes started with --fulltext may use the store.
   if (!stopped && options.types.empty() && store.KeepsFullText()) {
     CRS_RETURN_IF_ERROR(store.MarkFullTextComplete());
+  }
+  // Every Patient now has its trace keys (fhir/index/trace_keys.h).
+  bool patients = options.types.empty() ||
+                  std::find(options.types.begin(), options.types.end(), "Patient") !=
+                      options.types.end();
+  if (!stopped && patients && !store.TraceKeysComplete()) {
+    CRS_RETURN_IF_ERROR(store.MarkTraceKeysComplete());
   }
   return p;
 }

@@ -2,6 +2,7 @@
 // PostgreSQL database, reads back the same through the Store contract, and
 // the PostgreSQL store carries on from where the SQLite one stopped.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <future>
@@ -104,6 +105,15 @@ TEST_F(CopyStoreTest, SqliteToPostgresKeepsEveryVersionAndTheAuditChain) {
   }
   ASSERT_EQ(audit.size(), 4u);
   ASSERT_FALSE(checkpoints.empty());
+  {
+    // A source whose Patients lack trace keys: the copy must not claim them.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ + "/crs.db").c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, "UPDATE schema_meta SET value = 0 WHERE key = 'trace_keys'",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
   std::vector<std::string> tables;
   ASSERT_TRUE(CopyStore(Options("sqlite:"), Options(pg_url_),
                         [&](const std::string& t, int64_t) { tables.push_back(t); })
@@ -113,6 +123,7 @@ TEST_F(CopyStoreTest, SqliteToPostgresKeepsEveryVersionAndTheAuditChain) {
   auto pg = OpenStore(Options(pg_url_));
   ASSERT_TRUE(pg.ok()) << pg.status().ToString();
   Store& s = **pg;
+  EXPECT_FALSE(s.TraceKeysComplete());
   // Resources and their history, seq for seq.
   auto cur = s.Read("Patient", "9990000018");
   ASSERT_TRUE(cur.ok());

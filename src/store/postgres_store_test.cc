@@ -76,9 +76,9 @@ TEST_F(PostgresStoreTest, MigratesAVersion2Database) {
       "ALTER TABLE audit_alert DROP COLUMN codes, DROP COLUMN user_id, DROP COLUMN user_name;"
       "UPDATE schema_meta SET value = 2 WHERE key = $$version$$";
   // (Psql takes no single quotes: $$...$$ quotes the strings.)
-  ASSERT_EQ(Psql(url_, "SELECT value FROM schema_meta"), "8");
+  ASSERT_EQ(Psql(url_, "SELECT value FROM schema_meta WHERE key = $$version$$"), "9");
   Psql(url_, v2);
-  ASSERT_EQ(Psql(url_, "SELECT value FROM schema_meta"), "2");
+  ASSERT_EQ(Psql(url_, "SELECT value FROM schema_meta WHERE key = $$version$$"), "2");
   const std::string bounded =
       "SELECT count(*) FROM pg_indexes WHERE schemaname = $$public$$ AND indexdef LIKE ";
   ASSERT_EQ(Psql(url_, bounded + "$$%\"left\"(%$$"), "0");
@@ -103,7 +103,7 @@ TEST_F(PostgresStoreTest, MigratesAVersion2Database) {
   o.url = url_;
   auto opened = OpenStore(o);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  EXPECT_EQ(Psql(url_, "SELECT value FROM schema_meta"), "8");
+  EXPECT_EQ(Psql(url_, "SELECT value FROM schema_meta WHERE key = $$version$$"), "9");
   EXPECT_EQ(Psql(url_, bounded + "$$%\"left\"(%, 256)%$$"), "7");
   EXPECT_EQ(Psql(url_, long_token), "1");
   EXPECT_EQ(Psql(url_, names), "Mrs");

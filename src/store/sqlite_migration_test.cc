@@ -67,7 +67,7 @@ TEST_F(SqliteMigrationTest, Version9DropsCoveredRows) {
       "INSERT INTO ix_token SELECT pid, '0114', '', '', '', '', 5 FROM sp WHERE code = 'telecom';"
       "UPDATE schema_meta SET value = 8 WHERE key = 'version';");
   Open();
-  EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'version'"), "11");
+  EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'version'"), "12");
   EXPECT_EQ(Sql("SELECT group_concat(x.rid || ':' || sp.type || '.' || sp.code || '=' || x.exact, ' ') "
                 "FROM (SELECT * FROM ix_string ORDER BY rid, pid, exact) x JOIN sp USING (pid)"),
             "5:Patient.name=Mrs 5:Patient.family=Brown 6:Patient.name=Brown "
@@ -75,6 +75,35 @@ TEST_F(SqliteMigrationTest, Version9DropsCoveredRows) {
   EXPECT_EQ(Sql("SELECT group_concat(sp.code || '=' || x.code, ' ') "
                 "FROM (SELECT * FROM ix_token ORDER BY pid, code) x JOIN sp USING (pid)"),
             "telecom=0114 phone=0113");
+}
+
+// Version 12: a store's trace keys are complete at once when it holds no
+// Patient, and wait for `crs reindex` when it does (fhir/index/trace_keys.h).
+TEST_F(SqliteMigrationTest, Version12TraceKeysCompleteOnlyWithoutPatients) {
+  Open();
+  EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'trace_keys'"), "1");
+  const std::string back_to_11 =
+      "DELETE FROM schema_meta WHERE key = 'trace_keys';"
+      "UPDATE schema_meta SET value = 11 WHERE key = 'version';";
+  Sql("INSERT INTO resources (rid, type, id, version, cur_seq, deleted) "
+      "VALUES (1, 'Observation', 'o1', 1, 1, 0);" + back_to_11);
+  Open();
+  EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'version'"), "12");
+  EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'trace_keys'"), "1");
+  Sql("INSERT INTO resources (rid, type, id, version, cur_seq, deleted) "
+      "VALUES (2, 'Patient', '9990000018', 1, 2, 0);" + back_to_11);
+  Open();
+  EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'trace_keys'"), "0");
+  {
+    StoreOptions o;
+    o.data_dir = dir_;
+    auto s = OpenStore(o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_FALSE((*s)->TraceKeysComplete());
+    ASSERT_TRUE((*s)->MarkTraceKeysComplete().ok());
+    EXPECT_TRUE((*s)->TraceKeysComplete());
+  }
+  EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'trace_keys'"), "1");
 }
 
 }  // namespace

@@ -337,6 +337,13 @@ class Store {
   // index.
   virtual Status MarkFullTextComplete() = 0;
 
+  // Whether every Patient in the store has its trace keys
+  // (fhir/index/trace_keys.h): true for a store created by a binary that
+  // writes them, and after `crs reindex` over Patients (which calls
+  // MarkTraceKeysComplete); a trace uses them only then. Read at open.
+  virtual bool TraceKeysComplete() const = 0;
+  virtual Status MarkTraceKeysComplete() = 0;
+
   // A store opened with StoreOptions::defer_index: puts the search-index
   // rows its writes deferred into the index, calling `progress` now and
   // then (a table's name, rows done, rows in all). Until then searches miss

@@ -3,6 +3,7 @@
 // generated population traced with realistic errors.
 #include <boost/json.hpp>
 #include <chrono>
+#include <csignal>
 #include <map>
 #include <set>
 #include <sstream>
@@ -398,6 +399,99 @@ TEST_F(TracePopulationTest, RealisticErrorsFindThePatientAndNamesakesStayApart) 
   for (const auto& [kind, n] : tried_by_kind) std::cerr << kind << ": " << n << "; ";
   std::cerr << "trace population test: " << found << "/" << tried << " found in the top 3, "
             << pairs << " namesake pairs, " << resolved << "/" << twins << " twins, " << seconds << " s\n";
+}
+
+// A trace's outcome as text: the status and the PDS code, or the matches
+// with their scores, best first.
+std::string Outcome(const HttpResult& r) {
+  std::string out = std::to_string(r.status) + " " + SpineCode(r);
+  for (const auto& [id, score] : Matches(r)) out += " " + id + ":" + std::to_string(score);
+  return out;
+}
+
+// Trace keys (fhir/index/trace_keys.h) change how candidates are found, never
+// which: the same traces answer the same on a store whose Patients lack them
+// (one written before them, told by schema_meta 'trace_keys'), and again once
+// `crs reindex` has written them.
+TEST_F(TracePopulationTest, TraceKeysFindWhatTheDayScanFinds) {
+  auto patients = Load(1500, 23);
+  ASSERT_EQ(patients.size(), 1500u);
+  std::vector<std::string> queries;
+  for (size_t i = 0; i < patients.size(); i += 25) {
+    Person p = PersonOf(patients[i]);
+    std::string who = "&birthdate=" + p.birth + "&gender=" + p.gender;
+    std::string family = Escape(p.family), given = Escape(p.given);
+    queries.push_back("family=" + family + "&given=" + given + who + "&_max-results=10");
+    queries.push_back("family=" + Escape(p.family.substr(0, 3)) + "*" + who + "&_max-results=50");
+    queries.push_back("family=" + family + "&birthdate=eq" + p.birth + "&_max-results=5");
+    queries.push_back("family=" + family + "&birthdate=ge" + p.birth.substr(0, 4) +
+                      "-01-01&birthdate=le" + p.birth.substr(0, 4) + "-12-31&_max-results=50");
+    if (!p.old_postcode.empty()) {
+      queries.push_back("family=" + family + who + "&address-postalcode=" +
+                        Escape(p.old_postcode) + "&_history=true");
+    }
+    std::string typo = p.family;
+    if (typo.size() >= 5) std::swap(typo[2], typo[3]);
+    std::string swapped = p.birth.substr(0, 5) + p.birth.substr(8, 2) + "-" + p.birth.substr(5, 2);
+    queries.push_back("_fuzzy-match=true&_max-results=10&family=" + Escape(typo) + "&given=" +
+                      given + "&birthdate=" + swapped + "&address-postalcode=" +
+                      Escape(p.postcode));
+    queries.push_back("_fuzzy-match=true&_max-results=10&family=" + given + "&given=" + family +
+                      "&birthdate=" + p.birth + "&gender=" + p.gender);
+    queries.push_back("_fuzzy-match=true&_max-results=10&family=Zzyzx&birthdate=" + p.birth +
+                      "&address-postalcode=" + Escape(p.postcode.substr(0, 4)));
+  }
+  auto run = [&] {
+    std::vector<std::string> out;
+    for (const auto& q : queries) out.push_back(q + " -> " + Outcome(Get("/fhir/Patient?" + q)));
+    return out;
+  };
+  const std::string kFlag = "SELECT value FROM schema_meta WHERE key = 'trace_keys'";
+  const std::string kKeyRows =
+      "SELECT count(*) FROM ix_string WHERE pid IN "
+      "(SELECT pid FROM sp WHERE substr(code, 1, 7) = '_trace-')";
+  EXPECT_EQ(StoreScalar(server_.data_dir(), kFlag), 1);
+  EXPECT_GT(StoreScalar(server_.data_dir(), kKeyRows), 1500 * 3);
+  // Clients cannot search the keys.
+  auto strict = Get("/fhir/Patient?_trace-family=2000", {{"Prefer", "handling=strict"}});
+  EXPECT_EQ(strict.status, 400) << strict.body.substr(0, 300);
+  std::vector<std::string> with_keys = run();
+  int found = 0;
+  for (const auto& line : with_keys) found += line.find(" 200  ") != std::string::npos;
+  EXPECT_GT(found, static_cast<int>(queries.size()) / 2) << "most traces should match someone";
+
+  auto restart = [&] {
+    ASSERT_TRUE(server_.Start()) << "crs serve did not start again";
+    client_ = std::make_unique<Client>(server_.port(), server_.SystemToken());
+  };
+  // The keys are what answered: without them (the flag still up) the first
+  // trace, which matched, finds no one.
+  ASSERT_NE(with_keys[0].find(" 200  "), std::string::npos) << with_keys[0];
+  ASSERT_EQ(server_.Stop(SIGTERM), 0);
+  ASSERT_TRUE(StoreExec(server_.data_dir(),
+                        "DELETE FROM ix_string WHERE pid IN "
+                        "(SELECT pid FROM sp WHERE substr(code, 1, 7) = '_trace-');"));
+  restart();
+  EXPECT_EQ(Outcome(Get("/fhir/Patient?" + queries[0])), "200 ");
+  // A store from before the keys: none written, the flag down.
+  ASSERT_EQ(server_.Stop(SIGTERM), 0);
+  ASSERT_TRUE(StoreExec(server_.data_dir(),
+                        "UPDATE schema_meta SET value = 0 WHERE key = 'trace_keys';"));
+  restart();
+  std::vector<std::string> scanned = run();
+  ASSERT_EQ(scanned.size(), with_keys.size());
+  for (size_t i = 0; i < scanned.size(); ++i) EXPECT_EQ(scanned[i], with_keys[i]);
+
+  // crs reindex writes the keys and raises the flag.
+  ASSERT_EQ(server_.Stop(SIGTERM), 0);
+  std::string out;
+  ASSERT_EQ(RunCrs({"reindex", "--data", server_.data_dir() + "/data"}, &out), 0) << out;
+  EXPECT_EQ(StoreScalar(server_.data_dir(), kFlag), 1);
+  EXPECT_GT(StoreScalar(server_.data_dir(), kKeyRows), 1500 * 3);
+  restart();
+  std::vector<std::string> reindexed = run();
+  ASSERT_EQ(reindexed.size(), with_keys.size());
+  for (size_t i = 0; i < reindexed.size(); ++i) EXPECT_EQ(reindexed[i], with_keys[i]);
 }
 
 }  // namespace

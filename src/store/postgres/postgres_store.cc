@@ -1,6 +1,7 @@
 #include "store/postgres/postgres_store.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -158,6 +159,10 @@ class PostgresStore final : public Store {
       int from = 0, to = 0;
       CRS_RETURN_IF_ERROR(Migrate(*conn, &from, &to));
       CRS_RETURN_IF_ERROR(CheckFullText(*conn));
+      CRS_ASSIGN_OR_RETURN(
+          Rows keys, conn->QueryOnce("SELECT value FROM schema_meta WHERE key = 'trace_keys'",
+                                     Params()));
+      trace_keys_ = keys.size() == 1 && keys.Int(0, 0) == 1;
     }
     write_ops_ = std::make_unique<PgWriteOps>(
         writer_conn_, replicas_.empty() ? nullptr : &replicas_.last_write_lsn());
@@ -329,6 +334,18 @@ class PostgresStore final : public Store {
     return MarkComplete(*conn);
   }
 
+  bool TraceKeysComplete() const override { return trace_keys_; }
+
+  Status MarkTraceKeysComplete() override {
+    CRS_ASSIGN_OR_RETURN(auto conn, Conn::Open(options_.url));
+    CRS_RETURN_IF_ERROR(conn->QueryOnce("INSERT INTO schema_meta VALUES ('trace_keys', 1) "
+                                        "ON CONFLICT (key) DO UPDATE SET value = 1",
+                                        Params())
+                            .status());
+    trace_keys_ = true;
+    return Status::Ok();
+  }
+
   Status Ping() override {
     return WithConn<bool>([&](Conn& c) -> Result<bool> {
       CRS_ASSIGN_OR_RETURN(Rows r, c.Query("SELECT 1", Params()));
@@ -476,6 +493,7 @@ class PostgresStore final : public Store {
   std::unique_ptr<PgWriteOps> write_ops_;
   std::unique_ptr<PgAuditOps> audit_ops_;
   std::unique_ptr<sql::GroupWriter> writer_;
+  std::atomic<bool> trace_keys_{false};  // schema_meta 'trace_keys'
 
   std::thread analyzer_;  // AnalyzeLoop
   // Lock order: analyze_mu_ is a leaf.

@@ -9,7 +9,7 @@
 
 namespace crs::store::postgres {
 
-inline constexpr int kSchemaVersion = 8;
+inline constexpr int kSchemaVersion = 9;
 
 // Advisory lock keys: migrations, and the writer (one group transaction at
 // a time across every process sharing the database, so that seq order is
@@ -223,6 +223,14 @@ DELETE FROM ix_token WHERE pid IN (SELECT pid FROM sp WHERE type = 'Patient' AND
     // binaries that cannot read dictionary frames refuse the database.
     R"sql(
 SELECT 1;
+)sql",
+    // 9: trace keys, as SQLite's version 12: schema_meta 'trace_keys' is 1
+    // while every Patient has them (at once for a database holding none).
+    R"sql(
+INSERT INTO schema_meta (key, value)
+  SELECT 'trace_keys', CASE WHEN EXISTS (SELECT 1 FROM resources WHERE type = 'Patient')
+                            THEN 0 ELSE 1 END
+ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;
 )sql",
 };
 

@@ -40,6 +40,13 @@ class PostgresTableSink final : public sql::TableSink {
     return Status::Ok();
   }
 
+  Status SetMeta(const std::string& key, int64_t value) override {
+    return conn_->QueryOnce("INSERT INTO schema_meta VALUES ($1, $2) "
+                            "ON CONFLICT (key) DO UPDATE SET value = $2",
+                            Params().Text(key).Int(value))
+        .status();
+  }
+
   Status Finish() override {
     for (const auto& table : sql::CopiedTables()) {
       if (!table.identity) continue;

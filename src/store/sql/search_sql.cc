@@ -84,10 +84,7 @@ class Builder {
     if (driver >= 0 && q_.all_of[driver].table == IndexTable::kText) {
       from = "FROM (" + TextRidsSql(q_.all_of[driver], args_) + ") d JOIN resources r ON r.rid = d.rid ";
     } else if (driver >= 0) {
-      const Predicate& d = q_.all_of[driver];
-      from = "FROM (SELECT DISTINCT x.rid AS rid FROM " + std::string(TableName(d.table)) +
-             " x WHERE x.pid " + PidOf(d.param) + " AND (" + Ors(d) + ")" +
-             (after_rid > 0 ? " AND x.rid > " + Arg(after_rid) : std::string()) +
+      from = "FROM (" + DriverRids(q_.all_of[driver], after_rid) +
              ") d JOIN resources r ON r.rid = d.rid ";
     } else {
       from = "FROM resources r ";
@@ -103,6 +100,29 @@ class Builder {
       w += " AND " + (driver >= 0 ? CorrelatedSql(q_.all_of[i]) : PredicateSql(q_.all_of[i]));
     }
     return from + w;
+  }
+
+  // The distinct rids matching driving predicate `d` (above `after_rid`).
+  // Several values of a predicate of the tables whose values are ranges of
+  // the key (`family=smith,jones`, a trace's keys) are a UNION of one index
+  // range each: neither SQLite nor PostgreSQL drives an OR of ranges on one
+  // column by the index (SQLite scans every row of the parameter).
+  std::string DriverRids(const Predicate& d, int64_t after_rid) {
+    std::string rows = "FROM " + std::string(TableName(d.table)) + " x WHERE x.pid ";
+    bool ranges = d.table == IndexTable::kString || d.table == IndexTable::kToken ||
+                  d.table == IndexTable::kDate || d.table == IndexTable::kReference ||
+                  d.table == IndexTable::kUri;
+    if (d.any_of.size() < 2 || !ranges) {
+      return "SELECT DISTINCT x.rid AS rid " + rows + PidOf(d.param) + " AND (" + Ors(d) + ")" +
+             (after_rid > 0 ? " AND x.rid > " + Arg(after_rid) : std::string());
+    }
+    std::string s;
+    for (const Condition& c : d.any_of) {
+      if (!s.empty()) s += " UNION ";
+      s += "SELECT x.rid AS rid " + rows + PidOf(d.param) + " AND (" + ConditionSql(c) + ")" +
+           (after_rid > 0 ? " AND x.rid > " + Arg(after_rid) : std::string());
+    }
+    return s;
   }
 
   std::vector<SqlArg> TakeArgs() { return args_.Take(); }

@@ -67,6 +67,11 @@ const std::vector<TableSpec>& CopiedTables() {
   return kTables;
 }
 
+const std::vector<std::string>& CopiedMeta() {
+  static const std::vector<std::string> kKeys = {"trace_keys"};
+  return kKeys;
+}
+
 Status CopyTables(TableSource& source, TableSink& sink,
                   const std::function<void(const std::string&, int64_t)>& progress) {
   CRS_RETURN_IF_ERROR(sink.Begin());
@@ -77,6 +82,10 @@ Status CopyTables(TableSource& source, TableSink& sink,
       return sink.Insert(table, batch);
     }));
     if (progress) progress(table.name, rows);
+  }
+  for (const std::string& key : CopiedMeta()) {
+    CRS_ASSIGN_OR_RETURN(std::optional<int64_t> value, source.Meta(key));
+    if (value) CRS_RETURN_IF_ERROR(sink.SetMeta(key, *value));
   }
   return sink.Finish();
 }

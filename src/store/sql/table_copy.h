@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -39,12 +40,18 @@ using Row = std::vector<Cell>;
 // Every table a node's data lives in, in a copy order.
 const std::vector<TableSpec>& CopiedTables();
 
+// The schema_meta keys whose values say something of the copied rows (e.g.
+// 'trace_keys': whether every Patient has its trace keys), carried over.
+const std::vector<std::string>& CopiedMeta();
+
 class TableSource {
  public:
   virtual ~TableSource() = default;
   // Calls `fn` with batches of rows of `table` (columns in spec order).
   virtual Status Scan(const TableSpec& table,
                       const std::function<Status(const std::vector<Row>&)>& fn) = 0;
+  // schema_meta's value for `key`, or nullopt when it has none.
+  virtual Result<std::optional<int64_t>> Meta(const std::string& key) = 0;
 };
 
 class TableSink {
@@ -53,11 +60,14 @@ class TableSink {
   // Opens the copy's transaction; Conflict unless the destination is empty.
   virtual Status Begin() = 0;
   virtual Status Insert(const TableSpec& table, const std::vector<Row>& rows) = 0;
+  // Sets schema_meta's value for `key`.
+  virtual Status SetMeta(const std::string& key, int64_t value) = 0;
   // Continues identity counters and commits.
   virtual Status Finish() = 0;
 };
 
-// Copies every table from `source` to `sink`; `progress` (optional) hears
+// Copies every table from `source` to `sink`, and the schema_meta flags
+// that describe the copied rows (CopiedMeta); `progress` (optional) hears
 // each table's name and row count when it is done.
 Status CopyTables(TableSource& source, TableSink& sink,
                   const std::function<void(const std::string&, int64_t)>& progress);

@@ -3,7 +3,7 @@
 
 namespace crs::store::sqlite {
 
-inline constexpr int kSchemaVersion = 11;
+inline constexpr int kSchemaVersion = 12;
 
 // Migration i (1-based) brings a database from version i-1 to version i.
 inline constexpr const char* kMigrations[] = {
@@ -181,6 +181,14 @@ SELECT 1;
 CREATE TABLE IF NOT EXISTS ix_runs (seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl INTEGER NOT NULL,
                                     rows INTEGER NOT NULL, body BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS ix_run_kills (rid INTEGER PRIMARY KEY, last INTEGER NOT NULL);
+)sql",
+    // 12: trace keys (fhir/index/trace_keys.h; docs/storage.md "Trace
+    // keys"): Patients written from now on carry them. schema_meta
+    // 'trace_keys' is 1 while every Patient has them: at once for a store
+    // holding none, after `crs reindex` otherwise. PostgreSQL's version 9.
+    R"sql(
+INSERT OR REPLACE INTO schema_meta (key, value)
+  SELECT 'trace_keys', NOT EXISTS (SELECT 1 FROM resources WHERE type = 'Patient');
 )sql",
 };
 

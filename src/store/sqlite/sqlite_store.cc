@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <thread>
@@ -147,6 +148,11 @@ class SqliteStore final : public Store {
       CRS_ASSIGN_OR_RETURN(auto db, Db::Open(path_, /*create=*/true));
       CRS_RETURN_IF_ERROR(Migrate(*db));
       CRS_RETURN_IF_ERROR(CheckFullText(*db));
+      CRS_ASSIGN_OR_RETURN(Stmt * keys,
+                           db->Prepare("SELECT value FROM schema_meta WHERE key = 'trace_keys'"));
+      CRS_ASSIGN_OR_RETURN(bool row, keys->Step());
+      trace_keys_ = row && keys->Int(0) == 1;
+      keys->Reset();
     }
     CRS_ASSIGN_OR_RETURN(write_db_, Connect(/*create=*/true));
     // The writer touches index B-trees all over the file: give it a large
@@ -521,6 +527,15 @@ class SqliteStore final : public Store {
     return db->Exec("INSERT OR REPLACE INTO schema_meta VALUES ('fulltext', 1)");
   }
 
+  bool TraceKeysComplete() const override { return trace_keys_; }
+
+  Status MarkTraceKeysComplete() override {
+    CRS_ASSIGN_OR_RETURN(auto db, Db::Open(path_, /*create=*/false));
+    CRS_RETURN_IF_ERROR(db->Exec("INSERT OR REPLACE INTO schema_meta VALUES ('trace_keys', 1)"));
+    trace_keys_ = true;
+    return Status::Ok();
+  }
+
   static Status Migrate(Db& db) {
     CRS_RETURN_IF_ERROR(db.Exec("CREATE TABLE IF NOT EXISTS schema_meta "
                                       "(key TEXT PRIMARY KEY, value INTEGER NOT NULL)"));
@@ -660,6 +675,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<Db> write_db_;
   std::unique_ptr<SqliteWriteOps> write_ops_;
   bool defer_index_ = false;  // StoreOptions::defer_index, with bulk_load
+  std::atomic<bool> trace_keys_{false};  // schema_meta 'trace_keys'
   std::unique_ptr<SqliteAuditOps> audit_ops_;
   std::unique_ptr<sql::GroupWriter> writer_;
   std::unique_ptr<Db> checkpoint_db_;  // used by checkpointer_ only

@@ -53,6 +53,18 @@ class SqliteTableSource final : public sql::TableSource {
     return st;
   }
 
+  Result<std::optional<int64_t>> Meta(const std::string& key) override {
+    CRS_ASSIGN_OR_RETURN(Stmt * s,
+                         db_->PrepareDynamic("SELECT value FROM data.schema_meta WHERE key = ?1"));
+    s->Bind(1, key);
+    auto row = s->Step();
+    std::optional<int64_t> value;
+    if (row.ok() && *row) value = s->Int(0);
+    s->Reset();
+    if (!row.ok()) return row.status();
+    return value;
+  }
+
  private:
   std::unique_ptr<Db> db_;
 };

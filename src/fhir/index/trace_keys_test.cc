@@ -1,0 +1,66 @@
+// Trace keys (trace_keys.h): the rows a Patient gets so that a trace seeks
+// the day's namesakes, sound-alikes and neighbours.
+#include "fhir/index/trace_keys.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "fhir/index/extract.h"
+#include "fhir/index/row_format.h"
+
+namespace crs::fhir::index {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using testing::StringsOf;
+
+IndexEntries Extract(std::string_view text) {
+  auto r = ExtractIndex(boost::json::parse(text));
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? std::move(r).value() : IndexEntries();
+}
+
+TEST(TraceKeysTest, EveryNameSoundAndPostcodeOnTheBirthDay) {
+  IndexEntries e = Extract(R"({"resourceType":"Patient","birthDate":"1980-03-07",
+    "name":[{"use":"official","family":"O'Brien-Smith","given":["Zoë","Anne"]},
+            {"use":"old","family":"Watson","period":{"end":"2010-06-01"}}],
+    "address":[{"postalCode":"LS1 4AB"},{"use":"old","postalCode":"yo10  5dd"}]})");
+  EXPECT_THAT(StringsOf(e, kTraceFamily),
+              ElementsAre("1980-03-07 o'brien-smith|", "1980-03-07 watson|"));
+  // Soundex of each word and of the words run together (phonetic.h).
+  EXPECT_THAT(StringsOf(e, kTraceSound),
+              ElementsAre("1980-03-07 a500|", "1980-03-07 o165|",
+                          "1980-03-07 s530|", "1980-03-07 w325|", "1980-03-07 z000|"));
+  EXPECT_THAT(StringsOf(e, kTracePostcode),
+              ElementsAre("1980-03-07 ls1 4ab|", "1980-03-07 yo10 5dd|"));
+  // Not a search parameter: `:missing` knows nothing of them.
+  for (std::string_view p : e.present) EXPECT_FALSE(p.starts_with("_trace-")) << p;
+}
+
+TEST(TraceKeysTest, NoneWithoutAFullBirthDateOrForOtherTypes) {
+  for (const char* birth : {R"("birthDate":"1980",)", R"("birthDate":"1980-03",)", ""}) {
+    IndexEntries e = Extract(std::string(R"({"resourceType":"Patient",)") + birth +
+                             R"("name":[{"family":"Smith"}],"address":[{"postalCode":"LS1"}]})");
+    EXPECT_THAT(StringsOf(e, kTraceFamily), IsEmpty()) << birth;
+    EXPECT_THAT(StringsOf(e, kTraceSound), IsEmpty()) << birth;
+    EXPECT_THAT(StringsOf(e, kTracePostcode), IsEmpty()) << birth;
+    EXPECT_THAT(StringsOf(e, "family"), ElementsAre("smith|Smith")) << birth;
+  }
+  IndexEntries practitioner = Extract(R"({"resourceType":"Practitioner","birthDate":"1970-01-01",
+    "name":[{"family":"Smith"}]})");
+  EXPECT_THAT(StringsOf(practitioner, kTraceFamily), IsEmpty());
+}
+
+TEST(TraceKeysTest, FullDates) {
+  EXPECT_TRUE(IsFullDate("2000-02-29"));
+  for (const char* d : {"2000-02", "2000", "2000-02-2", "2000/02/29", "eq2000-02-29", "2000-0a-29"}) {
+    EXPECT_FALSE(IsFullDate(d)) << d;
+  }
+  EXPECT_EQ(TraceKey("2000-02-29", "smith"), "2000-02-29 smith");
+}
+
+}  // namespace
+}  // namespace crs::fhir::index
