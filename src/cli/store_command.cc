@@ -93,7 +93,8 @@ CLI::App* RegisterReindex(CLI::App& app, ReindexCommandOptions* o) {
       "Re-derive the search index, access facts and legitimate relationships of a stopped\n"
       "node's current resources from their stored bodies (after an upgrade that changed\n"
       "how they are extracted; docs/search-index.md). Versions are not touched. Ctrl-C\n"
-      "stops after the batch in hand.");
+      "stops after the batch in hand. A complete run over Patients lets traces use their\n"
+      "trace keys (docs/trace.md).");
   r->add_option("--data", o->data_dir, "Data directory of the node (it must not be running)")
       ->capture_default_str();
   r->add_option("--store", o->store_url,
