@@ -184,11 +184,16 @@ TEST_F(SearchTest, EveryParameterTypeAndModifier) {
   EXPECT_TRUE(updated_since.count(c));
   EXPECT_EQ(Ids("/fhir/Patient?_lastUpdated=gt2100-01-01"), S());
   EXPECT_EQ(Total("/fhir/Patient?gender=female&_summary=count"), 2);
+  // Several values of the one predicate: a union of index ranges.
+  EXPECT_EQ(Total("/fhir/Patient?gender=female,male&_summary=count"), 3);
+  EXPECT_EQ(Total("/fhir/Patient?gender=female,male,female&_summary=count"), 3);
+  EXPECT_EQ(Ids("/fhir/Patient?gender=male,female"), S({a, b, c}));
   EXPECT_EQ(Total("/fhir/Patient?_count=1&_total=accurate"), 3);
   // A deleted resource is no longer found; an update is re-indexed.
   ASSERT_EQ(client_->Send("DELETE", "/fhir/Patient/" + c).status, 204);
   EXPECT_EQ(Ids("/fhir/Patient?gender=female"), S({a}));
   EXPECT_EQ(Total("/fhir/Patient?gender=female&_summary=count"), 1);  // counted from the index
+  EXPECT_EQ(Total("/fhir/Patient?gender=female,male&_summary=count"), 2);
   auto pb = Get("/fhir/Patient/" + b).Json();
   pb.as_object()["gender"] = "female";
   // A Patient's update names the version it replaces (docs/demographics.md).

@@ -642,7 +642,9 @@ CompiledSql CompileCount(const SearchQuery& query, const Dialect& dialect) {
   if (driver >= 0 && query.all_of.size() == 1 && !query.access) {
     // Index rows exist only for current, non-deleted resources of the
     // parameter's type, so a lone predicate is counted from the index alone.
-    out.sql = "SELECT count(DISTINCT x.rid) " + b.DriverRows(driver);
+    out.sql = query.all_of[driver].any_of.size() > 1
+                  ? "SELECT count(*) FROM (" + b.DriverRids(query.all_of[driver], 0) + ") d"
+                  : "SELECT count(DISTINCT x.rid) " + b.DriverRows(driver);
     out.args = b.TakeArgs();
     return out;
   }
@@ -657,7 +659,10 @@ CompiledSql CompileCount(const SearchQuery& query, const Dialect& dialect) {
                          " AND (r.labels & 3) <> 0 AND NOT (" +
                          AccessSql(*query.access, "r", b.args()) + ") AND EXISTS (SELECT 1 " +
                          b.DriverRows(driver) + " AND x.rid = r.rid)";
-    out.sql = "SELECT (SELECT count(DISTINCT x.rid) " + b.DriverRows(driver) + ") - (" + hidden + ")";
+    std::string all = query.all_of[driver].any_of.size() > 1
+                          ? "SELECT count(*) FROM (" + b.DriverRids(query.all_of[driver], 0) + ") d"
+                          : "SELECT count(DISTINCT x.rid) " + b.DriverRows(driver);
+    out.sql = "SELECT (" + all + ") - (" + hidden + ")";
     out.args = b.TakeArgs();
     return out;
   }
