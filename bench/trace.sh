@@ -4,7 +4,7 @@
 # 2 threads) on non-fuzzy traces, fuzzy traces, and fuzzy traces with a
 # family-name typo and day/month of birth swapped.
 #
-#   CRS_BENCH_PATIENTS=100000 bash bench/trace.sh
+#   CRS_BENCH_PATIENTS=100000 bash bench/trace.sh   # TRACE_KEYS=0: without --trace-keys
 #
 # Requests carry a backend-service token minted from the server's data dir.
 # CRS=path overrides build/crs.
@@ -39,7 +39,10 @@ for line in open(sys.argv[1]):
                              home["postalCode"]]) + "\n")
         n += 1
 PY
-"$CRS" serve --data "$work/data" --listen "127.0.0.1:$PORT" >"$work/crs.out" 2>"$work/crs.err" &
+# A national demographics node keeps trace keys (docs/trace.md); TRACE_KEYS=0
+# measures a node without them.
+keys=(); [[ "${TRACE_KEYS:-1}" == 1 ]] && keys=(--trace-keys)
+"$CRS" serve --data "$work/data" --listen "127.0.0.1:$PORT" "${keys[@]}" >"$work/crs.out" 2>"$work/crs.err" &
 crs_pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
 token=$("$CRS" token --data "$work/data" --user bench --role system --org BENCH \

@@ -10,6 +10,7 @@
 #include "core/ids.h"
 #include "fhir/index/extract.h"
 #include "fhir/index/fulltext.h"
+#include "fhir/index/trace_keys.h"
 #include "fhir/json_patch.h"
 
 namespace crs::api {
@@ -92,6 +93,7 @@ Prepared MakeWrite(Env& env, std::string_view type, std::string_view id, int64_t
     // resource unindexed rather than refuse it.
     if (entries.ok()) {
       if (env.store.KeepsFullText()) entries->fulltext = fhir::index::ExtractFullText(resource);
+      if (env.store.KeepsTraceKeys()) fhir::index::AddTraceKeys(resource, &*entries);
       index = std::make_shared<const fhir::index::IndexEntries>(std::move(*entries));
     }
     facts = std::make_shared<const store::AccessFacts>(

@@ -46,6 +46,11 @@ int Main(int argc, char** argv) {
   s->add_flag("--fulltext", serve.fulltext,
               "Keep a full-text index so that searches take _text and _content (costs write "
               "throughput and disk). An existing store needs `crs reindex --fulltext` first");
+  s->add_flag("--trace-keys", serve.trace_keys,
+              "Keep trace keys, so that a patient trace seeks the day's namesakes instead of "
+              "reading everyone born that day (for a national demographics node: costs about a "
+              "third of Patient-create throughput). A store holding Patients written without "
+              "them needs `crs reindex --trace-keys` before traces use them");
   s->add_option("--store-pool", serve.store_pool,
                 "PostgreSQL: the most reader connections open at once")
       ->check(CLI::Range(1, 1000))

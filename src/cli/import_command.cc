@@ -205,6 +205,9 @@ CLI::App* RegisterImport(CLI::App& app, ImportCommandOptions* o) {
   i->add_flag("--fulltext", o->fulltext,
               "The node keeps a full-text index (crs serve --fulltext): index the imported "
               "resources' text too. Without it a node's full-text index is marked incomplete");
+  i->add_flag("--trace-keys", o->trace_keys,
+              "The node keeps trace keys (crs serve --trace-keys): write them for the imported "
+              "Patients (stopped node only). Without it a node's keys are marked incomplete");
   i->add_option("--org", o->org,
                 "ODS code of the organisation the data comes from (author of the resources, "
                 "and the audit records' organisation)")
@@ -375,7 +378,9 @@ int RunImport(const ImportCommandOptions& o) {
     lock.emplace(std::move(*held));
     auto opened = OpenNodeStore(o.data_dir, o.store_url, 16, {}, 5000,
                                 o.fulltext ? store::FullTextMode::kOn : store::FullTextMode::kOff,
-                                /*bulk_load=*/true, /*defer_index=*/true);
+                                /*bulk_load=*/true, /*defer_index=*/true,
+                                o.trace_keys ? store::TraceKeysMode::kOn
+                                             : store::TraceKeysMode::kOff);
     if (!opened.ok()) {
       std::fprintf(stderr, "crs import: %s\n", opened.status().message().c_str());
       return 1;

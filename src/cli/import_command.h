@@ -16,6 +16,7 @@ struct ImportCommandOptions {
   std::string data_dir = "./data";
   std::string store_url = "sqlite:";
   bool fulltext = false;  // the node keeps a full-text index (crs serve --fulltext)
+  bool trace_keys = false;  // the node keeps trace keys (crs serve --trace-keys)
   std::vector<std::string> paths;
   std::string org = "IMPORT";
   std::string report;  // empty: DIR/import-report-<time>.txt

@@ -50,7 +50,8 @@ Result<std::unique_ptr<store::Store>> OpenNodeStore(const std::string& data_dir,
                                                     std::vector<std::string> replicas,
                                                     int64_t replica_max_lag_ms,
                                                     store::FullTextMode fulltext,
-                                                    bool bulk_load, bool defer_index) {
+                                                    bool bulk_load, bool defer_index,
+                                                    store::TraceKeysMode trace_keys) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec)
@@ -64,6 +65,7 @@ Result<std::unique_ptr<store::Store>> OpenNodeStore(const std::string& data_dir,
   options.fulltext = fulltext;
   options.bulk_load = bulk_load;
   options.defer_index = defer_index;
+  options.trace_keys = trace_keys;
   // The audit log's checkpoints are signed with the node's audit key.
   auto key = audit::SigningKey::LoadOrCreate(data_dir);
   if (!key.ok()) return Status(key.status().code(), "audit key: " + key.status().message());

@@ -46,6 +46,8 @@ Result<std::unique_ptr<store::Store>> OpenNodeStore(const std::string& data_dir,
                                                     store::FullTextMode fulltext =
                                                         store::FullTextMode::kUntouched,
                                                     bool bulk_load = false,
-                                                    bool defer_index = false);
+                                                    bool defer_index = false,
+                                                    store::TraceKeysMode trace_keys =
+                                                        store::TraceKeysMode::kUntouched);
 
 }  // namespace crs::cli

@@ -181,6 +181,7 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
   if (auto v = t["store_pool"].value<int64_t>()) o->store_pool = static_cast<int>(*v);
   if (auto v = t["replica_max_lag"].value<int64_t>()) o->replica_max_lag_ms = static_cast<int>(*v);
   if (auto v = t["fulltext"].value<bool>()) o->fulltext = *v;
+  if (auto v = t["trace_keys"].value<bool>()) o->trace_keys = *v;
   if (auto* list = t["replicas"].as_array()) {
     o->replicas.clear();
     for (const auto& item : *list) {
@@ -217,7 +218,7 @@ bool LoadConfigFile(const std::string& path, ServeOptions* o, std::string* error
     return false;
   }
   for (auto& [key, value] : t) {
-    static const char* kKnown[] = {"data", "listen", "store", "store_pool", "replicas", "replica_max_lag", "fulltext", "role",
+    static const char* kKnown[] = {"data", "listen", "store", "store_pool", "replicas", "replica_max_lag", "fulltext", "trace_keys", "role",
                                    "base_url", "org", "national", "national_jwks",
                                    "upload_summaries", "fanout_timeout", "consent_ttl",
                                    "transfer_timeout", "max_body",
@@ -260,7 +261,9 @@ int RunServe(const ServeOptions& o) {
   }
   auto store = OpenNodeStore(o.data_dir, o.store_url, o.store_pool, o.replicas,
                              o.replica_max_lag_ms,
-                             o.fulltext ? store::FullTextMode::kOn : store::FullTextMode::kOff);
+                             o.fulltext ? store::FullTextMode::kOn : store::FullTextMode::kOff,
+                             /*bulk_load=*/false, /*defer_index=*/false,
+                             o.trace_keys ? store::TraceKeysMode::kOn : store::TraceKeysMode::kOff);
   if (!store.ok()) {
     std::fprintf(stderr, "crs: %s\n", store.status().message().c_str());
     return 1;

@@ -15,6 +15,7 @@ struct ServeOptions {
   std::vector<std::string> replicas;  // PostgreSQL read replicas (URLs)
   int replica_max_lag_ms = 5000;      // a replica further behind answers nobody
   bool fulltext = false;  // keep the full-text index: _text and _content (docs/search.md)
+  bool trace_keys = false;  // keep trace keys: traces seek them (docs/trace.md)
   std::string role = "national";
   std::string base_url;  // empty: derived from the Host header
   // Federation (docs/federation.md).

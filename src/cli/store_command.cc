@@ -93,8 +93,7 @@ CLI::App* RegisterReindex(CLI::App& app, ReindexCommandOptions* o) {
       "Re-derive the search index, access facts and legitimate relationships of a stopped\n"
       "node's current resources from their stored bodies (after an upgrade that changed\n"
       "how they are extracted; docs/search-index.md). Versions are not touched. Ctrl-C\n"
-      "stops after the batch in hand. A complete run over Patients lets traces use their\n"
-      "trace keys (docs/trace.md).");
+      "stops after the batch in hand.");
   r->add_option("--data", o->data_dir, "Data directory of the node (it must not be running)")
       ->capture_default_str();
   r->add_option("--store", o->store_url,
@@ -105,6 +104,9 @@ CLI::App* RegisterReindex(CLI::App& app, ReindexCommandOptions* o) {
               "Also build the full-text index (_text, _content) that `crs serve --fulltext` "
               "keeps; a run over every type marks it complete. Without it the index is dropped "
               "from the resources reindexed and marked incomplete");
+  r->add_flag("--trace-keys", o->trace_keys,
+              "Also write the trace keys that `crs serve --trace-keys` keeps; a run over "
+              "Patients marks them complete. Without it they are marked incomplete");
   r->add_option("--batch-size", o->batch_size, "Resources per transaction")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
@@ -125,7 +127,9 @@ int RunReindex(const ReindexCommandOptions& o) {
   }
   auto store = OpenNodeStore(o.data_dir, o.store_url, /*pool_size=*/2, {}, 5000,
                              o.fulltext ? store::FullTextMode::kRebuild : store::FullTextMode::kOff,
-                             /*bulk_load=*/true);
+                             /*bulk_load=*/true, /*defer_index=*/false,
+                             o.trace_keys ? store::TraceKeysMode::kOn
+                                          : store::TraceKeysMode::kOff);
   if (!store.ok()) {
     std::fprintf(stderr, "crs reindex: %s\n", store.status().message().c_str());
     return 1;

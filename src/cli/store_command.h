@@ -44,6 +44,7 @@ struct ReindexCommandOptions {
   std::vector<std::string> types;  // empty: every type
   int batch_size = 1000;
   bool fulltext = false;  // also (re)build the full-text index
+  bool trace_keys = false;  // also (re)build the trace keys
 };
 
 CLI::App* RegisterReindex(CLI::App& app, ReindexCommandOptions* options);

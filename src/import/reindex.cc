@@ -10,6 +10,7 @@
 #include "audit/record.h"
 #include "fhir/index/extract.h"
 #include "fhir/index/fulltext.h"
+#include "fhir/index/trace_keys.h"
 
 namespace crs::import {
 namespace {
@@ -28,7 +29,7 @@ struct Prepared {
 // The kReindex writes for `matches[begin, end)`.
 // With `fulltext`, also the full-text rows.
 Prepared Prepare(const std::vector<store::SearchMatch>& matches, size_t begin, size_t end,
-                 bool fulltext) {
+                 bool fulltext, bool trace_keys) {
   Prepared out;
   out.writes.reserve(end - begin);
   json::parse_options opts;
@@ -50,6 +51,7 @@ Prepared Prepare(const std::vector<store::SearchMatch>& matches, size_t begin, s
     auto entries = fhir::index::ExtractIndex(resource);
     if (entries.ok()) {
       if (fulltext) entries->fulltext = fhir::index::ExtractFullText(resource);
+      if (trace_keys) fhir::index::AddTraceKeys(resource, &*entries);
       w.index = std::make_shared<const fhir::index::IndexEntries>(std::move(*entries));
     } else {
       ++out.unindexed;  // as a write stores it: unindexed rather than refused
@@ -62,12 +64,13 @@ Prepared Prepare(const std::vector<store::SearchMatch>& matches, size_t begin, s
 }
 
 // Prepares a page on two threads (extraction is the costly part).
-Prepared PreparePage(const std::vector<store::SearchMatch>& matches, bool fulltext) {
+Prepared PreparePage(const std::vector<store::SearchMatch>& matches, bool fulltext,
+                     bool trace_keys) {
   size_t half = matches.size() / 2;
-  if (half < 64) return Prepare(matches, 0, matches.size(), fulltext);
+  if (half < 64) return Prepare(matches, 0, matches.size(), fulltext, trace_keys);
   auto second = std::async(std::launch::async, Prepare, std::cref(matches), half, matches.size(),
-                           fulltext);
-  Prepared out = Prepare(matches, 0, half, fulltext);
+                           fulltext, trace_keys);
+  Prepared out = Prepare(matches, 0, half, fulltext, trace_keys);
   Prepared rest = second.get();
   if (!rest.status.ok() && out.status.ok()) out.status = rest.status;
   out.unindexed += rest.unindexed;
@@ -125,7 +128,7 @@ Result<ReindexProgress> Reindex(store::Store& store, const Clock& clock,
       return page.status();
     }
     if (page->matches.empty()) break;
-    Prepared prepared = PreparePage(page->matches, store.KeepsFullText());
+    Prepared prepared = PreparePage(page->matches, store.KeepsFullText(), store.KeepsTraceKeys());
     if (!prepared.status.ok()) {
       (void)finish_commit();
       return prepared.status;
@@ -153,11 +156,12 @@ Result<ReindexProgress> Reindex(store::Store& store, const Clock& clock,
   if (!stopped && options.types.empty() && store.KeepsFullText()) {
     CRS_RETURN_IF_ERROR(store.MarkFullTextComplete());
   }
-  // Every Patient now has its trace keys (fhir/index/trace_keys.h).
+  // Every Patient now has its trace keys (fhir/index/trace_keys.h; with
+  // --trace-keys: without, the store marked them incomplete at open).
   bool patients = options.types.empty() ||
                   std::find(options.types.begin(), options.types.end(), "Patient") !=
                       options.types.end();
-  if (!stopped && patients && !store.TraceKeysComplete()) {
+  if (!stopped && patients && store.KeepsTraceKeys() && !store.TraceKeysComplete()) {
     CRS_RETURN_IF_ERROR(store.MarkTraceKeysComplete());
   }
   return p;

@@ -120,9 +120,12 @@ TEST_F(CopyStoreTest, SqliteToPostgresKeepsEveryVersionAndTheAuditChain) {
                   .ok());
   EXPECT_EQ(tables.size(), 19u);  // sql::CopiedTables(), ix_comp and ix_geo included
 
-  auto pg = OpenStore(Options(pg_url_));
+  StoreOptions keeping = Options(pg_url_);
+  keeping.trace_keys = TraceKeysMode::kOn;
+  auto pg = OpenStore(keeping);
   ASSERT_TRUE(pg.ok()) << pg.status().ToString();
   Store& s = **pg;
+  EXPECT_TRUE(s.KeepsTraceKeys());
   EXPECT_FALSE(s.TraceKeysComplete());
   // Resources and their history, seq for seq.
   auto cur = s.Read("Patient", "9990000018");

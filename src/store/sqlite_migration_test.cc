@@ -94,13 +94,42 @@ TEST_F(SqliteMigrationTest, Version12TraceKeysCompleteOnlyWithoutPatients) {
       "VALUES (2, 'Patient', '9990000018', 1, 2, 0);" + back_to_11);
   Open();
   EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'trace_keys'"), "0");
-  {
+  auto open = [&](TraceKeysMode mode) {
     StoreOptions o;
     o.data_dir = dir_;
-    auto s = OpenStore(o);
+    o.trace_keys = mode;
+    return OpenStore(o);
+  };
+  {
+    // A node keeping them: Patients without them stay in the way...
+    auto s = open(TraceKeysMode::kOn);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_TRUE((*s)->KeepsTraceKeys());
     EXPECT_FALSE((*s)->TraceKeysComplete());
+    // ...until crs reindex --trace-keys says they all have them.
     ASSERT_TRUE((*s)->MarkTraceKeysComplete().ok());
+    EXPECT_TRUE((*s)->TraceKeysComplete());
+  }
+  EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'trace_keys'"), "1");
+  {
+    // A node not keeping them lowers the flag: its Patients will lack them.
+    auto s = open(TraceKeysMode::kOff);
+    ASSERT_TRUE(s.ok());
+    EXPECT_FALSE((*s)->KeepsTraceKeys());
+    EXPECT_FALSE((*s)->TraceKeysComplete());
+    EXPECT_FALSE((*s)->MarkTraceKeysComplete().ok());
+  }
+  EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'trace_keys'"), "0");
+  {
+    auto s = open(TraceKeysMode::kOn);
+    ASSERT_TRUE(s.ok());
+    EXPECT_FALSE((*s)->TraceKeysComplete());
+  }
+  // With no Patient left, a node keeping them may rely on them at once.
+  Sql("DELETE FROM resources WHERE type = 'Patient';");
+  {
+    auto s = open(TraceKeysMode::kOn);
+    ASSERT_TRUE(s.ok());
     EXPECT_TRUE((*s)->TraceKeysComplete());
   }
   EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'trace_keys'"), "1");

@@ -337,11 +337,17 @@ class Store {
   // index.
   virtual Status MarkFullTextComplete() = 0;
 
-  // Whether every Patient in the store has its trace keys
-  // (fhir/index/trace_keys.h): true for a store created by a binary that
-  // writes them, and after `crs reindex` over Patients (which calls
-  // MarkTraceKeysComplete); a trace uses them only then. Read at open.
+  // Whether writes keep the trace keys (StoreOptions::trace_keys kOn):
+  // callers then add them to a Patient's IndexEntries (AddTraceKeys).
+  // Constant for the store's life.
+  virtual bool KeepsTraceKeys() const = 0;
+  // Whether the store keeps them and every Patient in it has them
+  // (fhir/index/trace_keys.h): a trace relies on them only then. True for a
+  // store that held no Patient when it was first opened keeping them, and
+  // after `crs reindex --trace-keys` over Patients (which calls
+  // MarkTraceKeysComplete). Read at open.
   virtual bool TraceKeysComplete() const = 0;
+  // Invalid when the store does not keep them.
   virtual Status MarkTraceKeysComplete() = 0;
 
   // A store opened with StoreOptions::defer_index: puts the search-index
@@ -368,6 +374,15 @@ enum class FullTextMode {
   kOn,       // writes keep them; opening fails (Unavailable) while the index
              // is incomplete and the store holds resources: run crs reindex
   kRebuild,  // writes keep them and opening never fails (crs reindex)
+};
+
+// Trace keys (fhir/index/trace_keys.h; docs/storage.md "Trace keys").
+enum class TraceKeysMode {
+  kUntouched,  // writes keep none and the keys' state is left as it is:
+               // only for tools that write no Patient
+  kOff,        // writes keep none; the keys are marked incomplete
+  kOn,         // writes keep them; a store holding no Patient is marked
+               // complete, any other stays as it was until crs reindex
 };
 
 // Why a store opened with FullTextMode::kOn refused an incomplete index.
@@ -414,6 +429,7 @@ struct StoreOptions {
   // further behind is out of rotation until it catches up.
   int64_t replica_max_lag_ms = 5000;
   FullTextMode fulltext = FullTextMode::kUntouched;
+  TraceKeysMode trace_keys = TraceKeysMode::kUntouched;
   // zstd level for resource bodies (1 = fastest).
   int compression_level = 3;
   // Signs audit checkpoints: returns the 64-byte Ed25519 signature of a

@@ -410,10 +410,21 @@ std::string Outcome(const HttpResult& r) {
 }
 
 // Trace keys (fhir/index/trace_keys.h) change how candidates are found, never
-// which: the same traces answer the same on a store whose Patients lack them
-// (one written before them, told by schema_meta 'trace_keys'), and again once
-// `crs reindex` has written them.
-TEST_F(TracePopulationTest, TraceKeysFindWhatTheDayScanFinds) {
+// which: the same traces answer the same on a node keeping them, on one that
+// does not, on one keeping them whose Patients lack some (it reads the days
+// until `crs reindex --trace-keys`), and after that reindex.
+class TraceKeysTest : public TracePopulationTest {
+ protected:
+  std::vector<std::string> ExtraArgs() const override { return {"--trace-keys"}; }
+  void Restart(bool keys) {
+    ASSERT_EQ(server_.Stop(SIGTERM), 0);
+    ASSERT_TRUE(server_.Start(keys ? ExtraArgs() : std::vector<std::string>{}))
+        << "crs serve did not start again";
+    client_ = std::make_unique<Client>(server_.port(), server_.SystemToken());
+  }
+};
+
+TEST_F(TraceKeysTest, FindWhatTheDayScanFinds) {
   auto patients = Load(1500, 23);
   ASSERT_EQ(patients.size(), 1500u);
   std::vector<std::string> queries;
@@ -446,6 +457,11 @@ TEST_F(TracePopulationTest, TraceKeysFindWhatTheDayScanFinds) {
     for (const auto& q : queries) out.push_back(q + " -> " + Outcome(Get("/fhir/Patient?" + q)));
     return out;
   };
+  auto expect_same = [&](const std::vector<std::string>& got,
+                         const std::vector<std::string>& want, const char* when) {
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], want[i]) << when;
+  };
   const std::string kFlag = "SELECT value FROM schema_meta WHERE key = 'trace_keys'";
   const std::string kKeyRows =
       "SELECT count(*) FROM ix_string WHERE pid IN "
@@ -460,10 +476,6 @@ TEST_F(TracePopulationTest, TraceKeysFindWhatTheDayScanFinds) {
   for (const auto& line : with_keys) found += line.find(" 200  ") != std::string::npos;
   EXPECT_GT(found, static_cast<int>(queries.size()) / 2) << "most traces should match someone";
 
-  auto restart = [&] {
-    ASSERT_TRUE(server_.Start()) << "crs serve did not start again";
-    client_ = std::make_unique<Client>(server_.port(), server_.SystemToken());
-  };
   // The keys are what answered: without them (the flag still up) the first
   // trace, which matched, finds no one.
   ASSERT_NE(with_keys[0].find(" 200  "), std::string::npos) << with_keys[0];
@@ -471,27 +483,29 @@ TEST_F(TracePopulationTest, TraceKeysFindWhatTheDayScanFinds) {
   ASSERT_TRUE(StoreExec(server_.data_dir(),
                         "DELETE FROM ix_string WHERE pid IN "
                         "(SELECT pid FROM sp WHERE substr(code, 1, 7) = '_trace-');"));
-  restart();
+  ASSERT_TRUE(server_.Start(ExtraArgs()));
+  client_ = std::make_unique<Client>(server_.port(), server_.SystemToken());
   EXPECT_EQ(Outcome(Get("/fhir/Patient?" + queries[0])), "200 ");
-  // A store from before the keys: none written, the flag down.
-  ASSERT_EQ(server_.Stop(SIGTERM), 0);
-  ASSERT_TRUE(StoreExec(server_.data_dir(),
-                        "UPDATE schema_meta SET value = 0 WHERE key = 'trace_keys';"));
-  restart();
-  std::vector<std::string> scanned = run();
-  ASSERT_EQ(scanned.size(), with_keys.size());
-  for (size_t i = 0; i < scanned.size(); ++i) EXPECT_EQ(scanned[i], with_keys[i]);
 
-  // crs reindex writes the keys and raises the flag.
+  // A node that does not keep them lowers the flag and reads the days.
+  Restart(false);
+  EXPECT_EQ(StoreScalar(server_.data_dir(), kFlag), 0);
+  expect_same(run(), with_keys, "without --trace-keys");
+  // Keeping them again does not raise it: its Patients lack them.
+  Restart(true);
+  EXPECT_EQ(StoreScalar(server_.data_dir(), kFlag), 0);
+  expect_same(run(), with_keys, "with --trace-keys, keys incomplete");
+
+  // crs reindex --trace-keys writes them and raises the flag.
   ASSERT_EQ(server_.Stop(SIGTERM), 0);
   std::string out;
-  ASSERT_EQ(RunCrs({"reindex", "--data", server_.data_dir() + "/data"}, &out), 0) << out;
+  ASSERT_EQ(RunCrs({"reindex", "--data", server_.data_dir() + "/data", "--trace-keys"}, &out), 0)
+      << out;
   EXPECT_EQ(StoreScalar(server_.data_dir(), kFlag), 1);
   EXPECT_GT(StoreScalar(server_.data_dir(), kKeyRows), 1500 * 3);
-  restart();
-  std::vector<std::string> reindexed = run();
-  ASSERT_EQ(reindexed.size(), with_keys.size());
-  for (size_t i = 0; i < reindexed.size(); ++i) EXPECT_EQ(reindexed[i], with_keys[i]);
+  ASSERT_TRUE(server_.Start(ExtraArgs()));
+  client_ = std::make_unique<Client>(server_.port(), server_.SystemToken());
+  expect_same(run(), with_keys, "after crs reindex --trace-keys");
 }
 
 }  // namespace

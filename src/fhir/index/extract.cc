@@ -8,7 +8,6 @@
 #include "fhir/fhirpath/fhirpath.h"
 #include "fhir/index/geo.h"
 #include "fhir/index/registry.h"
-#include "fhir/index/trace_keys.h"
 #include "fhir/index/type_provider_adapter.h"
 #include "fhir/index/value_rows.h"
 
@@ -208,7 +207,6 @@ Result<IndexEntries> ExtractIndex(const IndexRegistry& registry, const json::val
   IndexEntries out;
   out.resource_type = registry.TypeName(type);
   Extractor(resource, &out, stats).Run(*params);
-  if (type == "Patient") AppendTraceKeys(*obj, &out);
   SortUnique(&out.strings);
   SortUnique(&out.tokens);
   SortUnique(&out.dates);

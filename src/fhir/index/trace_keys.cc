@@ -1,5 +1,6 @@
 #include "fhir/index/trace_keys.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "fhir/index/normalize.h"
@@ -49,6 +50,16 @@ void AppendTraceKeys(const boost::json::object& patient, IndexEntries* out) {
     ForEachString(address, "postalCode",
                   [&](std::string_view pc) { add(kTracePostcode, NormalizeForIndex(pc)); });
   });
+}
+
+void AddTraceKeys(const boost::json::value& resource, IndexEntries* out) {
+  const boost::json::object* o = resource.if_object();
+  if (o == nullptr || internal::Str(*o, "resourceType") != "Patient") return;
+  size_t before = out->strings.size();
+  AppendTraceKeys(*o, out);
+  if (out->strings.size() == before) return;
+  std::sort(out->strings.begin(), out->strings.end());
+  out->strings.erase(std::unique(out->strings.begin(), out->strings.end()), out->strings.end());
 }
 
 }  // namespace crs::fhir::index

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "fhir/index/extract.h"
@@ -17,10 +18,15 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using testing::StringsOf;
 
+// ExtractIndex's rows plus the trace keys, as a node keeping them writes.
 IndexEntries Extract(std::string_view text) {
-  auto r = ExtractIndex(boost::json::parse(text));
+  boost::json::value v = boost::json::parse(text);
+  auto r = ExtractIndex(v);
   EXPECT_TRUE(r.ok()) << r.status().ToString();
-  return r.ok() ? std::move(r).value() : IndexEntries();
+  if (!r.ok()) return IndexEntries();
+  EXPECT_THAT(StringsOf(*r, kTraceSound), IsEmpty()) << "only a node keeping them adds them";
+  AddTraceKeys(v, &*r);
+  return std::move(r).value();
 }
 
 TEST(TraceKeysTest, EveryNameSoundAndPostcodeOnTheBirthDay) {
@@ -38,6 +44,9 @@ TEST(TraceKeysTest, EveryNameSoundAndPostcodeOnTheBirthDay) {
               ElementsAre("1980-03-07 ls1 4ab|", "1980-03-07 yo10 5dd|"));
   // Not a search parameter: `:missing` knows nothing of them.
   for (std::string_view p : e.present) EXPECT_FALSE(p.starts_with("_trace-")) << p;
+  // The rows stay sorted and unique, as extraction leaves them.
+  EXPECT_TRUE(std::is_sorted(e.strings.begin(), e.strings.end()));
+  EXPECT_EQ(std::adjacent_find(e.strings.begin(), e.strings.end()), e.strings.end());
 }
 
 TEST(TraceKeysTest, NoneWithoutAFullBirthDateOrForOtherTypes) {

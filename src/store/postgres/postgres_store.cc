@@ -159,10 +159,7 @@ class PostgresStore final : public Store {
       int from = 0, to = 0;
       CRS_RETURN_IF_ERROR(Migrate(*conn, &from, &to));
       CRS_RETURN_IF_ERROR(CheckFullText(*conn));
-      CRS_ASSIGN_OR_RETURN(
-          Rows keys, conn->QueryOnce("SELECT value FROM schema_meta WHERE key = 'trace_keys'",
-                                     Params()));
-      trace_keys_ = keys.size() == 1 && keys.Int(0, 0) == 1;
+      CRS_RETURN_IF_ERROR(CheckTraceKeys(*conn));
     }
     write_ops_ = std::make_unique<PgWriteOps>(
         writer_conn_, replicas_.empty() ? nullptr : &replicas_.last_write_lsn());
@@ -334,9 +331,33 @@ class PostgresStore final : public Store {
     return MarkComplete(*conn);
   }
 
-  bool TraceKeysComplete() const override { return trace_keys_; }
+  // schema_meta 'trace_keys' is 1 while every Patient has its trace keys
+  // (docs/storage.md, "Trace keys").
+  Status CheckTraceKeys(Conn& c) {
+    CRS_ASSIGN_OR_RETURN(
+        Rows r, c.QueryOnce("SELECT value FROM schema_meta WHERE key = 'trace_keys'", Params()));
+    bool complete = r.size() == 1 && r.Int(0, 0) == 1;
+    trace_keys_ = complete;
+    if (options_.trace_keys == TraceKeysMode::kOff && complete) {
+      trace_keys_ = false;
+      return c.QueryOnce("UPDATE schema_meta SET value = 0 WHERE key = 'trace_keys'", Params())
+          .status();
+    }
+    if (options_.trace_keys != TraceKeysMode::kOn || complete) return Status::Ok();
+    CRS_ASSIGN_OR_RETURN(
+        Rows any, c.QueryOnce("SELECT 1 FROM resources WHERE type = 'Patient' LIMIT 1", Params()));
+    if (any.size() > 0) return Status::Ok();  // until crs reindex --trace-keys
+    trace_keys_ = true;
+    return c.QueryOnce("INSERT INTO schema_meta VALUES ('trace_keys', 1) "
+                       "ON CONFLICT (key) DO UPDATE SET value = 1", Params())
+        .status();
+  }
+
+  bool KeepsTraceKeys() const override { return options_.trace_keys == TraceKeysMode::kOn; }
+  bool TraceKeysComplete() const override { return KeepsTraceKeys() && trace_keys_; }
 
   Status MarkTraceKeysComplete() override {
+    if (!KeepsTraceKeys()) return Status::Invalid("this store does not keep trace keys");
     CRS_ASSIGN_OR_RETURN(auto conn, Conn::Open(options_.url));
     CRS_RETURN_IF_ERROR(conn->QueryOnce("INSERT INTO schema_meta VALUES ('trace_keys', 1) "
                                         "ON CONFLICT (key) DO UPDATE SET value = 1",

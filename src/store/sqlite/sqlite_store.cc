@@ -148,11 +148,7 @@ class SqliteStore final : public Store {
       CRS_ASSIGN_OR_RETURN(auto db, Db::Open(path_, /*create=*/true));
       CRS_RETURN_IF_ERROR(Migrate(*db));
       CRS_RETURN_IF_ERROR(CheckFullText(*db));
-      CRS_ASSIGN_OR_RETURN(Stmt * keys,
-                           db->Prepare("SELECT value FROM schema_meta WHERE key = 'trace_keys'"));
-      CRS_ASSIGN_OR_RETURN(bool row, keys->Step());
-      trace_keys_ = row && keys->Int(0) == 1;
-      keys->Reset();
+      CRS_RETURN_IF_ERROR(CheckTraceKeys(*db));
     }
     CRS_ASSIGN_OR_RETURN(write_db_, Connect(/*create=*/true));
     // The writer touches index B-trees all over the file: give it a large
@@ -527,9 +523,35 @@ class SqliteStore final : public Store {
     return db->Exec("INSERT OR REPLACE INTO schema_meta VALUES ('fulltext', 1)");
   }
 
-  bool TraceKeysComplete() const override { return trace_keys_; }
+  // schema_meta 'trace_keys' is 1 while every Patient has its trace keys
+  // (docs/storage.md, "Trace keys").
+  Status CheckTraceKeys(Db& db) {
+    CRS_ASSIGN_OR_RETURN(Stmt * get,
+                         db.Prepare("SELECT value FROM schema_meta WHERE key = 'trace_keys'"));
+    CRS_ASSIGN_OR_RETURN(bool row, get->Step());
+    bool complete = row && get->Int(0) == 1;
+    get->Reset();
+    trace_keys_ = complete;
+    if (options_.trace_keys == TraceKeysMode::kOff && complete) {
+      // Patients written from now on have none.
+      trace_keys_ = false;
+      return db.Exec("UPDATE schema_meta SET value = 0 WHERE key = 'trace_keys'");
+    }
+    if (options_.trace_keys != TraceKeysMode::kOn || complete) return Status::Ok();
+    CRS_ASSIGN_OR_RETURN(Stmt * any,
+                         db.Prepare("SELECT 1 FROM resources WHERE type = 'Patient' LIMIT 1"));
+    CRS_ASSIGN_OR_RETURN(bool has, any->Step());
+    any->Reset();
+    if (has) return Status::Ok();  // until crs reindex --trace-keys
+    trace_keys_ = true;
+    return db.Exec("INSERT OR REPLACE INTO schema_meta VALUES ('trace_keys', 1)");
+  }
+
+  bool KeepsTraceKeys() const override { return options_.trace_keys == TraceKeysMode::kOn; }
+  bool TraceKeysComplete() const override { return KeepsTraceKeys() && trace_keys_; }
 
   Status MarkTraceKeysComplete() override {
+    if (!KeepsTraceKeys()) return Status::Invalid("this store does not keep trace keys");
     CRS_ASSIGN_OR_RETURN(auto db, Db::Open(path_, /*create=*/false));
     CRS_RETURN_IF_ERROR(db->Exec("INSERT OR REPLACE INTO schema_meta VALUES ('trace_keys', 1)"));
     trace_keys_ = true;
