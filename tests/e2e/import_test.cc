@@ -103,6 +103,53 @@ TEST(ImportTest, GeneratedPopulationLoadsAndServes) {
   EXPECT_EQ(Scalar(dir, "SELECT count(*) FROM versions"), lines);
 }
 
+// `crs import --trace-keys` writes the Patients' trace keys (docs/trace.md)
+// into a node that keeps them; an import without the flag marks them
+// incomplete, since its Patients get none.
+TEST(ImportTest, TraceKeysWithTheFlagOnly) {
+  ServerProcess server;
+  std::string dir = server.data_dir() + "/data";
+  std::string file = server.data_dir() + "/population.ndjson";
+  std::string more = server.data_dir() + "/more.ndjson";
+  std::string out;
+  ASSERT_EQ(RunCrs({"gen", "--patients", "300", "--seed", "8", "--out", file}, &out), 0) << out;
+  const std::string kFlag = "SELECT value FROM schema_meta WHERE key = 'trace_keys'";
+  const std::string kKeyRows =
+      "SELECT count(*) FROM ix_string WHERE pid IN "
+      "(SELECT pid FROM sp WHERE substr(code, 1, 7) = '_trace-')";
+  ASSERT_EQ(RunCrs({"import", "--data", dir, "--trace-keys", file}, &out), 0) << out;
+  EXPECT_EQ(Scalar(dir, kFlag), 1);
+  EXPECT_GE(Scalar(dir, kKeyRows), 300 * 3);  // a family, sounds and a postcode each
+
+  ASSERT_TRUE(server.Start({"--trace-keys"}));
+  Client client(server.port(), server.SystemToken());
+  json::object first;
+  {
+    std::istringstream lines(ReadFile(file));
+    std::string line;
+    while (first.empty() && std::getline(lines, line)) {
+      auto v = json::parse(line).as_object();
+      if (v.at("resourceType") == "Patient") first = v;
+    }
+  }
+  ASSERT_FALSE(first.empty());
+  std::string family(first.at("name").at(0).at("family").as_string());
+  std::string birth(first.at("birthDate").as_string());
+  std::string escaped;
+  for (char c : family) escaped += c == ' ' ? std::string("%20") : c == '\'' ? "%27" : std::string(1, c);
+  auto trace = client.Send("GET", "/fhir/Patient?family=" + escaped + "&birthdate=" + birth +
+                                      "&_max-results=50");
+  ASSERT_EQ(trace.status, 200) << trace.body;
+  EXPECT_NE(trace.body.find("\"id\":\"" + std::string(first.at("id").as_string()) + "\""),
+            std::string::npos)
+      << trace.body.substr(0, 300);
+  ASSERT_EQ(server.Stop(SIGTERM), 0);
+
+  ASSERT_EQ(RunCrs({"gen", "--patients", "310", "--seed", "8", "--out", more}, &out), 0) << out;
+  ASSERT_EQ(RunCrs({"import", "--data", dir, more}, &out), 0) << out;
+  EXPECT_EQ(Scalar(dir, kFlag), 0);
+}
+
 // `crs gen --summaries` documents load as uploads do: Bundle/scr-<nhs> and
 // its Provenance, consent applied from the Consents earlier in the same
 // input (even in the same, uncommitted batch), additional information only
