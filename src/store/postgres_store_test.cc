@@ -203,6 +203,24 @@ TEST_F(PostgresStoreTest, StatisticsFollowBulkWrites) {
   EXPECT_EQ(seen, "1") << "versions was not analyzed within 10 s of the bulk write";
 }
 
+// Two nodes on one database: a node keeping trace keys stops relying on
+// them as soon as one that does not opens (its Patients will lack them).
+TEST_F(PostgresStoreTest, TraceKeysStopAsAnotherNodeOpensWithoutThem) {
+  StoreOptions keeping;
+  keeping.url = url_;
+  keeping.pool_size = 2;
+  keeping.trace_keys = TraceKeysMode::kOn;
+  auto a = OpenStore(keeping);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_TRUE((*a)->TraceKeysComplete());
+  StoreOptions without = keeping;
+  without.trace_keys = TraceKeysMode::kOff;
+  auto b = OpenStore(without);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_FALSE((*b)->TraceKeysComplete());
+  EXPECT_FALSE((*a)->TraceKeysComplete());
+}
+
 #endif  // CRS_WITH_POSTGRES
 
 }  // namespace

@@ -345,8 +345,10 @@ class Store {
   // (fhir/index/trace_keys.h): a trace relies on them only then. True for a
   // store that held no Patient when it was first opened keeping them, and
   // after `crs reindex --trace-keys` over Patients (which calls
-  // MarkTraceKeysComplete). Read at open.
-  virtual bool TraceKeysComplete() const = 0;
+  // MarkTraceKeysComplete). Read at open; on PostgreSQL, while it was true
+  // then, read again on every call: another node sharing the database
+  // without them lowers it when it opens, before it writes a Patient.
+  virtual bool TraceKeysComplete() = 0;
   // Invalid when the store does not keep them.
   virtual Status MarkTraceKeysComplete() = 0;
 

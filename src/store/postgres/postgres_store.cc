@@ -354,7 +354,18 @@ class PostgresStore final : public Store {
   }
 
   bool KeepsTraceKeys() const override { return options_.trace_keys == TraceKeysMode::kOn; }
-  bool TraceKeysComplete() const override { return KeepsTraceKeys() && trace_keys_; }
+  bool TraceKeysComplete() override {
+    if (!KeepsTraceKeys() || !trace_keys_) return false;
+    // A node sharing the database without --trace-keys lowers the flag when
+    // it opens, before it can write a Patient without keys: read it for
+    // every trace (docs/storage.md, "Trace keys").
+    auto r = WithConn<bool>([](Conn& c) -> Result<bool> {
+      CRS_ASSIGN_OR_RETURN(
+          Rows rows, c.Query("SELECT value FROM schema_meta WHERE key = 'trace_keys'", Params()));
+      return rows.size() == 1 && rows.Int(0, 0) == 1;
+    });
+    return r.ok() && *r;
+  }
 
   Status MarkTraceKeysComplete() override {
     if (!KeepsTraceKeys()) return Status::Invalid("this store does not keep trace keys");

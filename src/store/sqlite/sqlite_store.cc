@@ -548,7 +548,8 @@ class SqliteStore final : public Store {
   }
 
   bool KeepsTraceKeys() const override { return options_.trace_keys == TraceKeysMode::kOn; }
-  bool TraceKeysComplete() const override { return KeepsTraceKeys() && trace_keys_; }
+  // Only this process writes the file (crs.lock): the value read at open.
+  bool TraceKeysComplete() override { return KeepsTraceKeys() && trace_keys_; }
 
   Status MarkTraceKeysComplete() override {
     if (!KeepsTraceKeys()) return Status::Invalid("this store does not keep trace keys");
