@@ -358,8 +358,7 @@ std::vector<std::vector<Query>> CandidateQueries(const TraceRequest& t, bool key
       out[0].push_back({KeyPred(fhir::index::kTracePostcode, prefixes)});
     }
   } else {
-    // One query per day: SQLite cannot drive a query by an OR of two date
-    // ranges.
+    // One query per day, each capped at kFuzzyCandidates.
     for (const auto& day : days) out[0].push_back({DayPred({day}), PhoneticPred(names)});
     if (!district.empty()) {
       store::Predicate p = Pred("address-postalcode", store::IndexTable::kString);

@@ -125,6 +125,13 @@ class Builder {
     return s;
   }
 
+  // "SELECT count(...)" of the distinct rids matching predicate `driver`.
+  std::string DriverCount(int driver) {
+    const Predicate& d = q_.all_of[driver];
+    if (d.any_of.size() > 1) return "SELECT count(*) FROM (" + DriverRids(d, 0) + ") d";
+    return "SELECT count(DISTINCT x.rid) " + DriverRows(driver);
+  }
+
   std::vector<SqlArg> TakeArgs() { return args_.Take(); }
   ArgList& args() { return args_; }
 
@@ -642,9 +649,7 @@ CompiledSql CompileCount(const SearchQuery& query, const Dialect& dialect) {
   if (driver >= 0 && query.all_of.size() == 1 && !query.access) {
     // Index rows exist only for current, non-deleted resources of the
     // parameter's type, so a lone predicate is counted from the index alone.
-    out.sql = query.all_of[driver].any_of.size() > 1
-                  ? "SELECT count(*) FROM (" + b.DriverRids(query.all_of[driver], 0) + ") d"
-                  : "SELECT count(DISTINCT x.rid) " + b.DriverRows(driver);
+    out.sql = b.DriverCount(driver);
     out.args = b.TakeArgs();
     return out;
   }
@@ -659,10 +664,7 @@ CompiledSql CompileCount(const SearchQuery& query, const Dialect& dialect) {
                          " AND (r.labels & 3) <> 0 AND NOT (" +
                          AccessSql(*query.access, "r", b.args()) + ") AND EXISTS (SELECT 1 " +
                          b.DriverRows(driver) + " AND x.rid = r.rid)";
-    std::string all = query.all_of[driver].any_of.size() > 1
-                          ? "SELECT count(*) FROM (" + b.DriverRids(query.all_of[driver], 0) + ") d"
-                          : "SELECT count(DISTINCT x.rid) " + b.DriverRows(driver);
-    out.sql = "SELECT (" + all + ") - (" + hidden + ")";
+    out.sql = "SELECT (" + b.DriverCount(driver) + ") - (" + hidden + ")";
     out.args = b.TakeArgs();
     return out;
   }
