@@ -6,6 +6,7 @@ local function load_ids()
   return ids
 end
 local ids = load_ids()
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "pace.lua")  -- CRS_RATE
 request = function()
   return wrk.format("GET", "/fhir/Patient/" .. ids[math.random(1, #ids)])
 end

@@ -5,6 +5,7 @@
 --               and day and month of birth exchanged where possible
 -- Values come from CRS_TRACE_QUERIES (family, given, birthDate, gender, postcode).
 local kind = os.getenv("CRS_TRACE") or "exact"
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "pace.lua")  -- CRS_RATE
 local rows = {}
 for line in io.lines(os.getenv("CRS_TRACE_QUERIES")) do
   local f, g, b, s, p = line:match("([^\t]+)\t([^\t]+)\t([^\t]+)\t([^\t]+)\t([^\t]+)")

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <future>
 #include <random>
 #include <set>
 #include <string>
@@ -277,10 +279,26 @@ TEST_F(DeferredIndexTest, MergedRowsAreThoseOfDirectWrites) {
   EXPECT_EQ(tables,
             (std::set<std::string>{"ix_string", "ix_token", "ix_date", "ix_ref", "ix_uri"}));
   EXPECT_GT(last_done, 0);
+  // The merge wrote the file outside the WAL (with a rollback journal): the
+  // WAL it left is empty. Through the WAL, it would hold the merged tables.
+  std::error_code ec;
+  auto wal = std::filesystem::file_size(deferred_dir_ + "/crs.db-wal", ec);
+  EXPECT_TRUE(ec || wal == 0) << wal << " bytes of WAL";
+  EXPECT_FALSE(std::filesystem::exists(deferred_dir_ + "/crs.db-journal"));
   auto found = deferred_->Search(q);
   ASSERT_TRUE(found.ok());
   ASSERT_EQ(found->matches.size(), 1u);
   EXPECT_EQ(found->matches[0].id, "p3");
+  // Back in WAL mode, the store takes writes and audit records as before.
+  CommitBoth({Named("after", 0, "later", Method::kCreate)});
+  AuditInput record;
+  record.time_ms = 1000;
+  record.record = R"({"action":"R"})";
+  record.patients = {"9000000009"};
+  std::promise<Status> audited;
+  deferred_->AppendAudit({record}, [&](Status st) { audited.set_value(st); });
+  EXPECT_TRUE(audited.get_future().get().ok());
+  EXPECT_GT(std::filesystem::file_size(deferred_dir_ + "/crs.db-wal", ec), 0u);
   // A second finish has nothing to do.
   EXPECT_TRUE(deferred_->FinishBulkLoad(nullptr).ok());
   CloseBoth();
@@ -290,6 +308,13 @@ TEST_F(DeferredIndexTest, MergedRowsAreThoseOfDirectWrites) {
   EXPECT_NE(want.find("ix_string_by_rid"), std::string::npos);
   EXPECT_EQ(Dump(deferred_dir_, true), Dump(direct_dir_) + "0|||||\n--\n0|||||\n--\n");
   EXPECT_EQ(Dump(deferred_dir_), want);
+  // The file's header says WAL (bytes 18 and 19 are 2; 1 is a rollback
+  // journal), whoever opens it next.
+  std::ifstream file(deferred_dir_ + "/crs.db", std::ios::binary);
+  char header[20] = {};
+  ASSERT_TRUE(file.read(header, sizeof header));
+  EXPECT_EQ(header[18], 2);
+  EXPECT_EQ(header[19], 2);
 }
 
 // A second import into a store that already has rows merges into them, and

@@ -166,11 +166,7 @@ class SqliteStore final : public Store {
     CRS_RETURN_IF_ERROR(write_db_->Exec("PRAGMA main.cache_size=-2000;"));
     // Checkpoints per file (this replaces SQLite's automatic checkpoint,
     // which counts the same for every file of the connection).
-    CRS_ASSIGN_OR_RETURN(checkpoint_db_, Connect(/*create=*/false));
-    checkpointer_ = std::thread([this] {
-      SetThreadName("crs-checkpoint");
-      CheckpointLoop();
-    });
+    CRS_RETURN_IF_ERROR(StartCheckpointer());
     sqlite3_wal_hook(write_db_->raw(), &CheckpointHook, this);
     write_ops_ = std::make_unique<SqliteWriteOps>(*write_db_);
     defer_index_ = options_.bulk_load && options_.defer_index;
@@ -511,10 +507,46 @@ class SqliteStore final : public Store {
       override {
     if (!defer_index_) return Status::Ok();
     return writer_->RunExclusive([&] {
-      return MergeRuns(*write_db_, "data", [&](const MergeProgress& p) {
+      // Out of WAL for the merge (docs/storage.md "Index runs"): a table
+      // built in one transaction went through the WAL and was copied again
+      // by the checkpoint, and the WAL grew as large as the table. With a
+      // rollback journal, pages appended past the file's old end are written
+      // once and need no journal; a crash leaves a hot journal that the next
+      // open rolls back, and the runs are merged again. Leaving WAL needs
+      // the store's other connections to the file closed: the idle readers
+      // and the audit checkpointer's (an import has no other users).
+      StopCheckpointer();
+      checkpoint_db_.reset();
+      {
+        std::lock_guard<std::mutex> lock(pool_mu_);
+        pool_.clear();
+      }
+      CRS_ASSIGN_OR_RETURN(std::string mode, SetDataJournalMode("DELETE"));
+      if (mode != "delete") {
+        std::fprintf(stderr, "crs: building the search index through the WAL (journal mode %s)\n",
+                     mode.c_str());
+      }
+      Status merged = MergeRuns(*write_db_, "data", [&](const MergeProgress& p) {
         if (progress) progress(p.table, p.done, p.total);
       });
+      auto back = SetDataJournalMode("WAL");
+      Status restarted = StartCheckpointer();
+      if (!merged.ok()) return merged;
+      if (!back.ok()) return back.status();
+      if (*back != "wal") return Status::Internal("the resource file did not return to WAL mode");
+      return restarted;
     });
+  }
+
+  // PRAGMA data.journal_mode on the writer; the mode in force after it.
+  Result<std::string> SetDataJournalMode(std::string_view mode) {
+    CRS_ASSIGN_OR_RETURN(Stmt * s,
+                         write_db_->PrepareDynamic("PRAGMA data.journal_mode = " + std::string(mode)));
+    auto row = s->Step();
+    std::string now = row.ok() && *row ? std::string(s->Text(0)) : "";
+    s->Reset();
+    if (!row.ok()) return row.status();
+    return now;
   }
 
   Status MarkFullTextComplete() override {
@@ -676,6 +708,19 @@ class SqliteStore final : public Store {
                                 nullptr);
       lock.lock();
     }
+  }
+
+  Status StartCheckpointer() {
+    CRS_ASSIGN_OR_RETURN(checkpoint_db_, Connect(/*create=*/false));
+    {
+      std::lock_guard<std::mutex> lock(checkpoint_mu_);
+      checkpoint_stop_ = false;
+    }
+    checkpointer_ = std::thread([this] {
+      SetThreadName("crs-checkpoint");
+      CheckpointLoop();
+    });
+    return Status::Ok();
   }
 
   void StopCheckpointer() {
