@@ -371,6 +371,9 @@ TEST_F(DeferredIndexTest, RunsLeftBehindAreMergedAtOpen) {
   EXPECT_NE(Dump(deferred_dir_, true), Dump(direct_dir_) + "0|||||\n--\n0|||||\n--\n");
   deferred_ = Open(deferred_dir_, false);
   ASSERT_TRUE(deferred_);
+  std::error_code ec;
+  auto wal = std::filesystem::file_size(deferred_dir_ + "/crs.db-wal", ec);
+  EXPECT_TRUE(ec || wal == 0) << wal << " bytes of WAL: merged through it";
   SearchQuery q;
   q.type = "Patient";
   Predicate p;

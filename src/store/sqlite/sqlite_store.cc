@@ -179,7 +179,7 @@ class SqliteStore final : public Store {
       if (runs) {
         std::fprintf(stderr,
                      "crs: completing the search index that an interrupted import left\n");
-        CRS_RETURN_IF_ERROR(MergeRuns(*write_db_, "data", nullptr));
+        CRS_RETURN_IF_ERROR(MergeOutsideWal(nullptr));
       }
     }
     audit_ops_ = std::make_unique<SqliteAuditOps>(*write_db_, options_.audit_index_owner);
@@ -507,35 +507,40 @@ class SqliteStore final : public Store {
       override {
     if (!defer_index_) return Status::Ok();
     return writer_->RunExclusive([&] {
-      // Out of WAL for the merge (docs/storage.md "Index runs"): a table
-      // built in one transaction went through the WAL and was copied again
-      // by the checkpoint, and the WAL grew as large as the table. With a
-      // rollback journal, pages appended past the file's old end are written
-      // once and need no journal; a crash leaves a hot journal that the next
-      // open rolls back, and the runs are merged again. Leaving WAL needs
-      // the store's other connections to the file closed: the idle readers
-      // and the audit checkpointer's (an import has no other users).
-      StopCheckpointer();
-      checkpoint_db_.reset();
-      {
-        std::lock_guard<std::mutex> lock(pool_mu_);
-        pool_.clear();
-      }
-      CRS_ASSIGN_OR_RETURN(std::string mode, SetDataJournalMode("DELETE"));
-      if (mode != "delete") {
-        std::fprintf(stderr, "crs: building the search index through the WAL (journal mode %s)\n",
-                     mode.c_str());
-      }
-      Status merged = MergeRuns(*write_db_, "data", [&](const MergeProgress& p) {
+      return MergeOutsideWal([&](const MergeProgress& p) {
         if (progress) progress(p.table, p.done, p.total);
       });
-      auto back = SetDataJournalMode("WAL");
-      Status restarted = StartCheckpointer();
-      if (!merged.ok()) return merged;
-      if (!back.ok()) return back.status();
-      if (*back != "wal") return Status::Internal("the resource file did not return to WAL mode");
-      return restarted;
     });
+  }
+
+  // MergeRuns with the resource file out of WAL mode (docs/storage.md
+  // "Index runs"): a table built in one transaction went through the WAL
+  // and was copied again by the checkpoint, and the WAL grew as large as
+  // the table. With a rollback journal, pages appended past the file's old
+  // end are written once and need no journal; a crash leaves a hot journal
+  // that the next open rolls back, and the runs are merged again. Leaving
+  // WAL needs the store's other connections to the file closed: the idle
+  // readers and the audit checkpointer's (an import has no other users, and
+  // at open there are none yet). On the writer's thread, or before it starts.
+  Status MergeOutsideWal(const std::function<void(const MergeProgress&)>& progress) {
+    StopCheckpointer();
+    checkpoint_db_.reset();
+    {
+      std::lock_guard<std::mutex> lock(pool_mu_);
+      pool_.clear();
+    }
+    CRS_ASSIGN_OR_RETURN(std::string mode, SetDataJournalMode("DELETE"));
+    if (mode != "delete") {
+      std::fprintf(stderr, "crs: building the search index through the WAL (journal mode %s)\n",
+                   mode.c_str());
+    }
+    Status merged = MergeRuns(*write_db_, "data", progress);
+    auto back = SetDataJournalMode("WAL");
+    Status restarted = StartCheckpointer();
+    if (!merged.ok()) return merged;
+    if (!back.ok()) return back.status();
+    if (*back != "wal") return Status::Internal("the resource file did not return to WAL mode");
+    return restarted;
   }
 
   // PRAGMA data.journal_mode on the writer; the mode in force after it.
