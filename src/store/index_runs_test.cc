@@ -317,6 +317,34 @@ TEST_F(DeferredIndexTest, MergedRowsAreThoseOfDirectWrites) {
   EXPECT_EQ(header[19], 2);
 }
 
+// Another connection reading the file keeps it in WAL mode: the merge goes
+// through the WAL instead, and completes.
+TEST_F(DeferredIndexTest, AReaderElsewhereMakesTheMergeUseTheWal) {
+  direct_ = Open(direct_dir_, false);
+  deferred_ = Open(deferred_dir_, true);
+  ASSERT_TRUE(direct_ && deferred_);
+  std::vector<Write> writes;
+  for (int i = 0; i < 30; ++i) {
+    writes.push_back(
+        Named("p" + std::to_string(i), 0, "fam" + std::to_string(i % 7), Method::kCreate));
+  }
+  CommitBoth(writes);
+  auto other = sqlite::Db::Open(deferred_dir_ + "/crs.db", /*create=*/false);
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE((*other)->Exec("BEGIN").ok());
+  auto* read = *(*other)->PrepareDynamic("SELECT count(*) FROM resources");
+  ASSERT_TRUE(*read->Step());  // a read transaction, open until COMMIT
+  EXPECT_EQ(read->Int(0), 30);
+  read->Reset();
+  ASSERT_TRUE(deferred_->FinishBulkLoad(nullptr).ok());
+  std::error_code ec;
+  EXPECT_GT(std::filesystem::file_size(deferred_dir_ + "/crs.db-wal", ec), 0u);
+  ASSERT_TRUE((*other)->Exec("COMMIT").ok());
+  other->reset();
+  CloseBoth();
+  EXPECT_EQ(Dump(deferred_dir_, true), Dump(direct_dir_) + "0|||||\n--\n0|||||\n--\n");
+}
+
 // A second import into a store that already has rows merges into them, and
 // updates rows the first one merged.
 TEST_F(DeferredIndexTest, SecondImportMergesIntoAnIndexWithRows) {

@@ -77,7 +77,7 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool create, int p
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   std::unique_ptr<Db> db(new Db(raw));
   if (rc != SQLITE_OK) return SqliteStatus(rc, "open " + path, raw);
-  sqlite3_busy_timeout(raw, 10000);
+  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
   // The audit log's patient index reads as the table `audit_patient`.
   rc = RegisterAuditPatientTable(raw);
   if (rc != SQLITE_OK) return SqliteStatus(rc, "register audit_patient", raw);
@@ -159,6 +159,8 @@ Result<Stmt*> Db::PrepareDynamic(const std::string& sql) {
 }
 
 int64_t Db::Changes() const { return sqlite3_changes64(db_); }
+
+void Db::SetBusyTimeout(int ms) { sqlite3_busy_timeout(db_, ms); }
 
 int64_t Db::LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }
 

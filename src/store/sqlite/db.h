@@ -47,6 +47,10 @@ class Stmt {
 
 class Db {
  public:
+  // How long a statement waits for another connection's lock before it
+  // fails with SQLITE_BUSY (sqlite3_busy_timeout), unless set otherwise.
+  static constexpr int kBusyTimeoutMs = 10000;
+
   // Opens `path` (creating it when `create`). Applies the connection pragmas.
   // `page_size` (bytes, 0: SQLite's default, 4096) applies to a file that
   // has no page yet; an existing file keeps its own.
@@ -71,6 +75,7 @@ class Db {
   // Rows changed by the last INSERT, UPDATE or DELETE.
   int64_t Changes() const;
   sqlite3* raw() { return db_; }
+  void SetBusyTimeout(int ms);
 
  private:
   explicit Db(sqlite3* db) : db_(db) {}

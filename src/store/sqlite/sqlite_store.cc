@@ -529,10 +529,16 @@ class SqliteStore final : public Store {
       std::lock_guard<std::mutex> lock(pool_mu_);
       pool_.clear();
     }
-    CRS_ASSIGN_OR_RETURN(std::string mode, SetDataJournalMode("DELETE"));
-    if (mode != "delete") {
-      std::fprintf(stderr, "crs: building the search index through the WAL (journal mode %s)\n",
-                   mode.c_str());
+    // Another process reading the file (say `crs audit verify`, which
+    // takes no lock) makes the switch fail: then, after a second, the merge
+    // goes through the WAL as it used to.
+    write_db_->SetBusyTimeout(1000);
+    auto mode = SetDataJournalMode("DELETE");
+    write_db_->SetBusyTimeout(Db::kBusyTimeoutMs);
+    if (!mode.ok() || *mode != "delete") {
+      std::fprintf(stderr,
+                   "crs: another connection has the store open; building the search index "
+                   "through the WAL (slower)\n");
     }
     Status merged = MergeRuns(*write_db_, "data", progress);
     auto back = SetDataJournalMode("WAL");
