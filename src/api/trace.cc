@@ -349,9 +349,9 @@ std::vector<std::vector<Query>> CandidateQueries(const TraceRequest& t, bool key
     sounds.erase(std::unique(sounds.begin(), sounds.end()), sounds.end());
     std::vector<std::string> prefixes;
     for (const auto& day : days) {
-      for (const auto& key : sounds) prefixes.push_back(fhir::index::TraceKey(day, key));
+      for (const auto& key : sounds) prefixes.push_back(fhir::index::PhoneticTraceKey(key, day));
     }
-    if (!prefixes.empty()) out[0].push_back({KeyPred(fhir::index::kTraceSound, prefixes)});
+    if (!prefixes.empty()) out[0].push_back({KeyPred(fhir::index::kTracePhonetic, prefixes)});
     if (!district.empty()) {
       prefixes.clear();
       for (const auto& day : days) prefixes.push_back(fhir::index::TraceKey(day, district));
@@ -371,6 +371,26 @@ std::vector<std::vector<Query>> CandidateQueries(const TraceRequest& t, bool key
   //    would drive the query over half the population.) A later stage: it
   //    reads every patient sounding like the family name born in three years.
   int year = std::atoi(q.birth_date.substr(0, 4).c_str());
+  if (keys && year > 1) {
+    // With keys, the phonetic keys of the three years: sound first, so each
+    // year is one range of the index (a key's date may be a day, a month
+    // or a year, and each lies in its year).
+    auto sounding = [&](const std::string& name) {
+      std::vector<std::string> prefixes;
+      for (const auto& key : fhir::index::PhoneticKeys(name)) {
+        for (int y = year - 1; y <= year + 1; ++y) {
+          char text[8];
+          std::snprintf(text, sizeof text, "%04d", y);
+          prefixes.push_back(fhir::index::PhoneticTraceKey(key, text));
+        }
+      }
+      return KeyPred(fhir::index::kTracePhonetic, prefixes);
+    };
+    Query near = {sounding(q.family)};
+    if (!q.given.empty()) near.push_back(sounding(q.given.front()));
+    out.push_back({std::move(near)});
+    return out;
+  }
   auto lo = fhir::index::ParseSearchDate(std::to_string(year - 1));
   auto hi = fhir::index::ParseSearchDate(std::to_string(year + 1));
   Query near = {PhoneticPred({q.family})};

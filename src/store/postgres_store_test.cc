@@ -8,6 +8,7 @@
 #include <chrono>
 #include <thread>
 
+#include "store/postgres/schema.h"
 #include "store/store.h"
 #include "support/test_postgres.h"
 
@@ -76,7 +77,8 @@ TEST_F(PostgresStoreTest, MigratesAVersion2Database) {
       "ALTER TABLE audit_alert DROP COLUMN codes, DROP COLUMN user_id, DROP COLUMN user_name;"
       "UPDATE schema_meta SET value = 2 WHERE key = $$version$$";
   // (Psql takes no single quotes: $$...$$ quotes the strings.)
-  ASSERT_EQ(Psql(url_, "SELECT value FROM schema_meta WHERE key = $$version$$"), "9");
+  ASSERT_EQ(Psql(url_, "SELECT value FROM schema_meta WHERE key = $$version$$"),
+            std::to_string(postgres::kSchemaVersion));
   Psql(url_, v2);
   ASSERT_EQ(Psql(url_, "SELECT value FROM schema_meta WHERE key = $$version$$"), "2");
   const std::string bounded =
@@ -103,7 +105,8 @@ TEST_F(PostgresStoreTest, MigratesAVersion2Database) {
   o.url = url_;
   auto opened = OpenStore(o);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  EXPECT_EQ(Psql(url_, "SELECT value FROM schema_meta WHERE key = $$version$$"), "9");
+  EXPECT_EQ(Psql(url_, "SELECT value FROM schema_meta WHERE key = $$version$$"),
+            std::to_string(postgres::kSchemaVersion));
   EXPECT_EQ(Psql(url_, bounded + "$$%\"left\"(%, 256)%$$"), "7");
   EXPECT_EQ(Psql(url_, long_token), "1");
   EXPECT_EQ(Psql(url_, names), "Mrs");
@@ -219,6 +222,25 @@ TEST_F(PostgresStoreTest, TraceKeysStopAsAnotherNodeOpensWithoutThem) {
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   EXPECT_FALSE((*b)->TraceKeysComplete());
   EXPECT_FALSE((*a)->TraceKeysComplete());
+}
+
+// Version 10 (trace keys version 2, SQLite's 13): a database whose Patients
+// have version 1 keys stops relying on them until `crs reindex`.
+TEST_F(PostgresStoreTest, Version10AsksForTheKeysAgainWherePatientsHaveThem) {
+  store_.reset();
+  Psql(url_,
+       "INSERT INTO resources (type, id, version, cur_seq, deleted) "
+       "VALUES ($$Patient$$, $$9990000018$$, 1, 2, 0);"
+       "UPDATE schema_meta SET value = 1 WHERE key = $$trace_keys$$;"
+       "UPDATE schema_meta SET value = 9 WHERE key = $$version$$");
+  ASSERT_EQ(Psql(url_, "SELECT value FROM schema_meta WHERE key = $$trace_keys$$"), "1");
+  StoreOptions o;
+  o.url = url_;
+  o.pool_size = 2;
+  auto opened = OpenStore(o);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(Psql(url_, "SELECT value FROM schema_meta WHERE key = $$version$$"), "10");
+  EXPECT_EQ(Psql(url_, "SELECT value FROM schema_meta WHERE key = $$trace_keys$$"), "0");
 }
 
 #endif  // CRS_WITH_POSTGRES

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "store/sqlite/schema.h"
 #include "store/store.h"
 
 namespace crs::store {
@@ -67,7 +68,8 @@ TEST_F(SqliteMigrationTest, Version9DropsCoveredRows) {
       "INSERT INTO ix_token SELECT pid, '0114', '', '', '', '', 5 FROM sp WHERE code = 'telecom';"
       "UPDATE schema_meta SET value = 8 WHERE key = 'version';");
   Open();
-  EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'version'"), "12");
+  EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'version'"),
+            std::to_string(sqlite::kSchemaVersion));
   EXPECT_EQ(Sql("SELECT group_concat(x.rid || ':' || sp.type || '.' || sp.code || '=' || x.exact, ' ') "
                 "FROM (SELECT * FROM ix_string ORDER BY rid, pid, exact) x JOIN sp USING (pid)"),
             "5:Patient.name=Mrs 5:Patient.family=Brown 6:Patient.name=Brown "
@@ -88,7 +90,7 @@ TEST_F(SqliteMigrationTest, Version12TraceKeysCompleteOnlyWithoutPatients) {
   Sql("INSERT INTO resources (rid, type, id, version, cur_seq, deleted) "
       "VALUES (1, 'Observation', 'o1', 1, 1, 0);" + back_to_11);
   Open();
-  EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'version'"), "12");
+  EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'version'"), "13");
   EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'trace_keys'"), "1");
   Sql("INSERT INTO resources (rid, type, id, version, cur_seq, deleted) "
       "VALUES (2, 'Patient', '9990000018', 1, 2, 0);" + back_to_11);
@@ -133,6 +135,23 @@ TEST_F(SqliteMigrationTest, Version12TraceKeysCompleteOnlyWithoutPatients) {
     EXPECT_TRUE((*s)->TraceKeysComplete());
   }
   EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'trace_keys'"), "1");
+}
+
+// Version 13 (trace keys version 2): a store whose Patients have version 1
+// keys stops relying on them; one without Patients keeps its flag.
+TEST_F(SqliteMigrationTest, Version13AsksForTheKeysAgainWherePatientsHaveThem) {
+  Open();
+  const std::string back_to_12 = "UPDATE schema_meta SET value = 12 WHERE key = 'version';";
+  Sql("INSERT INTO resources (rid, type, id, version, cur_seq, deleted) "
+      "VALUES (1, 'Observation', 'o1', 1, 1, 0);" + back_to_12);
+  Open();
+  EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'version'"), "13");
+  EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'trace_keys'"), "1");
+  Sql("INSERT INTO resources (rid, type, id, version, cur_seq, deleted) "
+      "VALUES (2, 'Patient', '9990000018', 1, 2, 0);" + back_to_12);
+  EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'trace_keys'"), "1");
+  Open();
+  EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'trace_keys'"), "0");
 }
 
 }  // namespace

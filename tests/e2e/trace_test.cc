@@ -451,6 +451,26 @@ TEST_F(TraceKeysTest, FindWhatTheDayScanFinds) {
                       "&birthdate=" + p.birth + "&gender=" + p.gender);
     queries.push_back("_fuzzy-match=true&_max-results=10&family=Zzyzx&birthdate=" + p.birth +
                       "&address-postalcode=" + Escape(p.postcode.substr(0, 4)));
+    // The third query (a year either side): born a year later than on record.
+    std::string later = std::to_string(std::stoi(p.birth.substr(0, 4)) + 1) + p.birth.substr(4);
+    queries.push_back("_fuzzy-match=true&_max-results=10&family=" + family + "&given=" + given +
+                      "&birthdate=" + later);
+  }
+  // Namesakes with only a year or a month of birth, whom the third query
+  // must find as the day scan does (their range meets the three years).
+  std::vector<std::string> partial_ids;
+  for (size_t i = 0; i < patients.size(); i += 100) {
+    Person p = PersonOf(patients[i]);
+    std::string born = i % 200 == 0 ? p.birth.substr(0, 4) : p.birth.substr(0, 7);
+    auto r = Post("/fhir/Patient",
+                  R"({"resourceType":"Patient","name":[{"use":"official","family":")" + p.family +
+                      R"(","given":[")" + p.given + R"("]}],"gender":")" + p.gender +
+                      R"(","birthDate":")" + born + R"("})");
+    ASSERT_EQ(r.status, 201) << r.body.substr(0, 300);
+    partial_ids.push_back(std::string(json::parse(r.body).at("id").as_string()));
+    queries.push_back("_fuzzy-match=true&_max-results=10&family=" + Escape(p.family) +
+                      "&given=" + Escape(p.given) + "&birthdate=" + p.birth.substr(0, 4) +
+                      "-06-15&gender=" + p.gender);
   }
   auto run = [&] {
     std::vector<std::string> out;

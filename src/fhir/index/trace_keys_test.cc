@@ -24,7 +24,7 @@ IndexEntries Extract(std::string_view text) {
   auto r = ExtractIndex(v);
   EXPECT_TRUE(r.ok()) << r.status().ToString();
   if (!r.ok()) return IndexEntries();
-  EXPECT_THAT(StringsOf(*r, kTraceSound), IsEmpty()) << "only a node keeping them adds them";
+  EXPECT_THAT(StringsOf(*r, kTracePhonetic), IsEmpty()) << "only a node keeping them adds them";
   AddTraceKeys(v, &*r);
   return std::move(r).value();
 }
@@ -36,10 +36,11 @@ TEST(TraceKeysTest, EveryNameSoundAndPostcodeOnTheBirthDay) {
     "address":[{"postalCode":"LS1 4AB"},{"use":"old","postalCode":"yo10  5dd"}]})");
   EXPECT_THAT(StringsOf(e, kTraceFamily),
               ElementsAre("1980-03-07 o'brien-smith|", "1980-03-07 watson|"));
-  // Soundex of each word and of the words run together (phonetic.h).
-  EXPECT_THAT(StringsOf(e, kTraceSound),
-              ElementsAre("1980-03-07 a500|", "1980-03-07 o165|",
-                          "1980-03-07 s530|", "1980-03-07 w325|", "1980-03-07 z000|"));
+  // Soundex of each word and of the words run together (phonetic.h), sound
+  // first.
+  EXPECT_THAT(StringsOf(e, kTracePhonetic),
+              ElementsAre("a500 1980-03-07|", "o165 1980-03-07|",
+                          "s530 1980-03-07|", "w325 1980-03-07|", "z000 1980-03-07|"));
   EXPECT_THAT(StringsOf(e, kTracePostcode),
               ElementsAre("1980-03-07 ls1 4ab|", "1980-03-07 yo10 5dd|"));
   // Not a search parameter: `:missing` knows nothing of them.
@@ -49,14 +50,19 @@ TEST(TraceKeysTest, EveryNameSoundAndPostcodeOnTheBirthDay) {
   EXPECT_EQ(std::adjacent_find(e.strings.begin(), e.strings.end()), e.strings.end());
 }
 
-TEST(TraceKeysTest, NoneWithoutAFullBirthDateOrForOtherTypes) {
-  for (const char* birth : {R"("birthDate":"1980",)", R"("birthDate":"1980-03",)", ""}) {
-    IndexEntries e = Extract(std::string(R"({"resourceType":"Patient",)") + birth +
-                             R"("name":[{"family":"Smith"}],"address":[{"postalCode":"LS1"}]})");
+TEST(TraceKeysTest, APartialBirthDateHasOnlyPhoneticKeysOtherTypesNone) {
+  for (const char* birth : {"1980", "1980-03"}) {
+    IndexEntries e = Extract(std::string(R"({"resourceType":"Patient","birthDate":")") + birth +
+                             R"(","name":[{"family":"Smith"}],"address":[{"postalCode":"LS1"}]})");
     EXPECT_THAT(StringsOf(e, kTraceFamily), IsEmpty()) << birth;
-    EXPECT_THAT(StringsOf(e, kTraceSound), IsEmpty()) << birth;
+    EXPECT_THAT(StringsOf(e, kTracePhonetic), ElementsAre("s530 " + std::string(birth) + "|"));
     EXPECT_THAT(StringsOf(e, kTracePostcode), IsEmpty()) << birth;
     EXPECT_THAT(StringsOf(e, "family"), ElementsAre("smith|Smith")) << birth;
+  }
+  for (const char* birth : {R"("birthDate":"198",)", R"("birthDate":"1980-3",)", ""}) {
+    IndexEntries e = Extract(std::string(R"({"resourceType":"Patient",)") + birth +
+                             R"("name":[{"family":"Smith"}]})");
+    EXPECT_THAT(StringsOf(e, kTracePhonetic), IsEmpty()) << birth;
   }
   IndexEntries practitioner = Extract(R"({"resourceType":"Practitioner","birthDate":"1970-01-01",
     "name":[{"family":"Smith"}]})");
@@ -69,6 +75,11 @@ TEST(TraceKeysTest, FullDates) {
     EXPECT_FALSE(IsFullDate(d)) << d;
   }
   EXPECT_EQ(TraceKey("2000-02-29", "smith"), "2000-02-29 smith");
+  EXPECT_EQ(PhoneticTraceKey("s530", "2000-02"), "s530 2000-02");
+  for (const char* d : {"2000-02-29", "2000-02", "2000"}) EXPECT_TRUE(IsBirthDate(d)) << d;
+  for (const char* d : {"200", "2000-2", "2000-02-2", "20000", "2000/02", "2000-0a"}) {
+    EXPECT_FALSE(IsBirthDate(d)) << d;
+  }
 }
 
 }  // namespace

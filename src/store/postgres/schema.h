@@ -9,7 +9,7 @@
 
 namespace crs::store::postgres {
 
-inline constexpr int kSchemaVersion = 9;
+inline constexpr int kSchemaVersion = 10;
 
 // Advisory lock keys: migrations, and the writer (one group transaction at
 // a time across every process sharing the database, so that seq order is
@@ -231,6 +231,12 @@ INSERT INTO schema_meta (key, value)
   SELECT 'trace_keys', CASE WHEN EXISTS (SELECT 1 FROM resources WHERE type = 'Patient')
                             THEN 0 ELSE 1 END
 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;
+)sql",
+    // 10: trace keys version 2, as SQLite's version 13: Patients need the
+    // sound-first `_trace-phonetic` keys before traces rely on the keys.
+    R"sql(
+UPDATE schema_meta SET value = 0
+  WHERE key = 'trace_keys' AND EXISTS (SELECT 1 FROM resources WHERE type = 'Patient');
 )sql",
 };
 

@@ -3,7 +3,7 @@
 
 namespace crs::store::sqlite {
 
-inline constexpr int kSchemaVersion = 12;
+inline constexpr int kSchemaVersion = 13;
 
 // Migration i (1-based) brings a database from version i-1 to version i.
 inline constexpr const char* kMigrations[] = {
@@ -189,6 +189,17 @@ CREATE TABLE IF NOT EXISTS ix_run_kills (rid INTEGER PRIMARY KEY, last INTEGER N
     R"sql(
 INSERT OR REPLACE INTO schema_meta (key, value)
   SELECT 'trace_keys', NOT EXISTS (SELECT 1 FROM resources WHERE type = 'Patient');
+)sql",
+    // 13: trace keys version 2: the phonetic keys are `_trace-phonetic`,
+    // sound first and for partial birth dates too (fhir/index/trace_keys.h),
+    // which lets a fuzzy trace's third query seek a year instead of reading
+    // every patient with the name's sound. Patients written before have the
+    // old `_trace-sound` rows, which nothing reads: traces stop relying on
+    // the keys until `crs reindex --trace-keys` rewrites every Patient's
+    // rows (dropping the old ones). PostgreSQL's version 10.
+    R"sql(
+UPDATE schema_meta SET value = 0
+  WHERE key = 'trace_keys' AND EXISTS (SELECT 1 FROM resources WHERE type = 'Patient');
 )sql",
 };
 
