@@ -12,7 +12,8 @@
 #
 # The 20,000 NHS numbers and trace rows are every Kth Patient of the file.
 # Env: CRS (binary, default build/crs), DURATION (8s), RATE, TRACE_RATE,
-# FUZZY_RATE, PORT (18124), KINDS ("read exact fuzzy fuzzy-error").
+# FUZZY_RATE, PORT (18124), KINDS ("read exact fuzzy fuzzy-error fuzzy-year";
+# bench/wrk/trace.lua describes them).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 data=$1
@@ -24,7 +25,7 @@ RATE=${RATE:-7000}
 TRACE_RATE=${TRACE_RATE:-3500}
 FUZZY_RATE=${FUZZY_RATE:-500}
 PORT=${PORT:-18124}
-KINDS=${KINDS:-read exact fuzzy fuzzy-error}
+KINDS=${KINDS:-read exact fuzzy fuzzy-error fuzzy-year}
 work=$(mktemp -d /tmp/crs-node-load-XXXXXX)
 crs_pid=""
 cleanup() { [[ -n "$crs_pid" ]] && kill "$crs_pid" 2>/dev/null || true; wait 2>/dev/null; rm -rf "$work"; }

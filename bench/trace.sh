@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Patient trace benchmark (docs/trace.md): a `crs gen` population (patients
 # only) loaded through transactions, then wrk (keep-alive, 16 connections,
-# 2 threads) on non-fuzzy traces, fuzzy traces, and fuzzy traces with a
-# family-name typo and day/month of birth swapped.
+# 2 threads) on non-fuzzy traces, fuzzy traces, fuzzy traces with a
+# family-name typo and day/month of birth swapped, and fuzzy traces a year
+# off (bench/wrk/trace.lua).
 #
 #   CRS_BENCH_PATIENTS=100000 bash bench/trace.sh   # TRACE_KEYS=0: without --trace-keys
 #
@@ -62,7 +63,7 @@ curl -s -H "$auth" "http://127.0.0.1:$PORT/fhir/Patient?family=$fam&given=$giv&b
   python3 -c 'import json,sys; b=json.load(sys.stdin); print("sample fuzzy trace:", b.get("total"), [e["search"]["score"] for e in b.get("entry", [])])'
 
 export CRS_TRACE_QUERIES="$work/trace.tsv"
-for kind in exact fuzzy fuzzy-error; do
+for kind in exact fuzzy fuzzy-error fuzzy-year; do
   CRS_TRACE=$kind wrk -t2 -c16 -d"$DURATION" --latency -H "$auth" -s bench/wrk/trace.lua \
     "http://127.0.0.1:$PORT" >"$work/$kind.txt" 2>&1
   printf '%-12s %10s req/s  p50 %-8s p99 %-8s non-2xx %s\n' "$kind" \

@@ -3,6 +3,8 @@
 --   fuzzy       the same with _fuzzy-match=true
 --   fuzzy-error fuzzy, with two middle letters of the family name swapped
 --               and day and month of birth exchanged where possible
+--   fuzzy-year  fuzzy, born a year later than on record (the trace's third
+--               query, a year either side, finds the patient)
 -- Values come from CRS_TRACE_QUERIES (family, given, birthDate, gender, postcode).
 local kind = os.getenv("CRS_TRACE") or "exact"
 dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "pace.lua")  -- CRS_RATE
@@ -19,6 +21,8 @@ request = function()
     if #family >= 5 then family = family:sub(1, 2) .. family:sub(4, 4) .. family:sub(3, 3) .. family:sub(5) end
     local y, m, d = birth:match("(%d+)-(%d+)-(%d+)")
     if d and tonumber(d) <= 12 then birth = y .. "-" .. d .. "-" .. m end
+  elseif kind == "fuzzy-year" then
+    birth = tostring(tonumber(birth:sub(1, 4)) + 1) .. birth:sub(5)
   end
   local path = "/fhir/Patient?family=" .. esc(family) .. "&given=" .. esc(r[2]) ..
                "&birthdate=" .. birth .. "&gender=" .. r[4] .. "&_max-results=10"

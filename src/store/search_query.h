@@ -125,6 +125,13 @@ struct Predicate {
   // of has_type) and matches chain[0].
   std::string has_type;
   std::vector<Predicate> chain;  // one element when chain_type or has_type is set
+  // A plan hint, never a change of meaning: when another predicate drives
+  // the query, intersect this one's matching rids with the driver's (one
+  // pass over each's index ranges) instead of checking each of the
+  // driver's rids for it. For two predicates of similar, large size, such
+  // as a trace's two names' sounds over three years (api/trace.cc). Plans
+  // that do not know it check the predicate as usual.
+  bool intersect = false;
 };
 
 // _include / _revinclude: resources referenced by the matches (forward), or

@@ -84,8 +84,14 @@ class Builder {
     if (driver >= 0 && q_.all_of[driver].table == IndexTable::kText) {
       from = "FROM (" + TextRidsSql(q_.all_of[driver], args_) + ") d JOIN resources r ON r.rid = d.rid ";
     } else if (driver >= 0) {
-      from = "FROM (" + DriverRids(q_.all_of[driver], after_rid) +
-             ") d JOIN resources r ON r.rid = d.rid ";
+      std::string rids = DriverRids(q_.all_of[driver], after_rid);
+      for (size_t i = 0; i < q_.all_of.size(); ++i) {
+        if (static_cast<int>(i) == driver || !Intersects(q_.all_of[i])) continue;
+        std::string n = std::to_string(i);
+        rids = "SELECT a" + n + ".rid FROM (" + rids + ") a" + n + " INTERSECT SELECT b" + n +
+               ".rid FROM (" + DriverRids(q_.all_of[i], after_rid) + ") b" + n;
+      }
+      from = "FROM (" + rids + ") d JOIN resources r ON r.rid = d.rid ";
     } else {
       from = "FROM resources r ";
     }
@@ -95,11 +101,26 @@ class Builder {
     w += Access("r");
     for (size_t i = 0; i < q_.all_of.size(); ++i) {
       if (static_cast<int>(i) == driver) continue;
+      if (driver >= 0 && q_.all_of[driver].table != IndexTable::kText &&
+          Intersects(q_.all_of[i])) {
+        continue;  // in the driver's rids above
+      }
       // With a driving predicate, each candidate row is checked through the
       // (rid, pid) index; without one, a predicate's matches are listed once.
       w += " AND " + (driver >= 0 ? CorrelatedSql(q_.all_of[i]) : PredicateSql(q_.all_of[i]));
     }
     return from + w;
+  }
+
+  // Whether `p` asks to be intersected with the driver's rids
+  // (Predicate::intersect) and can be listed as DriverRids lists a driver's.
+  static bool Intersects(const Predicate& p) {
+    return p.intersect && !p.negate && p.chain.empty() && !p.last_updated && !p.any_of.empty() &&
+           (p.table == IndexTable::kString || p.table == IndexTable::kToken ||
+            p.table == IndexTable::kDate || p.table == IndexTable::kReference ||
+            p.table == IndexTable::kUri) &&
+           !std::holds_alternative<IdCond>(p.any_of.front()) &&
+           !std::holds_alternative<MissingCond>(p.any_of.front());
   }
 
   // The distinct rids matching driving predicate `d` (above `after_rid`).
