@@ -81,19 +81,25 @@ TEST_F(SqliteMigrationTest, Version9DropsCoveredRows) {
 
 // Version 12: a store's trace keys are complete at once when it holds no
 // Patient, and wait for `crs reindex` when it does (fhir/index/trace_keys.h).
+// Resource rows without bodies, for the trace-key flag's migrations.
+constexpr char kAnObservation[] =
+    "INSERT INTO resources (rid, type, id, version, cur_seq, deleted) "
+    "VALUES (1, 'Observation', 'o1', 1, 1, 0);";
+constexpr char kAPatient[] =
+    "INSERT INTO resources (rid, type, id, version, cur_seq, deleted) "
+    "VALUES (2, 'Patient', '9990000018', 1, 2, 0);";
+
 TEST_F(SqliteMigrationTest, Version12TraceKeysCompleteOnlyWithoutPatients) {
   Open();
   EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'trace_keys'"), "1");
   const std::string back_to_11 =
       "DELETE FROM schema_meta WHERE key = 'trace_keys';"
       "UPDATE schema_meta SET value = 11 WHERE key = 'version';";
-  Sql("INSERT INTO resources (rid, type, id, version, cur_seq, deleted) "
-      "VALUES (1, 'Observation', 'o1', 1, 1, 0);" + back_to_11);
+  Sql(kAnObservation + back_to_11);
   Open();
   EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'version'"), "13");
   EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'trace_keys'"), "1");
-  Sql("INSERT INTO resources (rid, type, id, version, cur_seq, deleted) "
-      "VALUES (2, 'Patient', '9990000018', 1, 2, 0);" + back_to_11);
+  Sql(kAPatient + back_to_11);
   Open();
   EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'trace_keys'"), "0");
   auto open = [&](TraceKeysMode mode) {
@@ -142,13 +148,11 @@ TEST_F(SqliteMigrationTest, Version12TraceKeysCompleteOnlyWithoutPatients) {
 TEST_F(SqliteMigrationTest, Version13AsksForTheKeysAgainWherePatientsHaveThem) {
   Open();
   const std::string back_to_12 = "UPDATE schema_meta SET value = 12 WHERE key = 'version';";
-  Sql("INSERT INTO resources (rid, type, id, version, cur_seq, deleted) "
-      "VALUES (1, 'Observation', 'o1', 1, 1, 0);" + back_to_12);
+  Sql(kAnObservation + back_to_12);
   Open();
   EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'version'"), "13");
   EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'trace_keys'"), "1");
-  Sql("INSERT INTO resources (rid, type, id, version, cur_seq, deleted) "
-      "VALUES (2, 'Patient', '9990000018', 1, 2, 0);" + back_to_12);
+  Sql(kAPatient + back_to_12);
   EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'trace_keys'"), "1");
   Open();
   EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'trace_keys'"), "0");
