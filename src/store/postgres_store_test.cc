@@ -224,22 +224,41 @@ TEST_F(PostgresStoreTest, TraceKeysStopAsAnotherNodeOpensWithoutThem) {
   EXPECT_FALSE((*a)->TraceKeysComplete());
 }
 
-// Version 10 (trace keys version 2, SQLite's 13): a database whose Patients
-// have version 1 keys stops relying on them until `crs reindex`.
-TEST_F(PostgresStoreTest, Version10AsksForTheKeysAgainWherePatientsHaveThem) {
+// Version 10 (trace keys version 2, SQLite's 13): version 1's sound keys
+// are turned around; a Patient with a partial birth date lowers the flag.
+TEST_F(PostgresStoreTest, Version10TurnsTheSoundKeysAround) {
   store_.reset();
   Psql(url_,
        "INSERT INTO resources (type, id, version, cur_seq, deleted) "
        "VALUES ($$Patient$$, $$9990000018$$, 1, 2, 0);"
+       "INSERT INTO sp (type, code) VALUES ($$Patient$$, $$_trace-sound$$);"
+       "INSERT INTO sp (type, code) VALUES ($$Patient$$, $$birthdate$$) ON CONFLICT DO NOTHING;"
+       "INSERT INTO ix_string SELECT pid, $$1980-03-07 s530$$, $$$$, 2 FROM sp "
+       "  WHERE code = $$_trace-sound$$;"
+       "INSERT INTO ix_date SELECT pid, 320716800000, 320803200000, 2 FROM sp "
+       "  WHERE type = $$Patient$$ AND code = $$birthdate$$;"
        "UPDATE schema_meta SET value = 1 WHERE key = $$trace_keys$$;"
        "UPDATE schema_meta SET value = 9 WHERE key = $$version$$");
   ASSERT_EQ(Psql(url_, "SELECT value FROM schema_meta WHERE key = $$trace_keys$$"), "1");
   StoreOptions o;
   o.url = url_;
   o.pool_size = 2;
-  auto opened = OpenStore(o);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  {
+    auto opened = OpenStore(o);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  }
+  const std::string keys = "SELECT string_agg(x.norm || $$@$$ || x.rid, $$ $$) FROM ix_string x "
+                           "JOIN sp USING (pid) WHERE sp.code = ";
   EXPECT_EQ(Psql(url_, "SELECT value FROM schema_meta WHERE key = $$version$$"), "10");
+  EXPECT_EQ(Psql(url_, keys + "$$_trace-phonetic$$"), "s530 1980-03-07@2");
+  EXPECT_EQ(Psql(url_, keys + "$$_trace-sound$$"), "");
+  EXPECT_EQ(Psql(url_, "SELECT value FROM schema_meta WHERE key = $$trace_keys$$"), "1");
+  Psql(url_,
+       "INSERT INTO ix_date SELECT pid, 315532800000, 347155200000, 3 FROM sp "
+       "  WHERE type = $$Patient$$ AND code = $$birthdate$$;"
+       "UPDATE schema_meta SET value = 9 WHERE key = $$version$$");
+  auto again = OpenStore(o);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(Psql(url_, "SELECT value FROM schema_meta WHERE key = $$trace_keys$$"), "0");
 }
 

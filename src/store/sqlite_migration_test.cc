@@ -143,17 +143,38 @@ TEST_F(SqliteMigrationTest, Version12TraceKeysCompleteOnlyWithoutPatients) {
   EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'trace_keys'"), "1");
 }
 
-// Version 13 (trace keys version 2): a store whose Patients have version 1
-// keys stops relying on them; one without Patients keeps its flag.
-TEST_F(SqliteMigrationTest, Version13AsksForTheKeysAgainWherePatientsHaveThem) {
+// Version 13 (trace keys version 2): version 1's `_trace-sound` rows
+// ("day sound") become `_trace-phonetic` rows ("sound day") and go; the
+// flag stays up unless a Patient has a partial birth date (no version 1
+// keys, so no phonetic keys until a reindex).
+TEST_F(SqliteMigrationTest, Version13TurnsTheSoundKeysAround) {
   Open();
   const std::string back_to_12 = "UPDATE schema_meta SET value = 12 WHERE key = 'version';";
-  Sql(kAnObservation + back_to_12);
+  const std::string phonetic =
+      "SELECT group_concat(x.norm || '@' || x.rid, ' ') FROM (SELECT * FROM ix_string "
+      "ORDER BY norm) x JOIN sp USING (pid) WHERE sp.code = ";
+  Sql(std::string(kAPatient) +
+      "INSERT INTO sp (type, code) VALUES ('Patient', '_trace-sound');"
+      "INSERT OR IGNORE INTO sp (type, code) VALUES ('Patient', 'birthdate');"
+      "INSERT INTO ix_string SELECT pid, '1980-03-07 s530', '', 2 FROM sp "
+      "  WHERE code = '_trace-sound';"
+      "INSERT INTO ix_string SELECT pid, '1980-03-07 j500', '', 2 FROM sp "
+      "  WHERE code = '_trace-sound';"
+      "INSERT INTO ix_date SELECT pid, 320716800000, 320803200000, 2 FROM sp "
+      "  WHERE type = 'Patient' AND code = 'birthdate';"
+      "UPDATE schema_meta SET value = 1 WHERE key = 'trace_keys';" + back_to_12);
   Open();
   EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'version'"), "13");
+  EXPECT_EQ(Sql(phonetic + "'_trace-phonetic'"), "j500 1980-03-07@2 s530 1980-03-07@2");
+  EXPECT_EQ(Sql(phonetic + "'_trace-sound'"), "");
   EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'trace_keys'"), "1");
-  Sql(kAPatient + back_to_12);
-  EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'trace_keys'"), "1");
+  // The (rid, pid) index is there again and holds the new rows.
+  EXPECT_EQ(Sql("SELECT count(*) FROM ix_string INDEXED BY ix_string_by_rid WHERE rid = 2"), "2");
+  // A Patient born in 1980 only: it had no keys, and now needs some.
+  Sql("INSERT INTO resources (rid, type, id, version, cur_seq, deleted) "
+      "VALUES (3, 'Patient', '9990000026', 1, 3, 0);"
+      "INSERT INTO ix_date SELECT pid, 315532800000, 347155200000, 3 FROM sp "
+      "  WHERE type = 'Patient' AND code = 'birthdate';" + back_to_12);
   Open();
   EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'trace_keys'"), "0");
 }

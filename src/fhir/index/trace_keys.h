@@ -25,8 +25,8 @@
 // The phonetic keys are written for any birth date, as written (1970,
 // 1970-05 or 1970-05-03), because a search by year matches a partial date
 // in that year; a key for a day is never a prefix of another day's.
-// (Version 1 of the keys had `_trace-sound`, date first and full dates only;
-// a store with those is rebuilt by `crs reindex --trace-keys`.)
+// (Version 1 of the keys had `_trace-sound`, date first and full dates
+// only; schema migration 13 turns those rows around.)
 //
 // A store whose Patients were written before the keys existed lacks them
 // until `crs reindex`: Store::TraceKeysComplete() says whether a trace may

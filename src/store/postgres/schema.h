@@ -232,11 +232,29 @@ INSERT INTO schema_meta (key, value)
                             THEN 0 ELSE 1 END
 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;
 )sql",
-    // 10: trace keys version 2, as SQLite's version 13: Patients need the
-    // sound-first `_trace-phonetic` keys before traces rely on the keys.
+    // 10: trace keys version 2, as SQLite's version 13: version 1's
+    // `_trace-sound` rows ("day sound") become `_trace-phonetic` rows
+    // ("sound day"); a complete flag drops only when a Patient has a partial
+    // birth date (no version 1 keys; its phonetic keys need a reindex).
     R"sql(
-UPDATE schema_meta SET value = 0
-  WHERE key = 'trace_keys' AND EXISTS (SELECT 1 FROM resources WHERE type = 'Patient');
+DO $$
+DECLARE
+  old_pid bigint;
+  new_pid bigint;
+BEGIN
+  SELECT pid INTO old_pid FROM sp WHERE type = 'Patient' AND code = '_trace-sound';
+  IF old_pid IS NOT NULL THEN
+    INSERT INTO sp (type, code) VALUES ('Patient', '_trace-phonetic') ON CONFLICT DO NOTHING;
+    SELECT pid INTO new_pid FROM sp WHERE type = 'Patient' AND code = '_trace-phonetic';
+    INSERT INTO ix_string (pid, norm, exact, rid)
+      SELECT new_pid, substr(norm, 12) || ' ' || substr(norm, 1, 10), '', rid
+      FROM ix_string WHERE pid = old_pid ORDER BY 2, 4;
+    DELETE FROM ix_string WHERE pid = old_pid;
+  END IF;
+END $$;
+UPDATE schema_meta SET value = 0 WHERE key = 'trace_keys' AND value = 1 AND EXISTS
+  (SELECT 1 FROM ix_date WHERE pid = (SELECT pid FROM sp WHERE type = 'Patient'
+                                      AND code = 'birthdate') AND hi - lo > 86400000);
 )sql",
 };
 

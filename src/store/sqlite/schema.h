@@ -193,13 +193,13 @@ INSERT OR REPLACE INTO schema_meta (key, value)
     // 13: trace keys version 2: the phonetic keys are `_trace-phonetic`,
     // sound first and for partial birth dates too (fhir/index/trace_keys.h),
     // which lets a fuzzy trace's third query seek a year instead of reading
-    // every patient with the name's sound. Patients written before have the
-    // old `_trace-sound` rows, which nothing reads: traces stop relying on
-    // the keys until `crs reindex --trace-keys` rewrites every Patient's
-    // rows (dropping the old ones). PostgreSQL's version 10.
+    // every patient with the name's sound. The work is in C++ after this
+    // (SqliteStore's TraceKeysVersion2): version 1's `_trace-sound` rows,
+    // where there are any, become `_trace-phonetic` rows, and the flag
+    // drops when a Patient with a partial birth date would lack its keys.
+    // PostgreSQL's version 10.
     R"sql(
-UPDATE schema_meta SET value = 0
-  WHERE key = 'trace_keys' AND EXISTS (SELECT 1 FROM resources WHERE type = 'Patient');
+SELECT 1;
 )sql",
 };
 

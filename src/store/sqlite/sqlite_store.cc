@@ -615,9 +615,18 @@ class SqliteStore final : public Store {
                                  " is newer than this binary supports (" +
                                  std::to_string(kSchemaVersion) + ")");
     }
+    if (current > 0 && current < kSchemaVersion) {
+      // A migration may build an index over a large table (version 13):
+      // SQLite sorts in pieces the size of the main cache, on files rather
+      // than in memory, with helper threads. The connection is the
+      // migration's own (Init closes it after), so nothing is restored.
+      CRS_RETURN_IF_ERROR(db.Exec("PRAGMA temp_store = FILE; PRAGMA cache_size = -524288; "
+                                  "PRAGMA threads = 2"));
+    }
     for (int64_t v = current + 1; v <= kSchemaVersion; ++v) {
       CRS_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
       Status st = db.Exec(kMigrations[v - 1]);
+      if (st.ok() && v == 13) st = TraceKeysVersion2(db);
       if (st.ok()) {
         st = db.Exec("INSERT OR REPLACE INTO schema_meta VALUES ('version', " +
                            std::to_string(v) + ")");
@@ -629,6 +638,48 @@ class SqliteStore final : public Store {
       CRS_RETURN_IF_ERROR(db.Exec("COMMIT"));
     }
     return Status::Ok();
+  }
+
+  // Schema version 13 (schema.h): version 1's trace keys `_trace-sound`
+  // ("1980-03-07 s530") become `_trace-phonetic` ("s530 1980-03-07"), in
+  // key order, with `ix_string_by_rid` dropped and built again around it
+  // (inserted row by row at random places it made a 10,000,000-patient
+  // store's upgrade take hours; `crs reindex` of its Patients too). A
+  // complete flag stays up unless a Patient has a partial birth date: those
+  // had no version 1 keys and need a reindex for their phonetic ones.
+  static Status TraceKeysVersion2(Db& db) {
+    CRS_ASSIGN_OR_RETURN(Stmt * any,
+                         db.PrepareDynamic("SELECT 1 FROM ix_string WHERE pid = (SELECT pid FROM sp "
+                                           "WHERE type = 'Patient' AND code = '_trace-sound') "
+                                           "LIMIT 1"));
+    auto old_rows = any->Step();
+    any->Reset();
+    if (!old_rows.ok()) return old_rows.status();
+    if (*old_rows) {
+      CRS_ASSIGN_OR_RETURN(Stmt * q, db.PrepareDynamic("SELECT sql FROM sqlite_schema WHERE "
+                                                       "type = 'index' AND name = "
+                                                       "'ix_string_by_rid'"));
+      auto row = q->Step();
+      std::string index = row.ok() && *row ? std::string(q->Text(0)) : "";
+      q->Reset();
+      if (!row.ok()) return row.status();
+      if (!index.empty()) CRS_RETURN_IF_ERROR(db.Exec("DROP INDEX ix_string_by_rid"));
+      CRS_RETURN_IF_ERROR(db.Exec(
+          "INSERT OR IGNORE INTO sp (type, code) VALUES ('Patient', '_trace-phonetic');"
+          "INSERT OR IGNORE INTO ix_string (pid, norm, exact, rid) "
+          "  SELECT (SELECT pid FROM sp WHERE type = 'Patient' AND code = '_trace-phonetic'), "
+          "         substr(norm, 12) || ' ' || substr(norm, 1, 10), '', rid "
+          "  FROM ix_string WHERE pid = (SELECT pid FROM sp WHERE type = 'Patient' "
+          "                              AND code = '_trace-sound') "
+          "  ORDER BY 2, 4;"
+          "DELETE FROM ix_string WHERE pid = (SELECT pid FROM sp WHERE type = 'Patient' "
+          "                                   AND code = '_trace-sound');"));
+      if (!index.empty()) CRS_RETURN_IF_ERROR(db.Exec(index));
+    }
+    return db.Exec(
+        "UPDATE schema_meta SET value = 0 WHERE key = 'trace_keys' AND value = 1 AND EXISTS "
+        "(SELECT 1 FROM ix_date WHERE pid = (SELECT pid FROM sp WHERE type = 'Patient' "
+        "AND code = 'birthdate') AND hi - lo > 86400000)");
   }
 
   // The audit file's own versions (schema.h kAuditMigrations), in one
