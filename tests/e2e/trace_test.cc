@@ -458,7 +458,8 @@ TEST_F(TraceKeysTest, FindWhatTheDayScanFinds) {
   }
   // Namesakes with only a year or a month of birth, whom the third query
   // must find as the day scan does (their range meets the three years).
-  std::vector<std::string> partial_ids;
+  // Year-only namesakes: their id, and the index of the query made for them.
+  std::vector<std::pair<std::string, size_t>> year_only;
   for (size_t i = 0; i < patients.size(); i += 100) {
     Person p = PersonOf(patients[i]);
     std::string born = i % 200 == 0 ? p.birth.substr(0, 4) : p.birth.substr(0, 7);
@@ -467,7 +468,10 @@ TEST_F(TraceKeysTest, FindWhatTheDayScanFinds) {
                       R"(","given":[")" + p.given + R"("]}],"gender":")" + p.gender +
                       R"(","birthDate":")" + born + R"("})");
     ASSERT_EQ(r.status, 201) << r.body.substr(0, 300);
-    partial_ids.push_back(std::string(json::parse(r.body).at("id").as_string()));
+    if (born.size() == 4) {
+      year_only.emplace_back(std::string(json::parse(r.body).at("id").as_string()),
+                             queries.size());
+    }
     queries.push_back("_fuzzy-match=true&_max-results=10&family=" + Escape(p.family) +
                       "&given=" + Escape(p.given) + "&birthdate=" + p.birth.substr(0, 4) +
                       "-06-15&gender=" + p.gender);
@@ -495,6 +499,11 @@ TEST_F(TraceKeysTest, FindWhatTheDayScanFinds) {
   int found = 0;
   for (const auto& line : with_keys) found += line.find(" 200  ") != std::string::npos;
   EXPECT_GT(found, static_cast<int>(queries.size()) / 2) << "most traces should match someone";
+  // The keys find a namesake born "1980" for a trace on a day of 1980.
+  ASSERT_FALSE(year_only.empty());
+  for (const auto& [id, at] : year_only) {
+    EXPECT_NE(with_keys[at].find(" " + id + ":"), std::string::npos) << with_keys[at];
+  }
 
   // The keys are what answered: without them (the flag still up) the first
   // trace, which matched, finds no one.

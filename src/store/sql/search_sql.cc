@@ -112,14 +112,17 @@ class Builder {
     return from + w;
   }
 
+  // Whether a condition on `t` is a range of its value index's key.
+  static bool KeyRanges(IndexTable t) {
+    return t == IndexTable::kString || t == IndexTable::kToken || t == IndexTable::kDate ||
+           t == IndexTable::kReference || t == IndexTable::kUri;
+  }
+
   // Whether `p` asks to be intersected with the driver's rids
   // (Predicate::intersect) and can be listed as DriverRids lists a driver's.
   static bool Intersects(const Predicate& p) {
     return p.intersect && !p.negate && p.chain.empty() && !p.last_updated && !p.any_of.empty() &&
-           (p.table == IndexTable::kString || p.table == IndexTable::kToken ||
-            p.table == IndexTable::kDate || p.table == IndexTable::kReference ||
-            p.table == IndexTable::kUri) &&
-           !std::holds_alternative<IdCond>(p.any_of.front()) &&
+           KeyRanges(p.table) && !std::holds_alternative<IdCond>(p.any_of.front()) &&
            !std::holds_alternative<MissingCond>(p.any_of.front());
   }
 
@@ -130,10 +133,7 @@ class Builder {
   // column by the index (SQLite scans every row of the parameter).
   std::string DriverRids(const Predicate& d, int64_t after_rid) {
     std::string rows = "FROM " + std::string(TableName(d.table)) + " x WHERE x.pid ";
-    bool ranges = d.table == IndexTable::kString || d.table == IndexTable::kToken ||
-                  d.table == IndexTable::kDate || d.table == IndexTable::kReference ||
-                  d.table == IndexTable::kUri;
-    if (d.any_of.size() < 2 || !ranges) {
+    if (d.any_of.size() < 2 || !KeyRanges(d.table)) {
       return "SELECT DISTINCT x.rid AS rid " + rows + PidOf(d.param) + " AND (" + Ors(d) + ")" +
              (after_rid > 0 ? " AND x.rid > " + Arg(after_rid) : std::string());
     }
