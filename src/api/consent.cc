@@ -120,17 +120,19 @@ Status FhirApi::CheckConsent(RequestContext& ctx, const Prepared& p) {
   return Status::Ok();
 }
 
+bool FhirApi::HasAfterCommit(const Prepared& p) const {
+  if (!options_.policy.national || !p.write || !p.write->access) return false;
+  // A Consent may withhold the summary; summary data is re-checked, since a
+  // dissent may have landed meanwhile.
+  bool concerned = p.type == "Consent" ||
+                   access::SummaryPartOf(p.type) != access::SummaryPart::kNone ||
+                   IsSummaryDocument(p.type, p.id);
+  return concerned && UsablePatient(p.write->access->patient);
+}
+
 Status FhirApi::AfterCommit(RequestContext& ctx, const Prepared& p) {
-  if (!options_.policy.national || !p.write) return Status::Ok();
-  std::string patient;
-  if (p.type == "Consent") {
-    if (p.write->access) patient = p.write->access->patient;
-  } else if ((access::SummaryPartOf(p.type) != access::SummaryPart::kNone ||
-              IsSummaryDocument(p.type, p.id)) &&
-             p.write->access) {
-    patient = p.write->access->patient;  // re-checked: a dissent may have landed meanwhile
-  }
-  if (!UsablePatient(patient)) return Status::Ok();
+  if (!HasAfterCommit(p)) return Status::Ok();
+  std::string patient = p.write->access->patient;
   CRS_ASSIGN_OR_RETURN(access::ConsentState state, ConsentOf(patient));
   auto model = options_.policy.consent_model;
   bool core = state.ScrAllowed(model), additional = state.AdditionalAllowed(model);

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <exception>
 #include <optional>
+#include <thread>
 
 #include "api/demographics.h"
 #include "api/handler_internal.h"
@@ -106,6 +107,13 @@ class FhirHandler final : public http::Handler {
       for (auto& res : info.trail.resources) trail->resources.push_back(std::move(res));
       trail->denied = trail->denied || info.trail.denied;
     };
+    api_.redo = [this](const http::Request& r, http::Response* out) {
+      Serve(r, out, /*may_defer=*/false);
+      if (Status st = http::AwaitHeld(out); !st.ok()) {
+        *out = http::Response();
+        TransportError(HttpStatusOf(st.code()), st.message(), out);
+      }
+    };
   }
 
   bool RunsInline(const http::Request& request) const override {
@@ -114,6 +122,18 @@ class FhirHandler final : public http::Handler {
     // read on a linked local node, which may wait on the national node's
     // consent state.
     if (api_.options().national_consent) return false;
+    // A create whose commit will not hold the thread (FhirApi::CommitDeferred):
+    // no X-Request-ID (its replay reads the store after the commit), a body
+    // that parses quickly, and no consent work after the commit.
+    if (request.method == "POST") {
+      std::string_view path = request.path;
+      if (!path.starts_with("/fhir/") || path.size() == 6 || path[6] < 'A' || path[6] > 'Z' ||
+          path.find('/', 6) != std::string_view::npos) {
+        return false;  // not a type's create: a Bundle, a search, an operation
+      }
+      return request.body.size() <= kInlineCreateBytes && request.headers.Get("x-request-id").empty() &&
+             api_.CreateMayDefer(path.substr(6));
+    }
     return (request.method == "GET" || request.method == "HEAD") &&
            !request.path.ends_with("/$verify") &&
            !(request.path.ends_with("/$everything") &&
@@ -121,14 +141,32 @@ class FhirHandler final : public http::Handler {
   }
 
   void TransportError(int status, std::string_view message, http::Response* out) override {
-    Code code = status == 413 ? Code::kTooLarge : Code::kInvalid;
-    SetOutcome(status, OperationOutcomeJson("error", IssueTypeOf(code), message), out);
+    // Also the answer to a held response whose commit or audit failed.
+    Code code = status == 413   ? Code::kTooLarge
+                : status == 409 ? Code::kConflict
+                : status == 412 ? Code::kPreconditionFailed
+                : status == 503 ? Code::kUnavailable
+                : status >= 500 ? Code::kInternal
+                                : Code::kInvalid;
+    SetOutcome(status,
+               OperationOutcomeJson(code == Code::kInternal ? "fatal" : "error", IssueTypeOf(code),
+                                    message),
+               out);
   }
 
   void Handle(const http::Request& request, http::Response* out) override {
+    Serve(request, out, /*may_defer=*/true);
+  }
+
+ private:
+  // Larger creates go to the worker pool: parsing them would hold up the
+  // other connections of an I/O thread.
+  static constexpr size_t kInlineCreateBytes = 64 * 1024;
+
+  void Serve(const http::Request& request, http::Response* out, bool may_defer) {
     RouteInfo info;
     try {
-      Route(request, out, &info);
+      Route(request, out, &info, may_defer);
     } catch (const std::exception& e) {
       // Defensive: a bug must not take the connection down. Never echo input.
       spdlog::error("internal error handling {} request: {}", request.method, e.what());
@@ -169,7 +207,10 @@ class FhirHandler final : public http::Handler {
     bucket.fetch_add(1, std::memory_order_relaxed);
   }
 
-  void Route(const http::Request& req, http::Response* out, RouteInfo* info) {
+  // `may_defer`: the response may be held until its write commits
+  // (RequestContext::may_defer); only for a request the server answers.
+  void Route(const http::Request& req, http::Response* out, RouteInfo* info,
+             bool may_defer = false) {
     std::string_view path = req.path;
     if (path == "/healthz") return SetStatusText(200, "ok\n", out);
     if (path == "/readyz") {
@@ -186,6 +227,7 @@ class FhirHandler final : public http::Handler {
     }
     info->is_fhir = true;
     RequestContext ctx{req, BaseUrl(req), PreferReturn::kRepresentation, false, {}};
+    ctx.may_defer = may_defer;
     RouteFhir(ctx, out);
     // Linked local nodes fail closed: an answer computed without a patient's
     // consent state is not given (writes were refused before committing).
@@ -565,6 +607,12 @@ void FhirApi::CommitOne(RequestContext& ctx, char interaction, PrepareFn prepare
       batch.audit.push_back(audit::ToAuditInput(
           MakeAuditRecord(ctx.request, ctx.caller.get(), trail, p->status)));
     }
+    // A create with a server-assigned id cannot meet a concurrent write, and
+    // without a request id or consent work after it, nothing past the commit
+    // reads the store: the thread need not wait for the disk.
+    if (ctx.may_defer && interaction == 'c' && request_id.empty() && !HasAfterCommit(*p)) {
+      return CommitDeferred(ctx, std::move(batch), *p, out);
+    }
     auto committed = store_.Commit(batch);
     if (committed.ok()) {
       ctx.trail.audited = options_.audit;
@@ -586,6 +634,83 @@ void FhirApi::CommitOne(RequestContext& ctx, char interaction, PrepareFn prepare
     return SetError(committed.status(), out);
   }
   SetError(Status::Conflict("too many concurrent writes to this resource; retry"), out);
+}
+
+FhirApi::~FhirApi() {
+  std::unique_lock<std::mutex> lock(deferred_mu_);
+  deferred_cv_.wait(lock, [this] { return deferred_ == 0; });
+}
+
+// The response is written now, as for a committed write, and held
+// (http::Response::hold) until the store's writer reports the batch durable.
+// If the commit fails, the held response is replaced by the error (an
+// OperationOutcome, from FhirHandler::TransportError) and the failure gets
+// an audit record of its own, as a failed synchronous write does. A
+// Conflict (an allocated NHS number taken meanwhile by a writer outside the
+// allocator) is retried as CommitOne retries it: the whole request is
+// handled again, on a thread of its own, and its answer sent instead.
+void FhirApi::CommitDeferred(RequestContext& ctx, store::WriteBatch batch, const Prepared& p,
+                             http::Response* out) {
+  NoteVip(p);  // a new id: no earlier state to be wrong about if the commit fails
+  WriteResult(ctx, p, out);
+  ctx.trail.audited = options_.audit;
+  std::optional<audit::AuditRecord> failed;
+  if (options_.audit) failed = MakeAuditRecord(ctx.request, ctx.caller.get(), ctx.trail, 500);
+  auto replacement = std::make_shared<std::optional<http::Response>>();
+  out->replacement = replacement;
+  // Nothing is committed unless the hold runs (it does, once Handle returns);
+  // from then on the destructor waits for the answer.
+  // The hold runs after Handle has closed the caller's store::ClientScope:
+  // it opens it again, so that the caller's next reads see this write (read
+  // replicas).
+  out->hold = [this, batch = std::move(batch), failed = std::move(failed), replacement,
+               request = ctx.request, client = store::ClientScope::Current()](
+                  std::function<void(Status)> release) mutable {
+    {
+      std::lock_guard<std::mutex> lock(deferred_mu_);
+      ++deferred_;
+    }
+    store::ClientScope scope(std::move(client));
+    store_.CommitAsync(std::move(batch), [this, failed = std::move(failed), replacement,
+                                          request = std::move(request),
+                                          release = std::move(release)](
+                                             Result<store::CommitResult> committed) mutable {
+      auto finish = [this] {
+        std::lock_guard<std::mutex> lock(deferred_mu_);
+        if (--deferred_ == 0) deferred_cv_.notify_all();
+      };
+      if (committed.ok()) {
+        counters_.writes.fetch_add(1, std::memory_order_relaxed);
+        release(Status::Ok());
+      } else if (committed.status().code() == Code::kConflict && redo) {
+        counters_.conflicts_retried.fetch_add(1, std::memory_order_relaxed);
+        // Not on the writer's thread: the redo commits and waits for it.
+        std::thread([this, request = std::move(request), replacement,
+                     release = std::move(release), finish]() mutable {
+          http::Response again;
+          redo(request, &again);
+          *replacement = std::move(again);
+          release(Status::Ok());
+          finish();
+        }).detach();
+        return;
+      } else if (failed) {
+        Status error = committed.status();
+        failed->status = HttpStatusOf(error.code());
+        store_.AppendAudit({audit::ToAuditInput(*failed)},
+                           [release = std::move(release), error](Status) { release(error); });
+      } else {
+        release(committed.status());
+      }
+      finish();
+    });
+  };
+}
+
+bool FhirApi::CreateMayDefer(std::string_view type) const {
+  if (!options_.policy.national) return true;
+  return type != "Consent" && type != "Bundle" &&
+         access::SummaryPartOf(type) == access::SummaryPart::kNone;
 }
 
 void FhirApi::Register(RequestContext& ctx, std::string_view nhs_view, http::Response* out) {

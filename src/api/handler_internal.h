@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -64,6 +65,11 @@ struct RequestContext {
   // The authenticated caller; null only when access control is off (ApiOptions).
   std::shared_ptr<access::Caller> caller;
   AuditTrail trail;
+  // The response may be held (http::Response::hold) until a write commits:
+  // true only for a request the HTTP server answers, never for a bundle's
+  // entries or another internal dispatch, whose callers read the response
+  // at once.
+  bool may_defer = false;
 };
 
 struct Counters {
@@ -77,6 +83,8 @@ class FhirApi {
   FhirApi(store::Store& store, const Clock& clock, const ApiOptions& options)
       : store_(store), clock_(clock), options_(options),
         nhs_numbers_(store, options.nhs_number_range) {}
+  // Waits for the deferred commits still in flight (CommitOne).
+  ~FhirApi();
 
   Env env(const RequestContext& ctx) {
     return Env{store_, clock_, options_.max_json_depth, ctx.caller ? ctx.caller->org : "",
@@ -135,6 +143,8 @@ class FhirApi {
   // After a committed write: a Consent that withholds the summary purges it;
   // summary data that raced with such a Consent is purged too.
   Status AfterCommit(RequestContext& ctx, const Prepared& p);
+  // Whether AfterCommit may have work to do for `p`.
+  bool HasAfterCommit(const Prepared& p) const;
   // Audit (api/audit.cc). The record of a request, as it stands.
   audit::AuditRecord MakeAuditRecord(const http::Request& request, const access::Caller* caller,
                                      const AuditTrail& trail, int status);
@@ -179,6 +189,13 @@ class FhirApi {
   // GETs of a transaction); what the entry touched is added to `trail`, so
   // the Bundle's audit record covers its entries. Set once by the handler.
   std::function<void(const http::Request&, http::Response*, AuditTrail* trail)> dispatch;
+  // Handles a request from the start, as the server would, without holding
+  // its response (the audit hold included): for a deferred create that must
+  // be redone (CommitDeferred). Set once by the handler.
+  std::function<void(const http::Request&, http::Response*)> redo;
+  // Whether a POST creating a `type` may be answered without its thread
+  // waiting for the commit (no consent work after it on this node).
+  bool CreateMayDefer(std::string_view type) const;
   store::Store& store() { return store_; }
   const ApiOptions& options() const { return options_; }
   Counters& counters() { return counters_; }
@@ -254,6 +271,10 @@ class FhirApi {
   void CommitOne(RequestContext& ctx, char interaction, PrepareFn prepare, bool has_if_match,
                  http::Response* out);
 
+  // Commits `batch` without holding the thread, the response `out` (already
+  // written for success) held until it is durable; see CommitOne.
+  void CommitDeferred(RequestContext& ctx, store::WriteBatch batch, const Prepared& p,
+                      http::Response* out);
   // Writes the response for a committed (or no-op) write.
   void WriteResult(RequestContext& ctx, const Prepared& p, http::Response* out);
   // What a retried request's first attempt wrote, as a Prepared write.
@@ -279,6 +300,10 @@ class FhirApi {
   std::set<std::string> vip_;        // GUARDED_BY(vip_mu_)
   std::mutex volume_mu_;
   std::map<std::string, Volume> volume_;  // GUARDED_BY(volume_mu_)
+  // Deferred commits whose callback has not finished (CommitDeferred).
+  std::mutex deferred_mu_;
+  std::condition_variable deferred_cv_;
+  int deferred_ = 0;  // GUARDED_BY(deferred_mu_)
 };
 
 // Whether the current Patient/<patient> in `store` names `org` in

@@ -80,6 +80,11 @@ Result<NhsNumberAllocator::Block> NhsNumberAllocator::ReserveBlock() {
   return block;
 }
 
+void NhsNumberAllocator::AwaitRefill() {
+  std::lock_guard<std::mutex> lock(refill_mu_);
+  if (refill_.valid()) refill_.wait();
+}
+
 void NhsNumberAllocator::Refill() {
   auto block = ReserveBlock();
   std::lock_guard<std::mutex> lock(mu_);
@@ -120,7 +125,12 @@ Result<uint64_t> NhsNumberAllocator::NextSerial(Check* check) {
       refill = true;
     }
   }
-  if (refill) Refill();
+  if (refill) {
+    // On a thread of its own: the caller may be an I/O thread (a create
+    // that runs inline), which must not wait for the reservation's commit.
+    std::lock_guard<std::mutex> lock(refill_mu_);
+    refill_ = std::async(std::launch::async, [this] { Refill(); });
+  }
   return serial;
 }
 

@@ -18,15 +18,17 @@
 // into the range (crs gen and crs import use the test range too) costs a
 // few queries once, not one read per number per create. Numbers of a block
 // left unused when the process stops are never issued; the range is large.
-// The next block is reserved and checked ahead, by the call that finds the
-// current one half used and outside the lock, so that the other callers do
-// not wait on the reservation's commit: when they did, every create of a
-// busy node stalled once per block (bench/RESULTS.md, session 15).
+// The next block is reserved and checked ahead, on a thread started by the
+// call that finds the current one half used, so that no caller waits on the
+// reservation's commit: when they did, every create of a busy node stalled
+// once per block (bench/RESULTS.md, session 15), and a create running on an
+// I/O thread would stall that thread's other connections.
 //
 // Thread safety: Next() may be called from any thread.
 #pragma once
 
 #include <cstdint>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -53,6 +55,10 @@ class NhsNumberAllocator {
   // has and that was never handed out before. Unavailable when the range is
   // exhausted; the store's errors as they come.
   Result<std::string> Next();
+
+  // Returns once the reservation ahead that a Next() started, if any, is
+  // done (tests; the destructor waits for it too).
+  void AwaitRefill();
 
   // The name of the store counter for `range`.
   static std::string SequenceName(const nhs::NhsNumberRange& range);
@@ -90,6 +96,9 @@ class NhsNumberAllocator {
   bool refilling_ = false;      // GUARDED_BY(mu_): a call is reserving the spare
   std::mutex walk_mu_;          // held by SkipTaken
   uint64_t walked_to_ = 0;      // GUARDED_BY(mu_): the highest serial a walk reached
+  // Last, so that it is destroyed first: its destructor waits for the Refill.
+  std::mutex refill_mu_;
+  std::future<void> refill_;    // GUARDED_BY(refill_mu_): the last Refill, run apart
 };
 
 }  // namespace crs::api

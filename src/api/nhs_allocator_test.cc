@@ -100,7 +100,9 @@ TEST_F(NhsNumberAllocatorTest, ReservesTheNextBlockBeforeTheCurrentRunsOut) {
   auto number = [](uint64_t serial) { return *nhs::NhsNumberFromSerial(serial); };
   NhsNumberAllocator alloc(*store_, nhs::kTestNhsNumberRange, 16);
   for (uint64_t serial = 0; serial < 8; ++serial) EXPECT_EQ(*alloc.Next(), number(serial));
-  // Half of the first block is used: the second (16-31) is reserved too.
+  // Half of the first block is used: the second (16-31) is reserved too,
+  // on a thread of its own.
+  alloc.AwaitRefill();
   const std::string counter = NhsNumberAllocator::SequenceName(nhs::kTestNhsNumberRange);
   auto peek = store_->ReserveSequence(counter, 1);
   ASSERT_TRUE(peek.ok());

@@ -7,7 +7,6 @@
 #include <toml++/toml.h>
 
 #include <boost/json.hpp>
-#include <future>
 
 #include "access/jwt.h"
 #include "access/keys.h"
@@ -110,12 +109,7 @@ Status Send(http::Handler& handler, const std::string& path, std::string body,
   request.headers.Add("authorization", "Bearer " + token);
   request.body = std::move(body);
   handler.Handle(request, response);
-  if (response->hold) {
-    std::promise<Status> audited;
-    response->hold([&audited](Status st) { audited.set_value(st); });
-    CRS_RETURN_IF_ERROR(audited.get_future().get());
-  }
-  return Status::Ok();
+  return http::AwaitHeld(response);
 }
 
 // Loads the built-in demo data into an empty store: the population (a
@@ -536,11 +530,7 @@ int RunServe(const ServeOptions& o) {
       request.body = bundle;
       http::Response response;
       h->Handle(request, &response);
-      if (response.hold) {
-        std::promise<Status> audited;
-        response.hold([&audited](Status st) { audited.set_value(st); });
-        if (Status st = audited.get_future().get(); !st.ok()) return Status::Unavailable(st.message());
-      }
+      if (Status st = http::AwaitHeld(&response); !st.ok()) return Status::Unavailable(st.message());
       if (response.status == 200) return Status::Ok();
       std::string why = "status " + std::to_string(response.status) + ": " +
                         response.body.substr(0, 300);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <future>
 
 namespace crs::http {
 namespace {
@@ -21,6 +22,21 @@ int HexValue(char c) {
 }
 
 }  // namespace
+
+Status AwaitHeld(Response* response) {
+  if (!response->hold) return Status::Ok();
+  auto hold = std::move(response->hold);
+  response->hold = nullptr;
+  std::promise<Status> released;
+  hold([&released](Status st) { released.set_value(std::move(st)); });
+  Status st = released.get_future().get();
+  if (st.ok() && response->replacement && *response->replacement) {
+    Response replaced = std::move(**response->replacement);
+    *response = std::move(replaced);
+  }
+  response->replacement = nullptr;
+  return st;
+}
 
 void Headers::Add(std::string_view name, std::string_view value) {
   std::string lower(name);

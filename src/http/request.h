@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -53,11 +55,20 @@ struct Response {
   // reads no further request (pipelined responses keep their order), the
   // I/O thread serves other connections, and Server::Stop() waits for it.
   std::function<void(std::function<void(Status)> release)> hold;
+  // With a hold: a slot the holder may fill before it calls release(OK),
+  // to send another response in this one's place (e.g. the answer of a
+  // write that had to be redone). Left empty, this response is sent.
+  std::shared_ptr<std::optional<Response>> replacement;
 
   void SetHeader(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));
   }
 };
+
+// For a caller of Handler::Handle outside the server: waits until a held
+// response is released (no-op without a hold) and puts its replacement, if
+// any, in its place. Returns the release's status.
+Status AwaitHeld(Response* response);
 
 // Decodes %XX escapes (and '+' as space when `plus_is_space`). Invalid escapes are kept as-is.
 std::string PercentDecode(std::string_view in, bool plus_is_space);

@@ -315,7 +315,9 @@ void HeldResponse::Release(Status status) {
   std::shared_ptr<Session> session = std::move(self);
   Response out;
   if (status.ok()) {
-    out = std::move(response);
+    out = response.replacement && *response.replacement ? std::move(**response.replacement)
+                                                        : std::move(response);
+    out.replacement = nullptr;
   } else {
     session->server_.handler().TransportError(HttpStatusOf(status.code()), status.message(), &out);
   }

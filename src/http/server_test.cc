@@ -29,6 +29,21 @@ class HoldingHandler : public Handler {
       response->hold = [](std::function<void(Status)>) {};
       return;
     }
+    if (request.path == "/replace") {
+      // The holder puts another response in this one's place before release.
+      auto slot = std::make_shared<std::optional<Response>>();
+      response->replacement = slot;
+      response->hold = [slot](std::function<void(Status)> release) {
+        std::thread([slot, release] {
+          Response other;
+          other.status = 201;
+          other.body = "redone";
+          *slot = std::move(other);
+          release(Status::Ok());
+        }).detach();
+      };
+      return;
+    }
     if (request.path != "/hold") return;
     response->hold = [this](std::function<void(Status)> release) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -168,6 +183,19 @@ TEST_F(HeldResponseTest, WorkerRequestsCanBeHeldAndAFailedReleaseSendsTheError) 
   ASSERT_TRUE(release);
   release(Status::Unavailable("audit log unavailable"));
   EXPECT_EQ(c.Read(), "503 error: audit log unavailable");
+}
+
+TEST_F(HeldResponseTest, AHolderMaySendAnotherResponseInstead) {
+  RawClient c(server_->port());
+  c.Send(RawClient::Get("/replace") + RawClient::Get("/fast"));
+  EXPECT_EQ(c.Read(), "201 redone");
+  EXPECT_EQ(c.Read(), "200 fast");
+  Response direct;
+  handler_.Handle(Request{"GET", "/replace", "", {}, "", ""}, &direct);
+  ASSERT_TRUE(AwaitHeld(&direct).ok());
+  EXPECT_EQ(direct.status, 201);
+  EXPECT_EQ(direct.body, "redone");
+  EXPECT_FALSE(direct.hold);
 }
 
 TEST_F(HeldResponseTest, DroppedReleaseAnswers500) {

@@ -264,6 +264,16 @@ class Store {
   // version does not match (nothing is applied); Unavailable on I/O failure.
   virtual Result<CommitResult> Commit(const WriteBatch& batch) = 0;
 
+  // Commit without waiting: `done` gets what Commit would have returned,
+  // once the batch is durable or has failed. It runs on the store's writer
+  // thread (or on the caller's, when the store refuses the batch at once or
+  // has no writer thread), so, as AppendAudit's, it must be cheap and must
+  // not call back into the store synchronously. The default commits on the
+  // caller's thread.
+  virtual void CommitAsync(WriteBatch batch, std::function<void(Result<CommitResult>)> done) {
+    done(Commit(batch));
+  }
+
   // Current, non-deleted resources of query.type matching every predicate,
   // in a stable order, paged by a keyset cursor (query.after_rid).
   virtual Result<SearchResult> Search(const SearchQuery& query) = 0;

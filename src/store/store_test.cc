@@ -263,6 +263,47 @@ TEST_P(StoreContractTest, ConcurrentCommitsAreGroupedAndAllDurable) {
   EXPECT_EQ(stats->resources, kThreads * kEach);
 }
 
+// CommitAsync answers every batch exactly once, with what Commit would
+// have returned, only once it is durable; batches queued before the store
+// closes are committed by the close, and none is lost.
+TEST_P(StoreContractTest, CommitAsyncAnswersOnceDurable) {
+  ASSERT_TRUE(CommitOne(Put("Patient", "taken", 0, "{}")).ok());
+  constexpr int kBatches = 200;
+  std::mutex mu;
+  std::vector<Result<CommitResult>> answers;
+  for (int i = 0; i < kBatches; ++i) {
+    WriteBatch b;
+    // Every 50th conflicts with the resource written above.
+    b.writes.push_back(Put("Patient", i % 50 == 0 ? "taken" : "p" + std::to_string(i), 0,
+                           R"({"i":)" + std::to_string(i) + "}"));
+    store_->CommitAsync(std::move(b), [&](Result<CommitResult> r) {
+      std::lock_guard<std::mutex> lock(mu);
+      answers.push_back(std::move(r));
+    });
+  }
+  store_.reset();  // drains the queue
+  ASSERT_EQ(answers.size(), static_cast<size_t>(kBatches));
+  int ok = 0, conflicts = 0;
+  for (const auto& a : answers) {
+    if (a.ok()) {
+      ++ok;
+      ASSERT_EQ(a->applied.size(), 1u);
+      EXPECT_EQ(a->applied[0].version, 1);
+    } else {
+      EXPECT_EQ(a.status().code(), Code::kConflict);
+      ++conflicts;
+    }
+  }
+  EXPECT_EQ(ok, kBatches - 4);
+  EXPECT_EQ(conflicts, 4);
+  Reopen();
+  auto stats = store_->Stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->resources, 1 + kBatches - 4);
+  EXPECT_EQ(store_->Read("Patient", "p7")->body, R"({"i":7})");
+  EXPECT_EQ(store_->Read("Patient", "taken")->version, 1);
+}
+
 TEST_P(StoreContractTest, DataSurvivesReopen) {
   ASSERT_TRUE(CommitOne(Put("Patient", "a", 0, R"({"resourceType":"Patient"})")).ok());
   Reopen();

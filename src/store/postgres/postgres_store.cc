@@ -213,6 +213,14 @@ class PostgresStore final : public Store {
     return out;
   }
 
+  void CommitAsync(WriteBatch batch, std::function<void(Result<CommitResult>)> done) override {
+    writer_->CommitAsync(std::move(batch), [this, client = ClientScope::Current(),
+                                            done = std::move(done)](Result<CommitResult> r) {
+      if (r.ok()) replicas_.NoteClientWrite(client);
+      done(std::move(r));
+    });
+  }
+
   Result<int64_t> ReserveSequence(std::string_view name, int64_t count) override {
     return writer_->ReserveSequence(name, count);
   }

@@ -28,8 +28,7 @@ ReplicaSet::ReplicaSet(const std::vector<std::string>& urls, int pool_size, int6
   for (const auto& url : urls) replicas_.push_back(std::make_unique<Replica>(url, pool_size));
 }
 
-void ReplicaSet::NoteClientWrite() {
-  const std::string& client = ClientScope::Current();
+void ReplicaSet::NoteClientWrite(const std::string& client) {
   if (replicas_.empty() || client.empty()) return;
   // The writer stored the position after the client's group before waking
   // it; a later group may have raised it since, which only asks for more.

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "store/client_scope.h"
 #include "store/postgres/client_lsns.h"
 #include "store/postgres/pool.h"
 
@@ -40,7 +41,11 @@ class ReplicaSet {
 
   // Records, after an acknowledged commit, that the current client
   // (store::ClientScope; none: nothing to record) must see that commit.
-  void NoteClientWrite();
+  void NoteClientWrite() { NoteClientWrite(ClientScope::Current()); }
+  // The same for client `client` (a ClientScope key), from any thread: an
+  // asynchronous commit is answered on the writer thread, outside the
+  // client's scope.
+  void NoteClientWrite(const std::string& client);
 
   // Runs `fn` (Conn& -> Result<T>) on a replica that has replayed what the
   // current client must see (see above); false in *served when no replica could (the caller then

@@ -61,17 +61,49 @@ Status GroupWriter::Start() {
   return Status::Ok();
 }
 
+std::vector<std::string> GroupWriter::CompressBodies(const WriteBatch& batch, int level) {
+  std::vector<std::string> out;
+  out.reserve(batch.writes.size());
+  for (const Write& w : batch.writes) {
+    out.push_back(w.method == Method::kDelete || w.method == Method::kPurge ||
+                          w.method == Method::kReindex
+                      ? std::string()
+                      : CompressBody(w.body, level));
+  }
+  return out;
+}
+
 Result<CommitResult> GroupWriter::Commit(const WriteBatch& batch) {
   Pending pending;
   pending.batch = &batch;
-  pending.compressed.reserve(batch.writes.size());
-  for (const Write& w : batch.writes) {
-    pending.compressed.push_back(w.method == Method::kDelete || w.method == Method::kPurge ||
-                                         w.method == Method::kReindex
-                                     ? std::string()
-                                     : CompressBody(w.body, options_.compression_level));
-  }
+  pending.compressed = CompressBodies(batch, options_.compression_level);
   return Enqueue(&pending);
+}
+
+// As Commit, but the caller's thread does not wait: the writer runs `done`
+// once the batch's group is durable (or failed). The Pending lives on the
+// heap until Resolve hands its result to `done`.
+void GroupWriter::CommitAsync(WriteBatch batch, std::function<void(Result<CommitResult>)> done) {
+  auto pending = std::make_unique<Pending>();
+  pending->owned = std::make_unique<WriteBatch>(std::move(batch));
+  pending->batch = pending->owned.get();
+  pending->compressed = CompressBodies(*pending->batch, options_.compression_level);
+  pending->done = std::move(done);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!closing_) {
+      queue_.push_back(pending.release());
+      pending = nullptr;
+    }
+  }
+  if (pending != nullptr) return pending->done(Status::Unavailable("store is closing"));
+  cv_.notify_one();
+}
+
+void GroupWriter::Resolve(Pending* pending, Result<CommitResult> result) {
+  if (!pending->done) return pending->promise.set_value(std::move(result));
+  std::unique_ptr<Pending> owned(pending);
+  owned->done(std::move(result));
 }
 
 // Through the writer like a batch, so the advance shares a group's commit.
@@ -216,9 +248,9 @@ void GroupWriter::Loop() {
       Status done = group[0]->job();
       ops_.ForgetCache();  // the job may have rolled back what it created
       if (done.ok()) {
-        group[0]->promise.set_value(CommitResult{});
+        Resolve(group[0], CommitResult{});
       } else {
-        group[0]->promise.set_value(done);
+        Resolve(group[0], done);
       }
       group.clear();
     }
@@ -240,7 +272,7 @@ void GroupWriter::CommitGroup(const std::vector<Pending*>& group,
   if (begin.ok()) begin = audit_.BeginGroup();
   if (!begin.ok()) {
     ops_.Rollback();
-    for (Pending* p : group) p->promise.set_value(begin);
+    for (Pending* p : group) Resolve(p, begin);
     Answer(audit, Status::Unavailable(begin.message()));
     return;
   }
@@ -276,7 +308,7 @@ void GroupWriter::CommitGroup(const std::vector<Pending*>& group,
   if (!commit.ok()) {
     ops_.Rollback();
     ops_.ForgetCache();
-    for (Pending* p : group) p->promise.set_value(Status::Unavailable(commit.message()));
+    for (Pending* p : group) Resolve(p, Status::Unavailable(commit.message()));
     Answer(audit, Status::Unavailable(commit.message()));
     return;
   }
@@ -284,7 +316,7 @@ void GroupWriter::CommitGroup(const std::vector<Pending*>& group,
     if (group[i]->sync_audit_index && !indexed.ok()) {
       results[i] = Status::Unavailable("audit index: " + indexed.message());
     }
-    group[i]->promise.set_value(std::move(results[i]));
+    Resolve(group[i], std::move(results[i]));
   }
   Answer(audit, audit_status);
 }

@@ -99,8 +99,9 @@ class GroupWriter {
   // Reads the audit checkpoint state and starts the writer thread.
   Status Start();
 
-  // Store::Commit, ReserveSequence, AppendAudit (see store.h).
+  // Store::Commit, CommitAsync, ReserveSequence, AppendAudit (see store.h).
   Result<CommitResult> Commit(const WriteBatch& batch);
+  void CommitAsync(WriteBatch batch, std::function<void(Result<CommitResult>)> done);
   Result<int64_t> ReserveSequence(std::string_view name, int64_t count);
   void AppendAudit(std::vector<AuditInput> records, std::function<void(Status)> done);
   // Returns once the audit query indexes hold every record committed before
@@ -119,6 +120,10 @@ class GroupWriter {
     // deletes), so the single writer thread spends its time on the database.
     std::vector<std::string> compressed;
     std::promise<Result<CommitResult>> promise;
+    // CommitAsync: the batch, owned, and the callback that answers instead
+    // of `promise`; such a Pending is on the heap and Resolve deletes it.
+    std::unique_ptr<WriteBatch> owned;
+    std::function<void(Result<CommitResult>)> done;
     // ReserveSequence: the counter to advance instead of applying `batch`,
     // and the first value reserved (set by the writer before `promise`).
     std::string sequence;
@@ -142,6 +147,10 @@ class GroupWriter {
   static constexpr size_t kGatherFloor = 8;
 
   Result<CommitResult> Enqueue(Pending* pending);
+  // Answers `pending` with `result`: its promise, or its callback (after
+  // which the Pending is gone).
+  static void Resolve(Pending* pending, Result<CommitResult> result);
+  static std::vector<std::string> CompressBodies(const WriteBatch& batch, int level);
   void Loop();
   // Whether the writer, woken with mu_ held, should wait for more audit
   // records before committing (StoreOptions::audit_commit_delay_us).

@@ -231,6 +231,9 @@ class SqliteStore final : public Store {
   }
 
   Result<CommitResult> Commit(const WriteBatch& batch) override { return writer_->Commit(batch); }
+  void CommitAsync(WriteBatch batch, std::function<void(Result<CommitResult>)> done) override {
+    writer_->CommitAsync(std::move(batch), std::move(done));
+  }
 
   Result<int64_t> ReserveSequence(std::string_view name, int64_t count) override {
     return writer_->ReserveSequence(name, count);
