@@ -93,11 +93,14 @@ int Main(int argc, char** argv) {
                 "Public FHIR base URL for links (default: from the Host header)");
   s->add_option("--max-body", serve.max_body_bytes, "Largest request body accepted, in bytes")
       ->capture_default_str();
-  s->add_option("--io-threads", serve.io_threads, "Threads doing network I/O")
+  s->add_option("--io-threads", serve.io_threads,
+                "Threads doing network I/O, reads and plain creates (which do not wait for "
+                "their commit)")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   s->add_option("--worker-threads", serve.worker_threads,
-                "Threads running requests that wait on storage (writes)")
+                "Threads running requests that wait on storage (writes other than plain "
+                "creates, bundles, POST searches)")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   s->add_flag("--demo", serve.demo,
