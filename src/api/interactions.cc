@@ -40,13 +40,16 @@ struct Current {
   store::AccessFacts facts;
 };
 
-Result<Current> LoadCurrent(Env& env, std::string_view type, std::string_view id) {
-  auto r = env.store.Read(type, id);
+Result<Current> CurrentOf(Result<store::ResourceVersion> r) {
   if (!r.ok()) {
     if (r.status().code() == Code::kNotFound) return Current{};
     return r.status();
   }
   return Current{r->version, r->deleted, std::move(r->body), std::move(r->access)};
+}
+
+Result<Current> LoadCurrent(Env& env, std::string_view type, std::string_view id) {
+  return CurrentOf(env.store.Read(type, id));
 }
 
 // For a Patient (PDS), an update of an existing record must name the version
@@ -156,8 +159,11 @@ Result<Prepared> PrepareCreate(Env& env, std::string_view type, json::value reso
   return p;
 }
 
-Result<Prepared> PrepareUpdate(Env& env, std::string_view type, std::string_view id,
-                               json::value resource, std::string_view if_match) {
+namespace {
+
+Result<Prepared> PrepareUpdateFrom(Env& env, std::string_view type, std::string_view id,
+                                   json::value resource, std::string_view if_match,
+                                   const Result<store::ResourceVersion>* known) {
   CRS_RETURN_IF_ERROR(CheckIdSyntax(id));
   bool patient = type == "Patient";
   if (patient) CRS_RETURN_IF_ERROR(CheckPatientId(id));
@@ -170,7 +176,7 @@ Result<Prepared> PrepareUpdate(Env& env, std::string_view type, std::string_view
     return Status::Invalid("the id in the body does not match the id in the URL");
   }
   if (patient) CRS_RETURN_IF_ERROR(BindNhsNumber(resource, id));
-  CRS_ASSIGN_OR_RETURN(Current cur, LoadCurrent(env, type, id));
+  CRS_ASSIGN_OR_RETURN(Current cur, known ? CurrentOf(*known) : LoadCurrent(env, type, id));
   CRS_RETURN_IF_ERROR(CheckIfMatch(type, if_match, cur));
   if (patient) CRS_RETURN_IF_ERROR(KeepHistory(env, cur, resource));
   Prepared p = MakeWrite(env, type, id, cur.version,
@@ -181,6 +187,19 @@ Result<Prepared> PrepareUpdate(Env& env, std::string_view type, std::string_view
   p.existing_deleted = cur.deleted;
   p.existing = std::move(cur.facts);
   return p;
+}
+
+}  // namespace
+
+Result<Prepared> PrepareUpdate(Env& env, std::string_view type, std::string_view id,
+                               json::value resource, std::string_view if_match) {
+  return PrepareUpdateFrom(env, type, id, std::move(resource), if_match, nullptr);
+}
+
+Result<Prepared> PrepareUpdate(Env& env, std::string_view type, std::string_view id,
+                               json::value resource, std::string_view if_match,
+                               const Result<store::ResourceVersion>& current) {
+  return PrepareUpdateFrom(env, type, id, std::move(resource), if_match, &current);
 }
 
 Result<Prepared> PrepareDelete(Env& env, std::string_view type, std::string_view id,

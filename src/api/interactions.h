@@ -63,6 +63,12 @@ Result<Prepared> PrepareCreate(Env& env, std::string_view type, boost::json::val
                                std::string id);
 Result<Prepared> PrepareUpdate(Env& env, std::string_view type, std::string_view id,
                                boost::json::value resource, std::string_view if_match);
+// The same, with the resource's current state already read by the caller
+// (`current`: Store::Read's answer, NotFound included), so it is not read
+// twice (crs import).
+Result<Prepared> PrepareUpdate(Env& env, std::string_view type, std::string_view id,
+                               boost::json::value resource, std::string_view if_match,
+                               const Result<store::ResourceVersion>& current);
 Result<Prepared> PrepareDelete(Env& env, std::string_view type, std::string_view id,
                                std::string_view if_match);
 Result<Prepared> PreparePatch(Env& env, std::string_view type, std::string_view id,

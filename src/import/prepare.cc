@@ -76,33 +76,26 @@ std::optional<std::string> SummaryPatient(const Entry& entry) {
 Result<PreparedImport> PrepareImport(api::Env& env, const api::SummaryUploadRules& summary_rules,
                                      Entry entry, const api::SummaryPending* pending) {
   if (IsSummaryEntry(entry)) return PrepareSummaryImport(env, summary_rules, entry, pending);
-  // An update of an existing Patient must name its version; everything
-  // else is a plain PUT. The stored body is kept to spot a re-import.
-  std::optional<store::ResourceVersion> current;
-  if (entry.type == "Patient") {
-    auto r = env.store.Read(entry.type, entry.id);
-    if (r.ok() && !r->deleted) current = std::move(*r);
-    if (!r.ok() && r.status().code() != Code::kNotFound) return r.status();
-  }
-  std::string if_match = current ? api::ETagOf(current->version) : std::string();
+  // One read of the current version serves the update (PrepareUpdate
+  // would read it again otherwise) and the re-import check. An update of an
+  // existing Patient must name its version; everything else is a plain PUT.
+  Result<store::ResourceVersion> read = env.store.Read(entry.type, entry.id);
+  if (!read.ok() && read.status().code() != Code::kNotFound) return read.status();
+  const store::ResourceVersion* current = read.ok() && !read->deleted ? &*read : nullptr;
+  std::string if_match =
+      current && entry.type == "Patient" ? api::ETagOf(current->version) : std::string();
   CRS_ASSIGN_OR_RETURN(api::Prepared p, api::PrepareUpdate(env, entry.type, entry.id,
-                                                           std::move(entry.resource), if_match));
+                                                           std::move(entry.resource), if_match,
+                                                           read));
   PreparedImport out;
   out.type = entry.type;
   out.id = entry.id;
   out.version = p.version;
   if (p.write && p.write->access) out.patient = p.write->access->patient;
-  if (current) {
-    if (current->version + 1 == p.version && SameContent(current->body, p.body)) {
-      out.version = current->version;
-      return out;
-    }
-  } else if (p.existed) {
-    CRS_ASSIGN_OR_RETURN(bool same, Unchanged(env, entry.type, entry.id, p.version, p.body));
-    if (same) {
-      out.version = p.version - 1;
-      return out;
-    }
+  // A re-import of what is stored writes nothing.
+  if (current && current->version + 1 == p.version && SameContent(current->body, p.body)) {
+    out.version = current->version;
+    return out;
   }
   if (p.write) out.writes.push_back(std::move(*p.write));
   return out;
