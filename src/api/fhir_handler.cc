@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <exception>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 #include "api/demographics.h"
@@ -659,10 +660,9 @@ void FhirApi::CommitDeferred(RequestContext& ctx, store::WriteBatch batch, const
   auto replacement = std::make_shared<std::optional<http::Response>>();
   out->replacement = replacement;
   // Nothing is committed unless the hold runs (it does, once Handle returns);
-  // from then on the destructor waits for the answer.
-  // The hold runs after Handle has closed the caller's store::ClientScope:
-  // it opens it again, so that the caller's next reads see this write (read
-  // replicas).
+  // from then on the destructor waits for the answer. The hold runs after
+  // Handle has closed the caller's store::ClientScope: it opens it again, so
+  // that the caller's next reads see this write (read replicas).
   out->hold = [this, batch = std::move(batch), failed = std::move(failed), replacement,
                request = ctx.request, client = store::ClientScope::Current()](
                   std::function<void(Status)> release) mutable {
@@ -685,15 +685,18 @@ void FhirApi::CommitDeferred(RequestContext& ctx, store::WriteBatch batch, const
       } else if (committed.status().code() == Code::kConflict && redo) {
         counters_.conflicts_retried.fetch_add(1, std::memory_order_relaxed);
         // Not on the writer's thread: the redo commits and waits for it.
-        std::thread([this, request = std::move(request), replacement,
-                     release = std::move(release), finish]() mutable {
-          http::Response again;
-          redo(request, &again);
-          *replacement = std::move(again);
-          release(Status::Ok());
-          finish();
-        }).detach();
-        return;
+        try {
+          std::thread([this, request = std::move(request), replacement, release, finish] {
+            http::Response again;
+            redo(request, &again);
+            *replacement = std::move(again);
+            release(Status::Ok());
+            finish();
+          }).detach();
+          return;
+        } catch (const std::system_error&) {
+          release(Status::Unavailable("the server could not retry this create; retry it"));
+        }
       } else if (failed) {
         Status error = committed.status();
         failed->status = HttpStatusOf(error.code());
