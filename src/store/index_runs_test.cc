@@ -160,6 +160,16 @@ class DeferredIndexTest : public ::testing::Test {
     return s.ok() ? std::move(*s) : nullptr;
   }
 
+  // Creates of Patients p<from>..p<to - 1>, of family "fam<i % families>".
+  static std::vector<Write> Created(int from, int to, int families) {
+    std::vector<Write> writes;
+    for (int i = from; i < to; ++i) {
+      writes.push_back(Named("p" + std::to_string(i), 0, "fam" + std::to_string(i % families),
+                             Method::kCreate));
+    }
+    return writes;
+  }
+
   // A Patient whose rows all derive from `family` (and its id).
   static Write Named(const std::string& id, int64_t expected, const std::string& family,
                      Method method) {
@@ -323,12 +333,7 @@ TEST_F(DeferredIndexTest, AReaderElsewhereMakesTheMergeUseTheWal) {
   direct_ = Open(direct_dir_, false);
   deferred_ = Open(deferred_dir_, true);
   ASSERT_TRUE(direct_ && deferred_);
-  std::vector<Write> writes;
-  for (int i = 0; i < 30; ++i) {
-    writes.push_back(
-        Named("p" + std::to_string(i), 0, "fam" + std::to_string(i % 7), Method::kCreate));
-  }
-  CommitBoth(writes);
+  CommitBoth(Created(0, 30, 7));
   auto other = sqlite::Db::Open(deferred_dir_ + "/crs.db", /*create=*/false);
   ASSERT_TRUE(other.ok());
   ASSERT_TRUE((*other)->Exec("BEGIN").ok());
@@ -351,24 +356,15 @@ TEST_F(DeferredIndexTest, SecondImportMergesIntoAnIndexWithRows) {
   direct_ = Open(direct_dir_, false);
   deferred_ = Open(deferred_dir_, true);
   ASSERT_TRUE(direct_ && deferred_);
-  std::vector<Write> first;
-  for (int i = 0; i < 40; ++i) {
-    first.push_back(
-        Named("p" + std::to_string(i), 0, "fam" + std::to_string(i % 9), Method::kCreate));
-  }
-  CommitBoth(first);
+  CommitBoth(Created(0, 40, 9));
   ASSERT_TRUE(deferred_->FinishBulkLoad(nullptr).ok());
   deferred_.reset();
   deferred_ = Open(deferred_dir_, true);
   ASSERT_TRUE(deferred_);
-  std::vector<Write> second;
+  std::vector<Write> second = Created(40, 60, 9);
   for (int i = 0; i < 40; i += 3) {
     second.push_back(
         Named("p" + std::to_string(i), 1, "new" + std::to_string(i % 4), Method::kUpdate));
-  }
-  for (int i = 40; i < 60; ++i) {
-    second.push_back(
-        Named("p" + std::to_string(i), 0, "fam" + std::to_string(i % 9), Method::kCreate));
   }
   CommitBoth(second);
   ASSERT_TRUE(deferred_->FinishBulkLoad(nullptr).ok());
