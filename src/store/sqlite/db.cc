@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include "store/sqlite/audit_pblk.h"
+#include "store/sqlite/wal_vfs.h"
 
 namespace crs::store::sqlite {
 
@@ -74,7 +75,8 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool create, int p
   std::call_once(no_memstatus, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  // After the sqlite3_config above: finding the default VFS initialises SQLite.
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, WalVfsName());
   std::unique_ptr<Db> db(new Db(raw));
   if (rc != SQLITE_OK) return SqliteStatus(rc, "open " + path, raw);
   sqlite3_busy_timeout(raw, kBusyTimeoutMs);
