@@ -6,7 +6,9 @@
 #   thread_split BEFORE AFTER REQUESTS     # "name us ..." per request, >= 0.5 us
 #   need_tools wrk curl ...                # exits with a hint when one is missing
 thread_ticks() {
-  cat /proc/"$1"/task/*/stat 2>/dev/null |
+  # A thread may end between the glob and the read (the NHS-number
+  # allocator's refill runs on one of its own): what is left is read.
+  { cat /proc/"$1"/task/*/stat 2>/dev/null || true; } |
     awk '{n = $2; gsub(/[()]/, "", n); t[n] += $14 + $15} END {for (n in t) print n, t[n]}' | sort
 }
 thread_split() {
