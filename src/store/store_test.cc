@@ -7,6 +7,8 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <thread>
 
@@ -773,6 +775,60 @@ TEST(BodyCodecTest, CompressesWithTheBuiltInDictionaryAndReadsBodiesWithoutIt) {
   ZSTD_freeCDict(cdict);
   EXPECT_NE(ZSTD_getDictID_fromFrame(foreign.data(), foreign.size()), 0u);
   EXPECT_FALSE(DecompressBody(foreign).ok());
+}
+
+// A purge (a dissenting patient's summary data) must erase the bytes, not
+// only unlink the rows: SQLite otherwise leaves a deleted row's cells in the
+// page's free space, where a copy of the file still holds them. The marker
+// is a code's text, stored as it is in ix_token (the body is compressed).
+TEST(SqliteStoreTest, APurgedResourceLeavesNoBytesInTheFile) {
+  char tmpl[] = "/tmp/crs-purge-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  StoreOptions options;
+  options.data_dir = dir;
+  const std::string marker = "qzxvjkpurgemarker";
+  auto file_holds_marker = [&] {
+    std::string bytes;
+    for (const char* name : {"/crs.db", "/crs.db-wal"}) {
+      std::ifstream in(dir + name, std::ios::binary);
+      bytes += std::string(std::istreambuf_iterator<char>(in), {});
+    }
+    return bytes.find(marker) != std::string::npos;
+  };
+  {
+    auto store = OpenStore(options);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto resource = boost::json::parse(
+        R"({"resourceType": "AllergyIntolerance", "code": {"text": ")" + marker + R"("},
+            "patient": {"reference": "Patient/9990000018"}})");
+    WriteBatch batch;
+    Write w;
+    w.type = "AllergyIntolerance";
+    w.id = "a";
+    w.method = Method::kCreate;
+    w.expected_version = 0;
+    w.last_updated_ms = 1000;
+    w.body = boost::json::serialize(resource);
+    auto entries = fhir::index::ExtractIndex(resource);
+    ASSERT_TRUE(entries.ok()) << entries.status().ToString();
+    w.index = std::make_shared<const fhir::index::IndexEntries>(std::move(*entries));
+    batch.writes.push_back(std::move(w));
+    ASSERT_TRUE((*store)->Commit(batch).ok());
+  }  // a clean close folds the WAL into the file
+  ASSERT_TRUE(file_holds_marker());  // else the test proves nothing
+  {
+    auto store = OpenStore(options);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    WriteBatch batch;
+    Write purge;
+    purge.type = "AllergyIntolerance";
+    purge.id = "a";
+    purge.method = Method::kPurge;
+    batch.writes.push_back(std::move(purge));
+    ASSERT_TRUE((*store)->Commit(batch).ok());
+  }
+  EXPECT_FALSE(file_holds_marker());
+  std::filesystem::remove_all(dir);
 }
 
 TEST(OpenStoreTest, RejectsUnknownSchemes) {

@@ -89,8 +89,13 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool create, int p
   }
   // WAL: readers never wait for the writer. synchronous=FULL: every commit
   // is fsynced, so an acknowledged write survives power loss.
+  // secure_delete: a deleted row's bytes are overwritten, not left in the
+  // page's free space, so a purge (a dissenting patient's summary data)
+  // erases them from the file. Debian's build has it on by default, others
+  // not; attached files take the main file's setting.
   CRS_RETURN_IF_ERROR(db->Exec(
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"
+      "PRAGMA secure_delete=ON;"
       "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32000; PRAGMA mmap_size=1073741824;"));
   return db;
 }
