@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include "store/sqlite/audit_pblk.h"
+#include "store/sqlite/page_cache.h"
 #include "store/sqlite/wal_vfs.h"
 
 namespace crs::store::sqlite {
@@ -71,8 +72,12 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool create, int p
   // free, which the writer and every reader thread then contend for; nothing
   // here reads them. Must precede SQLite's initialisation (the first open);
   // if something initialised it earlier the call is refused, harmlessly.
-  static std::once_flag no_memstatus;
-  std::call_once(no_memstatus, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+  // The page-cache layer (page_cache.h) likewise goes in before it.
+  static std::once_flag configured;
+  std::call_once(configured, [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    InstallPageCache();
+  });
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   // After the sqlite3_config above: finding the default VFS initialises SQLite.

@@ -158,11 +158,11 @@ class SqliteStore final : public Store {
                                         std::to_string(WriterCacheKib(options_.bulk_load)) + ";"));
     data_checkpoint_pages_ = options_.bulk_load ? kBulkDataCheckpointPages : kDataCheckpointPages;
     // The audit log's cache on the writer stays small (2 MB): the writer
-    // only appends to it (records, and patient-index runs), and
-    // SQLite walked the whole page-cache hash table of this file at the end
-    // of every commit (pcache1TruncateUnsafe under sqlite3PagerCommitPhase-
-    // Two: half of the writer's CPU under audited reads with the 32 MB
-    // default; 8% with 2 MB; bench/RESULTS.md, issue 5).
+    // only appends to it (records, and patient-index runs). It was made
+    // small because SQLite walked the whole page cache of this file at the
+    // end of every commit (half of the writer's CPU under audited reads with
+    // the 32 MB default; bench/RESULTS.md, issue 5); page_cache.h now skips
+    // that walk for every file.
     CRS_RETURN_IF_ERROR(write_db_->Exec("PRAGMA main.cache_size=-2000;"));
     // Checkpoints per file (this replaces SQLite's automatic checkpoint,
     // which counts the same for every file of the connection).
