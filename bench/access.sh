@@ -222,10 +222,13 @@ echo "ratio token/baseline, AllergyIntolerance many ids: $(ratio token-allergy-m
 echo "ratio token/baseline, AllergyIntolerance one id:   $(ratio token-allergy-one baseline-allergy-one)"
 echo "ratio token/baseline, Patient many ids:            $(ratio token-patient-many baseline-patient-many)"
 echo "ratio system token/baseline, AllergyIntolerance many ids: $(ratio system-allergy-many baseline-allergy-many)"
-r=$(ratio token-allergy-many baseline-allergy-many)
-rps=$(cat "$out/token-allergy-many.rps")
+# The verdict takes the worst of the three GP lines and the slowest rate.
+r=$(printf '%s\n' "$(ratio token-allergy-many baseline-allergy-many)" \
+      "$(ratio token-allergy-one baseline-allergy-one)" "$(ratio token-patient-many baseline-patient-many)" |
+    sort -n | head -1)
+rps=$(cat "$out"/token-*.rps | sort -n | head -1)
 met() { [[ "$1" == 1 ]] && echo met || echo "NOT met"; }
-echo "target ratio >= 0.70: $(met "$(echo "$r >= 0.70" | bc)"); target >= 20,000 req/s: $(met "$(echo "$rps >= 20000" | bc)")"
+echo "target ratio >= 0.70 on every GP line (worst $r): $(met "$(echo "$r >= 0.70" | bc)"); target >= 20,000 req/s (slowest $rps): $(met "$(echo "$rps >= 20000" | bc)")"
 echo "server log: $(grep -ci 'error' "$work/crs.err" || true) error lines, $(grep -ci 'warn' "$work/crs.err" || true) warning lines ($out/crs.err)"
 du -sh "$work/data" | awk '{print "data dir after the run: " $1}'
 if (( ${#failures[@]} )); then
