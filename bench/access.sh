@@ -13,7 +13,7 @@
 #                     X-Permission-To-View: granted, and the many-ids read
 #                     with the system token (audited, no relationship check)
 # and prints req/s, p50, p99, real/baseline ratios and the targets
-# (ratio >= 0.70 and >= 20,000 req/s for the many-ids AllergyIntolerance read).
+# (ratio >= 0.70 and >= 20,000 req/s, judged on the worst of the three GP lines).
 # Each real run must leave one audit record per request (counted in the
 # `audit` table). Any non-2xx response, socket error or missing audit record
 # fails the script (exit 1) after the figures are printed.
