@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include <boost/json.hpp>
+#include <sqlite3.h>
 #include <zstd.h>
 
 #include "fhir/index/extract.h"
@@ -828,6 +830,133 @@ TEST(SqliteStoreTest, APurgedResourceLeavesNoBytesInTheFile) {
     ASSERT_TRUE((*store)->Commit(batch).ok());
   }
   EXPECT_FALSE(file_holds_marker());
+  std::filesystem::remove_all(dir);
+}
+
+// An update leaves the index rows it repeats where they are and rewrites
+// only those that change: its rows end up exactly those a create of the
+// same entries writes (every value table, a duplicate row, a covered row,
+// -0.0), and a repeated row in a table with rowids keeps its rowid.
+TEST(SqliteStoreTest, AnUpdateRewritesOnlyTheIndexRowsThatChange) {
+  char tmpl[] = "/tmp/crs-ixdiff-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  StoreOptions options;
+  options.data_dir = dir;
+  auto store = OpenStore(options);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  namespace ix = fhir::index;
+  auto entries = [](bool second) {
+    auto e = std::make_shared<ix::IndexEntries>();
+    e->resource_type = "Patient";
+    e->strings.push_back({"family", second ? "jones" : "smith", second ? "Jones" : "Smith"});
+    e->strings.push_back({"name", second ? "jones" : "smith", second ? "Jones" : "Smith"});
+    e->strings.push_back({"given", "ann", "Ann"});
+    e->strings.push_back({"given", second ? "cy" : "bea", second ? "Cy" : "Bea"});
+    e->tokens.push_back({"gender", "", "female", "", "", ""});
+    e->tokens.push_back({"identifier", "urn:test", second ? "2" : "1", "", "", ""});
+    e->dates.push_back({"birthdate", 1000, 2000});
+    e->numbers.push_back({"n", 1.5, 1.45, 1.55});
+    if (!second) e->numbers.push_back({"n", 1.5, 1.45, 1.55});
+    if (second) e->numbers.push_back({"n", -0.0, -0.05, 0.05});
+    e->numbers.push_back({"m", std::nullopt, 0, 0});
+    ix::QuantityRow q;
+    q.param = "q";
+    q.value = 2.0;
+    q.low = 1.95;
+    q.high = 2.05;
+    q.system = "http://unitsofmeasure.org";
+    q.code = second ? "mg" : "g";
+    q.unit = q.code;
+    e->quantities.push_back(q);
+    ix::ReferenceRow r;
+    r.param = "general-practitioner";
+    r.target_type = "Organization";
+    r.target_id = "Y12345";
+    e->references.push_back(r);
+    e->uris.push_back({"u", second ? "http://b" : "http://a"});
+    return e;
+  };
+  auto write = [&](const std::string& id, int64_t expected, bool second) {
+    Write w{"Patient", id, expected, 1000, expected == 0 ? Method::kCreate : Method::kUpdate,
+            "{}", nullptr, nullptr};
+    w.index = entries(second);
+    WriteBatch b;
+    b.writes.push_back(std::move(w));
+    auto r = (*store)->Commit(b);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  };
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((dir + "/crs.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+            SQLITE_OK);
+  // Every row of `id` in the seven value tables, without its rid, as text.
+  auto rows = [&](const std::string& id) {
+    std::multiset<std::string> out;
+    for (const char* t : {"ix_string", "ix_token", "ix_date", "ix_number", "ix_quantity",
+                          "ix_ref", "ix_uri"}) {
+      std::string sql = std::string("SELECT * FROM ") + t +
+                        " WHERE rid = (SELECT rid FROM resources WHERE type = 'Patient' AND "
+                        "id = ?1)";
+      sqlite3_stmt* st = nullptr;
+      EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK);
+      sqlite3_bind_text(st, 1, id.c_str(), -1, SQLITE_TRANSIENT);
+      while (sqlite3_step(st) == SQLITE_ROW) {
+        std::string row = t;
+        for (int c = 0; c < sqlite3_column_count(st); ++c) {
+          if (std::string_view(sqlite3_column_name(st, c)) == "rid") continue;
+          auto* v = sqlite3_column_text(st, c);
+          row += "|" + (v ? std::string(reinterpret_cast<const char*>(v)) : "NULL");
+        }
+        out.insert(row);
+      }
+      sqlite3_finalize(st);
+    }
+    return out;
+  };
+  auto number_rowids = [&](const std::string& id) {
+    std::set<int64_t> out;
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db,
+                                 "SELECT rowid FROM ix_number WHERE rid = (SELECT rid FROM "
+                                 "resources WHERE type = 'Patient' AND id = ?1)",
+                                 -1, &st, nullptr),
+              SQLITE_OK);
+    sqlite3_bind_text(st, 1, id.c_str(), -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(st) == SQLITE_ROW) out.insert(sqlite3_column_int64(st, 0));
+    sqlite3_finalize(st);
+    return out;
+  };
+  write("p", 0, false);
+  std::set<int64_t> before = number_rowids("p");
+  ASSERT_EQ(before.size(), 3u);
+  write("p", 1, true);
+  write("q", 0, true);
+  std::multiset<std::string> updated = rows("p");
+  EXPECT_EQ(updated, rows("q"));
+  EXPECT_EQ(std::count_if(updated.begin(), updated.end(),
+                          [](const std::string& r) { return r.ends_with("|jones|Jones"); }),
+            1);  // the family row; "name" repeats it and is not stored
+  EXPECT_EQ(updated.size(), 12u);
+  // Of the three number rows, 1.5 and the one without a value stay; the
+  // second 1.5 goes and -0.0 comes.
+  std::set<int64_t> after = number_rowids("p");
+  ASSERT_EQ(after.size(), 3u);
+  std::vector<int64_t> kept;
+  std::set_intersection(before.begin(), before.end(), after.begin(), after.end(),
+                        std::back_inserter(kept));
+  EXPECT_EQ(kept.size(), 2u) << "rows the update repeats were deleted and inserted again";
+  // The same write again changes no row; a delete leaves none.
+  write("p", 2, true);
+  EXPECT_EQ(rows("p"), updated);
+  EXPECT_EQ(number_rowids("p"), after);
+  {
+    Write del{"Patient", "p", 3, 1000, Method::kDelete, "", nullptr, nullptr};
+    WriteBatch b;
+    b.writes.push_back(std::move(del));
+    ASSERT_TRUE((*store)->Commit(b).ok());
+  }
+  EXPECT_TRUE(rows("p").empty());
+  sqlite3_close(db);
+  store->reset();
   std::filesystem::remove_all(dir);
 }
 

@@ -27,6 +27,60 @@ constexpr const char* kDeletes[] = {
     "DELETE FROM ix_text WHERE rowid = ?1",
 };
 
+// The seven value tables in queue order: the columns an update compares (a
+// resource's rows are those of `rid`), in the order EncodeNew writes them,
+// and how a row that goes is deleted (`?1` the rid, then the columns; or
+// by rowid for the tables without a primary key). Kinds: 'i' integer,
+// 't' text, 'd' real, 'D' real or NULL.
+struct ValueTable {
+  const char* select;
+  const char* kinds;
+  const char* remove;
+  bool by_rowid;
+};
+constexpr ValueTable kValueTables[] = {
+    {"SELECT pid, norm, exact FROM ix_string WHERE rid = ?1", "itt",
+     "DELETE FROM ix_string WHERE rid = ?1 AND pid = ?2 AND norm = ?3 AND exact = ?4", false},
+    {"SELECT pid, code, system, text, type_system, type_code FROM ix_token WHERE rid = ?1",
+     "ittttt",
+     "DELETE FROM ix_token WHERE rid = ?1 AND pid = ?2 AND code = ?3 AND system = ?4 AND "
+     "text = ?5 AND type_system = ?6 AND type_code = ?7",
+     false},
+    {"SELECT pid, lo, hi FROM ix_date WHERE rid = ?1", "iii",
+     "DELETE FROM ix_date WHERE rid = ?1 AND pid = ?2 AND lo = ?3 AND hi = ?4", false},
+    {"SELECT pid, val, lo, hi, rowid FROM ix_number WHERE rid = ?1", "iDdd",
+     "DELETE FROM ix_number WHERE rowid = ?1", true},
+    {"SELECT pid, system, code, unit, val, lo, hi, rowid FROM ix_quantity WHERE rid = ?1",
+     "itttDdd", "DELETE FROM ix_quantity WHERE rowid = ?1", true},
+    {"SELECT pid, ttype, tid, url FROM ix_ref WHERE rid = ?1", "ittt",
+     "DELETE FROM ix_ref WHERE rid = ?1 AND pid = ?2 AND ttype = ?3 AND tid = ?4 AND url = ?5",
+     false},
+    {"SELECT pid, uri FROM ix_uri WHERE rid = ?1", "it",
+     "DELETE FROM ix_uri WHERE rid = ?1 AND pid = ?2 AND uri = ?3", false},
+};
+
+// A compared column's bytes: a tag, then 8 bytes for a number or a length
+// and the bytes for a text. Equal keys are equal rows.
+void EncodeInt(std::string* out, int64_t v) {
+  out->push_back('i');
+  out->append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+void EncodeReal(std::string* out, std::optional<double> v) {
+  if (!v) {
+    out->push_back('n');
+    return;
+  }
+  double d = *v + 0.0;  // -0.0 reads back from SQLite as 0.0
+  out->push_back('d');
+  out->append(reinterpret_cast<const char*>(&d), sizeof d);
+}
+void EncodeText(std::string* out, std::string_view v) {
+  out->push_back('t');
+  uint32_t n = static_cast<uint32_t>(v.size());
+  out->append(reinterpret_cast<const char*>(&n), sizeof n);
+  out->append(v);
+}
+
 // _id and _lastUpdated are answered from the resource and version rows.
 bool Skipped(std::string_view param) { return param == "_id" || param == "_lastUpdated"; }
 
@@ -303,51 +357,182 @@ Result<int64_t> IndexWriter::Pid(std::string_view type, std::string_view code) {
   return pid;
 }
 
+Status IndexWriter::LoadStored(int table, int64_t rid) {
+  const ValueTable& t = kValueTables[table];
+  std::vector<Stored>& rows = stored_[table];
+  rows.clear();
+  CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(t.select));
+  s->Bind(1, rid);
+  while (true) {
+    auto row = s->Step();
+    if (!row.ok()) {
+      s->Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    Stored& r = rows.emplace_back();
+    int col = 0;
+    for (const char* k = t.kinds; *k != '\0'; ++k, ++col) {
+      switch (*k) {
+        case 'i':
+          EncodeInt(&r.key, s->Int(col));
+          break;
+        case 't':
+          EncodeText(&r.key, s->Text(col));
+          break;
+        case 'd':
+          EncodeReal(&r.key, s->Double(col));
+          break;
+        default:  // 'D'
+          EncodeReal(&r.key, s->IsNull(col) ? std::nullopt : std::optional(s->Double(col)));
+      }
+    }
+    if (t.by_rowid) r.rowid = s->Int(col);
+  }
+  s->Reset();
+  return Status::Ok();
+}
+
+bool IndexWriter::Keep(int table, const std::string& key) {
+  for (Stored& r : stored_[table]) {
+    if (!r.kept && r.key == key) {
+      r.kept = true;
+      return true;
+    }
+  }
+  return false;
+}
+
+Status IndexWriter::DeleteUnkept(int table, int64_t rid) {
+  const ValueTable& t = kValueTables[table];
+  for (const Stored& r : stored_[table]) {
+    if (r.kept) continue;
+    CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(t.remove));
+    if (t.by_rowid) {
+      s->Bind(1, r.rowid);
+    } else {
+      s->Bind(1, rid);
+      // The key's fields in column order: integers and texts only here.
+      std::string_view k = r.key;
+      for (int i = 2; !k.empty(); ++i) {
+        char tag = k[0];
+        k.remove_prefix(1);
+        if (tag == 'i') {
+          int64_t v;
+          std::memcpy(&v, k.data(), sizeof v);
+          s->Bind(i, v);
+          k.remove_prefix(sizeof v);
+        } else {
+          uint32_t n;
+          std::memcpy(&n, k.data(), sizeof n);
+          k.remove_prefix(sizeof n);
+          s->Bind(i, k.substr(0, n));
+          k.remove_prefix(n);
+        }
+      }
+    }
+    CRS_RETURN_IF_ERROR(StepDone(s));
+  }
+  stored_[table].clear();
+  return Status::Ok();
+}
+
 Status IndexWriter::Replace(int64_t rid, std::string_view type, const ix::IndexEntries* e,
                             bool had_rows) {
+  // An update keeps the value-table rows that stay (see the header); a
+  // delete, or a deferred writer, drops them all.
+  const bool diff = had_rows && e != nullptr && !defer_;
   if (had_rows) {
     // Rows of this resource still queued by an earlier write of the group
-    // are superseded; its stored rows go now.
+    // are superseded; its stored rows go now (or, when diffing, those of
+    // the value tables that the new rows do not repeat, below).
     kills_.push_back(Now(rid));
     if (defer_) CRS_RETURN_IF_ERROR(KillRunRows(db_, rid));
-    for (const char* sql : kDeletes) {
-      CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(sql));
+    for (size_t i = 0; i < std::size(kDeletes); ++i) {
+      if (diff && i < std::size(kValueTables)) {
+        CRS_RETURN_IF_ERROR(LoadStored(static_cast<int>(i), rid));
+        continue;
+      }
+      CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kDeletes[i]));
       s->Bind(1, rid);
       CRS_RETURN_IF_ERROR(StepDone(s));
     }
   }
   if (!e) return Status::Ok();
   type = e->resource_type;  // the registry's copy: a stable address for the pid cache
+  // Queues `row` unless a stored row equals it (`encode` writes its key).
+  auto queue = [&](int table, auto& q, int64_t pid, uint64_t key, const auto& row, auto encode) {
+    if (diff) {
+      key_.clear();
+      EncodeInt(&key_, pid);
+      encode(row);
+      if (Keep(table, key_)) return;
+    }
+    q.push_back({pid, rid, key, &row});
+  };
   for (const auto& r : e->strings) {
     if (sql::Covered(type, *e, r)) continue;
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    strings_.push_back({pid, rid, PrefixKey(r.normalized), &r});
+    queue(0, strings_, pid, PrefixKey(r.normalized), r, [&](const ix::StringRow& x) {
+      EncodeText(&key_, x.normalized);
+      EncodeText(&key_, x.exact);
+    });
   }
   for (const auto& r : e->tokens) {
     if (Skipped(r.param) || sql::Covered(type, *e, r)) continue;
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    tokens_.push_back({pid, rid, PrefixKey(r.code), &r});
+    queue(1, tokens_, pid, PrefixKey(r.code), r, [&](const ix::TokenRow& x) {
+      EncodeText(&key_, x.code);
+      EncodeText(&key_, x.system);
+      EncodeText(&key_, x.text);
+      EncodeText(&key_, x.type_system);
+      EncodeText(&key_, x.type_code);
+    });
   }
   for (const auto& r : e->dates) {
     if (Skipped(r.param)) continue;
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    dates_.push_back({pid, rid, OrderKey(r.low_ms), &r});
+    queue(2, dates_, pid, OrderKey(r.low_ms), r, [&](const ix::DateRow& x) {
+      EncodeInt(&key_, x.low_ms);
+      EncodeInt(&key_, x.high_ms);
+    });
   }
   for (const auto& r : e->numbers) {
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    numbers_.push_back({pid, rid, OrderKey(r.value), &r});
+    queue(3, numbers_, pid, OrderKey(r.value), r, [&](const ix::NumberRow& x) {
+      EncodeReal(&key_, x.value);
+      EncodeReal(&key_, x.low);
+      EncodeReal(&key_, x.high);
+    });
   }
   for (const auto& r : e->quantities) {
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    quantities_.push_back({pid, rid, OrderKey(r.value), &r});
+    queue(4, quantities_, pid, OrderKey(r.value), r, [&](const ix::QuantityRow& x) {
+      EncodeText(&key_, x.system);
+      EncodeText(&key_, x.code);
+      EncodeText(&key_, x.unit);
+      EncodeReal(&key_, x.value);
+      EncodeReal(&key_, x.low);
+      EncodeReal(&key_, x.high);
+    });
   }
   for (const auto& r : e->references) {
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    references_.push_back({pid, rid, PrefixKey(r.target_id), &r});
+    queue(5, references_, pid, PrefixKey(r.target_id), r, [&](const ix::ReferenceRow& x) {
+      EncodeText(&key_, x.target_type);
+      EncodeText(&key_, x.target_id);
+      EncodeText(&key_, x.url);
+    });
   }
   for (const auto& r : e->uris) {
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    uris_.push_back({pid, rid, PrefixKey(r.uri), &r});
+    queue(6, uris_, pid, PrefixKey(r.uri), r,
+          [&](const ix::UriRow& x) { EncodeText(&key_, x.uri); });
+  }
+  if (diff) {
+    for (int t = 0; t < static_cast<int>(std::size(kValueTables)); ++t) {
+      CRS_RETURN_IF_ERROR(DeleteUnkept(t, rid));
+    }
   }
   // Composite, position and full-text rows are few per resource and keyed
   // by rid first: inserted at once.

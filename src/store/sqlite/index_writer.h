@@ -2,6 +2,13 @@
 // ix_* tables, replacing its previous rows. Used only by the writer thread,
 // inside the transaction that stores the version.
 //
+// An update (new rows for a resource that had rows) does not delete and
+// re-insert the rows that stay: Replace reads the resource's stored rows of the seven
+// value tables, queues only the new rows not among them and deletes only
+// the stored rows not among the new ones. A PUT that changes one element
+// then rewrites one row, and in a large store each row rewritten at its
+// own place dirties its own B-tree page.
+//
 // Rows are not inserted one statement each: Replace queues them and Flush
 // (called once per group commit, just before COMMIT) sorts each table's
 // rows by its key and inserts them with multi-row statements. Opening the
@@ -85,6 +92,19 @@ class IndexWriter {
     size_t kills = 0;
   };
 
+  // A resource's stored rows in one of the seven value tables, read before
+  // an update so that rows it keeps are left alone (Replace).
+  struct Stored {
+    std::string key;    // EncodeField()s of the columns compared
+    int64_t rowid = 0;  // the rowid tables' (number, quantity) row
+    bool kept = false;
+  };
+  Status LoadStored(int table, int64_t rid);
+  // True when a stored row of `table` equals the new row `key` and is not
+  // yet kept by another new row: it is kept and nothing is queued.
+  bool Keep(int table, const std::string& key);
+  Status DeleteUnkept(int table, int64_t rid);
+
   Result<int64_t> Pid(std::string_view type, std::string_view code);
   Position Now(int64_t rid) const;
   void TruncateTo(const Position& p);
@@ -108,6 +128,8 @@ class IndexWriter {
   std::vector<Queued<fhir::index::QuantityRow>> quantities_;
   std::vector<Queued<fhir::index::ReferenceRow>> references_;
   std::vector<Queued<fhir::index::UriRow>> uris_;
+  std::vector<Stored> stored_[kQueues];
+  std::string key_;  // a new row's key being encoded (reused)
   std::vector<Position> kills_;  // superseded rows, in queue order
   std::vector<Position> marks_;  // one per open savepoint
 };
