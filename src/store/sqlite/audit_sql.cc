@@ -88,21 +88,6 @@ Status Done(Stmt* s) {
   return r.ok() ? Status::Ok() : r.status();
 }
 
-// Steps `s` through every row, calling `fn` on each, then resets it.
-Status EachRow(Stmt* s, const std::function<void(const Stmt&)>& fn) {
-  while (true) {
-    auto row = s->Step();
-    if (!row.ok()) {
-      s->Reset();
-      return row.status();
-    }
-    if (!*row) break;
-    fn(*s);
-  }
-  s->Reset();
-  return Status::Ok();
-}
-
 // The first column of the first row of `s` (nullopt: no row), then resets it.
 Result<std::optional<int64_t>> FirstInt(Stmt* s) {
   std::optional<int64_t> value;

@@ -53,6 +53,20 @@ Result<bool> Stmt::Step() {
   return SqliteStatus(rc, "sqlite step", sqlite3_db_handle(s_));
 }
 
+Status EachRow(Stmt* s, const std::function<void(const Stmt&)>& fn) {
+  while (true) {
+    auto row = s->Step();
+    if (!row.ok()) {
+      s->Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    fn(*s);
+  }
+  s->Reset();
+  return Status::Ok();
+}
+
 int64_t Stmt::Int(int col) const { return sqlite3_column_int64(s_, col); }
 double Stmt::Double(int col) const { return sqlite3_column_double(s_, col); }
 std::string_view Stmt::Text(int col) const {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -44,6 +45,9 @@ class Stmt {
  private:
   sqlite3_stmt* s_;
 };
+
+// Steps `s` through every row, calling `fn` on each, then resets it.
+Status EachRow(Stmt* s, const std::function<void(const Stmt&)>& fn);
 
 class Db {
  public:

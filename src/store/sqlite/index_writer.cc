@@ -363,34 +363,26 @@ Status IndexWriter::LoadStored(int table, int64_t rid) {
   rows.clear();
   CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(t.select));
   s->Bind(1, rid);
-  while (true) {
-    auto row = s->Step();
-    if (!row.ok()) {
-      s->Reset();
-      return row.status();
-    }
-    if (!*row) break;
+  return EachRow(s, [&](const Stmt& row) {
     Stored& r = rows.emplace_back();
     int col = 0;
     for (const char* k = t.kinds; *k != '\0'; ++k, ++col) {
       switch (*k) {
         case 'i':
-          EncodeInt(&r.key, s->Int(col));
+          EncodeInt(&r.key, row.Int(col));
           break;
         case 't':
-          EncodeText(&r.key, s->Text(col));
+          EncodeText(&r.key, row.Text(col));
           break;
         case 'd':
-          EncodeReal(&r.key, s->Double(col));
+          EncodeReal(&r.key, row.Double(col));
           break;
         default:  // 'D'
-          EncodeReal(&r.key, s->IsNull(col) ? std::nullopt : std::optional(s->Double(col)));
+          EncodeReal(&r.key, row.IsNull(col) ? std::nullopt : std::optional(row.Double(col)));
       }
     }
-    if (t.by_rowid) r.rowid = s->Int(col);
-  }
-  s->Reset();
-  return Status::Ok();
+    if (t.by_rowid) r.rowid = row.Int(col);
+  });
 }
 
 bool IndexWriter::Keep(int table, const std::string& key) {
