@@ -50,8 +50,10 @@ class IndexWriter {
   // in the runs stored before.
   void set_defer(bool defer) { defer_ = defer; }
 
-  // Deletes every row of resource `rid` (when `had_rows`: a new resource has
-  // none, which saves the lookups), then queues `entries` (null: none) for
+  // Makes resource `rid`'s rows those of `entries` (null: none): when
+  // `had_rows` (a new resource has none, which saves the lookups) deletes
+  // its stored rows, or with `entries` and not deferring only those the
+  // entries do not repeat (see above), and queues the rest of `entries` for
   // the next Flush. `entries` must stay alive and unchanged until then.
   Status Replace(int64_t rid, std::string_view type, const fhir::index::IndexEntries* entries,
                  bool had_rows);
