@@ -28,7 +28,8 @@ constexpr const char* kDeletes[] = {
 };
 
 // The seven value tables in queue order: the columns an update compares (a
-// resource's rows are those of `rid`), in the order EncodeNew writes them,
+// resource's rows are those of `rid`), in the order Replace encodes a new
+// row's key,
 // and how a row that goes is deleted (`?1` the rid, then the columns; or
 // by rowid for the tables without a primary key). Kinds: 'i' integer,
 // 't' text, 'd' real, 'D' real or NULL.
@@ -363,7 +364,7 @@ Status IndexWriter::LoadStored(int table, int64_t rid) {
   rows.clear();
   CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(t.select));
   s->Bind(1, rid);
-  return EachRow(s, [&](const Stmt& row) {
+  CRS_RETURN_IF_ERROR(EachRow(s, [&](const Stmt& row) {
     Stored& r = rows.emplace_back();
     int col = 0;
     for (const char* k = t.kinds; *k != '\0'; ++k, ++col) {
@@ -382,17 +383,22 @@ Status IndexWriter::LoadStored(int table, int64_t rid) {
       }
     }
     if (t.by_rowid) r.rowid = row.Int(col);
-  });
+  }));
+  // Keys by value, so that a resource with thousands of rows (a large
+  // CodeSystem) is not compared row by row.
+  auto& index = stored_keys_[table];
+  index.clear();
+  for (size_t i = 0; i < rows.size(); ++i) index.emplace(rows[i].key, i);
+  return Status::Ok();
 }
 
 bool IndexWriter::Keep(int table, const std::string& key) {
-  for (Stored& r : stored_[table]) {
-    if (!r.kept && r.key == key) {
-      r.kept = true;
-      return true;
-    }
-  }
-  return false;
+  auto& index = stored_keys_[table];
+  auto it = index.find(key);
+  if (it == index.end()) return false;
+  stored_[table][it->second].kept = true;
+  index.erase(it);  // a second equal new row finds the next equal stored row, if any
+  return true;
 }
 
 Status IndexWriter::DeleteUnkept(int table, int64_t rid) {
@@ -425,6 +431,7 @@ Status IndexWriter::DeleteUnkept(int table, int64_t rid) {
     }
     CRS_RETURN_IF_ERROR(StepDone(s));
   }
+  stored_keys_[table].clear();  // before the keys it points into
   stored_[table].clear();
   return Status::Ok();
 }

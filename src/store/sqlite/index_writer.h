@@ -131,6 +131,8 @@ class IndexWriter {
   std::vector<Queued<fhir::index::ReferenceRow>> references_;
   std::vector<Queued<fhir::index::UriRow>> uris_;
   std::vector<Stored> stored_[kQueues];
+  // stored_'s keys (views into them) to their positions, not yet kept.
+  std::unordered_multimap<std::string_view, size_t> stored_keys_[kQueues];
   std::string key_;  // a new row's key being encoded (reused)
   std::vector<Position> kills_;  // superseded rows, in queue order
   std::vector<Position> marks_;  // one per open savepoint

@@ -347,17 +347,7 @@ class SqliteStore final : public Store {
       s->Bind(2, lo);
       s->Bind(3, hi);
       s->Bind(4, static_cast<int64_t>(limit));
-      while (true) {
-        auto row = s->Step();
-        if (!row.ok()) {
-          s->Reset();
-          return row.status();
-        }
-        if (!*row) break;
-        ids.emplace_back(s->Text(0));
-      }
-      s->Reset();
-      return Status::Ok();
+      return EachRow(s, [&](const Stmt& row) { ids.emplace_back(row.Text(0)); });
     });
     if (!st.ok()) return st;
     return ids;
