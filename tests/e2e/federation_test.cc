@@ -83,8 +83,8 @@ struct SilentPeer {
 class FederationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    national_port_ = FreePort();
-    local_port_ = FreePort();
+    national_port_ = crs::testing::ReservePort();
+    local_port_ = crs::testing::ReservePort();
     ASSERT_GT(national_port_, 0);
     ASSERT_GT(local_port_, 0);
     ASSERT_TRUE(StartNational());
@@ -819,7 +819,7 @@ TEST_F(FederationTest, AHungNationalNodeCostsOneTimeoutNotOnePerRequest) {
   ASSERT_FALSE(silent.base_url.empty());
   const std::string& silent_base = silent.base_url;
   ServerProcess hung_linked;
-  int port = FreePort();
+  int port = crs::testing::ReservePort();
   ASSERT_TRUE(hung_linked.Start({"--listen", "127.0.0.1:" + std::to_string(port), "--role",
                                  "local", "--org", "Y55555", "--national", silent_base,
                                  "--national-jwks", national_jwks_, "--base-url", Base(port)}));

@@ -129,9 +129,9 @@ Progress ProgressOf(Client& client, const std::string& id = "") {
 class FederationGp2gpTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    national_port_ = FreePort();
-    a_port_ = FreePort();
-    c_port_ = FreePort();
+    national_port_ = crs::testing::ReservePort();
+    a_port_ = crs::testing::ReservePort();
+    c_port_ = crs::testing::ReservePort();
     ASSERT_TRUE(national_.Start({"--listen", "127.0.0.1:" + std::to_string(national_port_)}));
     std::string out;
     ASSERT_EQ(RunCrs({"node", "jwks", "--data", national_.data_dir() + "/data"}, &out), 0) << out;

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "support/ports.h"  // crs::testing::ReservePort, for nodes given a fixed address
+
 namespace crs::e2e {
 
 struct HttpResult {
@@ -85,10 +87,6 @@ class ServerProcess {
   pid_t pid_ = -1;
   int port_ = 0;
 };
-
-// A loopback TCP port that was free a moment ago (for a node that must be
-// restarted on the same address).
-int FreePort();
 
 // Runs the crs binary with `args` and returns its exit code; output into *out.
 // `crs import|serve|audit verify --data DIR` of a ServerProcess's data dir

@@ -1,5 +1,7 @@
 #include "support/test_postgres.h"
 
+#include "support/ports.h"
+
 #include <netinet/in.h>
 #include <pwd.h>
 #include <sys/socket.h>
@@ -25,22 +27,6 @@ bool Run(const std::string& command, const std::string& log) {
   if (geteuid() == 0) cmd = "runuser -u postgres -- " + cmd;
   cmd += " >>" + log + " 2>&1";
   return std::system(cmd.c_str()) == 0;
-}
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  close(fd);
-  return port;
 }
 
 struct Server {
@@ -156,7 +142,7 @@ Status PrepareDir(const std::string& dir) {
 // pg_ctl start of the cluster in dir/data on a free port; its admin URL.
 Result<std::string> Launch(const std::string& dir, const std::string& settings) {
   for (int attempt = 0; attempt < 5; ++attempt) {
-    int port = FreePort();
+    int port = ReservePort();
     std::string opts = "-c listen_addresses=127.0.0.1 -c port=" + std::to_string(port) +
                        " -c unix_socket_directories=" + dir +
                        " -c fsync=off -c full_page_writes=off"
