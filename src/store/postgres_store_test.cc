@@ -4,13 +4,11 @@
 // statistics fresh after bulk writes.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cstdlib>
 #include <chrono>
 #include <thread>
 
 #include "store/postgres/schema.h"
-#include "fhir/index/index_entries.h"
 #include "store/store.h"
 #include "support/test_postgres.h"
 
@@ -206,92 +204,6 @@ TEST_F(PostgresStoreTest, StatisticsFollowBulkWrites) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_EQ(seen, "1") << "versions was not analyzed within 10 s of the bulk write";
-}
-
-// An update rewrites only the value-table rows that change (PgWriteOps::
-// ReplaceIndex): a row the new version repeats keeps its tuple (its xmin,
-// the transaction that wrote it), and the rows stored are exactly those a
-// create of the new version stores.
-TEST_F(PostgresStoreTest, AnUpdateRewritesOnlyTheIndexRowsThatChange) {
-  namespace ix = fhir::index;
-  auto entries = [](bool second) {
-    auto e = std::make_shared<ix::IndexEntries>();
-    e->resource_type = "Patient";
-    e->strings.push_back({"family", second ? "jones" : "smith", second ? "Jones" : "Smith"});
-    e->strings.push_back({"given", "ann", "Ann"});
-    e->tokens.push_back({"gender", "", "female", "", "", ""});
-    e->tokens.push_back({"identifier", "urn:test", second ? "2" : "1", "", "", ""});
-    e->dates.push_back({"birthdate", 1000, 2000});
-    e->numbers.push_back({"n", 1.5, 1.45, 1.55});
-    e->numbers.push_back({"m", std::nullopt, 0, 0});  // no value: NULL must match NULL
-    if (second) e->numbers.push_back({"n", -0.0, -0.05, 0.05});
-    ix::QuantityRow q;
-    q.param = "q";
-    q.value = 2.0;
-    q.low = 1.95;
-    q.high = 2.05;
-    q.system = "http://unitsofmeasure.org";
-    q.code = second ? "mg" : "g";
-    q.unit = q.code;
-    e->quantities.push_back(q);
-    ix::ReferenceRow r;
-    r.param = "general-practitioner";
-    r.target_type = "Organization";
-    r.target_id = "Y12345";
-    e->references.push_back(r);
-    e->uris.push_back({"u", second ? "http://b" : "http://a"});
-    return e;
-  };
-  auto write = [&](const std::string& id, int64_t expected, bool second) {
-    Write w{"Patient", id, expected, 1000, expected == 0 ? Method::kCreate : Method::kUpdate,
-            "{}", nullptr, nullptr};
-    w.index = entries(second);
-    WriteBatch b;
-    b.writes.push_back(std::move(w));
-    auto r = store_->Commit(b);
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-  };
-  const char* tables[] = {"ix_string", "ix_token", "ix_date", "ix_number", "ix_quantity",
-                          "ix_ref", "ix_uri"};
-  // Every value-table row of `id`, without its rid, one per line, sorted;
-  // with `xmin`, each prefixed by the transaction that wrote it.
-  auto rows = [&](const std::string& id, bool xmin) {
-    std::string sql;
-    for (const char* t : tables) {
-      if (!sql.empty()) sql += " UNION ALL ";
-      sql += std::string("SELECT ") + (xmin ? "x.xmin::text || $$ $$ || " : "") + "$$" + t +
-             "$$ || (to_jsonb(x) - $$rid$$)::text AS r FROM " + t +
-             " x JOIN resources USING (rid) WHERE type = $$Patient$$ AND id = $$" + id + "$$";
-    }
-    return Psql(url_, "SELECT string_agg(r, chr(10) ORDER BY r) FROM (" + sql + ") s");
-  };
-  write("p", 0, false);
-  const std::string first = rows("p", true);
-  write("p", 1, true);
-  write("q", 0, true);
-  const std::string updated = rows("p", false);
-  ASSERT_FALSE(updated.empty());
-  EXPECT_EQ(updated, rows("q", false));
-  EXPECT_EQ(std::count(updated.begin(), updated.end(), '\n') + 1, 11) << updated;
-  // given, gender, birthdate, the general practitioner and both numbers 1.5
-  // and "no value" were repeated: their tuples are the first write's.
-  const std::string now = rows("p", true);
-  int kept = 0;
-  for (size_t at = 0; at < first.size();) {
-    size_t end = first.find('\n', at);
-    if (end == std::string::npos) end = first.size();
-    kept += now.find(first.substr(at, end - at)) != std::string::npos;
-    at = end + 1;
-  }
-  EXPECT_EQ(kept, 6) << "before:\n" << first << "\nafter:\n" << now;
-  // The same write again touches no row; a delete leaves none.
-  write("p", 2, true);
-  EXPECT_EQ(rows("p", true), now);
-  Write del{"Patient", "p", 3, 1000, Method::kDelete, "", nullptr, nullptr};
-  WriteBatch b;
-  b.writes.push_back(std::move(del));
-  ASSERT_TRUE(store_->Commit(b).ok());
-  EXPECT_EQ(rows("p", false), "");
 }
 
 // Two nodes on one database: a node keeping trace keys stops relying on

@@ -257,143 +257,95 @@ Status PgWriteOps::RunParts(std::vector<std::string>* parts, Params* params, int
 // One statement replaces every index row of the resource: a round trip per
 // write instead of one per row. Its CTEs all run on the statement's
 // snapshot, so the deletes never see the rows being inserted.
-//
-// An update of a resource whose rows fit in one statement rewrites only the
-// value-table rows that change, as SQLite's IndexWriter::Replace does: for
-// each of ix_string, ix_token, ix_date, ix_number, ix_quantity, ix_ref and
-// ix_uri the statement deletes the stored rows the new ones do not repeat and
-// inserts the new rows not stored (both compare every column, on the old
-// snapshot). The rows an update keeps are not touched: no dead tuples, no
-// index entries, no WAL for them. Composite, geo and full-text rows, and a
-// resource too large for one statement, are deleted and written again.
 Status PgWriteOps::ReplaceIndex(int64_t rid, std::string_view type, const ix::IndexEntries* e,
                                 bool had_rows) {
   Params p;
   p.Int(rid);  // $1
   std::vector<std::string> parts;
-  // Columns per row of the value tables, rid aside: an upper bound on the
-  // parameters they bind.
-  const bool diff = had_rows && e &&
-                    e->strings.size() * 3 + e->tokens.size() * 6 + e->dates.size() * 3 +
-                            e->numbers.size() * 4 + e->quantities.size() * 7 +
-                            e->references.size() * 4 + e->uris.size() * 2 <=
-                        static_cast<size_t>(kFlushParams);
   if (had_rows) {
     for (const char* table : {"ix_string", "ix_token", "ix_date", "ix_number", "ix_quantity",
                               "ix_ref", "ix_uri", "ix_comp", "ix_geo",
                               // also when the node keeps no full-text index:
                               // rows are then never stale, only missing
                               "ix_text"}) {
-      if (diff && std::string_view(table) != "ix_comp" && std::string_view(table) != "ix_geo" &&
-          std::string_view(table) != "ix_text") {
-        continue;  // below, by difference
-      }
       parts.push_back(std::string("DELETE FROM ") + table + " WHERE rid = $1");
     }
   }
   if (!e) return RunParts(&parts, &p, rid);
   type = e->resource_type;
-  // "INSERT INTO table (cols, rid) VALUES (...), (...)" over `rows`; `bind`
-  // binds a row's values (all but the rid) and returns false to skip the
-  // row. `by_difference`: the table's part of an update by difference (see
-  // above), which `cols` (comma-separated, no spaces) are compared on.
-  auto insert = [&](const char* table, const char* cols, const auto& rows, auto bind,
-                    bool by_difference = false) -> Status {
-    const std::string head = std::string("INSERT INTO ") + table + " (" + cols + ", rid)";
+  // "INSERT INTO head VALUES (...), (...)" over `rows`; `bind` binds a
+  // row's values (all but the rid) and returns false to skip the row.
+  auto insert = [&](const char* head, const auto& rows, auto bind) -> Status {
     std::string values;
     for (const auto& r : rows) {
       int first = p.size() + 1;
       CRS_ASSIGN_OR_RETURN(bool bound, bind(r));
       if (!bound) continue;
       values += values.empty() ? "(" : ", (";
-      for (int i = first; i <= p.size(); ++i) {
-        values += (i > first ? ", $" : "$") + std::to_string(i);
-      }
-      values += by_difference ? ")" : ", $1)";
-      if (!by_difference && p.size() > kFlushParams) {
+      for (int i = first; i <= p.size(); ++i) values += "$" + std::to_string(i) + ", ";
+      values += "$1)";
+      if (p.size() > kFlushParams) {
         // PostgreSQL binds at most 65535 values per statement.
-        parts.push_back(head + " VALUES " + values);
+        parts.push_back(std::string(head) + " VALUES " + values);
         values.clear();
         CRS_RETURN_IF_ERROR(RunParts(&parts, &p, rid));
       }
     }
-    if (!by_difference) {
-      if (!values.empty()) parts.push_back(head + " VALUES " + values);
-      return Status::Ok();
-    }
-    if (values.empty()) {
-      parts.push_back(std::string("DELETE FROM ") + table + " WHERE rid = $1");
-      return Status::Ok();
-    }
-    // n: the new rows; x: the stored ones. NULLs (a number without a value)
-    // compare equal.
-    std::string same, list;
-    std::string_view rest = cols;
-    while (!rest.empty()) {
-      size_t comma = rest.find(',');
-      std::string col(rest.substr(0, comma));
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-      same += " AND " + (col == "pid" ? "n.pid = x.pid" : "n." + col + " IS NOT DISTINCT FROM x." + col);
-      list += (list.empty() ? "n." : ", n.") + col;
-    }
-    const std::string n = "(VALUES " + values + ") AS n(" + cols + ")";
-    parts.push_back(std::string("DELETE FROM ") + table + " x WHERE x.rid = $1 AND NOT EXISTS (" +
-                    "SELECT 1 FROM " + n + " WHERE TRUE" + same + ")");
-    parts.push_back(head + " SELECT " + list + ", $1 FROM " + n + " WHERE NOT EXISTS (" +
-                    "SELECT 1 FROM " + table + " x WHERE x.rid = $1" + same + ")");
+    if (!values.empty()) parts.push_back(std::string(head) + " VALUES " + values);
     return Status::Ok();
   };
   auto pid_of = [&](std::string_view param) { return Pid(type, param); };
-  CRS_RETURN_IF_ERROR(insert("ix_string", "pid,norm,exact", e->strings,
+  CRS_RETURN_IF_ERROR(insert("INSERT INTO ix_string (pid, norm, exact, rid)", e->strings,
                              [&](const auto& r) -> Result<bool> {
                                if (sql::Covered(type, *e, r)) return false;
                                CRS_ASSIGN_OR_RETURN(int64_t pid, pid_of(r.param));
                                p.Int(pid).Text(r.normalized).Text(r.exact);
                                return true;
-                             }, diff));
+                             }));
   CRS_RETURN_IF_ERROR(insert(
-      "ix_token", "pid,system,code,text,type_system,type_code", e->tokens,
+      "INSERT INTO ix_token (pid, system, code, text, type_system, type_code, rid)", e->tokens,
       [&](const auto& r) -> Result<bool> {
         if (Skipped(r.param) || sql::Covered(type, *e, r)) return false;
         CRS_ASSIGN_OR_RETURN(int64_t pid, pid_of(r.param));
         p.Int(pid).Text(r.system).Text(r.code).Text(r.text).Text(r.type_system).Text(r.type_code);
         return true;
-      }, diff));
-  CRS_RETURN_IF_ERROR(insert("ix_date", "pid,lo,hi", e->dates,
+      }));
+  CRS_RETURN_IF_ERROR(insert("INSERT INTO ix_date (pid, lo, hi, rid)", e->dates,
                              [&](const auto& r) -> Result<bool> {
                                if (Skipped(r.param)) return false;
                                CRS_ASSIGN_OR_RETURN(int64_t pid, pid_of(r.param));
                                p.Int(pid).Int(r.low_ms).Int(r.high_ms);
                                return true;
-                             }, diff));
-  CRS_RETURN_IF_ERROR(insert("ix_number", "pid,val,lo,hi", e->numbers,
+                             }));
+  CRS_RETURN_IF_ERROR(insert("INSERT INTO ix_number (pid, val, lo, hi, rid)", e->numbers,
                              [&](const auto& r) -> Result<bool> {
                                CRS_ASSIGN_OR_RETURN(int64_t pid, pid_of(r.param));
                                p.Int(pid);
                                Opt(p, r.value).Double(r.low).Double(r.high);
                                return true;
-                             }, diff));
-  CRS_RETURN_IF_ERROR(insert("ix_quantity", "pid,system,code,unit,val,lo,hi", e->quantities,
-                             [&](const auto& r) -> Result<bool> {
+                             }));
+  CRS_RETURN_IF_ERROR(insert("INSERT INTO ix_quantity (pid, system, code, unit, val, lo, hi, rid)",
+                             e->quantities, [&](const auto& r) -> Result<bool> {
                                CRS_ASSIGN_OR_RETURN(int64_t pid, pid_of(r.param));
                                p.Int(pid).Text(r.system).Text(r.code).Text(r.unit);
                                Opt(p, r.value).Double(r.low).Double(r.high);
                                return true;
-                             }, diff));
-  CRS_RETURN_IF_ERROR(insert("ix_ref", "pid,ttype,tid,url", e->references,
+                             }));
+  CRS_RETURN_IF_ERROR(insert("INSERT INTO ix_ref (pid, ttype, tid, url, rid)", e->references,
                              [&](const auto& r) -> Result<bool> {
                                CRS_ASSIGN_OR_RETURN(int64_t pid, pid_of(r.param));
                                p.Int(pid).Text(r.target_type).Text(r.target_id).Text(r.url);
                                return true;
-                             }, diff));
-  CRS_RETURN_IF_ERROR(insert("ix_uri", "pid,uri", e->uris,
+                             }));
+  CRS_RETURN_IF_ERROR(insert("INSERT INTO ix_uri (pid, uri, rid)", e->uris,
                              [&](const auto& r) -> Result<bool> {
                                CRS_ASSIGN_OR_RETURN(int64_t pid, pid_of(r.param));
                                p.Int(pid).Text(r.uri);
                                return true;
-                             }, diff));
+                             }));
   CRS_RETURN_IF_ERROR(insert(
-      "ix_comp", "pid,tup,comp,system,code,norm,exact,val,unit,lo,hi,ttype,tid,url,uri",
+      "INSERT INTO ix_comp (pid, tup, comp, system, code, norm, exact, val, unit, lo, hi, ttype, "
+      "tid, url, uri, rid)",
       sql::ComponentRows(e->composites), [&](const auto& c) -> Result<bool> {
         CRS_ASSIGN_OR_RETURN(int64_t pid, pid_of(c.param));
         p.Int(pid).Int(c.tup).Int(c.comp).Text(c.system).Text(c.code).Text(c.norm).Text(c.exact);
@@ -401,7 +353,7 @@ Status PgWriteOps::ReplaceIndex(int64_t rid, std::string_view type, const ix::In
             c.uri);
         return true;
       }));
-  CRS_RETURN_IF_ERROR(insert("ix_geo", "pid,lat,lon,ux,uy,uz", e->geo,
+  CRS_RETURN_IF_ERROR(insert("INSERT INTO ix_geo (pid, lat, lon, ux, uy, uz, rid)", e->geo,
                              [&](const auto& r) -> Result<bool> {
                                CRS_ASSIGN_OR_RETURN(int64_t pid, pid_of(r.param));
                                ix::UnitVector u = ix::ToUnitVector(r.latitude, r.longitude);
