@@ -210,16 +210,7 @@ Result<std::vector<Transfer>> TransferLog::Query(const char* sql) {
 Result<std::vector<Transfer>> TransferLog::QueryLocked(const char* sql) {
   CRS_ASSIGN_OR_RETURN(Stmt * s, db_->PrepareDynamic(sql));
   std::vector<Transfer> out;
-  while (true) {
-    auto row = s->Step();
-    if (!row.ok()) {
-      s->Reset();
-      return row.status();
-    }
-    if (!*row) break;
-    out.push_back(ReadTransfer(*s));
-  }
-  s->Reset();
+  CRS_RETURN_IF_ERROR(EachRow(s, [&](const Stmt& row) { out.push_back(ReadTransfer(row)); }));
   return out;
 }
 
