@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "store/sqlite/own_rows.h"
 #include "store/sqlite/schema.h"
 #include "store/store.h"
 
@@ -31,6 +32,7 @@ class SqliteMigrationTest : public ::testing::Test {
   std::string Sql(const std::string& sql) {
     sqlite3* db = nullptr;
     EXPECT_EQ(sqlite3_open((dir_ + "/crs.db").c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite::RegisterOwnRowFunctions(db), SQLITE_OK);
     std::string out;
     auto keep = [](void* o, int n, char** v, char**) {
       *static_cast<std::string*>(o) = n > 0 && v[0] ? v[0] : "";
@@ -97,7 +99,8 @@ TEST_F(SqliteMigrationTest, Version12TraceKeysCompleteOnlyWithoutPatients) {
       "UPDATE schema_meta SET value = 11 WHERE key = 'version';";
   Sql(kAnObservation + back_to_11);
   Open();
-  EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'version'"), "13");
+  EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'version'"),
+            std::to_string(sqlite::kSchemaVersion));
   EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'trace_keys'"), "1");
   Sql(kAPatient + back_to_11);
   Open();
@@ -164,12 +167,12 @@ TEST_F(SqliteMigrationTest, Version13TurnsTheSoundKeysAround) {
       "  WHERE type = 'Patient' AND code = 'birthdate';"
       "UPDATE schema_meta SET value = 1 WHERE key = 'trace_keys';" + back_to_12);
   Open();
-  EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'version'"), "13");
+  EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'version'"), "14");
   EXPECT_EQ(Sql(phonetic + "'_trace-phonetic'"), "j500 1980-03-07@2 s530 1980-03-07@2");
   EXPECT_EQ(Sql(phonetic + "'_trace-sound'"), "");
   EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'trace_keys'"), "1");
-  // The (rid, pid) index is there again and holds the new rows.
-  EXPECT_EQ(Sql("SELECT count(*) FROM ix_string INDEXED BY ix_string_by_rid WHERE rid = 2"), "2");
+  // Version 14 after it: the resource's blob lists the new rows.
+  EXPECT_EQ(Sql("SELECT count(*) FROM ix_own o, crs_ix_string(o.rows) x WHERE o.rid = 2"), "2");
   // A Patient born in 1980 only: it had no keys, and now needs some.
   Sql("INSERT INTO resources (rid, type, id, version, cur_seq, deleted) "
       "VALUES (3, 'Patient', '9990000026', 1, 3, 0);"
@@ -177,6 +180,52 @@ TEST_F(SqliteMigrationTest, Version13TurnsTheSoundKeysAround) {
       "  WHERE type = 'Patient' AND code = 'birthdate';" + back_to_12);
   Open();
   EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'trace_keys'"), "0");
+}
+
+// Version 14: each resource's rows of every value table become its blob in
+// ix_own, and the (rid, pid) indexes go.
+TEST_F(SqliteMigrationTest, Version14GathersEachResourcesRowsIntoItsBlob) {
+  Open();
+  Sql("INSERT INTO sp (type, code) VALUES ('Observation', 'code'), ('Observation', 'value'), "
+      "('Observation', 'subject'), ('Observation', 'date'), ('Location', 'near'), "
+      "('Observation', 'value-quantity'), ('Observation', 'uri'), ('Patient', 'family');"
+      "CREATE INDEX ix_string_by_rid ON ix_string (rid, pid);"
+      "CREATE INDEX ix_token_by_rid ON ix_token (rid, pid);"
+      "INSERT INTO ix_string SELECT pid, 'smith', 'Smith', 9 FROM sp WHERE code = 'family';"
+      "INSERT INTO ix_string SELECT pid, 'jones', 'Jones', 3 FROM sp WHERE code = 'family';"
+      "INSERT INTO ix_token SELECT pid, '1234-5', 'http://loinc.org', 'Glucose', '', '', 3 "
+      "  FROM sp WHERE code = 'code';"
+      "INSERT INTO ix_date SELECT pid, 100, 200, 3 FROM sp WHERE code = 'date';"
+      "INSERT INTO ix_number SELECT pid, NULL, -1.5, 2.5, 3 FROM sp WHERE code = 'value';"
+      "INSERT INTO ix_quantity SELECT pid, 'http://unitsofmeasure.org', 'mg', 'mg', 4.5, 4.45, "
+      "  4.55, 3 FROM sp WHERE code = 'value-quantity';"
+      "INSERT INTO ix_ref SELECT pid, 'p1', 'Patient', '', 3 FROM sp WHERE code = 'subject';"
+      "INSERT INTO ix_uri SELECT pid, 'urn:x', 3 FROM sp WHERE code = 'uri';"
+      "INSERT INTO ix_geo SELECT pid, 51.5, -0.1, 0.6, 0.0, 0.8, 7 FROM sp WHERE code = 'near';"
+      "DELETE FROM ix_own;"
+      "UPDATE schema_meta SET value = 13 WHERE key = 'version';");
+  Open();
+  EXPECT_EQ(Sql("SELECT value FROM schema_meta WHERE key = 'version'"), "14");
+  EXPECT_EQ(Sql("SELECT group_concat(rid, ' ') FROM (SELECT rid FROM ix_own ORDER BY rid)"),
+            "3 7 9");
+  auto own = [&](const std::string& table, const std::string& cols, int rid) {
+    return Sql("SELECT group_concat(" + cols + ", ' ') FROM ix_own o, crs_" + table +
+               "(o.rows) x JOIN sp ON sp.pid = x.pid WHERE o.rid = " + std::to_string(rid));
+  };
+  EXPECT_EQ(own("ix_string", "sp.code || '=' || x.norm || '/' || x.exact", 9), "family=smith/Smith");
+  EXPECT_EQ(own("ix_string", "x.exact", 3), "Jones");
+  EXPECT_EQ(own("ix_token", "x.system || '|' || x.code || '|' || x.text", 3),
+            "http://loinc.org|1234-5|Glucose");
+  EXPECT_EQ(own("ix_date", "x.lo || '-' || x.hi", 3), "100-200");
+  EXPECT_EQ(own("ix_number", "ifnull(x.val, 'null') || ' ' || x.lo || ' ' || x.hi", 3),
+            "null -1.5 2.5");
+  EXPECT_EQ(own("ix_quantity", "x.code || ' ' || x.val || ' ' || x.lo", 3), "mg 4.5 4.45");
+  EXPECT_EQ(own("ix_ref", "x.ttype || '/' || x.tid", 3), "Patient/p1");
+  EXPECT_EQ(own("ix_uri", "x.uri", 3), "urn:x");
+  EXPECT_EQ(own("ix_geo", "x.lat || ',' || x.lon || ',' || x.uz", 7), "51.5,-0.1,0.8");
+  EXPECT_EQ(own("ix_token", "x.code", 9), "");  // only its own rows
+  EXPECT_EQ(Sql("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name LIKE 'ix_%_by_rid'"),
+            "0");
 }
 
 }  // namespace

@@ -258,7 +258,7 @@ Status PgWriteOps::RunParts(std::vector<std::string>* parts, Params* params, int
 // write instead of one per row. Its CTEs all run on the statement's
 // snapshot, so the deletes never see the rows being inserted.
 Status PgWriteOps::ReplaceIndex(int64_t rid, std::string_view type, const ix::IndexEntries* e,
-                                bool had_rows) {
+                                bool had_rows, bool /*rebuild*/) {
   Params p;
   p.Int(rid);  // $1
   std::vector<std::string> parts;

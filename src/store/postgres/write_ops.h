@@ -60,8 +60,10 @@ class PgWriteOps final : public sql::WriteOps {
   Status DeleteRelationships(int64_t rid) override;
   Status InsertRelationship(const std::string& org, const std::string& patient,
                             int64_t rid) override;
+  // PostgreSQL deletes every stored row and writes the new ones: `rebuild`
+  // changes nothing.
   Status ReplaceIndex(int64_t rid, std::string_view type, const fhir::index::IndexEntries* entries,
-                      bool had_rows) override;
+                      bool had_rows, bool rebuild = false) override;
   Status DeleteResource(int64_t rid) override;
   Status Flush() override;
   void ForgetCache() override { pids_.clear(); }

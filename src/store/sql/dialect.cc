@@ -1,5 +1,7 @@
 #include "store/sql/dialect.h"
 
+#include <set>
+
 namespace crs::store::sql {
 namespace {
 
@@ -22,6 +24,13 @@ std::string LeftChars(std::string_view s, size_t n) {
 }
 
 }  // namespace
+
+std::string OwnRowsFrom(const std::string& table, const std::string& rid_test, const Dialect& d) {
+  static const std::set<std::string> kOwn = {"ix_string", "ix_token", "ix_date", "ix_number",
+                                             "ix_quantity", "ix_ref",   "ix_uri",  "ix_geo"};
+  if (!d.own_rows || !kOwn.contains(table)) return table + " x WHERE x.rid " + rid_test;
+  return "ix_own o, crs_" + table + "(o.rows) x WHERE o.rid " + rid_test;
+}
 
 std::string IndexKey(const std::string& col, const Dialect& d) {
   if (d.index_key_chars <= 0) return col;

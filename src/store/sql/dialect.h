@@ -37,12 +37,21 @@ struct Dialect {
   // Full-text conditions (sql/fulltext_sql.h): an FTS5 table matched with
   // MATCH (SQLite, false), or tsvector columns matched with @@ (PostgreSQL).
   bool tsvector = false;
+  // Where a resource's own index rows are read by rid: its blob in
+  // `ix_own` through the crs_ix_* table-valued functions (SQLite,
+  // store/sqlite/own_rows.h: the value tables have no (rid, pid) index), or
+  // the value table itself through its (rid, pid) index (PostgreSQL).
+  bool own_rows = false;
 };
 
-inline constexpr Dialect kSqlite{};
+inline constexpr Dialect kSqlite = [] {
+  Dialect d;
+  d.own_rows = true;
+  return d;
+}();
 // 256 characters are at most 1 KB in UTF-8: two such keys and the bigints
 // stay under the btree limit.
-inline constexpr Dialect kPostgres{'$', "strpos", "\xf4\x8f\xbf\xbf", true, 256, true};
+inline constexpr Dialect kPostgres{'$', "strpos", "\xf4\x8f\xbf\xbf", true, 256, true, false};
 
 using SqlArg = std::variant<int64_t, double, std::string>;
 
@@ -67,6 +76,22 @@ class ArgList {
   const Dialect& dialect_;
   std::vector<SqlArg> values_;
 };
+
+// The rows (alias x, the value table's columns but rid) of value table
+// `table` ("ix_token", ...) that belong to the resources whose rid passes
+// `rid_test` ("= d.rid", "IN (?1, ?2)"): a FROM list and the start of its
+// WHERE clause, to be followed by " AND ..." conditions on x.
+//   "ix_token x WHERE x.rid = d.rid"
+//   "ix_own o, crs_ix_token(o.rows) x WHERE o.rid = d.rid"   (own_rows)
+std::string OwnRowsFrom(const std::string& table, const std::string& rid_test, const Dialect& d);
+
+// The rows (alias x, the value table's columns but rid) of value table
+// `table` ("ix_token", ...) that belong to the resources whose rid passes
+// `rid_test` ("= d.rid", "IN (?1, ?2)"): a FROM list and the start of its
+// WHERE clause, to be followed by " AND ..." conditions on x.
+//   "ix_token x WHERE x.rid = d.rid"
+//   "ix_own o, crs_ix_token(o.rows) x WHERE o.rid = d.rid"   (own_rows)
+std::string OwnRowsFrom(const std::string& table, const std::string& rid_test, const Dialect& d);
 
 // Text column `col` as its index holds it: `col`, or "left(col, N)".
 std::string IndexKey(const std::string& col, const Dialect& d);

@@ -397,7 +397,8 @@ Result<VersionRef> GroupWriter::ApplyWrite(const Write& w, const std::string& co
     if (!exists || current != w.expected_version) return VersionRef{w.type, w.id, current};
     if (w.access) CRS_RETURN_IF_ERROR(ops_.SetFacts(rid, *w.access));
     CRS_RETURN_IF_ERROR(WriteRelationships(rid, /*existed=*/true, w.access.get()));
-    CRS_RETURN_IF_ERROR(ops_.ReplaceIndex(rid, w.type, w.index.get(), /*had_rows=*/true));
+    CRS_RETURN_IF_ERROR(
+        ops_.ReplaceIndex(rid, w.type, w.index.get(), /*had_rows=*/true, /*rebuild=*/true));
     return VersionRef{w.type, w.id, current};
   }
   if (current != w.expected_version) {

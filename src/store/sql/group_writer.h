@@ -74,8 +74,11 @@ class WriteOps {
   virtual Status InsertRelationship(const std::string& org, const std::string& patient,
                                     int64_t rid) = 0;
   // Replaces the search-index rows of `rid` (see sqlite/index_writer.h).
+  // `rebuild` (crs reindex): the stored rows are not trusted to match, so
+  // none is kept as unchanged; all are deleted and all new ones written.
   virtual Status ReplaceIndex(int64_t rid, std::string_view type,
-                              const fhir::index::IndexEntries* entries, bool had_rows) = 0;
+                              const fhir::index::IndexEntries* entries, bool had_rows,
+                              bool rebuild = false) = 0;
   // Deletes the versions and the resource row of `rid` (after its index and
   // relationship rows).
   virtual Status DeleteResource(int64_t rid) = 0;

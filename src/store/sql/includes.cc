@@ -65,8 +65,8 @@ Status LoadIncludes(const SearchQuery& q, const Dialect& dialect, const RunMatch
         if (rids.empty()) continue;
         std::string pid = PidClause(inc, args);
         sql = std::string("SELECT ") + kColumns +
-              " WHERE r.deleted = 0 AND (r.type, r.id) IN (SELECT x.ttype, x.tid FROM ix_ref x "
-              "WHERE " + pid + " AND x.rid IN (" + List(rids, args) + ")";
+              " WHERE r.deleted = 0 AND (r.type, r.id) IN (SELECT x.ttype, x.tid FROM " +
+              OwnRowsFrom("ix_ref", "IN (" + List(rids, args) + ")", dialect) + " AND " + pid;
         if (!inc.target_type.empty()) sql += " AND x.ttype = " + args.Add(inc.target_type);
         sql += ")";
       } else {

@@ -70,6 +70,13 @@ class Builder {
     return best;
   }
 
+  // Predicate `driver` checked on the index rows of the resource r: "EXISTS (...)".
+  std::string DriverHolds(int driver) {
+    const Predicate& d = q_.all_of[driver];
+    return "EXISTS (SELECT 1 FROM " + OwnRowsFrom(TableName(d.table), "= r.rid", d_) +
+           " AND x.pid " + PidOf(d.param) + " AND (" + Ors(d) + "))";
+  }
+
   // "FROM <table> x WHERE <predicate `driver`>" over the index rows.
   std::string DriverRows(int driver) {
     const Predicate& d = q_.all_of[driver];
@@ -182,7 +189,7 @@ class Builder {
       case IndexTable::kGeo: break;  // not sortable (search_parse refuses them)
     }
     std::string e = std::string("(SELECT ") + (k.descending ? "max" : "min") + "(x." + col +
-                    ") FROM " + TableName(k.table) + " x WHERE x.rid = r.rid AND x.pid " +
+                    ") FROM " + OwnRowsFrom(TableName(k.table), "= r.rid", d_) + " AND x.pid " +
                     PidOf(k.param) + ")";
     if (k.descending || d_.nulls_last) return e;
     return "IFNULL(" + e + ", " + Arg(std::string(kNoSortValue)) + ")";
@@ -301,8 +308,8 @@ class Builder {
     }
     if (std::holds_alternative<MissingCond>(p.any_of.front())) {
       bool missing = std::get<MissingCond>(p.any_of.front()).missing;
-      return std::string(missing ? "NOT " : "") + "EXISTS (SELECT 1 FROM " + TableName(p.table) +
-             " x WHERE x.rid = r.rid AND x.pid " + PidOf(p.param) + ")";
+      return std::string(missing ? "NOT " : "") + "EXISTS (SELECT 1 FROM " +
+             OwnRowsFrom(TableName(p.table), "= r.rid", d_) + " AND x.pid " + PidOf(p.param) + ")";
     }
     if (p.table == IndexTable::kComposite) {
       return std::string("r.rid ") + (p.negate ? "NOT IN (" : "IN (") +
@@ -328,8 +335,9 @@ class Builder {
     // On the driver's rid (d.rid), not the resource row's: the check then
     // runs before the candidate's resource row is read, so candidates it
     // rejects cost no read of the (large, cold) resources table.
-    return std::string(p.negate ? "NOT " : "") + "EXISTS (SELECT 1 FROM " + TableName(p.table) +
-           " x WHERE x.rid = d.rid AND x.pid " + PidOf(p.param) + " AND (" + Ors(p) + "))";
+    return std::string(p.negate ? "NOT " : "") + "EXISTS (SELECT 1 FROM " +
+           OwnRowsFrom(TableName(p.table), "= d.rid", d_) + " AND x.pid " + PidOf(p.param) +
+           " AND (" + Ors(p) + "))";
   }
 
   // A chain or reverse chain: the inner predicate runs over the other type
@@ -370,8 +378,9 @@ class Builder {
     }
     if (std::holds_alternative<MissingCond>(p.any_of.front())) {
       bool missing = std::get<MissingCond>(p.any_of.front()).missing;
-      return std::string(missing ? "NOT " : "") + "EXISTS (SELECT 1 FROM " + TableName(p.table) +
-             " x WHERE x.rid = " + alias + ".rid AND x.pid " + PidTest(type, p.param) + ")";
+      return std::string(missing ? "NOT " : "") + "EXISTS (SELECT 1 FROM " +
+             OwnRowsFrom(TableName(p.table), "= " + alias + ".rid", d_) + " AND x.pid " +
+             PidTest(type, p.param) + ")";
     }
     if (p.table == IndexTable::kComposite) {
       return alias + ".rid " + (p.negate ? "NOT IN (" : "IN (") +
@@ -683,8 +692,7 @@ CompiledSql CompileCount(const SearchQuery& query, const Dialect& dialect) {
     // that the caller may not see.
     std::string hidden = "SELECT count(*) FROM resources r WHERE r.type = " + b.Arg(query.type) +
                          " AND (r.labels & 3) <> 0 AND NOT (" +
-                         AccessSql(*query.access, "r", b.args()) + ") AND EXISTS (SELECT 1 " +
-                         b.DriverRows(driver) + " AND x.rid = r.rid)";
+                         AccessSql(*query.access, "r", b.args()) + ") AND " + b.DriverHolds(driver);
     out.sql = "SELECT (" + b.DriverCount(driver) + ") - (" + hidden + ")";
     out.args = b.TakeArgs();
     return out;
@@ -737,8 +745,8 @@ CompiledSql CompileCompartment(const CompartmentQuery& q, const Dialect& dialect
     if (q.care_low_ms) overlap += " AND x.hi > " + args.Add(*q.care_low_ms);
     if (q.care_high_ms) overlap += " AND x.lo < " + args.Add(*q.care_high_ms);
     sql += " AND (r.type NOT IN (" + dated +
-           ") OR EXISTS (SELECT 1 FROM ix_date x WHERE "
-           "x.rid = r.rid AND x.pid IN (SELECT pid FROM sp WHERE (type, code) IN (VALUES " +
+           ") OR EXISTS (SELECT 1 FROM " + OwnRowsFrom("ix_date", "= r.rid", dialect) +
+           " AND x.pid IN (SELECT pid FROM sp WHERE (type, code) IN (VALUES " +
            pairs + "))" + overlap + "))";
   }
   sql += " ORDER BY r.rid LIMIT " + args.Add(static_cast<int64_t>(q.count) + 1);

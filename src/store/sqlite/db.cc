@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include "store/sqlite/audit_pblk.h"
+#include "store/sqlite/own_rows.h"
 #include "store/sqlite/page_cache.h"
 #include "store/sqlite/wal_vfs.h"
 
@@ -102,6 +103,9 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool create, int p
   // The audit log's patient index reads as the table `audit_patient`.
   rc = RegisterAuditPatientTable(raw);
   if (rc != SQLITE_OK) return SqliteStatus(rc, "register audit_patient", raw);
+  // A resource's own index rows read as tables (own_rows.h).
+  rc = RegisterOwnRowFunctions(raw);
+  if (rc != SQLITE_OK) return SqliteStatus(rc, "register crs_ix_* functions", raw);
   // Before journal_mode=WAL, which writes the first page of a new file.
   if (page_size > 0) {
     CRS_RETURN_IF_ERROR(db->Exec("PRAGMA page_size=" + std::to_string(page_size) + ";"));

@@ -9,6 +9,7 @@
 #include "store/sql/covered_rows.h"
 #include "store/sqlite/chunked_insert.h"
 #include "store/sqlite/index_runs.h"
+#include "store/sqlite/own_rows.h"
 
 namespace crs::store::sqlite {
 
@@ -16,48 +17,32 @@ namespace ix = crs::fhir::index;
 
 namespace {
 
+// Rows keyed by rid first: deleted by rid.
 constexpr const char* kDeletes[] = {
-    "DELETE FROM ix_string WHERE rid = ?1",   "DELETE FROM ix_token WHERE rid = ?1",
-    "DELETE FROM ix_date WHERE rid = ?1",     "DELETE FROM ix_number WHERE rid = ?1",
-    "DELETE FROM ix_quantity WHERE rid = ?1", "DELETE FROM ix_ref WHERE rid = ?1",
-    "DELETE FROM ix_uri WHERE rid = ?1",      "DELETE FROM ix_comp WHERE rid = ?1",
-    "DELETE FROM ix_geo WHERE rid = ?1",
+    "DELETE FROM ix_comp WHERE rid = ?1",
     // Also when the node keeps no full-text index: rows are then never
     // stale, only missing (which `crs reindex --fulltext` fills).
     "DELETE FROM ix_text WHERE rowid = ?1",
 };
 
-// The seven value tables in queue order: the columns an update compares (a
-// resource's rows are those of `rid`), in the order Replace encodes a new
-// row's key,
-// and how a row that goes is deleted (`?1` the rid, then the columns; or
-// by rowid for the tables without a primary key). Kinds: 'i' integer,
-// 't' text, 'd' real, 'D' real or NULL.
-struct ValueTable {
-  const char* select;
-  const char* kinds;
-  const char* remove;
-  bool by_rowid;
-};
-constexpr ValueTable kValueTables[] = {
-    {"SELECT pid, norm, exact FROM ix_string WHERE rid = ?1", "itt",
-     "DELETE FROM ix_string WHERE rid = ?1 AND pid = ?2 AND norm = ?3 AND exact = ?4", false},
-    {"SELECT pid, code, system, text, type_system, type_code FROM ix_token WHERE rid = ?1",
-     "ittttt",
-     "DELETE FROM ix_token WHERE rid = ?1 AND pid = ?2 AND code = ?3 AND system = ?4 AND "
-     "text = ?5 AND type_system = ?6 AND type_code = ?7",
-     false},
-    {"SELECT pid, lo, hi FROM ix_date WHERE rid = ?1", "iii",
-     "DELETE FROM ix_date WHERE rid = ?1 AND pid = ?2 AND lo = ?3 AND hi = ?4", false},
-    {"SELECT pid, val, lo, hi, rowid FROM ix_number WHERE rid = ?1", "iDdd",
-     "DELETE FROM ix_number WHERE rowid = ?1", true},
-    {"SELECT pid, system, code, unit, val, lo, hi, rowid FROM ix_quantity WHERE rid = ?1",
-     "itttDdd", "DELETE FROM ix_quantity WHERE rowid = ?1", true},
-    {"SELECT pid, ttype, tid, url FROM ix_ref WHERE rid = ?1", "ittt",
-     "DELETE FROM ix_ref WHERE rid = ?1 AND pid = ?2 AND ttype = ?3 AND tid = ?4 AND url = ?5",
-     false},
-    {"SELECT pid, uri FROM ix_uri WHERE rid = ?1", "it",
-     "DELETE FROM ix_uri WHERE rid = ?1 AND pid = ?2 AND uri = ?3", false},
+// How a row of a value table goes, found by its value (the tables have no
+// (rid, pid) index; the resource's blob in ix_own lists its rows): ?1... the
+// row's fields in OwnColumns order, then the rid. The rowid tables delete
+// one of possibly equal rows.
+constexpr const char* kRemove[kOwnTables] = {
+    "DELETE FROM ix_string WHERE pid = ?1 AND norm = ?2 AND exact = ?3 AND rid = ?4",
+    "DELETE FROM ix_token WHERE pid = ?1 AND code = ?2 AND system = ?3 AND text = ?4 AND "
+    "type_system = ?5 AND type_code = ?6 AND rid = ?7",
+    "DELETE FROM ix_date WHERE pid = ?1 AND lo = ?2 AND hi = ?3 AND rid = ?4",
+    "DELETE FROM ix_number WHERE rowid = (SELECT rowid FROM ix_number WHERE pid = ?1 AND "
+    "val IS ?2 AND rid = ?5 AND lo = ?3 AND hi = ?4 LIMIT 1)",
+    "DELETE FROM ix_quantity WHERE rowid = (SELECT rowid FROM ix_quantity WHERE pid = ?1 AND "
+    "val IS ?5 AND rid = ?8 AND system = ?2 AND code = ?3 AND unit = ?4 AND lo = ?6 AND "
+    "hi = ?7 LIMIT 1)",
+    "DELETE FROM ix_ref WHERE pid = ?1 AND tid = ?2 AND ttype = ?3 AND url = ?4 AND rid = ?5",
+    "DELETE FROM ix_uri WHERE pid = ?1 AND uri = ?2 AND rid = ?3",
+    "DELETE FROM ix_geo WHERE rowid = (SELECT rowid FROM ix_geo WHERE pid = ?1 AND lat = ?2 AND "
+    "lon = ?3 AND rid = ?7 LIMIT 1)",
 };
 
 // A compared column's bytes: a tag, then 8 bytes for a number or a length
@@ -162,6 +147,7 @@ void IndexWriter::Release() {
 void IndexWriter::Discard() {
   TruncateTo(Position{});
   marks_.clear();
+  queued_.clear();
 }
 
 // Each table's rows are sorted by (parameter, the first bytes of the value,
@@ -358,38 +344,78 @@ Result<int64_t> IndexWriter::Pid(std::string_view type, std::string_view code) {
   return pid;
 }
 
-Status IndexWriter::LoadStored(int table, int64_t rid) {
-  const ValueTable& t = kValueTables[table];
-  std::vector<Stored>& rows = stored_[table];
-  rows.clear();
-  CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(t.select));
-  s->Bind(1, rid);
-  CRS_RETURN_IF_ERROR(EachRow(s, [&](const Stmt& row) {
-    Stored& r = rows.emplace_back();
-    int col = 0;
-    for (const char* k = t.kinds; *k != '\0'; ++k, ++col) {
-      switch (*k) {
-        case 'i':
-          EncodeInt(&r.key, row.Int(col));
-          break;
-        case 't':
-          EncodeText(&r.key, row.Text(col));
-          break;
-        case 'd':
-          EncodeReal(&r.key, row.Double(col));
-          break;
-        default:  // 'D'
-          EncodeReal(&r.key, row.IsNull(col) ? std::nullopt : std::optional(row.Double(col)));
-      }
+namespace {
+
+// A row's compared bytes (Encode*), from its fields: pid, then the columns
+// in the order Replace compared them before the blobs (references: type
+// before id).
+void KeyOf(int table, const OwnField* f, std::string* out) {
+  out->clear();
+  EncodeInt(out, f[0].i);
+  const char* kinds = OwnKinds(static_cast<OwnTable>(table));
+  auto put = [&](int i) {
+    switch (kinds[i]) {
+      case 'i': EncodeInt(out, f[i].i); break;
+      case 't': EncodeText(out, f[i].s); break;
+      default:
+        EncodeReal(out, f[i].kind == OwnField::kNull ? std::nullopt : std::optional(f[i].d));
     }
-    if (t.by_rowid) r.rowid = row.Int(col);
-  }));
+  };
+  if (table == kOwnRef) {
+    put(2);  // ttype
+    put(1);  // tid
+    put(3);
+    return;
+  }
+  for (int i = 1; kinds[i] != '\0'; ++i) put(i);
+}
+
+void BindField(Stmt* s, int i, const OwnField& f) {
+  switch (f.kind) {
+    case OwnField::kInt: s->Bind(i, f.i); break;
+    case OwnField::kReal: s->BindDouble(i, f.d); break;
+    case OwnField::kNull: s->BindNull(i); break;
+    case OwnField::kText: s->Bind(i, f.s); break;
+  }
+}
+
+}  // namespace
+
+Status IndexWriter::LoadOwn(int64_t rid, bool repair) {
+  for (auto& rows : stored_) rows.clear();
+  for (auto& keys : stored_keys_) keys.clear();
+  stored_blob_.clear();
+  CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare("SELECT rows FROM ix_own WHERE rid = ?1"));
+  s->Bind(1, rid);
+  CRS_ASSIGN_OR_RETURN(bool row, s->Step());
+  if (row) stored_blob_ = std::string(s->Blob(0));
+  s->Reset();
+  bool ok = ForEachOwnRow(stored_blob_, [&](OwnTable t, const OwnField* f) {
+    Stored& r = stored_[t].emplace_back();
+    std::copy(f, f + kMaxOwnFields, r.fields);
+  });
+  if (!ok && repair) {
+    // A reindex writes the blob again: the rows it lists up to the damage
+    // are deleted below, and the rest can no longer be found.
+    return Status::Ok();
+  }
+  if (!ok) {
+    return Status::Internal("the index rows of resource " + std::to_string(rid) +
+                            " (ix_own) do not decode");
+  }
+  return Status::Ok();
+}
+
+void IndexWriter::IndexStored(int table) {
   // Keys by value, so that a resource with thousands of rows (a large
   // CodeSystem) is not compared row by row.
   auto& index = stored_keys_[table];
   index.clear();
-  for (size_t i = 0; i < rows.size(); ++i) index.emplace(rows[i].key, i);
-  return Status::Ok();
+  for (size_t i = 0; i < stored_[table].size(); ++i) {
+    Stored& r = stored_[table][i];
+    KeyOf(table, r.fields, &r.key);
+  }
+  for (size_t i = 0; i < stored_[table].size(); ++i) index.emplace(stored_[table][i].key, i);
 }
 
 bool IndexWriter::Keep(int table, const std::string& key) {
@@ -402,33 +428,12 @@ bool IndexWriter::Keep(int table, const std::string& key) {
 }
 
 Status IndexWriter::DeleteUnkept(int table, int64_t rid) {
-  const ValueTable& t = kValueTables[table];
+  const int n = static_cast<int>(std::strlen(OwnKinds(static_cast<OwnTable>(table))));
   for (const Stored& r : stored_[table]) {
     if (r.kept) continue;
-    CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(t.remove));
-    if (t.by_rowid) {
-      s->Bind(1, r.rowid);
-    } else {
-      s->Bind(1, rid);
-      // The key's fields in column order: integers and texts only here.
-      std::string_view k = r.key;
-      for (int i = 2; !k.empty(); ++i) {
-        char tag = k[0];
-        k.remove_prefix(1);
-        if (tag == 'i') {
-          int64_t v;
-          std::memcpy(&v, k.data(), sizeof v);
-          s->Bind(i, v);
-          k.remove_prefix(sizeof v);
-        } else {
-          uint32_t n;
-          std::memcpy(&n, k.data(), sizeof n);
-          k.remove_prefix(sizeof n);
-          s->Bind(i, k.substr(0, n));
-          k.remove_prefix(n);
-        }
-      }
-    }
+    CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kRemove[table]));
+    for (int i = 0; i < n; ++i) BindField(s, i + 1, r.fields[i]);
+    s->Bind(n + 1, rid);
     CRS_RETURN_IF_ERROR(StepDone(s));
   }
   stored_keys_[table].clear();  // before the keys it points into
@@ -437,101 +442,119 @@ Status IndexWriter::DeleteUnkept(int table, int64_t rid) {
 }
 
 Status IndexWriter::Replace(int64_t rid, std::string_view type, const ix::IndexEntries* e,
-                            bool had_rows) {
+                            bool had_rows, bool rebuild) {
   // An update keeps the value-table rows that stay (see the header); a
-  // delete, or a deferred writer, drops them all.
-  const bool diff = had_rows && e != nullptr && !defer_;
+  // delete, or a deferred writer, drops them all. So does a second write of
+  // a resource in one group: its blob then lists rows still queued, which
+  // the kill below drops from the queue, so none may count as kept.
+  const bool diff = had_rows && e != nullptr && !defer_ && !rebuild && !queued_.contains(rid);
+  (void)own_.Finish();  // rows left by a Replace that failed
   if (had_rows) {
     // Rows of this resource still queued by an earlier write of the group
     // are superseded; its stored rows go now (or, when diffing, those of
     // the value tables that the new rows do not repeat, below).
     kills_.push_back(Now(rid));
     if (defer_) CRS_RETURN_IF_ERROR(KillRunRows(db_, rid));
-    for (size_t i = 0; i < std::size(kDeletes); ++i) {
-      if (diff && i < std::size(kValueTables)) {
-        CRS_RETURN_IF_ERROR(LoadStored(static_cast<int>(i), rid));
-        continue;
-      }
-      CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(kDeletes[i]));
+    for (const char* sql : kDeletes) {
+      CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(sql));
       s->Bind(1, rid);
       CRS_RETURN_IF_ERROR(StepDone(s));
     }
-  }
-  if (!e) return Status::Ok();
-  type = e->resource_type;  // the registry's copy: a stable address for the pid cache
-  // Queues `row` unless a stored row equals it (`encode` writes its key).
-  auto queue = [&](int table, auto& q, int64_t pid, uint64_t key, const auto& row, auto encode) {
-    if (diff) {
-      key_.clear();
-      EncodeInt(&key_, pid);
-      encode(row);
-      if (Keep(table, key_)) return;
+    CRS_RETURN_IF_ERROR(LoadOwn(rid, /*repair=*/rebuild));
+    for (int t = 0; t < kOwnTables; ++t) {
+      if (diff && t != kOwnGeo) {
+        IndexStored(t);
+      } else {
+        CRS_RETURN_IF_ERROR(DeleteUnkept(t, rid));
+      }
     }
-    q.push_back({pid, rid, key, &row});
+  }
+  if (!e) {
+    if (had_rows && !stored_blob_.empty()) return DeleteOwn(rid);
+    return Status::Ok();
+  }
+  type = e->resource_type;  // the registry's copy: a stable address for the pid cache
+  queued_.insert(rid);
+  OwnField f[kMaxOwnFields];
+  for (auto& seen : seen_) seen.clear();
+  // Adds the row in f to the blob and queues it unless a stored row equals
+  // it. A row equal to an earlier one of the resource is dropped from the
+  // tables with a primary key (which would hold it once): the blob lists
+  // each of their rows once, or an update keeping one copy would delete
+  // the row for the other. The rowid tables hold every copy.
+  auto queue = [&](int table, auto& q, uint64_t key, const auto& row) {
+    const bool keyed = table != kOwnNumber && table != kOwnQuantity;
+    if (diff || keyed) KeyOf(table, f, &key_);
+    if (keyed && !seen_[table].insert(key_).second) return;
+    own_.Add(static_cast<OwnTable>(table), f);
+    if (diff && Keep(table, key_)) return;
+    q.push_back({f[0].i, rid, key, &row});
+  };
+  auto real = [](const std::optional<double>& v) {
+    return v ? OwnField::Real(*v) : OwnField::Null();
   };
   for (const auto& r : e->strings) {
     if (sql::Covered(type, *e, r)) continue;
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    queue(0, strings_, pid, PrefixKey(r.normalized), r, [&](const ix::StringRow& x) {
-      EncodeText(&key_, x.normalized);
-      EncodeText(&key_, x.exact);
-    });
+    f[0] = OwnField::Int(pid);
+    f[1] = OwnField::Text(r.normalized);
+    f[2] = OwnField::Text(r.exact);
+    queue(kOwnString, strings_, PrefixKey(r.normalized), r);
   }
   for (const auto& r : e->tokens) {
     if (Skipped(r.param) || sql::Covered(type, *e, r)) continue;
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    queue(1, tokens_, pid, PrefixKey(r.code), r, [&](const ix::TokenRow& x) {
-      EncodeText(&key_, x.code);
-      EncodeText(&key_, x.system);
-      EncodeText(&key_, x.text);
-      EncodeText(&key_, x.type_system);
-      EncodeText(&key_, x.type_code);
-    });
+    f[0] = OwnField::Int(pid);
+    f[1] = OwnField::Text(r.code);
+    f[2] = OwnField::Text(r.system);
+    f[3] = OwnField::Text(r.text);
+    f[4] = OwnField::Text(r.type_system);
+    f[5] = OwnField::Text(r.type_code);
+    queue(kOwnToken, tokens_, PrefixKey(r.code), r);
   }
   for (const auto& r : e->dates) {
     if (Skipped(r.param)) continue;
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    queue(2, dates_, pid, OrderKey(r.low_ms), r, [&](const ix::DateRow& x) {
-      EncodeInt(&key_, x.low_ms);
-      EncodeInt(&key_, x.high_ms);
-    });
+    f[0] = OwnField::Int(pid);
+    f[1] = OwnField::Int(r.low_ms);
+    f[2] = OwnField::Int(r.high_ms);
+    queue(kOwnDate, dates_, OrderKey(r.low_ms), r);
   }
   for (const auto& r : e->numbers) {
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    queue(3, numbers_, pid, OrderKey(r.value), r, [&](const ix::NumberRow& x) {
-      EncodeReal(&key_, x.value);
-      EncodeReal(&key_, x.low);
-      EncodeReal(&key_, x.high);
-    });
+    f[0] = OwnField::Int(pid);
+    f[1] = real(r.value);
+    f[2] = OwnField::Real(r.low);
+    f[3] = OwnField::Real(r.high);
+    queue(kOwnNumber, numbers_, OrderKey(r.value), r);
   }
   for (const auto& r : e->quantities) {
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    queue(4, quantities_, pid, OrderKey(r.value), r, [&](const ix::QuantityRow& x) {
-      EncodeText(&key_, x.system);
-      EncodeText(&key_, x.code);
-      EncodeText(&key_, x.unit);
-      EncodeReal(&key_, x.value);
-      EncodeReal(&key_, x.low);
-      EncodeReal(&key_, x.high);
-    });
+    f[0] = OwnField::Int(pid);
+    f[1] = OwnField::Text(r.system);
+    f[2] = OwnField::Text(r.code);
+    f[3] = OwnField::Text(r.unit);
+    f[4] = real(r.value);
+    f[5] = OwnField::Real(r.low);
+    f[6] = OwnField::Real(r.high);
+    queue(kOwnQuantity, quantities_, OrderKey(r.value), r);
   }
   for (const auto& r : e->references) {
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    queue(5, references_, pid, PrefixKey(r.target_id), r, [&](const ix::ReferenceRow& x) {
-      EncodeText(&key_, x.target_type);
-      EncodeText(&key_, x.target_id);
-      EncodeText(&key_, x.url);
-    });
+    f[0] = OwnField::Int(pid);
+    f[1] = OwnField::Text(r.target_id);
+    f[2] = OwnField::Text(r.target_type);
+    f[3] = OwnField::Text(r.url);
+    queue(kOwnRef, references_, PrefixKey(r.target_id), r);
   }
   for (const auto& r : e->uris) {
     CRS_ASSIGN_OR_RETURN(int64_t pid, Pid(type, r.param));
-    queue(6, uris_, pid, PrefixKey(r.uri), r,
-          [&](const ix::UriRow& x) { EncodeText(&key_, x.uri); });
+    f[0] = OwnField::Int(pid);
+    f[1] = OwnField::Text(r.uri);
+    queue(kOwnUri, uris_, PrefixKey(r.uri), r);
   }
   if (diff) {
-    for (int t = 0; t < static_cast<int>(std::size(kValueTables)); ++t) {
-      CRS_RETURN_IF_ERROR(DeleteUnkept(t, rid));
-    }
+    for (int t = 0; t < kOwnGeo; ++t) CRS_RETURN_IF_ERROR(DeleteUnkept(t, rid));
   }
   // Composite, position and full-text rows are few per resource and keyed
   // by rid first: inserted at once.
@@ -566,6 +589,13 @@ Status IndexWriter::Replace(int64_t rid, std::string_view type, const ix::IndexE
     CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare(
         "INSERT INTO ix_geo (pid, lat, lon, ux, uy, uz, rid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
     fhir::index::UnitVector u = fhir::index::ToUnitVector(r.latitude, r.longitude);
+    f[0] = OwnField::Int(pid);
+    f[1] = OwnField::Real(r.latitude);
+    f[2] = OwnField::Real(r.longitude);
+    f[3] = OwnField::Real(u.x);
+    f[4] = OwnField::Real(u.y);
+    f[5] = OwnField::Real(u.z);
+    own_.Add(kOwnGeo, f);
     s->Bind(1, pid);
     s->BindDouble(2, r.latitude);
     s->BindDouble(3, r.longitude);
@@ -583,7 +613,90 @@ Status IndexWriter::Replace(int64_t rid, std::string_view type, const ix::IndexE
     s->Bind(3, e->fulltext->content);
     CRS_RETURN_IF_ERROR(StepDone(s));
   }
-  return Status::Ok();
+  return WriteOwn(rid, had_rows);
+}
+
+// The new blob, unless it is the stored one (an update that changes no
+// index row writes nothing here).
+Status IndexWriter::WriteOwn(int64_t rid, bool had_rows) {
+  std::string blob = own_.Finish();
+  if (had_rows && blob == stored_blob_ && !blob.empty()) return Status::Ok();
+  if (blob.empty()) return had_rows ? DeleteOwn(rid) : Status::Ok();
+  CRS_ASSIGN_OR_RETURN(Stmt * s,
+                       db_.Prepare("INSERT OR REPLACE INTO ix_own (rid, rows) VALUES (?1, ?2)"));
+  s->Bind(1, rid);
+  s->BindBlob(2, blob);
+  return StepDone(s);
+}
+
+Status IndexWriter::DeleteOwn(int64_t rid) {
+  CRS_ASSIGN_OR_RETURN(Stmt * s, db_.Prepare("DELETE FROM ix_own WHERE rid = ?1"));
+  s->Bind(1, rid);
+  return StepDone(s);
+}
+
+}  // namespace crs::store::sqlite
+
+namespace crs::store::sqlite {
+
+Status BuildOwnRows(Db& db) {
+  // One cursor per value table in rid order, merged: each resource's rows
+  // become its blob, appended in rid order.
+  Stmt* src[kOwnTables];
+  bool more[kOwnTables];
+  for (int t = 0; t < kOwnTables; ++t) {
+    std::string sql = "SELECT rid";
+    const char* const* columns = OwnColumns(static_cast<OwnTable>(t));
+    for (size_t c = 0; c < std::strlen(OwnKinds(static_cast<OwnTable>(t))); ++c) {
+      sql += std::string(", ") + columns[c];
+    }
+    sql += std::string(" FROM ") + OwnTableName(static_cast<OwnTable>(t)) + " ORDER BY rid";
+    CRS_ASSIGN_OR_RETURN(src[t], db.PrepareDynamic(sql));
+    CRS_ASSIGN_OR_RETURN(more[t], src[t]->Step());
+  }
+  CRS_ASSIGN_OR_RETURN(Stmt * ins, db.Prepare("INSERT INTO ix_own (rid, rows) VALUES (?1, ?2)"));
+  OwnRowsBuilder own;
+  OwnField f[kMaxOwnFields];
+  Status st = Status::Ok();
+  for (;;) {
+    int64_t rid = 0;
+    bool any = false;
+    for (int t = 0; t < kOwnTables; ++t) {
+      if (more[t] && (!any || src[t]->Int(0) < rid)) rid = src[t]->Int(0);
+      any = any || more[t];
+    }
+    if (!any) break;
+    for (int t = 0; t < kOwnTables && st.ok(); ++t) {
+      const char* kinds = OwnKinds(static_cast<OwnTable>(t));
+      while (more[t] && src[t]->Int(0) == rid) {
+        for (int i = 0; kinds[i] != '\0'; ++i) {
+          const Stmt& s = *src[t];
+          switch (kinds[i]) {
+            case 'i': f[i] = OwnField::Int(s.Int(i + 1)); break;
+            case 't': f[i] = OwnField::Text(s.Text(i + 1)); break;
+            case 'd': f[i] = OwnField::Real(s.Double(i + 1)); break;
+            default:
+              f[i] = s.IsNull(i + 1) ? OwnField::Null() : OwnField::Real(s.Double(i + 1));
+          }
+        }
+        own.Add(static_cast<OwnTable>(t), f);
+        auto next = src[t]->Step();
+        if (!next.ok()) {
+          st = next.status();
+          break;
+        }
+        more[t] = *next;
+      }
+    }
+    if (!st.ok()) break;
+    ins->Bind(1, rid);
+    std::string blob = own.Finish();
+    ins->BindBlob(2, blob);
+    st = StepDone(ins);
+    if (!st.ok()) break;
+  }
+  for (Stmt* s : src) s->Reset();
+  return st;
 }
 
 }  // namespace crs::store::sqlite

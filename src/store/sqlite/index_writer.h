@@ -2,10 +2,14 @@
 // ix_* tables, replacing its previous rows. Used only by the writer thread,
 // inside the transaction that stores the version.
 //
+// Each resource's rows are also kept together, as one blob in `ix_own`
+// (store/sqlite/own_rows.h): what needs a resource's rows by rid reads that,
+// and the value tables need no (rid, pid) index.
+//
 // An update (new rows for a resource that had rows) does not delete and
-// re-insert the rows that stay: Replace reads the resource's stored rows of the seven
-// value tables, queues only the new rows not among them and deletes only
-// the stored rows not among the new ones. A PUT that changes one element
+// re-insert the rows that stay: Replace reads the resource's stored rows
+// from its blob, queues only the new rows not among them and deletes only
+// the stored rows not among the new ones (by value: the tables' keys). A PUT that changes one element
 // then rewrites one row, and in a large store each row rewritten at its
 // own place dirties its own B-tree page.
 //
@@ -31,12 +35,14 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "core/status.h"
 #include "fhir/index/index_entries.h"
 #include "store/sqlite/db.h"
+#include "store/sqlite/own_rows.h"
 
 namespace crs::store::sqlite {
 
@@ -55,8 +61,10 @@ class IndexWriter {
   // its stored rows, or with `entries` and not deferring only those the
   // entries do not repeat (see above), and queues the rest of `entries` for
   // the next Flush. `entries` must stay alive and unchanged until then.
+  // `rebuild`: keep no stored row as unchanged (crs reindex: the tables
+  // may have lost rows the blob lists).
   Status Replace(int64_t rid, std::string_view type, const fhir::index::IndexEntries* entries,
-                 bool had_rows);
+                 bool had_rows, bool rebuild = false);
 
   // Inserts the queued rows. Must run before the transaction commits and
   // before anything reads the index on this connection; an error fails the
@@ -94,18 +102,27 @@ class IndexWriter {
     size_t kills = 0;
   };
 
-  // A resource's stored rows in one of the seven value tables, read before
-  // an update so that rows it keeps are left alone (Replace).
+  // A resource's stored row in one of the value tables (OwnTable order),
+  // from its blob, read before an update so that rows it keeps are left
+  // alone (Replace).
   struct Stored {
-    std::string key;    // EncodeField()s of the columns compared
-    int64_t rowid = 0;  // the rowid tables' (number, quantity) row
+    OwnField fields[kMaxOwnFields];  // views into stored_blob_
+    std::string key;                 // Encode*()s of the columns compared
     bool kept = false;
   };
-  Status LoadStored(int table, int64_t rid);
+  // Reads `rid`'s blob into stored_blob_ and its rows into stored_. A blob
+  // that does not decode is an error, unless `repair` (its rows up to the
+  // damage are then read).
+  Status LoadOwn(int64_t rid, bool repair);
+  // Builds stored_[table]'s keys and their index.
+  void IndexStored(int table);
   // True when a stored row of `table` equals the new row `key` and is not
   // yet kept by another new row: it is kept and nothing is queued.
   bool Keep(int table, const std::string& key);
+  // Deletes the stored rows of `table` not kept, and forgets them.
   Status DeleteUnkept(int table, int64_t rid);
+  Status WriteOwn(int64_t rid, bool had_rows);
+  Status DeleteOwn(int64_t rid);
 
   Result<int64_t> Pid(std::string_view type, std::string_view code);
   Position Now(int64_t rid) const;
@@ -130,12 +147,23 @@ class IndexWriter {
   std::vector<Queued<fhir::index::QuantityRow>> quantities_;
   std::vector<Queued<fhir::index::ReferenceRow>> references_;
   std::vector<Queued<fhir::index::UriRow>> uris_;
-  std::vector<Stored> stored_[kQueues];
+  std::string stored_blob_;  // the blob of the resource being replaced
+  std::vector<Stored> stored_[kOwnTables];
   // stored_'s keys (views into them) to their positions, not yet kept.
-  std::unordered_multimap<std::string_view, size_t> stored_keys_[kQueues];
+  std::unordered_multimap<std::string_view, size_t> stored_keys_[kOwnTables];
+  OwnRowsBuilder own_;  // the new blob
+  // The keys of the new rows of the keyed tables so far (Replace).
+  std::unordered_set<std::string> seen_[kOwnTables];
+  // Resources with rows queued since the last Flush (or Discard).
+  std::unordered_set<int64_t> queued_;
   std::string key_;  // a new row's key being encoded (reused)
   std::vector<Position> kills_;  // superseded rows, in queue order
   std::vector<Position> marks_;  // one per open savepoint
 };
+
+// Writes every resource's blob in `ix_own` (empty) from the value tables'
+// rows: an upgrade from schema version 13, and a copy from PostgreSQL. In
+// the caller's transaction.
+Status BuildOwnRows(Db& db);
 
 }  // namespace crs::store::sqlite

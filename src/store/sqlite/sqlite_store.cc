@@ -18,6 +18,7 @@
 #include "store/sqlite/audit_sql.h"
 #include "store/sqlite/db.h"
 #include "store/sqlite/index_runs.h"
+#include "store/sqlite/index_writer.h"
 #include "store/sqlite/write_ops.h"
 #include "store/sql/group_writer.h"
 #include "store/sqlite/schema.h"
@@ -620,6 +621,7 @@ class SqliteStore final : public Store {
       CRS_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
       Status st = db.Exec(kMigrations[v - 1]);
       if (st.ok() && v == 13) st = TraceKeysVersion2(db);
+      if (st.ok() && v == 14) st = OwnRowsVersion(db);
       if (st.ok()) {
         st = db.Exec("INSERT OR REPLACE INTO schema_meta VALUES ('version', " +
                            std::to_string(v) + ")");
@@ -673,6 +675,17 @@ class SqliteStore final : public Store {
         "UPDATE schema_meta SET value = 0 WHERE key = 'trace_keys' AND value = 1 AND EXISTS "
         "(SELECT 1 FROM ix_date WHERE pid = (SELECT pid FROM sp WHERE type = 'Patient' "
         "AND code = 'birthdate') AND hi - lo > 86400000)");
+  }
+
+  // Schema version 14 (schema.h): the blobs from the value tables' rows,
+  // read in rid order through the (rid, pid) indexes that then go.
+  static Status OwnRowsVersion(Db& db) {
+    CRS_RETURN_IF_ERROR(BuildOwnRows(db));
+    return db.Exec(
+        "DROP INDEX IF EXISTS ix_string_by_rid; DROP INDEX IF EXISTS ix_token_by_rid;"
+        "DROP INDEX IF EXISTS ix_date_by_rid; DROP INDEX IF EXISTS ix_number_by_rid;"
+        "DROP INDEX IF EXISTS ix_quantity_by_rid; DROP INDEX IF EXISTS ix_ref_by_rid;"
+        "DROP INDEX IF EXISTS ix_uri_by_rid; DROP INDEX IF EXISTS ix_geo_by_rid;");
   }
 
   // The audit file's own versions (schema.h kAuditMigrations), in one

@@ -57,8 +57,8 @@ class SqliteWriteOps final : public sql::WriteOps {
   Status InsertRelationship(const std::string& org, const std::string& patient,
                             int64_t rid) override;
   Status ReplaceIndex(int64_t rid, std::string_view type, const fhir::index::IndexEntries* entries,
-                      bool had_rows) override {
-    return index_.Replace(rid, type, entries, had_rows);
+                      bool had_rows, bool rebuild = false) override {
+    return index_.Replace(rid, type, entries, had_rows, rebuild);
   }
   Status DeleteResource(int64_t rid) override;
   void ForgetCache() override { index_.ForgetCache(); }
