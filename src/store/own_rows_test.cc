@@ -218,6 +218,16 @@ TEST_F(OwnRowsSqlTest, EachFunctionReadsItsTablesRowsOfTheBlobGiven) {
   EXPECT_EQ(Query("SELECT x.code FROM ix_own o, crs_ix_token(o.rows) x WHERE o.rid = 1"),
             "female");
   EXPECT_EQ(Query("SELECT count(*) FROM ix_own o, crs_ix_string(o.rows) x WHERE o.rid = 2"), "0");
+  // pid conditions, which the function applies itself.
+  EXPECT_EQ(Query("SELECT group_concat(x.code) FROM ix_own o, crs_ix_token(o.rows) x "
+                  "WHERE o.rid IN (1, 2) AND x.pid IN (2, 3)"),
+            "female,b,a");
+  EXPECT_EQ(Query("SELECT count(*) FROM ix_own o, crs_ix_token(o.rows) x "
+                  "WHERE o.rid = 2 AND x.pid = 2"),
+            "0");
+  EXPECT_EQ(Query("SELECT count(*) FROM ix_own o, crs_ix_token(o.rows) x "
+                  "WHERE o.rid = 2 AND x.pid = 3.0"),
+            "2");
   // Correlated, as search checks a candidate.
   EXPECT_EQ(Query("SELECT group_concat(t.rid) FROM t WHERE EXISTS (SELECT 1 FROM ix_own o, "
                   "crs_ix_string(o.rows) x WHERE o.rid = t.rid AND x.pid = 5 AND x.norm >= 'smi' "

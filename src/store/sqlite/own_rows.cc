@@ -206,21 +206,35 @@ int Disconnect(sqlite3_vtab* v) {
 }
 
 // Usable only with the blob given (an equality on the hidden column): that
-// puts the table supplying it first in a join, as with json_each.
+// puts the table supplying it first in a join, as with json_each. An
+// equality on pid is applied here too (idxNum 1), so a search condition
+// sees only the parameter's rows of the resource, not all ~25 of them.
 int BestIndex(sqlite3_vtab* v, sqlite3_index_info* info) {
   int rows_col = static_cast<int>(std::strlen(kKinds[reinterpret_cast<Table*>(v)->table]));
+  int rows = -1, pid = -1;
   for (int i = 0; i < info->nConstraint; ++i) {
     const auto& c = info->aConstraint[i];
-    if (c.iColumn == rows_col && c.op == SQLITE_INDEX_CONSTRAINT_EQ) {
+    if (c.op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
+    if (c.iColumn == rows_col) {
       if (!c.usable) return SQLITE_CONSTRAINT;
-      info->aConstraintUsage[i].argvIndex = 1;
-      info->aConstraintUsage[i].omit = 1;
-      info->estimatedCost = 10;
-      info->estimatedRows = 20;
-      return SQLITE_OK;
+      rows = i;
+    } else if (c.iColumn == 0 && c.usable && pid < 0) {
+      pid = i;
     }
   }
-  return SQLITE_CONSTRAINT;
+  if (rows < 0) return SQLITE_CONSTRAINT;
+  info->aConstraintUsage[rows].argvIndex = 1;
+  info->aConstraintUsage[rows].omit = 1;
+  info->estimatedCost = 10;
+  info->estimatedRows = 20;
+  if (pid >= 0) {
+    info->aConstraintUsage[pid].argvIndex = 2;
+    info->aConstraintUsage[pid].omit = 1;
+    info->idxNum = 1;
+    info->estimatedCost = 5;
+    info->estimatedRows = 2;
+  }
+  return SQLITE_OK;
 }
 
 int Open(sqlite3_vtab*, sqlite3_vtab_cursor** out) {
@@ -234,7 +248,7 @@ int Close(sqlite3_vtab_cursor* cur) {
   return SQLITE_OK;
 }
 
-int Filter(sqlite3_vtab_cursor* cur, int, const char*, int argc, sqlite3_value** argv) {
+int Filter(sqlite3_vtab_cursor* cur, int idx, const char*, int argc, sqlite3_value** argv) {
   auto* c = reinterpret_cast<Cursor*>(cur);
   auto* v = reinterpret_cast<Table*>(cur->pVtab);
   c->rows.clear();
@@ -244,6 +258,21 @@ int Filter(sqlite3_vtab_cursor* cur, int, const char*, int argc, sqlite3_value**
   const void* bytes = sqlite3_value_blob(argv[0]);
   int n = sqlite3_value_bytes(argv[0]);
   if (bytes != nullptr && n > 0) c->blob.assign(static_cast<const char*>(bytes), n);
+  // pid = NULL, or a number that is not an integer, matches no row.
+  const bool by_pid = idx == 1 && argc >= 2;
+  int64_t pid = 0;
+  if (by_pid) {
+    int type = sqlite3_value_numeric_type(argv[1]);
+    double d = type == SQLITE_FLOAT ? sqlite3_value_double(argv[1]) : 0;
+    if (type == SQLITE_INTEGER) {
+      pid = sqlite3_value_int64(argv[1]);
+    } else if (type == SQLITE_FLOAT && d >= -9e18 && d <= 9e18 &&
+               d == static_cast<double>(static_cast<int64_t>(d))) {
+      pid = static_cast<int64_t>(d);
+    } else {
+      return SQLITE_OK;
+    }
+  }
   size_t at = 0;
   OwnTable t;
   Row row;
@@ -256,7 +285,7 @@ int Filter(sqlite3_vtab_cursor* cur, int, const char*, int argc, sqlite3_value**
       c->rows.clear();
       return SQLITE_CORRUPT;
     }
-    if (t == v->table) c->rows.push_back(row);
+    if (t == v->table && (!by_pid || row.f[0].i == pid)) c->rows.push_back(row);
   }
   return SQLITE_OK;
 }
